@@ -1,0 +1,976 @@
+/* check.c - see check.h.  Walks the user's table (so unknown keys are
+ * caught), then the schema (so missing ones are), then the kind's own rules.
+ * Messages follow Lua's grammar: lower case, names in single quotes, detail
+ * in parentheses, no final period. */
+#include "check.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "ldev.h"
+#include "lfd.h"
+
+/* ---- raising ------------------------------------------------------------ */
+
+void ck_raise(struct ck *c, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	/* A C buffer, not lua_pushvfstring: it knows no %lld and no precision. */
+	if (c->ctx)
+		lua_pushfstring(c->L, "%s%s: %s", c->where ? c->where : "", c->ctx, msg);
+	else
+		lua_pushfstring(c->L, "%s%s", c->where ? c->where : "", msg);
+	lua_error(c->L);
+	abort(); /* not reached */
+}
+
+/* "field 'memory.size': <detail>" */
+static void field_fail(struct ck *c, const char *name, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 3, 4)));
+static void field_fail(struct ck *c, const char *name, const char *fmt, ...)
+{
+	char msg[900];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	ck_raise(c, "field '%s%s': %s", c->path, name, msg);
+}
+
+void ck_fail(struct ck *c, const char *field, const char *fmt, ...)
+{
+	char msg[900];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (field)
+		ck_raise(c, "field '%s%s': %s", c->path, field, msg);
+	ck_raise(c, "%s", msg);
+}
+
+/* The name Lua would give the value at idx ("qemu.fd", "number", ...). */
+static const char *tname(lua_State *L, int idx)
+{
+	int t = luaL_getmetafield(L, idx, "__name");
+	if (t == LUA_TSTRING) {
+		const char *s = lua_tostring(L, -1);
+		lua_pop(L, 1); /* the metatable keeps the string alive */
+		return s;
+	}
+	if (t != LUA_TNIL)
+		lua_pop(L, 1);
+	return luaL_typename(L, idx);
+}
+
+static void expected(struct ck *c, const char *name, const char *what, int idx)
+{
+	field_fail(c, name, "%s expected, got %s", what, tname(c->L, idx));
+}
+
+/* ---- did you mean ---------------------------------------------------------- */
+
+static int distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 40 || lb > 40)
+		return 99;
+	int d[41][41];
+	for (size_t i = 0; i <= la; i++) d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++) d[0][j] = j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			int sub = d[i - 1][j - 1] + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
+			int del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
+			int m = sub < del ? sub : del;
+			d[i][j] = m < ins ? m : ins;
+			/* a transposition ("fiel" / "flie") counts as one edit */
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < d[i][j])
+				d[i][j] = d[i - 2][j - 2] + 1;
+		}
+	return d[la][lb];
+}
+
+/* The closest field name, when it is close enough to be a typo. */
+static const char *suggest(const struct kind *k, const char *name)
+{
+	const char *best = NULL;
+	int bestd = 99;
+	size_t len = strlen(name);
+	for (int i = 0; i < k->nfields; i++) {
+		int dd = distance(name, k->fields[i].name);
+		if (dd < bestd) {
+			bestd = dd;
+			best = k->fields[i].name;
+		}
+	}
+	int limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
+	return bestd <= limit ? best : NULL;
+}
+
+/* ---- scalar checks --------------------------------------------------------- */
+
+/* A string QEMU can be given: no NUL (argv cannot carry it), no newline
+ * (QEMU's option parser and the kernel command line cannot take one). */
+static const char *checkstr(struct ck *c, const char *name, int idx, size_t *len, int allow_empty)
+{
+	if (lua_type(c->L, idx) != LUA_TSTRING)
+		expected(c, name, "string", idx);
+	const char *s = lua_tolstring(c->L, idx, len);
+	if (!allow_empty && *len == 0)
+		field_fail(c, name, "empty string (leave the field out instead)");
+	if (memchr(s, '\0', *len))
+		field_fail(c, name, "contains a NUL byte, which cannot be passed to QEMU");
+	if (memchr(s, '\n', *len) || memchr(s, '\r', *len))
+		field_fail(c, name, "contains a line break, which QEMU cannot take");
+	return s;
+}
+
+static int isname(const char *s, size_t n)
+{
+	if (!n || !isalnum((unsigned char)s[0]))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("_.+-", s[i]))
+			return 0;
+	return 1;
+}
+
+/* QEMU's id_wellformed(): a letter, then letters, digits, '-', '.', '_'. */
+static int isid(const char *s, size_t n)
+{
+	if (!n || !isalpha((unsigned char)s[0]))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("-._", s[i]))
+			return 0;
+	return 1;
+}
+
+static long long checkint(struct ck *c, const char *name, int idx)
+{
+	int ok;
+	lua_Integer v = lua_tointegerx(c->L, idx, &ok);
+	if (lua_type(c->L, idx) != LUA_TNUMBER)
+		expected(c, name, "number", idx);
+	if (!ok)
+		field_fail(c, name, "number has no integer representation");
+	return v;
+}
+
+static int hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9') return ch - '0';
+	ch = tolower(ch);
+	if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+	return -1;
+}
+
+/* Parses hex digits [s, s+n) into *v; returns 0 when any is not hex. */
+static int parsehex(const char *s, size_t n, unsigned long *v)
+{
+	if (!n || n > 8)
+		return 0;
+	*v = 0;
+	for (size_t i = 0; i < n; i++) {
+		int h = hexval((unsigned char)s[i]);
+		if (h < 0)
+			return 0;
+		*v = *v * 16 + h;
+	}
+	return 1;
+}
+
+static unsigned long long checksize(struct ck *c, const char *name, int idx)
+{
+	if (lua_type(c->L, idx) == LUA_TNUMBER) {
+		long long v = checkint(c, name, idx);
+		if (v < 0)
+			field_fail(c, name, "size must not be negative (got %lld)", v);
+		return v;
+	}
+	size_t n;
+	const char *s = checkstr(c, name, idx, &n, 0);
+	unsigned long long v = 0;
+	size_t i = 0;
+	for (; i < n && isdigit((unsigned char)s[i]); i++) {
+		if (v > (~0ULL - 9) / 10)
+			goto bad;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (i == 0)
+		goto bad;
+	if (i < n) {
+		const char *units = "KMGT";
+		const char *u = strchr(units, toupper((unsigned char)s[i]));
+		if (!u || !*u || i + 1 != n)
+			goto bad;
+		for (int shift = (int)(u - units) + 1; shift > 0; shift--) {
+			if (v > (~0ULL >> 10))
+				goto bad;
+			v <<= 10;
+		}
+	}
+	return v;
+bad:
+	field_fail(c, name, "invalid size '%s' (expected bytes, or a number with suffix K, M, G or T)", s);
+}
+
+static void checkmac(struct ck *c, const char *name, const char *s, size_t n)
+{
+	for (size_t i = 0; i < 17 && n == 17; i++) {
+		if (i % 3 == 2 ? s[i] != ':' : hexval((unsigned char)s[i]) < 0)
+			goto bad;
+		if (i == 16)
+			return;
+	}
+bad:
+	field_fail(c, name, "invalid MAC address '%s' (expected six hex octets like 52:54:00:12:34:56)", s);
+}
+
+static void checkuuid(struct ck *c, const char *name, const char *s, size_t n)
+{
+	for (size_t i = 0; i < 36 && n == 36; i++) {
+		int dash = i == 8 || i == 13 || i == 18 || i == 23;
+		if (dash ? s[i] != '-' : hexval((unsigned char)s[i]) < 0)
+			goto bad;
+		if (i == 35)
+			return;
+	}
+bad:
+	field_fail(c, name, "invalid UUID '%s' (expected 8-4-4-4-12 hex digits)", s);
+}
+
+/* slot[.function], hex, as QEMU's addr= reads it; or an integer slot. */
+static void checkpci(struct ck *c, const char *name, int idx, struct qval *v)
+{
+	if (lua_type(c->L, idx) == LUA_TNUMBER) {
+		long long slot = checkint(c, name, idx);
+		if (slot < 0 || slot > 0x1f)
+			field_fail(c, name, "PCI slot %lld is out of range (expected 0..31)", slot);
+		v->u.pci.slot = slot;
+		v->u.pci.fn = -1;
+		return;
+	}
+	size_t n;
+	const char *s = checkstr(c, name, idx, &n, 0);
+	const char *p = s, *dot = memchr(s, '.', n);
+	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		p += 2;
+	unsigned long slot, fn = 0;
+	size_t slen = (dot ? dot : s + n) - p;
+	if (!parsehex(p, slen, &slot) || slot > 0x1f)
+		goto bad;
+	if (dot && (!parsehex(dot + 1, s + n - dot - 1, &fn) || fn > 7))
+		goto bad;
+	v->u.pci.slot = slot;
+	v->u.pci.fn = dot ? (int)fn : -1;
+	return;
+bad:
+	field_fail(c, name, "invalid PCI address '%s' (expected slot[.function] in hex, slot 0..1f, function 0..7)", s);
+}
+
+static void checkbdf(struct ck *c, const char *name, const char *s, size_t n)
+{
+	/* [dddd:]bb:dd.f */
+	unsigned long dom, bus, dev, fn;
+	const char *p = s;
+	if (n == 12) {
+		if (!parsehex(p, 4, &dom) || p[4] != ':')
+			goto bad;
+		p += 5;
+		n -= 5;
+	}
+	if (n != 7 || !parsehex(p, 2, &bus) || p[2] != ':' || !parsehex(p + 3, 2, &dev) ||
+	    p[5] != '.' || !parsehex(p + 6, 1, &fn) || dev > 0x1f || fn > 7)
+		goto bad;
+	return;
+bad:
+	field_fail(c, name, "invalid PCI host address '%s' (expected [domain:]bus:device.function like 0000:01:00.0)", s);
+}
+
+static long long checkhex16(struct ck *c, const char *name, int idx)
+{
+	unsigned long v;
+	if (lua_type(c->L, idx) == LUA_TNUMBER) {
+		long long i = checkint(c, name, idx);
+		if (i < 0 || i > 0xffff)
+			field_fail(c, name, "%lld is out of range (expected 0..0xffff)", i);
+		return i;
+	}
+	size_t n;
+	const char *s = checkstr(c, name, idx, &n, 0);
+	const char *p = s;
+	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		p += 2, n -= 2;
+	if (n > 4 || !parsehex(p, n, &v))
+		field_fail(c, name, "invalid id '%s' (expected a 16-bit number like 0x8086)", s);
+	return v;
+}
+
+static void checkrtcbase(struct ck *c, const char *name, const char *s, size_t n)
+{
+	if (!strcmp(s, "utc") || !strcmp(s, "localtime"))
+		return;
+	/* a start date: 2006-06-17 or 2006-06-17T16:01:21 */
+	static const char pat[] = "dddd-dd-ddTdd:dd:dd";
+	if (n != 10 && n != 19)
+		goto bad;
+	for (size_t i = 0; i < n; i++)
+		if (pat[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != pat[i])
+			goto bad;
+	return;
+bad:
+	field_fail(c, name, "invalid option '%s' (expected 'utc', 'localtime' or a date like 2006-06-17T16:01:21)", s);
+}
+
+static struct qfd *checkfd(struct ck *c, const char *name, int idx)
+{
+	struct qfd *fd = qfd_test(c->L, idx);
+	if (!fd)
+		expected(c, name, "qemu.fd", idx);
+	if (fd->fd < 0)
+		field_fail(c, name, "descriptor is closed");
+	return fd;
+}
+
+/* The length of the list at idx; raises unless it is a table with keys 1..n. */
+static int checklist(struct ck *c, const char *name, int idx, int allow_empty)
+{
+	lua_State *L = c->L;
+	if (!lua_istable(L, idx))
+		expected(c, name, "table", idx);
+	int n = (int)lua_rawlen(L, idx), count = 0;
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		lua_pop(L, 1);
+		count++;
+	}
+	if (count != n)
+		field_fail(c, name, "list expected (a table with keys 1..n only)");
+	if (!n && !allow_empty)
+		field_fail(c, name, "empty list (leave the field out instead)");
+	return n;
+}
+
+/* ---- enumerations ------------------------------------------------------------ */
+
+static void enum_fail(struct ck *c, const char *name, const char *s, const char *const *ch)
+{
+	char list[600];
+	size_t len = 0;
+	int n = 0;
+	while (ch[n])
+		n++;
+	for (int i = 0; i < n && len < sizeof list - 64; i++)
+		len += snprintf(list + len, sizeof list - len, "%s'%s'",
+		                i == 0 ? "" : i == n - 1 ? " or " : ", ", ch[i]);
+	field_fail(c, name, "invalid option '%s' (expected %s)", s, list);
+}
+
+static int enum_index(const char *const *ch, const char *s)
+{
+	for (int i = 0; ch[i]; i++)
+		if (!strcmp(ch[i], s))
+			return i;
+	return -1;
+}
+
+/* ---- one value ------------------------------------------------------------- */
+
+static void keep(struct ck *c, const char *name, int idx)
+{
+	if (c->anchor) {
+		lua_pushvalue(c->L, idx);
+		lua_setfield(c->L, c->anchor, name);
+	}
+}
+
+static void check_props(struct ck *c, const char *name, int idx, struct qval *v);
+
+/* Checks the value at idx for field f and fills v.  `name` is the field's
+ * name as it appears in messages (relative to c->path). */
+static void check_value(struct ck *c, const struct field *f, const char *name, int idx, struct qval *v)
+{
+	lua_State *L = c->L;
+	size_t n;
+	const char *s;
+	v->set = 1;
+	switch ((enum ftype)f->type) {
+	case T_STR:
+	case T_PATH:
+		v->u.str.s = checkstr(c, name, idx, &v->u.str.n, 0);
+		break;
+	case T_NAME:
+		s = checkstr(c, name, idx, &n, 0);
+		if (!isname(s, n) || !strcmp(s, "help"))
+			field_fail(c, name, "invalid name '%s' (expected letters, digits, '_', '.', '+' or '-')", s);
+		v->u.str.s = s, v->u.str.n = n;
+		break;
+	case T_ID:
+	case T_REF:
+		s = checkstr(c, name, idx, &n, 0);
+		if (!isid(s, n))
+			field_fail(c, name, "invalid id '%s' (QEMU ids start with a letter, then letters, digits, '-', '.' or '_')", s);
+		if (f->type == T_ID && !strncmp(s, "qlua-", 5))
+			field_fail(c, name, "ids starting with 'qlua-' are reserved for qlua");
+		v->u.str.s = s, v->u.str.n = n;
+		break;
+	case T_BOOL:
+		if (!lua_isboolean(L, idx))
+			expected(c, name, "boolean", idx);
+		v->u.i = lua_toboolean(L, idx);
+		break;
+	case T_UINT: {
+		long long i = checkint(c, name, idx);
+		long long max = f->max ? f->max : 0x7fffffff;
+		if (i < f->min || i > max)
+			field_fail(c, name, "%lld is out of range (expected %lld..%lld)", i, f->min, max);
+		v->u.i = i;
+		break;
+	}
+	case T_SIZE:
+		v->u.size = checksize(c, name, idx);
+		break;
+	case T_ENUM: {
+		s = checkstr(c, name, idx, &n, 0);
+		int e = enum_index(f->choices, s);
+		if (e < 0)
+			enum_fail(c, name, s, f->choices);
+		v->u.i = e;
+		break;
+	}
+	case T_MAC:
+		s = checkstr(c, name, idx, &n, 0);
+		checkmac(c, name, s, n);
+		v->u.str.s = s, v->u.str.n = n;
+		break;
+	case T_UUID:
+		s = checkstr(c, name, idx, &n, 0);
+		checkuuid(c, name, s, n);
+		v->u.str.s = s, v->u.str.n = n;
+		break;
+	case T_RTCBASE:
+		s = checkstr(c, name, idx, &n, 0);
+		checkrtcbase(c, name, s, n);
+		v->u.str.s = s, v->u.str.n = n;
+		break;
+	case T_PCIADDR:
+		checkpci(c, name, idx, v);
+		break;
+	case T_BDF:
+		s = checkstr(c, name, idx, &n, 0);
+		checkbdf(c, name, s, n);
+		v->u.str.s = s, v->u.str.n = n;
+		break;
+	case T_HEX16:
+		v->u.i = checkhex16(c, name, idx);
+		break;
+	case T_FD:
+		v->u.fd = checkfd(c, name, idx);
+		break;
+	case T_FILE:
+		if (qfd_test(L, idx))
+			v->u.str.fd = checkfd(c, name, idx);
+		else if (lua_type(L, idx) == LUA_TSTRING)
+			v->u.str.s = checkstr(c, name, idx, &v->u.str.n, 0);
+		else
+			expected(c, name, "string or qemu.fd", idx);
+		break;
+	case T_FDS: {
+		int len = checklist(c, name, idx, 0);
+		v->u.fds.v = arena_alloc(c->a, len * sizeof *v->u.fds.v);
+		v->u.fds.n = len;
+		if (c->anchor) {
+			lua_createtable(L, len, 0); /* our own copy: the user's list may change */
+		}
+		for (int i = 1; i <= len; i++) {
+			char el[64];
+			snprintf(el, sizeof el, "%s[%d]", name, i);
+			lua_rawgeti(L, idx, i);
+			v->u.fds.v[i - 1] = checkfd(c, el, lua_gettop(L));
+			if (c->anchor)
+				lua_rawseti(L, -2, i);
+			else
+				lua_pop(L, 1);
+		}
+		if (c->anchor)
+			lua_setfield(L, c->anchor, f->name);
+		return;
+	}
+	case T_STRS: {
+		if (lua_type(L, idx) == LUA_TSTRING) {
+			v->u.strs.v = arena_alloc(c->a, sizeof *v->u.strs.v);
+			v->u.strs.len = arena_alloc(c->a, sizeof *v->u.strs.len);
+			v->u.strs.v[0] = checkstr(c, name, idx, &v->u.strs.len[0], 0);
+			v->u.strs.n = 1;
+			break;
+		}
+		if (!lua_istable(L, idx))
+			expected(c, name, "string or list of strings", idx);
+		int len = checklist(c, name, idx, 1);
+		v->u.strs.v = arena_alloc(c->a, (len + 1) * sizeof *v->u.strs.v);
+		v->u.strs.len = arena_alloc(c->a, (len + 1) * sizeof *v->u.strs.len);
+		v->u.strs.n = len;
+		if (c->anchor)
+			lua_createtable(L, len, 0);
+		for (int i = 1; i <= len; i++) {
+			char el[64];
+			snprintf(el, sizeof el, "%s[%d]", name, i);
+			lua_rawgeti(L, idx, i);
+			v->u.strs.v[i - 1] = checkstr(c, el, lua_gettop(L), &v->u.strs.len[i - 1], 1);
+			if (c->anchor)
+				lua_rawseti(L, -2, i);
+			else
+				lua_pop(L, 1);
+		}
+		if (c->anchor)
+			lua_setfield(L, c->anchor, f->name);
+		return;
+	}
+	case T_PROPS:
+		check_props(c, name, idx, v);
+		return;
+	case T_REC: {
+		if (!lua_istable(L, idx))
+			expected(c, name, "table", idx);
+		size_t plen = strlen(c->path);
+		snprintf(c->path + plen, sizeof c->path - plen, "%s.", name);
+		v->u.rec = check_record(c, idx, f->sub);
+		c->path[plen] = '\0';
+		return;
+	}
+	case T_RECS: {
+		int len = checklist(c, name, idx, 1);
+		size_t plen = strlen(c->path);
+		v->u.recs.v = arena_alloc(c->a, (len + 1) * sizeof *v->u.recs.v);
+		v->u.recs.n = len;
+		for (int i = 1; i <= len; i++) {
+			lua_rawgeti(L, idx, i);
+			if (!lua_istable(L, -1)) {
+				char el[64];
+				snprintf(el, sizeof el, "%s[%d]", name, i);
+				expected(c, el, "table", -1);
+			}
+			snprintf(c->path + plen, sizeof c->path - plen, "%s[%d].", name, i);
+			v->u.recs.v[i - 1] = check_record(c, lua_gettop(L), f->sub);
+			c->path[plen] = '\0';
+			lua_pop(L, 1);
+		}
+		return;
+	}
+	case T_DEVS: {
+		int len = checklist(c, name, idx, 1);
+		v->u.recs.v = arena_alloc(c->a, (len + 1) * sizeof *v->u.recs.v);
+		v->u.recs.n = len;
+		for (int i = 1; i <= len; i++) {
+			char el[64];
+			snprintf(el, sizeof el, "%s[%d]", name, i);
+			lua_rawgeti(L, idx, i);
+			struct rec *d = ldev_test(L, -1);
+			if (!d) {
+				if (lua_istable(L, -1))
+					field_fail(c, el, "device expected, got table (build devices with a constructor such as qemu.block{...})");
+				expected(c, el, "device", -1);
+			}
+			for (int j = 0; j < i - 1; j++)
+				if (v->u.recs.v[j] == d)
+					field_fail(c, el, "the same device value is already devices[%d]", j + 1);
+			v->u.recs.v[i - 1] = d;
+			lua_pop(L, 1);
+		}
+		return;
+	}
+	case T_NTYPES:
+		break;
+	}
+	keep(c, f->name, idx);
+}
+
+/* A property name QEMU could have: never user text that could carry ',' or '='. */
+static int ispropname(const char *s, size_t n)
+{
+	if (!n || !isalpha((unsigned char)s[0]))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("-._", s[i]))
+			return 0;
+	return 1;
+}
+
+static int propcmp(const void *a, const void *b)
+{
+	return strcmp(((const struct prop *)a)->key, ((const struct prop *)b)->key);
+}
+
+/* Fills one property from the key at -2 and value at -1. */
+static void check_prop(struct ck *c, const char *name, struct prop *p)
+{
+	lua_State *L = c->L;
+	char el[128];
+	if (lua_type(L, -2) != LUA_TSTRING)
+		field_fail(c, name, "property names must be strings, got %s", luaL_typename(L, -2));
+	size_t kn;
+	const char *k = lua_tolstring(L, -2, &kn);
+	snprintf(el, sizeof el, "%s%s%s", name, *name ? "." : "", k);
+	if (!ispropname(k, kn))
+		ck_raise(c, "invalid property name '%s' (expected a letter, then letters, digits, '-', '.' or '_')", k);
+	p->key = k;
+	switch (lua_type(L, -1)) {
+	case LUA_TBOOLEAN:
+		p->val = lua_toboolean(L, -1) ? "on" : "off";
+		p->len = strlen(p->val);
+		break;
+	case LUA_TNUMBER: {
+		char num[64];
+		if (lua_isinteger(L, -1))
+			snprintf(num, sizeof num, "%lld", (long long)lua_tointeger(L, -1));
+		else
+			snprintf(num, sizeof num, "%.17g", (double)lua_tonumber(L, -1));
+		p->len = strlen(num);
+		p->val = arena_strndup(c->a, num, p->len);
+		break;
+	}
+	case LUA_TSTRING:
+		p->val = checkstr(c, el, -1, &p->len, 0);
+		p->is_str = 1;
+		break;
+	default:
+		field_fail(c, el, "string, number or boolean expected, got %s", tname(L, -1));
+	}
+}
+
+static void check_props(struct ck *c, const char *name, int idx, struct qval *v)
+{
+	lua_State *L = c->L;
+	if (!lua_istable(L, idx))
+		expected(c, name, "table", idx);
+	int n = 0;
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		lua_pop(L, 1);
+		n++;
+	}
+	v->u.props.v = arena_alloc(c->a, (n + 1) * sizeof *v->u.props.v);
+	if (c->anchor)
+		lua_createtable(L, 0, n);
+	int i = 0;
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		check_prop(c, name, &v->u.props.v[i++]);
+		if (c->anchor) {
+			lua_pushvalue(L, -2);
+			lua_insert(L, -2);
+			lua_rawset(L, -4);
+		} else {
+			lua_pop(L, 1);
+		}
+	}
+	if (c->anchor)
+		lua_setfield(L, c->anchor, name);
+	v->u.props.n = n;
+	qsort(v->u.props.v, n, sizeof *v->u.props.v, propcmp);
+}
+
+/* ---- one record ------------------------------------------------------------ */
+
+static int when_holds(const struct rec *r, const struct when *w)
+{
+	if (!w->values)
+		return 1;
+	const struct qval *v = &r->v[(int)w->field];
+	if (!v->set)
+		return 0;
+	const char *s = r->k->fields[(int)w->field].choices[v->u.i];
+	for (int i = 0; w->values[i]; i++)
+		if (!strcmp(w->values[i], s))
+			return 1;
+	return 0;
+}
+
+/* "type 'pcie'" for messages about a when-rule. */
+static const char *when_text(const struct rec *r, const struct when *w, char *buf, size_t n)
+{
+	const struct field *wf = &r->k->fields[(int)w->field];
+	const struct qval *v = &r->v[(int)w->field];
+	snprintf(buf, n, "%s '%s'", wf->name, v->set ? wf->choices[v->u.i] : "(unset)");
+	return buf;
+}
+
+/* Applies a field's default, as if the user had written it. */
+static void apply_default(struct ck *c, const struct field *f, struct qval *v)
+{
+	switch ((enum ftype)f->type) {
+	case T_ENUM:
+		v->u.i = enum_index(f->choices, f->def);
+		break;
+	case T_BOOL:
+		v->u.i = !strcmp(f->def, "true");
+		break;
+	case T_UINT:
+		v->u.i = strtoll(f->def, NULL, 0);
+		break;
+	case T_STR: case T_NAME: case T_PATH: case T_ID: case T_REF:
+		v->u.str.s = f->def;
+		v->u.str.n = strlen(f->def);
+		break;
+	default:
+		return; /* other types carry no default */
+	}
+	v->set = 2;
+}
+
+struct rec *check_record(struct ck *c, int idx, const struct kind *k)
+{
+	lua_State *L = c->L;
+	struct rec *r = arena_alloc(c->a, sizeof *r + k->nfields * sizeof r->v[0]);
+	r->k = k;
+	idx = lua_absindex(L, idx);
+	luaL_checkstack(L, 8, NULL);
+
+	/* Pass 1: every key the user wrote must be a field. */
+	int nextra = 0;
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		if (lua_type(L, -2) != LUA_TSTRING) {
+			lua_pushvalue(L, -2);
+			const char *key = luaL_tolstring(L, -1, NULL);
+			ck_raise(c, "field names must be strings, got %s %s%s",
+			         luaL_typename(L, -3), key,
+			         lua_type(L, -3) == LUA_TNUMBER ? " (fields are named: write key = value)" : "");
+		}
+		size_t kl;
+		const char *key = lua_tolstring(L, -2, &kl);
+		int fi = schema_field(k, key, kl);
+		if (fi < 0) {
+			if (k == schema_device("device")) {
+				nextra++; /* qemu.device{}: any other key is a QEMU property */
+				lua_pop(L, 1);
+				continue;
+			}
+			const char *s = suggest(k, key);
+			if (s)
+				ck_raise(c, "unknown field '%s%s' (did you mean '%s'?)", c->path, key, s);
+			ck_raise(c, "unknown field '%s%s'", c->path, key);
+		}
+		check_value(c, &k->fields[fi], k->fields[fi].name, lua_gettop(L), &r->v[fi]);
+		lua_pop(L, 1);
+	}
+
+	/* Pass 2: the schema: requirements, fields that exist only for some
+	 * types, defaults. */
+	for (int i = 0; i < k->nfields; i++) {
+		const struct field *f = &k->fields[i];
+		char why[96];
+		if (r->v[i].set && !when_holds(r, &f->only))
+			ck_raise(c, "field '%s%s' is not used with %s", c->path, f->name,
+			         when_text(r, &f->only, why, sizeof why));
+		if (!r->v[i].set) {
+			if (f->flags & F_REQ)
+				ck_raise(c, "field '%s%s' is required", c->path, f->name);
+			if (f->req.values && when_holds(r, &f->req))
+				ck_raise(c, "field '%s%s' is required with %s", c->path, f->name,
+				         when_text(r, &f->req, why, sizeof why));
+			if (f->def && when_holds(r, &f->only))
+				apply_default(c, f, &r->v[i]);
+		}
+	}
+
+	/* qemu.device{}: the free properties, sorted so the output is stable. */
+	if (nextra) {
+		r->props = arena_alloc(c->a, nextra * sizeof *r->props);
+		lua_pushnil(L);
+		while (lua_next(L, idx)) {
+			size_t kl;
+			const char *key = lua_tolstring(L, -2, &kl);
+			if (schema_field(k, key, kl) >= 0) {
+				lua_pop(L, 1);
+				continue;
+			}
+			check_prop(c, "", &r->props[r->nprops++]);
+			keep(c, key, lua_gettop(L));
+			lua_pop(L, 1);
+		}
+		qsort(r->props, r->nprops, sizeof *r->props, propcmp);
+	}
+
+	if (k->check)
+		k->check(c, r);
+	return r;
+}
+
+/* ---- the whole description ------------------------------------------------- */
+
+struct decl {
+	unsigned char ns;
+	const char *id;
+	size_t n;
+	int dev;       /* 1-based index in devices */
+	int generic;   /* a qemu.device{}: it may provide buses we cannot know */
+};
+
+struct decls {
+	struct decl *v;
+	int n, cap;
+};
+
+static void declare(struct ck *c, struct decls *d, int ns, const char *id, size_t n, int dev, int generic)
+{
+	if (d->n == d->cap) {
+		int cap = d->cap ? d->cap * 2 : 32;
+		struct decl *nv = arena_alloc(c->a, cap * sizeof *nv);
+		if (d->n)
+			memcpy(nv, d->v, d->n * sizeof *nv);
+		d->v = nv;
+		d->cap = cap;
+	}
+	d->v[d->n++] = (struct decl){ ns, id, n, dev, generic };
+}
+
+static const struct decl *lookup(const struct decls *d, int ns, const char *id, size_t n)
+{
+	for (int i = 0; i < d->n; i++)
+		if (d->v[i].ns == ns && d->v[i].n == n && !memcmp(d->v[i].id, id, n))
+			return &d->v[i];
+	return NULL;
+}
+
+/* Buses the machine itself provides. */
+static int builtin_bus(const char *s)
+{
+	static const char *const prefixes[] = { "pci.", "pcie.", "ide.", "isa.", "usb-bus.", "virtio-mmio-bus.", NULL };
+	for (int i = 0; prefixes[i]; i++) {
+		size_t n = strlen(prefixes[i]);
+		if (!strncmp(s, prefixes[i], n) && s[n]) {
+			const char *p = s + n;
+			while (isdigit((unsigned char)*p))
+				p++;
+			if (!*p)
+				return 1;
+		}
+	}
+	return !strcmp(s, "main-system-bus");
+}
+
+/* "vm.lua:10: " without its ": ", for "at vm.lua:10". */
+static int where_len(const char *w)
+{
+	size_t n = strlen(w);
+	return n >= 2 && !strcmp(w + n - 2, ": ") ? (int)n - 2 : (int)n;
+}
+
+/* Sets c->where and c->ctx to blame device i. */
+static void blame(struct ck *c, const struct rec *d, int i, char *ctx, size_t n)
+{
+	snprintf(ctx, n, "devices[%d] (%s)", i, d->k->name);
+	c->ctx = ctx;
+	c->where = d->where;
+	c->path[0] = '\0';
+}
+
+static void check_ref(struct ck *c, const struct decls *d, int ns, const char *field, const char *s, size_t n)
+{
+	if (lookup(d, ns, s, n))
+		return;
+	if (ns == NS_BUS) {
+		if (builtin_bus(s))
+			return;
+		/* "<id>" or "<id>.N" of a qemu.device{}: it may be a controller */
+		const char *dot = memchr(s, '.', n);
+		size_t idn = dot ? (size_t)(dot - s) : n;
+		const struct decl *g = lookup(d, NS_DEVICE, s, idn);
+		if (g && g->generic)
+			return;
+	}
+	char known[400];
+	size_t len = 0;
+	for (int i = 0; i < d->n && len < sizeof known - 80; i++)
+		if (d->v[i].ns == ns)
+			len += snprintf(known + len, sizeof known - len, "%s'%.*s'", len ? ", " : "", (int)d->v[i].n, d->v[i].id);
+	if (ns == NS_BUS)
+		len += snprintf(known + len, sizeof known - len, "%sthe machine's own such as 'pci.0' or 'pcie.0'", len ? ", or " : "");
+	ck_raise(c, "field '%s': no %s with id '%.*s' in this description%s%s%s", field,
+	         ns_names[ns], (int)n, s, len ? " (known: " : "", known, len ? ")" : "");
+}
+
+/* Property names of qemu.device{} that name another option's id. */
+static int prop_ns(const char *key)
+{
+	static const struct { const char *key; int ns; } refs[] = {
+		{ "netdev", NS_NETDEV }, { "chardev", NS_CHARDEV }, { "drive", NS_DRIVE },
+		{ "memdev", NS_OBJECT }, { "fsdev", NS_FSDEV }, { "iothread", NS_OBJECT },
+		{ "bus", NS_BUS },
+	};
+	for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++)
+		if (!strcmp(refs[i].key, key))
+			return refs[i].ns;
+	return NS_NONE;
+}
+
+void check_vm(struct ck *c, const struct rec *vm)
+{
+	int devf = schema_field(vm->k, "devices", 7);
+	if (devf < 0 || !vm->v[devf].set)
+		return;
+	struct rec *const *devs = vm->v[devf].u.recs.v;
+	int ndev = vm->v[devf].u.recs.n;
+	struct decls d = { 0 };
+	const char *where = c->where, *ctx = c->ctx;
+	char ctxbuf[64];
+
+	/* Every id each device declares, once per namespace. */
+	for (int i = 0; i < ndev; i++) {
+		const struct rec *r = devs[i];
+		int generic = r->k == schema_device("device");
+		for (int f = 0; f < r->k->nfields; f++) {
+			const struct field *fl = &r->k->fields[f];
+			const struct qval *v = &r->v[f];
+			if (fl->type != T_ID || !v->set)
+				continue;
+			const struct decl *old = lookup(&d, fl->ns, v->u.str.s, v->u.str.n);
+			if (old) {
+				blame(c, r, i + 1, ctxbuf, sizeof ctxbuf);
+				const struct rec *o = devs[old->dev - 1];
+				ck_raise(c, "field '%s': duplicate %s id '%s' (devices[%d] (%s)%s%.*s has it too)",
+				         fl->name, ns_names[fl->ns], v->u.str.s, old->dev, o->k->name,
+				         *o->where ? " at " : "", where_len(o->where), o->where);
+			}
+			declare(c, &d, fl->ns, v->u.str.s, v->u.str.n, i + 1, generic);
+			if (fl->flags & F_BUS)
+				declare(c, &d, NS_BUS, v->u.str.s, v->u.str.n, i + 1, 0);
+			if (fl->flags & F_BUS0) {
+				char *bus = arena_alloc(c->a, v->u.str.n + 3);
+				memcpy(bus, v->u.str.s, v->u.str.n);
+				memcpy(bus + v->u.str.n, ".0", 3);
+				declare(c, &d, NS_BUS, bus, v->u.str.n + 2, i + 1, 0);
+			}
+		}
+	}
+
+	/* Every reference must name one of them. */
+	for (int i = 0; i < ndev; i++) {
+		const struct rec *r = devs[i];
+		blame(c, r, i + 1, ctxbuf, sizeof ctxbuf);
+		for (int f = 0; f < r->k->nfields; f++) {
+			const struct field *fl = &r->k->fields[f];
+			if (fl->type == T_REF && r->v[f].set)
+				check_ref(c, &d, fl->ns, fl->name, r->v[f].u.str.s, r->v[f].u.str.n);
+		}
+		for (int p = 0; p < r->nprops; p++) {
+			int ns = prop_ns(r->props[p].key);
+			if (ns != NS_NONE)
+				check_ref(c, &d, ns, r->props[p].key, r->props[p].val, r->props[p].len);
+		}
+	}
+	c->where = where;
+	c->ctx = ctx;
+}

@@ -1,0 +1,37 @@
+/* check.h - walking the user's Lua tables against the schema.
+ *
+ * The only place (besides lib.c and lfd.c) that reads Lua values: it turns a
+ * table into a checked `struct rec`, building the error path as it goes
+ * (`devices[3] (block): field 'fds[2]'`) and raising at the user's line.
+ * Whatever passes here is safe to render: render code never re-validates. */
+#ifndef QLUA_CHECK_H
+#define QLUA_CHECK_H
+
+#include <lua.h>
+
+#include "arena.h"
+#include "schema.h"
+
+struct ck {
+	lua_State *L;
+	struct arena *a;
+	const char *where;      /* "vm.lua:12: ", the line errors blame */
+	const char *ctx;        /* "block", "devices[3] (block)", or NULL */
+	char path[160];         /* prefix of the record being walked: "memory." */
+	int anchor;             /* stack index of a table keeping copied values alive, or 0 */
+};
+
+/* Raises "<where><ctx>: <message>". */
+void ck_raise(struct ck *c, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 2, 3)));
+
+/* Checks the table at idx against kind k (into c->a).  With c->anchor set,
+ * every value the record points into is stored in that table (by field
+ * name), so the record stays valid as long as the anchor lives. */
+struct rec *check_record(struct ck *c, int idx, const struct kind *k);
+
+/* Whole-description checks: duplicate ids and references, over the devices
+ * of a checked VM record.  Errors blame the line each device was built at. */
+void check_vm(struct ck *c, const struct rec *vm);
+
+#endif

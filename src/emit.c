@@ -1,0 +1,159 @@
+/* emit.c - see emit.h. */
+#include "emit.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void emit_init(struct emit *e, struct arena *a)
+{
+	memset(e, 0, sizeof *e);
+	e->a = a;
+}
+
+static void grow(struct emit *e, size_t more)
+{
+	if (e->len + more + 1 <= e->bufcap)
+		return;
+	size_t cap = e->bufcap ? e->bufcap * 2 : 256;
+	while (cap < e->len + more + 1)
+		cap *= 2;
+	char *nb = arena_alloc(e->a, cap);
+	if (e->len)
+		memcpy(nb, e->buf, e->len);
+	e->buf = nb;
+	e->bufcap = cap;
+}
+
+static void put(struct emit *e, const char *s, size_t n)
+{
+	grow(e, n);
+	memcpy(e->buf + e->len, s, n);
+	e->len += n;
+}
+
+void emit_wordn(struct emit *e, const char *s, size_t n)
+{
+	if (e->argc + 2 > e->cap) {
+		int cap = e->cap ? e->cap * 2 : 64;
+		char **nv = arena_alloc(e->a, cap * sizeof *nv);
+		if (e->argc)
+			memcpy(nv, e->argv, e->argc * sizeof *nv);
+		e->argv = nv;
+		e->cap = cap;
+	}
+	e->argv[e->argc++] = arena_strndup(e->a, s, n);
+	e->argv[e->argc] = NULL;
+}
+
+void emit_word(struct emit *e, const char *s)
+{
+	emit_wordn(e, s, strlen(s));
+}
+
+void emit_arg(struct emit *e, const char *flag, const char *val, size_t n)
+{
+	emit_word(e, flag);
+	emit_wordn(e, val, n);
+}
+
+void emit_escape(struct emit *e, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		/* QEMU's option parser reads ",," as a literal comma. */
+		if (s[i] == ',')
+			put(e, ",", 1);
+		put(e, s + i, 1);
+	}
+}
+
+void opt_begin(struct emit *e, const char *flag)
+{
+	emit_word(e, flag);
+	e->len = 0;
+	e->nkeys = 0;
+}
+
+void opt_head(struct emit *e, const char *s, size_t n)
+{
+	emit_escape(e, s, n);
+	e->nkeys++;
+}
+
+static void key(struct emit *e, const char *k)
+{
+	if (e->nkeys++)
+		put(e, ",", 1);
+	put(e, k, strlen(k));
+	put(e, "=", 1);
+}
+
+void opt_str(struct emit *e, const char *k, const char *s, size_t n)
+{
+	key(e, k);
+	emit_escape(e, s, n);
+}
+
+void opt_cstr(struct emit *e, const char *k, const char *s)
+{
+	opt_str(e, k, s, strlen(s));
+}
+
+void opt_bool(struct emit *e, const char *k, int on)
+{
+	key(e, k);
+	put(e, on ? "on" : "off", on ? 2 : 3);
+}
+
+void opt_int(struct emit *e, const char *k, long long v)
+{
+	char b[32];
+	int n = snprintf(b, sizeof b, "%lld", v);
+	key(e, k);
+	put(e, b, n);
+}
+
+void opt_uint(struct emit *e, const char *k, unsigned long long v)
+{
+	char b[32];
+	int n = snprintf(b, sizeof b, "%llu", v);
+	key(e, k);
+	put(e, b, n);
+}
+
+int emit_fdnum(struct emit *e, struct qfd *fd)
+{
+	for (int i = 0; i < e->nfds; i++)
+		if (e->fds[i] == fd)
+			return 3 + i;
+	if (e->nfds == e->fdcap) {
+		int cap = e->fdcap ? e->fdcap * 2 : 8;
+		struct qfd **nv = arena_alloc(e->a, cap * sizeof *nv);
+		if (e->nfds)
+			memcpy(nv, e->fds, e->nfds * sizeof *nv);
+		e->fds = nv;
+		e->fdcap = cap;
+	}
+	e->fds[e->nfds++] = fd;
+	return 2 + e->nfds;
+}
+
+void opt_fd(struct emit *e, const char *k, struct qfd *fd)
+{
+	opt_int(e, k, emit_fdnum(e, fd));
+}
+
+void opt_fds(struct emit *e, const char *k, struct qfd *const *fds, int n)
+{
+	key(e, k);
+	for (int i = 0; i < n; i++) {
+		char b[16];
+		int len = snprintf(b, sizeof b, i ? ":%d" : "%d", emit_fdnum(e, fds[i]));
+		put(e, b, len);
+	}
+}
+
+void opt_end(struct emit *e)
+{
+	emit_wordn(e, e->buf ? e->buf : "", e->len);
+	e->len = 0;
+}

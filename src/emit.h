@@ -1,0 +1,48 @@
+/* emit.h - the one emitter.  Every QEMU option qlua produces is built here:
+ * it owns escaping (a comma in a value is doubled, so no value can start a
+ * new key), long-form booleans, and the descriptor numbering.  Plain C. */
+#ifndef QLUA_EMIT_H
+#define QLUA_EMIT_H
+
+#include <stddef.h>
+
+#include "arena.h"
+
+struct qfd;
+
+struct emit {
+	struct arena *a;
+	char **argv;                 /* the rendered arguments, argv[0] = binary */
+	int argc, cap;
+	struct qfd **fds;            /* fds[i] becomes child fd 3 + i */
+	int nfds, fdcap;
+	char *buf;                   /* the option being built */
+	size_t len, bufcap;
+	int nkeys;                   /* keys so far in the option being built */
+};
+
+void emit_init(struct emit *e, struct arena *a);
+void emit_word(struct emit *e, const char *s);          /* a verbatim argument */
+void emit_wordn(struct emit *e, const char *s, size_t n);
+void emit_arg(struct emit *e, const char *flag, const char *val, size_t n); /* "-kernel", path */
+
+/* Building one "-x head,key=value,..." option. */
+void opt_begin(struct emit *e, const char *flag);        /* "-device" */
+void opt_head(struct emit *e, const char *s, size_t n);  /* implied first value, escaped */
+void opt_str(struct emit *e, const char *key, const char *s, size_t n); /* escaped */
+void opt_cstr(struct emit *e, const char *key, const char *s);
+void opt_bool(struct emit *e, const char *key, int on);  /* on|off, never short form */
+void opt_int(struct emit *e, const char *key, long long v);
+void opt_uint(struct emit *e, const char *key, unsigned long long v);
+void opt_fd(struct emit *e, const char *key, struct qfd *fd);
+void opt_fds(struct emit *e, const char *key, struct qfd *const *fds, int n);
+void opt_end(struct emit *e);
+
+/* The child descriptor number of fd: numbered 3, 4, ... on first use, in
+ * argv order, so the map follows the command line. */
+int emit_fdnum(struct emit *e, struct qfd *fd);
+
+/* Appends s to dst with every ',' doubled; used by opt_* only. */
+void emit_escape(struct emit *e, const char *s, size_t n);
+
+#endif

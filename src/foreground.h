@@ -1,0 +1,13 @@
+/* foreground.h - run QEMU in the foreground of qlua: the terminal is its
+ * console, SIGINT/SIGTERM/SIGHUP are forwarded, its status is ours.  Plain C. */
+#ifndef QLUA_FOREGROUND_H
+#define QLUA_FOREGROUND_H
+
+#include <stddef.h>
+
+/* Returns the exit status qlua should end with: QEMU's code, 128 + signal
+ * when it was killed, or 126/127 (with a message in err) when it could not
+ * be executed. */
+int foreground_run(char *const *argv, const int *fds, int nfds, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,253 @@
+/* ldev.c - device values.  A constructor checks its table completely and
+ * returns a read-only userdata holding the checked record (for rendering)
+ * and an anchor table (the values as given, for Lua to read back). */
+#include "ldev.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "arena.h"
+#include "check.h"
+
+struct ldev {
+	struct arena a;
+	struct rec *r;
+};
+
+struct rec *ldev_test(lua_State *L, int idx)
+{
+	struct ldev *d = luaL_testudata(L, idx, QLUA_DEVICE_MT);
+	return d ? d->r : NULL;
+}
+
+static struct ldev *checkdev(lua_State *L, int idx)
+{
+	return luaL_checkudata(L, idx, QLUA_DEVICE_MT);
+}
+
+/* qemu.<kind>{...}: upvalue 1 is the kind. */
+static int l_construct(lua_State *L)
+{
+	const struct kind *k = lua_touserdata(L, lua_upvalueindex(1));
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lua_settop(L, 1);
+	/* The userdata first: if checking raises, __gc frees the arena. */
+	struct ldev *d = lua_newuserdatauv(L, sizeof *d, 1);  /* 2 */
+	memset(d, 0, sizeof *d);
+	luaL_setmetatable(L, QLUA_DEVICE_MT);
+	lua_newtable(L);                                       /* 3: anchor */
+	lua_pushvalue(L, 3);
+	lua_setiuservalue(L, 2, 1);
+	luaL_where(L, 1);                                      /* 4 */
+	struct ck c = { .L = L, .a = &d->a, .where = lua_tostring(L, 4), .ctx = k->name, .anchor = 3 };
+	struct rec *r = check_record(&c, 1, k);
+	strncpy(r->where, c.where, sizeof r->where - 1);
+	d->r = r;
+	lua_settop(L, 2);
+	return 1;
+}
+
+/* Pushes field f's default as a Lua value, or nil. */
+static void push_default(lua_State *L, const struct field *f)
+{
+	if (!f->def)
+		lua_pushnil(L);
+	else if (f->type == T_BOOL)
+		lua_pushboolean(L, !strcmp(f->def, "true"));
+	else if (f->type == T_UINT)
+		lua_pushinteger(L, strtoll(f->def, NULL, 0));
+	else
+		lua_pushstring(L, f->def);
+}
+
+static int l_index(lua_State *L)
+{
+	struct ldev *d = checkdev(L, 1);
+	lua_getiuservalue(L, 1, 1);
+	lua_pushvalue(L, 2);
+	if (lua_rawget(L, -2) != LUA_TNIL) {
+		if (lua_istable(L, -1)) {
+			/* a copy: device values are read-only all the way down */
+			lua_newtable(L);
+			lua_pushnil(L);
+			while (lua_next(L, -3)) {
+				lua_pushvalue(L, -2);
+				lua_insert(L, -2);
+				lua_rawset(L, -4);
+			}
+		}
+		return 1;
+	}
+	size_t n;
+	const char *key = lua_tolstring(L, 2, &n);
+	int f = key ? schema_field(d->r->k, key, n) : -1;
+	if (f >= 0 && d->r->v[f].set == 2)
+		push_default(L, &d->r->k->fields[f]);
+	else
+		lua_pushnil(L);
+	return 1;
+}
+
+static int l_newindex(lua_State *L)
+{
+	struct ldev *d = checkdev(L, 1);
+	return luaL_error(L, "%s: field '%s' cannot be changed (device values are read-only; "
+	                  "build a new one or use qemu.merge)", d->r->k->name, luaL_tolstring(L, 2, NULL));
+}
+
+/* pairs(dev): the fields as given, plus defaults, in a fresh table. */
+static int l_pairs(lua_State *L)
+{
+	struct ldev *d = checkdev(L, 1);
+	lua_getglobal(L, "next");
+	lua_newtable(L);
+	for (int f = 0; f < d->r->k->nfields; f++) {
+		if (!d->r->v[f].set)
+			continue;
+		lua_pushcfunction(L, l_index);
+		lua_pushvalue(L, 1);
+		lua_pushstring(L, d->r->k->fields[f].name);
+		lua_call(L, 2, 1);
+		lua_setfield(L, -2, d->r->k->fields[f].name);
+	}
+	for (int p = 0; p < d->r->nprops; p++) {
+		lua_getiuservalue(L, 1, 1);
+		lua_getfield(L, -1, d->r->props[p].key);
+		lua_setfield(L, -3, d->r->props[p].key);
+		lua_pop(L, 1);
+	}
+	lua_pushnil(L);
+	return 3;
+}
+
+static int l_tostring(lua_State *L)
+{
+	struct ldev *d = checkdev(L, 1);
+	int id = schema_field(d->r->k, "id", 2);
+	if (id >= 0 && d->r->v[id].set)
+		lua_pushfstring(L, "qemu.%s(%s)", d->r->k->name, d->r->v[id].u.str.s);
+	else
+		lua_pushfstring(L, "qemu.%s(%p)", d->r->k->name, (void *)d);
+	return 1;
+}
+
+static int l_gc(lua_State *L)
+{
+	struct ldev *d = checkdev(L, 1);
+	arena_free(&d->a);
+	d->r = NULL;
+	return 0;
+}
+
+/* qemu.kind(v): the kind name of a device value, or nil. */
+static int l_kind(lua_State *L)
+{
+	struct rec *r = ldev_test(L, 1);
+	if (r)
+		lua_pushstring(L, r->k->name);
+	else
+		lua_pushnil(L);
+	return 1;
+}
+
+/* qemu.kinds(): the device kinds, sorted. */
+static int l_kinds(lua_State *L)
+{
+	lua_newtable(L);
+	for (int i = 0; schema_devices[i]; i++) {
+		lua_pushstring(L, schema_devices[i]->name);
+		lua_rawseti(L, -2, i + 1);
+	}
+	return 1;
+}
+
+/* qemu.describe(kind): the schema of a device kind or VM section. */
+static int l_describe(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 1);
+	const struct kind *k = schema_find(name);
+	if (!k)
+		return luaL_argerror(L, 1, lua_pushfstring(L, "unknown kind '%s' (see qemu.kinds())", name));
+	lua_createtable(L, 0, 4);
+	lua_pushstring(L, k->name);
+	lua_setfield(L, -2, "kind");
+	lua_pushstring(L, k->doc);
+	lua_setfield(L, -2, "doc");
+	lua_pushboolean(L, k->is_device);
+	lua_setfield(L, -2, "device");
+	lua_createtable(L, k->nfields, 0);
+	for (int i = 0; i < k->nfields; i++) {
+		const struct field *f = &k->fields[i];
+		lua_createtable(L, 0, 8);
+		lua_pushstring(L, f->name);
+		lua_setfield(L, -2, "name");
+		lua_pushstring(L, schema_type_name(f));
+		lua_setfield(L, -2, "type");
+		lua_pushboolean(L, f->flags & F_REQ);
+		lua_setfield(L, -2, "required");
+		if (f->def) {
+			push_default(L, f);
+			lua_setfield(L, -2, "default");
+		}
+		if (f->choices) {
+			lua_newtable(L);
+			for (int c = 0; f->choices[c]; c++) {
+				lua_pushstring(L, f->choices[c]);
+				lua_rawseti(L, -2, c + 1);
+			}
+			lua_setfield(L, -2, "choices");
+		}
+		if (f->type == T_UINT) {
+			lua_pushinteger(L, f->min);
+			lua_setfield(L, -2, "min");
+			lua_pushinteger(L, f->max ? f->max : 0x7fffffff);
+			lua_setfield(L, -2, "max");
+		}
+		for (int w = 0; w < 2; w++) {
+			const struct when *wh = w ? &f->req : &f->only;
+			if (!wh->values)
+				continue;
+			lua_newtable(L);
+			lua_pushstring(L, k->fields[(int)wh->field].name);
+			lua_setfield(L, -2, "field");
+			lua_newtable(L);
+			for (int c = 0; wh->values[c]; c++) {
+				lua_pushstring(L, wh->values[c]);
+				lua_rawseti(L, -2, c + 1);
+			}
+			lua_setfield(L, -2, "values");
+			lua_setfield(L, -2, w ? "required_when" : "only_when");
+		}
+		if (f->sub) {
+			lua_pushstring(L, f->sub->name);
+			lua_setfield(L, -2, "section");
+		}
+		lua_pushstring(L, f->doc ? f->doc : "");
+		lua_setfield(L, -2, "doc");
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, "fields");
+	return 1;
+}
+
+void ldev_register(lua_State *L)
+{
+	static const luaL_Reg meta[] = {
+		{ "__gc", l_gc }, { "__index", l_index }, { "__newindex", l_newindex },
+		{ "__pairs", l_pairs }, { "__tostring", l_tostring }, { NULL, NULL },
+	};
+	static const luaL_Reg funcs[] = {
+		{ "describe", l_describe }, { "kind", l_kind }, { "kinds", l_kinds }, { NULL, NULL },
+	};
+	if (luaL_newmetatable(L, QLUA_DEVICE_MT))
+		luaL_setfuncs(L, meta, 0);
+	lua_pop(L, 1);
+	luaL_setfuncs(L, funcs, 0);
+	for (int i = 0; schema_devices[i]; i++) {
+		lua_pushlightuserdata(L, (void *)schema_devices[i]);
+		lua_pushcclosure(L, l_construct, 1);
+		lua_setfield(L, -2, schema_devices[i]->name);
+	}
+}

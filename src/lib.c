@@ -1,0 +1,110 @@
+/* lib.c - luaopen_qemu: the module table, and qemu.argv.  The other Lua-facing
+ * files register their own functions here (ldev.c: constructors and schema
+ * introspection; lfd.c: descriptors; lvm.c: processes). */
+#include "lib.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include <lauxlib.h>
+
+#include "arena.h"
+#include "check.h"
+#include "ldev.h"
+#include "lfd.h"
+#include "lvm.h"
+#include "render.h"
+
+#define ARENA_MT "qlua.arena"
+
+static int arena_gc(lua_State *L)
+{
+	arena_free(luaL_checkudata(L, 1, ARENA_MT));
+	return 0;
+}
+
+const char *qlua_default_qemu(void)
+{
+	static char path[128];
+	const char *env = getenv("QLUA_QEMU");
+	if (env && *env)
+		return env;
+	if (!path[0]) {
+		struct utsname u;
+		uname(&u);
+		/* qemu-system-<arch> as Debian names it; i686 and friends are i386 */
+		const char *arch = u.machine;
+		if (arch[0] == 'i' && !strcmp(arch + 2, "86"))
+			arch = "i386";
+		snprintf(path, sizeof path, "qemu-system-%s", arch);
+	}
+	return path;
+}
+
+void qlua_build(lua_State *L, int idx, const char *where, struct emit *e)
+{
+	idx = lua_absindex(L, idx);
+	if (!lua_istable(L, idx))
+		luaL_error(L, "VM description expected (a table), got %s", luaL_typename(L, idx));
+	struct arena *a = lua_newuserdatauv(L, sizeof *a, 0);
+	memset(a, 0, sizeof *a);
+	luaL_setmetatable(L, ARENA_MT);
+	char wherebuf[256];
+	if (!where) {
+		luaL_where(L, 1);
+		snprintf(wherebuf, sizeof wherebuf, "%s", lua_tostring(L, -1));
+		lua_pop(L, 1);
+	} else {
+		snprintf(wherebuf, sizeof wherebuf, "%s", where);
+	}
+	struct ck c = { .L = L, .a = a, .where = wherebuf };
+	struct rec *vm = check_record(&c, idx, &schema_vm);
+	check_vm(&c, vm);
+
+	emit_init(e, a);
+	int pf = schema_field(&schema_vm, "path", 4);
+	render_vm(e, vm, vm->v[pf].set ? vm->v[pf].u.str.s : qlua_default_qemu());
+
+	/* A descriptor closed after its device was built cannot be passed. */
+	for (int i = 0; i < e->nfds; i++)
+		if (e->fds[i]->fd < 0)
+			luaL_error(L, "%sdescriptor %d (%s) was closed before launch", wherebuf, 3 + i, e->fds[i]->what);
+}
+
+/* qemu.argv(vm) -> argv, fds */
+static int l_argv(lua_State *L)
+{
+	struct emit e;
+	luaL_checktype(L, 1, LUA_TTABLE);
+	qlua_build(L, 1, NULL, &e);
+	lua_createtable(L, e.argc, 0);
+	for (int i = 0; i < e.argc; i++) {
+		lua_pushstring(L, e.argv[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_createtable(L, e.nfds, 0);
+	for (int i = 0; i < e.nfds; i++) {
+		qfd_pushobj(L, e.fds[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	return 2;
+}
+
+int luaopen_qemu(lua_State *L)
+{
+	static const luaL_Reg funcs[] = { { "argv", l_argv }, { NULL, NULL } };
+	if (luaL_newmetatable(L, ARENA_MT)) {
+		lua_pushcfunction(L, arena_gc);
+		lua_setfield(L, -2, "__gc");
+	}
+	lua_pop(L, 1);
+	luaL_newlib(L, funcs);
+	lua_pushliteral(L, QLUA_VERSION);
+	lua_setfield(L, -2, "version");
+	ldev_register(L);
+	lfd_register(L);
+	lvm_register(L);
+	return 1;
+}

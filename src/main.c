@@ -1,0 +1,365 @@
+/* main.c - the qlua command: options, the script in protected mode, what
+ * its return value means, and the exit status.  Like lua.c, all work runs
+ * inside one protected call and errors are printed once, as "qlua: msg". */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "embedded.h"
+#include "foreground.h"
+#include "lfd.h"
+#include "lib.h"
+#include "lvm.h"
+
+#define EXIT_USAGE 2   /* usage, script and validation errors */
+
+/* The option table: the parser and --help both read it. */
+enum { O_DRY, O_JSON, O_EXEC, O_DESCRIBE, O_VERSION, O_HELP };
+static const struct opt {
+	char shortname;
+	const char *longname;
+	const char *arg;
+	const char *help;
+} options[] = {
+	[O_DRY] = { 'n', "dry-run", NULL, "print the QEMU command line the script's VM would run (shell-quoted)" },
+	[O_JSON] = { 0, "json", NULL, "print that command line and its descriptor map as JSON" },
+	[O_EXEC] = { 'e', NULL, "CHUNK", "run the Lua chunk CHUNK before the script" },
+	[O_DESCRIBE] = { 0, "describe", "KIND", "print the fields of a device kind or section" },
+	[O_VERSION] = { 0, "version", NULL, "print the version and exit" },
+	[O_HELP] = { 'h', "help", NULL, "print this help and exit" },
+};
+#define NOPTS (int)(sizeof options / sizeof options[0])
+
+static void usage(FILE *f)
+{
+	fputs("usage: qlua [options] script.lua [args...]\n\n"
+	      "Runs a Lua script that describes QEMU virtual machines.  A script that returns\n"
+	      "a VM description runs it in the foreground (its console on this terminal) and\n"
+	      "exits with QEMU's status; a script that returns nothing did its own work.\n\n"
+	      "options:\n", f);
+	for (int i = 0; i < NOPTS; i++) {
+		char left[40];
+		const struct opt *o = &options[i];
+		if (o->shortname && o->longname)
+			snprintf(left, sizeof left, "-%c, --%s", o->shortname, o->longname);
+		else if (o->shortname)
+			snprintf(left, sizeof left, "-%c %s", o->shortname, o->arg ? o->arg : "");
+		else
+			snprintf(left, sizeof left, "    --%s%s%s", o->longname, o->arg ? " " : "", o->arg ? o->arg : "");
+		fprintf(f, "  %-22s %s\n", left, o->help);
+	}
+	fputs("\nexit status: QEMU's own (128 + signal when it was killed) for a foreground VM;\n"
+	      "2 for usage, script and validation errors; 126/127 when QEMU cannot be executed.\n"
+	      "environment: QLUA_QEMU names the QEMU binary used when a description has no 'path'.\n", f);
+}
+
+struct args {
+	int flags[NOPTS];
+	const char *exec;        /* -e */
+	const char *describe;    /* --describe */
+	int script;              /* index of the script in argv, 0 if none */
+};
+
+/* Returns 0, or prints why the command line is wrong and returns -1. */
+static int parse(int argc, char **argv, struct args *a)
+{
+	memset(a, 0, sizeof *a);
+	for (int i = 1; i < argc; i++) {
+		const char *s = argv[i];
+		if (s[0] != '-' || !s[1]) {
+			a->script = i;
+			return 0;
+		}
+		if (!strcmp(s, "--")) {
+			a->script = i + 1 < argc ? i + 1 : 0;
+			return 0;
+		}
+		int o = -1;
+		for (int j = 0; j < NOPTS; j++)
+			if ((s[1] != '-' && s[2] == '\0' && s[1] == options[j].shortname) ||
+			    (s[1] == '-' && options[j].longname && !strcmp(s + 2, options[j].longname)))
+				o = j;
+		if (o < 0) {
+			fprintf(stderr, "qlua: unknown option '%s' (see qlua --help)\n", s);
+			return -1;
+		}
+		a->flags[o] = 1;
+		if (options[o].arg) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "qlua: option '%s' needs an argument (%s)\n", s, options[o].arg);
+				return -1;
+			}
+			if (o == O_EXEC)
+				a->exec = argv[++i];
+			else
+				a->describe = argv[++i];
+		}
+	}
+	return 0;
+}
+
+/* ---- printing a command line ---------------------------------------------------- */
+
+static void shell_quote(luaL_Buffer *b, const char *s)
+{
+	if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:=,@%+-") == strlen(s)) {
+		luaL_addstring(b, s);
+		return;
+	}
+	luaL_addchar(b, '\'');
+	for (; *s; s++) {
+		if (*s == '\'')
+			luaL_addstring(b, "'\\''");
+		else
+			luaL_addchar(b, *s);
+	}
+	luaL_addchar(b, '\'');
+}
+
+/* One option per line, continued with backslashes: still one command. */
+static void print_dry(lua_State *L, const struct emit *e)
+{
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);
+	for (int i = 0; i < e->nfds; i++) {
+		char line[160];
+		snprintf(line, sizeof line, "# fd %d: %s\n", 3 + i, e->fds[i]->what);
+		luaL_addstring(&b, line);
+	}
+	for (int i = 0; i < e->argc; i++) {
+		if (i > 0)
+			luaL_addstring(&b, e->argv[i][0] == '-' ? " \\\n  " : " ");
+		shell_quote(&b, e->argv[i]);
+	}
+	luaL_addchar(&b, '\n');
+	luaL_pushresult(&b);
+	fputs(lua_tostring(L, -1), stdout);
+	lua_pop(L, 1);
+}
+
+static void print_json(const struct emit *e)
+{
+	json_t *argv = json_array(), *fds = json_array();
+	for (int i = 0; i < e->argc; i++)
+		json_array_append_new(argv, json_string(e->argv[i]));
+	for (int i = 0; i < e->nfds; i++)
+		json_array_append_new(fds, json_pack("{s:i, s:s}", "fd", 3 + i, "what", e->fds[i]->what));
+	json_t *root = json_pack("{s:o, s:o}", "argv", argv, "fds", fds);
+	json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(root);
+}
+
+/* ---- --describe ---------------------------------------------------------------- */
+
+static void print_describe(lua_State *L, const char *kind)
+{
+	lua_getfield(L, -1, "describe");
+	lua_pushstring(L, kind);
+	lua_call(L, 1, 1);
+	lua_getfield(L, -1, "kind");
+	lua_getfield(L, -2, "doc");
+	printf("%s: %s\n", lua_tostring(L, -2), lua_tostring(L, -1));
+	lua_pop(L, 2);
+	lua_getfield(L, -1, "fields");
+	int n = (int)lua_rawlen(L, -1);
+	for (int i = 1; i <= n; i++) {
+		lua_rawgeti(L, -1, i);
+		int t = lua_gettop(L);
+		lua_getfield(L, t, "name");
+		lua_getfield(L, t, "type");
+		lua_getfield(L, t, "required");
+		lua_getfield(L, t, "doc");
+		printf("  %-16s %-12s%s %s", lua_tostring(L, t + 1), lua_tostring(L, t + 2),
+		       lua_toboolean(L, t + 3) ? " required" : "", lua_tostring(L, t + 4));
+		if (lua_getfield(L, t, "choices") == LUA_TTABLE) {
+			printf(" (");
+			for (int c = 1; c <= (int)lua_rawlen(L, -1); c++) {
+				lua_rawgeti(L, -1, c);
+				printf("%s'%s'", c > 1 ? ", " : "", lua_tostring(L, -1));
+				lua_pop(L, 1);
+			}
+			printf(")");
+		}
+		if (lua_getfield(L, t, "default") != LUA_TNIL)
+			printf(" [default: %s]", luaL_tolstring(L, -1, NULL));
+		for (int w = 0; w < 2; w++) {
+			if (lua_getfield(L, t, w ? "required_when" : "only_when") != LUA_TTABLE)
+				continue;
+			int wt = lua_gettop(L);
+			lua_getfield(L, wt, "field");
+			lua_getfield(L, wt, "values");
+			printf(" [%s %s:", w ? "required with" : "only with", lua_tostring(L, -2));
+			for (int c = 1; c <= (int)lua_rawlen(L, -1); c++) {
+				lua_rawgeti(L, -1, c);
+				printf(" %s", lua_tostring(L, -1));
+				lua_pop(L, 1);
+			}
+			printf("]");
+		}
+		printf("\n");
+		lua_settop(L, t - 1);
+	}
+	lua_pop(L, 2);
+}
+
+/* ---- the protected main ---------------------------------------------------------- */
+
+static int return_line;          /* the line of the script's return statement */
+static const char *script_source;
+
+/* Called when a function returns; remembers the line of the main chunk's
+ * return, which is where errors in a returned description are blamed. */
+static void on_return(lua_State *L, lua_Debug *ar)
+{
+	if (!lua_getinfo(L, "Sl", ar) || strcmp(ar->what, "main") || strcmp(ar->source, script_source))
+		return;
+	return_line = ar->currentline;
+}
+
+static int msghandler(lua_State *L)
+{
+	const char *msg = lua_tostring(L, 1);
+	if (!msg)
+		msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+	/* A traceback helps with bugs in scripts, not with a description that
+	 * failed validation: those name their line already. */
+	if (getenv("QLUA_TRACEBACK"))
+		luaL_traceback(L, L, msg, 1);
+	else
+		lua_pushstring(L, msg);
+	return 1;
+}
+
+struct pmain_args {
+	int argc;
+	char **argv;
+	struct args a;
+	int status;
+};
+
+static void openlibs(lua_State *L)
+{
+	luaL_openlibs(L);
+	luaL_requiref(L, "qemu", luaopen_qemu, 1);  /* package.loaded.qemu and global qemu */
+	embedded_preload(L);
+}
+
+static int pmain(lua_State *L)
+{
+	struct pmain_args *p = lua_touserdata(L, 1);
+	struct args *a = &p->a;
+	openlibs(L);
+	int qemu = lua_gettop(L);
+
+	if (a->describe) {
+		print_describe(L, a->describe);
+		return 0;
+	}
+	/* arg, as lua.c sets it: arg[0] the script, arg[1..] its arguments,
+	 * negative indices the interpreter and its options. */
+	int base = a->script ? a->script : p->argc;
+	lua_createtable(L, p->argc - base, base + 1);
+	for (int i = 0; i < p->argc; i++) {
+		lua_pushstring(L, p->argv[i]);
+		lua_rawseti(L, -2, i - base);
+	}
+	lua_setglobal(L, "arg");
+
+	if (a->exec) {
+		if (luaL_loadbuffer(L, a->exec, strlen(a->exec), "=(command line)"))
+			return lua_error(L);
+		lua_call(L, 0, 0);
+	}
+	if (!a->script)
+		return 0;
+
+	const char *file = p->argv[a->script];
+	if (luaL_loadfile(L, strcmp(file, "-") ? file : NULL))
+		return lua_error(L);
+	lua_Debug ar;
+	lua_pushvalue(L, -1);
+	lua_getinfo(L, ">S", &ar);
+	script_source = ar.source;
+	int nargs = p->argc - a->script - 1;
+	luaL_checkstack(L, nargs + 4, "too many arguments to script");
+	for (int i = a->script + 1; i < p->argc; i++)
+		lua_pushstring(L, p->argv[i]);
+	lua_sethook(L, on_return, LUA_MASKRET, 0);
+	lua_call(L, nargs, 1);
+	lua_sethook(L, NULL, 0, 0);
+
+	if (lua_isnil(L, -1)) {
+		if (a->flags[O_DRY] || a->flags[O_JSON])
+			return luaL_error(L, "%s returned no VM description to print", file);
+		return 0;
+	}
+	if (!lua_istable(L, -1))
+		return luaL_error(L, "%s returned a %s (expected a VM description or nothing)", file,
+		                  luaL_typename(L, -1));
+
+	/* The description: errors blame the return statement's line. */
+	char where[300];
+	snprintf(where, sizeof where, "%s:%d: ", ar.short_src, return_line);
+	struct emit e;
+	qlua_build(L, -1, where, &e);
+	if (a->flags[O_JSON]) {
+		print_json(&e);
+		return 0;
+	}
+	if (a->flags[O_DRY]) {
+		print_dry(L, &e);
+		return 0;
+	}
+	int *fds = lua_newuserdatauv(L, (e.nfds + 1) * sizeof *fds, 0);
+	for (int i = 0; i < e.nfds; i++)
+		fds[i] = e.fds[i]->fd;
+	char err[512] = "";
+	fflush(stdout);
+	p->status = foreground_run(e.argv, fds, e.nfds, err, sizeof err);
+	if (*err)
+		return luaL_error(L, "%s", err);
+	(void)qemu;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct pmain_args p = { .argc = argc, .argv = argv };
+	if (parse(argc, argv, &p.a) < 0)
+		return EXIT_USAGE;
+	if (p.a.flags[O_HELP]) {
+		usage(stdout);
+		return 0;
+	}
+	if (p.a.flags[O_VERSION]) {
+		printf("qlua %s (%s)\n", QLUA_VERSION, LUA_RELEASE);
+		return 0;
+	}
+	if (!p.a.script && !p.a.exec && !p.a.describe) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	lua_State *L = luaL_newstate();
+	if (!L) {
+		fputs("qlua: cannot create a Lua state (out of memory)\n", stderr);
+		return 1;
+	}
+	lua_pushcfunction(L, msghandler);
+	lua_pushcfunction(L, pmain);
+	lua_pushlightuserdata(L, &p);
+	int status = EXIT_SUCCESS;
+	if (lua_pcall(L, 1, 0, 1) != LUA_OK) {
+		fprintf(stderr, "qlua: %s\n", lua_tostring(L, -1));
+		status = lvm_exec_status ? lvm_exec_status : EXIT_USAGE;
+	} else {
+		status = p.status;
+	}
+	lua_close(L);
+	return status;
+}

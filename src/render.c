@@ -1,0 +1,89 @@
+/* render.c - see render.h.  How each field type is written as key=value
+ * lives here, once; kinds say which key and which option. */
+#include "render.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void render_field(struct emit *e, const struct rec *r, int f)
+{
+	const struct field *fl = &r->k->fields[f];
+	const struct qval *v = &r->v[f];
+	char b[32];
+	if (!v->set || (!fl->key && fl->type != T_PROPS))
+		return;
+	switch ((enum ftype)fl->type) {
+	case T_STR: case T_NAME: case T_ID: case T_REF: case T_PATH: case T_MAC:
+	case T_UUID: case T_BDF: case T_RTCBASE:
+		opt_str(e, fl->key, v->u.str.s, v->u.str.n);
+		break;
+	case T_FILE:
+		if (v->u.str.fd)
+			opt_fd(e, fl->key, v->u.str.fd);
+		else
+			opt_str(e, fl->key, v->u.str.s, v->u.str.n);
+		break;
+	case T_ENUM:
+		opt_cstr(e, fl->key, fl->choices[v->u.i]);
+		break;
+	case T_BOOL:
+		opt_bool(e, fl->key, v->u.i);
+		break;
+	case T_UINT:
+		opt_int(e, fl->key, v->u.i);
+		break;
+	case T_SIZE:
+		opt_uint(e, fl->key, v->u.size);
+		break;
+	case T_PCIADDR:
+		if (v->u.pci.fn >= 0)
+			snprintf(b, sizeof b, "0x%x.%x", v->u.pci.slot, v->u.pci.fn);
+		else
+			snprintf(b, sizeof b, "0x%x", v->u.pci.slot);
+		opt_cstr(e, fl->key, b);
+		break;
+	case T_HEX16:
+		snprintf(b, sizeof b, "0x%04llx", v->u.i);
+		opt_cstr(e, fl->key, b);
+		break;
+	case T_FD:
+		opt_fd(e, fl->key, v->u.fd);
+		break;
+	case T_FDS:
+		opt_fds(e, fl->key, v->u.fds.v, v->u.fds.n);
+		break;
+	case T_PROPS:
+		render_props(e, v->u.props.v, v->u.props.n);
+		break;
+	case T_STRS: case T_REC: case T_RECS: case T_DEVS: case T_NTYPES:
+		break; /* structure, not values: the kind's hook renders them */
+	}
+}
+
+void render_fields(struct emit *e, const struct rec *r, int opt)
+{
+	for (int f = 0; f < r->k->nfields; f++)
+		if (r->k->fields[f].opt == opt)
+			render_field(e, r, f);
+}
+
+void render_props(struct emit *e, const struct prop *p, int n)
+{
+	for (int i = 0; i < n; i++)
+		opt_str(e, p[i].key, p[i].val, p[i].len);
+}
+
+void render_plain_device(struct emit *e, const struct rec *r, int driver_field)
+{
+	opt_begin(e, "-device");
+	opt_head(e, sval(r, driver_field), slen(r, driver_field));
+	render_fields(e, r, 1);
+	render_props(e, r->props, r->nprops);
+	opt_end(e);
+}
+
+void render_vm(struct emit *e, const struct rec *vm, const char *path)
+{
+	emit_word(e, path);
+	schema_vm.render(e, vm);
+}

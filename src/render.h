@@ -1,0 +1,31 @@
+/* render.h - a checked description to QEMU options.  Plain C: it reads
+ * checked records only and writes through the one emitter (emit.h). */
+#ifndef QLUA_RENDER_H
+#define QLUA_RENDER_H
+
+#include "emit.h"
+#include "schema.h"
+
+/* Renders the whole VM record (path first) into e. */
+void render_vm(struct emit *e, const struct rec *vm, const char *path);
+
+/* For kind hooks: key=value for field f when it is set and has a key. */
+void render_field(struct emit *e, const struct rec *r, int f);
+/* Every set field whose .opt is opt (1 = a kind's first option, 2 = its second). */
+void render_fields(struct emit *e, const struct rec *r, int opt);
+void render_props(struct emit *e, const struct prop *p, int n);
+/* "-device <driver>,<fields of option 1>,<free properties>": most devices. */
+void render_plain_device(struct emit *e, const struct rec *r, int driver_field);
+
+/* Accessors for hooks. */
+static inline int has(const struct rec *r, int f) { return r->v[f].set != 0; }
+static inline const char *sval(const struct rec *r, int f) { return r->v[f].u.str.s; }
+static inline size_t slen(const struct rec *r, int f) { return r->v[f].u.str.n; }
+static inline long long ival(const struct rec *r, int f) { return r->v[f].u.i; }
+static inline const char *eval(const struct rec *r, int f) { return r->k->fields[f].choices[r->v[f].u.i]; }
+static inline int eis(const struct rec *r, int f, const char *s)
+{
+	return r->v[f].set && !__builtin_strcmp(eval(r, f), s);
+}
+
+#endif

@@ -1,0 +1,56 @@
+/* schema.c - the registry of kinds, and lookups over it.  The kinds
+ * themselves live in devices.c (device kinds) and sections.c (the VM). */
+#include "schema.h"
+
+#include <string.h>
+
+const char *const ns_names[NS_COUNT] = {
+	[NS_NONE] = "", [NS_DEVICE] = "device", [NS_DRIVE] = "drive",
+	[NS_NETDEV] = "netdev", [NS_CHARDEV] = "chardev", [NS_OBJECT] = "object",
+	[NS_FSDEV] = "fsdev", [NS_BUS] = "bus",
+};
+
+int schema_field(const struct kind *k, const char *name, size_t len)
+{
+	for (int i = 0; i < k->nfields; i++)
+		if (!strncmp(k->fields[i].name, name, len) && k->fields[i].name[len] == '\0')
+			return i;
+	return -1;
+}
+
+const struct kind *schema_device(const char *name)
+{
+	for (int i = 0; schema_devices[i]; i++)
+		if (!strcmp(schema_devices[i]->name, name))
+			return schema_devices[i];
+	return NULL;
+}
+
+/* A device kind, the VM itself ("vm"), or one of its sections by field name. */
+const struct kind *schema_find(const char *name)
+{
+	const struct kind *k = schema_device(name);
+	if (k)
+		return k;
+	if (!strcmp(name, "vm"))
+		return &schema_vm;
+	int f = schema_field(&schema_vm, name, strlen(name));
+	if (f >= 0 && schema_vm.fields[f].sub)
+		return schema_vm.fields[f].sub;
+	return NULL;
+}
+
+/* How describe() names a field's type. */
+const char *schema_type_name(const struct field *f)
+{
+	static const char *const names[T_NTYPES] = {
+		[T_STR] = "string", [T_NAME] = "name", [T_ID] = "id", [T_REF] = "reference",
+		[T_PATH] = "path", [T_BOOL] = "boolean", [T_UINT] = "integer", [T_SIZE] = "size",
+		[T_ENUM] = "enum", [T_MAC] = "mac", [T_UUID] = "uuid", [T_PCIADDR] = "pci-address",
+		[T_BDF] = "pci-host-address", [T_HEX16] = "hex16", [T_FD] = "fd", [T_FDS] = "fds",
+		[T_FILE] = "path-or-fd", [T_STRS] = "strings", [T_PROPS] = "properties",
+		[T_REC] = "section", [T_RECS] = "list-of-sections", [T_DEVS] = "devices",
+		[T_RTCBASE] = "rtc-base",
+	};
+	return names[f->type];
+}

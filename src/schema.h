@@ -1,0 +1,139 @@
+/* schema.h - device kinds and VM sections as data.
+ *
+ * One `struct kind` per device kind and per VM section.  The same table
+ * drives checking (check.c), rendering (render.c + the kind's hook),
+ * qemu.describe() and `qlua --describe`.  Adding a kind is adding a table,
+ * and a render hook only where QEMU's shape is unusual. */
+#ifndef QLUA_SCHEMA_H
+#define QLUA_SCHEMA_H
+
+#include <stddef.h>
+
+struct qfd;
+struct emit;
+struct rec;
+
+enum ftype {
+	T_STR,      /* free text; commas doubled when rendered */
+	T_NAME,     /* a QEMU name: driver, machine type, cpu model */
+	T_ID,       /* an id this device declares (QEMU's id rules) */
+	T_REF,      /* a reference to an id declared elsewhere */
+	T_PATH,     /* a host path */
+	T_BOOL,
+	T_UINT,     /* an integer in [min, max] */
+	T_SIZE,     /* bytes: an integer or "512M" */
+	T_ENUM,     /* one of `choices` */
+	T_MAC,      /* 52:54:00:12:34:56 */
+	T_UUID,     /* 8-4-4-4-12 hex */
+	T_PCIADDR,  /* slot[.function]: 3, "0x1f", "1f.2" */
+	T_BDF,      /* host PCI address: 0000:00:1f.2 or 00:1f.2 */
+	T_HEX16,    /* PCI vendor/device id: 0x8086 or 32902 */
+	T_FD,       /* a qemu.fd */
+	T_FDS,      /* a non-empty list of qemu.fd */
+	T_FILE,     /* a path or a qemu.fd */
+	T_STRS,     /* a string or a list of strings */
+	T_PROPS,    /* a table of QEMU property = string|number|boolean */
+	T_REC,      /* a nested section (`sub`) */
+	T_RECS,     /* a list of nested sections (`sub`) */
+	T_DEVS,     /* a list of device values */
+	T_RTCBASE,  /* "utc", "localtime" or a date */
+	T_NTYPES
+};
+
+/* Id namespaces: QEMU keeps one per option family, so `-drive id=x` and
+ * `-netdev id=x` may share a name but two drives may not. */
+enum ns { NS_NONE, NS_DEVICE, NS_DRIVE, NS_NETDEV, NS_CHARDEV, NS_OBJECT,
+          NS_FSDEV, NS_BUS, NS_COUNT };
+
+enum { F_REQ = 1,        /* required */
+       F_BUS = 2,        /* (T_ID) also declares a bus with this name */
+       F_BUS0 = 4 };     /* (T_ID) also declares the bus "<id>.0" */
+
+/* "Only when field `field` is one of `values`": used for fields that exist
+ * for some types of a kind only, and for requirements that depend on type. */
+struct when {
+	signed char field;           /* -1: always */
+	const char *const *values;
+};
+
+struct field {
+	const char *name;            /* the Lua field name */
+	unsigned char type;          /* enum ftype */
+	unsigned char flags;
+	unsigned char ns;            /* T_ID, T_REF */
+	signed char opt;             /* which of the kind's options it renders into (-1: hook) */
+	const char *key;             /* the QEMU key it renders as */
+	const char *const *choices;  /* T_ENUM */
+	long long min, max;          /* T_UINT */
+	const char *def;             /* default, as Lua text; NULL: none */
+	const struct kind *sub;      /* T_REC, T_RECS */
+	struct when only;            /* the field exists only when ... */
+	struct when req;             /* the field is required when ... */
+	const char *doc;
+};
+
+/* Reports a problem found by a kind's check hook: path is a field name or
+ * NULL for the whole record; raises (never returns). */
+struct ck;
+void ck_fail(struct ck *c, const char *field, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 3, 4)));
+
+struct kind {
+	const char *name;
+	const struct field *fields;
+	int nfields;
+	int is_device;               /* has a constructor qemu.<name> */
+	const char *doc;
+	void (*check)(struct ck *c, const struct rec *r);     /* cross-field rules */
+	void (*render)(struct emit *e, const struct rec *r);  /* NULL: nothing */
+};
+
+/* A property of qemu.device{} or machine.options: key = value. */
+struct prop {
+	const char *key;
+	const char *val;             /* rendered text: "on", "42", the string */
+	size_t len;
+	unsigned char is_str;        /* the value came as a string (escape it) */
+};
+
+struct qval {
+	unsigned char set;           /* 0 unset, 1 given, 2 default */
+	union {
+		struct { const char *s; size_t n; struct qfd *fd; } str; /* also T_FILE */
+		long long i;                          /* BOOL, UINT, ENUM index, HEX16 */
+		unsigned long long size;              /* SIZE */
+		struct { int slot, fn; } pci;         /* PCIADDR (fn -1: none) */
+		struct qfd *fd;
+		struct { struct qfd **v; int n; } fds;
+		struct { const char **v; size_t *len; int n; } strs;
+		struct { struct prop *v; int n; } props;
+		struct rec *rec;
+		struct { struct rec **v; int n; } recs; /* also DEVS */
+	} u;
+};
+
+/* A checked record: a device or a section. */
+struct rec {
+	const struct kind *k;
+	char where[80];              /* "vm.lua:12:" where a device was built */
+	int index;                   /* position in `devices` (1-based), 0 if none */
+	struct prop *props;          /* qemu.device{}: the free properties */
+	int nprops;
+	struct qval v[];
+};
+
+/* The registry. */
+extern const struct kind *const schema_devices[];   /* NULL-terminated */
+extern const struct kind schema_vm;
+const struct kind *schema_find(const char *name);    /* a device kind or section */
+const struct kind *schema_device(const char *name);
+int schema_field(const struct kind *k, const char *name, size_t len);
+const char *schema_type_name(const struct field *f);
+extern const char *const ns_names[NS_COUNT];
+
+/* Helpers shared by the kind tables. */
+#define NFIELDS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#define WHEN(f, ...) { (f), (const char *const[]){ __VA_ARGS__, NULL } }
+#define CHOICES(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+#endif

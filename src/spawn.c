@@ -1,0 +1,489 @@
+/* spawn.c - see spawn.h.  fork + exec with one explicit descriptor map.
+ *
+ * The child does, in this order: reset signal dispositions (still blocked),
+ * setsid, place descriptors, close all others, groups/gid/uid, parent-death
+ * signal, unblock signals, exec.  Credentials come before PR_SET_PDEATHSIG
+ * because the kernel clears the parent-death signal whenever the effective
+ * ids change (commit_creds).  A failing step writes {step, errno} to a
+ * close-on-exec pipe; end of file on that pipe means exec succeeded. */
+#define _GNU_SOURCE
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* What the child was doing when it failed; arg says which id or fd. */
+enum step {
+	STEP_SESSION = 1,
+	STEP_GROUPS,
+	STEP_GID,
+	STEP_UID,
+	STEP_PDEATHSIG,
+	STEP_FD,        /* arg: child descriptor number being prepared */
+	STEP_CLOSE,
+	STEP_EXEC,
+};
+
+struct report {
+	int step;
+	int err;
+	int arg;
+};
+
+/* Writes the failure to the parent and exits.  Like all the child code,
+ * it sticks to async-signal-safe calls (execvp aside, fine after a plain
+ * fork): the child is a copy of a program that may hold locks. */
+static void child_fail(int errfd, int step, int err, int arg)
+{
+	struct report r = { step, err, arg };
+	ssize_t n;
+
+	do
+		n = write(errfd, &r, sizeof r);
+	while (n < 0 && errno == EINTR);
+	_exit(spawn_exit_code(err));
+}
+
+/* The parent's ignored signals would survive exec, and its handlers make no
+ * sense in QEMU; errors (SIGKILL, SIGSTOP, glibc's reserved ones) are fine. */
+static void reset_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &sa, NULL);
+}
+
+static int sys_close_range(unsigned first, unsigned last)
+{
+#ifdef SYS_close_range
+	return (int)syscall(SYS_close_range, first, last, 0);
+#else
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* The kernel lists a process's open descriptors in /proc/self/fd; getdents64
+ * is used directly because opendir would malloc after fork. */
+struct linux_dirent64 {
+	unsigned long long d_ino;
+	long long d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+static int close_from_proc(int first, int keep)
+{
+	char buf[4096];
+	int dir = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dir < 0)
+		return -1;
+	for (;;) {
+		long n = syscall(SYS_getdents64, dir, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			close(dir);
+			return n < 0 ? -1 : 0;
+		}
+		for (long off = 0; off < n;) {
+			struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
+			int fd = 0;
+			const char *p = d->d_name;
+
+			off += d->d_reclen;
+			if (*p < '0' || *p > '9')
+				continue;
+			for (; *p >= '0' && *p <= '9'; p++)
+				fd = fd * 10 + (*p - '0');
+			if (fd >= first && fd != keep && fd != dir)
+				close(fd);
+		}
+	}
+}
+
+/* Closes every descriptor >= first except keep (the report pipe). */
+static int close_others(int first, int keep)
+{
+	int r = 0;
+
+	if (keep > first)
+		r = sys_close_range((unsigned)first, (unsigned)keep - 1);
+	if (r == 0)
+		r = sys_close_range((unsigned)keep + 1, ~0U);
+	if (r == 0)
+		return 0;
+	/* Kernels before 5.9 have no close_range. */
+	if (close_from_proc(first, keep) == 0)
+		return 0;
+	/* No /proc either: try every number below the limit, which cannot be
+	 * above the kernel's nr_open (1 << 20 by default) in practice. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -1;
+	if (rl.rlim_cur > (rlim_t)1 << 20)
+		rl.rlim_cur = (rlim_t)1 << 20;
+	for (rlim_t fd = (rlim_t)first; fd < rl.rlim_cur; fd++)
+		if ((int)fd != keep)
+			close((int)fd);
+	return 0;
+}
+
+/* The parent descriptor that becomes child descriptor k (-1: inherit). */
+static int source_of(const struct spawn_req *req, int k)
+{
+	switch (k) {
+	case 0: return req->stdin_fd;
+	case 1: return req->stdout_fd;
+	case 2: return req->stderr_fd;
+	default: return req->fds[k - 3];
+	}
+}
+
+/* Puts each source on its child number k (0..n-1; -1 sources stay as they
+ * are).  Every source is first copied to tmp[k] above the highest target, so
+ * a source numbered like some target, or one source used twice, cannot be
+ * clobbered before it is placed; dup2 then clears close-on-exec on the
+ * targets only. */
+static void place_fds(const struct spawn_req *req, int errfd, int *tmp, int n)
+{
+	for (int k = 0; k < n; k++) {
+		int src = source_of(req, k);
+		tmp[k] = -1;
+		if (src < 0)
+			continue;
+		tmp[k] = fcntl(src, F_DUPFD_CLOEXEC, n);
+		if (tmp[k] < 0)
+			child_fail(errfd, STEP_FD, errno, k);
+	}
+	for (int k = 0; k < n; k++) {
+		if (tmp[k] >= 0 && dup2(tmp[k], k) < 0)
+			child_fail(errfd, STEP_FD, errno, k);
+	}
+}
+
+/* Descriptors are placed before the ids change: after setuid the process is
+ * not dumpable and could no longer read /proc/self/fd (close_range fallback). */
+static void child(const struct spawn_req *req, int errfd, pid_t parent, int *tmp)
+{
+	int n = 3 + req->nfds;
+	sigset_t none;
+
+	reset_signals();
+	if (req->new_session && setsid() < 0)
+		child_fail(errfd, STEP_SESSION, errno, 0);
+
+	/* The report pipe must not sit on a target number either. */
+	if (errfd < n) {
+		int e = fcntl(errfd, F_DUPFD_CLOEXEC, n);
+		if (e < 0)
+			_exit(spawn_exit_code(errno));
+		errfd = e;
+	}
+	place_fds(req, errfd, tmp, n);
+	if (close_others(n, errfd) < 0)
+		child_fail(errfd, STEP_CLOSE, errno, 0);
+
+	if (req->set_groups && setgroups((size_t)req->ngroups, req->groups) < 0)
+		child_fail(errfd, STEP_GROUPS, errno, 0);
+	if (req->set_gid && setgid(req->gid) < 0)
+		child_fail(errfd, STEP_GID, errno, 0);
+	if (req->set_uid && setuid(req->uid) < 0)
+		child_fail(errfd, STEP_UID, errno, 0);
+	if (!req->detach) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+			child_fail(errfd, STEP_PDEATHSIG, errno, 0);
+		/* qlua may have died before prctl: nobody would kill us then. */
+		if (getppid() != parent)
+			_exit(1);
+	}
+
+	/* QEMU starts with an empty mask, not qlua's: a blocked SIGTERM
+	 * would survive exec and make QEMU deaf to it. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execvp(req->path, req->argv);
+	child_fail(errfd, STEP_EXEC, errno, 0);
+}
+
+/* The message for a descriptor that could not be placed on child fd k. */
+static void fd_message(const struct spawn_req *req, int k, int e, char *err, size_t errlen)
+{
+	static const char *const names[] = { "standard input", "standard output", "standard error" };
+
+	if (k < 3)
+		snprintf(err, errlen, "cannot use descriptor %d as %s: %s",
+		         source_of(req, k), names[k], strerror(e));
+	else
+		snprintf(err, errlen, "cannot pass descriptor %d as fd %d: %s",
+		         source_of(req, k), k, strerror(e));
+}
+
+/* Turns the child's report into a message in Lua's wording. */
+static void describe(const struct spawn_req *req, const struct report *r,
+                     char *err, size_t errlen)
+{
+	const char *why = strerror(r->err);
+
+	switch (r->step) {
+	case STEP_SESSION:
+		snprintf(err, errlen, "cannot start a new session: %s", why);
+		break;
+	case STEP_GROUPS:
+		snprintf(err, errlen, "cannot set supplementary groups: %s", why);
+		break;
+	case STEP_GID:
+		snprintf(err, errlen, "cannot set gid %u: %s", (unsigned)req->gid, why);
+		break;
+	case STEP_UID:
+		snprintf(err, errlen, "cannot set uid %u: %s", (unsigned)req->uid, why);
+		break;
+	case STEP_PDEATHSIG:
+		snprintf(err, errlen, "cannot set the parent death signal: %s", why);
+		break;
+	case STEP_FD:
+		fd_message(req, r->arg, r->err, err, errlen);
+		break;
+	case STEP_CLOSE:
+		snprintf(err, errlen, "cannot close inherited descriptors: %s", why);
+		break;
+	default:
+		snprintf(err, errlen, "cannot execute '%s': %s", req->path, why);
+		break;
+	}
+}
+
+/* Collects a child that failed before exec, so no zombie is left. */
+static void reap(pid_t pid)
+{
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+int spawn_start(const struct spawn_req *req, pid_t *pid, char *err, size_t errlen)
+{
+	int p[2], e;
+	int *tmp;
+	sigset_t all, old;
+	struct report r;
+	ssize_t n;
+
+	if (!req->path || !req->argv || !req->argv[0] || req->nfds < 0 ||
+	    (req->nfds > 0 && !req->fds) || req->nfds > INT_MAX / 2 - 3) {
+		snprintf(err, errlen, "invalid spawn request");
+		return EINVAL;
+	}
+	/* Checked here, before the report pipe exists: a stale number could
+	 * otherwise name the pipe itself and hand its write end to the child. */
+	for (int k = 0; k < 3 + req->nfds; k++) {
+		int fd = source_of(req, k);
+		if ((k < 3 && fd == -1) || (fd >= 0 && fcntl(fd, F_GETFD) >= 0))
+			continue;
+		fd_message(req, k, EBADF, err, errlen);
+		return EBADF;
+	}
+	/* The child's scratch space is allocated here: no malloc after fork. */
+	tmp = calloc(3 + (size_t)req->nfds, sizeof *tmp);
+	if (!tmp) {
+		snprintf(err, errlen, "cannot spawn '%s': %s", req->path, strerror(ENOMEM));
+		return ENOMEM;
+	}
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		e = errno;
+		free(tmp);
+		snprintf(err, errlen, "cannot create a pipe: %s", strerror(e));
+		return e;
+	}
+
+	/* With every signal blocked, no qlua handler can run in the child
+	 * before its dispositions are reset. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid_t parent = getpid();
+	pid_t c = fork();
+	if (c == 0)
+		child(req, p[1], parent, tmp);
+	e = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	close(p[1]);
+	free(tmp);
+	if (c < 0) {
+		close(p[0]);
+		snprintf(err, errlen, "cannot fork: %s", strerror(e));
+		return e;
+	}
+
+	/* Blocks until exec closes the child's end (success: end of file) or
+	 * the child reports a failed step. */
+	do
+		n = read(p[0], &r, sizeof r);
+	while (n < 0 && errno == EINTR);
+	e = errno;
+	close(p[0]);
+	if (n == 0) {
+		*pid = c;
+		return 0;
+	}
+	if (n != (ssize_t)sizeof r) {
+		/* Cannot tell whether exec happened: make sure no child remains. */
+		kill(c, SIGKILL);
+		reap(c);
+		if (n > 0)
+			e = EIO;
+		snprintf(err, errlen, "cannot read the start report of '%s': %s",
+		         req->path, strerror(e));
+		return e;
+	}
+	reap(c);
+	describe(req, &r, err, errlen);
+	return r.err ? r.err : EIO;
+}
+
+/* What a shell reports: 127 when the program was not found, 126 when it
+ * was found but could not be run (or anything else failed). */
+int spawn_exit_code(int err)
+{
+	return err == ENOENT ? 127 : 126;
+}
+
+int spawn_pidfd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	/* pidfd_open descriptors are always close-on-exec. */
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Milliseconds left until deadline, rounded up; -1 forever. */
+static int remaining_ms(double deadline)
+{
+	if (deadline < 0)
+		return -1;
+	double left = (deadline - now()) * 1000.0;
+	if (left <= 0)
+		return 0;
+	if (left >= INT_MAX)
+		return INT_MAX;
+	return (int)left + ((double)(int)left < left);
+}
+
+/* 1: exited (status filled), 0: still running, -1: error. */
+static int try_reap(pid_t pid, int *status)
+{
+	int st;
+	pid_t r;
+
+	do
+		r = waitpid(pid, &st, WNOHANG);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return 0;
+	if (status)
+		*status = st;
+	return 1;
+}
+
+/* One read; 0 once drain_fd is at end of file (or unusable). */
+static int drain_once(int fd, void (*drain)(void *, const char *, size_t), void *ctx)
+{
+	char buf[16384];
+	ssize_t n = read(fd, buf, sizeof buf);
+
+	if (n > 0) {
+		if (drain)
+			drain(ctx, buf, (size_t)n);
+		return 1;
+	}
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 1;
+	return 0;
+}
+
+/* After the child exits, takes what is already in the pipe without waiting
+ * for end of file: a grandchild may hold the write end forever.  The bound
+ * keeps a grandchild that writes nonstop from holding us here. */
+static void drain_rest(int fd, void (*drain)(void *, const char *, size_t), void *ctx)
+{
+	for (int i = 0; i < 64; i++) {
+		struct pollfd pf = { fd, POLLIN, 0 };
+		if (poll(&pf, 1, 0) <= 0 || !drain_once(fd, drain, ctx))
+			return;
+	}
+}
+
+int spawn_wait(pid_t pid, int pidfd, double timeout, int *status,
+               int drain_fd, void (*drain)(void *ctx, const char *buf, size_t n), void *ctx)
+{
+	double deadline = timeout < 0 ? -1 : now() + timeout;
+	int draining = drain_fd >= 0;
+	int pid_ready = 0;
+
+	for (;;) {
+		int r = try_reap(pid, status);
+		if (r != 0) {
+			if (r > 0 && draining)
+				drain_rest(drain_fd, drain, ctx);
+			return r;
+		}
+		int ms = remaining_ms(deadline);
+		if (ms == 0)
+			return 0;
+
+		struct pollfd pf[2];
+		int n = 0, pi = -1, di = -1;
+		/* Without a pidfd (or if it said ready but waitpid disagreed),
+		 * look at the child again every few milliseconds. */
+		if (pidfd >= 0 && !pid_ready) {
+			pi = n;
+			pf[n++] = (struct pollfd){ pidfd, POLLIN, 0 };
+		} else if (ms < 0 || ms > 5) {
+			ms = pid_ready ? 1 : 5;
+		}
+		if (draining) {
+			di = n;
+			pf[n++] = (struct pollfd){ drain_fd, POLLIN, 0 };
+		}
+		int pr = poll(pf, (nfds_t)n, ms);
+		if (pr < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		pid_ready = pi >= 0 && pf[pi].revents != 0;
+		if (di >= 0 && pf[di].revents && !drain_once(drain_fd, drain, ctx))
+			draining = 0;
+	}
+}

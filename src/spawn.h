@@ -1,0 +1,55 @@
+/* spawn.h - start a process with an explicit descriptor map.  Plain C: no
+ * lua_State anywhere in spawn.c, so it can be read, fuzzed and reused alone. */
+#ifndef QLUA_SPAWN_H
+#define QLUA_SPAWN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct spawn_req {
+	const char *path;        /* executable; looked up in $PATH when it has no '/' */
+	char *const *argv;       /* NULL-terminated; argv[0] is what the child sees */
+	const int *fds;          /* parent descriptors: fds[i] becomes child fd 3 + i */
+	int nfds;
+	int stdin_fd;            /* -1: inherit qlua's; otherwise dup'ed onto 0 */
+	int stdout_fd;           /* -1: inherit; otherwise dup'ed onto 1 */
+	int stderr_fd;           /* -1: inherit; otherwise dup'ed onto 2 */
+	int detach;              /* 0: the child dies with qlua (PR_SET_PDEATHSIG) */
+	int new_session;         /* setsid() in the child */
+	int set_uid, set_gid, set_groups;  /* apply the ids below only when set */
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	int ngroups;
+};
+
+/* Starts the child.  Returns 0 and sets *pid once the program has been
+ * exec'ed; otherwise returns an errno value, writes a message naming the
+ * step that failed into err, and no child remains.  126/127 semantics:
+ * spawn_exit_code(errno) tells which exit status a shell would report. */
+/* Details: the child gets exactly 0, 1, 2 and the mapped fds, the same
+ * parent fd may appear more than once, and any source may carry any number
+ * (0..2 included).  A descriptor that is not open is refused before fork
+ * ("cannot pass descriptor 9 as fd 3: Bad file descriptor").  The child
+ * starts with default signal dispositions and an empty mask.  PATH search
+ * is execvp's, so an executable file that is not a binary runs with
+ * /bin/sh.  PR_SET_PDEATHSIG follows the calling thread: spawn from the
+ * thread that lives as long as qlua (the main one). */
+int spawn_start(const struct spawn_req *req, pid_t *pid, char *err, size_t errlen);
+int spawn_exit_code(int err);
+
+/* A pollable descriptor for the child (pidfd); -1 when the kernel has none. */
+int spawn_pidfd(pid_t pid);
+
+/* Waits up to timeout seconds (negative: forever) for the child to exit.
+ * Returns 1 and the raw wait status when it exited, 0 on timeout, -1 on
+ * error.  While waiting, drain_fd (if >= 0) is read into drain() so a child
+ * writing to a pipe never blocks on it. */
+/* Details: with pidfd -1 the child is looked at every 5 ms instead.  Once
+ * it has exited, what is already in drain_fd is read but end of file is not
+ * awaited (a grandchild may hold the pipe).  A NULL status or drain is
+ * allowed.  EINTR is retried; -1 leaves errno (ECHILD: already reaped). */
+int spawn_wait(pid_t pid, int pidfd, double timeout, int *status,
+               int drain_fd, void (*drain)(void *ctx, const char *buf, size_t n), void *ctx);
+
+#endif
