@@ -1,0 +1,28 @@
+#!/bin/sh
+# deps.sh - install the Debian packages qlua's build and test suite need,
+# when they are missing.  Run as root it installs them; otherwise it says
+# which are missing and how to get them.
+set -eu
+
+PACKAGES="make gcc pkg-config lua5.4 liblua5.4-dev lua-busted libjansson-dev
+qemu-system-x86 qemu-utils iproute2 busybox-static cpio kmod xz-utils"
+
+missing=""
+for p in $PACKAGES; do
+	# "install ok installed" only: a removed package leaves its config behind
+	if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "qlua needs these Debian packages:$missing" >&2
+	echo "install them with: sudo apt-get install$missing" >&2
+	exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086 # one word per package
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
