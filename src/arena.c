@@ -1,6 +1,7 @@
 /* arena.c - see arena.h. */
 #include "arena.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +13,22 @@ struct arena_chunk {
 
 #define ALIGN(n) (((n) + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1))
 
+void arena_init(struct arena *a, void *buf, size_t size)
+{
+	uintptr_t p = ((uintptr_t)buf + sizeof(max_align_t) - 1) & ~(uintptr_t)(sizeof(max_align_t) - 1);
+	a->head = NULL;
+	a->p = (char *)p;
+	a->end = (char *)buf + size;
+	if (a->p > a->end)
+		a->p = a->end;
+}
+
 void *arena_alloc(struct arena *a, size_t n)
 {
 	n = ALIGN(n ? n : 1);
 	if ((size_t)(a->end - a->p) < n) {
 		/* Small descriptions fit in one 2 KiB chunk; big blocks get their own. */
-		size_t size = n > 1536 ? n : 2048;
+		size_t size = n > 3072 ? n : 4096;
 		struct arena_chunk *c = malloc(sizeof *c + size);
 		if (!c) {
 			fputs("qlua: out of memory\n", stderr);

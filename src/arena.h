@@ -12,6 +12,9 @@ struct arena {
 	char *p, *end;
 };
 
+/* Starts the arena in a caller's buffer (e.g. inside the owning userdata),
+ * so small records need no malloc at all. */
+void arena_init(struct arena *a, void *buf, size_t size);
 void *arena_alloc(struct arena *a, size_t n);     /* zeroed; aborts on OOM */
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 void arena_free(struct arena *a);                  /* frees every chunk */

@@ -17,6 +17,28 @@
 
 /* ---- raising ------------------------------------------------------------ */
 
+/* (luaL_where's Lua string costs more than the rest of a small constructor.) */
+void ck_where(lua_State *L, int level, char *buf, size_t n)
+{
+	lua_Debug ar;
+	buf[0] = '\0';
+	if (!lua_getstack(L, level, &ar) || !lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0)
+		return;
+	/* by hand: snprintf was most of a small constructor's cost */
+	char num[16], *p = num + sizeof num;
+	int line = ar.currentline;
+	do
+		*--p = (char)('0' + line % 10);
+	while (line /= 10);
+	size_t src = strlen(ar.short_src), digits = num + sizeof num - p;
+	if (src + digits + 4 > n)
+		return;
+	memcpy(buf, ar.short_src, src);
+	buf[src] = ':';
+	memcpy(buf + src + 1, p, digits);
+	memcpy(buf + src + 1 + digits, ": ", 3);
+}
+
 void ck_raise(struct ck *c, const char *fmt, ...)
 {
 	char msg[1024];
@@ -25,7 +47,9 @@ void ck_raise(struct ck *c, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	/* A C buffer, not lua_pushvfstring: it knows no %lld and no precision. */
-	if (c->ctx)
+	if (c->dev)
+		lua_pushfstring(c->L, "%sdevices[%d] (%s): %s", c->where, c->devindex, c->dev->k->name, msg);
+	else if (c->ctx)
 		lua_pushfstring(c->L, "%s%s: %s", c->where ? c->where : "", c->ctx, msg);
 	else
 		lua_pushfstring(c->L, "%s%s", c->where ? c->where : "", msg);
@@ -387,19 +411,47 @@ static int enum_index(const char *const *ch, const char *s)
 
 /* ---- one value ------------------------------------------------------------- */
 
-static void keep(struct ck *c, const char *name, int idx)
+/* Keeps the value at idx alive in the anchor: field i at slot i + 1 (a
+ * rawseti is much cheaper than a setfield), free properties by name. */
+static void keep(struct ck *c, int slot, int idx)
 {
 	if (c->anchor) {
 		lua_pushvalue(c->L, idx);
-		lua_setfield(c->L, c->anchor, name);
+		lua_rawseti(c->L, c->anchor, slot);
 	}
 }
 
-static void check_props(struct ck *c, const char *name, int idx, struct qval *v);
+static void keep_prop(struct ck *c, int idx)
+{
+	if (c->anchor) {
+		lua_pushvalue(c->L, idx - 1);
+		lua_pushvalue(c->L, idx < 0 ? idx - 1 : idx);
+		lua_rawset(c->L, c->anchor);
+	}
+}
+
+/* "fds[2]": built only when a message needs it. */
+static const char *elname(char *buf, size_t n, const char *name, int i)
+{
+	snprintf(buf, n, "%s[%d]", name, i);
+	return buf;
+}
+
+/* A string checkstr() would accept, tested without raising. */
+static int str_ok(lua_State *L, int idx, int allow_empty)
+{
+	size_t n;
+	if (lua_type(L, idx) != LUA_TSTRING)
+		return 0;
+	const char *s = lua_tolstring(L, idx, &n);
+	return (allow_empty || n) && !memchr(s, '\0', n) && !memchr(s, '\n', n) && !memchr(s, '\r', n);
+}
+
+static void check_props(struct ck *c, const char *name, int slot, int idx, struct qval *v);
 
 /* Checks the value at idx for field f and fills v.  `name` is the field's
  * name as it appears in messages (relative to c->path). */
-static void check_value(struct ck *c, const struct field *f, const char *name, int idx, struct qval *v)
+static void check_value(struct ck *c, const struct field *f, int slot, const char *name, int idx, struct qval *v)
 {
 	lua_State *L = c->L;
 	size_t n;
@@ -495,16 +547,18 @@ static void check_value(struct ck *c, const struct field *f, const char *name, i
 		}
 		for (int i = 1; i <= len; i++) {
 			char el[64];
-			snprintf(el, sizeof el, "%s[%d]", name, i);
 			lua_rawgeti(L, idx, i);
-			v->u.fds.v[i - 1] = checkfd(c, el, lua_gettop(L));
+			struct qfd *fd = qfd_test(L, -1);
+			if (!fd || fd->fd < 0)
+				checkfd(c, elname(el, sizeof el, name, i), lua_gettop(L)); /* raises */
+			v->u.fds.v[i - 1] = fd;
 			if (c->anchor)
 				lua_rawseti(L, -2, i);
 			else
 				lua_pop(L, 1);
 		}
 		if (c->anchor)
-			lua_setfield(L, c->anchor, f->name);
+			lua_rawseti(L, c->anchor, slot);
 		return;
 	}
 	case T_STRS: {
@@ -525,26 +579,31 @@ static void check_value(struct ck *c, const struct field *f, const char *name, i
 			lua_createtable(L, len, 0);
 		for (int i = 1; i <= len; i++) {
 			char el[64];
-			snprintf(el, sizeof el, "%s[%d]", name, i);
 			lua_rawgeti(L, idx, i);
-			v->u.strs.v[i - 1] = checkstr(c, el, lua_gettop(L), &v->u.strs.len[i - 1], 1);
+			if (str_ok(L, -1, 1))
+				v->u.strs.v[i - 1] = lua_tolstring(L, -1, &v->u.strs.len[i - 1]);
+			else
+				checkstr(c, elname(el, sizeof el, name, i), lua_gettop(L), &v->u.strs.len[i - 1], 1);
 			if (c->anchor)
 				lua_rawseti(L, -2, i);
 			else
 				lua_pop(L, 1);
 		}
 		if (c->anchor)
-			lua_setfield(L, c->anchor, f->name);
+			lua_rawseti(L, c->anchor, slot);
 		return;
 	}
 	case T_PROPS:
-		check_props(c, name, idx, v);
+		check_props(c, name, slot, idx, v);
 		return;
 	case T_REC: {
 		if (!lua_istable(L, idx))
 			expected(c, name, "table", idx);
-		size_t plen = strlen(c->path);
-		snprintf(c->path + plen, sizeof c->path - plen, "%s.", name);
+		size_t plen = strlen(c->path), nlen = strlen(name);
+		if (plen + nlen + 2 > sizeof c->path)
+			field_fail(c, name, "nested too deeply");
+		memcpy(c->path + plen, name, nlen);
+		memcpy(c->path + plen + nlen, ".", 2);
 		v->u.rec = check_record(c, idx, f->sub);
 		c->path[plen] = '\0';
 		return;
@@ -574,17 +633,17 @@ static void check_value(struct ck *c, const struct field *f, const char *name, i
 		v->u.recs.n = len;
 		for (int i = 1; i <= len; i++) {
 			char el[64];
-			snprintf(el, sizeof el, "%s[%d]", name, i);
 			lua_rawgeti(L, idx, i);
 			struct rec *d = ldev_test(L, -1);
 			if (!d) {
+				elname(el, sizeof el, name, i);
 				if (lua_istable(L, -1))
 					field_fail(c, el, "device expected, got table (build devices with a constructor such as qemu.block{...})");
 				expected(c, el, "device", -1);
 			}
 			for (int j = 0; j < i - 1; j++)
 				if (v->u.recs.v[j] == d)
-					field_fail(c, el, "the same device value is already devices[%d]", j + 1);
+					field_fail(c, elname(el, sizeof el, name, i), "the same device value is already devices[%d]", j + 1);
 			v->u.recs.v[i - 1] = d;
 			lua_pop(L, 1);
 		}
@@ -593,7 +652,7 @@ static void check_value(struct ck *c, const struct field *f, const char *name, i
 	case T_NTYPES:
 		break;
 	}
-	keep(c, f->name, idx);
+	keep(c, slot, idx);
 }
 
 /* A property name QEMU could have: never user text that could carry ',' or '='. */
@@ -649,7 +708,7 @@ static void check_prop(struct ck *c, const char *name, struct prop *p)
 	}
 }
 
-static void check_props(struct ck *c, const char *name, int idx, struct qval *v)
+static void check_props(struct ck *c, const char *name, int slot, int idx, struct qval *v)
 {
 	lua_State *L = c->L;
 	if (!lua_istable(L, idx))
@@ -676,7 +735,7 @@ static void check_props(struct ck *c, const char *name, int idx, struct qval *v)
 		}
 	}
 	if (c->anchor)
-		lua_setfield(L, c->anchor, name);
+		lua_rawseti(L, c->anchor, slot);
 	v->u.props.n = n;
 	qsort(v->u.props.v, n, sizeof *v->u.props.v, propcmp);
 }
@@ -752,7 +811,7 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 		const char *key = lua_tolstring(L, -2, &kl);
 		int fi = schema_field(k, key, kl);
 		if (fi < 0) {
-			if (k == schema_device("device")) {
+			if (k->open) {
 				nextra++; /* qemu.device{}: any other key is a QEMU property */
 				lua_pop(L, 1);
 				continue;
@@ -762,7 +821,7 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 				ck_raise(c, "unknown field '%s%s' (did you mean '%s'?)", c->path, key, s);
 			ck_raise(c, "unknown field '%s%s'", c->path, key);
 		}
-		check_value(c, &k->fields[fi], k->fields[fi].name, lua_gettop(L), &r->v[fi]);
+		check_value(c, &k->fields[fi], fi + 1, k->fields[fi].name, lua_gettop(L), &r->v[fi]);
 		lua_pop(L, 1);
 	}
 
@@ -797,7 +856,7 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 				continue;
 			}
 			check_prop(c, "", &r->props[r->nprops++]);
-			keep(c, key, lua_gettop(L));
+			keep_prop(c, -1);
 			lua_pop(L, 1);
 		}
 		qsort(r->props, r->nprops, sizeof *r->props, propcmp);
@@ -868,11 +927,13 @@ static int where_len(const char *w)
 	return n >= 2 && !strcmp(w + n - 2, ": ") ? (int)n - 2 : (int)n;
 }
 
-/* Sets c->where and c->ctx to blame device i. */
-static void blame(struct ck *c, const struct rec *d, int i, char *ctx, size_t n)
+/* Sets c->where and c->ctx to blame device i; the context text is made
+ * only when a message needs it (see ck_raise). */
+static void blame(struct ck *c, const struct rec *d, int i)
 {
-	snprintf(ctx, n, "devices[%d] (%s)", i, d->k->name);
-	c->ctx = ctx;
+	c->ctx = NULL;
+	c->dev = d;
+	c->devindex = i;
 	c->where = d->where;
 	c->path[0] = '\0';
 }
@@ -925,12 +986,11 @@ void check_vm(struct ck *c, const struct rec *vm)
 	int ndev = vm->v[devf].u.recs.n;
 	struct decls d = { 0 };
 	const char *where = c->where, *ctx = c->ctx;
-	char ctxbuf[64];
 
 	/* Every id each device declares, once per namespace. */
 	for (int i = 0; i < ndev; i++) {
 		const struct rec *r = devs[i];
-		int generic = r->k == schema_device("device");
+		int generic = r->k->open;
 		for (int f = 0; f < r->k->nfields; f++) {
 			const struct field *fl = &r->k->fields[f];
 			const struct qval *v = &r->v[f];
@@ -938,7 +998,7 @@ void check_vm(struct ck *c, const struct rec *vm)
 				continue;
 			const struct decl *old = lookup(&d, fl->ns, v->u.str.s, v->u.str.n);
 			if (old) {
-				blame(c, r, i + 1, ctxbuf, sizeof ctxbuf);
+				blame(c, r, i + 1);
 				const struct rec *o = devs[old->dev - 1];
 				ck_raise(c, "field '%s': duplicate %s id '%s' (devices[%d] (%s)%s%.*s has it too)",
 				         fl->name, ns_names[fl->ns], v->u.str.s, old->dev, o->k->name,
@@ -959,7 +1019,7 @@ void check_vm(struct ck *c, const struct rec *vm)
 	/* Every reference must name one of them. */
 	for (int i = 0; i < ndev; i++) {
 		const struct rec *r = devs[i];
-		blame(c, r, i + 1, ctxbuf, sizeof ctxbuf);
+		blame(c, r, i + 1);
 		for (int f = 0; f < r->k->nfields; f++) {
 			const struct field *fl = &r->k->fields[f];
 			if (fl->type == T_REF && r->v[f].set)
@@ -973,4 +1033,5 @@ void check_vm(struct ck *c, const struct rec *vm)
 	}
 	c->where = where;
 	c->ctx = ctx;
+	c->dev = NULL;
 }

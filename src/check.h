@@ -19,7 +19,12 @@ struct ck {
 	const char *ctx;        /* "block", "devices[3] (block)", or NULL */
 	char path[160];         /* prefix of the record being walked: "memory." */
 	int anchor;             /* stack index of a table keeping copied values alive, or 0 */
+	const struct rec *dev;  /* whole-VM checks: the device blamed (ctx "devices[i] (kind)") */
+	int devindex;
 };
+
+/* luaL_where(L, level) into a C buffer: "vm.lua:12: ", or "" for C. */
+void ck_where(lua_State *L, int level, char *buf, size_t n);
 
 /* Raises "<where><ctx>: <message>". */
 void ck_raise(struct ck *c, const char *fmt, ...)

@@ -596,7 +596,7 @@ static void device_render(struct emit *e, const struct rec *r)
 }
 
 static const struct kind kind_device = {
-	.name = "device", .fields = device_fields, .nfields = NFIELDS(device_fields), .is_device = 1,
+	.name = "device", .fields = device_fields, .nfields = NFIELDS(device_fields), .is_device = 1, .open = 1,
 	.doc = "any QEMU device; every other field is a QEMU property (escaped like all values)",
 	.render = device_render,
 };

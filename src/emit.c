@@ -24,9 +24,10 @@ static void grow(struct emit *e, size_t more)
 	e->bufcap = cap;
 }
 
-static void put(struct emit *e, const char *s, size_t n)
+static inline void put(struct emit *e, const char *s, size_t n)
 {
-	grow(e, n);
+	if (e->len + n + 1 > e->bufcap)
+		grow(e, n);
 	memcpy(e->buf + e->len, s, n);
 	e->len += n;
 }
@@ -36,11 +37,16 @@ void emit_wordn(struct emit *e, const char *s, size_t n)
 	if (e->argc + 2 > e->cap) {
 		int cap = e->cap ? e->cap * 2 : 64;
 		char **nv = arena_alloc(e->a, cap * sizeof *nv);
-		if (e->argc)
+		size_t *nl = arena_alloc(e->a, cap * sizeof *nl);
+		if (e->argc) {
 			memcpy(nv, e->argv, e->argc * sizeof *nv);
+			memcpy(nl, e->argl, e->argc * sizeof *nl);
+		}
 		e->argv = nv;
+		e->argl = nl;
 		e->cap = cap;
 	}
+	e->argl[e->argc] = n;
 	e->argv[e->argc++] = arena_strndup(e->a, s, n);
 	e->argv[e->argc] = NULL;
 }
@@ -58,12 +64,15 @@ void emit_arg(struct emit *e, const char *flag, const char *val, size_t n)
 
 void emit_escape(struct emit *e, const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		/* QEMU's option parser reads ",," as a literal comma. */
-		if (s[i] == ',')
-			put(e, ",", 1);
-		put(e, s + i, 1);
+	const char *end = s + n, *comma;
+	/* QEMU's option parser reads ",," as a literal comma: copy up to and
+	 * including each comma, then add its twin. */
+	while ((comma = memchr(s, ',', end - s))) {
+		put(e, s, comma - s + 1);
+		put(e, ",", 1);
+		s = comma + 1;
 	}
+	put(e, s, end - s);
 }
 
 void opt_begin(struct emit *e, const char *flag)
@@ -104,20 +113,31 @@ void opt_bool(struct emit *e, const char *k, int on)
 	put(e, on ? "on" : "off", on ? 2 : 3);
 }
 
-void opt_int(struct emit *e, const char *k, long long v)
+/* Decimal digits of v, right-aligned in b[0..31]; returns where they start
+ * (snprintf was a tenth of the whole argv build). */
+static char *digits(char b[32], unsigned long long v)
 {
-	char b[32];
-	int n = snprintf(b, sizeof b, "%lld", v);
-	key(e, k);
-	put(e, b, n);
+	char *p = b + 32;
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	return p;
 }
 
 void opt_uint(struct emit *e, const char *k, unsigned long long v)
 {
-	char b[32];
-	int n = snprintf(b, sizeof b, "%llu", v);
+	char b[32], *p = digits(b, v);
 	key(e, k);
-	put(e, b, n);
+	put(e, p, b + 32 - p);
+}
+
+void opt_int(struct emit *e, const char *k, long long v)
+{
+	char b[32], *p = digits(b, v < 0 ? -(unsigned long long)v : (unsigned long long)v);
+	if (v < 0)
+		*--p = '-';
+	key(e, k);
+	put(e, p, b + 32 - p);
 }
 
 int emit_fdnum(struct emit *e, struct qfd *fd)
@@ -146,9 +166,10 @@ void opt_fds(struct emit *e, const char *k, struct qfd *const *fds, int n)
 {
 	key(e, k);
 	for (int i = 0; i < n; i++) {
-		char b[16];
-		int len = snprintf(b, sizeof b, i ? ":%d" : "%d", emit_fdnum(e, fds[i]));
-		put(e, b, len);
+		char b[32], *p = digits(b, emit_fdnum(e, fds[i]));
+		if (i)
+			put(e, ":", 1);
+		put(e, p, b + 32 - p);
 	}
 }
 

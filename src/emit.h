@@ -13,6 +13,7 @@ struct qfd;
 struct emit {
 	struct arena *a;
 	char **argv;                 /* the rendered arguments, argv[0] = binary */
+	size_t *argl;                /* their lengths */
 	int argc, cap;
 	struct qfd **fds;            /* fds[i] becomes child fd 3 + i */
 	int nfds, fdcap;

@@ -1,5 +1,4 @@
 /* fdutil.c - see fdutil.h. */
-#define _GNU_SOURCE
 #include "fdutil.h"
 
 #include <errno.h>

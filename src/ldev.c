@@ -3,6 +3,8 @@
  * and an anchor table (the values as given, for Lua to read back). */
 #include "ldev.h"
 
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +16,7 @@
 struct ldev {
 	struct arena a;
 	struct rec *r;
+	max_align_t mem[];           /* the arena's first chunk: most devices need no malloc */
 };
 
 struct rec *ldev_test(lua_State *L, int idx)
@@ -34,16 +37,21 @@ static int l_construct(lua_State *L)
 	luaL_checktype(L, 1, LUA_TTABLE);
 	lua_settop(L, 1);
 	/* The userdata first: if checking raises, __gc frees the arena. */
-	struct ldev *d = lua_newuserdatauv(L, sizeof *d, 1);  /* 2 */
-	memset(d, 0, sizeof *d);
+	/* room for the record and a little more (lists of fds): a bigger block
+	 * would only make Lua's collector work harder */
+	size_t mem = sizeof(struct rec) + k->nfields * sizeof(struct qval) + 128;
+	struct ldev *d = lua_newuserdatauv(L, sizeof *d + mem, 1);  /* 2 */
+	d->r = NULL;
+	arena_init(&d->a, d->mem, mem);
 	luaL_setmetatable(L, QLUA_DEVICE_MT);
-	lua_newtable(L);                                       /* 3: anchor */
+	lua_createtable(L, k->nfields, 0);                     /* 3: anchor */
 	lua_pushvalue(L, 3);
 	lua_setiuservalue(L, 2, 1);
-	luaL_where(L, 1);                                      /* 4 */
-	struct ck c = { .L = L, .a = &d->a, .where = lua_tostring(L, 4), .ctx = k->name, .anchor = 3 };
+	char where[sizeof d->r->where];
+	ck_where(L, 1, where, sizeof where);
+	struct ck c = { .L = L, .a = &d->a, .where = where, .ctx = k->name, .anchor = 3 };
 	struct rec *r = check_record(&c, 1, k);
-	strncpy(r->where, c.where, sizeof r->where - 1);
+	memcpy(r->where, where, sizeof where);
 	d->r = r;
 	lua_settop(L, 2);
 	return 1;
@@ -62,12 +70,22 @@ static void push_default(lua_State *L, const struct field *f)
 		lua_pushstring(L, f->def);
 }
 
+/* dev.field: the value as given (fields sit at their slot, field index + 1;
+ * qemu.device{} properties under their own name), else the default. */
 static int l_index(lua_State *L)
 {
 	struct ldev *d = checkdev(L, 1);
+	size_t n;
+	const char *key = lua_tolstring(L, 2, &n);
+	int f = key ? schema_field(d->r->k, key, n) : -1;
 	lua_getiuservalue(L, 1, 1);
-	lua_pushvalue(L, 2);
-	if (lua_rawget(L, -2) != LUA_TNIL) {
+	if (f >= 0)
+		lua_rawgeti(L, -1, f + 1);
+	else {
+		lua_pushvalue(L, 2);
+		lua_rawget(L, -2);
+	}
+	if (!lua_isnil(L, -1)) {
 		if (lua_istable(L, -1)) {
 			/* a copy: device values are read-only all the way down */
 			lua_newtable(L);
@@ -80,9 +98,6 @@ static int l_index(lua_State *L)
 		}
 		return 1;
 	}
-	size_t n;
-	const char *key = lua_tolstring(L, 2, &n);
-	int f = key ? schema_field(d->r->k, key, n) : -1;
 	if (f >= 0 && d->r->v[f].set == 2)
 		push_default(L, &d->r->k->fields[f]);
 	else

@@ -1,7 +1,6 @@
 /* lfd.c - the qemu.fd userdata and its constructors: qemu.fd, qemu.open,
  * qemu.tap, qemu.socketpair.  The opening itself lives in tap.c and
  * fdutil.c; this file is only the Lua side of it. */
-#define _GNU_SOURCE
 #include "lfd.h"
 
 #include <errno.h>

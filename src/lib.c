@@ -3,6 +3,7 @@
  * introspection; lfd.c: descriptors; lvm.c: processes). */
 #include "lib.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,14 +49,16 @@ void qlua_build(lua_State *L, int idx, const char *where, struct emit *e)
 	idx = lua_absindex(L, idx);
 	if (!lua_istable(L, idx))
 		luaL_error(L, "VM description expected (a table), got %s", luaL_typename(L, idx));
-	struct arena *a = lua_newuserdatauv(L, sizeof *a, 0);
-	memset(a, 0, sizeof *a);
+	/* The arena's first chunk sits in its userdata: one allocation for a
+	 * typical description, freed at once however the build ends. */
+	struct build_arena { struct arena a; max_align_t mem[256]; } *ba;
+	ba = lua_newuserdatauv(L, sizeof *ba, 0);
+	arena_init(&ba->a, ba->mem, sizeof ba->mem);
 	luaL_setmetatable(L, ARENA_MT);
+	struct arena *a = &ba->a;
 	char wherebuf[256];
 	if (!where) {
-		luaL_where(L, 1);
-		snprintf(wherebuf, sizeof wherebuf, "%s", lua_tostring(L, -1));
-		lua_pop(L, 1);
+		ck_where(L, 1, wherebuf, sizeof wherebuf);
 	} else {
 		snprintf(wherebuf, sizeof wherebuf, "%s", where);
 	}
@@ -81,7 +84,7 @@ static int l_argv(lua_State *L)
 	qlua_build(L, 1, NULL, &e);
 	lua_createtable(L, e.argc, 0);
 	for (int i = 0; i < e.argc; i++) {
-		lua_pushstring(L, e.argv[i]);
+		lua_pushlstring(L, e.argv[i], e.argl[i]);
 		lua_rawseti(L, -2, i + 1);
 	}
 	lua_createtable(L, e.nfds, 0);

@@ -12,9 +12,12 @@ const char *const ns_names[NS_COUNT] = {
 
 int schema_field(const struct kind *k, const char *name, size_t len)
 {
-	for (int i = 0; i < k->nfields; i++)
-		if (!strncmp(k->fields[i].name, name, len) && k->fields[i].name[len] == '\0')
+	for (int i = 0; i < k->nfields; i++) {
+		const char *f = k->fields[i].name;
+		/* the first byte rules out most fields without a call */
+		if (f[0] == name[0] && !strncmp(f, name, len) && f[len] == '\0')
 			return i;
+	}
 	return -1;
 }
 

@@ -83,6 +83,7 @@ struct kind {
 	const struct field *fields;
 	int nfields;
 	int is_device;               /* has a constructor qemu.<name> */
+	int open;                    /* other keys are free QEMU properties (qemu.device{}) */
 	const char *doc;
 	void (*check)(struct ck *c, const struct rec *r);     /* cross-field rules */
 	void (*render)(struct emit *e, const struct rec *r);  /* NULL: nothing */

@@ -6,7 +6,6 @@
  * because the kernel clears the parent-death signal whenever the effective
  * ids change (commit_creds).  A failing step writes {step, errno} to a
  * close-on-exec pipe; end of file on that pipe means exec succeeded. */
-#define _GNU_SOURCE
 #include "spawn.h"
 
 #include <errno.h>

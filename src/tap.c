@@ -1,5 +1,4 @@
 /* tap.c - see tap.h. */
-#define _GNU_SOURCE
 #include "tap.h"
 
 #include <errno.h>
