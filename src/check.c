@@ -70,6 +70,11 @@ static void field_fail(struct ck *c, const char *name, const char *fmt, ...)
 	ck_raise(c, "field '%s%s': %s", c->path, name, msg);
 }
 
+const char *ck_prefix(const struct ck *c)
+{
+	return c->path;
+}
+
 void ck_fail(struct ck *c, const char *field, const char *fmt, ...)
 {
 	char msg[900];
@@ -801,11 +806,11 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
 		if (lua_type(L, -2) != LUA_TSTRING) {
+			int kt = lua_type(L, -2);
 			lua_pushvalue(L, -2);
 			const char *key = luaL_tolstring(L, -1, NULL);
-			ck_raise(c, "field names must be strings, got %s %s%s",
-			         luaL_typename(L, -3), key,
-			         lua_type(L, -3) == LUA_TNUMBER ? " (fields are named: write key = value)" : "");
+			ck_raise(c, "field names must be strings, got %s %s%s", lua_typename(L, kt), key,
+			         kt == LUA_TNUMBER ? " (fields are named: write key = value)" : "");
 		}
 		size_t kl;
 		const char *key = lua_tolstring(L, -2, &kl);
@@ -952,7 +957,7 @@ static void check_ref(struct ck *c, const struct decls *d, int ns, const char *f
 		if (g && g->generic)
 			return;
 	}
-	char known[400];
+	char known[400] = "";
 	size_t len = 0;
 	for (int i = 0; i < d->n && len < sizeof known - 80; i++)
 		if (d->v[i].ns == ns)

@@ -1,6 +1,7 @@
 /* main.c - the qlua command: options, the script in protected mode, what
  * its return value means, and the exit status.  Like lua.c, all work runs
  * inside one protected call and errors are printed once, as "qlua: msg". */
+#include <ctype.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "lfd.h"
 #include "lib.h"
 #include "lvm.h"
+#include "retline.h"
 
 #define EXIT_USAGE 2   /* usage, script and validation errors */
 
@@ -105,9 +107,13 @@ static int parse(int argc, char **argv, struct args *a)
 
 /* ---- printing a command line ---------------------------------------------------- */
 
-static void shell_quote(luaL_Buffer *b, const char *s)
+/* Quotes s for sh unless it is plainly safe.  '=' is safe only after the
+ * first word (sh reads "A=b cmd" as an assignment). */
+static void shell_quote(luaL_Buffer *b, const char *s, int first)
 {
-	if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:=,@%+-") == strlen(s)) {
+	const char *safe = first ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:,@%+-"
+	                         : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:=,@%+-";
+	if (*s && strspn(s, safe) == strlen(s)) {
 		luaL_addstring(b, s);
 		return;
 	}
@@ -127,14 +133,18 @@ static void print_dry(lua_State *L, const struct emit *e)
 	luaL_Buffer b;
 	luaL_buffinit(L, &b);
 	for (int i = 0; i < e->nfds; i++) {
-		char line[160];
-		snprintf(line, sizeof line, "# fd %d: %s\n", 3 + i, e->fds[i]->what);
+		char line[32];
+		snprintf(line, sizeof line, "# fd %d: ", 3 + i);
 		luaL_addstring(&b, line);
+		/* a comment must stay one line, whatever a file name holds */
+		for (const char *w = e->fds[i]->what; *w; w++)
+			luaL_addchar(&b, iscntrl((unsigned char)*w) ? '?' : *w);
+		luaL_addchar(&b, '\n');
 	}
 	for (int i = 0; i < e->argc; i++) {
 		if (i > 0)
 			luaL_addstring(&b, e->argv[i][0] == '-' ? " \\\n  " : " ");
-		shell_quote(&b, e->argv[i]);
+		shell_quote(&b, e->argv[i], i == 0);
 	}
 	luaL_addchar(&b, '\n');
 	luaL_pushresult(&b);
@@ -210,16 +220,31 @@ static void print_describe(lua_State *L, const char *kind)
 
 /* ---- the protected main ---------------------------------------------------------- */
 
-static int return_line;          /* the line of the script's return statement */
-static const char *script_source;
+static int last_line;            /* the last line the main chunk ran */
+static const void *main_chunk;
 
-/* Called when a function returns; remembers the line of the main chunk's
- * return, which is where errors in a returned description are blamed. */
-static void on_return(lua_State *L, lua_Debug *ar)
+/* A line hook while the main chunk runs: its last line is where its
+ * return statement ends, even when that return is a tail call. */
+static void on_line(lua_State *L, lua_Debug *ar)
 {
-	if (!lua_getinfo(L, "Sl", ar) || strcmp(ar->what, "main") || strcmp(ar->source, script_source))
+	if (!lua_getinfo(L, "f", ar))
 		return;
-	return_line = ar->currentline;
+	if (lua_topointer(L, -1) == main_chunk)
+		last_line = ar->currentline;
+	lua_pop(L, 1);
+}
+
+/* The line errors in a returned description blame: where the script's
+ * return statement starts (retline.c), found from where it ended. */
+static int return_line(const char *file)
+{
+	FILE *f = strcmp(file, "-") ? fopen(file, "rb") : NULL;
+	if (!f)
+		return last_line;
+	static char buf[1 << 20];
+	size_t n = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	return retline_find(buf, n, last_line);
 }
 
 static int msghandler(lua_State *L)
@@ -263,7 +288,7 @@ static int pmain(lua_State *L)
 	}
 	/* arg, as lua.c sets it: arg[0] the script, arg[1..] its arguments,
 	 * negative indices the interpreter and its options. */
-	int base = a->script ? a->script : p->argc;
+	int base = a->script;  /* lua.c: with no script, arg[0] is the program */
 	lua_createtable(L, p->argc - base, base + 1);
 	for (int i = 0; i < p->argc; i++) {
 		lua_pushstring(L, p->argv[i]);
@@ -285,12 +310,12 @@ static int pmain(lua_State *L)
 	lua_Debug ar;
 	lua_pushvalue(L, -1);
 	lua_getinfo(L, ">S", &ar);
-	script_source = ar.source;
+	main_chunk = lua_topointer(L, -1);
 	int nargs = p->argc - a->script - 1;
 	luaL_checkstack(L, nargs + 4, "too many arguments to script");
 	for (int i = a->script + 1; i < p->argc; i++)
 		lua_pushstring(L, p->argv[i]);
-	lua_sethook(L, on_return, LUA_MASKRET, 0);
+	lua_sethook(L, on_line, LUA_MASKLINE, 0);
 	lua_call(L, nargs, 1);
 	lua_sethook(L, NULL, 0, 0);
 
@@ -305,7 +330,7 @@ static int pmain(lua_State *L)
 
 	/* The description: errors blame the return statement's line. */
 	char where[300];
-	snprintf(where, sizeof where, "%s:%d: ", ar.short_src, return_line);
+	snprintf(where, sizeof where, "%s:%d: ", ar.short_src, return_line(file));
 	struct emit e;
 	qlua_build(L, -1, where, &e);
 	if (a->flags[O_JSON]) {

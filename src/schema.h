@@ -77,6 +77,8 @@ struct field {
 struct ck;
 void ck_fail(struct ck *c, const char *field, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 3, 4)));
+/* The path of the record being checked, for messages: "qmp[2]." or "". */
+const char *ck_prefix(const struct ck *c);
 
 struct kind {
 	const char *name;

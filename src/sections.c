@@ -155,9 +155,11 @@ static const struct field qmp_fields[] = {
 
 static void qmp_check(struct ck *c, const struct rec *r)
 {
-	if (has(r, QM_PATH) == has(r, QM_FD))
-		ck_fail(c, has(r, QM_PATH) ? "fd" : NULL, has(r, QM_PATH)
-		        ? "give 'path' or 'fd', not both" : "field 'path' or 'fd' is required");
+	const char *p = ck_prefix(c);
+	if (has(r, QM_PATH) && has(r, QM_FD))
+		ck_fail(c, "fd", "give 'path' or 'fd', not both");
+	if (!has(r, QM_PATH) && !has(r, QM_FD))
+		ck_fail(c, NULL, "field '%spath' or '%sfd' is required", p, p);
 	int server = has(r, QM_SERVER) ? ival(r, QM_SERVER) : has(r, QM_PATH);
 	if (!server && r->v[QM_WAIT].set == 1)
 		ck_fail(c, "wait", "only used with 'server = true'");
