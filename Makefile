@@ -41,6 +41,13 @@ qemu.so: $(LIB_OBJ)
 deps:
 	@scripts/deps.sh
 
+# The README's first command: the bundled example, as a command line and
+# then for real (paused: the test guest arrives with the event loop).
+demo: deps
+	$(MAKE) all
+	./qlua -n examples/hello.lua
+	./qlua examples/paused.lua
+
 check: deps
 	$(MAKE) all
 	scripts/check.sh $(SPEC)
@@ -48,4 +55,4 @@ check: deps
 clean:
 	rm -rf build qlua qemu.so
 
-.PHONY: all deps check clean
+.PHONY: all deps demo check clean
