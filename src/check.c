@@ -143,7 +143,13 @@ static const char *suggest(const struct kind *k, const char *name)
 		}
 	}
 	int limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
-	return bestd <= limit ? best : NULL;
+	if (bestd <= limit)
+		return best;
+	/* govmm's abbreviations: 'mac' for 'mac_address' */
+	for (int i = 0; len >= 3 && i < k->nfields; i++)
+		if (!strncmp(k->fields[i].name, name, len) && k->fields[i].name[len] == '_')
+			return k->fields[i].name;
+	return NULL;
 }
 
 /* ---- scalar checks --------------------------------------------------------- */
@@ -342,7 +348,7 @@ static long long checkhex16(struct ck *c, const char *name, int idx)
 	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		p += 2, n -= 2;
 	if (n > 4 || !parsehex(p, n, &v))
-		field_fail(c, name, "invalid id '%s' (expected a 16-bit number like 0x8086)", s);
+		field_fail(c, name, "invalid PCI id '%s' (expected a 16-bit number like 0x8086)", s);
 	return v;
 }
 
@@ -469,8 +475,10 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 		break;
 	case T_NAME:
 		s = checkstr(c, name, idx, &n, 0);
-		if (!isname(s, n) || !strcmp(s, "help"))
+		if (!isname(s, n))
 			field_fail(c, name, "invalid name '%s' (expected letters, digits, '_', '.', '+' or '-')", s);
+		if (!strcmp(s, "help"))
+			field_fail(c, name, "'help' is not a name QEMU takes here (it would print a list instead)");
 		v->u.str.s = s, v->u.str.n = n;
 		break;
 	case T_ID:
@@ -577,6 +585,7 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 		if (!lua_istable(L, idx))
 			expected(c, name, "string or list of strings", idx);
 		int len = checklist(c, name, idx, 1);
+		v->u.strs.list = 1;
 		v->u.strs.v = arena_alloc(c->a, (len + 1) * sizeof *v->u.strs.v);
 		v->u.strs.len = arena_alloc(c->a, (len + 1) * sizeof *v->u.strs.len);
 		v->u.strs.n = len;
@@ -686,8 +695,11 @@ static void check_prop(struct ck *c, const char *name, struct prop *p)
 	size_t kn;
 	const char *k = lua_tolstring(L, -2, &kn);
 	snprintf(el, sizeof el, "%s%s%s", name, *name ? "." : "", k);
-	if (!ispropname(k, kn))
+	if (!ispropname(k, kn)) {
+		if (*name)
+			field_fail(c, name, "invalid property name '%s' (expected a letter, then letters, digits, '-', '.' or '_')", k);
 		ck_raise(c, "invalid property name '%s' (expected a letter, then letters, digits, '-', '.' or '_')", k);
+	}
 	p->key = k;
 	switch (lua_type(L, -1)) {
 	case LUA_TBOOLEAN:
@@ -770,6 +782,16 @@ static const char *when_text(const struct rec *r, const struct when *w, char *bu
 	return buf;
 }
 
+/* "driver 'nvdimm'", "type 'macvtap' or 'ipvtap'": the values a rule needs. */
+static const char *when_needs(const struct rec *r, const struct when *w, char *buf, size_t n)
+{
+	size_t len = snprintf(buf, n, "%s ", r->k->fields[(int)w->field].name);
+	for (int i = 0; w->values[i] && len < n; i++)
+		len += snprintf(buf + len, n - len, "%s'%s'", i == 0 ? "" : w->values[i + 1] ? ", " : " or ",
+		                w->values[i]);
+	return buf;
+}
+
 /* Applies a field's default, as if the user had written it. */
 static void apply_default(struct ck *c, const struct field *f, struct qval *v)
 {
@@ -834,10 +856,14 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 	 * types, defaults. */
 	for (int i = 0; i < k->nfields; i++) {
 		const struct field *f = &k->fields[i];
-		char why[96];
-		if (r->v[i].set && !when_holds(r, &f->only))
+		char why[160];
+		if (r->v[i].set && !when_holds(r, &f->only)) {
+			if (!r->v[(int)f->only.field].set)
+				ck_raise(c, "field '%s%s' is only used with %s", c->path, f->name,
+				         when_needs(r, &f->only, why, sizeof why));
 			ck_raise(c, "field '%s%s' is not used with %s", c->path, f->name,
 			         when_text(r, &f->only, why, sizeof why));
+		}
 		if (!r->v[i].set) {
 			if (f->flags & F_REQ)
 				ck_raise(c, "field '%s%s' is required", c->path, f->name);

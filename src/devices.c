@@ -242,7 +242,7 @@ static void netdev_check(struct ck *c, const struct rec *r)
 	if (vfds->set && !(has(r, NET_VHOST) && ival(r, NET_VHOST)))
 		ck_fail(c, "vhost_fds", "needs 'vhost = true'");
 	if (vfds->set && fds->set && vfds->u.fds.n != fds->u.fds.n)
-		ck_fail(c, "vhost_fds", "%d descriptors for %d queues (one per queue in 'fds')",
+		ck_fail(c, "vhost_fds", "%d descriptors, but 'fds' has %d (one per queue)",
 		        vfds->u.fds.n, fds->u.fds.n);
 	if (has(r, NET_IFNAME) && slen(r, NET_IFNAME) > 15)
 		ck_fail(c, "ifname", "interface name '%s' is longer than 15 characters", sval(r, NET_IFNAME));

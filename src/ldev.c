@@ -109,7 +109,7 @@ static int l_newindex(lua_State *L)
 {
 	struct ldev *d = checkdev(L, 1);
 	return luaL_error(L, "%s: field '%s' cannot be changed (device values are read-only; "
-	                  "build a new one or use qemu.merge)", d->r->k->name, luaL_tolstring(L, 2, NULL));
+	                  "build a new one)", d->r->k->name, luaL_tolstring(L, 2, NULL));
 }
 
 /* pairs(dev): the fields as given, plus defaults, in a fresh table. */
@@ -184,7 +184,7 @@ static int l_describe(lua_State *L)
 	const char *name = luaL_checkstring(L, 1);
 	const struct kind *k = schema_find(name);
 	if (!k)
-		return luaL_argerror(L, 1, lua_pushfstring(L, "unknown kind '%s' (see qemu.kinds())", name));
+		return luaL_argerror(L, 1, lua_pushfstring(L, "unknown kind '%s'", name));
 	lua_createtable(L, 0, 4);
 	lua_pushstring(L, k->name);
 	lua_setfield(L, -2, "kind");

@@ -17,6 +17,7 @@
 #include "lib.h"
 #include "lvm.h"
 #include "retline.h"
+#include "schema.h"
 
 #define EXIT_USAGE 2   /* usage, script and validation errors */
 
@@ -169,6 +170,22 @@ static void print_json(const struct emit *e)
 
 static void print_describe(lua_State *L, const char *kind)
 {
+	if (!schema_find(kind)) {
+		luaL_Buffer b;
+		luaL_buffinit(L, &b);
+		for (int i = 0; schema_devices[i]; i++) {
+			luaL_addstring(&b, i ? ", " : "");
+			luaL_addstring(&b, schema_devices[i]->name);
+		}
+		luaL_addstring(&b, "; sections: vm");
+		for (int i = 0; i < schema_vm.nfields; i++)
+			if (schema_vm.fields[i].sub) {
+				luaL_addstring(&b, ", ");
+				luaL_addstring(&b, schema_vm.fields[i].name);
+			}
+		luaL_pushresult(&b);
+		luaL_error(L, "unknown kind '%s' (kinds: %s)", kind, lua_tostring(L, -1));
+	}
 	lua_getfield(L, -1, "describe");
 	lua_pushstring(L, kind);
 	lua_call(L, 1, 1);

@@ -58,12 +58,19 @@ int retline_find(const char *src, size_t n, int line)
 				while (s < end && *s != '\n')
 					s++;
 		} else if (ch == '"' || ch == '\'') {
-			for (s++; s < end && *s != ch && *s != '\n'; s++)
-				if (*s == '\\' && s + 1 < end) {
-					if (s[1] == '\n')
-						cur++;
+			for (s++; s < end && *s != ch && *s != '\n'; s++) {
+				if (*s != '\\' || s + 1 >= end)
+					continue;
+				if (s[1] == 'z') {
+					/* \z skips the white space after it, line breaks included */
+					for (s += 2; s < end && isspace((unsigned char)*s); s++)
+						cur += *s == '\n';
+					s--;
+				} else {
+					cur += s[1] == '\n';
 					s++;
 				}
+			}
 			s++;
 		} else if (ch == '[' && long_open(s, end) >= 0) {
 			int level = long_open(s, end);

@@ -108,7 +108,7 @@ struct qval {
 		struct { int slot, fn; } pci;         /* PCIADDR (fn -1: none) */
 		struct qfd *fd;
 		struct { struct qfd **v; int n; } fds;
-		struct { const char **v; size_t *len; int n; } strs;
+		struct { const char **v; size_t *len; int n, list; } strs;
 		struct { struct prop *v; int n; } props;
 		struct rec *rec;
 		struct { struct rec **v; int n; } recs; /* also DEVS */

@@ -60,7 +60,7 @@ static void memory_check(struct ck *c, const struct rec *r)
 {
 	unsigned long long size = r->v[ME_SIZE].u.size;
 	if (size < (1ULL << 20))
-		ck_fail(c, "size", "guest RAM below 1M (a plain number is bytes: write \"%lluM\" for megabytes)", size);
+		ck_fail(c, "size", "guest RAM below 1M (a plain number is bytes: write '%lluM' for megabytes)", size);
 	if (has(r, ME_MAXMEM) && r->v[ME_MAXMEM].u.size < size)
 		ck_fail(c, "maxmem", "smaller than 'size'");
 	if (has(r, ME_SLOTS) != has(r, ME_MAXMEM))
@@ -248,7 +248,7 @@ static void vm_check(struct ck *c, const struct rec *vm)
 			size_t d = strcspn(s, ".="), p = d < strlen(s) ? strcspn(s + d + 1, "=") : 0;
 			if (!d || s[d] != '.' || !p || s[d + 1 + p] != '=') {
 				char name[32];
-				snprintf(name, sizeof name, g->u.strs.n > 1 || i ? "global[%d]" : "global", i + 1);
+				snprintf(name, sizeof name, g->u.strs.list ? "global[%d]" : "global", i + 1);
 				ck_fail(c, name, "invalid global '%s' (expected 'driver.property=value')", s);
 			}
 		}
