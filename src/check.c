@@ -14,6 +14,7 @@
 
 #include "ldev.h"
 #include "lfd.h"
+#include "values.h"
 
 /* ---- raising ------------------------------------------------------------ */
 
@@ -170,27 +171,6 @@ static const char *checkstr(struct ck *c, const char *name, int idx, size_t *len
 	return s;
 }
 
-static int isname(const char *s, size_t n)
-{
-	if (!n || !isalnum((unsigned char)s[0]))
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("_.+-", s[i]))
-			return 0;
-	return 1;
-}
-
-/* QEMU's id_wellformed(): a letter, then letters, digits, '-', '.', '_'. */
-static int isid(const char *s, size_t n)
-{
-	if (!n || !isalpha((unsigned char)s[0]))
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("-._", s[i]))
-			return 0;
-	return 1;
-}
-
 static long long checkint(struct ck *c, const char *name, int idx)
 {
 	int ok;
@@ -202,29 +182,6 @@ static long long checkint(struct ck *c, const char *name, int idx)
 	return v;
 }
 
-static int hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9') return ch - '0';
-	ch = tolower(ch);
-	if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-	return -1;
-}
-
-/* Parses hex digits [s, s+n) into *v; returns 0 when any is not hex. */
-static int parsehex(const char *s, size_t n, unsigned long *v)
-{
-	if (!n || n > 8)
-		return 0;
-	*v = 0;
-	for (size_t i = 0; i < n; i++) {
-		int h = hexval((unsigned char)s[i]);
-		if (h < 0)
-			return 0;
-		*v = *v * 16 + h;
-	}
-	return 1;
-}
-
 static unsigned long long checksize(struct ck *c, const char *name, int idx)
 {
 	if (lua_type(c->L, idx) == LUA_TNUMBER) {
@@ -234,58 +191,14 @@ static unsigned long long checksize(struct ck *c, const char *name, int idx)
 		return v;
 	}
 	size_t n;
+	unsigned long long v;
 	const char *s = checkstr(c, name, idx, &n, 0);
-	unsigned long long v = 0;
-	size_t i = 0;
-	for (; i < n && isdigit((unsigned char)s[i]); i++) {
-		if (v > (~0ULL - 9) / 10)
-			goto bad;
-		v = v * 10 + (s[i] - '0');
-	}
-	if (i == 0)
-		goto bad;
-	if (i < n) {
-		const char *units = "KMGT";
-		const char *u = strchr(units, toupper((unsigned char)s[i]));
-		if (!u || !*u || i + 1 != n)
-			goto bad;
-		for (int shift = (int)(u - units) + 1; shift > 0; shift--) {
-			if (v > (~0ULL >> 10))
-				goto bad;
-			v <<= 10;
-		}
-	}
+	if (!val_size(s, n, &v))
+		field_fail(c, name, "invalid size '%s' (expected bytes, or a number with suffix K, M, G or T)", s);
 	return v;
-bad:
-	field_fail(c, name, "invalid size '%s' (expected bytes, or a number with suffix K, M, G or T)", s);
 }
 
-static void checkmac(struct ck *c, const char *name, const char *s, size_t n)
-{
-	for (size_t i = 0; i < 17 && n == 17; i++) {
-		if (i % 3 == 2 ? s[i] != ':' : hexval((unsigned char)s[i]) < 0)
-			goto bad;
-		if (i == 16)
-			return;
-	}
-bad:
-	field_fail(c, name, "invalid MAC address '%s' (expected six hex octets like 52:54:00:12:34:56)", s);
-}
-
-static void checkuuid(struct ck *c, const char *name, const char *s, size_t n)
-{
-	for (size_t i = 0; i < 36 && n == 36; i++) {
-		int dash = i == 8 || i == 13 || i == 18 || i == 23;
-		if (dash ? s[i] != '-' : hexval((unsigned char)s[i]) < 0)
-			goto bad;
-		if (i == 35)
-			return;
-	}
-bad:
-	field_fail(c, name, "invalid UUID '%s' (expected 8-4-4-4-12 hex digits)", s);
-}
-
-/* slot[.function], hex, as QEMU's addr= reads it; or an integer slot. */
+/* An integer slot, or "slot[.function]" in hex. */
 static void checkpci(struct ck *c, const char *name, int idx, struct qval *v)
 {
 	if (lua_type(c->L, idx) == LUA_TNUMBER) {
@@ -298,39 +211,8 @@ static void checkpci(struct ck *c, const char *name, int idx, struct qval *v)
 	}
 	size_t n;
 	const char *s = checkstr(c, name, idx, &n, 0);
-	const char *p = s, *dot = memchr(s, '.', n);
-	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		p += 2;
-	unsigned long slot, fn = 0;
-	size_t slen = (dot ? dot : s + n) - p;
-	if (!parsehex(p, slen, &slot) || slot > 0x1f)
-		goto bad;
-	if (dot && (!parsehex(dot + 1, s + n - dot - 1, &fn) || fn > 7))
-		goto bad;
-	v->u.pci.slot = slot;
-	v->u.pci.fn = dot ? (int)fn : -1;
-	return;
-bad:
-	field_fail(c, name, "invalid PCI address '%s' (expected slot[.function] in hex, slot 0..1f, function 0..7)", s);
-}
-
-static void checkbdf(struct ck *c, const char *name, const char *s, size_t n)
-{
-	/* [dddd:]bb:dd.f */
-	unsigned long dom, bus, dev, fn;
-	const char *p = s;
-	if (n == 12) {
-		if (!parsehex(p, 4, &dom) || p[4] != ':')
-			goto bad;
-		p += 5;
-		n -= 5;
-	}
-	if (n != 7 || !parsehex(p, 2, &bus) || p[2] != ':' || !parsehex(p + 3, 2, &dev) ||
-	    p[5] != '.' || !parsehex(p + 6, 1, &fn) || dev > 0x1f || fn > 7)
-		goto bad;
-	return;
-bad:
-	field_fail(c, name, "invalid PCI host address '%s' (expected [domain:]bus:device.function like 0000:01:00.0)", s);
+	if (!val_pci(s, n, &v->u.pci.slot, &v->u.pci.fn))
+		field_fail(c, name, "invalid PCI address '%s' (expected slot[.function] in hex, slot 0..1f, function 0..7)", s);
 }
 
 static long long checkhex16(struct ck *c, const char *name, int idx)
@@ -344,28 +226,9 @@ static long long checkhex16(struct ck *c, const char *name, int idx)
 	}
 	size_t n;
 	const char *s = checkstr(c, name, idx, &n, 0);
-	const char *p = s;
-	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		p += 2, n -= 2;
-	if (n > 4 || !parsehex(p, n, &v))
+	if (!val_hex16(s, n, &v))
 		field_fail(c, name, "invalid PCI id '%s' (expected a 16-bit number like 0x8086)", s);
 	return v;
-}
-
-static void checkrtcbase(struct ck *c, const char *name, const char *s, size_t n)
-{
-	if (!strcmp(s, "utc") || !strcmp(s, "localtime"))
-		return;
-	/* a start date: 2006-06-17 or 2006-06-17T16:01:21 */
-	static const char pat[] = "dddd-dd-ddTdd:dd:dd";
-	if (n != 10 && n != 19)
-		goto bad;
-	for (size_t i = 0; i < n; i++)
-		if (pat[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != pat[i])
-			goto bad;
-	return;
-bad:
-	field_fail(c, name, "invalid option '%s' (expected 'utc', 'localtime' or a date like 2006-06-17T16:01:21)", s);
 }
 
 static struct qfd *checkfd(struct ck *c, const char *name, int idx)
@@ -475,7 +338,7 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 		break;
 	case T_NAME:
 		s = checkstr(c, name, idx, &n, 0);
-		if (!isname(s, n))
+		if (!val_name(s, n))
 			field_fail(c, name, "invalid name '%s' (expected letters, digits, '_', '.', '+' or '-')", s);
 		if (!strcmp(s, "help"))
 			field_fail(c, name, "'help' is not a name QEMU takes here (it would print a list instead)");
@@ -484,7 +347,7 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 	case T_ID:
 	case T_REF:
 		s = checkstr(c, name, idx, &n, 0);
-		if (!isid(s, n))
+		if (!val_id(s, n))
 			field_fail(c, name, "invalid id '%s' (QEMU ids start with a letter, then letters, digits, '-', '.' or '_')", s);
 		if (f->type == T_ID && !strncmp(s, "qlua-", 5))
 			field_fail(c, name, "ids starting with 'qlua-' are reserved for qlua");
@@ -516,17 +379,20 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 	}
 	case T_MAC:
 		s = checkstr(c, name, idx, &n, 0);
-		checkmac(c, name, s, n);
+		if (!val_mac(s, n))
+			field_fail(c, name, "invalid MAC address '%s' (expected six hex octets like 52:54:00:12:34:56)", s);
 		v->u.str.s = s, v->u.str.n = n;
 		break;
 	case T_UUID:
 		s = checkstr(c, name, idx, &n, 0);
-		checkuuid(c, name, s, n);
+		if (!val_uuid(s, n))
+			field_fail(c, name, "invalid UUID '%s' (expected 8-4-4-4-12 hex digits)", s);
 		v->u.str.s = s, v->u.str.n = n;
 		break;
 	case T_RTCBASE:
 		s = checkstr(c, name, idx, &n, 0);
-		checkrtcbase(c, name, s, n);
+		if (!val_rtcbase(s, n))
+			field_fail(c, name, "invalid option '%s' (expected 'utc', 'localtime' or a date like 2006-06-17T16:01:21)", s);
 		v->u.str.s = s, v->u.str.n = n;
 		break;
 	case T_PCIADDR:
@@ -534,7 +400,8 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 		break;
 	case T_BDF:
 		s = checkstr(c, name, idx, &n, 0);
-		checkbdf(c, name, s, n);
+		if (!val_bdf(s, n))
+			field_fail(c, name, "invalid PCI host address '%s' (expected [domain:]bus:device.function like 0000:01:00.0)", s);
 		v->u.str.s = s, v->u.str.n = n;
 		break;
 	case T_HEX16:
@@ -669,17 +536,6 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 	keep(c, slot, idx);
 }
 
-/* A property name QEMU could have: never user text that could carry ',' or '='. */
-static int ispropname(const char *s, size_t n)
-{
-	if (!n || !isalpha((unsigned char)s[0]))
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("-._", s[i]))
-			return 0;
-	return 1;
-}
-
 static int propcmp(const void *a, const void *b)
 {
 	return strcmp(((const struct prop *)a)->key, ((const struct prop *)b)->key);
@@ -695,7 +551,7 @@ static void check_prop(struct ck *c, const char *name, struct prop *p)
 	size_t kn;
 	const char *k = lua_tolstring(L, -2, &kn);
 	snprintf(el, sizeof el, "%s%s%s", name, *name ? "." : "", k);
-	if (!ispropname(k, kn)) {
+	if (!val_propname(k, kn)) {
 		if (*name)
 			field_fail(c, name, "invalid property name '%s' (expected a letter, then letters, digits, '-', '.' or '_')", k);
 		ck_raise(c, "invalid property name '%s' (expected a letter, then letters, digits, '-', '.' or '_')", k);

@@ -1,0 +1,154 @@
+/* values.c - see values.h. */
+#include "values.h"
+
+#include <ctype.h>
+#include <string.h>
+
+int val_name(const char *s, size_t n)
+{
+	if (!n || !isalnum((unsigned char)s[0]))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !(s[i] && strchr("_.+-", s[i])))
+			return 0;
+	return 1;
+}
+
+/* A letter, then letters, digits, '-', '.', '_': QEMU's id rules, and also
+ * what a property name looks like. */
+int val_id(const char *s, size_t n)
+{
+	if (!n || !isalpha((unsigned char)s[0]))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !(s[i] && strchr("-._", s[i])))
+			return 0;
+	return 1;
+}
+
+int val_propname(const char *s, size_t n)
+{
+	return val_id(s, n);
+}
+
+static int hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	ch = tolower(ch);
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	return -1;
+}
+
+/* Hex digits s[0..n) into *v; 0 when any is not hex or there are too many. */
+static int parsehex(const char *s, size_t n, unsigned long *v)
+{
+	if (!n || n > 8)
+		return 0;
+	*v = 0;
+	for (size_t i = 0; i < n; i++) {
+		int h = hexval((unsigned char)s[i]);
+		if (h < 0)
+			return 0;
+		*v = *v * 16 + h;
+	}
+	return 1;
+}
+
+int val_size(const char *s, size_t n, unsigned long long *out)
+{
+	unsigned long long v = 0;
+	size_t i = 0;
+	for (; i < n && isdigit((unsigned char)s[i]); i++) {
+		if (v > (~0ULL - 9) / 10)
+			return 0;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (i == 0)
+		return 0;
+	if (i < n) {
+		static const char units[] = "KMGT";
+		const char *u = s[i] ? strchr(units, toupper((unsigned char)s[i])) : NULL;
+		if (!u || i + 1 != n)
+			return 0;
+		for (int shift = (int)(u - units) + 1; shift > 0; shift--) {
+			if (v > (~0ULL >> 10))
+				return 0;
+			v <<= 10;
+		}
+	}
+	*out = v;
+	return 1;
+}
+
+int val_mac(const char *s, size_t n)
+{
+	if (n != 17)
+		return 0;
+	for (size_t i = 0; i < 17; i++)
+		if (i % 3 == 2 ? s[i] != ':' : hexval((unsigned char)s[i]) < 0)
+			return 0;
+	return 1;
+}
+
+int val_uuid(const char *s, size_t n)
+{
+	if (n != 36)
+		return 0;
+	for (size_t i = 0; i < 36; i++) {
+		int dash = i == 8 || i == 13 || i == 18 || i == 23;
+		if (dash ? s[i] != '-' : hexval((unsigned char)s[i]) < 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* slot[.function], hex, as QEMU's addr= reads it. */
+int val_pci(const char *s, size_t n, int *slot, int *fn)
+{
+	const char *p = s, *end = s + n, *dot = memchr(s, '.', n);
+	unsigned long sl, f = 0;
+	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		p += 2;
+	if (!parsehex(p, (dot ? dot : end) - p, &sl) || sl > 0x1f)
+		return 0;
+	if (dot && (!parsehex(dot + 1, end - dot - 1, &f) || f > 7))
+		return 0;
+	*slot = (int)sl;
+	*fn = dot ? (int)f : -1;
+	return 1;
+}
+
+int val_bdf(const char *s, size_t n)
+{
+	unsigned long dom, bus, dev, fn;
+	if (n == 12) {
+		if (!parsehex(s, 4, &dom) || s[4] != ':')
+			return 0;
+		s += 5;
+		n -= 5;
+	}
+	return n == 7 && parsehex(s, 2, &bus) && s[2] == ':' && parsehex(s + 3, 2, &dev) &&
+	       s[5] == '.' && parsehex(s + 6, 1, &fn) && dev <= 0x1f && fn <= 7;
+}
+
+int val_hex16(const char *s, size_t n, unsigned long *out)
+{
+	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2, n -= 2;
+	return n <= 4 && parsehex(s, n, out);
+}
+
+int val_rtcbase(const char *s, size_t n)
+{
+	static const char pat[] = "dddd-dd-ddTdd:dd:dd";
+	if ((n == 3 && !memcmp(s, "utc", 3)) || (n == 9 && !memcmp(s, "localtime", 9)))
+		return 1;
+	if (n != 10 && n != 19)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (pat[i] == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != pat[i])
+			return 0;
+	return 1;
+}

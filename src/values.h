@@ -1,0 +1,20 @@
+/* values.h - the shapes of scalar values QEMU takes, as plain C predicates
+ * and parsers (no Lua: check.c turns a "no" into a message; fuzzers and
+ * tests can call these directly).  Each returns 1 when s[0..n) is valid. */
+#ifndef QLUA_VALUES_H
+#define QLUA_VALUES_H
+
+#include <stddef.h>
+
+int val_name(const char *s, size_t n);      /* a driver, machine or CPU model name */
+int val_id(const char *s, size_t n);        /* QEMU's id_wellformed() */
+int val_propname(const char *s, size_t n);  /* a QEMU property name */
+int val_size(const char *s, size_t n, unsigned long long *out);  /* "512", "64K", "2G" */
+int val_mac(const char *s, size_t n);       /* 52:54:00:12:34:56 */
+int val_uuid(const char *s, size_t n);      /* 8-4-4-4-12 hex */
+int val_pci(const char *s, size_t n, int *slot, int *fn);  /* "1f", "0x3.2" (fn -1: none) */
+int val_bdf(const char *s, size_t n);       /* [dddd:]bb:dd.f */
+int val_hex16(const char *s, size_t n, unsigned long *out);  /* "0x8086", "8086" */
+int val_rtcbase(const char *s, size_t n);   /* utc, localtime, 2006-06-17[T16:01:21] */
+
+#endif
