@@ -285,22 +285,26 @@ static int enum_index(const char *const *ch, const char *s)
 
 /* ---- one value ------------------------------------------------------------- */
 
-/* Keeps the value at idx alive in the anchor: field i at slot i + 1 (a
- * rawseti is much cheaper than a setfield), free properties by name. */
+/* Keeps the value at idx alive in the anchor, the device userdata: field
+ * i in its user value i + 1 (no table to allocate), free properties of
+ * qemu.device{} by name in the table in user value nfields + 1. */
 static void keep(struct ck *c, int slot, int idx)
 {
 	if (c->anchor) {
 		lua_pushvalue(c->L, idx);
-		lua_rawseti(c->L, c->anchor, slot);
+		lua_setiuservalue(c->L, c->anchor, slot);
 	}
 }
 
-static void keep_prop(struct ck *c, int idx)
+/* The key at idx - 1 and the value at idx (idx < 0). */
+static void keep_prop(struct ck *c, int slot, int idx)
 {
 	if (c->anchor) {
-		lua_pushvalue(c->L, idx - 1);
-		lua_pushvalue(c->L, idx < 0 ? idx - 1 : idx);
-		lua_rawset(c->L, c->anchor);
+		lua_getiuservalue(c->L, c->anchor, slot);
+		lua_pushvalue(c->L, idx - 2);
+		lua_pushvalue(c->L, idx - 2);
+		lua_rawset(c->L, -3);
+		lua_pop(c->L, 1);
 	}
 }
 
@@ -438,7 +442,7 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 				lua_pop(L, 1);
 		}
 		if (c->anchor)
-			lua_rawseti(L, c->anchor, slot);
+			lua_setiuservalue(L, c->anchor, slot);
 		return;
 	}
 	case T_STRS: {
@@ -471,7 +475,7 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 				lua_pop(L, 1);
 		}
 		if (c->anchor)
-			lua_rawseti(L, c->anchor, slot);
+			lua_setiuservalue(L, c->anchor, slot);
 		return;
 	}
 	case T_PROPS:
@@ -608,7 +612,7 @@ static void check_props(struct ck *c, const char *name, int slot, int idx, struc
 		}
 	}
 	if (c->anchor)
-		lua_rawseti(L, c->anchor, slot);
+		lua_setiuservalue(L, c->anchor, slot);
 	v->u.props.n = n;
 	qsort(v->u.props.v, n, sizeof *v->u.props.v, propcmp);
 }
@@ -743,7 +747,7 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 				continue;
 			}
 			check_prop(c, "", &r->props[r->nprops++]);
-			keep_prop(c, -1);
+			keep_prop(c, k->nfields + 1, -1);
 			lua_pop(L, 1);
 		}
 		qsort(r->props, r->nprops, sizeof *r->props, propcmp);

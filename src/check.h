@@ -18,7 +18,8 @@ struct ck {
 	const char *where;      /* "vm.lua:12: ", the line errors blame */
 	const char *ctx;        /* "block", "devices[3] (block)", or NULL */
 	char path[160];         /* prefix of the record being walked: "memory." */
-	int anchor;             /* stack index of a table keeping copied values alive, or 0 */
+	int anchor;             /* stack index of the device userdata whose user values keep
+	                           what the record points into alive, or 0 */
 	const struct rec *dev;  /* whole-VM checks: the device blamed (ctx "devices[i] (kind)") */
 	int devindex;
 };
@@ -31,8 +32,8 @@ void ck_raise(struct ck *c, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 2, 3)));
 
 /* Checks the table at idx against kind k (into c->a).  With c->anchor set,
- * every value the record points into is stored in that table (by field
- * name), so the record stays valid as long as the anchor lives. */
+ * every value the record points into is stored in that userdata's user
+ * values (field i in i + 1), so the record stays valid as long as it lives. */
 struct rec *check_record(struct ck *c, int idx, const struct kind *k);
 
 /* Whole-description checks: duplicate ids and references, over the devices

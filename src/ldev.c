@@ -1,6 +1,7 @@
 /* ldev.c - device values.  A constructor checks its table completely and
  * returns a read-only userdata holding the checked record (for rendering)
- * and an anchor table (the values as given, for Lua to read back). */
+ * and, in its user values, the values as given (for Lua to read back, and
+ * to keep alive the strings the record points into). */
 #include "ldev.h"
 
 #include <stddef.h>
@@ -40,16 +41,17 @@ static int l_construct(lua_State *L)
 	/* room for the record and a little more (lists of fds): a bigger block
 	 * would only make Lua's collector work harder */
 	size_t mem = sizeof(struct rec) + k->nfields * sizeof(struct qval) + 128;
-	struct ldev *d = lua_newuserdatauv(L, sizeof *d + mem, 1);  /* 2 */
+	struct ldev *d = lua_newuserdatauv(L, sizeof *d + mem, k->nfields + k->open);  /* 2 */
 	d->r = NULL;
 	arena_init(&d->a, d->mem, mem);
 	luaL_setmetatable(L, QLUA_DEVICE_MT);
-	lua_createtable(L, k->nfields, 0);                     /* 3: anchor */
-	lua_pushvalue(L, 3);
-	lua_setiuservalue(L, 2, 1);
+	if (k->open) {
+		lua_newtable(L);  /* qemu.device{}: the free properties by name */
+		lua_setiuservalue(L, 2, k->nfields + 1);
+	}
 	char where[sizeof d->r->where];
 	ck_where(L, 1, where, sizeof where);
-	struct ck c = { .L = L, .a = &d->a, .where = where, .ctx = k->name, .anchor = 3 };
+	struct ck c = { .L = L, .a = &d->a, .where = where, .ctx = k->name, .anchor = 2 };
 	struct rec *r = check_record(&c, 1, k);
 	memcpy(r->where, where, sizeof where);
 	d->r = r;
@@ -78,12 +80,14 @@ static int l_index(lua_State *L)
 	size_t n;
 	const char *key = lua_tolstring(L, 2, &n);
 	int f = key ? schema_field(d->r->k, key, n) : -1;
-	lua_getiuservalue(L, 1, 1);
-	if (f >= 0)
-		lua_rawgeti(L, -1, f + 1);
-	else {
+	if (f >= 0) {
+		lua_getiuservalue(L, 1, f + 1);
+	} else if (d->r->k->open) {
+		lua_getiuservalue(L, 1, d->r->k->nfields + 1);
 		lua_pushvalue(L, 2);
 		lua_rawget(L, -2);
+	} else {
+		lua_pushnil(L);
 	}
 	if (!lua_isnil(L, -1)) {
 		if (lua_istable(L, -1)) {
@@ -128,7 +132,7 @@ static int l_pairs(lua_State *L)
 		lua_setfield(L, -2, d->r->k->fields[f].name);
 	}
 	for (int p = 0; p < d->r->nprops; p++) {
-		lua_getiuservalue(L, 1, 1);
+		lua_getiuservalue(L, 1, d->r->k->nfields + 1);
 		lua_getfield(L, -1, d->r->props[p].key);
 		lua_setfield(L, -3, d->r->props[p].key);
 		lua_pop(L, 1);

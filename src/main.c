@@ -237,31 +237,34 @@ static void print_describe(lua_State *L, const char *kind)
 
 /* ---- the protected main ---------------------------------------------------------- */
 
-static int last_line;            /* the last line the main chunk ran */
+static int ret_line;             /* where the main chunk's return ended, 0 if unseen */
 static const void *main_chunk;
 
-/* A line hook while the main chunk runs: its last line is where its
- * return statement ends, even when that return is a tail call. */
-static void on_line(lua_State *L, lua_Debug *ar)
+/* A return hook while the main chunk runs: when the main chunk itself
+ * returns, the line its return statement ends on.  (A line hook would see
+ * tail calls too, but would tax every line of every script.) */
+static void on_return(lua_State *L, lua_Debug *ar)
 {
-	if (!lua_getinfo(L, "f", ar))
+	if (ar->event != LUA_HOOKRET || !lua_getinfo(L, "fl", ar))
 		return;
 	if (lua_topointer(L, -1) == main_chunk)
-		last_line = ar->currentline;
+		ret_line = ar->currentline;
 	lua_pop(L, 1);
 }
 
 /* The line errors in a returned description blame: where the script's
- * return statement starts (retline.c), found from where it ended. */
+ * return statement starts (retline.c).  After `return f()` (a tail call:
+ * no hook sees the main chunk return) it is the last return statement of
+ * the main chunk. */
 static int return_line(const char *file)
 {
 	FILE *f = strcmp(file, "-") ? fopen(file, "rb") : NULL;
 	if (!f)
-		return last_line;
+		return ret_line;
 	static char buf[1 << 20];
 	size_t n = fread(buf, 1, sizeof buf, f);
 	fclose(f);
-	return retline_find(buf, n, last_line);
+	return retline_find(buf, n, ret_line ? ret_line : 0x7fffffff);
 }
 
 static int msghandler(lua_State *L)
@@ -332,7 +335,7 @@ static int pmain(lua_State *L)
 	luaL_checkstack(L, nargs + 4, "too many arguments to script");
 	for (int i = a->script + 1; i < p->argc; i++)
 		lua_pushstring(L, p->argv[i]);
-	lua_sethook(L, on_line, LUA_MASKLINE, 0);
+	lua_sethook(L, on_return, LUA_MASKRET, 0);
 	lua_call(L, nargs, 1);
 	lua_sethook(L, NULL, 0, 0);
 
