@@ -367,8 +367,10 @@ static int pmain(lua_State *L)
 	char err[512] = "";
 	fflush(stdout);
 	p->status = foreground_run(e.argv, fds, e.nfds, err, sizeof err);
-	if (*err)
+	if (*err) {
+		lvm_exec_status = p->status;  /* 126/127, as a shell reports it */
 		return luaL_error(L, "%s", err);
+	}
 	(void)qemu;
 	return 0;
 }

@@ -1,0 +1,981 @@
+-- spec/errors_spec.lua - the exact text of every class of error, and the
+-- line it names.  The messages are part of the product (API.md §8): each
+-- test compares the whole message, "file:line: " prefix included.
+--
+-- Three ways a description reaches the checker, three lines it may blame:
+--   * a constructor call (qemu.block{...})   -> the line of that call;
+--   * qemu.argv(vm) / qemu.run(vm)           -> the line of that call;
+--   * a description the script returns      -> the line of the return
+--     statement, except cross-device errors (duplicate ids, dangling
+--     references), which name the line where the offending device was built.
+-- In-process chunks are loaded with the chunk name "vm.lua", so their lines
+-- are the lines of the source text below; returned descriptions are run
+-- through ./qlua -n from the script's own directory, so they are "vm.lua" too.
+local H = require "helper"
+local qemu = H.qemu
+
+-- ---- helpers ----------------------------------------------------------------
+
+-- Counts the lines of src before its end ("a\nb" is 2 lines).
+local function nlines(src)
+  local _, n = src:gsub("\n", "")
+  return n + 1
+end
+
+-- Loads src as the chunk "vm.lua" (globals: qemu, plus the usual ones).
+local function chunk(src)
+  local env = setmetatable({ qemu = qemu }, { __index = _G })
+  return assert(load(src, "=vm.lua", "t", env))
+end
+
+-- Runs src in process; returns the error it raised (fails if it raised none).
+local function err(src)
+  local ok, e = pcall(chunk(src))
+  assert(not ok, "expected an error from:\n" .. src)
+  return e
+end
+
+-- Runs src in process and asserts that it raises nothing.
+local function ok(src)
+  local fine, e = pcall(chunk(src))
+  assert(fine, e)
+end
+
+-- Writes src as vm.lua in a fresh directory and runs `qlua OPTIONS vm.lua`
+-- there.  Returns code, stdout, stderr, the directory.
+local function qlua_run(src, options, env)
+  local d = H.tmpdir()
+  H.write(d .. "/vm.lua", src)
+  local words = {}
+  for i, a in ipairs(options or { "-n" }) do words[i] = H.q(a) end
+  local code, out, e = H.sh("cd " .. H.q(d) .. " && " .. (env or "") .. " " .. H.q(H.qlua_bin) ..
+    " " .. table.concat(words, " ") .. " vm.lua")
+  return code, out, e, d
+end
+
+-- Runs src through `qlua -n` and asserts it failed validation: exit 2,
+-- nothing on stdout.  Returns stderr.
+local function returned_err(src)
+  local code, out, e = qlua_run(src)
+  assert.are.equal("", out)
+  assert.are.equal(2, code)
+  return e
+end
+
+-- A device constructor call on line 1: "vm.lua:1: <msg>".
+local function ctor(src, msg)
+  assert.are.equal("vm.lua:1: " .. msg, err("return " .. src))
+end
+
+-- A VM description (Lua source text of a table) checked the two ways that
+-- blame a line: given to qemu.argv (the line of the call) and returned by a
+-- script run with qlua -n (the line of the return).  `setup` is source run
+-- first (locals the description uses).
+local function vm_err(desc, msg, setup)
+  setup = setup and (setup .. "\n") or ""
+  local pre = setup .. "local vm = " .. desc .. "\n"
+  local line = nlines(pre)
+  assert.are.equal("vm.lua:" .. line .. ": " .. msg, err(pre .. "local argv = qemu.argv(vm)\n"))
+  assert.are.equal("qlua: vm.lua:" .. line .. ": " .. msg .. "\n", returned_err(pre .. "return vm\n"))
+end
+
+-- A description that must pass both ways.
+local function vm_ok(desc, setup)
+  setup = setup and (setup .. "\n") or ""
+  local src = setup .. "local vm = " .. desc .. "\n"
+  ok(src .. "local argv = qemu.argv(vm)\n")
+  local code, out, e = qlua_run(src .. "return vm\n")
+  assert.are.equal("", e)
+  assert.are.equal(0, code)
+  assert.is_truthy(out:find("\n", 1, true))
+end
+
+local DISK = 'qemu.block { id = "hd0", file = "disk.img", format = "raw" }'
+
+-- ---- device constructors ---------------------------------------------------------
+
+describe("errors: constructors blame the line of the call", function()
+  it("names line 1 for a call on line 1", function()
+    assert.are.equal("vm.lua:1: block: unknown field 'fiel' (did you mean 'file'?)",
+      err('return qemu.block { id = "hd0", fiel = "x", format = "raw" }'))
+  end)
+
+  it("names the line of the call, not of the offending field", function()
+    assert.are.equal("vm.lua:3: block: unknown field 'fiel' (did you mean 'file'?)", err([[
+local a = 1
+local b = 2
+local d = qemu.block {
+  id = "hd0",
+  fiel = "disk.img",
+  format = "raw",
+}
+]]))
+  end)
+
+  it("names the script's line when a constructor runs in a returned script", function()
+    local code, out, e = qlua_run('local x = 1\nlocal d = qemu.block { id = "hd0", fiel = "x", format = "raw" }\nreturn { devices = { d } }\n')
+    assert.are.equal(2, code)
+    assert.are.equal("", out)
+    assert.are.equal("qlua: vm.lua:2: block: unknown field 'fiel' (did you mean 'file'?)\n", e)
+  end)
+
+  it("takes a table (a constructor called with something else)", function()
+    ctor("qemu.block(5)", "bad argument #1 to 'block' (table expected, got number)")
+  end)
+end)
+
+describe("errors: unknown fields", function()
+  it("suggests the closest field for a typo", function()
+    ctor('qemu.block { id = "hd0", fiel = "x", format = "raw" }',
+      "block: unknown field 'fiel' (did you mean 'file'?)")
+    ctor('qemu.block { id = "hd0", file = "x", fromat = "raw" }',
+      "block: unknown field 'fromat' (did you mean 'format'?)")
+    ctor('qemu.netdev { type = "tap", id = "n0", ifnmae = "tap0" }',
+      "netdev: unknown field 'ifnmae' (did you mean 'ifname'?)")
+  end)
+
+  it("suggests nothing when no field is close", function()
+    ctor('qemu.block { id = "hd0", zzzzzzzz = "x", file = "x", format = "raw" }',
+      "block: unknown field 'zzzzzzzz'")
+  end)
+
+  it("suggests the field an abbreviation starts", function()
+    ctor('qemu.netdev { type = "tap", id = "n0", mac = "52:54:00:12:34:56" }',
+      "netdev: unknown field 'mac' (did you mean 'mac_address'?)")
+  end)
+
+  it("names the path inside a description", function()
+    vm_err('{ mmeory = { size = "1G" } }', "unknown field 'mmeory' (did you mean 'memory'?)")
+    vm_err('{ machine = { tpye = "q35" } }', "unknown field 'machine.tpye' (did you mean 'type'?)")
+    vm_err('{ memory = { size = "1G", szie = 1 } }', "unknown field 'memory.szie' (did you mean 'size'?)")
+    vm_err('{ qmp = { { path = "/x", sever = true } } }',
+      "unknown field 'qmp[1].sever' (did you mean 'server'?)")
+    vm_err('{ zzzzzzzzzz = 1 }', "unknown field 'zzzzzzzzzz'")
+  end)
+
+  it("takes any other key of qemu.device{} as a QEMU property", function()
+    ok('return qemu.device { driver = "e1000", fiel = "x", ["x-foo.bar"] = 3, on = true }')
+  end)
+end)
+
+describe("errors: field names must be strings", function()
+  -- regression: the type named was once the value's, not the key's, and
+  -- the hint about positional values followed the value's type too.
+  it("rejects a positional value in a constructor", function()
+    ctor('qemu.block { "x" }',
+      "block: field names must be strings, got number 1 (fields are named: write key = value)")
+  end)
+
+  it("rejects a positional value in a description", function()
+    vm_err('{ "x" }', "field names must be strings, got number 1 (fields are named: write key = value)")
+  end)
+
+  it("rejects a non-string, non-number key without the positional hint", function()
+    vm_err('{ [true] = 1 }', "field names must be strings, got boolean true")
+  end)
+
+  it("rejects non-string property names in a property table", function()
+    vm_err('{ machine = { options = { [1] = true } } }',
+      "field 'machine.options': property names must be strings, got number")
+  end)
+end)
+
+describe("errors: wrong types", function()
+  it("string expected", function()
+    ctor('qemu.block { id = 1, file = "x", format = "raw" }',
+      "block: field 'id': string expected, got number")
+    vm_err('{ name = 42 }', "field 'name': string expected, got number")
+    vm_err('{ smp = { cpus = "2" } }', "field 'smp.cpus': number expected, got string")
+  end)
+
+  it("names a qemu.fd given where a string belongs", function()
+    assert.are.equal("vm.lua:2: block: field 'format': string expected, got qemu.fd", err([[
+local f = qemu.open("/dev/null", "r")
+return qemu.block { id = "a", file = "x", format = f }
+]]))
+  end)
+
+  it("boolean expected", function()
+    ctor('qemu.block { id = "hd0", file = "x", format = "raw", read_only = "yes" }',
+      "block: field 'read_only': boolean expected, got string")
+    vm_err('{ knobs = { mlock = 1 } }', "field 'knobs.mlock': boolean expected, got number")
+  end)
+
+  it("table expected", function()
+    ctor('qemu.netdev { id = "n0", type = "tap", fds = 3 }',
+      "netdev: field 'fds': table expected, got number")
+    vm_err('{ memory = "1G" }', "field 'memory': table expected, got string")
+    vm_err('{ devices = "x" }', "field 'devices': table expected, got string")
+    vm_err('{ qmp = { "x" } }', "field 'qmp[1]': table expected, got string")
+  end)
+
+  it("list expected", function()
+    vm_err('{ qmp = { [2] = { path = "/x" } } }', "field 'qmp': list expected (a table with keys 1..n only)")
+    assert.are.equal("vm.lua:3: netdev: field 'fds': list expected (a table with keys 1..n only)", err([[
+local a = qemu.open("/dev/null", "r")
+local b = qemu.open("/dev/null", "r")
+return qemu.netdev { id = "n0", type = "tap", fds = { a, [3] = b } }
+]]))
+    ctor('qemu.netdev { id = "n0", type = "tap", fds = {} }',
+      "netdev: field 'fds': empty list (leave the field out instead)")
+  end)
+
+  it("qemu.fd expected", function()
+    ctor('qemu.netdev { id = "n0", type = "tap", fds = { 3 } }',
+      "netdev: field 'fds[1]': qemu.fd expected, got number")
+    vm_err('{ qmp = { { fd = 3 } } }', "field 'qmp[1].fd': qemu.fd expected, got number")
+  end)
+
+  it("string or qemu.fd expected", function()
+    ctor('qemu.block { id = "a", file = 3, format = "raw" }',
+      "block: field 'file': string or qemu.fd expected, got number")
+  end)
+
+  it("a closed descriptor", function()
+    assert.are.equal("vm.lua:3: netdev: field 'fds[1]': descriptor is closed", err([[
+local f = qemu.open("/dev/null", "r")
+f:close()
+return qemu.netdev { id = "n0", type = "tap", fds = { f } }
+]]))
+  end)
+
+  it("string or list of strings expected", function()
+    vm_err('{ global = 42 }', "field 'global': string or list of strings expected, got number")
+    vm_err('{ extra_args = { "a", 1 } }', "field 'extra_args[2]': string expected, got number")
+  end)
+
+  it("string, number or boolean expected for a QEMU property", function()
+    ctor('qemu.device { driver = "e1000", x = {} }',
+      "device: field 'x': string, number or boolean expected, got table")
+  end)
+
+  it("device expected in devices", function()
+    vm_err('{ devices = { 1 } }', "field 'devices[1]': device expected, got number")
+    vm_err('{ devices = { "hd0" } }', "field 'devices[1]': device expected, got string")
+    vm_err('{ devices = { d, {} } }',
+      "field 'devices[2]': device expected, got table (build devices with a constructor such as qemu.block{...})",
+      "local d = " .. DISK)
+    vm_err('{ devices = { f } }', "field 'devices[1]': device expected, got qemu.fd",
+      'local f = qemu.open("/dev/null", "r")')
+  end)
+
+  it("a plain table that looks like a device is still not one", function()
+    vm_err('{ devices = { { id = "hd0", file = "x", format = "raw" } } }',
+      "field 'devices[1]': device expected, got table (build devices with a constructor such as qemu.block{...})")
+  end)
+
+  it("qemu.argv itself takes a table", function()
+    assert.are.equal("vm.lua:1: bad argument #1 to 'argv' (table expected, got string)",
+      err('return qemu.argv("x")'))
+  end)
+end)
+
+describe("errors: required fields", function()
+  it("a plain required field", function()
+    ctor('qemu.block { id = "hd0", file = "x" }', "block: field 'format' is required")
+    ctor('qemu.block { file = "x", format = "raw" }', "block: field 'id' is required")
+    ctor('qemu.device { id = "d0" }', "device: field 'driver' is required")
+    vm_err('{ memory = { maxmem = "2G" } }', "field 'memory.size' is required")
+    vm_err('{ kernel = { initrd = "/i" } }', "field 'kernel.path' is required")
+  end)
+
+  it("required with a type", function()
+    ctor('qemu.netdev { id = "n0", type = "vhostuser" }',
+      "netdev: field 'chardev' is required with type 'vhostuser'")
+    ctor('qemu.netdev { id = "n0", type = "vfio" }', "netdev: field 'bdf' is required with type 'vfio'")
+    ctor('qemu.netdev { id = "n0", type = "macvtap" }', "netdev: field 'fds' is required with type 'macvtap'")
+    ctor('qemu.object { id = "m", type = "memory-backend-file", size = "1M" }',
+      "object: field 'mem_path' is required with type 'memory-backend-file'")
+    ctor('qemu.chardev { id = "c", backend = "socket" }', "chardev: field 'path' is required with backend 'socket'")
+    ctor('qemu.vhost_user { vhost_user_type = "net", socket_path = "/s", chardev_id = "c" }',
+      "vhost_user: field 'type_dev_id' is required with vhost_user_type 'net'")
+    ctor('qemu.vhost_user { vhost_user_type = "fs", socket_path = "/s", chardev_id = "c" }',
+      "vhost_user: field 'tag' is required with vhost_user_type 'fs'")
+    ctor('qemu.bridge { id = "br0", type = "pci", bus = "pci.0" }',
+      "bridge: field 'chassis' is required with type 'pci'")
+  end)
+end)
+
+describe("errors: fields not used with a type", function()
+  it("names the type", function()
+    ctor('qemu.bridge { id = "b0", type = "pcie", bus = "pcie.0", chassis = 1 }',
+      "bridge: field 'chassis' is not used with type 'pcie'")
+    ctor('qemu.netdev { id = "n", type = "vfio", bdf = "01:00.0", ifname = "x" }',
+      "netdev: field 'ifname' is not used with type 'vfio'")
+    ctor('qemu.chardev { id = "c", backend = "pty", path = "/x" }',
+      "chardev: field 'path' is not used with backend 'pty'")
+    ctor('qemu.vhost_user { vhost_user_type = "fs", socket_path = "/s", chardev_id = "c", tag = "t", mac_address = "52:54:00:12:34:56" }',
+      "vhost_user: field 'mac_address' is not used with vhost_user_type 'fs'")
+    ctor('qemu.block { id = "a", file = "x", format = "raw", interface = "scsi", driver = "scsi-hd" }',
+      "block: field 'driver' is not used with interface 'scsi'")
+  end)
+
+  it("names what it needs when the type field is unset", function()
+    ctor('qemu.object { id = "m", type = "memory-backend-file", size = "1M", mem_path = "/m", device_id = "nv" }',
+      "object: field 'device_id' is only used with driver 'nvdimm'")
+  end)
+end)
+
+describe("errors: enumerations list what is allowed", function()
+  it("in a device", function()
+    ctor('qemu.block { id = "hd0", file = "x", format = "qcow3" }',
+      "block: field 'format': invalid option 'qcow3' (expected 'raw', 'qcow2', 'qcow', 'qed', 'vmdk', " ..
+      "'vdi', 'vhdx', 'vpc', 'luks', 'parallels', 'dmg', 'cloop' or 'bochs')")
+    ctor('qemu.block { id = "hd0", file = "x", format = "raw", aio = "posix" }',
+      "block: field 'aio': invalid option 'posix' (expected 'threads', 'native' or 'io_uring')")
+    ctor('qemu.bridge { id = "b0", type = "pcix", bus = "pci.0" }',
+      "bridge: field 'type': invalid option 'pcix' (expected 'pci' or 'pcie')")
+    ctor('qemu.fsdev { id = "f", path = "/p", mount_tag = "t", security_model = "mapped-xatr" }',
+      "fsdev: field 'security_model': invalid option 'mapped-xatr' (expected 'none', 'passthrough', " ..
+      "'mapped-xattr', 'mapped-file' or 'mapped')")
+    ctor('qemu.netdev { id = "n", type = "user" }',
+      "netdev: field 'type': invalid option 'user' (expected 'tap', 'macvtap', 'ipvtap', 'vethtap', " ..
+      "'vfio' or 'vhostuser')")
+  end)
+
+  it("in a description", function()
+    vm_err('{ vga = "vga" }', "field 'vga': invalid option 'vga' (expected 'std', 'cirrus', 'vmware', " ..
+      "'qxl', 'xenfb', 'tcx', 'cg3', 'virtio' or 'none')")
+    vm_err('{ rtc = { driftfix = "fast" } }', "field 'rtc.driftfix': invalid option 'fast' (expected 'slew' or 'none')")
+    vm_err('{ qmp = { { path = "/q", protocol = "json" } } }',
+      "field 'qmp[1].protocol': invalid option 'json' (expected 'qmp', 'qmp-pretty' or 'hmp')")
+  end)
+
+  it("rtc.base: utc, localtime or a date", function()
+    vm_err('{ rtc = { base = "gmt" } }',
+      "field 'rtc.base': invalid option 'gmt' (expected 'utc', 'localtime' or a date like 2006-06-17T16:01:21)")
+    vm_err('{ rtc = { base = "2006-06-17T16:01" } }',
+      "field 'rtc.base': invalid option '2006-06-17T16:01' (expected 'utc', 'localtime' or a date like 2006-06-17T16:01:21)")
+    vm_ok('{ rtc = { base = "2006-06-17" } }')
+  end)
+
+  it("names: driver, machine type", function()
+    ctor('qemu.device { driver = "e 1000" }',
+      "device: field 'driver': invalid name 'e 1000' (expected letters, digits, '_', '.', '+' or '-')")
+    -- "help" would make QEMU print a list instead of running
+    ctor('qemu.device { driver = "help" }',
+      "device: field 'driver': 'help' is not a name QEMU takes here (it would print a list instead)")
+    vm_err('{ machine = { type = "help" } }',
+      "field 'machine.type': 'help' is not a name QEMU takes here (it would print a list instead)")
+    vm_err('{ machine = { type = "q 35" } }',
+      "field 'machine.type': invalid name 'q 35' (expected letters, digits, '_', '.', '+' or '-')")
+  end)
+
+  it("property names of qemu.device{} and of property tables", function()
+    ctor('qemu.device { driver = "e1000", ["bad,name"] = 1 }',
+      "device: invalid property name 'bad,name' (expected a letter, then letters, digits, '-', '.' or '_')")
+    vm_err('{ machine = { options = { ["a,b"] = 1 } } }',
+      "field 'machine.options': invalid property name 'a,b' (expected a letter, then letters, digits, '-', '.' or '_')")
+  end)
+end)
+
+describe("errors: numbers", function()
+  it("must be integers", function()
+    ctor('qemu.serial { id = "s0", max_ports = 1.5 }', "serial: field 'max_ports': number has no integer representation")
+    vm_err('{ smp = { cpus = 1e100 } }', "field 'smp.cpus': number has no integer representation")
+    vm_ok('{ smp = { cpus = 2.0 } }')
+  end)
+
+  it("must be in range", function()
+    ctor('qemu.serial { id = "s0", max_ports = 0 }', "serial: field 'max_ports': 0 is out of range (expected 1..511)")
+    ctor('qemu.serial { id = "s0", max_ports = 512 }', "serial: field 'max_ports': 512 is out of range (expected 1..511)")
+    ctor('qemu.bridge { id = "b", type = "pci", bus = "pci.0", chassis = 256 }',
+      "bridge: field 'chassis': 256 is out of range (expected 1..255)")
+    vm_err('{ smp = { cpus = 0 } }', "field 'smp.cpus': 0 is out of range (expected 1..4096)")
+    vm_err('{ smp = { cpus = 4097 } }', "field 'smp.cpus': 4097 is out of range (expected 1..4096)")
+    vm_err('{ memory = { size = "1G", slots = 256, maxmem = "2G" } }',
+      "field 'memory.slots': 256 is out of range (expected 1..255)")
+  end)
+
+  it("16-bit PCI ids", function()
+    ctor('qemu.vfio { bdf = "01:00.0", vendor_id = "xyz" }',
+      "vfio: field 'vendor_id': invalid PCI id 'xyz' (expected a 16-bit number like 0x8086)")
+    ctor('qemu.vfio { bdf = "01:00.0", device_id = 70000 }',
+      "vfio: field 'device_id': 70000 is out of range (expected 0..0xffff)")
+    ok('return qemu.vfio { bdf = "01:00.0", vendor_id = "0x8086", device_id = 4660 }')
+  end)
+end)
+
+describe("errors: sizes", function()
+  it("rejects malformed sizes", function()
+    for _, s in ipairs({ "12X", "1GB", "G", "1.5G", " 1G", "99999999999T" }) do
+      ctor(('qemu.object { type = "memory-backend-file", id = "m0", mem_path = "/x", size = %q }'):format(s),
+        "object: field 'size': invalid size '" .. s .. "' (expected bytes, or a number with suffix K, M, G or T)")
+    end
+  end)
+
+  it("rejects negative, fractional, empty and zero sizes", function()
+    ctor('qemu.object { type = "memory-backend-file", id = "m0", mem_path = "/x", size = -1 }',
+      "object: field 'size': size must not be negative (got -1)")
+    ctor('qemu.object { type = "memory-backend-file", id = "m0", mem_path = "/x", size = 1.5 }',
+      "object: field 'size': number has no integer representation")
+    ctor('qemu.object { type = "memory-backend-file", id = "m0", mem_path = "/x", size = "" }',
+      "object: field 'size': empty string (leave the field out instead)")
+    ctor('qemu.object { type = "memory-backend-file", id = "m0", mem_path = "/x", size = 0 }',
+      "object: field 'size': size must be greater than 0")
+    vm_err('{ memory = { size = "1GB" } }',
+      "field 'memory.size': invalid size '1GB' (expected bytes, or a number with suffix K, M, G or T)")
+  end)
+
+  it("accepts bytes and any case of suffix", function()
+    vm_ok('{ memory = { size = "1g" } }')
+    vm_ok('{ memory = { size = 1073741824 } }')
+  end)
+end)
+
+describe("errors: addresses and identifiers", function()
+  it("MAC addresses", function()
+    for _, m in ipairs({ "52:54:00:12:34", "52-54-00-12-34-56", "52:54:00:12:34:5G", "52:54:00:12:34:567" }) do
+      ctor(('qemu.netdev { id = "n", type = "tap", mac_address = %q }'):format(m),
+        "netdev: field 'mac_address': invalid MAC address '" .. m ..
+        "' (expected six hex octets like 52:54:00:12:34:56)")
+    end
+    ok('return qemu.netdev { id = "n", type = "tap", mac_address = "52:54:00:AB:cd:EF" }')
+  end)
+
+  it("UUIDs", function()
+    vm_err('{ uuid = "xyz" }', "field 'uuid': invalid UUID 'xyz' (expected 8-4-4-4-12 hex digits)")
+    vm_err('{ uuid = "6f2f2a9e1c3b-4c1e-9a8e-4b2f1a0c9d11-" }',
+      "field 'uuid': invalid UUID '6f2f2a9e1c3b-4c1e-9a8e-4b2f1a0c9d11-' (expected 8-4-4-4-12 hex digits)")
+    vm_err('{ uuid = "6f2f2a9e-1c3b-4c1e-9a8e-4b2f1a0c9d1g" }',
+      "field 'uuid': invalid UUID '6f2f2a9e-1c3b-4c1e-9a8e-4b2f1a0c9d1g' (expected 8-4-4-4-12 hex digits)")
+    vm_ok('{ uuid = "6F2F2A9E-1C3B-4C1E-9A8E-4B2F1A0C9D11" }')
+  end)
+
+  it("PCI addresses (slot[.function])", function()
+    for _, a in ipairs({ "0x20", "1f.8", "g", "1.", "0x" }) do
+      ctor(('qemu.block { id = "a", file = "x", format = "raw", addr = %q }'):format(a),
+        "block: field 'addr': invalid PCI address '" .. a ..
+        "' (expected slot[.function] in hex, slot 0..1f, function 0..7)")
+    end
+    ctor('qemu.block { id = "a", file = "x", format = "raw", addr = 32 }',
+      "block: field 'addr': PCI slot 32 is out of range (expected 0..31)")
+    ctor('qemu.block { id = "a", file = "x", format = "raw", addr = -1 }',
+      "block: field 'addr': PCI slot -1 is out of range (expected 0..31)")
+    ok('return qemu.block { id = "a", file = "x", format = "raw", addr = "0x1f.7" }')
+  end)
+
+  it("PCI host addresses (bdf)", function()
+    for _, b in ipairs({ "01:00", "01:20.0", "01:00.8", "0000:01:00.0.0", "000:01:00.0", "zz:00.0" }) do
+      ctor(('qemu.vfio { bdf = %q }'):format(b),
+        "vfio: field 'bdf': invalid PCI host address '" .. b ..
+        "' (expected [domain:]bus:device.function like 0000:01:00.0)")
+    end
+    ok('return qemu.vfio { bdf = "0000:01:1f.7" }')
+    ok('return qemu.vfio { bdf = "01:00.0" }')
+  end)
+
+  it("ids follow QEMU's rules", function()
+    for _, id in ipairs({ "0hd", "a b", "a,b", "-x", "_x", "a=b" }) do
+      ctor(('qemu.block { id = %q, file = "x", format = "raw" }'):format(id),
+        "block: field 'id': invalid id '" .. id ..
+        "' (QEMU ids start with a letter, then letters, digits, '-', '.' or '_')")
+    end
+    ok('return qemu.block { id = "a-b.c_d9", file = "x", format = "raw" }')
+  end)
+
+  it("references follow the same rules", function()
+    ctor('qemu.block { id = "a", file = "x", format = "raw", bus = "0bus" }',
+      "block: field 'bus': invalid id '0bus' (QEMU ids start with a letter, then letters, digits, '-', '.' or '_')")
+  end)
+
+  it("ids starting with qlua- are reserved", function()
+    ctor('qemu.block { id = "qlua-x", file = "x", format = "raw" }',
+      "block: field 'id': ids starting with 'qlua-' are reserved for qlua")
+    ctor('qemu.vhost_user { vhost_user_type = "fs", socket_path = "/s", chardev_id = "qlua-qmp0", tag = "t" }',
+      "vhost_user: field 'chardev_id': ids starting with 'qlua-' are reserved for qlua")
+  end)
+end)
+
+describe("errors: strings QEMU cannot take", function()
+  it("empty strings", function()
+    ctor('qemu.block { id = "", file = "x", format = "raw" }', "block: field 'id': empty string (leave the field out instead)")
+    ctor('qemu.block { id = "a", file = "", format = "raw" }', "block: field 'file': empty string (leave the field out instead)")
+    vm_err('{ name = "" }', "field 'name': empty string (leave the field out instead)")
+    vm_err('{ machine = { accel = "" } }', "field 'machine.accel': empty string (leave the field out instead)")
+  end)
+
+  it("a NUL byte", function()
+    ctor('qemu.block { id = "a", file = "x\\0y", format = "raw" }',
+      "block: field 'file': contains a NUL byte, which cannot be passed to QEMU")
+    ctor('qemu.device { driver = "x", serial = "a\\0b" }',
+      "device: field 'serial': contains a NUL byte, which cannot be passed to QEMU")
+    vm_err('{ extra_args = { "a\\0b" } }', "field 'extra_args[1]': contains a NUL byte, which cannot be passed to QEMU")
+  end)
+
+  it("a line break", function()
+    ctor('qemu.block { id = "a", file = "x\\ny", format = "raw" }',
+      "block: field 'file': contains a line break, which QEMU cannot take")
+    ctor('qemu.device { driver = "x", serial = "a\\rb" }',
+      "device: field 'serial': contains a line break, which QEMU cannot take")
+    vm_err('{ name = "a\\nb" }', "field 'name': contains a line break, which QEMU cannot take")
+    vm_err('{ kernel = { path = "/k", params = "a\\nb" } }',
+      "field 'kernel.params': contains a line break, which QEMU cannot take")
+  end)
+end)
+
+-- ---- whole-description checks -------------------------------------------------------
+
+describe("errors: ids are unique per namespace", function()
+  it("two drives with one id fail, blaming the second drive's line", function()
+    local setup = 'local a = ' .. DISK .. '\nlocal b = qemu.block { id = "hd0", file = "other.img", format = "raw" }'
+    local msg = "vm.lua:2: devices[2] (block): field 'id': duplicate drive id 'hd0' (devices[1] (block) at vm.lua:1 has it too)"
+    assert.are.equal(msg, err(setup .. "\n\n\nqemu.argv { devices = { a, b } }\n"))
+    assert.are.equal("qlua: " .. msg .. "\n", returned_err(setup .. "\n\n\nreturn { devices = { a, b } }\n"))
+  end)
+
+  it("blames whichever device comes second in devices", function()
+    local setup = 'local a = ' .. DISK .. '\nlocal b = qemu.block { id = "hd0", file = "other.img", format = "raw" }'
+    assert.are.equal("qlua: vm.lua:1: devices[2] (block): field 'id': duplicate drive id 'hd0' " ..
+      "(devices[1] (block) at vm.lua:2 has it too)\n", returned_err(setup .. "\nreturn { devices = { b, a } }\n"))
+  end)
+
+  it("a drive and a netdev may share an id", function()
+    vm_ok('{ devices = { a, b } }', 'local a = ' .. DISK .. '\nlocal b = qemu.netdev { id = "hd0", type = "tap" }')
+  end)
+
+  it("one id in every namespace at once is fine", function()
+    vm_ok('{ devices = { ' ..
+      'qemu.block { id = "x", file = "f", format = "raw" }, ' ..
+      'qemu.netdev { id = "x", type = "tap" }, ' ..
+      'qemu.chardev { id = "x", backend = "pty" }, ' ..
+      'qemu.fsdev { id = "x", path = "/p", mount_tag = "t", security_model = "none" }, ' ..
+      'qemu.object { id = "x", type = "memory-backend-file", mem_path = "/m", size = "1M" }, ' ..
+      'qemu.device { driver = "e1000", id = "x" } } }')
+  end)
+
+  it("device ids collide across kinds", function()
+    local setup = 'local a = qemu.bridge { id = "x", type = "pci", bus = "pci.0", chassis = 1 }\n' ..
+                  'local b = qemu.serial { id = "x" }'
+    assert.are.equal("qlua: vm.lua:2: devices[2] (serial): field 'id': duplicate device id 'x' " ..
+      "(devices[1] (bridge) at vm.lua:1 has it too)\n", returned_err(setup .. "\nreturn { devices = { a, b } }\n"))
+  end)
+
+  it("a vhost_user chardev_id collides with a chardev", function()
+    local setup = 'local a = qemu.chardev { id = "c", backend = "pty" }\n' ..
+                  'local b = qemu.vhost_user { vhost_user_type = "fs", socket_path = "/s", chardev_id = "c", tag = "t" }'
+    assert.are.equal("qlua: vm.lua:2: devices[2] (vhost_user): field 'chardev_id': duplicate chardev id 'c' " ..
+      "(devices[1] (chardev) at vm.lua:1 has it too)\n", returned_err(setup .. "\nreturn { devices = { a, b } }\n"))
+  end)
+
+  it("the same device value twice is an error of the description, at its line", function()
+    vm_err('{ devices = { d, d } }', "field 'devices[2]': the same device value is already devices[1]",
+      "local d = " .. DISK)
+  end)
+end)
+
+describe("errors: references name ids that exist", function()
+  -- Each case: the setup (device locals, one per line), the devices list,
+  -- the line of the offending device and the message.
+  local function dangling(setup, list, line, msg)
+    local full = "vm.lua:" .. line .. ": " .. msg
+    assert.are.equal(full, err(setup .. "\nqemu.argv { devices = " .. list .. " }\n"))
+    assert.are.equal("qlua: " .. full .. "\n", returned_err(setup .. "\n\nreturn { devices = " .. list .. " }\n"))
+  end
+
+  it("bus= of a device", function()
+    dangling('local x = 1\nlocal d = qemu.block { id = "x", file = "y", format = "raw", bus = "nope" }', "{ d }", 2,
+      "devices[1] (block): field 'bus': no bus with id 'nope' in this description " ..
+      "(known: the machine's own such as 'pci.0' or 'pcie.0')")
+  end)
+
+  it("bus= lists the buses the description provides", function()
+    dangling('local b = qemu.bridge { id = "br0", type = "pci", bus = "pci.0", chassis = 1 }\n' ..
+             'local d = qemu.block { id = "x", file = "y", format = "raw", bus = "br1" }', "{ b, d }", 2,
+      "devices[2] (block): field 'bus': no bus with id 'br1' in this description " ..
+      "(known: 'br0', or the machine's own such as 'pci.0' or 'pcie.0')")
+  end)
+
+  it("chardev= of a vhostuser netdev", function()
+    -- regression: garbage bytes once followed "description" when no chardev existed
+    dangling('local n = qemu.netdev { id = "n0", type = "vhostuser",\n  chardev = "nope" }', "{ n }", 1,
+      "devices[1] (netdev): field 'chardev': no chardev with id 'nope' in this description")
+  end)
+
+  it("chardev= lists the chardevs there are", function()
+    dangling('local c = qemu.chardev { id = "c0", backend = "pty" }\n' ..
+             'local n = qemu.netdev { id = "n0", type = "vhostuser", chardev = "c1" }', "{ c, n }", 2,
+      "devices[2] (netdev): field 'chardev': no chardev with id 'c1' in this description (known: 'c0')")
+  end)
+
+  -- regression: the same garbage once followed every one of these
+  for _, case in ipairs({
+    { "netdev", "netdev" }, { "chardev", "chardev" }, { "drive", "drive" },
+    { "memdev", "object" }, { "fsdev", "fsdev" }, { "iothread", "object" },
+  }) do
+    local prop, ns = case[1], case[2]
+    it(prop .. "= of qemu.device{}", function()
+      dangling('local d = qemu.device { driver = "x", ' .. prop .. ' = "nope" }', "{ d }", 1,
+        "devices[1] (device): field '" .. prop .. "': no " .. ns .. " with id 'nope' in this description")
+    end)
+  end
+
+  it("netdev= of qemu.device{} names the known netdevs, not the drives", function()
+    dangling('local n = qemu.netdev { id = "n0", type = "tap" }\nlocal d = ' .. DISK ..
+             '\nlocal e = qemu.device { driver = "e1000", netdev = "hd0" }', "{ n, d, e }", 3,
+      "devices[3] (device): field 'netdev': no netdev with id 'hd0' in this description (known: 'n0')")
+  end)
+
+  it("qemu.device{} references that exist pass", function()
+    vm_ok('{ devices = { n, c, d, m, f, ' ..
+      'qemu.device { driver = "e1000", netdev = "n0" }, ' ..
+      'qemu.device { driver = "virtconsole", chardev = "c0" }, ' ..
+      'qemu.device { driver = "virtio-blk-pci", drive = "hd0" }, ' ..
+      'qemu.device { driver = "pc-dimm", memdev = "m0" }, ' ..
+      'qemu.device { driver = "virtio-9p-pci", fsdev = "f0", mount_tag = "t" } } }',
+      'local n = qemu.netdev { id = "n0", type = "tap" }\n' ..
+      'local c = qemu.chardev { id = "c0", backend = "pty" }\n' ..
+      'local d = ' .. DISK .. '\n' ..
+      'local m = qemu.object { id = "m0", type = "memory-backend-file", mem_path = "/m", size = "1M" }\n' ..
+      'local f = qemu.fsdev { id = "f0", path = "/p", mount_tag = "t", security_model = "none" }')
+  end)
+
+  it("a serial controller provides '<id>.0'", function()
+    vm_ok('{ devices = { qemu.serial { id = "ser0" }, ' ..
+      'qemu.chardev { id = "c0", backend = "pty", driver = "virtconsole", bus = "ser0.0" } } }')
+    dangling('local c = qemu.chardev { id = "c0", backend = "pty", driver = "virtconsole", bus = "ser0.0" }', "{ c }", 1,
+      "devices[1] (chardev): field 'bus': no bus with id 'ser0.0' in this description " ..
+      "(known: the machine's own such as 'pci.0' or 'pcie.0')")
+  end)
+
+  it("a bridge provides its id as a bus", function()
+    vm_ok('{ devices = { qemu.bridge { id = "br0", type = "pci", bus = "pci.0", chassis = 1 }, ' ..
+      'qemu.block { id = "x", file = "y", format = "raw", bus = "br0" } } }')
+  end)
+
+  it("the machine's pci.0 and pcie.0 are always there", function()
+    vm_ok('{ devices = { qemu.block { id = "x", file = "y", format = "raw", bus = "pci.0" }, ' ..
+      'qemu.block { id = "x2", file = "y", format = "raw", bus = "pcie.0" }, ' ..
+      'qemu.device { driver = "e1000", bus = "pci.0" } } }')
+  end)
+
+  it("a qemu.device{} with an id may be a controller", function()
+    vm_ok('{ devices = { qemu.device { driver = "virtio-scsi-pci", id = "scsi0" }, ' ..
+      'qemu.device { driver = "scsi-hd", drive = "hd0", bus = "scsi0.0" }, d } }', "local d = " .. DISK)
+  end)
+end)
+
+describe("errors: SMP topology", function()
+  it("maxcpus below cpus", function()
+    vm_err('{ smp = { cpus = 4, maxcpus = 2 } }', "field 'smp.maxcpus': 2 is less than 'cpus' (4)")
+  end)
+
+  it("sockets * cores * threads must equal cpus", function()
+    vm_err('{ smp = { cpus = 4, sockets = 1, cores = 2, threads = 1 } }',
+      "smp: sockets (1) * cores (2) * threads (1) = 2, but cpus is 4")
+  end)
+
+  it("or maxcpus when given", function()
+    vm_err('{ smp = { cpus = 4, maxcpus = 8, sockets = 1, cores = 2, threads = 1 } }',
+      "smp: sockets (1) * cores (2) * threads (1) = 2, but maxcpus is 8")
+    vm_ok('{ smp = { cpus = 4, maxcpus = 8, sockets = 2, cores = 2, threads = 2 } }')
+  end)
+
+  it("a partial topology must divide the count", function()
+    vm_err('{ smp = { cpus = 5, cores = 2 } }', "smp: cpus (5) is not a multiple of the topology given (2)")
+    vm_err('{ smp = { cpus = 4, maxcpus = 9, cores = 2 } }',
+      "smp: maxcpus (9) is not a multiple of the topology given (2)")
+    vm_ok('{ smp = { cpus = 4, cores = 2 } }')
+  end)
+end)
+
+describe("errors: memory", function()
+  it("slots without maxmem and the other way round", function()
+    vm_err('{ memory = { size = "1G", slots = 2 } }', "field 'memory.slots': QEMU needs 'slots' and 'maxmem' together")
+    vm_err('{ memory = { size = "1G", maxmem = "4G" } }', "field 'memory.maxmem': QEMU needs 'slots' and 'maxmem' together")
+  end)
+
+  it("maxmem below size", function()
+    vm_err('{ memory = { size = "1G", maxmem = "512M", slots = 1 } }', "field 'memory.maxmem': smaller than 'size'")
+  end)
+
+  it("a size that is surely a unit mistake", function()
+    vm_err('{ memory = { size = 1024 } }',
+      "field 'memory.size': guest RAM below 1M (a plain number is bytes: write '1024M' for megabytes)")
+  end)
+
+  it("hugepages and mem_prealloc need a size", function()
+    vm_err('{ knobs = { hugepages = true } }', "field 'knobs.hugepages': needs 'memory.size' (the memory is reserved up front)")
+    vm_err('{ knobs = { mem_prealloc = true } }',
+      "field 'knobs.mem_prealloc': needs 'memory.size' (the memory is reserved up front)")
+  end)
+end)
+
+describe("errors: device values are read-only", function()
+  it("assigning a field raises, naming it", function()
+    assert.are.equal("vm.lua:2: block: field 'file' cannot be changed (device values are read-only; " ..
+      "build a new one)", err("local d = " .. DISK .. '\nd.file = "other.img"\n'))
+  end)
+
+  it("assigning a new field raises too", function()
+    assert.are.equal("vm.lua:3: netdev: field 'nope' cannot be changed (device values are read-only; " ..
+      "build a new one)",
+      err('local n = qemu.netdev { id = "n0", type = "tap" }\n\nn.nope = 1\n'))
+  end)
+
+  it("the value is unchanged afterwards", function()
+    local d = qemu.block { id = "hd0", file = "disk.img", format = "raw" }
+    assert.is_false(pcall(function() d.file = "x" end))
+    assert.are.equal("disk.img", d.file)
+  end)
+end)
+
+describe("errors: kind-specific rules", function()
+  local fds = 'local a = qemu.open("/dev/null", "r")\nlocal b = qemu.open("/dev/null", "r")\n'
+
+  it("netdev: script and down_script are not used with fds", function()
+    assert.are.equal("vm.lua:3: netdev: field 'script': not used with 'fds' (QEMU runs no script for descriptors it is given)",
+      err(fds .. 'return qemu.netdev { id = "n0", type = "tap", fds = { a }, script = "/bin/true" }'))
+    assert.are.equal("vm.lua:3: netdev: field 'down_script': not used with 'fds' (QEMU runs no script for descriptors it is given)",
+      err(fds .. 'return qemu.netdev { id = "n0", type = "tap", fds = { a }, down_script = "/bin/true" }'))
+  end)
+
+  it("netdev: vhost_fds needs vhost = true", function()
+    assert.are.equal("vm.lua:3: netdev: field 'vhost_fds': needs 'vhost = true'",
+      err(fds .. 'return qemu.netdev { id = "n0", type = "tap", fds = { a }, vhost_fds = { b } }'))
+    assert.are.equal("vm.lua:3: netdev: field 'vhost_fds': needs 'vhost = true'",
+      err(fds .. 'return qemu.netdev { id = "n0", type = "tap", fds = { a }, vhost = false, vhost_fds = { b } }'))
+  end)
+
+  it("netdev: one vhost fd per queue", function()
+    assert.are.equal("vm.lua:3: netdev: field 'vhost_fds': 2 descriptors, but 'fds' has 1 (one per queue)",
+      err(fds .. 'return qemu.netdev { id = "n0", type = "tap", fds = { a }, vhost = true, vhost_fds = { b, a } }'))
+  end)
+
+  it("netdev: interface names are at most 15 characters", function()
+    ctor('qemu.netdev { id = "n0", type = "tap", ifname = "abcdefghijklmnop" }',
+      "netdev: field 'ifname': interface name 'abcdefghijklmnop' is longer than 15 characters")
+  end)
+
+  it("netdev: ifname must be the tap the fds belong to", function()
+    local dir = H.tmpdir()
+    H.write(dir .. "/vm.lua", [[
+local t = qemu.tap("qlerr0")
+return { devices = { qemu.netdev { id = "n0", type = "tap", ifname = arg[1], fds = t } } }
+]])
+    local results = {}
+    local fine, why = pcall(H.in_netns, function(ns)
+      for _, name in ipairs({ "other0", "qlerr0" }) do
+        local code, out, e = H.sh("cd " .. H.q(dir) .. " && ip netns exec " .. ns .. " " ..
+          H.q(H.qlua_bin) .. " -n vm.lua " .. name)
+        results[name] = { code = code, out = out, err = e }
+      end
+    end)
+    if not fine or results.qlerr0.err:find("tap", 1, true) and results.qlerr0.code ~= 0 then
+      pending("cannot make a tap in a network namespace here: " .. tostring(why or results.qlerr0.err))
+      return
+    end
+    assert.are.equal(2, results.other0.code)
+    assert.are.equal("qlua: vm.lua:2: netdev: field 'ifname': 'other0' does not match fds[1] (tap qlerr0 queue 1)\n",
+      results.other0.err)
+    assert.are.equal(0, results.qlerr0.code)
+    assert.are.equal("", results.qlerr0.err)
+  end)
+
+  it("block: scsi = true is refused", function()
+    ctor('qemu.block { id = "a", file = "x", format = "raw", scsi = true }',
+      "block: field 'scsi': SCSI passthrough on virtio-blk was removed from QEMU (5.0); use a " ..
+      "scsi-block device on a SCSI controller")
+    ok('return qemu.block { id = "a", file = "x", format = "raw", scsi = false }')
+  end)
+
+  it("vfio: bdf or sysfs_dev, exactly one", function()
+    ctor('qemu.vfio { bdf = "01:00.0", sysfs_dev = "/sys/x" }', "vfio: field 'sysfs_dev': give 'bdf' or 'sysfs_dev', not both")
+    ctor('qemu.vfio { id = "v0" }', "vfio: field 'bdf' or 'sysfs_dev' is required")
+    ok('return qemu.vfio { sysfs_dev = "/sys/bus/mdev/devices/x" }')
+  end)
+
+  it("chardev: device fields need a driver", function()
+    for _, f in ipairs({ 'bus = "pci.0"', 'device_id = "d0"', 'name = "port"', 'addr = 3',
+                          'romfile = "/r"', 'disable_modern = true' }) do
+      local field = f:match("^(%S+)")
+      ctor('qemu.chardev { id = "c0", backend = "pty", ' .. f .. ' }',
+        "chardev: field '" .. field .. "': only used with a device (set 'driver')")
+    end
+    ok('return qemu.chardev { id = "c0", backend = "pty", driver = "virtconsole", name = "port", addr = 3 }')
+  end)
+
+  it("qmp: path or fd, exactly one", function()
+    vm_err('{ qmp = { { path = "/x", fd = f } } }', "field 'qmp[1].fd': give 'path' or 'fd', not both",
+      'local f = qemu.open("/dev/null", "r")')
+    -- regression: the entry's path was once dropped ("field 'path' or 'fd' is required")
+    vm_err('{ qmp = { { path = "/q" }, {} } }', "field 'qmp[2].path' or 'qmp[2].fd' is required")
+  end)
+
+  it("qmp: wait only with server", function()
+    vm_err('{ qmp = { { fd = f, wait = true } } }', "field 'qmp[1].wait': only used with 'server = true'",
+      'local f = qemu.open("/dev/null", "r")')
+    vm_err('{ qmp = { { path = "/q", server = false, wait = false } } }',
+      "field 'qmp[1].wait': only used with 'server = true'")
+  end)
+
+  it("global: driver.property=value", function()
+    vm_err('{ global = "foo" }', "field 'global': invalid global 'foo' (expected 'driver.property=value')")
+    vm_err('{ global = { "a.b=c", "foo=bar" } }', "field 'global[2]': invalid global 'foo=bar' (expected 'driver.property=value')")
+    vm_err('{ global = { ".b=c" } }', "field 'global[1]': invalid global '.b=c' (expected 'driver.property=value')")
+    vm_ok('{ global = { "kvm-pit.lost_tick_policy=discard", "a.b=" } }')
+  end)
+
+  it("machine: accelerator names", function()
+    vm_err('{ machine = { accel = "kvm:foo" } }', "field 'machine.accel': invalid accelerator 'foo' " ..
+      "(expected 'kvm', 'tcg', 'xen', 'hvf', 'whpx', 'nvmm', 'hax' or 'qtest', separated by ':')")
+    vm_err('{ machine = { accel = "kvm::tcg" } }', "field 'machine.accel': invalid accelerator '' " ..
+      "(expected 'kvm', 'tcg', 'xen', 'hvf', 'whpx', 'nvmm', 'hax' or 'qtest', separated by ':')")
+    vm_err('{ machine = { accel = "KVM" } }', "field 'machine.accel': invalid accelerator 'KVM' " ..
+      "(expected 'kvm', 'tcg', 'xen', 'hvf', 'whpx', 'nvmm', 'hax' or 'qtest', separated by ':')")
+    vm_ok('{ machine = { accel = "kvm:tcg" } }')
+  end)
+end)
+
+-- ---- which line a returned description blames ---------------------------------------
+
+describe("errors: a returned description blames its return statement", function()
+  it("the line of `return vm`", function()
+    assert.are.equal("qlua: vm.lua:6: field 'uuid': invalid UUID 'zz' (expected 8-4-4-4-12 hex digits)\n",
+      returned_err('local vm = {\n  memory = { size = "1G" },\n  uuid = "zz",\n}\n\nreturn vm\n'))
+  end)
+
+  it("a return inside a block", function()
+    assert.are.equal("qlua: vm.lua:3: field 'uuid': invalid UUID 'zz' (expected 8-4-4-4-12 hex digits)\n",
+      returned_err('local vm = { uuid = "zz" }\nif #arg == 0 then\n  return vm\nend\nreturn {}\n'))
+  end)
+
+  it("a multi-line return names the line of `return`", function()
+    -- regression: the line of the closing brace (4) was once named
+    assert.are.equal("qlua: vm.lua:1: field 'uuid': invalid UUID 'zz' (expected 8-4-4-4-12 hex digits)\n",
+      returned_err('return {\n  memory = { size = "1G" },\n  uuid = "zz",\n}\n'))
+  end)
+
+  it("`return f()` (a tail call) names the line of the return", function()
+    -- regression: line 0 was once named
+    assert.are.equal("qlua: vm.lua:2: field 'uuid': invalid UUID 'zz' (expected 8-4-4-4-12 hex digits)\n",
+      returned_err('local function f() return { uuid = "zz" } end\nreturn f()\n'))
+  end)
+
+  it("a function returning the description elsewhere does not move the line", function()
+    assert.are.equal("qlua: vm.lua:5: field 'uuid': invalid UUID 'zz' (expected 8-4-4-4-12 hex digits)\n",
+      returned_err('local function f()\n  return { uuid = "zz" }\nend\nlocal vm = f()\nreturn vm\n'))
+  end)
+
+  it("skips `return` in comments, strings and function bodies", function()
+    assert.are.equal("qlua: vm.lua:8: field 'uuid': invalid UUID 'zz' (expected 8-4-4-4-12 hex digits)\n",
+      returned_err([==[
+local function f()
+  return { uuid = "zz" }   -- return in a function
+end
+local s = "return"  --[[ return
+return ]] local t = [=[
+return ]=]
+if false then return end
+return
+  -- a comment: return
+  f()
+]==]))
+  end)
+
+  it("counts lines in strings continued with a backslash", function()
+    assert.are.equal("qlua: vm.lua:5: field 'uuid': invalid UUID 'zz' (expected 8-4-4-4-12 hex digits)\n",
+      returned_err('local s = "a\\\n  b"\nlocal vm = { uuid = "zz" }\n\nreturn vm\n'))
+  end)
+
+  it("counts lines in strings continued with \\z", function()
+    -- regression: retline.c once left the string at the line break after \z
+    assert.are.equal("qlua: vm.lua:4: field 'uuid': invalid UUID 'zz' (expected 8-4-4-4-12 hex digits)\n",
+      returned_err('local s = "a\\z\n  b"\nlocal vm = { uuid = "zz" }\nreturn vm\n'))
+  end)
+
+  it("counts CRLF line ends once", function()
+    assert.are.equal("qlua: vm.lua:3: field 'uuid': invalid UUID 'zz' (expected 8-4-4-4-12 hex digits)\n",
+      returned_err('local vm = { uuid = "zz" }\r\n\r\nreturn vm\r\n'))
+  end)
+
+  it("a #! line counts as a line", function()
+    assert.are.equal("qlua: vm.lua:3: field 'uuid': invalid UUID 'zz' (expected 8-4-4-4-12 hex digits)\n",
+      returned_err('#!/usr/bin/env qlua\nlocal vm = { uuid = "zz" }\nreturn vm\n'))
+  end)
+
+  it("cross-device errors name the device's line instead", function()
+    assert.are.equal("qlua: vm.lua:2: devices[1] (netdev): field 'chardev': no chardev with id 'c9' " ..
+      "in this description (known: 'c0')\n",
+      returned_err('local c = qemu.chardev { id = "c0", backend = "pty" }\n' ..
+        'local n = qemu.netdev { id = "n0", type = "vhostuser", chardev = "c9" }\n' ..
+        'return {\n  devices = { n, c },\n}\n'))
+  end)
+
+  it("devices built in a helper function name the helper's line", function()
+    assert.are.equal("qlua: vm.lua:2: devices[2] (block): field 'id': duplicate drive id 'hd0' " ..
+      "(devices[1] (block) at vm.lua:2 has it too)\n",
+      returned_err('local function disk(f)\n  return qemu.block { id = "hd0", file = f, format = "raw" }\nend\n' ..
+        'return { devices = { disk("a"), disk("b") } }\n'))
+  end)
+end)
+
+describe("errors: qemu.run and qemu.launch check before starting", function()
+  it("qemu.run names its line and starts nothing", function()
+    local d = H.tmpdir()
+    local marker = d .. "/started"
+    local stand = H.write(d .. "/qemu", "#!/bin/sh\ntouch " .. H.q(marker) .. "\n")
+    os.execute("chmod +x " .. H.q(stand))
+    assert.are.equal("vm.lua:2: field 'uuid': invalid UUID 'x' (expected 8-4-4-4-12 hex digits)",
+      err(("local vm = { path = %q, uuid = 'x' }\nreturn qemu.run(vm)\n"):format(stand)))
+    assert.are.equal("vm.lua:1: field 'uuid': invalid UUID 'x' (expected 8-4-4-4-12 hex digits)",
+      err(("return qemu.launch { path = %q, uuid = 'x' }\n"):format(stand)))
+    assert.is_nil(io.open(marker))
+  end)
+end)
+
+-- ---- nothing starts when anything is invalid ----------------------------------------
+
+describe("errors: nothing starts when the description is invalid", function()
+  local function standin()
+    local d = H.tmpdir()
+    local marker = d .. "/started"
+    local stand = H.write(d .. "/qemu", "#!/bin/sh\ntouch " .. H.q(marker) .. "\nexit 7\n")
+    os.execute("chmod +x " .. H.q(stand))
+    return stand, marker
+  end
+
+  it("a valid description does run the stand-in (the control)", function()
+    local stand, marker = standin()
+    local code, _, e = qlua_run('return { name = "ok" }\n', {}, "QLUA_QEMU=" .. H.q(stand) .. " </dev/null")
+    assert.are.equal("", e)
+    assert.are.equal(7, code)
+    assert.is_truthy(io.open(marker))
+  end)
+
+  it("an invalid section: exit 2, QLUA_QEMU never run", function()
+    local stand, marker = standin()
+    local code, out, e = qlua_run('return { name = "bad", uuid = "x" }\n', {}, "QLUA_QEMU=" .. H.q(stand) .. " </dev/null")
+    assert.are.equal("qlua: vm.lua:1: field 'uuid': invalid UUID 'x' (expected 8-4-4-4-12 hex digits)\n", e)
+    assert.are.equal("", out)
+    assert.are.equal(2, code)
+    assert.is_nil(io.open(marker))
+  end)
+
+  it("an invalid description whose path would create a file", function()
+    local stand, marker = standin()
+    local code, _, e = qlua_run(("return { path = %q, smp = { cpus = 4, maxcpus = 2 } }\n"):format(stand), {}, "</dev/null")
+    assert.are.equal("qlua: vm.lua:1: field 'smp.maxcpus': 2 is less than 'cpus' (4)\n", e)
+    assert.are.equal(2, code)
+    assert.is_nil(io.open(marker))
+  end)
+
+  it("a constructor error", function()
+    local stand, marker = standin()
+    local code, _, e = qlua_run(("local d = qemu.block { id = 'a', file = 'x', format = 'qcow3' }\nreturn { path = %q, devices = { d } }\n"):format(stand), {}, "</dev/null")
+    assert.are.equal(2, code)
+    assert.is_truthy(e:find("^qlua: vm.lua:1: block: field 'format': invalid option 'qcow3'"))
+    assert.is_nil(io.open(marker))
+  end)
+
+  it("a cross-device error", function()
+    local stand, marker = standin()
+    local code, _, e = qlua_run(("local a = qemu.block { id = 'a', file = 'x', format = 'raw' }\n" ..
+      "local b = qemu.block { id = 'a', file = 'y', format = 'raw' }\nreturn { path = %q, devices = { a, b } }\n"):format(stand),
+      {}, "</dev/null")
+    assert.are.equal(2, code)
+    assert.are.equal("qlua: vm.lua:2: devices[2] (block): field 'id': duplicate drive id 'a' " ..
+      "(devices[1] (block) at vm.lua:1 has it too)\n", e)
+    assert.is_nil(io.open(marker))
+  end)
+end)
