@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "spawn.h"
 
 int lvm_exec_status;
+char lvm_exec_error[512];
 
 struct lvm {
 	pid_t pid;          /* 0 once reaped */
@@ -73,7 +75,7 @@ static void getopts(lua_State *L, int idx, const char *fname, unsigned allowed, 
 		case 1: o->detach = lua_toboolean(L, -1); break;
 		case 2:
 			o->timeout = luaL_checknumber(L, -1);
-			if (o->timeout < 0)
+			if (!(o->timeout >= 0))  /* NaN too */
 				luaL_error(L, "bad argument #%d to '%s' (option 'timeout' must not be negative)", idx, fname);
 			break;
 		case 3: o->set_uid = 1; o->uid = (uid_t)luaL_checkinteger(L, -1); break;
@@ -131,21 +133,27 @@ static void close_fds(struct lvm *v)
 	v->pidfd = v->errfd = -1;
 }
 
+/* Reads whatever QEMU's stderr pipe holds now (it is non-blocking), so a
+ * script that only polls alive() never leaves QEMU blocked on a full pipe. */
+static void drain_now(struct lvm *v)
+{
+	char buf[4096];
+	ssize_t n;
+	while (v->errfd >= 0 && (n = read(v->errfd, buf, sizeof buf)) > 0)
+		drain(v, buf, n);
+}
+
 /* Waits up to timeout (< 0: forever); returns 1 once QEMU has exited. */
 static int vm_wait(struct lvm *v, double timeout)
 {
 	if (v->reaped)
 		return 1;
+	drain_now(v);
 	int r = spawn_wait(v->pid, v->pidfd, timeout, &v->status, v->errfd, drain, v);
 	if (r == 1) {
 		v->reaped = 1;
 		/* whatever QEMU wrote last is still in the pipe */
-		if (v->errfd >= 0) {
-			char buf[4096];
-			ssize_t n;
-			while ((n = read(v->errfd, buf, sizeof buf)) > 0)
-				drain(v, buf, n);
-		}
+		drain_now(v);
 		close_fds(v);
 	}
 	return r;
@@ -168,6 +176,8 @@ static int m_wait(lua_State *L)
 {
 	struct lvm *v = checkvm(L, 1);
 	double t = luaL_optnumber(L, 2, -1);
+	if (!lua_isnoneornil(L, 2) && !(t >= 0))
+		return luaL_argerror(L, 2, "timeout must not be negative");
 	int r = vm_wait(v, t);
 	if (r < 0)
 		return luaL_error(L, "wait: %s", strerror(errno));
@@ -207,7 +217,7 @@ static int m_stderr(lua_State *L)
 {
 	struct lvm *v = checkvm(L, 1);
 	if (!v->reaped)
-		vm_wait(v, 0); /* pick up what is waiting in the pipe */
+		vm_wait(v, 0); /* reads what is waiting in the pipe */
 	lua_pushlstring(L, v->err ? v->err : "", v->errlen);
 	return 1;
 }
@@ -284,10 +294,15 @@ static struct lvm *start(lua_State *L, char **argv, const int *fds, int nfds, co
 	if (pipefd[1] >= 0)
 		close(pipefd[1]);
 	if (rc) {
-		lvm_exec_status = spawn_exit_code(rc);
 		v->pid = 0;
 		v->reaped = 1;
-		luaL_error(L, "%s", err);
+		luaL_where(L, 1);
+		lua_pushstring(L, err);
+		lua_concat(L, 2);
+		/* remembered, so qlua can exit 126/127 if this very error ends the script */
+		lvm_exec_status = spawn_exit_code(rc);
+		snprintf(lvm_exec_error, sizeof lvm_exec_error, "%s", lua_tostring(L, -1));
+		lua_error(L);
 	}
 	v->detach = o->detach;
 	v->pidfd = spawn_pidfd(v->pid);
@@ -338,7 +353,8 @@ static int l_run(lua_State *L)
 		vm_wait(v, -1);
 		lua_pushboolean(L, 0);
 		lua_pushlstring(L, v->err ? v->err : "", v->errlen);
-		lua_pushfstring(L, "%stimeout after %f s", v->errlen ? "\n" : "", o.timeout);
+		lua_pushfstring(L, "%stimeout after %f s",
+		                v->errlen && v->err[v->errlen - 1] != '\n' ? "\n" : "", o.timeout);
 		lua_concat(L, 2);
 		push_status(L, v->status);
 		return 3;

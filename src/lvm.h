@@ -7,9 +7,10 @@
 
 #define QLUA_VM_MT "qemu.vm"
 
-/* Set to 126 or 127 when the last error raised was QEMU failing to exec,
- * so the qlua command can exit the way a shell would. */
+/* The last "cannot execute" error raised, and 126 or 127 for it: when the
+ * error that ends a script is this one, qlua exits the way a shell would. */
 extern int lvm_exec_status;
+extern char lvm_exec_error[512];
 
 void lvm_register(lua_State *L);
 

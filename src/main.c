@@ -368,8 +368,10 @@ static int pmain(lua_State *L)
 	fflush(stdout);
 	p->status = foreground_run(e.argv, fds, e.nfds, err, sizeof err);
 	if (*err) {
+		lua_pushstring(L, err);
 		lvm_exec_status = p->status;  /* 126/127, as a shell reports it */
-		return luaL_error(L, "%s", err);
+		snprintf(lvm_exec_error, sizeof lvm_exec_error, "%s", err);
+		return lua_error(L);
 	}
 	(void)qemu;
 	return 0;
@@ -402,8 +404,11 @@ int main(int argc, char **argv)
 	lua_pushlightuserdata(L, &p);
 	int status = EXIT_SUCCESS;
 	if (lua_pcall(L, 1, 0, 1) != LUA_OK) {
-		fprintf(stderr, "qlua: %s\n", lua_tostring(L, -1));
-		status = lvm_exec_status ? lvm_exec_status : EXIT_USAGE;
+		const char *msg = lua_tostring(L, -1);
+		fprintf(stderr, "qlua: %s\n", msg);
+		/* 126/127 only when the script ended on QEMU failing to exec, not
+		 * on a later error after it caught that one */
+		status = lvm_exec_status && msg && !strncmp(msg, lvm_exec_error, strlen(lvm_exec_error)) ? lvm_exec_status : EXIT_USAGE;
 	} else {
 		status = p.status;
 	}

@@ -178,6 +178,11 @@ static void place_fds(const struct spawn_req *req, int errfd, int *tmp, int n)
 		if (tmp[k] >= 0 && dup2(tmp[k], k) < 0)
 			child_fail(errfd, STEP_FD, errno, k);
 	}
+	/* An inherited 0, 1 or 2 stays what it is, but open across exec even if
+	 * qlua adopted it as a qemu.fd (which made it close-on-exec). */
+	for (int k = 0; k < 3; k++)
+		if (tmp[k] < 0)
+			fcntl(k, F_SETFD, 0);
 }
 
 /* Descriptors are placed before the ids change: after setuid the process is
