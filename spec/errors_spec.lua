@@ -306,8 +306,8 @@ describe("errors: fields not used with a type", function()
       "chardev: field 'path' is not used with backend 'pty'")
     ctor('qemu.vhost_user { vhost_user_type = "fs", socket_path = "/s", chardev_id = "c", tag = "t", mac_address = "52:54:00:12:34:56" }',
       "vhost_user: field 'mac_address' is not used with vhost_user_type 'fs'")
-    ctor('qemu.block { id = "a", file = "x", format = "raw", interface = "scsi", driver = "scsi-hd" }',
-      "block: field 'driver' is not used with interface 'scsi'")
+    ctor('qemu.block { id = "a", file = "x", format = "raw", interface = "ide", driver = "scsi-hd" }',
+      "block: field 'driver' is not used with interface 'ide'")
   end)
 
   it("names what it needs when the type field is unset", function()
@@ -744,7 +744,7 @@ describe("errors: kind-specific rules", function()
 
   it("netdev: interface names are at most 15 characters", function()
     ctor('qemu.netdev { id = "n0", type = "tap", ifname = "abcdefghijklmnop" }',
-      "netdev: field 'ifname': interface name 'abcdefghijklmnop' is longer than 15 characters")
+      "netdev: field 'ifname': interface name 'abcdefghijklmnop' is too long (at most 15 bytes)")
   end)
 
   it("netdev: ifname must be the tap the fds belong to", function()

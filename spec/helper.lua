@@ -1,6 +1,7 @@
 -- spec/helper.lua - what the specs share: running qlua, golden .args files,
 -- temporary directories, and the real QEMU.
 local qemu = require "qemu"
+local assert = require "luassert"
 
 local H = {}
 

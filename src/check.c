@@ -887,15 +887,16 @@ void check_vm(struct ck *c, const struct rec *vm)
 			const struct qval *v = &r->v[f];
 			if (fl->type != T_ID || !v->set)
 				continue;
-			const struct decl *old = lookup(&d, fl->ns, v->u.str.s, v->u.str.n);
+			int ns = r->k->id_ns ? r->k->id_ns(r, f) : fl->ns;
+			const struct decl *old = lookup(&d, ns, v->u.str.s, v->u.str.n);
 			if (old) {
 				blame(c, r, i + 1);
 				const struct rec *o = devs[old->dev - 1];
 				ck_raise(c, "field '%s': duplicate %s id '%s' (devices[%d] (%s)%s%.*s has it too)",
-				         fl->name, ns_names[fl->ns], v->u.str.s, old->dev, o->k->name,
+				         fl->name, ns_names[ns], v->u.str.s, old->dev, o->k->name,
 				         *o->where ? " at " : "", where_len(o->where), o->where);
 			}
-			declare(c, &d, fl->ns, v->u.str.s, v->u.str.n, i + 1, generic);
+			declare(c, &d, ns, v->u.str.s, v->u.str.n, i + 1, generic);
 			if (fl->flags & F_BUS)
 				declare(c, &d, NS_BUS, v->u.str.s, v->u.str.n, i + 1, 0);
 			if (fl->flags & F_BUS0) {

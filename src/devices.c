@@ -13,6 +13,7 @@
 #include "lfd.h"
 #include "render.h"
 #include "schema.h"
+#include "tap.h"
 
 /* Fields most PCI devices have.  o is the option they render into. */
 #define BUS(o)     { .name = "bus", .type = T_REF, .ns = NS_BUS, .opt = o, .key = "bus", \
@@ -68,6 +69,9 @@ static void object_render(struct emit *e, const struct rec *r)
 		opt_head(e, eval(r, OB_DRIVER), strlen(eval(r, OB_DRIVER)));
 		render_fields(e, r, 2);
 		opt_str(e, "memdev", sval(r, OB_ID), slen(r, OB_ID));
+		/* QEMU insists: a read-only nvdimm is an unarmed one */
+		if (has(r, OB_READ_ONLY) && ival(r, OB_READ_ONLY))
+			opt_bool(e, "unarmed", 1);
 		opt_end(e);
 	}
 }
@@ -229,8 +233,15 @@ static const struct field netdev_fields[] = {
 	[NET_MAC_ADDRESS] = { .name = "mac_address", .type = T_MAC, .opt = 1, .key = "mac", .only = NET_NIC,
 	                      .doc = "guest MAC address" },
 	[NET_BUS] = BUS(1), [NET_ADDR] = ADDR(1), [NET_ROMFILE] = ROMFILE(1),
-	[NET_DISABLE_MODERN] = DISMOD(1),
+	[NET_DISABLE_MODERN] = { .name = "disable_modern", .type = T_BOOL, .opt = 1, .key = "disable-modern",
+	                         .only = NET_NIC, .doc = "present a legacy-only virtio device" },
 };
+
+/* An assigned VF has no netdev: its id names the -device. */
+static int netdev_id_ns(const struct rec *r, int f)
+{
+	return eis(r, NET_TYPE, "vfio") ? NS_DEVICE : NS_NETDEV;
+}
 
 static void netdev_check(struct ck *c, const struct rec *r)
 {
@@ -244,8 +255,9 @@ static void netdev_check(struct ck *c, const struct rec *r)
 	if (vfds->set && fds->set && vfds->u.fds.n != fds->u.fds.n)
 		ck_fail(c, "vhost_fds", "%d descriptors, but 'fds' has %d (one per queue)",
 		        vfds->u.fds.n, fds->u.fds.n);
-	if (has(r, NET_IFNAME) && slen(r, NET_IFNAME) > 15)
-		ck_fail(c, "ifname", "interface name '%s' is longer than 15 characters", sval(r, NET_IFNAME));
+	char why[160];
+	if (has(r, NET_IFNAME) && tap_check_name(sval(r, NET_IFNAME), why, sizeof why))
+		ck_fail(c, "ifname", "%s", why);
 	/* With fds QEMU takes the descriptors, not the name: make sure they agree
 	 * rather than drop the name silently. */
 	if (has(r, NET_IFNAME) && fds->set) {
@@ -321,7 +333,7 @@ static void netdev_render(struct emit *e, const struct rec *r)
 static const struct kind kind_netdev = {
 	.name = "netdev", .fields = netdev_fields, .nfields = NFIELDS(netdev_fields), .is_device = 1,
 	.doc = "a guest network interface and its host side",
-	.check = netdev_check, .render = netdev_render,
+	.check = netdev_check, .render = netdev_render, .id_ns = netdev_id_ns,
 };
 
 /* ---- serial: a virtio-serial controller ------------------------------------- */
@@ -352,7 +364,8 @@ static const struct kind kind_serial = {
 
 enum { BL_ID, BL_FILE, BL_AIO, BL_FORMAT, BL_INTERFACE, BL_READ_ONLY, BL_DISCARD_UNMAP,
        BL_DRIVER, BL_SCSI, BL_WCE, BL_SHARE_RW, BL_BUS, BL_ADDR, BL_ROMFILE, BL_DISABLE_MODERN };
-#define BL_DEV WHEN(BL_INTERFACE, "none")
+#define BL_DEV WHEN(BL_INTERFACE, "none")            /* a virtio-blk device qlua adds */
+#define BL_DEVICE WHEN(BL_INTERFACE, "none", "scsi")  /* any device qlua adds */
 static const struct field block_fields[] = {
 	[BL_ID] = { .name = "id", .type = T_ID, .flags = F_REQ, .ns = NS_DRIVE, .doc = "drive id" },
 	[BL_FILE] = { .name = "file", .type = T_FILE, .flags = F_REQ,
@@ -364,23 +377,24 @@ static const struct field block_fields[] = {
 	                .choices = CHOICES("raw", "qcow2", "qcow", "qed", "vmdk", "vdi", "vhdx", "vpc",
 	                                   "luks", "parallels", "dmg", "cloop", "bochs"),
 	                .doc = "image format (required: QEMU guesses otherwise)" },
-	[BL_INTERFACE] = { .name = "interface", .type = T_ENUM, .opt = 1, .key = "if", .def = "none",
+	[BL_INTERFACE] = { .name = "interface", .type = T_ENUM, .def = "none",
 	                   .choices = CHOICES("none", "scsi", "ide", "virtio"),
-	                   .doc = "'none': qlua adds the device; otherwise QEMU does" },
+	                   .doc = "'none': qlua adds a virtio-blk device; 'scsi': a scsi-hd on a SCSI "
+	                          "controller's bus; 'ide', 'virtio': QEMU adds the device" },
 	[BL_READ_ONLY] = { .name = "read_only", .type = T_BOOL, .opt = 1, .key = "readonly",
 	                   .doc = "read-only image" },
 	[BL_DISCARD_UNMAP] = { .name = "discard_unmap", .type = T_BOOL,
 	                       .doc = "pass guest discards to the image (discard=unmap)" },
-	[BL_DRIVER] = { .name = "driver", .type = T_NAME, .def = "virtio-blk-pci", .only = BL_DEV,
-	                .doc = "QEMU disk device model" },
+	[BL_DRIVER] = { .name = "driver", .type = T_NAME, .def = "virtio-blk-pci", .only = BL_DEVICE,
+	                .doc = "QEMU disk device model (with interface 'scsi' the default is scsi-hd)" },
 	[BL_SCSI] = { .name = "scsi", .type = T_BOOL, .only = BL_DEV,
 	              .doc = "SCSI passthrough on virtio-blk (removed from QEMU: only false is accepted)" },
 	[BL_WCE] = { .name = "wce", .type = T_BOOL, .only = BL_DEV, .opt = 2, .key = "config-wce",
 	             .doc = "let the guest toggle the write cache" },
-	[BL_SHARE_RW] = { .name = "share_rw", .type = T_BOOL, .only = BL_DEV, .opt = 2, .key = "share-rw",
+	[BL_SHARE_RW] = { .name = "share_rw", .type = T_BOOL, .only = BL_DEVICE, .opt = 2, .key = "share-rw",
 	                  .doc = "allow other writers of the image" },
-	[BL_BUS] = { .name = "bus", .type = T_REF, .ns = NS_BUS, .opt = 2, .key = "bus", .only = BL_DEV,
-	             .doc = "bus to plug into: a bridge or controller id, or the machine's pci.0 / pcie.0" },
+	[BL_BUS] = { .name = "bus", .type = T_REF, .ns = NS_BUS, .opt = 2, .key = "bus", .only = BL_DEVICE,
+	             .doc = "bus to plug into: a bridge id or pci.0 / pcie.0; a SCSI controller's '<id>.0' for 'scsi'" },
 	[BL_ADDR] = { .name = "addr", .type = T_PCIADDR, .opt = 2, .key = "addr", .only = BL_DEV,
 	              .doc = "PCI slot[.function] on that bus, hex (0..1f)" },
 	[BL_ROMFILE] = { .name = "romfile", .type = T_PATH, .opt = 2, .key = "romfile", .only = BL_DEV,
@@ -417,7 +431,12 @@ static void block_render(struct emit *e, const struct rec *r)
 		opt_cstr(e, "file", fdset);
 	else
 		opt_str(e, "file", sval(r, BL_FILE), slen(r, BL_FILE));
-	render_fields(e, r, 1);
+	render_field(e, r, BL_AIO);
+	render_field(e, r, BL_FORMAT);
+	/* the seed's if=scsi is refused by every x86 machine now: the drive is
+	 * if=none and qlua adds the scsi-hd, as for virtio-blk */
+	opt_cstr(e, "if", eis(r, BL_INTERFACE, "scsi") ? "none" : eval(r, BL_INTERFACE));
+	render_field(e, r, BL_READ_ONLY);
 	if (eis(r, BL_AIO, "native"))
 		opt_bool(e, "cache.direct", 1); /* QEMU refuses aio=native without it */
 	if (has(r, BL_DISCARD_UNMAP))
@@ -425,10 +444,13 @@ static void block_render(struct emit *e, const struct rec *r)
 	if (fd && !(has(r, BL_READ_ONLY) && ival(r, BL_READ_ONLY)))
 		opt_bool(e, "auto-read-only", 0); /* else QEMU first reopens the set read-only */
 	opt_end(e);
-	if (!eis(r, BL_INTERFACE, "none"))
+	if (eis(r, BL_INTERFACE, "ide") || eis(r, BL_INTERFACE, "virtio"))
 		return;
 	opt_begin(e, "-device");
-	opt_head(e, sval(r, BL_DRIVER), slen(r, BL_DRIVER));
+	if (eis(r, BL_INTERFACE, "scsi") && r->v[BL_DRIVER].set == 2)
+		opt_head(e, "scsi-hd", 7);
+	else
+		opt_head(e, sval(r, BL_DRIVER), slen(r, BL_DRIVER));
 	opt_str(e, "drive", sval(r, BL_ID), slen(r, BL_ID));
 	render_fields(e, r, 2);
 	opt_end(e);
@@ -465,8 +487,16 @@ static const struct field vhost_user_fields[] = {
 	                    .only = WHEN(VU_TYPE, "fs"),
 	                    .doc = "DAX window (fs; only QEMU builds with virtio-fs DAX have it)" },
 	[VU_BUS] = BUS(1), [VU_ADDR] = ADDR(1), [VU_ROMFILE] = ROMFILE(1),
-	[VU_DISABLE_MODERN] = DISMOD(1),
+	[VU_DISABLE_MODERN] = { .name = "disable_modern", .type = T_BOOL, .opt = 1, .key = "disable-modern",
+	                        .only = WHEN(VU_TYPE, "net", "scsi", "blk"),
+	                        .doc = "present a legacy-only virtio device (not fs: it is modern-only)" },
 };
+
+/* type_dev_id is the -netdev's id for net, the -device's otherwise. */
+static int vhost_user_id_ns(const struct rec *r, int f)
+{
+	return f == VU_TYPE_DEV_ID && eis(r, VU_TYPE, "net") ? NS_NETDEV : r->k->fields[f].ns;
+}
 
 static void vhost_user_render(struct emit *e, const struct rec *r)
 {
@@ -501,7 +531,7 @@ static void vhost_user_render(struct emit *e, const struct rec *r)
 static const struct kind kind_vhost_user = {
 	.name = "vhost_user", .fields = vhost_user_fields, .nfields = NFIELDS(vhost_user_fields),
 	.is_device = 1, .doc = "a virtio device served by a vhost-user backend process",
-	.render = vhost_user_render,
+	.render = vhost_user_render, .id_ns = vhost_user_id_ns,
 };
 
 /* ---- vfio: an assigned host PCI device ------------------------------------------ */

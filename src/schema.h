@@ -89,6 +89,8 @@ struct kind {
 	const char *doc;
 	void (*check)(struct ck *c, const struct rec *r);     /* cross-field rules */
 	void (*render)(struct emit *e, const struct rec *r);  /* NULL: nothing */
+	/* The namespace of id field f when it depends on the type (else .ns). */
+	int (*id_ns)(const struct rec *r, int f);
 };
 
 /* A property of qemu.device{} or machine.options: key = value. */

@@ -237,6 +237,16 @@ static int memory_backend(const struct rec *vm)
 
 static void vm_check(struct ck *c, const struct rec *vm)
 {
+	if (has(vm, VM_CPU_FEATURES)) {
+		/* -cpu splits on every comma: ",," is no escape there */
+		const struct qval *p = &vm->v[VM_CPU_FEATURES];
+		for (int i = 0; i < p->u.props.n; i++)
+			if (p->u.props.v[i].is_str && memchr(p->u.props.v[i].val, ',', p->u.props.v[i].len)) {
+				char name[96];
+				snprintf(name, sizeof name, "cpu_features.%s", p->u.props.v[i].key);
+				ck_fail(c, name, "contains a comma, which -cpu cannot take");
+			}
+	}
 	if ((knob(vm, KN_HUGEPAGES) || knob(vm, KN_MEM_PREALLOC)) && !has(vm, VM_MEMORY))
 		ck_fail(c, knob(vm, KN_HUGEPAGES) ? "knobs.hugepages" : "knobs.mem_prealloc",
 		        "needs 'memory.size' (the memory is reserved up front)");
