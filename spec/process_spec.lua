@@ -101,7 +101,7 @@ describe("qemu.launch and the VM handle", function()
     local desc = F.vm(d, { name = "handle" })
     local argv = qemu.argv(desc)
     local t0 = now()
-    local vm = qemu.launch(desc)
+    local vm = qemu.launch(desc, { qmp = false })
     finally(function() F.stop(vm); F.kill_dir(d) end)
     assert.is_true(now() - t0 < 2)
     assert.are.equal("integer", math.type(vm.pid))
@@ -110,7 +110,28 @@ describe("qemu.launch and the VM handle", function()
     assert.is_truthy(F.await(d, "ready", 5, vm))
     assert.are.equal(vm.pid, tonumber(F.read(d, "pid")))
     assert.are.same(argv, F.lines(d, "argv"))
-    assert.are.equal(("qemu.vm(pid %d)"):format(vm.pid), tostring(vm))
+    assert.are.equal(("qemu.vm(pid %d, running)"):format(vm.pid), tostring(vm))
+  end)
+
+  it("adds its private QMP channel (on by default) before the description's extra_args", function()
+    local d = F.dir({ SLEEP = 30 })
+    local desc = F.vm(d, { name = "handle" })
+    local argv = qemu.argv(desc)
+    local vm = qemu.launch(desc)
+    finally(function() F.stop(vm); F.kill_dir(d) end)
+    -- the description's argv, the channel on the next descriptor, then extra_args
+    local want = {}
+    for i = 1, #argv - 2 do want[#want + 1] = argv[i] end
+    for _, a in ipairs({ "-chardev", "socket,id=qlua-qmp,fd=3", "-mon", "chardev=qlua-qmp,mode=control" }) do
+      want[#want + 1] = a
+    end
+    want[#want + 1] = argv[#argv - 1]
+    want[#want + 1] = argv[#argv]
+    assert.are.same(want, vm.argv)
+    assert.is_truthy(F.await(d, "ready", 5, vm))
+    assert.are.same(want, F.lines(d, "argv"))
+    local got = F.received(d)
+    assert.are.equal("socket", got[3].target:match("^(%a+):"))
   end)
 
   it("wait(timeout) returns nil, 'timeout' while QEMU runs, and its status once it exited", function()
@@ -133,7 +154,7 @@ describe("qemu.launch and the VM handle", function()
     assert.are.same({ signal = 15 }, vm:wait(5))  -- asking again: the same answer
     assert.are.same({ signal = 15 }, vm:wait())
     assert.is_false(vm:kill())               -- nothing left to signal
-    assert.matches(", exited%)$", tostring(vm))
+    assert.matches(", signal 15%)$", tostring(vm))
   end)
 
   it("wait returns { code = n } for an exit, and kill(sig) sends that signal", function()
@@ -221,7 +242,7 @@ describe("qemu.launch and the VM handle", function()
 
   it("without capture stderr() is empty and QEMU's stderr is ours", function()
     local d = F.dir()
-    local vm = qemu.launch(F.vm(d))
+    local vm = qemu.launch(F.vm(d), { stderr = "inherit" })
     finally(function() F.stop(vm) end)
     assert.are.same({ code = 0 }, vm:wait(5))
     assert.are.equal("", vm:stderr())
@@ -335,7 +356,7 @@ describe("QEMU's signal state", function()
 
   it("starts with default dispositions and nothing blocked, whatever qlua inherited (launch)", function()
     local file = H.tmpdir() .. "/sig"
-    local script = H.script(("local vm = qemu.launch(%s)\nassert(vm:wait(10).code == 0)\n"):format(probe(file)))
+    local script = H.script(("local vm = qemu.launch(%s, { qmp = false })\nassert(vm:wait(10).code == 0)\n"):format(probe(file)))
     local code, _, err = H.sh("trap '' HUP USR1 PIPE; exec timeout -s KILL 60 " .. H.q(H.qlua_bin) .. " " .. H.q(script))
     assert.are.equal("", err)
     assert.are.equal(0, code)

@@ -44,7 +44,7 @@ const char *qlua_default_qemu(void)
 	return path;
 }
 
-void qlua_build(lua_State *L, int idx, const char *where, struct emit *e)
+void qlua_build(lua_State *L, int idx, const char *where, struct emit *e, const struct runtime *rt)
 {
 	idx = lua_absindex(L, idx);
 	if (!lua_istable(L, idx))
@@ -68,7 +68,7 @@ void qlua_build(lua_State *L, int idx, const char *where, struct emit *e)
 
 	emit_init(e, a);
 	int pf = schema_field(&schema_vm, "path", 4);
-	render_vm(e, vm, vm->v[pf].set ? vm->v[pf].u.str.s : qlua_default_qemu());
+	render_vm(e, vm, vm->v[pf].set ? vm->v[pf].u.str.s : qlua_default_qemu(), rt);
 
 	/* A descriptor closed after its device was built cannot be passed. */
 	for (int i = 0; i < e->nfds; i++)
@@ -81,7 +81,7 @@ static int l_argv(lua_State *L)
 {
 	struct emit e;
 	luaL_checktype(L, 1, LUA_TTABLE);
-	qlua_build(L, 1, NULL, &e);
+	qlua_build(L, 1, NULL, &e, NULL);
 	lua_createtable(L, e.argc, 0);
 	for (int i = 0; i < e.argc; i++) {
 		lua_pushlstring(L, e.argv[i], e.argl[i]);

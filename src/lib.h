@@ -14,7 +14,8 @@ int luaopen_qemu(lua_State *L);
  * arena that owns e's memory (keep it on the stack while using e).
  * Errors blame `where` ("vm.lua:40: "), or the calling Lua line when NULL.
  * Raises on any invalid input; on return every descriptor in e->fds is open. */
-void qlua_build(lua_State *L, int idx, const char *where, struct emit *e);
+struct runtime;
+void qlua_build(lua_State *L, int idx, const char *where, struct emit *e, const struct runtime *rt);
 
 /* The QEMU binary a description without `path` runs. */
 const char *qlua_default_qemu(void);

@@ -1,14 +1,16 @@
-/* lvm.c - processes from Lua.  Everything about starting and reaping lives
- * in spawn.c (plain C); this file turns Lua arguments into a spawn request
- * and a child into a handle. */
+/* lvm.c - processes from Lua.  Starting and supervising is plain C (spawn.c,
+ * vm.c, loop.c); this file turns Lua arguments into a spawn request and a
+ * struct vm into a handle. */
 #include "lvm.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,28 +18,30 @@
 
 #include "lfd.h"
 #include "lib.h"
-#include "spawn.h"
+#include "loop.h"
+#include "render.h"
 
 int lvm_exec_status;
 char lvm_exec_error[512];
 
 struct lvm {
-	pid_t pid;          /* 0 once reaped */
-	int pidfd;
-	int errfd;          /* read end of QEMU's stderr, or -1 */
-	int status;         /* raw wait status, valid once reaped */
-	int reaped;
-	int detach;
-	char *err;          /* captured stderr */
-	size_t errlen, errcap;
+	struct vm *v;     /* NULL once freed */
 };
 
 /* ---- options ---------------------------------------------------------------------- */
 
+enum { O_STDERR, O_DETACH, O_TIMEOUT, O_UID, O_GID, O_GROUPS, O_SETSID, O_CONSOLE, O_QMP, O_STDERR_LOG };
+static const char *const opt_names[] = { "stderr", "detach", "timeout", "uid", "gid", "groups",
+                                         "setsid", "console", "qmp", "stderr_log", NULL };
+#define OPT(o) (1u << (o))
+
 struct opts {
-	int capture;        /* stderr = "capture" */
+	int capture;            /* stderr = "capture" */
 	int detach;
-	double timeout;     /* run(): seconds, < 0 forever */
+	double timeout;         /* < 0: none */
+	int qmp;
+	const char *console;    /* as given */
+	const char *stderr_log;
 	int set_uid, set_gid, set_groups, new_session;
 	uid_t uid;
 	gid_t gid;
@@ -45,12 +49,15 @@ struct opts {
 	int ngroups;
 };
 
-static const char *const opt_names[] = { "stderr", "detach", "timeout", "uid", "gid", "groups", "setsid", NULL };
+static void opt_error(lua_State *L, int idx, const char *fname, const char *msg)
+{
+	luaL_error(L, "bad argument #%d to '%s' (%s)", idx, fname, msg);
+}
 
-/* Reads the options table at idx.  `allowed` is a bitmask over opt_names. */
+/* Reads the options table at idx; `allowed` is a mask of OPT() bits. */
 static void getopts(lua_State *L, int idx, const char *fname, unsigned allowed, struct opts *o)
 {
-	memset(o, 0, sizeof *o);
+	char msg[160];
 	o->timeout = -1;
 	if (lua_isnoneornil(L, idx))
 		return;
@@ -61,30 +68,33 @@ static void getopts(lua_State *L, int idx, const char *fname, unsigned allowed, 
 		int i = 0;
 		while (opt_names[i] && strcmp(opt_names[i], k))
 			i++;
-		if (!opt_names[i] || !(allowed & (1u << i)))
-			luaL_error(L, "bad argument #%d to '%s' (unknown option '%s')", idx, fname, k);
+		if (!opt_names[i] || !(allowed & OPT(i))) {
+			snprintf(msg, sizeof msg, "unknown option '%s'", k);
+			opt_error(L, idx, fname, msg);
+		}
 		switch (i) {
-		case 0: {
+		case O_STDERR: {
 			const char *v = luaL_checkstring(L, -1);
-			if (strcmp(v, "capture") && strcmp(v, "inherit"))
-				luaL_error(L, "bad argument #%d to '%s' (option 'stderr': invalid option '%s' "
-				           "(expected 'capture' or 'inherit'))", idx, fname, v);
+			if (strcmp(v, "capture") && strcmp(v, "inherit")) {
+				snprintf(msg, sizeof msg, "option 'stderr': invalid option '%s' (expected 'capture' or 'inherit')", v);
+				opt_error(L, idx, fname, msg);
+			}
 			o->capture = !strcmp(v, "capture");
 			break;
 		}
-		case 1: o->detach = lua_toboolean(L, -1); break;
-		case 2:
+		case O_DETACH: o->detach = lua_toboolean(L, -1); break;
+		case O_TIMEOUT:
 			o->timeout = luaL_checknumber(L, -1);
 			if (!(o->timeout >= 0))  /* NaN too */
-				luaL_error(L, "bad argument #%d to '%s' (option 'timeout' must not be negative)", idx, fname);
+				opt_error(L, idx, fname, "option 'timeout' must not be negative");
 			break;
-		case 3: o->set_uid = 1; o->uid = (uid_t)luaL_checkinteger(L, -1); break;
-		case 4: o->set_gid = 1; o->gid = (gid_t)luaL_checkinteger(L, -1); break;
-		case 5: {
+		case O_UID: o->set_uid = 1; o->uid = (uid_t)luaL_checkinteger(L, -1); break;
+		case O_GID: o->set_gid = 1; o->gid = (gid_t)luaL_checkinteger(L, -1); break;
+		case O_GROUPS: {
 			luaL_checktype(L, -1, LUA_TTABLE);
 			int n = (int)lua_rawlen(L, -1);
 			if (n > 64)
-				luaL_error(L, "bad argument #%d to '%s' (more than 64 groups)", idx, fname);
+				opt_error(L, idx, fname, "more than 64 groups");
 			for (int g = 1; g <= n; g++) {
 				lua_rawgeti(L, -1, g);
 				o->groups[g - 1] = (gid_t)luaL_checkinteger(L, -1);
@@ -94,7 +104,20 @@ static void getopts(lua_State *L, int idx, const char *fname, unsigned allowed, 
 			o->set_groups = 1;
 			break;
 		}
-		case 6: o->new_session = lua_toboolean(L, -1); break;
+		case O_SETSID: o->new_session = lua_toboolean(L, -1); break;
+		case O_CONSOLE: {
+			const char *v = luaL_checkstring(L, -1);
+			if (strcmp(v, "stdio") && strcmp(v, "capture") && strcmp(v, "none") &&
+			    (strncmp(v, "file:", 5) || !v[5])) {
+				snprintf(msg, sizeof msg, "option 'console': invalid option '%.60s' "
+				         "(expected 'stdio', 'capture', 'none' or 'file:PATH')", v);
+				opt_error(L, idx, fname, msg);
+			}
+			o->console = v;  /* the options table keeps it alive */
+			break;
+		}
+		case O_QMP: o->qmp = lua_toboolean(L, -1); break;
+		case O_STDERR_LOG: o->stderr_log = luaL_checkstring(L, -1); break;
 		}
 		lua_pop(L, 1);
 	}
@@ -107,263 +130,354 @@ static struct lvm *checkvm(lua_State *L, int idx)
 	return luaL_checkudata(L, idx, QLUA_VM_MT);
 }
 
-static void drain(void *ctx, const char *buf, size_t n)
+/* The struct vm of the handle at idx; raises when it was closed. */
+static struct vm *getvm(lua_State *L, int idx)
 {
-	struct lvm *v = ctx;
-	if (v->errlen + n > v->errcap) {
-		size_t cap = v->errcap ? v->errcap * 2 : 4096;
-		while (cap < v->errlen + n)
-			cap *= 2;
-		char *nb = realloc(v->err, cap);
-		if (!nb)
-			return; /* keep QEMU running; lose the text */
-		v->err = nb;
-		v->errcap = cap;
-	}
-	memcpy(v->err + v->errlen, buf, n);
-	v->errlen += n;
+	struct lvm *h = checkvm(L, idx);
+	if (!h->v)
+		luaL_error(L, "the VM handle was released");
+	return h->v;
 }
 
-static void close_fds(struct lvm *v)
+struct vm **lvm_ref(lua_State *L, int idx)
 {
-	if (v->pidfd >= 0)
-		close(v->pidfd);
-	if (v->errfd >= 0)
-		close(v->errfd);
-	v->pidfd = v->errfd = -1;
+	return &checkvm(L, idx)->v;
 }
 
-/* Reads whatever QEMU's stderr pipe holds now (it is non-blocking), so a
- * script that only polls alive() never leaves QEMU blocked on a full pipe. */
-static void drain_now(struct lvm *v)
+int lvm_interrupted(lua_State *L, const char *what)
 {
-	char buf[4096];
-	ssize_t n;
-	while (v->errfd >= 0 && (n = read(v->errfd, buf, sizeof buf)) > 0)
-		drain(v, buf, n);
+	return luaL_error(L, "%s interrupted by signal %d", what, loop_signal());
 }
 
-/* Waits up to timeout (< 0: forever); returns 1 once QEMU has exited. */
-static int vm_wait(struct lvm *v, double timeout)
-{
-	if (v->reaped)
-		return 1;
-	drain_now(v);
-	int r = spawn_wait(v->pid, v->pidfd, timeout, &v->status, v->errfd, drain, v);
-	if (r == 1) {
-		v->reaped = 1;
-		/* whatever QEMU wrote last is still in the pipe */
-		drain_now(v);
-		close_fds(v);
-	}
-	return r;
-}
-
-static void push_status(lua_State *L, int st)
+static void push_status(lua_State *L, const struct vm *v)
 {
 	lua_createtable(L, 0, 1);
-	if (WIFSIGNALED(st)) {
-		lua_pushinteger(L, WTERMSIG(st));
+	if (WIFSIGNALED(v->status)) {
+		lua_pushinteger(L, WTERMSIG(v->status));
 		lua_setfield(L, -2, "signal");
 	} else {
-		lua_pushinteger(L, WEXITSTATUS(st));
+		lua_pushinteger(L, WEXITSTATUS(v->status));
 		lua_setfield(L, -2, "code");
 	}
+}
+
+static double opttimeout(lua_State *L, int idx, double def)
+{
+	double t = luaL_optnumber(L, idx, def);
+	if (!(t >= 0))
+		luaL_argerror(L, idx, "timeout must not be negative");
+	return t;
 }
 
 /* vm:wait([timeout]) -> status | nil, "timeout" */
 static int m_wait(lua_State *L)
 {
-	struct lvm *v = checkvm(L, 1);
-	double t = luaL_optnumber(L, 2, -1);
-	if (!lua_isnoneornil(L, 2) && !(t >= 0))
-		return luaL_argerror(L, 2, "timeout must not be negative");
-	int r = vm_wait(v, t);
+	struct vm *v = getvm(L, 1);
+	int r = vm_wait(v, loop_deadline(opttimeout(L, 2, QLUA_WAIT_TIMEOUT)));
 	if (r < 0)
-		return luaL_error(L, "wait: %s", strerror(errno));
+		return lvm_interrupted(L, "wait");
 	if (r == 0) {
 		lua_pushnil(L);
 		lua_pushliteral(L, "timeout");
 		return 2;
 	}
-	push_status(L, v->status);
+	push_status(L, v);
 	return 1;
 }
 
 static int m_alive(lua_State *L)
 {
-	struct lvm *v = checkvm(L, 1);
-	lua_pushboolean(L, vm_wait(v, 0) == 0);
+	struct vm *v = getvm(L, 1);
+	loop_run(NULL, NULL, loop_deadline(0));  /* take in whatever is pending */
+	lua_pushboolean(L, !v->exited);
 	return 1;
 }
 
 /* vm:kill([signal]) -> true, or false when QEMU already exited */
 static int m_kill(lua_State *L)
 {
-	struct lvm *v = checkvm(L, 1);
+	struct vm *v = getvm(L, 1);
 	int sig = (int)luaL_optinteger(L, 2, SIGTERM);
 	if (sig <= 0 || sig >= NSIG)
 		return luaL_argerror(L, 2, "invalid signal number");
-	if (vm_wait(v, 0) != 0) {
-		lua_pushboolean(L, 0);
-		return 1;
-	}
-	lua_pushboolean(L, kill(v->pid, sig) == 0);
+	loop_run(NULL, NULL, loop_deadline(0));
+	lua_pushboolean(L, vm_kill(v, sig) == 0);
 	return 1;
 }
 
 /* vm:stderr(): what QEMU wrote to stderr so far (with stderr = "capture") */
 static int m_stderr(lua_State *L)
 {
-	struct lvm *v = checkvm(L, 1);
-	if (!v->reaped)
-		vm_wait(v, 0); /* reads what is waiting in the pipe */
+	struct vm *v = getvm(L, 1);
+	loop_run(NULL, NULL, loop_deadline(0));
 	lua_pushlstring(L, v->err ? v->err : "", v->errlen);
 	return 1;
 }
 
+/* vm:shutdown{timeout = s} -> status, step */
+static int m_shutdown(lua_State *L)
+{
+	struct vm *v = getvm(L, 1);
+	double t = QLUA_POWERDOWN_TIMEOUT;
+	if (!lua_isnoneornil(L, 2)) {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		lua_pushnil(L);
+		while (lua_next(L, 2)) {
+			if (lua_type(L, -2) != LUA_TSTRING || strcmp(lua_tostring(L, -2), "timeout"))
+				return luaL_error(L, "bad argument #1 to 'shutdown' (unknown option '%s')",
+				                  luaL_tolstring(L, -2, NULL));
+			lua_pop(L, 1);
+		}
+		lua_getfield(L, 2, "timeout");
+		t = opttimeout(L, -1, QLUA_POWERDOWN_TIMEOUT);
+		lua_pop(L, 1);
+	}
+	const char *step = vm_shutdown(v, t);
+	if (!step) {
+		if (loop_signal())
+			return lvm_interrupted(L, "shutdown");
+		return luaL_error(L, "shutdown: QEMU (pid %d) did not exit even after SIGKILL", (int)v->pid);
+	}
+	push_status(L, v);
+	lua_pushstring(L, step);
+	return 2;
+}
+
 static int m_index(lua_State *L)
 {
-	struct lvm *v = checkvm(L, 1);
+	struct lvm *h = checkvm(L, 1);
 	const char *k = luaL_checkstring(L, 2);
 	if (!strcmp(k, "pid")) {
-		lua_pushinteger(L, v->pid);
+		lua_pushinteger(L, h->v ? h->v->pid : 0);
 		return 1;
 	}
-	if (!strcmp(k, "argv")) {
-		lua_getiuservalue(L, 1, 1);
-		return 1;
-	}
+	static const char *const uv[] = { "argv", "qmp", "console" };
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(k, uv[i])) {
+			lua_getiuservalue(L, 1, i + 1);
+			return 1;
+		}
 	lua_getmetatable(L, 1);
 	lua_getfield(L, -1, "methods");
 	lua_getfield(L, -1, k);
 	return 1;
 }
 
-/* Collected or closed: a QEMU nobody can reach any more is stopped, unless
- * it was detached on purpose. */
+/* A QEMU nobody can reach any more is stopped at once, unless it was
+ * detached on purpose. */
 static int m_gc(lua_State *L)
 {
-	struct lvm *v = checkvm(L, 1);
-	if (!v->reaped && v->pid > 0 && !v->detach) {
-		kill(v->pid, SIGKILL);
-		vm_wait(v, 5);
+	struct lvm *h = checkvm(L, 1);
+	struct vm *v = h->v;
+	if (!v)
+		return 0;
+	if (!v->exited && !v->detach) {
+		vm_kill(v, SIGKILL);
+		vm_wait(v, loop_deadline(5));
 	}
-	close_fds(v);
-	free(v->err);
-	v->err = NULL;
+	if (!v->exited && !v->detach)
+		return 0;  /* still running (a signal came): vm_shutdown_all will see it */
+	h->v = NULL;
+	vm_free(v);
+	return 0;
+}
+
+/* The end of a <close> scope: the VM is shut down gracefully; the handle
+ * still answers wait() and stderr() afterwards. */
+static int m_close(lua_State *L)
+{
+	struct vm *v = checkvm(L, 1)->v;
+	if (v && !v->exited && !v->detach)
+		vm_shutdown(v, QLUA_CLOSE_TIMEOUT);
 	return 0;
 }
 
 static int m_tostring(lua_State *L)
 {
-	struct lvm *v = checkvm(L, 1);
-	lua_pushfstring(L, "qemu.vm(pid %d%s)", (int)v->pid, v->reaped ? ", exited" : "");
+	struct lvm *h = checkvm(L, 1);
+	char st[32];
+	if (h->v)
+		lua_pushfstring(L, "qemu.vm(pid %d, %s)", (int)h->v->pid, vm_status_text(h->v, st, sizeof st));
+	else
+		lua_pushliteral(L, "qemu.vm(released)");
 	return 1;
 }
 
 /* ---- starting ---------------------------------------------------------------------- */
 
-/* Spawns argv (a NULL-terminated C array) and pushes the handle.  argv_idx
- * is the Lua table of the same argv, kept as vm.argv. */
-static struct lvm *start(lua_State *L, char **argv, const int *fds, int nfds, const struct opts *o, int argv_idx)
+/* Descriptors made for one start, closed by __gc if an error comes first. */
+struct fdset {
+	int fd[8];
+};
+
+static int fdset_gc(lua_State *L)
+{
+	struct fdset *s = lua_touserdata(L, 1);
+	for (int i = 0; i < 8; i++)
+		if (s->fd[i] >= 0) {
+			close(s->fd[i]);
+			s->fd[i] = -1;
+		}
+	return 0;
+}
+
+static struct fdset *push_fdset(lua_State *L)
+{
+	struct fdset *s = lua_newuserdatauv(L, sizeof *s, 0);
+	for (int i = 0; i < 8; i++)
+		s->fd[i] = -1;
+	if (luaL_newmetatable(L, "qlua.fdset")) {
+		lua_pushcfunction(L, fdset_gc);
+		lua_setfield(L, -2, "__gc");
+	}
+	lua_setmetatable(L, -2);
+	return s;
+}
+
+static void make_pair(lua_State *L, struct fdset *s, int slot)
+{
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, &s->fd[slot]) < 0)
+		luaL_error(L, "cannot create a socketpair: %s", strerror(errno));
+}
+
+enum { S_QMP = 0, S_QMP_CHILD, S_CON, S_CON_CHILD, S_ERR, S_ERR_CHILD };
+
+/* Spawns argv and pushes the handle, which keeps argv_idx as vm.argv.  The
+ * parent ends in s (QMP, console, stderr) go to the vm. */
+static struct lvm *start(lua_State *L, char **argv, const int *fds, int nfds, const struct opts *o,
+                         int argv_idx, struct fdset *s)
 {
 	argv_idx = lua_absindex(L, argv_idx);
-	struct lvm *v = lua_newuserdatauv(L, sizeof *v, 1);
-	memset(v, 0, sizeof *v);
-	v->pidfd = v->errfd = -1;
+	struct lvm *h = lua_newuserdatauv(L, sizeof *h, 3);
+	h->v = NULL;
 	luaL_setmetatable(L, QLUA_VM_MT);
 	lua_pushvalue(L, argv_idx);
 	lua_setiuservalue(L, -2, 1);
 
-	int pipefd[2] = { -1, -1 };
-	if (o->capture) {
-		if (pipe2(pipefd, O_CLOEXEC) < 0)
-			luaL_error(L, "cannot create a pipe: %s", strerror(errno));
-		v->errfd = pipefd[0];
-	}
+	if (o->capture && pipe2(&s->fd[S_ERR], O_CLOEXEC) < 0)
+		luaL_error(L, "cannot create a pipe: %s", strerror(errno));
+	int errlog = -1;
+	if (o->stderr_log && (errlog = open(o->stderr_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666)) < 0)
+		luaL_error(L, "cannot open '%s': %s", o->stderr_log, strerror(errno));
 	struct spawn_req req = {
 		.path = argv[0], .argv = argv, .fds = fds, .nfds = nfds,
-		.stdin_fd = -1, .stdout_fd = -1, .stderr_fd = pipefd[1],
+		.stdin_fd = -1, .stdout_fd = -1, .stderr_fd = s->fd[S_ERR_CHILD],
 		.detach = o->detach, .new_session = o->new_session,
 		.set_uid = o->set_uid, .uid = o->uid, .set_gid = o->set_gid, .gid = o->gid,
 		.set_groups = o->set_groups, .groups = o->groups, .ngroups = o->ngroups,
 	};
 	char err[512];
-	int rc = spawn_start(&req, &v->pid, err, sizeof err);
-	if (pipefd[1] >= 0)
-		close(pipefd[1]);
-	if (rc) {
-		v->pid = 0;
-		v->reaped = 1;
+	int code = 0;
+	int errfd = s->fd[S_ERR], qmpfd = s->fd[S_QMP], confd = s->fd[S_CON];
+	s->fd[S_ERR] = s->fd[S_QMP] = s->fd[S_CON] = -1;  /* vm_start owns them now */
+	if (errfd >= 0)
+		fcntl(errfd, F_SETFL, O_NONBLOCK);
+	struct vm *v = vm_start(&req, errfd, qmpfd, confd, err, sizeof err, &code);
+	for (int i = 0; i < 8; i++)
+		if (s->fd[i] >= 0) {
+			close(s->fd[i]);  /* the child's ends: only QEMU keeps them */
+			s->fd[i] = -1;
+		}
+	if (!v) {
+		if (errlog >= 0)
+			close(errlog);
 		luaL_where(L, 1);
 		lua_pushstring(L, err);
 		lua_concat(L, 2);
 		/* remembered, so qlua can exit 126/127 if this very error ends the script */
-		lvm_exec_status = spawn_exit_code(rc);
+		lvm_exec_status = spawn_exit_code(code);
 		snprintf(lvm_exec_error, sizeof lvm_exec_error, "%s", lua_tostring(L, -1));
 		lua_error(L);
 	}
-	v->detach = o->detach;
-	v->pidfd = spawn_pidfd(v->pid);
-	if (v->errfd >= 0)
-		fcntl(v->errfd, F_SETFL, fcntl(v->errfd, F_GETFL) | O_NONBLOCK);
-	return v;
+	v->errlog = errlog;
+	h->v = v;
+	int hidx = lua_gettop(L);
+	if (v->qmp) {
+		lqmp_push_for_vm(L, hidx);
+		lua_setiuservalue(L, hidx, 2);
+	}
+	if (v->console) {
+		lconsole_push_for_vm(L, hidx);
+		lua_setiuservalue(L, hidx, 3);
+	}
+	return h;
 }
 
-/* Builds the description at 1 and pushes the handle (and keeps the argv). */
-static struct lvm *start_vm(lua_State *L, const struct opts *o)
+/* Builds the description at 1 with what the options add, and pushes the
+ * handle. */
+static struct lvm *start_vm(lua_State *L, struct opts *o)
 {
-	struct emit e;
 	luaL_checktype(L, 1, LUA_TTABLE);
-	qlua_build(L, 1, NULL, &e);       /* pushes the arena */
+	struct fdset *s = push_fdset(L);
+	struct qfd qmp_child = { -1, "qemu.launch's QMP channel" };
+	struct qfd con_child = { -1, "qemu.launch's console" };
+	struct runtime rt = { 0 };
+	if (o->qmp) {
+		make_pair(L, s, S_QMP);
+		qmp_child.fd = s->fd[S_QMP_CHILD];
+		rt.qmp = &qmp_child;
+	}
+	if (o->console) {
+		if (!strcmp(o->console, "capture")) {
+			make_pair(L, s, S_CON);
+			con_child.fd = s->fd[S_CON_CHILD];
+			rt.console = &con_child;
+		} else if (!strncmp(o->console, "file:", 5)) {
+			rt.console_file = o->console + 5;
+		} else {
+			rt.serial = o->console;  /* stdio, none */
+		}
+	}
+	struct emit e;
+	qlua_build(L, 1, NULL, &e, &rt);   /* pushes the arena */
 	int *fds = lua_newuserdatauv(L, (e.nfds + 1) * sizeof *fds, 0);
 	for (int i = 0; i < e.nfds; i++)
 		fds[i] = e.fds[i]->fd;
 	lua_createtable(L, e.argc, 0);
 	for (int i = 0; i < e.argc; i++) {
-		lua_pushstring(L, e.argv[i]);
+		lua_pushlstring(L, e.argv[i], e.argl[i]);
 		lua_rawseti(L, -2, i + 1);
 	}
-	return start(L, e.argv, fds, e.nfds, o, -1);
+	return start(L, e.argv, fds, e.nfds, o, -1, s);
 }
 
 /* qemu.launch(vm [, opts]) -> handle */
 static int l_launch(lua_State *L)
 {
-	struct opts o;
-	getopts(L, 2, "launch", 1 | 2, &o);
+	struct opts o = { .capture = 1, .qmp = 1 };
+	getopts(L, 2, "launch", OPT(O_STDERR) | OPT(O_DETACH) | OPT(O_CONSOLE) | OPT(O_QMP) | OPT(O_STDERR_LOG), &o);
 	lua_settop(L, 2);
 	start_vm(L, &o);
 	return 1;
 }
 
 /* qemu.run(vm [, opts]) -> ok, stderr_text, status: blocks until QEMU exits
- * (or opts.timeout passes: then QEMU is killed and ok is false). */
+ * (the seed's LaunchQemu), or opts.timeout passes: then QEMU is killed and
+ * ok is false. */
 static int l_run(lua_State *L)
 {
-	struct opts o;
-	getopts(L, 2, "run", 4, &o);
-	o.capture = 1;
+	struct opts o = { .capture = 1 };
+	getopts(L, 2, "run", OPT(O_TIMEOUT) | OPT(O_CONSOLE) | OPT(O_STDERR_LOG), &o);
 	lua_settop(L, 2);
-	struct lvm *v = start_vm(L, &o);
-	int r = vm_wait(v, o.timeout);
+	struct lvm *h = start_vm(L, &o);
+	struct vm *v = h->v;
+	int r = vm_wait(v, loop_deadline(o.timeout));
+	if (r < 0)
+		return lvm_interrupted(L, "run");
 	if (r == 0) {
-		kill(v->pid, SIGKILL);
-		vm_wait(v, -1);
+		vm_kill(v, SIGKILL);
+		vm_wait(v, loop_deadline(10));
 		lua_pushboolean(L, 0);
 		lua_pushlstring(L, v->err ? v->err : "", v->errlen);
 		lua_pushfstring(L, "%stimeout after %f s",
 		                v->errlen && v->err[v->errlen - 1] != '\n' ? "\n" : "", o.timeout);
 		lua_concat(L, 2);
-		push_status(L, v->status);
+		push_status(L, v);
 		return 3;
 	}
-	if (r < 0)
-		return luaL_error(L, "wait: %s", strerror(errno));
 	lua_pushboolean(L, WIFEXITED(v->status) && WEXITSTATUS(v->status) == 0);
 	lua_pushlstring(L, v->err ? v->err : "", v->errlen);
-	push_status(L, v->status);
+	push_status(L, v);
 	return 3;
 }
 
@@ -373,8 +487,9 @@ static int l_launch_custom(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
 	luaL_checktype(L, 2, LUA_TTABLE);
-	struct opts o;
-	getopts(L, 4, "launch_custom", 1 | 2 | 8 | 16 | 32 | 64, &o);
+	struct opts o = { 0 };
+	getopts(L, 4, "launch_custom", OPT(O_STDERR) | OPT(O_DETACH) | OPT(O_UID) | OPT(O_GID) |
+	        OPT(O_GROUPS) | OPT(O_SETSID) | OPT(O_STDERR_LOG), &o);
 	lua_settop(L, 4);
 	int nargs = (int)lua_rawlen(L, 2);
 	int nfds = lua_isnoneornil(L, 3) ? 0 : (luaL_checktype(L, 3, LUA_TTABLE), (int)lua_rawlen(L, 3));
@@ -407,18 +522,19 @@ static int l_launch_custom(lua_State *L)
 		fds[i - 1] = f->fd;
 		lua_pop(L, 1);
 	}
-	start(L, argv, fds, nfds, &o, 7);
+	struct fdset *s = push_fdset(L);
+	start(L, argv, fds, nfds, &o, 7, s);
 	return 1;
 }
 
 void lvm_register(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
-		{ "alive", m_alive }, { "kill", m_kill }, { "stderr", m_stderr }, { "wait", m_wait },
-		{ NULL, NULL },
+		{ "alive", m_alive }, { "kill", m_kill }, { "shutdown", m_shutdown }, { "stderr", m_stderr },
+		{ "wait", m_wait }, { NULL, NULL },
 	};
 	static const luaL_Reg meta[] = {
-		{ "__close", m_gc }, { "__gc", m_gc }, { "__index", m_index }, { "__tostring", m_tostring },
+		{ "__close", m_close }, { "__gc", m_gc }, { "__index", m_index }, { "__tostring", m_tostring },
 		{ NULL, NULL },
 	};
 	static const luaL_Reg funcs[] = {
@@ -431,4 +547,6 @@ void lvm_register(lua_State *L)
 	}
 	lua_pop(L, 1);
 	luaL_setfuncs(L, funcs, 0);
+	lqmp_register(L);
+	lconsole_register(L);
 }

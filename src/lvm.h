@@ -1,11 +1,21 @@
-/* lvm.h - processes from Lua: qemu.run, qemu.launch, qemu.launch_custom and
- * the VM handle they return. */
+/* lvm.h - processes from Lua: qemu.run, qemu.launch, qemu.launch_custom,
+ * and the VM handle they return (the QMP and console objects live in
+ * lqmp.c and lconsole.c). */
 #ifndef QLUA_LVM_H
 #define QLUA_LVM_H
 
 #include <lua.h>
 
+#include "vm.h"
+
 #define QLUA_VM_MT "qemu.vm"
+
+/* Default timeouts, in seconds, of every wait that takes none. */
+#define QLUA_WAIT_TIMEOUT 60.0      /* vm:wait() */
+#define QLUA_QMP_TIMEOUT 30.0       /* qmp:execute(), :wait_event(), :greeting() */
+#define QLUA_EXPECT_TIMEOUT 60.0    /* console:expect() */
+#define QLUA_POWERDOWN_TIMEOUT 30.0 /* vm:shutdown(): how long the guest may take */
+#define QLUA_CLOSE_TIMEOUT 10.0     /* a <close> handle: the same, shorter */
 
 /* The last "cannot execute" error raised, and 126 or 127 for it: when the
  * error that ends a script is this one, qlua exits the way a shell would. */
@@ -13,5 +23,18 @@ extern int lvm_exec_status;
 extern char lvm_exec_error[512];
 
 void lvm_register(lua_State *L);
+
+/* For lqmp.c and lconsole.c: where a handle keeps its struct vm (NULL once
+ * the handle was collected). */
+struct vm **lvm_ref(lua_State *L, int idx);
+
+/* Raises "<what> interrupted by signal N" when a signal ended a wait. */
+int lvm_interrupted(lua_State *L, const char *what);
+
+void lqmp_register(lua_State *L);
+/* Pushes a qemu.qmp object on the channel of the handle at vm_idx. */
+void lqmp_push_for_vm(lua_State *L, int vm_idx);
+void lconsole_register(lua_State *L);
+void lconsole_push_for_vm(lua_State *L, int vm_idx);
 
 #endif

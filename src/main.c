@@ -15,6 +15,7 @@
 #include "foreground.h"
 #include "lfd.h"
 #include "lib.h"
+#include "loop.h"
 #include "lvm.h"
 #include "retline.h"
 #include "schema.h"
@@ -267,9 +268,30 @@ static int return_line(const char *file)
 	return retline_find(buf, n, ret_line ? ret_line : 0x7fffffff);
 }
 
+/* ---- signals ---------------------------------------------------------------- */
+
+static lua_State *globalL;
+
+/* Lua code that is running (not waiting in the loop) stops at its next
+ * instruction: the hook raises, as in lua.c.  (lua_sethook is safe in a
+ * signal handler.) */
+static void stop_hook(lua_State *L, lua_Debug *ar)
+{
+	lua_sethook(L, NULL, 0, 0);
+	luaL_error(L, "interrupted by signal %d", loop_signal());
+}
+
+static void on_signal(int sig)
+{
+	if (globalL)
+		lua_sethook(globalL, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
 static int msghandler(lua_State *L)
 {
 	const char *msg = lua_tostring(L, 1);
+	if (!msg && luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+		msg = lua_tostring(L, -1);  /* an error value such as a QMP error */
 	if (!msg)
 		msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
 	/* A traceback helps with bugs in scripts, not with a description that
@@ -352,7 +374,7 @@ static int pmain(lua_State *L)
 	char where[300];
 	snprintf(where, sizeof where, "%s:%d: ", ar.short_src, return_line(file));
 	struct emit e;
-	qlua_build(L, -1, where, &e);
+	qlua_build(L, -1, where, &e, NULL);
 	if (a->flags[O_JSON]) {
 		print_json(&e);
 		return 0;
@@ -399,6 +421,8 @@ int main(int argc, char **argv)
 		fputs("qlua: cannot create a Lua state (out of memory)\n", stderr);
 		return 1;
 	}
+	globalL = L;
+	loop_watch_signals(on_signal);
 	lua_pushcfunction(L, msghandler);
 	lua_pushcfunction(L, pmain);
 	lua_pushlightuserdata(L, &p);
@@ -412,6 +436,13 @@ int main(int argc, char **argv)
 	} else {
 		status = p.status;
 	}
+	int sig = loop_signal();
+	/* QEMU never outlives qlua unless detached: whatever still runs is
+	 * stopped now, gracefully (QMP quit, SIGTERM, SIGKILL) */
+	vm_shutdown_all(15);
+	globalL = NULL;
 	lua_close(L);
+	if (sig)
+		status = 128 + sig;
 	return status;
 }

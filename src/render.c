@@ -82,8 +82,42 @@ void render_plain_device(struct emit *e, const struct rec *r, int driver_field)
 	opt_end(e);
 }
 
-void render_vm(struct emit *e, const struct rec *vm, const char *path)
+static void render_runtime(struct emit *e, const struct runtime *rt)
+{
+	if (rt->qmp) {
+		opt_begin(e, "-chardev");
+		opt_head(e, "socket", 6);
+		opt_cstr(e, "id", "qlua-qmp");
+		opt_fd(e, "fd", rt->qmp);
+		opt_end(e);
+		opt_begin(e, "-mon");
+		opt_cstr(e, "chardev", "qlua-qmp");
+		opt_cstr(e, "mode", "control");
+		opt_end(e);
+	}
+	if (rt->console || rt->console_file) {
+		opt_begin(e, "-chardev");
+		if (rt->console) {
+			opt_head(e, "socket", 6);
+			opt_cstr(e, "id", "qlua-console");
+			opt_fd(e, "fd", rt->console);
+		} else {
+			opt_head(e, "file", 4);
+			opt_cstr(e, "id", "qlua-console");
+			opt_cstr(e, "path", rt->console_file);
+		}
+		opt_end(e);
+		emit_arg(e, "-serial", "chardev:qlua-console", 20);
+	} else if (rt->serial) {
+		emit_arg(e, "-serial", rt->serial, strlen(rt->serial));
+	}
+}
+
+void render_vm(struct emit *e, const struct rec *vm, const char *path, const struct runtime *rt)
 {
 	emit_word(e, path);
 	schema_vm.render(e, vm);
+	if (rt)
+		render_runtime(e, rt);
+	render_vm_tail(e, vm);
 }

@@ -6,8 +6,19 @@
 #include "emit.h"
 #include "schema.h"
 
-/* Renders the whole VM record (path first) into e. */
-void render_vm(struct emit *e, const struct rec *vm, const char *path);
+/* What qlua itself adds to a command line it launches (qemu.launch), before
+ * the description's extra_args: a private QMP channel and the console. */
+struct runtime {
+	struct qfd *qmp;           /* child end of the private QMP socketpair, or NULL */
+	struct qfd *console;       /* child end of the captured console, or NULL */
+	const char *console_file;  /* the console into this file, or NULL */
+	const char *serial;        /* "-serial" value: "stdio", "none", or NULL */
+};
+
+/* Renders the whole VM record (path first) into e; rt may be NULL. */
+void render_vm(struct emit *e, const struct rec *vm, const char *path, const struct runtime *rt);
+/* The VM's extra_args (sections.c): always last. */
+void render_vm_tail(struct emit *e, const struct rec *vm);
 
 /* For kind hooks: key=value for field f when it is set and has a key. */
 void render_field(struct emit *e, const struct rec *r, int f);

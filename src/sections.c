@@ -422,6 +422,11 @@ static void vm_render(struct emit *e, const struct rec *vm)
 		render_fields(e, s, 1);
 		opt_end(e);
 	}
+}
+
+/* After whatever qlua adds at launch (render.c): extra_args are the last word. */
+void render_vm_tail(struct emit *e, const struct rec *vm)
+{
 	if (has(vm, VM_EXTRA_ARGS))
 		for (int i = 0; i < vm->v[VM_EXTRA_ARGS].u.strs.n; i++)
 			emit_wordn(e, vm->v[VM_EXTRA_ARGS].u.strs.v[i], vm->v[VM_EXTRA_ARGS].u.strs.len[i]);

@@ -1,0 +1,595 @@
+/* lqmp.c - QMP from Lua: the qemu.qmp object (vm.qmp, qemu.qmp_connect),
+ * Lua values to and from JSON (jansson does the JSON), and error values.
+ *
+ * Every call waits by running the event loop until its own reply or event
+ * is there, the connection fails, QEMU exits, or its timeout passes. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <lauxlib.h>
+
+#include "lfd.h"
+#include "loop.h"
+#include "lvm.h"
+#include "qmp.h"
+
+#define QMP_MT "qemu.qmp"
+#define ERROR_MT "qemu.error"
+
+/* qemu.null: JSON's null, where nil cannot stand (inside lists). */
+static char null_key;
+
+struct lqmp {
+	struct qmp *own;      /* qemu.qmp_connect: ours to free */
+	struct vm **vmref;    /* vm.qmp: the handle's vm (user value 1 keeps it alive) */
+};
+
+/* ---- JSON <-> Lua ---------------------------------------------------------------- */
+
+static void push_json(lua_State *L, json_t *j, int depth)
+{
+	luaL_checkstack(L, 4, "JSON nested too deeply");
+	switch (json_typeof(j)) {
+	case JSON_OBJECT: {
+		const char *k;
+		json_t *v;
+		lua_createtable(L, 0, (int)json_object_size(j));
+		json_object_foreach(j, k, v) {
+			push_json(L, v, depth + 1);
+			lua_setfield(L, -2, k);
+		}
+		break;
+	}
+	case JSON_ARRAY: {
+		size_t i;
+		json_t *v;
+		lua_createtable(L, (int)json_array_size(j), 0);
+		json_array_foreach(j, i, v) {
+			push_json(L, v, depth + 1);
+			lua_rawseti(L, -2, (lua_Integer)i + 1);
+		}
+		break;
+	}
+	case JSON_STRING:
+		lua_pushlstring(L, json_string_value(j), json_string_length(j));
+		break;
+	case JSON_INTEGER:
+		lua_pushinteger(L, (lua_Integer)json_integer_value(j));
+		break;
+	case JSON_REAL:
+		lua_pushnumber(L, json_real_value(j));
+		break;
+	case JSON_TRUE:
+		lua_pushboolean(L, 1);
+		break;
+	case JSON_FALSE:
+		lua_pushboolean(L, 0);
+		break;
+	case JSON_NULL:
+		lua_pushlightuserdata(L, &null_key);
+		break;
+	}
+}
+
+/* The value at idx as JSON; NULL with a message in err when it has no JSON
+ * form (functions, NaN, mixed tables, cycles...). */
+static json_t *to_json(lua_State *L, int idx, int depth, char *err, size_t errlen)
+{
+	idx = lua_absindex(L, idx);
+	if (depth > 64) {
+		snprintf(err, errlen, "nested more than 64 levels (a cycle?)");
+		return NULL;
+	}
+	switch (lua_type(L, idx)) {
+	case LUA_TBOOLEAN:
+		return json_boolean(lua_toboolean(L, idx));
+	case LUA_TNUMBER:
+		if (lua_isinteger(L, idx))
+			return json_integer((json_int_t)lua_tointeger(L, idx));
+		if (!isfinite(lua_tonumber(L, idx))) {
+			snprintf(err, errlen, "%s has no JSON form", lua_tostring(L, idx));
+			return NULL;
+		}
+		return json_real(lua_tonumber(L, idx));
+	case LUA_TSTRING: {
+		size_t n;
+		const char *s = lua_tolstring(L, idx, &n);
+		json_t *j = json_stringn(s, n);
+		if (!j)
+			snprintf(err, errlen, "string is not valid UTF-8");
+		return j;
+	}
+	case LUA_TLIGHTUSERDATA:
+		if (lua_touserdata(L, idx) == &null_key)
+			return json_null();
+		break;
+	case LUA_TTABLE: {
+		size_t n = lua_rawlen(L, idx), count = 0;
+		lua_pushnil(L);
+		while (lua_next(L, idx)) {
+			lua_pop(L, 1);
+			count++;
+		}
+		if (n > 0 && count == n) {
+			json_t *a = json_array();
+			for (size_t i = 1; i <= n; i++) {
+				lua_rawgeti(L, idx, (lua_Integer)i);
+				json_t *v = to_json(L, -1, depth + 1, err, errlen);
+				lua_pop(L, 1);
+				if (!v) {
+					json_decref(a);
+					return NULL;
+				}
+				json_array_append_new(a, v);
+			}
+			return a;
+		}
+		json_t *o = json_object();
+		lua_pushnil(L);
+		while (lua_next(L, idx)) {
+			if (lua_type(L, -2) != LUA_TSTRING) {
+				snprintf(err, errlen, "a table mixes list items and named fields (key %s)",
+				         luaL_typename(L, -2));
+				lua_pop(L, 2);
+				json_decref(o);
+				return NULL;
+			}
+			json_t *v = to_json(L, -1, depth + 1, err, errlen);
+			if (!v) {
+				lua_pop(L, 2);
+				json_decref(o);
+				return NULL;
+			}
+			json_object_set_new(o, lua_tostring(L, -2), v);
+			lua_pop(L, 1);
+		}
+		return o;
+	}
+	}
+	snprintf(err, errlen, "%s has no JSON form", luaL_typename(L, idx));
+	return NULL;
+}
+
+/* ---- errors ---------------------------------------------------------------------- */
+
+/* Pushes nil and an error value { class = ..., desc = ... } that prints as
+ * "class: desc"; returns 2 (for `return push_error(...)`). */
+static int push_error(lua_State *L, const char *class, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int push_error(lua_State *L, const char *class, const char *fmt, ...)
+{
+	char desc[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(desc, sizeof desc, fmt, ap);
+	va_end(ap);
+	lua_pushnil(L);
+	lua_createtable(L, 0, 2);
+	lua_pushstring(L, class);
+	lua_setfield(L, -2, "class");
+	lua_pushstring(L, desc);
+	lua_setfield(L, -2, "desc");
+	luaL_setmetatable(L, ERROR_MT);
+	return 2;
+}
+
+static int error_tostring(lua_State *L)
+{
+	lua_getfield(L, 1, "class");
+	lua_getfield(L, 1, "desc");
+	lua_pushfstring(L, "%s: %s", luaL_optstring(L, -2, "Error"), luaL_optstring(L, -1, ""));
+	return 1;
+}
+
+/* ---- waiting --------------------------------------------------------------------- */
+
+struct lqmp_ctx {
+	struct qmp *q;
+	struct vm *v;         /* NULL for qemu.qmp_connect */
+	uint64_t seen;
+};
+
+static struct lqmp *checkqmp(lua_State *L, int idx)
+{
+	return luaL_checkudata(L, idx, QMP_MT);
+}
+
+/* The connection and its VM (if any); raises when the handle is gone. */
+static void get(lua_State *L, int idx, struct lqmp_ctx *c)
+{
+	struct lqmp *o = checkqmp(L, idx);
+	c->v = NULL;
+	if (o->own) {
+		c->q = o->own;
+	} else if (!o->vmref) {
+		luaL_error(L, "the QMP connection is closed");
+	} else {
+		if (!*o->vmref)
+			luaL_error(L, "the VM handle of this QMP channel was released");
+		c->v = *o->vmref;
+		c->q = c->v->qmp;
+	}
+	c->seen = c->q->nreceived;
+}
+
+/* Something happened: a message came, the channel failed, QEMU exited. */
+static int changed(void *ctx)
+{
+	struct lqmp_ctx *c = ctx;
+	return c->q->nreceived != c->seen || !qmp_alive(c->q) || (c->v && c->v->exited);
+}
+
+/* Why waiting is over for good, or NULL when it is not. */
+static const char *dead(struct lqmp_ctx *c, char *buf, size_t n)
+{
+	if (c->v && c->v->exited) {
+		char st[32];
+		snprintf(buf, n, "QEMU exited (%s)", vm_status_text(c->v, st, sizeof st));
+		return buf;
+	}
+	if (!qmp_alive(c->q))
+		return c->q->error;
+	return NULL;
+}
+
+/* Runs the loop once until something changes; 1, 0 (deadline), -1 (signal). */
+static int step(struct lqmp_ctx *c, double deadline)
+{
+	c->seen = c->q->nreceived;
+	return loop_run(changed, c, deadline);
+}
+
+/* Waits until the channel is READY.  Returns 1, or pushes nil, err and
+ * returns 0 (the caller returns 2). */
+static int ready(lua_State *L, struct lqmp_ctx *c, double deadline, const char *what)
+{
+	char why[600];
+	while (c->q->state != QMP_READY) {
+		const char *d = dead(c, why, sizeof why);
+		if (d) {
+			push_error(L, "Disconnected", "%s before %s", d, what);
+			return 0;
+		}
+		int r = step(c, deadline);
+		if (r < 0)
+			lvm_interrupted(L, what);
+		if (r == 0 && c->q->state != QMP_READY) {
+			push_error(L, "Timeout", "no QMP greeting within the timeout (%s)", what);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static double opt_timeout(lua_State *L, int idx, double def)
+{
+	if (lua_isnoneornil(L, idx))
+		return def;
+	luaL_checktype(L, idx, LUA_TTABLE);
+	lua_getfield(L, idx, "timeout");
+	double t = luaL_optnumber(L, -1, def);
+	lua_pop(L, 1);
+	if (!(t >= 0))
+		luaL_error(L, "option 'timeout' must not be negative");
+	return t;
+}
+
+/* ---- methods ---------------------------------------------------------------------- */
+
+/* Waits for the reply to id and pushes its return value, or nil, err. */
+static int reply(lua_State *L, struct lqmp_ctx *c, uint64_t id, const char *cmd, double deadline)
+{
+	char why[600];
+	for (int timed_out = 0;; ) {
+		json_t *msg = qmp_take_reply(c->q, id);
+		if (msg) {
+			json_t *err = json_object_get(msg, "error");
+			if (err) {
+				push_error(L, json_string_value(json_object_get(err, "class")) ?: "GenericError",
+				           "%s", json_string_value(json_object_get(err, "desc")) ?: "(no description)");
+			} else {
+				push_json(L, json_object_get(msg, "return"), 0);
+			}
+			json_decref(msg);
+			return err ? 2 : 1;
+		}
+		const char *d = dead(c, why, sizeof why);
+		if (d)
+			return push_error(L, "Disconnected", "%s while waiting for the reply to '%s'", d, cmd);
+		if (timed_out)
+			return push_error(L, "Timeout", "no reply to '%s' within the timeout", cmd);
+		int r = step(c, deadline);
+		if (r < 0)
+			return lvm_interrupted(L, cmd);
+		timed_out = r == 0;  /* one more look: it may have come in this very round */
+	}
+}
+
+/* qmp:execute(command [, args [, {timeout = s}]]) -> return value | nil, err */
+static int m_execute(lua_State *L)
+{
+	struct lqmp_ctx c;
+	get(L, 1, &c);
+	const char *cmd = luaL_checkstring(L, 2);
+	double deadline = loop_deadline(opt_timeout(L, 4, QLUA_QMP_TIMEOUT));
+	json_t *args = NULL;
+	if (!lua_isnoneornil(L, 3)) {
+		char err[200];
+		luaL_checktype(L, 3, LUA_TTABLE);
+		if (!(args = to_json(L, 3, 0, err, sizeof err)))
+			return luaL_argerror(L, 3, err);
+		if (!json_is_object(args)) {
+			json_decref(args);
+			return luaL_argerror(L, 3, "arguments must be a table of named fields");
+		}
+	}
+	if (!ready(L, &c, deadline, cmd)) {
+		json_decref(args);
+		return 2;
+	}
+	uint64_t id = qmp_send(c.q, cmd, args);
+	if (!id)
+		return push_error(L, "Disconnected", "%s", c.q->error[0] ? c.q->error : "cannot send");
+	return reply(L, &c, id, cmd, deadline);
+}
+
+/* qmp:getfd(name, fd [, {timeout}]) -> true | nil, err: passes a qemu.fd to
+ * QEMU over SCM_RIGHTS under that name (for netdev_add fd=name, ...). */
+static int m_getfd(lua_State *L)
+{
+	struct lqmp_ctx c;
+	get(L, 1, &c);
+	const char *name = luaL_checkstring(L, 2);
+	struct qfd *f = qfd_test(L, 3);
+	if (!f)
+		return luaL_typeerror(L, 3, "qemu.fd");
+	if (f->fd < 0)
+		return luaL_argerror(L, 3, "descriptor is closed");
+	double deadline = loop_deadline(opt_timeout(L, 4, QLUA_QMP_TIMEOUT));
+	if (!ready(L, &c, deadline, "getfd"))
+		return 2;
+	while (qmp_fd_pending(c.q)) {  /* one descriptor on its way at a time */
+		int r = step(&c, deadline);
+		if (r <= 0 || !qmp_alive(c.q))
+			return push_error(L, "Timeout", "could not send the descriptor");
+	}
+	uint64_t id = qmp_send_fd(c.q, "getfd", json_pack("{s:s}", "fdname", name), f->fd);
+	if (!id)
+		return push_error(L, "Disconnected", "%s", c.q->error[0] ? c.q->error : "cannot send");
+	int n = reply(L, &c, id, "getfd", deadline);
+	if (n == 1) {
+		lua_pop(L, 1);
+		lua_pushboolean(L, 1);
+	}
+	return n;
+}
+
+static void push_event(lua_State *L, json_t *ev)
+{
+	lua_createtable(L, 0, 3);
+	lua_pushstring(L, json_string_value(json_object_get(ev, "event")));
+	lua_setfield(L, -2, "event");
+	json_t *data = json_object_get(ev, "data");
+	if (data)
+		push_json(L, data, 0);
+	else
+		lua_newtable(L);
+	lua_setfield(L, -2, "data");
+	json_t *ts = json_object_get(ev, "timestamp");
+	lua_pushnumber(L, (double)json_integer_value(json_object_get(ts, "seconds")) +
+	                  (double)json_integer_value(json_object_get(ts, "microseconds")) / 1e6);
+	lua_setfield(L, -2, "timestamp");
+}
+
+/* qmp:events() -> the events received so far (forgotten once returned) */
+static int m_events(lua_State *L)
+{
+	struct lqmp_ctx c;
+	get(L, 1, &c);
+	loop_run(NULL, NULL, loop_deadline(0));  /* take in what is pending */
+	lua_newtable(L);
+	json_t *ev;
+	for (int i = 1; (ev = qmp_take_event(c.q)); i++) {
+		push_event(L, ev);
+		json_decref(ev);
+		lua_rawseti(L, -2, i);
+	}
+	return 1;
+}
+
+/* Does data (a Lua table at idx) hold for the event's data?  Every key of
+ * the table must be in the event with an equal value (tables: recursively). */
+static int data_matches(lua_State *L, int idx, json_t *data)
+{
+	char err[64];
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		json_t *got = lua_type(L, -2) == LUA_TSTRING ? json_object_get(data, lua_tostring(L, -2)) : NULL;
+		int ok = 0;
+		if (got) {
+			if (lua_istable(L, -1) && json_is_object(got)) {
+				ok = data_matches(L, lua_gettop(L), got);
+			} else {
+				json_t *want = to_json(L, -1, 0, err, sizeof err);
+				ok = want && json_equal(want, got);
+				json_decref(want);
+			}
+		}
+		lua_pop(L, 1);
+		if (!ok) {
+			lua_pop(L, 1);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+struct evmatch {
+	lua_State *L;
+	const char *name;
+	int data_idx;   /* 0: any data */
+};
+
+static int ev_match(json_t *ev, void *ctx)
+{
+	struct evmatch *m = ctx;
+	const char *name = json_string_value(json_object_get(ev, "event"));
+	if (!name || strcmp(name, m->name))
+		return 0;
+	return !m->data_idx || data_matches(m->L, m->data_idx, json_object_get(ev, "data"));
+}
+
+/* qmp:wait_event(name [, {timeout = s, data = {...}}]) -> event | nil, err:
+ * takes the first matching event (older or newer), leaving the others. */
+static int m_wait_event(lua_State *L)
+{
+	struct lqmp_ctx c;
+	get(L, 1, &c);
+	struct evmatch m = { L, luaL_checkstring(L, 2), 0 };
+	double deadline = loop_deadline(opt_timeout(L, 3, QLUA_QMP_TIMEOUT));
+	if (!lua_isnoneornil(L, 3)) {
+		lua_getfield(L, 3, "data");
+		if (!lua_isnil(L, -1)) {
+			luaL_checktype(L, -1, LUA_TTABLE);
+			m.data_idx = lua_gettop(L);
+		}
+	}
+	char why[600];
+	for (int timed_out = 0;; ) {
+		json_t *ev = qmp_take_event_if(c.q, ev_match, &m);
+		if (ev) {
+			push_event(L, ev);
+			json_decref(ev);
+			return 1;
+		}
+		const char *d = dead(&c, why, sizeof why);
+		if (d)
+			return push_error(L, "Disconnected", "%s while waiting for event '%s'", d, m.name);
+		if (timed_out)
+			return push_error(L, "Timeout", "no event '%s' within the timeout", m.name);
+		int r = step(&c, deadline);
+		if (r < 0)
+			return lvm_interrupted(L, "wait_event");
+		timed_out = r == 0;
+	}
+}
+
+/* qmp:greeting([{timeout}]) -> QEMU's greeting ({ QMP = { version = ... } }) */
+static int m_greeting(lua_State *L)
+{
+	struct lqmp_ctx c;
+	get(L, 1, &c);
+	double deadline = loop_deadline(opt_timeout(L, 2, QLUA_QMP_TIMEOUT));
+	if (!c.q->greeting && !ready(L, &c, deadline, "greeting"))
+		return 2;
+	push_json(L, c.q->greeting, 0);
+	return 1;
+}
+
+/* qmp:log(path): every message in and out, with a timestamp, appended to path */
+static int m_log(lua_State *L)
+{
+	struct lqmp_ctx c;
+	get(L, 1, &c);
+	const char *path = luaL_checkstring(L, 2);
+	FILE *f = fopen(path, "ae");
+	if (!f)
+		return luaL_error(L, "cannot open '%s': %s", path, strerror(errno));
+	if (c.q->transcript)
+		fclose(c.q->transcript);
+	c.q->transcript = f;
+	return 0;
+}
+
+static int m_close(lua_State *L)
+{
+	struct lqmp *o = checkqmp(L, 1);
+	if (o->own) {
+		if (o->own->transcript)
+			fclose(o->own->transcript);
+		qmp_free(o->own);
+		o->own = NULL;
+		o->vmref = NULL;
+		/* a closed qemu.qmp_connect object raises on use, like a closed file */
+		lua_pushnil(L);
+		lua_setiuservalue(L, 1, 1);
+	}
+	return 0;
+}
+
+static int m_tostring(lua_State *L)
+{
+	struct lqmp *o = checkqmp(L, 1);
+	lua_pushfstring(L, "qemu.qmp(%s)", o->own ? "connected" : o->vmref ? "vm" : "closed");
+	return 1;
+}
+
+/* qemu.qmp_connect(path [, {timeout}]) -> qmp | nil, err: attaches to any
+ * running QEMU's QMP socket, negotiated and ready. */
+static int l_connect(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	double deadline = loop_deadline(opt_timeout(L, 2, QLUA_QMP_TIMEOUT));
+	struct lqmp *o = lua_newuserdatauv(L, sizeof *o, 1);
+	o->own = NULL;
+	o->vmref = NULL;
+	luaL_setmetatable(L, QMP_MT);
+	if (!(o->own = qmp_connect(path)))
+		return push_error(L, "Disconnected", "cannot connect to '%s': %s", path, strerror(errno));
+	struct lqmp_ctx c = { o->own, NULL, 0 };
+	if (!ready(L, &c, deadline, "qmp_connect"))
+		return 2;
+	return 1;
+}
+
+void lqmp_push_for_vm(lua_State *L, int vm_idx)
+{
+	struct lqmp *o = lua_newuserdatauv(L, sizeof *o, 1);
+	o->own = NULL;
+	o->vmref = lvm_ref(L, vm_idx);
+	luaL_setmetatable(L, QMP_MT);
+	lua_pushvalue(L, vm_idx);  /* keeps the handle (and its vm) alive */
+	lua_setiuservalue(L, -2, 1);
+}
+
+static int m_gc(lua_State *L)
+{
+	struct lqmp *o = checkqmp(L, 1);
+	if (o->own) {
+		if (o->own->transcript)
+			fclose(o->own->transcript);
+		qmp_free(o->own);
+		o->own = NULL;
+	}
+	return 0;
+}
+
+void lqmp_register(lua_State *L)
+{
+	static const luaL_Reg methods[] = {
+		{ "close", m_close }, { "events", m_events }, { "execute", m_execute }, { "getfd", m_getfd },
+		{ "greeting", m_greeting }, { "log", m_log }, { "wait_event", m_wait_event }, { NULL, NULL },
+	};
+	if (luaL_newmetatable(L, QMP_MT)) {
+		luaL_newlib(L, methods);
+		lua_setfield(L, -2, "__index");
+		lua_pushcfunction(L, m_gc);
+		lua_setfield(L, -2, "__gc");
+		lua_pushcfunction(L, m_tostring);
+		lua_setfield(L, -2, "__tostring");
+	}
+	lua_pop(L, 1);
+	if (luaL_newmetatable(L, ERROR_MT)) {
+		lua_pushcfunction(L, error_tostring);
+		lua_setfield(L, -2, "__tostring");
+	}
+	lua_pop(L, 1);
+	lua_pushcfunction(L, l_connect);
+	lua_setfield(L, -2, "qmp_connect");
+	lua_pushlightuserdata(L, &null_key);
+	lua_setfield(L, -2, "null");
+}

@@ -1,0 +1,414 @@
+/* qmp.c - see qmp.h.  QEMU ends every message with "\r\n" and never puts a
+ * raw newline inside one (JSON escapes it), so a message is a line. */
+#include "qmp.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "loop.h"
+
+static void on_io(void *ctx, int fd, uint32_t events);
+
+static void fail(struct qmp *q, enum qmp_state st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void fail(struct qmp *q, enum qmp_state st, const char *fmt, ...)
+{
+	if (q->state == QMP_CLOSED || q->state == QMP_BROKEN)
+		return;  /* the first reason is the one to tell */
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(q->error, sizeof q->error, fmt, ap);
+	va_end(ap);
+	q->state = st;
+	if (q->fd >= 0) {
+		loop_del(q->fd);
+		close(q->fd);
+		q->fd = -1;
+	}
+	q->nreceived++;  /* wake every wait on this connection */
+}
+
+struct qmp *qmp_open(int fd)
+{
+	struct qmp *q = calloc(1, sizeof *q);
+	if (!q)
+		return NULL;
+	q->fd = fd;
+	q->out_fd = -1;
+	q->next_id = 1;
+	q->events_tail = &q->events;
+	if (loop_add(fd, EPOLLIN, on_io, q) < 0) {
+		free(q);
+		return NULL;
+	}
+	return q;
+}
+
+static void free_list(struct qmp_msg *m)
+{
+	while (m) {
+		struct qmp_msg *next = m->next;
+		json_decref(m->msg);
+		free(m);
+		m = next;
+	}
+}
+
+void qmp_free(struct qmp *q)
+{
+	if (!q)
+		return;
+	if (q->fd >= 0) {
+		loop_del(q->fd);
+		close(q->fd);
+	}
+	if (q->out_fd >= 0)
+		close(q->out_fd);
+	json_decref(q->greeting);
+	free_list(q->replies);
+	free_list(q->events);
+	free(q->in);
+	free(q->out);
+	free(q);
+}
+
+int qmp_alive(const struct qmp *q)
+{
+	return q->state == QMP_GREETING || q->state == QMP_NEGOTIATING || q->state == QMP_READY;
+}
+
+static void note(struct qmp *q, const char *dir, const char *text, size_t n)
+{
+	if (q->transcript) {
+		fprintf(q->transcript, "%.3f %s %.*s\n", loop_now(), dir, (int)n, text);
+		fflush(q->transcript);
+	}
+}
+
+/* ---- sending ---------------------------------------------------------------- */
+
+static int queue(struct qmp *q, const char *s, size_t n)
+{
+	if (q->outlen + n > q->outcap) {
+		size_t cap = q->outcap ? q->outcap : 4096;
+		while (cap < q->outlen + n)
+			cap *= 2;
+		char *nb = realloc(q->out, cap);
+		if (!nb)
+			return -1;
+		q->out = nb;
+		q->outcap = cap;
+	}
+	memcpy(q->out + q->outlen, s, n);
+	q->outlen += n;
+	loop_mod(q->fd, EPOLLIN | EPOLLOUT);
+	return 0;
+}
+
+static uint64_t send_json(struct qmp *q, const char *cmd, json_t *args)
+{
+	if (q->fd < 0) {
+		json_decref(args);
+		return 0;
+	}
+	uint64_t id = q->next_id++;
+	json_t *msg = json_pack("{s:s, s:I}", "execute", cmd, "id", (json_int_t)id);
+	if (args)
+		json_object_set_new(msg, "arguments", args);
+	char *text = json_dumps(msg, JSON_COMPACT);
+	json_decref(msg);
+	if (!text)
+		return 0;
+	note(q, ">", text, strlen(text));
+	int r = queue(q, text, strlen(text));
+	free(text);
+	if (r < 0 || queue(q, "\n", 1) < 0)
+		return 0;
+	return id;
+}
+
+int qmp_fd_pending(const struct qmp *q)
+{
+	return q->out_fd >= 0;
+}
+
+uint64_t qmp_send_fd(struct qmp *q, const char *cmd, json_t *args, int fd)
+{
+	if (!qmp_alive(q) || q->out_fd >= 0) {
+		json_decref(args);
+		return 0;
+	}
+	int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (copy < 0) {
+		json_decref(args);
+		return 0;
+	}
+	q->out_fd = copy;
+	q->out_fd_at = q->outlen;
+	return send_json(q, cmd, args);
+}
+
+struct qmp *qmp_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof sa.sun_path) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	struct qmp *q = qmp_open(fd);
+	if (!q)
+		close(fd);
+	return q;
+}
+
+uint64_t qmp_send(struct qmp *q, const char *cmd, json_t *args)
+{
+	if (!qmp_alive(q)) {
+		json_decref(args);
+		return 0;
+	}
+	return send_json(q, cmd, args);
+}
+
+/* Sends the byte at out_fd_at alone, with the descriptor attached. */
+static ssize_t send_with_fd(struct qmp *q)
+{
+	char ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { q->out + q->outoff, 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl };
+	memset(ctl, 0, sizeof ctl);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &q->out_fd, sizeof(int));
+	ssize_t n = sendmsg(q->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n > 0) {
+		close(q->out_fd);
+		q->out_fd = -1;
+	}
+	return n;
+}
+
+static void flush(struct qmp *q)
+{
+	while (q->outoff < q->outlen) {
+		size_t len = q->outlen - q->outoff;
+		if (q->out_fd >= 0 && q->out_fd_at > q->outoff && q->out_fd_at - q->outoff < len)
+			len = q->out_fd_at - q->outoff;  /* up to the byte that carries the fd */
+		ssize_t n = q->out_fd >= 0 && q->out_fd_at == q->outoff
+		            ? send_with_fd(q)
+		            : send(q->fd, q->out + q->outoff, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return;
+			fail(q, QMP_CLOSED, "QMP connection lost while sending (%s)", strerror(errno));
+			return;
+		}
+		q->outoff += n;
+	}
+	q->outoff = q->outlen = 0;
+	loop_mod(q->fd, EPOLLIN);
+}
+
+/* ---- receiving -------------------------------------------------------------- */
+
+static void push(struct qmp_msg **head, json_t *msg)
+{
+	struct qmp_msg *m = malloc(sizeof *m);
+	if (!m) {
+		json_decref(msg);
+		return;
+	}
+	m->msg = msg;
+	m->next = NULL;
+	while (*head)
+		head = &(*head)->next;
+	*head = m;
+}
+
+static void handle(struct qmp *q, json_t *msg)
+{
+	json_t *id = json_object_get(msg, "id");
+	if (json_object_get(msg, "QMP")) {
+		if (q->state != QMP_GREETING) {
+			json_decref(msg);
+			fail(q, QMP_BROKEN, "QEMU sent a second QMP greeting");
+			return;
+		}
+		q->greeting = msg;
+		q->state = QMP_NEGOTIATING;
+		q->caps_id = send_json(q, "qmp_capabilities", NULL);
+		return;
+	}
+	if (q->state == QMP_GREETING) {
+		json_decref(msg);
+		fail(q, QMP_BROKEN, "QEMU sent a QMP message before its greeting");
+		return;
+	}
+	if (json_object_get(msg, "event")) {
+		struct qmp_msg *m = malloc(sizeof *m);
+		if (!m) {
+			json_decref(msg);
+			return;
+		}
+		*m = (struct qmp_msg){ msg, NULL };
+		*q->events_tail = m;
+		q->events_tail = &m->next;
+		q->nevents++;
+		return;
+	}
+	if (!json_is_integer(id) || (!json_object_get(msg, "return") && !json_object_get(msg, "error"))) {
+		json_decref(msg);
+		fail(q, QMP_BROKEN, "QEMU sent a QMP message that is neither a reply nor an event");
+		return;
+	}
+	if ((uint64_t)json_integer_value(id) == q->caps_id && q->state == QMP_NEGOTIATING) {
+		json_t *err = json_object_get(msg, "error");
+		if (err) {
+			fail(q, QMP_BROKEN, "qmp_capabilities failed: %s",
+			     json_string_value(json_object_get(err, "desc")) ?: "(no description)");
+		} else {
+			q->state = QMP_READY;
+		}
+		json_decref(msg);
+		return;
+	}
+	push(&q->replies, msg);
+}
+
+/* Parses every whole line in the input buffer. */
+static void parse(struct qmp *q)
+{
+	size_t start = 0;
+	char *nl;
+	while ((nl = memchr(q->in + q->scanned, '\n', q->inlen - q->scanned))) {
+		size_t end = nl - q->in, len = end - start;
+		if (len && q->in[start + len - 1] == '\r')
+			len--;
+		if (len) {
+			json_error_t jerr;
+			note(q, "<", q->in + start, len);
+			json_t *msg = json_loadb(q->in + start, len, JSON_REJECT_DUPLICATES, &jerr);
+			if (!msg || !json_is_object(msg)) {
+				json_decref(msg);
+				fail(q, QMP_BROKEN, "malformed JSON from QEMU: %s", msg ? "not an object" : jerr.text);
+				return;
+			}
+			q->nreceived++;
+			handle(q, msg);
+			if (!qmp_alive(q))
+				return;
+		}
+		start = end + 1;
+		q->scanned = start;
+	}
+	memmove(q->in, q->in + start, q->inlen - start);
+	q->inlen -= start;
+	q->scanned = q->inlen;
+}
+
+static void receive(struct qmp *q)
+{
+	for (;;) {
+		if (q->incap - q->inlen < 65536) {
+			if (q->incap >= QMP_MAX_MESSAGE) {
+				fail(q, QMP_BROKEN, "a QMP message from QEMU is larger than %u MiB", QMP_MAX_MESSAGE >> 20);
+				return;
+			}
+			size_t cap = q->incap ? q->incap * 2 : 65536 * 2;
+			char *nb = realloc(q->in, cap);
+			if (!nb) {
+				fail(q, QMP_BROKEN, "out of memory reading QMP");
+				return;
+			}
+			q->in = nb;
+			q->incap = cap;
+		}
+		ssize_t n = recv(q->fd, q->in + q->inlen, q->incap - q->inlen, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				fail(q, QMP_CLOSED, "QMP connection lost (%s)", strerror(errno));
+			return;
+		}
+		if (n == 0) {
+			fail(q, QMP_CLOSED, q->inlen ? "QMP connection closed by QEMU in the middle of a message"
+			                             : "QMP connection closed by QEMU");
+			return;
+		}
+		q->inlen += n;
+		parse(q);
+		if (q->fd < 0)
+			return;
+	}
+}
+
+static void on_io(void *ctx, int fd, uint32_t events)
+{
+	struct qmp *q = ctx;
+	if (events & EPOLLOUT)
+		flush(q);
+	if (q->fd >= 0 && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		receive(q);
+}
+
+/* ---- taking ------------------------------------------------------------------ */
+
+json_t *qmp_take_reply(struct qmp *q, uint64_t id)
+{
+	for (struct qmp_msg **p = &q->replies; *p; p = &(*p)->next) {
+		json_t *mid = json_object_get((*p)->msg, "id");
+		if ((uint64_t)json_integer_value(mid) == id) {
+			struct qmp_msg *m = *p;
+			json_t *msg = m->msg;
+			*p = m->next;
+			free(m);
+			return msg;
+		}
+	}
+	return NULL;
+}
+
+json_t *qmp_take_event_if(struct qmp *q, int (*match)(json_t *ev, void *ctx), void *ctx)
+{
+	for (struct qmp_msg **p = &q->events; *p; p = &(*p)->next) {
+		if (match && !match((*p)->msg, ctx))
+			continue;
+		struct qmp_msg *m = *p;
+		json_t *msg = m->msg;
+		*p = m->next;
+		if (!*p)
+			q->events_tail = p;
+		q->nevents--;
+		free(m);
+		return msg;
+	}
+	return NULL;
+}
+
+json_t *qmp_take_event(struct qmp *q)
+{
+	return qmp_take_event_if(q, NULL, NULL);
+}

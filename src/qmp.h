@@ -1,0 +1,69 @@
+/* qmp.h - one QMP connection: framing, greeting, capabilities negotiation,
+ * commands with ids, replies and events.  Plain C; JSON through jansson,
+ * never by hand.  Driven by the event loop (loop.h). */
+#ifndef QLUA_QMP_H
+#define QLUA_QMP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+enum qmp_state {
+	QMP_GREETING,      /* waiting for {"QMP": ...} */
+	QMP_NEGOTIATING,   /* qmp_capabilities sent */
+	QMP_READY,
+	QMP_CLOSED,        /* end of file, or closed by us */
+	QMP_BROKEN,        /* QEMU sent something that is not QMP */
+};
+
+#define QMP_MAX_MESSAGE (256u << 20)  /* a reply may be this big (256 MiB) */
+
+struct qmp_msg {
+	json_t *msg;
+	struct qmp_msg *next;
+};
+
+struct qmp {
+	int fd;
+	enum qmp_state state;
+	char error[512];          /* why it is CLOSED or BROKEN */
+	json_t *greeting;
+	char *in;                 /* bytes received, not yet a whole message */
+	size_t inlen, incap, scanned;
+	char *out;                /* bytes to send */
+	size_t outlen, outcap, outoff;
+	uint64_t next_id, caps_id;
+	struct qmp_msg *replies;  /* replies not yet taken, by "id" */
+	struct qmp_msg *events, **events_tail;
+	int nevents;
+	int out_fd;               /* a descriptor to send with the byte at out_fd_at, or -1 */
+	size_t out_fd_at;
+	uint64_t nreceived;       /* messages received: waits watch this change */
+	FILE *transcript;         /* every message in and out, when set */
+};
+
+/* Takes over fd (a connected stream socket) and watches it in the loop. */
+struct qmp *qmp_open(int fd);
+/* Stops watching, closes the socket, frees everything. */
+void qmp_free(struct qmp *q);
+/* Queues {"execute": cmd, "arguments": args, "id": N} (args may be NULL;
+ * it is consumed).  Returns N, or 0 when the connection is not usable. */
+uint64_t qmp_send(struct qmp *q, const char *cmd, json_t *args);
+/* The same, passing fd (a copy is made) with the command over SCM_RIGHTS,
+ * as getfd and add-fd want.  Returns 0 too while another descriptor is
+ * still waiting to be sent (qmp_fd_pending). */
+uint64_t qmp_send_fd(struct qmp *q, const char *cmd, json_t *args, int fd);
+int qmp_fd_pending(const struct qmp *q);
+/* Connects to a QMP unix socket; NULL with errno set. */
+struct qmp *qmp_connect(const char *path);
+/* The reply with that id (the caller owns it), or NULL if not here yet. */
+json_t *qmp_take_reply(struct qmp *q, uint64_t id);
+/* The oldest event not taken (the caller owns it), or NULL. */
+json_t *qmp_take_event(struct qmp *q);
+/* Removes and returns the first event for which match() is true. */
+json_t *qmp_take_event_if(struct qmp *q, int (*match)(json_t *ev, void *ctx), void *ctx);
+/* A usable state: GREETING/NEGOTIATING still may become READY. */
+int qmp_alive(const struct qmp *q);
+
+#endif

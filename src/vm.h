@@ -1,0 +1,66 @@
+/* vm.h - a running QEMU as the supervisor sees it: the process (reaped
+ * through a pidfd in the event loop), its captured stderr, its private QMP
+ * channel and its captured console.  Plain C. */
+#ifndef QLUA_VM_H
+#define QLUA_VM_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "console.h"
+#include "qmp.h"
+#include "spawn.h"
+
+#define VM_STDERR_KEEP (1u << 20)  /* the last 1 MiB of stderr is kept */
+
+struct vm {
+	pid_t pid;
+	int pidfd;
+	int exited;               /* reaped: status is valid */
+	int status;               /* raw wait status */
+	int detach;
+	int errfd;                /* read end of QEMU's stderr, or -1 */
+	char *err;                /* captured stderr */
+	size_t errlen;
+	int errlog;               /* also copied here, or -1 */
+	struct qmp *qmp;          /* private QMP channel, or NULL */
+	struct console *console;  /* captured console, or NULL */
+	struct vm *next, **prevp; /* every VM not yet freed (for shutdown at exit) */
+};
+
+/* Starts QEMU (see spawn_start) and watches it: errfd is the read end of
+ * its stderr pipe (or -1), qmpfd and confd the parent ends of the private
+ * QMP channel and captured console (or -1); the vm owns them from here on,
+ * even when starting fails.  NULL on failure with err set and *code the
+ * errno (spawn_exit_code() turns it into 126/127). */
+struct vm *vm_start(const struct spawn_req *req, int errfd, int qmpfd, int confd,
+                    char *err, size_t errlen, int *code);
+/* Stops watching, closes everything, frees.  A QEMU still running is left
+ * running: callers decide (vm_kill first unless it was detached). */
+void vm_free(struct vm *v);
+
+/* Waits until QEMU exits or the deadline (loop.h) passes: 1, 0, or -1
+ * when a signal to qlua interrupted the wait. */
+int vm_wait(struct vm *v, double deadline);
+int vm_kill(struct vm *v, int sig);   /* 0 or -1 (it exited already) */
+
+/* Waits until the QMP channel is ready (1), failed or QEMU exited (-2),
+ * the deadline passed (0) or a signal came (-1). */
+int vm_qmp_ready(struct vm *v, double deadline);
+
+/* The escalation of vm:shutdown: ACPI powerdown (waiting up to powerdown
+ * seconds; skipped when < 0 or without QMP), QMP quit, SIGTERM, SIGKILL
+ * (5 s each).  Returns the step that ended QEMU: "exited" (it had already),
+ * "powerdown", "quit", "term", "kill", or NULL if even SIGKILL did not
+ * (or a signal interrupted it). */
+const char *vm_shutdown(struct vm *v, double powerdown);
+
+/* At exit, or when qlua gets SIGINT/SIGTERM: stops every VM that was not
+ * detached (QMP quit, SIGTERM, SIGKILL), all at once, within about
+ * `timeout` seconds. */
+void vm_shutdown_all(double timeout);
+
+/* "code 0", "signal 9": QEMU's exit status in words. */
+const char *vm_status_text(const struct vm *v, char *buf, size_t n);
+
+#endif
