@@ -41,15 +41,4 @@ int spawn_exit_code(int err);
 /* A pollable descriptor for the child (pidfd); -1 when the kernel has none. */
 int spawn_pidfd(pid_t pid);
 
-/* Waits up to timeout seconds (negative: forever) for the child to exit.
- * Returns 1 and the raw wait status when it exited, 0 on timeout, -1 on
- * error.  While waiting, drain_fd (if >= 0) is read into drain() so a child
- * writing to a pipe never blocks on it. */
-/* Details: with pidfd -1 the child is looked at every 5 ms instead.  Once
- * it has exited, what is already in drain_fd is read but end of file is not
- * awaited (a grandchild may hold the pipe).  A NULL status or drain is
- * allowed.  EINTR is retried; -1 leaves errno (ECHILD: already reaped). */
-int spawn_wait(pid_t pid, int pidfd, double timeout, int *status,
-               int drain_fd, void (*drain)(void *ctx, const char *buf, size_t n), void *ctx);
-
 #endif
