@@ -346,7 +346,7 @@ describe("what a script returns", function()
     os.execute("chmod +x " .. H.q(stand))
     local code, out, e = run(("return { path = %q, name = 'x' }\n"):format(stand))
     assert.are.equal("", e)
-    assert.are.equal("ran -name guest=x\n", out)
+    assert.are.equal("ran -name guest=x -display none -serial stdio\n", out)
     assert.are.equal(5, code)
   end)
 
@@ -415,7 +415,7 @@ return {
     assert.are.equal("", sout)
     assert.are.equal(0, scode)
 
-    local want = qemu.argv(eval(d .. "/vm.lua"))
+    local want = qemu.argv(eval(d .. "/vm.lua"), { console = "stdio" })
     assert.are.same(want, split0(H.slurp(got)))
     -- and every nasty value arrived as itself
     local received = split0(H.slurp(got))
@@ -453,7 +453,7 @@ return { path = %q, devices = { qemu.block { id = "hd0", file = f, format = "raw
     local scode = H.sh("cd " .. H.q(d) .. " && printf '%s' " .. H.q(out) .. " | sh")
     assert.are.equal(0, scode)
     assert.is_nil(io.open(d .. "/INJECTED"))
-    assert.are.same(qemu.argv(eval(d .. "/vm.lua")), split0(H.slurp(got)))
+    assert.are.same(qemu.argv(eval(d .. "/vm.lua"), { console = "stdio" }), split0(H.slurp(got)))
   end)
 
   it("quotes a binary name that sh would take for an assignment", function()
@@ -468,21 +468,21 @@ return { path = %q, devices = { qemu.block { id = "hd0", file = f, format = "raw
     assert.are.equal(0, scode)
     local received = split0(H.slurp(got))
     assert.are.equal(d .. "/QLUA_T=qemu", received[1]) -- $0 as found on PATH
-    assert.are.same({ "-name", "guest=x" }, { table.unpack(received, 2) })
+    assert.are.same({ "-name", "guest=x", "-display", "none", "-serial", "stdio" }, { table.unpack(received, 2) })
   end)
 
   it("leaves plain words unquoted and puts each option on its own line", function()
     local d = scriptdir('return { path = "/usr/bin/qemu-system-x86_64", name = "vm1", memory = { size = "1G" } }\n')
     local code, out = qlua_in(d, "-n", "vm.lua")
     assert.are.equal(0, code)
-    assert.are.equal("/usr/bin/qemu-system-x86_64 \\\n  -name guest=vm1 \\\n  -m 1G\n", out)
+    assert.are.equal("/usr/bin/qemu-system-x86_64 \\\n  -name guest=vm1 \\\n  -m 1G \\\n  -display none \\\n  -serial stdio\n", out)
   end)
 
   it("uses $QLUA_QEMU when the description has no path", function()
     local d = scriptdir('return { name = "x" }\n')
     local code, out = H.sh("cd " .. H.q(d) .. " && QLUA_QEMU=/opt/my\\ qemu " .. H.q(H.qlua_bin) .. " -n vm.lua")
     assert.are.equal(0, code)
-    assert.are.equal("'/opt/my qemu' \\\n  -name guest=x\n", out)
+    assert.are.equal("'/opt/my qemu' \\\n  -name guest=x \\\n  -display none \\\n  -serial stdio\n", out)
   end)
 
   it("starts nothing", function()
@@ -546,7 +546,7 @@ return {
     assert.are.equal("", e)
     assert.are.equal(0, code)
     local argv = parse(out)
-    assert.are.same(qemu.argv(eval(d .. "/vm.lua")), argv)
+    assert.are.same(qemu.argv(eval(d .. "/vm.lua"), { console = "stdio" }), argv)
   end)
 
   it("maps every descriptor to its number and what it is", function()
@@ -564,7 +564,7 @@ return {
     local code, out = run('return { path = "q", name = "x" }\n', { "--json" })
     assert.are.equal(0, code)
     local argv, fds = parse(out)
-    assert.are.same({ "q", "-name", "guest=x" }, argv)
+    assert.are.same({ "q", "-name", "guest=x", "-display", "none", "-serial", "stdio" }, argv)
     assert.are.same({}, fds)
   end)
 

@@ -421,7 +421,7 @@ local desc = {
   },
   extra_args = { "--fake-dir", d },
 }
-local argv, fds = qemu.argv(desc)
+local argv, fds = qemu.argv(desc, { console = "stdio" })
 local exp = assert(io.open(d .. "/expect", "w"))
 for _, f in ipairs(fds) do
   exp:write(lfs.symlinkattributes("/proc/self/fd/" .. f:fileno(), "target"), "\n")
@@ -472,7 +472,7 @@ return {
     assert.are.equal(0, code)
     F.assert_fd_map(d, { { target = dir .. "/adopted" } })
     assert.are.same({ F.bin, "-netdev", "tap,id=n0,fd=3", "-device", "virtio-net-pci,netdev=n0",
-                      "--fake-dir", d }, F.lines(d, "argv"))
+                      "-display", "none", "-serial", "stdio", "--fake-dir", d }, F.lines(d, "argv"))
   end)
 
   it("places descriptors whose numbers are the targets of others (3, 4, 5 crosswise)", function()

@@ -76,12 +76,34 @@ void qlua_build(lua_State *L, int idx, const char *where, struct emit *e, const 
 			luaL_error(L, "%sdescriptor %d (%s) was closed before launch", wherebuf, 3 + i, e->fds[i]->what);
 }
 
-/* qemu.argv(vm) -> argv, fds */
+/* qemu.argv(vm [, {console = "stdio"|"none"|"file:PATH"}]) -> argv, fds:
+ * what would run, starting nothing.  With console, what qemu.launch with
+ * that console (or qlua vm.lua: "stdio") adds is included. */
 static int l_argv(lua_State *L)
 {
 	struct emit e;
+	struct runtime rt = { 0 };
 	luaL_checktype(L, 1, LUA_TTABLE);
-	qlua_build(L, 1, NULL, &e, NULL);
+	if (!lua_isnoneornil(L, 2)) {
+		luaL_checktype(L, 2, LUA_TTABLE);
+		lua_pushnil(L);
+		while (lua_next(L, 2)) {
+			const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+			const char *v = lua_tostring(L, -1);
+			if (strcmp(k, "console"))
+				return luaL_error(L, "bad argument #2 to 'argv' (unknown option '%s')", k);
+			if (!v || (strcmp(v, "stdio") && strcmp(v, "none") && (strncmp(v, "file:", 5) || !v[5])))
+				return luaL_error(L, "bad argument #2 to 'argv' (option 'console': expected 'stdio', "
+				                  "'none' or 'file:PATH')");
+			if (!strncmp(v, "file:", 5))
+				rt.console_file = v + 5;
+			else
+				rt.serial = v;
+			lua_pop(L, 1);
+		}
+	}
+	lua_settop(L, 2);
+	qlua_build(L, 1, NULL, &e, &rt);
 	lua_createtable(L, e.argc, 0);
 	for (int i = 0; i < e.argc; i++) {
 		lua_pushlstring(L, e.argv[i], e.argl[i]);

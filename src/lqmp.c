@@ -576,6 +576,9 @@ void lqmp_register(lua_State *L)
 	};
 	if (luaL_newmetatable(L, QMP_MT)) {
 		luaL_newlib(L, methods);
+		/* qemu.qmp_methods: what require "qemu.qmp" adds its wrappers to */
+		lua_pushvalue(L, -1);
+		lua_setfield(L, -4, "qmp_methods");
 		lua_setfield(L, -2, "__index");
 		lua_pushcfunction(L, m_gc);
 		lua_setfield(L, -2, "__gc");

@@ -425,7 +425,7 @@ static struct lvm *start_vm(lua_State *L, struct opts *o)
 		} else if (!strncmp(o->console, "file:", 5)) {
 			rt.console_file = o->console + 5;
 		} else {
-			rt.serial = o->console;  /* stdio, none */
+			rt.serial = o->console;  /* stdio (as qlua vm.lua), none */
 		}
 	}
 	struct emit e;

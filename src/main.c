@@ -17,6 +17,7 @@
 #include "lib.h"
 #include "loop.h"
 #include "lvm.h"
+#include "render.h"
 #include "retline.h"
 #include "schema.h"
 
@@ -374,7 +375,8 @@ static int pmain(lua_State *L)
 	char where[300];
 	snprintf(where, sizeof where, "%s:%d: ", ar.short_src, return_line(file));
 	struct emit e;
-	qlua_build(L, -1, where, &e, NULL);
+	struct runtime rt = { .serial = "stdio" };  /* the console on this terminal */
+	qlua_build(L, -1, where, &e, &rt);
 	if (a->flags[O_JSON]) {
 		print_json(&e);
 		return 0;

@@ -108,8 +108,19 @@ static void render_runtime(struct emit *e, const struct runtime *rt)
 		}
 		opt_end(e);
 		emit_arg(e, "-serial", "chardev:qlua-console", 20);
-	} else if (rt->serial) {
-		emit_arg(e, "-serial", rt->serial, strlen(rt->serial));
+	}
+}
+
+/* console = "stdio" (qlua vm.lua): the guest's serial console on the
+ * terminal and no window, what -nographic does (so nothing is added when
+ * the description has it); "none": no serial port. */
+static void render_serial(struct emit *e, const struct rec *vm, const char *serial)
+{
+	if (!strcmp(serial, "none")) {
+		emit_arg(e, "-serial", "none", 4);
+	} else if (!vm_knob(vm, "no_graphic")) {
+		emit_arg(e, "-display", "none", 4);
+		emit_arg(e, "-serial", "stdio", 5);
 	}
 }
 
@@ -119,5 +130,7 @@ void render_vm(struct emit *e, const struct rec *vm, const char *path, const str
 	schema_vm.render(e, vm);
 	if (rt)
 		render_runtime(e, rt);
+	if (rt && rt->serial)
+		render_serial(e, vm, rt->serial);
 	render_vm_tail(e, vm);
 }

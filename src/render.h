@@ -12,13 +12,16 @@ struct runtime {
 	struct qfd *qmp;           /* child end of the private QMP socketpair, or NULL */
 	struct qfd *console;       /* child end of the captured console, or NULL */
 	const char *console_file;  /* the console into this file, or NULL */
-	const char *serial;        /* "-serial" value: "stdio", "none", or NULL */
+	const char *serial;        /* "stdio": the console on the terminal and no window
+	                              (qlua vm.lua); "none": no serial; or NULL */
 };
 
 /* Renders the whole VM record (path first) into e; rt may be NULL. */
 void render_vm(struct emit *e, const struct rec *vm, const char *path, const struct runtime *rt);
 /* The VM's extra_args (sections.c): always last. */
 void render_vm_tail(struct emit *e, const struct rec *vm);
+/* Is knob `name` set to true in the VM record (sections.c)? */
+int vm_knob(const struct rec *vm, const char *name);
 
 /* For kind hooks: key=value for field f when it is set and has a key. */
 void render_field(struct emit *e, const struct rec *r, int f);

@@ -424,6 +424,13 @@ static void vm_render(struct emit *e, const struct rec *vm)
 	}
 }
 
+int vm_knob(const struct rec *vm, const char *name)
+{
+	const struct rec *kn = has(vm, VM_KNOBS) ? vm->v[VM_KNOBS].u.rec : NULL;
+	int f = schema_field(&sec_knobs, name, strlen(name));
+	return kn && f >= 0 && has(kn, f) && ival(kn, f);
+}
+
 /* After whatever qlua adds at launch (render.c): extra_args are the last word. */
 void render_vm_tail(struct emit *e, const struct rec *vm)
 {
