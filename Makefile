@@ -41,18 +41,21 @@ qemu.so: $(LIB_OBJ)
 deps:
 	@scripts/deps.sh
 
-# The README's first command: the bundled example, as a command line and
-# then for real (paused: the test guest arrives with the event loop).
+# The test guest (build/guest/): a Debian kernel and a busybox initramfs,
+# rebuilt only when its inputs change.
+guest:
+	scripts/build-guest.sh
+
+# The README's first command: boots the test guest with its console here.
 demo: deps
-	$(MAKE) all
-	./qlua -n examples/hello.lua
-	./qlua examples/paused.lua
+	$(MAKE) all guest
+	./qlua examples/hello.lua
 
 check: deps
-	$(MAKE) all
+	$(MAKE) all guest
 	scripts/check.sh $(SPEC)
 
 clean:
 	rm -rf build qlua qemu.so
 
-.PHONY: all deps demo check clean
+.PHONY: all deps guest demo check clean

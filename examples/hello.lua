@@ -1,25 +1,28 @@
--- examples/hello.lua - a small VM: q35 under TCG, a scratch disk, a 9p share,
--- a virtio console on a socket.  `qlua -n examples/hello.lua` prints its
--- QEMU command line; examples/paused.lua starts it for real, paused.
+-- examples/hello.lua - boot the test guest (scripts/build-guest.sh) with its
+-- console on this terminal:  qlua examples/hello.lua [shell]
+-- It mounts a 9p share, reads a disk, says hello and powers off; with the
+-- argument "shell" it gives you a busybox shell instead (`exit` to leave).
+local root = arg[0]:match("^(.*)/examples/[^/]*$") or "."
+local guest = root .. "/build/guest"
 local dir = os.getenv("QLUA_EXAMPLE_DIR") or "/tmp/qlua-hello"
 os.execute("mkdir -p " .. dir .. "/share")
-if not io.open(dir .. "/disk.qcow2") then
-  os.execute("qemu-img create -q -f qcow2 " .. dir .. "/disk.qcow2 64M")
-end
+local disk = io.open(dir .. "/disk.img", "w")
+disk:write("hello from a virtio-blk disk\n", ("\0"):rep(1024 * 1024))
+disk:close()
+
+local checks = "qlua.9p=share qlua.blk=/dev/vda"
+if arg[1] == "shell" then checks = checks .. " qlua.shell" end
 
 return {
   name = "hello",
   machine = { type = "q35", accel = "tcg" },
   cpu_model = "max",
-  smp = { cpus = 2 },
   memory = { size = "256M" },
+  kernel = { path = guest .. "/vmlinux", initrd = guest .. "/initrd.gz",
+             params = "console=ttyS0 quiet panic=-1 " .. checks },
   knobs = { no_user_config = true, no_defaults = true, no_reboot = true },
   devices = {
-    qemu.block { id = "disk0", file = dir .. "/disk.qcow2", format = "qcow2", aio = "threads" },
+    qemu.block { id = "disk0", file = dir .. "/disk.img", format = "raw", read_only = true },
     qemu.fsdev { id = "share0", path = dir .. "/share", mount_tag = "share", security_model = "none" },
-    qemu.serial { id = "serial0" },
-    qemu.chardev { backend = "socket", id = "console0", path = dir .. "/console.sock",
-                   driver = "virtconsole", bus = "serial0.0", device_id = "con0" },
   },
-  extra_args = { "-display", "none" },
 }

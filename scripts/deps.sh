@@ -4,8 +4,10 @@
 # which are missing and how to get them.
 set -eu
 
+# (busybox-static for the test guest is downloaded by build-guest.sh, not
+# installed: it conflicts with Debian's busybox.)
 PACKAGES="make gcc pkg-config lua5.4 liblua5.4-dev lua-busted libjansson-dev
-qemu-system-x86 qemu-utils iproute2 busybox-static cpio kmod xz-utils"
+qemu-system-x86 qemu-utils iproute2 cpio kmod xz-utils"
 
 missing=""
 for p in $PACKAGES; do
