@@ -285,6 +285,18 @@ static int enum_index(const char *const *ch, const char *s)
 
 /* ---- one value ------------------------------------------------------------- */
 
+/* Strings of a fixed shape: the predicate (values.c) and what the message
+ * says was expected. */
+static const struct {
+	int (*ok)(const char *s, size_t n);
+	const char *what, *expected;
+} shapes[T_NTYPES] = {
+	[T_MAC] = { val_mac, "MAC address", "six hex octets like 52:54:00:12:34:56" },
+	[T_UUID] = { val_uuid, "UUID", "8-4-4-4-12 hex digits" },
+	[T_RTCBASE] = { val_rtcbase, "option", "'utc', 'localtime' or a date like 2006-06-17T16:01:21" },
+	[T_BDF] = { val_bdf, "PCI host address", "[domain:]bus:device.function like 0000:01:00.0" },
+};
+
 /* Keeps the value at idx alive in the anchor, the device userdata: field
  * i in its user value i + 1 (no table to allocate), free properties of
  * qemu.device{} by name in the table in user value nfields + 1. */
@@ -382,31 +394,17 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 		break;
 	}
 	case T_MAC:
-		s = checkstr(c, name, idx, &n, 0);
-		if (!val_mac(s, n))
-			field_fail(c, name, "invalid MAC address '%s' (expected six hex octets like 52:54:00:12:34:56)", s);
-		v->u.str.s = s, v->u.str.n = n;
-		break;
 	case T_UUID:
-		s = checkstr(c, name, idx, &n, 0);
-		if (!val_uuid(s, n))
-			field_fail(c, name, "invalid UUID '%s' (expected 8-4-4-4-12 hex digits)", s);
-		v->u.str.s = s, v->u.str.n = n;
-		break;
 	case T_RTCBASE:
+	case T_BDF:
 		s = checkstr(c, name, idx, &n, 0);
-		if (!val_rtcbase(s, n))
-			field_fail(c, name, "invalid option '%s' (expected 'utc', 'localtime' or a date like 2006-06-17T16:01:21)", s);
+		if (!shapes[f->type].ok(s, n))
+			field_fail(c, name, "invalid %s '%s' (expected %s)", shapes[f->type].what, s,
+			           shapes[f->type].expected);
 		v->u.str.s = s, v->u.str.n = n;
 		break;
 	case T_PCIADDR:
 		checkpci(c, name, idx, v);
-		break;
-	case T_BDF:
-		s = checkstr(c, name, idx, &n, 0);
-		if (!val_bdf(s, n))
-			field_fail(c, name, "invalid PCI host address '%s' (expected [domain:]bus:device.function like 0000:01:00.0)", s);
-		v->u.str.s = s, v->u.str.n = n;
 		break;
 	case T_HEX16:
 		v->u.i = checkhex16(c, name, idx);
