@@ -180,13 +180,8 @@ static void chardev_render(struct emit *e, const struct rec *r)
 	if (has(r, CH_DRIVER)) {
 		opt_begin(e, "-device");
 		opt_head(e, sval(r, CH_DRIVER), slen(r, CH_DRIVER));
-		render_field(e, r, CH_BUS);
 		opt_str(e, "chardev", sval(r, CH_ID), slen(r, CH_ID));
-		render_field(e, r, CH_DEVICE_ID);
-		render_field(e, r, CH_NAME);
-		render_field(e, r, CH_ADDR);
-		render_field(e, r, CH_ROMFILE);
-		render_field(e, r, CH_DISABLE_MODERN);
+		render_fields(e, r, 2);
 		opt_end(e);
 	}
 }
