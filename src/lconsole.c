@@ -75,6 +75,8 @@ static int m_expect(lua_State *L)
 		}
 		free(text);
 		lua_settop(L, 3);
+		if (c->eof && !v->exited)
+			vm_wait(v, loop_deadline(0.5));  /* the console ending is QEMU exiting: say how */
 		if (c->eof || v->exited) {
 			char st[32];
 			lua_pushnil(L);

@@ -223,9 +223,14 @@ static int changed(void *ctx)
 	return c->q->nreceived != c->seen || !qmp_alive(c->q) || (c->v && c->v->exited);
 }
 
-/* Why waiting is over for good, or NULL when it is not. */
+/* Why waiting is over for good, or NULL when it is not.  A QMP channel
+ * that closes is nearly always QEMU exiting, and the kernel closes its
+ * sockets before it tells the pidfd: give the exit a moment to be seen, so
+ * the message says how QEMU ended. */
 static const char *dead(struct lqmp_ctx *c, char *buf, size_t n)
 {
+	if (c->v && !c->v->exited && !qmp_alive(c->q))
+		vm_wait(c->v, loop_deadline(0.5));
 	if (c->v && c->v->exited) {
 		char st[32];
 		snprintf(buf, n, "QEMU exited (%s)", vm_status_text(c->v, st, sizeof st));
@@ -300,8 +305,10 @@ static int reply(lua_State *L, struct lqmp_ctx *c, uint64_t id, const char *cmd,
 		const char *d = dead(c, why, sizeof why);
 		if (d)
 			return push_error(L, "Disconnected", "%s while waiting for the reply to '%s'", d, cmd);
-		if (timed_out)
+		if (timed_out) {
+			qmp_forget(c->q, id);
 			return push_error(L, "Timeout", "no reply to '%s' within the timeout", cmd);
+		}
 		int r = step(c, deadline);
 		if (r < 0)
 			return lvm_interrupted(L, cmd);
@@ -576,15 +583,16 @@ void lqmp_register(lua_State *L)
 	};
 	if (luaL_newmetatable(L, QMP_MT)) {
 		luaL_newlib(L, methods);
-		/* qemu.qmp_methods: what require "qemu.qmp" adds its wrappers to */
-		lua_pushvalue(L, -1);
-		lua_setfield(L, -4, "qmp_methods");
 		lua_setfield(L, -2, "__index");
 		lua_pushcfunction(L, m_gc);
 		lua_setfield(L, -2, "__gc");
 		lua_pushcfunction(L, m_tostring);
 		lua_setfield(L, -2, "__tostring");
 	}
+	/* qemu.qmp_methods: what require "qemu.qmp" adds its wrappers to (set
+	 * on every load of the module: a Lua state may load it twice) */
+	lua_getfield(L, -1, "__index");
+	lua_setfield(L, -3, "qmp_methods");
 	lua_pop(L, 1);
 	if (luaL_newmetatable(L, ERROR_MT)) {
 		lua_pushcfunction(L, error_tostring);

@@ -146,6 +146,9 @@ struct vm **lvm_ref(lua_State *L, int idx)
 
 int lvm_interrupted(lua_State *L, const char *what)
 {
+	/* qlua's signal handler armed a hook to stop running Lua code; this
+	 * error says more (what was interrupted, and where): let it through */
+	lua_sethook(L, NULL, 0, 0);
 	return luaL_error(L, "%s interrupted by signal %d", what, loop_signal());
 }
 
@@ -278,7 +281,7 @@ static int m_gc(lua_State *L)
 	if (!v->exited && !v->detach)
 		return 0;  /* still running (a signal came): vm_shutdown_all will see it */
 	h->v = NULL;
-	vm_free(v);
+	vm_abandon(v);  /* freed now, or once a detached QEMU exits and is reaped */
 	return 0;
 }
 

@@ -272,12 +272,17 @@ static int return_line(const char *file)
 /* ---- signals ---------------------------------------------------------------- */
 
 static lua_State *globalL;
+static volatile sig_atomic_t in_msghandler;
 
 /* Lua code that is running (not waiting in the loop) stops at its next
  * instruction: the hook raises, as in lua.c.  (lua_sethook is safe in a
- * signal handler.) */
+ * signal handler.)  Not while an error is already on its way: a wait that
+ * the signal ended raised its own message ("wait interrupted by signal
+ * 15"), which must not be replaced. */
 static void stop_hook(lua_State *L, lua_Debug *ar)
 {
+	if (in_msghandler)
+		return;
 	lua_sethook(L, NULL, 0, 0);
 	luaL_error(L, "interrupted by signal %d", loop_signal());
 }
@@ -290,6 +295,8 @@ static void on_signal(int sig)
 
 static int msghandler(lua_State *L)
 {
+	in_msghandler = 1;
+	lua_sethook(L, NULL, 0, 0);
 	const char *msg = lua_tostring(L, 1);
 	if (!msg && luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
 		msg = lua_tostring(L, -1);  /* an error value such as a QMP error */

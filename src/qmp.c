@@ -75,6 +75,8 @@ void qmp_free(struct qmp *q)
 	json_decref(q->greeting);
 	free_list(q->replies);
 	free_list(q->events);
+	free(q->sent);
+	free(q->abandoned);
 	free(q->in);
 	free(q->out);
 	free(q);
@@ -113,6 +115,46 @@ static int queue(struct qmp *q, const char *s, size_t n)
 	return 0;
 }
 
+/* Adds id to a list of ids (a slot 0 is free); 0 or -1 (no memory). */
+static int id_add(uint64_t **v, int *n, uint64_t id)
+{
+	for (int i = 0; i < *n; i++)
+		if (!(*v)[i]) {
+			(*v)[i] = id;
+			return 0;
+		}
+	uint64_t *nv = realloc(*v, (*n + 8) * sizeof *nv);
+	if (!nv)
+		return -1;
+	memset(nv + *n, 0, 8 * sizeof *nv);
+	nv[*n] = id;
+	*v = nv;
+	*n += 8;
+	return 0;
+}
+
+/* Removes id from the list; 1 when it was there. */
+static int id_take(uint64_t *v, int n, uint64_t id)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i] == id) {
+			v[i] = 0;
+			return 1;
+		}
+	return 0;
+}
+
+void qmp_forget(struct qmp *q, uint64_t id)
+{
+	json_t *late = qmp_take_reply(q, id);  /* it may have come in the meantime */
+	if (late) {
+		json_decref(late);
+		return;
+	}
+	if (id_take(q->sent, q->nsent, id))
+		id_add(&q->abandoned, &q->nabandoned, id);
+}
+
 static uint64_t send_json(struct qmp *q, const char *cmd, json_t *args)
 {
 	if (q->fd < 0) {
@@ -120,6 +162,10 @@ static uint64_t send_json(struct qmp *q, const char *cmd, json_t *args)
 		return 0;
 	}
 	uint64_t id = q->next_id++;
+	if (id_add(&q->sent, &q->nsent, id) < 0) {
+		json_decref(args);
+		return 0;
+	}
 	json_t *msg = json_pack("{s:s, s:I}", "execute", cmd, "id", (json_int_t)id);
 	if (args)
 		json_object_set_new(msg, "arguments", args);
@@ -283,7 +329,16 @@ static void handle(struct qmp *q, json_t *msg)
 		fail(q, QMP_BROKEN, "QEMU sent a QMP message that is neither a reply nor an event");
 		return;
 	}
-	if ((uint64_t)json_integer_value(id) == q->caps_id && q->state == QMP_NEGOTIATING) {
+	uint64_t n = (uint64_t)json_integer_value(id);
+	if (!id_take(q->sent, q->nsent, n)) {
+		json_decref(msg);
+		if (id_take(q->abandoned, q->nabandoned, n))
+			return;  /* its caller gave up waiting: nobody wants it */
+		fail(q, QMP_BROKEN, "QEMU sent a reply to a command it was never sent (id %llu)",
+		     (unsigned long long)n);
+		return;
+	}
+	if (n == q->caps_id && q->state == QMP_NEGOTIATING) {
 		json_t *err = json_object_get(msg, "error");
 		if (err) {
 			fail(q, QMP_BROKEN, "qmp_capabilities failed: %s",

@@ -34,6 +34,10 @@ struct qmp {
 	char *out;                /* bytes to send */
 	size_t outlen, outcap, outoff;
 	uint64_t next_id, caps_id;
+	uint64_t *sent;           /* ids sent and not answered (0: a free slot) */
+	int nsent;
+	uint64_t *abandoned;      /* ids whose caller stopped waiting: their replies are dropped */
+	int nabandoned;
 	struct qmp_msg *replies;  /* replies not yet taken, by "id" */
 	struct qmp_msg *events, **events_tail;
 	int nevents;
@@ -59,6 +63,9 @@ int qmp_fd_pending(const struct qmp *q);
 struct qmp *qmp_connect(const char *path);
 /* The reply with that id (the caller owns it), or NULL if not here yet. */
 json_t *qmp_take_reply(struct qmp *q, uint64_t id);
+/* The caller stopped waiting for id (a timeout): its reply, when it comes,
+ * is dropped instead of kept forever. */
+void qmp_forget(struct qmp *q, uint64_t id);
 /* The oldest event not taken (the caller owns it), or NULL. */
 json_t *qmp_take_event(struct qmp *q);
 /* Removes and returns the first event for which match() is true. */

@@ -112,16 +112,14 @@ static void render_runtime(struct emit *e, const struct runtime *rt)
 }
 
 /* console = "stdio" (qlua vm.lua): the guest's serial console on the
- * terminal and no window, what -nographic does (so nothing is added when
- * the description has it); "none": no serial port. */
+ * terminal, what -nographic does (so nothing is added when the description
+ * has it); "none": no serial port. */
 static void render_serial(struct emit *e, const struct rec *vm, const char *serial)
 {
-	if (!strcmp(serial, "none")) {
+	if (!strcmp(serial, "none"))
 		emit_arg(e, "-serial", "none", 4);
-	} else if (!vm_knob(vm, "no_graphic")) {
-		emit_arg(e, "-display", "none", 4);
+	else if (!vm_knob(vm, "no_graphic"))
 		emit_arg(e, "-serial", "stdio", 5);
-	}
 }
 
 void render_vm(struct emit *e, const struct rec *vm, const char *path, const struct runtime *rt)
@@ -130,6 +128,10 @@ void render_vm(struct emit *e, const struct rec *vm, const char *path, const str
 	schema_vm.render(e, vm);
 	if (rt)
 		render_runtime(e, rt);
+	/* whoever chose the console chose no window (QEMU would open one, or
+	 * fail without $DISPLAY); -nographic says so already */
+	if (rt && (rt->serial || rt->console || rt->console_file) && !vm_knob(vm, "no_graphic"))
+		emit_arg(e, "-display", "none", 4);
 	if (rt && rt->serial)
 		render_serial(e, vm, rt->serial);
 	render_vm_tail(e, vm);

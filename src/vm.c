@@ -17,6 +17,8 @@ static struct vm *all;
 
 static void reap(struct vm *v)
 {
+	if (v->orphan && v->exited)
+		return;
 	int st;
 	pid_t r;
 	do
@@ -30,6 +32,8 @@ static void reap(struct vm *v)
 			close(v->pidfd);
 			v->pidfd = -1;
 		}
+		if (v->orphan)
+			vm_free(v);  /* nobody holds it: reaped, it is done */
 	}
 }
 
@@ -134,6 +138,22 @@ fail:
 	if (confd >= 0)
 		close(confd);
 	return NULL;
+}
+
+void vm_abandon(struct vm *v)
+{
+	if (v->exited) {
+		vm_free(v);
+		return;
+	}
+	/* A detached QEMU is still qlua's child: keep watching its pidfd (and
+	 * nothing else) so it is reaped, not left a zombie, when it exits. */
+	v->orphan = 1;
+	close_stderr(v);
+	qmp_free(v->qmp);
+	v->qmp = NULL;
+	console_free(v->console);
+	v->console = NULL;
 }
 
 void vm_free(struct vm *v)
@@ -250,10 +270,15 @@ static int all_exited(void *ctx)
 
 void vm_shutdown_all(double timeout)
 {
-	/* Every step for every VM at once: QMP quit, then SIGTERM, then SIGKILL. */
-	for (struct vm *v = all; v; v = v->next)
-		if (!v->detach && !v->exited && v->qmp && v->qmp->state == QMP_READY)
-			qmp_send(v->qmp, "quit", NULL);
+	/* Every step for every VM at once: QMP quit where QMP is ready (the
+	 * others get SIGTERM right away: nothing else would stop them), then
+	 * SIGTERM, then SIGKILL. */
+	for (struct vm *v = all; v; v = v->next) {
+		if (v->detach || v->exited)
+			continue;
+		if (!(v->qmp && v->qmp->state == QMP_READY && qmp_send(v->qmp, "quit", NULL)))
+			vm_kill(v, SIGTERM);
+	}
 	loop_clear_signal();
 	loop_run(all_exited, NULL, loop_deadline(timeout / 3));
 	for (struct vm *v = all; v; v = v->next)

@@ -19,6 +19,7 @@ struct vm {
 	int exited;               /* reaped: status is valid */
 	int status;               /* raw wait status */
 	int detach;
+	int orphan;               /* its handle is gone: freed once reaped (vm_abandon) */
 	int errfd;                /* read end of QEMU's stderr, or -1 */
 	char *err;                /* captured stderr */
 	size_t errlen;
@@ -38,6 +39,10 @@ struct vm *vm_start(const struct spawn_req *req, int errfd, int qmpfd, int confd
 /* Stops watching, closes everything, frees.  A QEMU still running is left
  * running: callers decide (vm_kill first unless it was detached). */
 void vm_free(struct vm *v);
+
+/* For a QEMU still running that nobody will wait for (a detached VM whose
+ * handle was collected): stops everything but reaping, which frees it. */
+void vm_abandon(struct vm *v);
 
 /* Waits until QEMU exits or the deadline (loop.h) passes: 1, 0, or -1
  * when a signal to qlua interrupted the wait. */
