@@ -16,6 +16,7 @@
 #include "loop.h"
 
 static void on_io(void *ctx, int fd, uint32_t events);
+static void flush(struct qmp *q);
 
 static void fail(struct qmp *q, enum qmp_state st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -111,7 +112,6 @@ static int queue(struct qmp *q, const char *s, size_t n)
 	}
 	memcpy(q->out + q->outlen, s, n);
 	q->outlen += n;
-	loop_mod(q->fd, EPOLLIN | EPOLLOUT);
 	return 0;
 }
 
@@ -178,6 +178,10 @@ static uint64_t send_json(struct qmp *q, const char *cmd, json_t *args)
 	free(text);
 	if (r < 0 || queue(q, "\n", 1) < 0)
 		return 0;
+	/* Sent at once if the socket takes it (it nearly always does); the
+	 * loop finishes the rest when it becomes writable. */
+	if (!q->want_out)
+		flush(q);
 	return id;
 }
 
@@ -254,6 +258,15 @@ static ssize_t send_with_fd(struct qmp *q)
 	return n;
 }
 
+/* Watches for "writable" only while there is something left to send. */
+static void want_out(struct qmp *q, int on)
+{
+	if (q->want_out != on && q->fd >= 0) {
+		q->want_out = on;
+		loop_mod(q->fd, on ? EPOLLIN | EPOLLOUT : EPOLLIN);
+	}
+}
+
 static void flush(struct qmp *q)
 {
 	while (q->outoff < q->outlen) {
@@ -266,15 +279,17 @@ static void flush(struct qmp *q)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN)
+			if (errno == EAGAIN) {
+				want_out(q, 1);
 				return;
+			}
 			fail(q, QMP_CLOSED, "QMP connection lost while sending (%s)", strerror(errno));
 			return;
 		}
 		q->outoff += n;
 	}
 	q->outoff = q->outlen = 0;
-	loop_mod(q->fd, EPOLLIN);
+	want_out(q, 0);
 }
 
 /* ---- receiving -------------------------------------------------------------- */
@@ -413,10 +428,11 @@ static void receive(struct qmp *q)
 			                             : "QMP connection closed by QEMU");
 			return;
 		}
+		size_t room = q->incap - (q->inlen - n);
 		q->inlen += n;
 		parse(q);
-		if (q->fd < 0)
-			return;
+		if (q->fd < 0 || (size_t)n < room)
+			return;  /* a short read: the socket is empty, no need to ask again */
 	}
 }
 

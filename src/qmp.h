@@ -33,6 +33,7 @@ struct qmp {
 	size_t inlen, incap, scanned;
 	char *out;                /* bytes to send */
 	size_t outlen, outcap, outoff;
+	int want_out;             /* the loop watches for "writable" */
 	uint64_t next_id, caps_id;
 	uint64_t *sent;           /* ids sent and not answered (0: a free slot) */
 	int nsent;
