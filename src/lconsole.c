@@ -25,56 +25,43 @@ static struct vm *getvm(lua_State *L)
 	return *o->vmref;
 }
 
-struct wait {
-	struct console *c;
-	struct vm *v;
-	uint64_t seen;
-};
-
-static int changed(void *ctx)
-{
-	struct wait *w = ctx;
-	return w->c->total != w->seen || w->c->eof || w->v->exited;
-}
-
 /* console:expect(pattern [, timeout]) -> the matched text (and captures),
  * or nil, "timeout", or nil, "closed (...)" when QEMU exited or the console
- * ended first.  Matching starts where the last match ended. */
-static int m_expect(lua_State *L)
+ * ended first.  Matching starts where the last match ended.
+ * Stack: 1 self, 2 pattern, 3 timeout, 4 the wait's state. */
+static int expect_k(lua_State *L, int status, lua_KContext kc)
 {
 	struct vm *v = getvm(L);
 	struct console *c = v->console;
-	luaL_checkstring(L, 2);
-	double timeout = luaL_optnumber(L, 3, QLUA_EXPECT_TIMEOUT);
-	if (!(timeout >= 0))
-		return luaL_argerror(L, 3, "timeout must not be negative");
-	lua_settop(L, 3);
-	double deadline = loop_deadline(timeout);
-	struct wait w = { c, v, 0 };
-	for (int timed_out = 0;; ) {
-		size_t n;
-		uint64_t start;
-		char *text = console_text(c, c->expect_mark, &n, &start);
-		if (!text)
-			return luaL_error(L, "out of memory");
-		/* string.find(text, pattern) (upvalue 1): Lua's own patterns,
-		 * captures and all; results from index 4: start, end, captures */
-		lua_pushvalue(L, lua_upvalueindex(1));
-		lua_pushlstring(L, text, n);
-		lua_pushvalue(L, 2);
-		lua_call(L, 2, LUA_MULTRET);
-		if (!lua_isnil(L, 4)) {
-			lua_Integer s = lua_tointeger(L, 4), e = lua_tointeger(L, 5);
-			int ncap = lua_gettop(L) - 5;
-			c->expect_mark = start + (uint64_t)e;
-			lua_pushlstring(L, text + s - 1, (size_t)(e - s + 1));
+	struct wstate *w = lua_touserdata(L, 4);
+	for (;;) {
+		if (w->phase == 0 || c->total != w->seen) {  /* new text: look for the pattern */
+			w->phase = 1;
+			w->seen = c->total;
+			size_t n;
+			uint64_t start;
+			char *text = console_text(c, c->expect_mark, &n, &start);
+			if (!text)
+				return luaL_error(L, "out of memory");
+			/* string.find(text, pattern) (upvalue 1): Lua's own patterns,
+			 * captures and all; results from index 5: start, end, captures */
+			lua_pushvalue(L, lua_upvalueindex(1));
+			lua_pushlstring(L, text, n);
+			lua_pushvalue(L, 2);
+			lua_call(L, 2, LUA_MULTRET);
+			if (!lua_isnil(L, 5)) {
+				lua_Integer s = lua_tointeger(L, 5), e = lua_tointeger(L, 6);
+				int ncap = lua_gettop(L) - 6;
+				c->expect_mark = start + (uint64_t)e;
+				lua_pushlstring(L, text + s - 1, (size_t)(e - s + 1));
+				free(text);
+				lua_replace(L, 6);   /* the matched text where 'end' was, */
+				lua_remove(L, 5);    /* then the captures */
+				return 1 + ncap;
+			}
 			free(text);
-			lua_replace(L, 5);   /* the matched text where 'end' was, */
-			lua_remove(L, 4);    /* then the captures */
-			return 1 + ncap;
+			lua_settop(L, 4);
 		}
-		free(text);
-		lua_settop(L, 3);
 		if (c->eof && !v->exited)
 			vm_wait(v, loop_deadline(0.5));  /* the console ending is QEMU exiting: say how */
 		if (c->eof || v->exited) {
@@ -84,17 +71,30 @@ static int m_expect(lua_State *L)
 			                vm_status_text(v, st, sizeof st));
 			return 2;
 		}
-		if (timed_out) {
+		if (lvm_expired(w)) {
+			if (c->total != w->seen)
+				continue;  /* text came in the last look */
 			lua_pushnil(L);
 			lua_pushliteral(L, "timeout");
 			return 2;
 		}
-		w.seen = c->total;
-		int r = loop_run(changed, &w, deadline);
-		if (r < 0)
+		if (lvm_in_cell(L))
+			return lvm_suspend(L, w, expect_k);
+		if (loop_round(w->deadline) < 0)
 			return lvm_interrupted(L, "expect");
-		timed_out = r == 0;
 	}
+}
+
+static int m_expect(lua_State *L)
+{
+	getvm(L);
+	luaL_checkstring(L, 2);
+	double timeout = luaL_optnumber(L, 3, QLUA_EXPECT_TIMEOUT);
+	if (!(timeout >= 0))
+		return luaL_argerror(L, 3, "timeout must not be negative");
+	lua_settop(L, 3);
+	lvm_wstate_new(L, timeout);  /* 4 */
+	return expect_k(L, LUA_OK, 0);
 }
 
 /* console:send(text) -> true | nil, err */
@@ -117,7 +117,7 @@ static int m_read(lua_State *L)
 {
 	struct vm *v = getvm(L);
 	struct console *c = v->console;
-	loop_run(NULL, NULL, loop_deadline(0));
+	loop_round(0);  /* a deadline already past: takes in what is pending, no wait */
 	size_t n;
 	uint64_t start;
 	char *text = console_text(c, c->read_mark, &n, &start);

@@ -154,6 +154,28 @@ void loop_clear_signal(void)
 	caught = 0;
 }
 
+int loop_round(double deadline)
+{
+	if (init() < 0)
+		return -1;
+	if (caught)
+		return -1;
+	int ms = -1;
+	if (deadline >= 0) {
+		double left = deadline - loop_now();
+		ms = left <= 0 ? 0 : (int)(left * 1000) + 1;
+	}
+	struct epoll_event evs[32];
+	int n = epoll_wait(epfd, evs, 32, ms);
+	for (int i = 0; i < n; i++) {
+		struct watch *w = evs[i].data.ptr;
+		if (w->cb)
+			w->cb(w->ctx, w->fd, evs[i].events);
+	}
+	bury();
+	return caught ? -1 : 0;
+}
+
 int loop_run(int (*done)(void *ctx), void *ctx, double deadline)
 {
 	if (init() < 0)

@@ -27,6 +27,11 @@ double loop_now(void);
  * 0 at the deadline, -1 when interrupted by a signal (loop_signal()). */
 int loop_run(int (*done)(void *ctx), void *ctx, double deadline);
 
+/* One round: waits until something happens or the deadline passes, and
+ * runs the callbacks.  Returns -1 when a watched signal came, else 0.
+ * (Waits that can be suspended, in matrix cells, are built on this.) */
+int loop_round(double deadline);
+
 /* SIGINT, SIGTERM and SIGHUP are caught (after loop_watch_signals()) and
  * end every loop_run at once; loop_signal() says which one came (0: none). */
 void loop_watch_signals(void (*also)(int sig));

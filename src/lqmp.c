@@ -216,13 +216,6 @@ static void get(lua_State *L, int idx, struct lqmp_ctx *c)
 	c->seen = c->q->nreceived;
 }
 
-/* Something happened: a message came, the channel failed, QEMU exited. */
-static int changed(void *ctx)
-{
-	struct lqmp_ctx *c = ctx;
-	return c->q->nreceived != c->seen || !qmp_alive(c->q) || (c->v && c->v->exited);
-}
-
 /* Why waiting is over for good, or NULL when it is not.  A QMP channel
  * that closes is nearly always QEMU exiting, and the kernel closes its
  * sockets before it tells the pidfd: give the exit a moment to be seen, so
@@ -241,34 +234,37 @@ static const char *dead(struct lqmp_ctx *c, char *buf, size_t n)
 	return NULL;
 }
 
-/* Runs the loop once until something changes; 1, 0 (deadline), -1 (signal). */
-static int step(struct lqmp_ctx *c, double deadline)
-{
-	c->seen = c->q->nreceived;
-	return loop_run(changed, c, deadline);
-}
-
-/* Waits until the channel is READY.  Returns 1, or pushes nil, err and
- * returns 0 (the caller returns 2). */
-static int ready(lua_State *L, struct lqmp_ctx *c, double deadline, const char *what)
+/* One look at whether the channel is READY: 1; 0 while it may still
+ * become ready; -1 after pushing nil, err (it never will, or the deadline
+ * passed). */
+static int ready_now(lua_State *L, struct lqmp_ctx *c, struct wstate *w, const char *what)
 {
 	char why[600];
-	while (c->q->state != QMP_READY) {
-		const char *d = dead(c, why, sizeof why);
-		if (d) {
-			push_error(L, "Disconnected", "%s before %s", d, what);
-			return 0;
-		}
-		int r = step(c, deadline);
-		if (r < 0)
-			lvm_interrupted(L, what);
-		if (r == 0 && c->q->state != QMP_READY) {
-			push_error(L, "Timeout", "no QMP greeting within the timeout (%s)", what);
-			return 0;
-		}
+	if (c->q->state == QMP_READY)
+		return 1;
+	const char *d = dead(c, why, sizeof why);
+	if (d) {
+		push_error(L, "Disconnected", "%s before %s", d, what);
+		return -1;
 	}
-	return 1;
+	if (lvm_expired(w)) {
+		if (c->q->state == QMP_READY)
+			return 1;
+		push_error(L, "Timeout", "no QMP greeting within the timeout (%s)", what);
+		return -1;
+	}
+	return 0;
 }
+
+/* The end of a round of a QMP wait that goes on: suspends a matrix cell
+ * (continuing in k), or runs the loop once. */
+#define WAIT_ROUND(L, w, k, what)                        \
+	do {                                                 \
+		if (lvm_in_cell(L))                              \
+			return lvm_suspend(L, w, k);                 \
+		if (loop_round((w)->deadline) < 0)               \
+			return lvm_interrupted(L, what);             \
+	} while (0)
 
 static double opt_timeout(lua_State *L, int idx, double def)
 {
@@ -285,94 +281,141 @@ static double opt_timeout(lua_State *L, int idx, double def)
 
 /* ---- methods ---------------------------------------------------------------------- */
 
-/* Waits for the reply to id and pushes its return value, or nil, err. */
-static int reply(lua_State *L, struct lqmp_ctx *c, uint64_t id, const char *cmd, double deadline)
+/* Takes the reply to w->id if it came: pushes its value (1) or nil, err
+ * (2); 0 while it has not come, -2 after pushing nil, err when it never
+ * will (or the deadline passed). */
+static int reply_now(lua_State *L, struct lqmp_ctx *c, struct wstate *w, const char *cmd)
 {
 	char why[600];
-	for (int timed_out = 0;; ) {
-		json_t *msg = qmp_take_reply(c->q, id);
-		if (msg) {
-			json_t *err = json_object_get(msg, "error");
-			if (err) {
-				push_error(L, json_string_value(json_object_get(err, "class")) ?: "GenericError",
-				           "%s", json_string_value(json_object_get(err, "desc")) ?: "(no description)");
-			} else {
-				push_json(L, json_object_get(msg, "return"), 0);
+	json_t *msg = qmp_take_reply(c->q, w->id);
+	if (msg) {
+		json_t *err = json_object_get(msg, "error");
+		if (err) {
+			push_error(L, json_string_value(json_object_get(err, "class")) ?: "GenericError",
+			           "%s", json_string_value(json_object_get(err, "desc")) ?: "(no description)");
+		} else {
+			push_json(L, json_object_get(msg, "return"), 0);
+		}
+		json_decref(msg);
+		return err ? 2 : 1;
+	}
+	const char *d = dead(c, why, sizeof why);
+	if (d) {
+		push_error(L, "Disconnected", "%s while waiting for the reply to '%s'", d, cmd);
+		return -2;
+	}
+	if (lvm_expired(w)) {  /* (the last look was taken: the reply is not there) */
+		qmp_forget(c->q, w->id);
+		push_error(L, "Timeout", "no reply to '%s' within the timeout", cmd);
+		return -2;
+	}
+	return 0;
+}
+
+/* qmp:execute(command [, args [, {timeout = s}]]) -> return value | nil, err
+ * Stack: 1 self, 2 command, 3 args, 4 options, 5 the wait's state. */
+static int execute_k(lua_State *L, int status, lua_KContext kc)
+{
+	struct lqmp_ctx c;
+	get(L, 1, &c);
+	struct wstate *w = lua_touserdata(L, 5);
+	const char *cmd = lua_tostring(L, 2);
+	for (;;) {
+		if (w->phase == 0) {  /* the greeting and negotiation */
+			int r = ready_now(L, &c, w, cmd);
+			if (r < 0)
+				return 2;
+			if (r > 0) {
+				char err[200];
+				json_t *args = lua_isnil(L, 3) ? NULL : to_json(L, 3, 0, err, sizeof err);
+				if (!(w->id = qmp_send(c.q, cmd, args)))
+					return push_error(L, "Disconnected", "%s", c.q->error[0] ? c.q->error : "cannot send");
+				w->phase = 1;
+				continue;
 			}
-			json_decref(msg);
-			return err ? 2 : 1;
+		} else {
+			int r = reply_now(L, &c, w, cmd);
+			if (r != 0)
+				return r < 0 ? 2 : r;
 		}
-		const char *d = dead(c, why, sizeof why);
-		if (d)
-			return push_error(L, "Disconnected", "%s while waiting for the reply to '%s'", d, cmd);
-		if (timed_out) {
-			qmp_forget(c->q, id);
-			return push_error(L, "Timeout", "no reply to '%s' within the timeout", cmd);
-		}
-		int r = step(c, deadline);
-		if (r < 0)
-			return lvm_interrupted(L, cmd);
-		timed_out = r == 0;  /* one more look: it may have come in this very round */
+		WAIT_ROUND(L, w, execute_k, cmd);
 	}
 }
 
-/* qmp:execute(command [, args [, {timeout = s}]]) -> return value | nil, err */
 static int m_execute(lua_State *L)
 {
 	struct lqmp_ctx c;
 	get(L, 1, &c);
-	const char *cmd = luaL_checkstring(L, 2);
-	double deadline = loop_deadline(opt_timeout(L, 4, QLUA_QMP_TIMEOUT));
-	json_t *args = NULL;
+	luaL_checkstring(L, 2);
+	double timeout = opt_timeout(L, 4, QLUA_QMP_TIMEOUT);
 	if (!lua_isnoneornil(L, 3)) {
 		char err[200];
 		luaL_checktype(L, 3, LUA_TTABLE);
-		if (!(args = to_json(L, 3, 0, err, sizeof err)))
+		json_t *args = to_json(L, 3, 0, err, sizeof err);  /* checked now, sent later */
+		if (!args)
 			return luaL_argerror(L, 3, err);
-		if (!json_is_object(args)) {
-			json_decref(args);
-			return luaL_argerror(L, 3, "arguments must be a table of named fields");
-		}
-	}
-	if (!ready(L, &c, deadline, cmd)) {
+		int obj = json_is_object(args);
 		json_decref(args);
-		return 2;
+		if (!obj)
+			return luaL_argerror(L, 3, "arguments must be a table of named fields");
 	}
-	uint64_t id = qmp_send(c.q, cmd, args);
-	if (!id)
-		return push_error(L, "Disconnected", "%s", c.q->error[0] ? c.q->error : "cannot send");
-	return reply(L, &c, id, cmd, deadline);
+	lua_settop(L, 4);
+	lvm_wstate_new(L, timeout);  /* 5 */
+	return execute_k(L, LUA_OK, 0);
 }
 
 /* qmp:getfd(name, fd [, {timeout}]) -> true | nil, err: passes a qemu.fd to
- * QEMU over SCM_RIGHTS under that name (for netdev_add fd=name, ...). */
+ * QEMU over SCM_RIGHTS under that name (for netdev_add fd=name, ...).
+ * Stack: 1 self, 2 name, 3 fd, 4 options, 5 state. */
+static int getfd_k(lua_State *L, int status, lua_KContext kc)
+{
+	struct lqmp_ctx c;
+	get(L, 1, &c);
+	struct wstate *w = lua_touserdata(L, 5);
+	for (;;) {
+		if (w->phase == 0) {
+			int r = ready_now(L, &c, w, "getfd");
+			if (r < 0)
+				return 2;
+			/* one descriptor on its way at a time */
+			if (r > 0 && !qmp_fd_pending(c.q)) {
+				struct qfd *f = qfd_test(L, 3);
+				if (f->fd < 0)
+					return luaL_argerror(L, 3, "descriptor is closed");
+				w->id = qmp_send_fd(c.q, "getfd", json_pack("{s:s}", "fdname", lua_tostring(L, 2)), f->fd);
+				if (!w->id)
+					return push_error(L, "Disconnected", "%s", c.q->error[0] ? c.q->error : "cannot send");
+				w->phase = 1;
+				continue;
+			}
+		} else {
+			int r = reply_now(L, &c, w, "getfd");
+			if (r == 1) {
+				lua_pop(L, 1);
+				lua_pushboolean(L, 1);
+				return 1;
+			}
+			if (r != 0)
+				return 2;
+		}
+		WAIT_ROUND(L, w, getfd_k, "getfd");
+	}
+}
+
 static int m_getfd(lua_State *L)
 {
 	struct lqmp_ctx c;
 	get(L, 1, &c);
-	const char *name = luaL_checkstring(L, 2);
+	luaL_checkstring(L, 2);
 	struct qfd *f = qfd_test(L, 3);
 	if (!f)
 		return luaL_typeerror(L, 3, "qemu.fd");
 	if (f->fd < 0)
 		return luaL_argerror(L, 3, "descriptor is closed");
-	double deadline = loop_deadline(opt_timeout(L, 4, QLUA_QMP_TIMEOUT));
-	if (!ready(L, &c, deadline, "getfd"))
-		return 2;
-	while (qmp_fd_pending(c.q)) {  /* one descriptor on its way at a time */
-		int r = step(&c, deadline);
-		if (r <= 0 || !qmp_alive(c.q))
-			return push_error(L, "Timeout", "could not send the descriptor");
-	}
-	uint64_t id = qmp_send_fd(c.q, "getfd", json_pack("{s:s}", "fdname", name), f->fd);
-	if (!id)
-		return push_error(L, "Disconnected", "%s", c.q->error[0] ? c.q->error : "cannot send");
-	int n = reply(L, &c, id, "getfd", deadline);
-	if (n == 1) {
-		lua_pop(L, 1);
-		lua_pushboolean(L, 1);
-	}
-	return n;
+	double timeout = opt_timeout(L, 4, QLUA_QMP_TIMEOUT);
+	lua_settop(L, 4);
+	lvm_wstate_new(L, timeout);  /* 5 */
+	return getfd_k(L, LUA_OK, 0);
 }
 
 static void push_event(lua_State *L, json_t *ev)
@@ -397,7 +440,7 @@ static int m_events(lua_State *L)
 {
 	struct lqmp_ctx c;
 	get(L, 1, &c);
-	loop_run(NULL, NULL, loop_deadline(0));  /* take in what is pending */
+	loop_round(0);  /* a deadline already past: takes in what is pending, no wait */
 	lua_newtable(L);
 	json_t *ev;
 	for (int i = 1; (ev = qmp_take_event(c.q)); i++) {
@@ -451,22 +494,16 @@ static int ev_match(json_t *ev, void *ctx)
 }
 
 /* qmp:wait_event(name [, {timeout = s, data = {...}}]) -> event | nil, err:
- * takes the first matching event (older or newer), leaving the others. */
-static int m_wait_event(lua_State *L)
+ * takes the first matching event (older or newer), leaving the others.
+ * Stack: 1 self, 2 name, 3 options, 4 data (or nil), 5 state. */
+static int wait_event_k(lua_State *L, int status, lua_KContext kc)
 {
 	struct lqmp_ctx c;
 	get(L, 1, &c);
-	struct evmatch m = { L, luaL_checkstring(L, 2), 0 };
-	double deadline = loop_deadline(opt_timeout(L, 3, QLUA_QMP_TIMEOUT));
-	if (!lua_isnoneornil(L, 3)) {
-		lua_getfield(L, 3, "data");
-		if (!lua_isnil(L, -1)) {
-			luaL_checktype(L, -1, LUA_TTABLE);
-			m.data_idx = lua_gettop(L);
-		}
-	}
+	struct wstate *w = lua_touserdata(L, 5);
+	struct evmatch m = { L, lua_tostring(L, 2), lua_isnil(L, 4) ? 0 : 4 };
 	char why[600];
-	for (int timed_out = 0;; ) {
+	for (;;) {
 		json_t *ev = qmp_take_event_if(c.q, ev_match, &m);
 		if (ev) {
 			push_event(L, ev);
@@ -476,25 +513,61 @@ static int m_wait_event(lua_State *L)
 		const char *d = dead(&c, why, sizeof why);
 		if (d)
 			return push_error(L, "Disconnected", "%s while waiting for event '%s'", d, m.name);
-		if (timed_out)
+		if (lvm_expired(w)) {
+			if ((ev = qmp_take_event_if(c.q, ev_match, &m))) {
+				push_event(L, ev);
+				json_decref(ev);
+				return 1;
+			}
 			return push_error(L, "Timeout", "no event '%s' within the timeout", m.name);
-		int r = step(&c, deadline);
-		if (r < 0)
-			return lvm_interrupted(L, "wait_event");
-		timed_out = r == 0;
+		}
+		WAIT_ROUND(L, w, wait_event_k, "wait_event");
 	}
 }
 
-/* qmp:greeting([{timeout}]) -> QEMU's greeting ({ QMP = { version = ... } }) */
+static int m_wait_event(lua_State *L)
+{
+	struct lqmp_ctx c;
+	get(L, 1, &c);
+	luaL_checkstring(L, 2);
+	double timeout = opt_timeout(L, 3, QLUA_QMP_TIMEOUT);
+	lua_settop(L, 3);
+	if (!lua_isnil(L, 3))
+		lua_getfield(L, 3, "data");
+	else
+		lua_pushnil(L);
+	if (!lua_isnil(L, 4))
+		luaL_checktype(L, 4, LUA_TTABLE);
+	lvm_wstate_new(L, timeout);  /* 5 */
+	return wait_event_k(L, LUA_OK, 0);
+}
+
+/* qmp:greeting([{timeout}]) -> QEMU's greeting ({ QMP = { version = ... } })
+ * Stack: 1 self, 2 options, 3 state. */
+static int greeting_k(lua_State *L, int status, lua_KContext kc)
+{
+	struct lqmp_ctx c;
+	get(L, 1, &c);
+	struct wstate *w = lua_touserdata(L, 3);
+	for (;;) {
+		if (c.q->greeting) {
+			push_json(L, c.q->greeting, 0);
+			return 1;
+		}
+		if (ready_now(L, &c, w, "greeting") < 0)
+			return 2;
+		WAIT_ROUND(L, w, greeting_k, "greeting");
+	}
+}
+
 static int m_greeting(lua_State *L)
 {
 	struct lqmp_ctx c;
 	get(L, 1, &c);
-	double deadline = loop_deadline(opt_timeout(L, 2, QLUA_QMP_TIMEOUT));
-	if (!c.q->greeting && !ready(L, &c, deadline, "greeting"))
-		return 2;
-	push_json(L, c.q->greeting, 0);
-	return 1;
+	double timeout = opt_timeout(L, 2, QLUA_QMP_TIMEOUT);
+	lua_settop(L, 2);
+	lvm_wstate_new(L, timeout);  /* 3 */
+	return greeting_k(L, LUA_OK, 0);
 }
 
 /* qmp:log(path): every message in and out, with a timestamp, appended to path */
@@ -548,9 +621,18 @@ static int l_connect(lua_State *L)
 	if (!(o->own = qmp_connect(path)))
 		return push_error(L, "Disconnected", "cannot connect to '%s': %s", path, strerror(errno));
 	struct lqmp_ctx c = { o->own, NULL, 0 };
-	if (!ready(L, &c, deadline, "qmp_connect"))
-		return 2;
-	return 1;
+	struct wstate *w = lvm_wstate_new(L, 0);
+	w->deadline = deadline;
+	lua_insert(L, -2);  /* the object on top again */
+	for (;;) {
+		int r = ready_now(L, &c, w, "qmp_connect");
+		if (r < 0)
+			return 2;
+		if (r > 0)
+			return 1;
+		if (loop_round(w->deadline) < 0)
+			return lvm_interrupted(L, "qmp_connect");
+	}
 }
 
 void lqmp_push_for_vm(lua_State *L, int vm_idx)

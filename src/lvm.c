@@ -152,6 +152,88 @@ int lvm_interrupted(lua_State *L, const char *what)
 	return luaL_error(L, "%s interrupted by signal %d", what, loop_signal());
 }
 
+/* ---- waits a matrix cell can be suspended in (see lvm.h) ---------------------------- */
+
+#define CELLS_KEY "qlua.cells"
+
+struct wstate *lvm_wstate_new(lua_State *L, double timeout)
+{
+	struct wstate *w = lua_newuserdatauv(L, sizeof *w, 0);
+	memset(w, 0, sizeof *w);
+	w->deadline = loop_deadline(timeout);
+	return w;
+}
+
+int lvm_expired(struct wstate *w)
+{
+	if (w->deadline < 0 || loop_now() < w->deadline)
+		return 0;
+	if (w->last)
+		return 1;
+	w->last = 1;
+	loop_round(w->deadline);  /* past the deadline: takes in what is pending, no wait */
+	return 0;
+}
+
+int lvm_in_cell(lua_State *L)
+{
+	if (!lua_isyieldable(L))
+		return 0;
+	if (lua_getfield(L, LUA_REGISTRYINDEX, CELLS_KEY) != LUA_TTABLE) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	lua_pushthread(L);
+	int cell = lua_rawget(L, -2) != LUA_TNIL;
+	lua_pop(L, 2);
+	return cell;
+}
+
+int lvm_suspend(lua_State *L, struct wstate *w, lua_KFunction k)
+{
+	lua_pushnumber(L, w->deadline);
+	return lua_yieldk(L, 1, 0, k);
+}
+
+/* qemu.cell(co): marks a coroutine as a matrix cell, whose waits yield to
+ * the runner instead of blocking the process. */
+static int l_cell(lua_State *L)
+{
+	luaL_checktype(L, 1, LUA_TTHREAD);
+	if (lua_getfield(L, LUA_REGISTRYINDEX, CELLS_KEY) != LUA_TTABLE) {
+		lua_pop(L, 1);
+		lua_newtable(L);
+		lua_newtable(L);
+		lua_pushliteral(L, "k");
+		lua_setfield(L, -2, "__mode");
+		lua_setmetatable(L, -2);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, LUA_REGISTRYINDEX, CELLS_KEY);
+	}
+	lua_pushvalue(L, 1);
+	lua_pushboolean(L, 1);
+	lua_rawset(L, -3);
+	return 0;
+}
+
+/* qemu.now(): seconds on the monotonic clock the deadlines use */
+static int l_now(lua_State *L)
+{
+	lua_pushnumber(L, loop_now());
+	return 1;
+}
+
+/* qemu.poll(deadline): one round of the event loop, until something
+ * happens or the deadline (a qemu.now() time; nil: none) passes.  The
+ * matrix runner drives its cells with it. */
+static int l_poll(lua_State *L)
+{
+	double deadline = luaL_optnumber(L, 1, -1);
+	if (loop_round(deadline) < 0)
+		return lvm_interrupted(L, "poll");
+	return 0;
+}
+
 static void push_status(lua_State *L, const struct vm *v)
 {
 	lua_createtable(L, 0, 1);
@@ -173,25 +255,42 @@ static double opttimeout(lua_State *L, int idx, double def)
 }
 
 /* vm:wait([timeout]) -> status | nil, "timeout" */
-static int m_wait(lua_State *L)
+static int wait_k(lua_State *L, int status, lua_KContext kc)
 {
 	struct vm *v = getvm(L, 1);
-	int r = vm_wait(v, loop_deadline(opttimeout(L, 2, QLUA_WAIT_TIMEOUT)));
-	if (r < 0)
-		return lvm_interrupted(L, "wait");
-	if (r == 0) {
-		lua_pushnil(L);
-		lua_pushliteral(L, "timeout");
-		return 2;
+	struct wstate *w = lua_touserdata(L, 3);
+	for (;;) {
+		if (v->exited) {
+			push_status(L, v);
+			return 1;
+		}
+		if (lvm_expired(w)) {
+			if (v->exited)
+				continue;
+			lua_pushnil(L);
+			lua_pushliteral(L, "timeout");
+			return 2;
+		}
+		if (lvm_in_cell(L))
+			return lvm_suspend(L, w, wait_k);
+		if (loop_round(w->deadline) < 0)
+			return lvm_interrupted(L, "wait");
 	}
-	push_status(L, v);
-	return 1;
+}
+
+static int m_wait(lua_State *L)
+{
+	getvm(L, 1);
+	double t = opttimeout(L, 2, QLUA_WAIT_TIMEOUT);
+	lua_settop(L, 2);
+	lvm_wstate_new(L, t);  /* 3 */
+	return wait_k(L, LUA_OK, 0);
 }
 
 static int m_alive(lua_State *L)
 {
 	struct vm *v = getvm(L, 1);
-	loop_run(NULL, NULL, loop_deadline(0));  /* take in whatever is pending */
+	loop_round(0);  /* a deadline already past: takes in what is pending, no wait */
 	lua_pushboolean(L, !v->exited);
 	return 1;
 }
@@ -203,7 +302,7 @@ static int m_kill(lua_State *L)
 	int sig = (int)luaL_optinteger(L, 2, SIGTERM);
 	if (sig <= 0 || sig >= NSIG)
 		return luaL_argerror(L, 2, "invalid signal number");
-	loop_run(NULL, NULL, loop_deadline(0));
+	loop_round(0);  /* a deadline already past: takes in what is pending, no wait */
 	lua_pushboolean(L, vm_kill(v, sig) == 0);
 	return 1;
 }
@@ -212,12 +311,32 @@ static int m_kill(lua_State *L)
 static int m_stderr(lua_State *L)
 {
 	struct vm *v = getvm(L, 1);
-	loop_run(NULL, NULL, loop_deadline(0));
+	loop_round(0);  /* a deadline already past: takes in what is pending, no wait */
 	lua_pushlstring(L, v->err ? v->err : "", v->errlen);
 	return 1;
 }
 
 /* vm:shutdown{timeout = s} -> status, step */
+static int shutdown_k(lua_State *L, int status, lua_KContext kc)
+{
+	struct vm *v = getvm(L, 1);
+	struct wstate *w = lua_touserdata(L, 3);
+	for (;;) {
+		const char *step = vm_stop_step(v, &w->stop, &w->deadline);
+		if (!step)
+			return luaL_error(L, "shutdown: QEMU (pid %d) did not exit even after SIGKILL", (int)v->pid);
+		if (*step) {
+			push_status(L, v);
+			lua_pushstring(L, step);
+			return 2;
+		}
+		if (lvm_in_cell(L))
+			return lvm_suspend(L, w, shutdown_k);
+		if (loop_round(w->deadline) < 0)
+			return lvm_interrupted(L, "shutdown");
+	}
+}
+
 static int m_shutdown(lua_State *L)
 {
 	struct vm *v = getvm(L, 1);
@@ -235,15 +354,10 @@ static int m_shutdown(lua_State *L)
 		t = opttimeout(L, -1, QLUA_POWERDOWN_TIMEOUT);
 		lua_pop(L, 1);
 	}
-	const char *step = vm_shutdown(v, t);
-	if (!step) {
-		if (loop_signal())
-			return lvm_interrupted(L, "shutdown");
-		return luaL_error(L, "shutdown: QEMU (pid %d) did not exit even after SIGKILL", (int)v->pid);
-	}
-	push_status(L, v);
-	lua_pushstring(L, step);
-	return 2;
+	lua_settop(L, 2);
+	struct wstate *w = lvm_wstate_new(L, -1);  /* 3 */
+	vm_stop_init(v, &w->stop, t);
+	return shutdown_k(L, LUA_OK, 0);
 }
 
 static int m_index(lua_State *L)
@@ -541,7 +655,8 @@ void lvm_register(lua_State *L)
 		{ NULL, NULL },
 	};
 	static const luaL_Reg funcs[] = {
-		{ "launch", l_launch }, { "launch_custom", l_launch_custom }, { "run", l_run }, { NULL, NULL },
+		{ "cell", l_cell }, { "launch", l_launch }, { "launch_custom", l_launch_custom },
+		{ "now", l_now }, { "poll", l_poll }, { "run", l_run }, { NULL, NULL },
 	};
 	if (luaL_newmetatable(L, QLUA_VM_MT)) {
 		luaL_setfuncs(L, meta, 0);

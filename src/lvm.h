@@ -31,6 +31,28 @@ struct vm **lvm_ref(lua_State *L, int idx);
 /* Raises "<what> interrupted by signal N" when a signal ended a wait. */
 int lvm_interrupted(lua_State *L, const char *what);
 
+/* Waits that a matrix cell can be suspended in.  Every wait is a loop in a
+ * continuation function (lua_KFunction): check its condition; time out;
+ * else, in a matrix cell (a coroutine the runner registered with
+ * qemu.cell), yield the deadline to the runner, which runs the event loop
+ * for every cell and resumes this one in the same function; elsewhere run
+ * one round of the loop itself.  Its state lives in a userdata on the
+ * stack, so it survives the yield. */
+struct wstate {
+	double deadline;
+	int last;              /* the last look after the deadline was taken */
+	int phase;             /* where a multi-step wait is */
+	uint64_t id, seen;
+	struct vm_stop stop;   /* vm:shutdown */
+};
+struct wstate *lvm_wstate_new(lua_State *L, double timeout);
+/* 1 when the deadline passed and a last look at pending events found
+ * nothing more (the caller re-checks its condition when it returns 0). */
+int lvm_expired(struct wstate *w);
+int lvm_in_cell(lua_State *L);
+/* `return lvm_suspend(L, w, k)`: yields w's deadline to the runner. */
+int lvm_suspend(lua_State *L, struct wstate *w, lua_KFunction k);
+
 void lqmp_register(lua_State *L);
 /* Pushes a qemu.qmp object on the channel of the handle at vm_idx. */
 void lqmp_push_for_vm(lua_State *L, int vm_idx);

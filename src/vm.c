@@ -219,45 +219,91 @@ int vm_qmp_ready(struct vm *v, double deadline)
 	return v->qmp->state == QMP_READY && !v->exited ? 1 : -2;
 }
 
+/* The escalation as a state machine, so it can also be driven by a
+ * suspended wait (a matrix cell): each call does what can be done now. */
+enum { STOP_POWERDOWN, STOP_QUIT, STOP_TERM, STOP_KILL, STOP_FAILED };
+static const char *const stop_names[] = { "powerdown", "quit", "term", "kill" };
+
+/* Enters step: sends what it sends, sets its deadline. */
+static void stop_enter(struct vm *v, struct vm_stop *s, int step)
+{
+	s->step = step;
+	s->sent = s->closed = 0;
+	switch (step) {
+	case STOP_POWERDOWN: s->deadline = loop_deadline(s->powerdown); break;
+	case STOP_QUIT: s->deadline = loop_deadline(5); break;
+	case STOP_TERM: vm_kill(v, SIGTERM); s->deadline = loop_deadline(5); break;
+	case STOP_KILL: vm_kill(v, SIGKILL); s->deadline = loop_deadline(5); break;
+	}
+}
+
+void vm_stop_init(struct vm *v, struct vm_stop *s, double powerdown)
+{
+	s->powerdown = powerdown;
+	s->started = 0;
+	s->step = STOP_POWERDOWN;
+}
+
+const char *vm_stop_step(struct vm *v, struct vm_stop *s, double *deadline)
+{
+	if (!s->started) {
+		s->started = 1;
+		if (v->exited)
+			return "exited";
+		stop_enter(v, s, s->powerdown >= 0 && v->qmp ? STOP_POWERDOWN : STOP_QUIT);
+	}
+	for (;;) {
+		if (v->exited)
+			return stop_names[s->step];
+		if (s->step == STOP_FAILED)
+			return NULL;
+		int timed_out = loop_now() >= s->deadline;
+		if (s->step == STOP_POWERDOWN || s->step == STOP_QUIT) {
+			struct qmp *q = v->qmp;
+			if (q && !qmp_alive(q) && s->sent && !s->closed) {
+				/* the channel closing after our command is QEMU exiting:
+				 * the kernel tells the socket before the pidfd */
+				s->closed = 1;
+				if (s->deadline > loop_deadline(2))
+					s->deadline = loop_deadline(2);
+				timed_out = 0;
+			}
+			if (!q || (!qmp_alive(q) && !s->sent) || timed_out) {
+				stop_enter(v, s, s->step + 1);
+				continue;
+			}
+			if (q->state == QMP_READY && !s->sent) {
+				if (!qmp_send(q, s->step == STOP_POWERDOWN ? "system_powerdown" : "quit", NULL)) {
+					stop_enter(v, s, s->step + 1);
+					continue;
+				}
+				s->sent = 1;
+			}
+		} else if (timed_out) {
+			if (s->step == STOP_KILL) {
+				s->step = STOP_FAILED;
+				return NULL;
+			}
+			stop_enter(v, s, s->step + 1);
+			continue;
+		}
+		*deadline = s->deadline;
+		return "";  /* not yet */
+	}
+}
+
 const char *vm_shutdown(struct vm *v, double powerdown)
 {
-	if (v->exited)
-		return "exited";
-	if (powerdown >= 0 && v->qmp) {
-		double deadline = loop_deadline(powerdown);
-		if (vm_qmp_ready(v, deadline) == 1 && qmp_send(v->qmp, "system_powerdown", NULL)) {
-			int r = vm_wait(v, deadline);
-			if (r == 1)
-				return "powerdown";
-			if (r < 0)
-				return NULL;
-		}
-	}
-	if (v->qmp && qmp_alive(v->qmp)) {
-		double deadline = loop_deadline(5);
-		if (vm_qmp_ready(v, deadline) == 1 && qmp_send(v->qmp, "quit", NULL)) {
-			int r = vm_wait(v, deadline);
-			if (r == 1)
-				return "quit";
-			if (r < 0)
-				return NULL;
-		}
-	}
-	if (!v->exited) {
-		vm_kill(v, SIGTERM);
-		int r = vm_wait(v, loop_deadline(5));
-		if (r == 1)
-			return "term";
-		if (r < 0)
+	struct vm_stop s;
+	double deadline;
+	vm_stop_init(v, &s, powerdown);
+	for (;;) {
+		const char *r = vm_stop_step(v, &s, &deadline);
+		if (!r || *r)
+			return r;
+		if (loop_round(deadline) < 0)
 			return NULL;
 	}
-	if (!v->exited) {
-		vm_kill(v, SIGKILL);
-		if (vm_wait(v, loop_deadline(5)) == 1)
-			return "kill";
-		return NULL;
-	}
-	return "exited";
 }
 
 static int all_exited(void *ctx)

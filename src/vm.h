@@ -60,6 +60,17 @@ int vm_qmp_ready(struct vm *v, double deadline);
  * (or a signal interrupted it). */
 const char *vm_shutdown(struct vm *v, double powerdown);
 
+/* The same, a step at a time, for waits that must not block (matrix
+ * cells): vm_stop_step does what can be done now and returns the step name
+ * once QEMU exited, NULL if even SIGKILL failed, or "" with *deadline set
+ * to when it must be called again at the latest (or after any event). */
+struct vm_stop {
+	int step, sent, closed, started;
+	double deadline, powerdown;
+};
+void vm_stop_init(struct vm *v, struct vm_stop *s, double powerdown);
+const char *vm_stop_step(struct vm *v, struct vm_stop *s, double *deadline);
+
 /* At exit, or when qlua gets SIGINT/SIGTERM: stops every VM that was not
  * detached (QMP quit, SIGTERM, SIGKILL), all at once, within about
  * `timeout` seconds. */
