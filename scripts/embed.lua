@@ -45,7 +45,10 @@ static int embedded_load(lua_State *L)
 static inline void embedded_preload(lua_State *L)
 {
 	const char *dev = getenv("QLUA_PATH");
-	lua_getglobal(L, "package");
+	if (lua_getglobal(L, "package") != LUA_TTABLE) {  /* a host without the package library */
+		lua_pop(L, 1);
+		return;
+	}
 	if (dev && *dev) {
 		lua_pushfstring(L, "%s/?.lua;", dev);
 		lua_getfield(L, -2, "path");

@@ -12,6 +12,7 @@
 #include <lauxlib.h>
 
 #include "arena.h"
+#include "embedded.h"
 #include "check.h"
 #include "ldev.h"
 #include "lfd.h"
@@ -117,9 +118,24 @@ static int l_argv(lua_State *L)
 	return 2;
 }
 
+/* qemu.merge(...): the Lua library's merge (lua/qemu/merge.lua), loaded
+ * when first used. */
+static int l_merge(lua_State *L)
+{
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "qemu.merge");
+	lua_call(L, 1, 1);
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+	return lua_gettop(L);
+}
+
 int luaopen_qemu(lua_State *L)
 {
-	static const luaL_Reg funcs[] = { { "argv", l_argv }, { NULL, NULL } };
+	/* the Lua library (the files of lua/qemu/) travels inside the binary and the
+	 * module: require "qemu.recipes" works from any directory */
+	embedded_preload(L);
+	static const luaL_Reg funcs[] = { { "argv", l_argv }, { "merge", l_merge }, { NULL, NULL } };
 	if (luaL_newmetatable(L, ARENA_MT)) {
 		lua_pushcfunction(L, arena_gc);
 		lua_setfield(L, -2, "__gc");

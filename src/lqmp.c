@@ -645,6 +645,24 @@ void lqmp_push_for_vm(lua_State *L, int vm_idx)
 	lua_setiuservalue(L, -2, 1);
 }
 
+/* qemu.json(value) -> JSON text (compact, keys sorted: stable output for
+ * reports and --list) */
+static int l_json(lua_State *L)
+{
+	char err[200];
+	luaL_checkany(L, 1);
+	json_t *j = to_json(L, 1, 0, err, sizeof err);
+	if (!j)
+		return luaL_argerror(L, 1, err);
+	char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	json_decref(j);
+	if (!text)
+		return luaL_error(L, "out of memory");
+	lua_pushstring(L, text);
+	free(text);
+	return 1;
+}
+
 static int m_gc(lua_State *L)
 {
 	struct lqmp *o = checkqmp(L, 1);
@@ -683,6 +701,8 @@ void lqmp_register(lua_State *L)
 	lua_pop(L, 1);
 	lua_pushcfunction(L, l_connect);
 	lua_setfield(L, -2, "qmp_connect");
+	lua_pushcfunction(L, l_json);
+	lua_setfield(L, -2, "json");
 	lua_pushlightuserdata(L, &null_key);
 	lua_setfield(L, -2, "null");
 }

@@ -11,7 +11,6 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-#include "embedded.h"
 #include "foreground.h"
 #include "lfd.h"
 #include "lib.h"
@@ -24,7 +23,7 @@
 #define EXIT_USAGE 2   /* usage, script and validation errors */
 
 /* The option table: the parser and --help both read it. */
-enum { O_DRY, O_JSON, O_EXEC, O_DESCRIBE, O_VERSION, O_HELP };
+enum { O_DRY, O_JSON, O_EXEC, O_LIB, O_DESCRIBE, O_VERSION, O_HELP };
 static const struct opt {
 	char shortname;
 	const char *longname;
@@ -34,6 +33,7 @@ static const struct opt {
 	[O_DRY] = { 'n', "dry-run", NULL, "print the QEMU command line the script's VM would run (shell-quoted)" },
 	[O_JSON] = { 0, "json", NULL, "print that command line and its descriptor map as JSON" },
 	[O_EXEC] = { 'e', NULL, "CHUNK", "run the Lua chunk CHUNK before the script" },
+	[O_LIB] = { 'L', NULL, "DIR", "load the qemu.* Lua modules from DIR/qemu/ (as QLUA_PATH=DIR)" },
 	[O_DESCRIBE] = { 0, "describe", "KIND", "print the fields of a device kind or section" },
 	[O_VERSION] = { 0, "version", NULL, "print the version and exit" },
 	[O_HELP] = { 'h', "help", NULL, "print this help and exit" },
@@ -58,15 +58,21 @@ static void usage(FILE *f)
 			snprintf(left, sizeof left, "    --%s%s%s", o->longname, o->arg ? " " : "", o->arg ? o->arg : "");
 		fprintf(f, "  %-22s %s\n", left, o->help);
 	}
-	fputs("\nexit status: QEMU's own (128 + signal when it was killed) for a foreground VM;\n"
-	      "2 for usage, script and validation errors; 126/127 when QEMU cannot be executed.\n"
-	      "environment: QLUA_QEMU names the QEMU binary used when a description has no 'path'.\n", f);
+	fputs("\nA script that returns a matrix (require \"qemu.matrix\") runs it; its options\n"
+	      "come after the script: -j N, --fail-fast, --only TEXT, --timeout S, --tap,\n"
+	      "--junit FILE, --list, --shard I/N, --out DIR.\n"
+	      "\nexit status: QEMU's own (128 + signal when it was killed) for a foreground VM;\n"
+	      "0 when every cell of a matrix passed, 1 when not; 2 for usage, script and\n"
+	      "validation errors; 126/127 when QEMU cannot be executed.\n"
+	      "environment: QLUA_QEMU names the QEMU binary used when a description has no 'path';\n"
+	      "QLUA_PATH=DIR loads the qemu.* Lua modules from DIR instead of the built-in copy.\n", f);
 }
 
 struct args {
 	int flags[NOPTS];
 	const char *exec;        /* -e */
 	const char *describe;    /* --describe */
+	const char *lib;         /* -L */
 	int script;              /* index of the script in argv, 0 if none */
 };
 
@@ -101,6 +107,8 @@ static int parse(int argc, char **argv, struct args *a)
 			}
 			if (o == O_EXEC)
 				a->exec = argv[++i];
+			else if (o == O_LIB)
+				a->lib = argv[++i];
 			else
 				a->describe = argv[++i];
 		}
@@ -322,13 +330,14 @@ static void openlibs(lua_State *L)
 {
 	luaL_openlibs(L);
 	luaL_requiref(L, "qemu", luaopen_qemu, 1);  /* package.loaded.qemu and global qemu */
-	embedded_preload(L);
 }
 
 static int pmain(lua_State *L)
 {
 	struct pmain_args *p = lua_touserdata(L, 1);
 	struct args *a = &p->a;
+	if (a->lib)
+		setenv("QLUA_PATH", a->lib, 1);  /* read by embedded_preload */
 	openlibs(L);
 	int qemu = lua_gettop(L);
 
@@ -377,6 +386,26 @@ static int pmain(lua_State *L)
 	if (!lua_istable(L, -1))
 		return luaL_error(L, "%s returned a %s (expected a VM description or nothing)", file,
 		                  luaL_typename(L, -1));
+	int t = luaL_getmetafield(L, -1, "__name");
+	int is_matrix = t == LUA_TSTRING && !strcmp(lua_tostring(L, -1), "qemu.matrix");
+	if (t != LUA_TNIL)
+		lua_pop(L, 1);
+	if (is_matrix && (a->flags[O_DRY] || a->flags[O_JSON]))
+		return luaL_error(L, "%s returned a matrix: -n and --json print a VM description's command "
+		                  "line (use the matrix's --list)", file);
+	if (is_matrix) {
+		/* a matrix: it takes the script's arguments as its options */
+		lua_getfield(L, -1, "main");
+		lua_insert(L, -2);
+		lua_createtable(L, nargs, 0);
+		for (int i = a->script + 1; i < p->argc; i++) {
+			lua_pushstring(L, p->argv[i]);
+			lua_rawseti(L, -2, i - a->script);
+		}
+		lua_call(L, 2, 1);
+		p->status = (int)lua_tointeger(L, -1);
+		return 0;
+	}
 
 	/* The description: errors blame the return statement's line. */
 	char where[300];

@@ -1,0 +1,423 @@
+-- qemu.matrix - scripted test matrices: many VM configurations, each a
+-- cell, run in parallel from one process, each ending as pass, fail,
+-- timeout, crash, error or skip, reported like a CI tool.
+--
+--   local matrix = require "qemu.matrix"
+--   return matrix {
+--     name    = "boot",
+--     axes    = { machine = { "pc", "q35" }, smp = { 1, 2 } },
+--     exclude = { { machine = "pc", smp = 2 } },
+--     include = { { machine = "microvm", smp = 1 } },
+--     timeout = 120,                              -- seconds per cell
+--     vm      = function(cell) return { ... } end, -- a VM description per cell
+--     test    = function(vm, cell) assert(vm.console:expect("READY", 60)) end,
+--   }
+--
+-- `qlua boot.lua [-j N] [--fail-fast] [--only TEXT] [--timeout S] [--tap]
+-- [--junit FILE] [--list] [--shard I/N] [--out DIR]` runs it (the qlua
+-- command calls m:run(options)).
+--
+-- How it works: each cell's test runs as a coroutine registered with
+-- qemu.cell, so every wait in it (console:expect, qmp:execute, vm:wait,
+-- vm:shutdown) yields its deadline here instead of blocking; the runner
+-- runs the one event loop (qemu.poll) until something happens, and resumes
+-- the cells.  Cells never block one another and cost no threads.
+local qemu = require "qemu"
+local report = require "qemu.report"
+
+local M = {}
+local Matrix = { __name = "qemu.matrix" }
+Matrix.__index = Matrix
+
+-- ---- describing ------------------------------------------------------------
+
+local FIELDS = { name = "string", axes = "table", exclude = "table", include = "table",
+                 timeout = "number", vm = "function", test = "function", launch = "table" }
+
+local function fail(level, fmt, ...)
+  error("matrix: " .. fmt:format(...), level + 1)
+end
+
+-- A cell's stable name: its axes sorted by name, "machine=q35,smp=2".
+local function cell_name(cell, keys)
+  local parts = {}
+  for _, k in ipairs(keys) do
+    if cell[k] ~= nil then parts[#parts + 1] = k .. "=" .. tostring(cell[k]) end
+  end
+  return table.concat(parts, ",")
+end
+
+local function matches(cell, pattern)
+  for k, v in pairs(pattern) do
+    if cell[k] ~= v then return false end
+  end
+  return true
+end
+
+-- matrix{...}: checks its own options (device fields are C's business, when
+-- vm(cell) builds them) and returns the matrix.
+function M.new(def)
+  if type(def) ~= "table" then fail(2, "table expected, got %s", type(def)) end
+  for k, v in pairs(def) do
+    if not FIELDS[k] then fail(2, "unknown field '%s'", tostring(k)) end
+    if type(v) ~= FIELDS[k] then fail(2, "field '%s': %s expected, got %s", k, FIELDS[k], type(v)) end
+  end
+  for _, k in ipairs({ "axes", "vm", "test" }) do
+    if def[k] == nil then fail(2, "field '%s' is required", k) end
+  end
+  local keys = {}
+  for k, values in pairs(def.axes) do
+    if type(k) ~= "string" then fail(2, "field 'axes': axis names must be strings") end
+    if type(values) ~= "table" or #values == 0 then
+      fail(2, "field 'axes.%s': a non-empty list of values expected", k)
+    end
+    keys[#keys + 1] = k
+  end
+  table.sort(keys)
+  if def.timeout and not (def.timeout > 0) then fail(2, "field 'timeout' must be positive") end
+
+  -- the cartesian product, first axis (by name) varying slowest
+  local cells = { {} }
+  for _, k in ipairs(keys) do
+    local next = {}
+    for _, partial in ipairs(cells) do
+      for _, v in ipairs(def.axes[k]) do
+        local c = {}
+        for pk, pv in pairs(partial) do c[pk] = pv end
+        c[k] = v
+        next[#next + 1] = c
+      end
+    end
+    cells = next
+  end
+  local kept = {}
+  for _, c in ipairs(cells) do
+    local out = false
+    for _, ex in ipairs(def.exclude or {}) do
+      if matches(c, ex) then out = true break end
+    end
+    if not out then kept[#kept + 1] = c end
+  end
+  -- include: extra cells (their keys join the name order)
+  local allkeys, seen = {}, {}
+  for _, k in ipairs(keys) do allkeys[#allkeys + 1] = k; seen[k] = true end
+  for _, inc in ipairs(def.include or {}) do
+    for k in pairs(inc) do
+      if not seen[k] then allkeys[#allkeys + 1] = k; seen[k] = true end
+    end
+  end
+  table.sort(allkeys)
+  local names = {}
+  for _, c in ipairs(kept) do names[cell_name(c, allkeys)] = true end
+  for _, inc in ipairs(def.include or {}) do
+    local c = {}
+    for k, v in pairs(inc) do c[k] = v end
+    if not names[cell_name(c, allkeys)] then
+      kept[#kept + 1] = c
+      names[cell_name(c, allkeys)] = true
+    end
+  end
+  for i, c in ipairs(kept) do
+    setmetatable(c, { __index = { name = cell_name(c, allkeys), index = i } })
+  end
+  local self = setmetatable({}, Matrix)
+  self.name = def.name or "matrix"
+  self.def = def
+  self.all = kept
+  return self
+end
+
+setmetatable(M, { __call = function(_, def) return M.new(def) end })
+
+-- matrix.skip(reason): ends the calling cell as skipped.
+local SKIP = setmetatable({}, { __tostring = function() return "matrix.skip" end })
+function M.skip(reason)
+  error(setmetatable({ skip = true, reason = reason or "skipped" }, { __index = SKIP,
+        __tostring = function(s) return "skip: " .. s.reason end }), 0)
+end
+
+-- The cells a run takes: --only (any of the texts, as plain substrings of
+-- the name), then --shard I/N (every N-th, from the I-th).
+function Matrix:cells(opts)
+  opts = opts or {}
+  local out = {}
+  for _, c in ipairs(self.all) do
+    local ok = not opts.only or #opts.only == 0
+    for _, text in ipairs(opts.only or {}) do
+      if c.name:find(text, 1, true) then ok = true break end
+    end
+    if ok then out[#out + 1] = c end
+  end
+  if opts.shard then
+    local i, n = opts.shard[1], opts.shard[2]
+    local sharded = {}
+    for pos, c in ipairs(out) do
+      if (pos - 1) % n == i - 1 then sharded[#sharded + 1] = c end
+    end
+    out = sharded
+  end
+  return out
+end
+
+-- ---- running -----------------------------------------------------------------
+
+local function safe(name)
+  return (name:gsub("[^%w%.%-_=,]", "_"))
+end
+
+local function mkdir(path)
+  os.execute("mkdir -p '" .. path:gsub("'", "'\\''") .. "'")
+end
+
+local function write(path, text)
+  local f = io.open(path, "w")
+  if f then f:write(text) f:close() end
+end
+
+local function nproc()
+  local p = io.popen("nproc 2>/dev/null")
+  local n = p and tonumber(p:read("l")) or 2
+  if p then p:close() end
+  return n or 2
+end
+
+-- Ends a cell: records how, and stops its VM (gracefully, without
+-- blocking the other cells: the shutdown runs as a cell of its own).
+local function finish(run, c, outcome, message)
+  c.outcome, c.message = outcome, message
+  c.duration = qemu.now() - c.started
+  c.co = nil
+  if c.vm then
+    local vm = c.vm
+    local co = coroutine.create(function()
+      -- the test is over: no need to wait for the guest (timeout 0: straight to quit)
+      if vm:alive() then vm:shutdown { timeout = 0 } end
+      return true
+    end)
+    qemu.cell(co)
+    run.stoppers[#run.stoppers + 1] = { co = co, vm = vm }
+  end
+  write(c.dir .. "/result", outcome .. (message and (": " .. message) or "") .. "\n")
+  run.done = run.done + 1
+  run.running = run.running - 1
+  if outcome ~= "pass" and outcome ~= "skip" then run.failed = run.failed + 1 end
+  report.progress(run, c)
+end
+
+-- How a test that did not pass ended: a QEMU that died on its own (a
+-- signal, or a non-zero code) is a crash, whatever the test said.
+local function verdict(c, ok, err)
+  if ok then return "pass" end
+  if type(err) == "table" and err.skip then return "skip", err.reason end
+  local msg = tostring(err)
+  if c.vm and not c.vm:alive() then
+    local st = c.vm:wait(0)
+    if st and (st.signal or st.code ~= 0) then
+      return "crash", ("QEMU exited (%s); %s"):format(st.signal and ("signal " .. st.signal)
+             or ("code " .. st.code), msg)
+    end
+  end
+  return "fail", msg
+end
+
+-- Starts cell c: builds its VM (an error here is "error"), launches it with
+-- its logs in its run directory, and makes its test a coroutine.
+local function start(run, c)
+  local m = run.matrix
+  c.started = qemu.now()
+  c.deadline = c.started + run.timeout
+  c.dir = run.out .. "/" .. safe(c.name)
+  os.execute("rm -rf '" .. c.dir:gsub("'", "'\\''") .. "'")
+  mkdir(c.dir)
+  run.running = run.running + 1
+  local ok, desc = pcall(m.def.vm, c)
+  if not ok then
+    if type(desc) == "table" and desc.skip then return finish(run, c, "skip", desc.reason) end
+    return finish(run, c, "error", "vm(cell): " .. tostring(desc))
+  end
+  if type(desc) ~= "table" then
+    return finish(run, c, "error", "vm(cell) returned " .. type(desc) .. " (expected a VM description)")
+  end
+  local lopts = { console = "capture", stderr_log = c.dir .. "/stderr.log" }
+  for k, v in pairs(m.def.launch or {}) do lopts[k] = v end
+  local vm
+  ok, vm = pcall(qemu.launch, desc, lopts)
+  if not ok then return finish(run, c, "error", "launch: " .. tostring(vm)) end
+  c.vm = vm
+  write(c.dir .. "/argv", table.concat(vm.argv, "\n") .. "\n")
+  if vm.console then vm.console:log(c.dir .. "/console.log") end
+  if vm.qmp then vm.qmp:log(c.dir .. "/qmp.log") end
+  c.co = coroutine.create(function() return m.def.test(vm, c) end)
+  qemu.cell(c.co)
+  c.wake = -1
+end
+
+-- Resumes cell c once; finishes it when its test ends.
+local function step(run, c)
+  local ok, res = coroutine.resume(c.co)
+  if not ok then
+    return finish(run, c, verdict(c, false, res))
+  end
+  if coroutine.status(c.co) == "dead" then
+    if res == false then return finish(run, c, "fail", "test returned false") end
+    return finish(run, c, verdict(c, true))
+  end
+  c.wake = type(res) == "number" and res or -1
+end
+
+-- m:run(opts) -> exit status (0 when every cell passed or was skipped).
+-- opts: jobs, fail_fast, only (list), timeout, tap, junit (path), shard
+-- ({i, n}), out (directory), list (print the cells and return).
+function Matrix:run(opts)
+  opts = opts or {}
+  local cells = self:cells(opts)
+  if opts.list then
+    for _, c in ipairs(cells) do
+      local axes = {}
+      for k, v in pairs(c) do axes[k] = v end
+      io.write(qemu.json({ name = c.name, index = c.index, matrix = self.name, cell = axes }), "\n")
+    end
+    return 0
+  end
+  local run = {
+    matrix = self, cells = cells, jobs = opts.jobs or nproc(), fail_fast = opts.fail_fast,
+    timeout = opts.timeout or self.def.timeout or 300,
+    out = opts.out or ("qlua-runs/" .. safe(self.name)),
+    done = 0, running = 0, failed = 0, stoppers = {}, started = qemu.now(),
+    tap = opts.tap,
+  }
+  mkdir(run.out)
+  report.start(run)
+  local next, interrupted = 1, nil
+  local ok, err = pcall(function()
+    while true do
+      -- start cells while there is room (none after a failure with --fail-fast)
+      while run.running < run.jobs and next <= #cells and not (run.fail_fast and run.failed > 0) do
+        start(run, cells[next])
+        next = next + 1
+      end
+      -- resume every cell (each re-checks its own condition), time out the late
+      local soonest, active = nil, false
+      local now = qemu.now()
+      for _, c in ipairs(cells) do
+        if c.co then
+          if now >= c.deadline then
+            finish(run, c, "timeout", ("no result within %g s"):format(run.timeout))
+          else
+            step(run, c)
+          end
+        end
+        if c.co then
+          active = true
+          local d = c.wake >= 0 and math.min(c.wake, c.deadline) or c.deadline
+          if not soonest or d < soonest then soonest = d end
+        end
+      end
+      for i = #run.stoppers, 1, -1 do
+        local s = run.stoppers[i]
+        local sok, res = coroutine.resume(s.co)
+        if not sok or coroutine.status(s.co) == "dead" then
+          table.remove(run.stoppers, i)
+        else
+          active = true
+          if type(res) == "number" and (not soonest or res < soonest) then soonest = res end
+        end
+      end
+      local waiting = next <= #cells and not (run.fail_fast and run.failed > 0)
+      if not active and not waiting then break end
+      if active then qemu.poll(soonest) end
+    end
+  end)
+  if not ok then
+    -- Ctrl-C (or any error of the runner): the cells still running end as
+    -- interrupted; their VMs are stopped by qlua at exit.
+    interrupted = tostring(err)
+    for _, c in ipairs(cells) do
+      if c.co then
+        c.outcome, c.message = "error", "interrupted (" .. interrupted .. ")"
+        c.duration = qemu.now() - c.started
+        c.co = nil
+      end
+    end
+  end
+  for _, c in ipairs(cells) do
+    if not c.outcome then
+      c.outcome, c.message = "skip", interrupted and "not run (interrupted)" or "not run (--fail-fast)"
+      c.duration = 0
+    end
+  end
+  report.finish(run, opts)
+  if interrupted then error(interrupted, 0) end
+  for _, c in ipairs(cells) do
+    if c.outcome ~= "pass" and c.outcome ~= "skip" then return 1 end
+  end
+  return 0
+end
+
+-- ---- the command line ------------------------------------------------------
+
+-- The matrix options, as `qlua boot.lua [options]` takes them (after the
+-- script: they are its arguments).  The parser and --help both read this.
+M.OPTIONS = {
+  { "-j", "N", "jobs", "cells at once (default: the number of cores)" },
+  { "--fail-fast", nil, "fail_fast", "start no cell after one did not pass" },
+  { "--only", "TEXT", "only", "only cells whose name contains TEXT (repeatable)" },
+  { "--timeout", "S", "timeout", "seconds per cell (default: the matrix's, else 300)" },
+  { "--tap", nil, "tap", "TAP on standard output" },
+  { "--junit", "FILE", "junit", "write JUnit XML to FILE" },
+  { "--list", nil, "list", "print the cells as JSON lines and run nothing" },
+  { "--shard", "I/N", "shard", "run the I-th of N shares of the cells (1 <= I <= N)" },
+  { "--out", "DIR", "out", "run directories and logs under DIR (default: qlua-runs/NAME)" },
+}
+
+function M.usage()
+  local lines = { "matrix options (after the script):" }
+  for _, o in ipairs(M.OPTIONS) do
+    lines[#lines + 1] = ("  %-22s %s"):format(o[1] .. (o[2] and (" " .. o[2]) or ""), o[4])
+  end
+  return table.concat(lines, "\n")
+end
+
+-- m:main(args) -> exit status: parses the script's arguments as matrix
+-- options and runs.  A wrong option is an error (qlua exits 2).
+function Matrix:main(args)
+  local opts, i = { only = {} }, 1
+  while i <= #args do
+    local a = args[i]
+    local o
+    for _, spec in ipairs(M.OPTIONS) do
+      if spec[1] == a then o = spec end
+    end
+    if not o then error(("unknown matrix option '%s'\n%s"):format(a, M.usage()), 0) end
+    local v
+    if o[2] then
+      v = args[i + 1]
+      if v == nil then error(("option '%s' needs an argument (%s)"):format(a, o[2]), 0) end
+      i = i + 1
+    end
+    if o[3] == "jobs" then
+      v = math.tointeger(tonumber(v))
+      if not v or v < 1 then error("option '-j': a positive integer expected", 0) end
+      opts.jobs = v
+    elseif o[3] == "timeout" then
+      v = tonumber(v)
+      if not v or v <= 0 then error("option '--timeout': a positive number of seconds expected", 0) end
+      opts.timeout = v
+    elseif o[3] == "only" then
+      opts.only[#opts.only + 1] = v
+    elseif o[3] == "shard" then
+      local si, sn = v:match("^(%d+)/(%d+)$")
+      si, sn = tonumber(si), tonumber(sn)
+      if not si or sn < 1 or si < 1 or si > sn then
+        error(("option '--shard': I/N expected with 1 <= I <= N, got '%s'"):format(v), 0)
+      end
+      opts.shard = { si, sn }
+    else
+      opts[o[3]] = v or true
+    end
+    i = i + 1
+  end
+  return self:run(opts)
+end
+
+return M

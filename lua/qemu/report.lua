@@ -1,0 +1,150 @@
+-- qemu.report - how a matrix run tells what happened: a live one-line
+-- progress display on a terminal (plain lines otherwise), TAP on stdout
+-- (--tap), JUnit XML (--junit FILE), and a final summary.  NO_COLOR is
+-- respected.  Used by qemu.matrix; the functions take its `run` state.
+local qemu = require "qemu"
+
+local R = {}
+
+local OUTCOMES = { "pass", "fail", "timeout", "crash", "error", "skip" }
+local COLORS = { pass = "32", fail = "31", timeout = "33", crash = "35", error = "31", skip = "36" }
+
+local function isatty(f)
+  -- io has no isatty: ask test(1) about the descriptor
+  local fd = f == io.stdout and 1 or 2
+  return os.execute("test -t " .. fd) == true
+end
+
+local function paint(run, outcome, text)
+  if not run.color then return text end
+  return "\27[" .. COLORS[outcome] .. "m" .. text .. "\27[0m"
+end
+
+function R.start(run)
+  -- stdout carries TAP when asked for; people read stderr then
+  run.human = run.tap and io.stderr or io.stdout
+  run.tty = isatty(run.human)
+  run.color = run.tty and (os.getenv("NO_COLOR") or "") == "" and (os.getenv("TERM") or "") ~= "dumb"
+  run.tapn = 0
+  if run.tap then
+    io.stdout:write("TAP version 13\n1..", #run.cells, "\n")
+    io.stdout:flush()
+  end
+end
+
+local function status_line(run)
+  return ("[%s] %d/%d done, %d running, %d failed, %.1f s"):format(run.matrix.name, run.done,
+    #run.cells, run.running, run.failed, qemu.now() - run.started)
+end
+
+-- One cell ended.
+function R.progress(run, c)
+  if run.tap then
+    run.tapn = run.tapn + 1
+    local line
+    if c.outcome == "pass" then
+      line = ("ok %d - %s"):format(run.tapn, c.name)
+    elseif c.outcome == "skip" then
+      line = ("ok %d - %s # SKIP %s"):format(run.tapn, c.name, c.message or "")
+    else
+      line = ("not ok %d - %s # %s"):format(run.tapn, c.name, c.outcome)
+    end
+    io.stdout:write(line, "\n")
+    if c.outcome ~= "pass" and c.message then
+      io.stdout:write("  ---\n  outcome: ", c.outcome, "\n  message: ",
+        qemu.json(c.message), "\n  logs: ", qemu.json(c.dir or ""), "\n  ...\n")
+    end
+    io.stdout:flush()
+  end
+  local out = run.human
+  local text = ("%-7s %s (%.1f s)%s"):format(c.outcome, c.name, c.duration,
+    c.message and c.outcome ~= "pass" and (": " .. c.message:gsub("\n.*", "")) or "")
+  if run.tty then
+    -- the finished cell on its own line, then the live line again
+    out:write("\r\27[K", paint(run, c.outcome, text), "\n", status_line(run))
+  else
+    out:write(paint(run, c.outcome, text), "\n")
+  end
+  out:flush()
+end
+
+-- XML text with its five special characters escaped (and control bytes,
+-- which XML 1.0 cannot carry, replaced).
+local function xml(s)
+  s = tostring(s or "")
+  s = s:gsub("[%z\1-\8\11\12\14-\31]", "?")
+  return (s:gsub("[&<>\"']", { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;",
+                               ['"'] = "&quot;", ["'"] = "&apos;" }))
+end
+
+local function tail(path, max)
+  local f = io.open(path, "rb")
+  if not f then return "" end
+  local size = f:seek("end")
+  f:seek("set", math.max(0, size - max))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- The JUnit XML of a run: one testsuite (the matrix), one testcase per
+-- cell; fail -> <failure>, timeout/crash/error -> <error>, skip -> <skipped>.
+function R.junit(run)
+  local counts = { tests = #run.cells, failures = 0, errors = 0, skipped = 0 }
+  local total = 0
+  for _, c in ipairs(run.cells) do
+    total = total + (c.duration or 0)
+    if c.outcome == "fail" then counts.failures = counts.failures + 1
+    elseif c.outcome == "skip" then counts.skipped = counts.skipped + 1
+    elseif c.outcome ~= "pass" then counts.errors = counts.errors + 1 end
+  end
+  local out = { '<?xml version="1.0" encoding="UTF-8"?>\n' }
+  out[#out + 1] = ('<testsuites tests="%d" failures="%d" errors="%d" skipped="%d" time="%.3f">\n')
+    :format(counts.tests, counts.failures, counts.errors, counts.skipped, total)
+  out[#out + 1] = ('  <testsuite name="%s" tests="%d" failures="%d" errors="%d" skipped="%d" time="%.3f">\n')
+    :format(xml(run.matrix.name), counts.tests, counts.failures, counts.errors, counts.skipped, total)
+  for _, c in ipairs(run.cells) do
+    out[#out + 1] = ('    <testcase classname="%s" name="%s" time="%.3f">'):format(
+      xml(run.matrix.name), xml(c.name), c.duration or 0)
+    if c.outcome == "fail" then
+      out[#out + 1] = ('<failure message="%s" type="fail">%s</failure>'):format(
+        xml((c.message or ""):gsub("\n.*", "")), xml(c.message))
+    elseif c.outcome == "skip" then
+      out[#out + 1] = ('<skipped message="%s"/>'):format(xml(c.message))
+    elseif c.outcome ~= "pass" then
+      out[#out + 1] = ('<error message="%s" type="%s">%s</error>'):format(
+        xml((c.message or ""):gsub("\n.*", "")), c.outcome, xml(c.message))
+    end
+    if c.dir and c.outcome ~= "pass" then
+      out[#out + 1] = ("<system-out>logs: %s\n%s</system-out><system-err>%s</system-err>"):format(
+        xml(c.dir), xml(tail(c.dir .. "/console.log", 8192)), xml(tail(c.dir .. "/stderr.log", 8192)))
+    end
+    out[#out + 1] = "</testcase>\n"
+  end
+  out[#out + 1] = "  </testsuite>\n</testsuites>\n"
+  return table.concat(out)
+end
+
+function R.finish(run, opts)
+  local n = {}
+  for _, o in ipairs(OUTCOMES) do n[o] = 0 end
+  for _, c in ipairs(run.cells) do n[c.outcome] = n[c.outcome] + 1 end
+  local parts = {}
+  for _, o in ipairs(OUTCOMES) do
+    if n[o] > 0 then parts[#parts + 1] = paint(run, o, ("%d %s"):format(n[o], o == "pass" and "passed"
+      or o == "fail" and "failed" or o == "skip" and "skipped" or o)) end
+  end
+  local out = run.human
+  if run.tty then out:write("\r\27[K") end
+  out:write(("%s: %d cells: %s (%.1f s, logs in %s)\n"):format(run.matrix.name, #run.cells,
+    #parts > 0 and table.concat(parts, ", ") or "none", qemu.now() - run.started, run.out))
+  out:flush()
+  if opts.junit then
+    local f, err = io.open(opts.junit, "w")
+    if not f then error("cannot write " .. tostring(err), 0) end
+    f:write(R.junit(run))
+    f:close()
+  end
+end
+
+return R
