@@ -476,6 +476,29 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 			lua_setiuservalue(L, c->anchor, slot);
 		return;
 	}
+	case T_UINTS: {
+		int len = checklist(c, name, idx, 1);
+		long long max = f->max ? f->max : 0x7fffffff;
+		v->u.ints.v = arena_alloc(c->a, (len + 1) * sizeof *v->u.ints.v);
+		v->u.ints.n = len;
+		if (c->anchor)
+			lua_createtable(L, len, 0); /* our own copy: the user's list may change */
+		for (int i = 1; i <= len; i++) {
+			char el[64];
+			lua_rawgeti(L, idx, i);
+			long long n1 = checkint(c, elname(el, sizeof el, name, i), lua_gettop(L));
+			if (n1 < f->min || n1 > max)
+				field_fail(c, el, "%lld is out of range (expected %lld..%lld)", n1, f->min, max);
+			v->u.ints.v[i - 1] = n1;
+			if (c->anchor)
+				lua_rawseti(L, -2, i);
+			else
+				lua_pop(L, 1);
+		}
+		if (c->anchor)
+			lua_setiuservalue(L, c->anchor, slot);
+		return;
+	}
 	case T_PROPS:
 		check_props(c, name, slot, idx, v);
 		return;
@@ -651,21 +674,22 @@ static const char *when_needs(const struct rec *r, const struct when *w, char *b
 }
 
 /* Applies a field's default, as if the user had written it. */
-static void apply_default(struct ck *c, const struct field *f, struct qval *v)
+static void apply_default(struct ck *c, const struct rec *r, const struct field *f, struct qval *v)
 {
+	const char *def = f->def_alt && when_holds(r, &f->def_when) ? f->def_alt : f->def;
 	switch ((enum ftype)f->type) {
 	case T_ENUM:
-		v->u.i = enum_index(f->choices, f->def);
+		v->u.i = enum_index(f->choices, def);
 		break;
 	case T_BOOL:
-		v->u.i = !strcmp(f->def, "true");
+		v->u.i = !strcmp(def, "true");
 		break;
 	case T_UINT:
-		v->u.i = strtoll(f->def, NULL, 0);
+		v->u.i = strtoll(def, NULL, 0);
 		break;
 	case T_STR: case T_NAME: case T_PATH: case T_ID: case T_REF:
-		v->u.str.s = f->def;
-		v->u.str.n = strlen(f->def);
+		v->u.str.s = def;
+		v->u.str.n = strlen(def);
 		break;
 	default:
 		return; /* other types carry no default */
@@ -729,7 +753,7 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 				ck_raise(c, "field '%s%s' is required with %s", c->path, f->name,
 				         when_text(r, &f->req, why, sizeof why));
 			if (f->def && when_holds(r, &f->only))
-				apply_default(c, f, &r->v[i]);
+				apply_default(c, r, f, &r->v[i]);
 		}
 	}
 
@@ -762,8 +786,9 @@ struct decl {
 	unsigned char ns;
 	const char *id;
 	size_t n;
-	int dev;       /* 1-based index in devices */
+	int dev;       /* 1-based index in devices; 0: a section of the VM */
 	int generic;   /* a qemu.device{}: it may provide buses we cannot know */
+	const char *sec;  /* dev 0: the section entry that declares it ("iothreads[1]") */
 };
 
 struct decls {
@@ -781,7 +806,7 @@ static void declare(struct ck *c, struct decls *d, int ns, const char *id, size_
 		d->v = nv;
 		d->cap = cap;
 	}
-	d->v[d->n++] = (struct decl){ ns, id, n, dev, generic };
+	d->v[d->n++] = (struct decl){ ns, id, n, dev, generic, NULL };
 }
 
 static const struct decl *lookup(const struct decls *d, int ns, const char *id, size_t n)
@@ -869,12 +894,36 @@ static int prop_ns(const char *key)
 void check_vm(struct ck *c, const struct rec *vm)
 {
 	int devf = schema_field(vm->k, "devices", 7);
-	if (devf < 0 || !vm->v[devf].set)
-		return;
-	struct rec *const *devs = vm->v[devf].u.recs.v;
-	int ndev = vm->v[devf].u.recs.n;
+	int have = devf >= 0 && vm->v[devf].set;
+	struct rec *const *devs = have ? vm->v[devf].u.recs.v : NULL;
+	int ndev = have ? vm->v[devf].u.recs.n : 0;
 	struct decls d = { 0 };
 	const char *where = c->where, *ctx = c->ctx;
+
+	/* Ids the VM's own sections declare (iothreads{ {id = ...} }): they
+	 * share QEMU's namespaces with the devices' ids. */
+	for (int s = 0; s < vm->k->nfields; s++) {
+		const struct field *sf = &vm->k->fields[s];
+		if (sf->type != T_RECS || !vm->v[s].set)
+			continue;
+		for (int j = 0; j < vm->v[s].u.recs.n; j++) {
+			const struct rec *r = vm->v[s].u.recs.v[j];
+			for (int f = 0; f < r->k->nfields; f++) {
+				const struct field *fl = &r->k->fields[f];
+				const struct qval *v = &r->v[f];
+				if (fl->type != T_ID || !v->set)
+					continue;
+				char *sec = arena_alloc(c->a, strlen(sf->name) + 16);
+				sprintf(sec, "%s[%d]", sf->name, j + 1);
+				const struct decl *old = lookup(&d, fl->ns, v->u.str.s, v->u.str.n);
+				if (old)
+					ck_raise(c, "field '%s.%s': duplicate %s id '%s' (%s has it too)", sec, fl->name,
+					         ns_names[fl->ns], v->u.str.s, old->sec);
+				declare(c, &d, fl->ns, v->u.str.s, v->u.str.n, 0, 0);
+				d.v[d.n - 1].sec = sec;
+			}
+		}
+	}
 
 	/* Every id each device declares, once per namespace. */
 	for (int i = 0; i < ndev; i++) {
@@ -887,6 +936,11 @@ void check_vm(struct ck *c, const struct rec *vm)
 				continue;
 			int ns = r->k->id_ns ? r->k->id_ns(r, f) : fl->ns;
 			const struct decl *old = lookup(&d, ns, v->u.str.s, v->u.str.n);
+			if (old && !old->dev) {
+				blame(c, r, i + 1);
+				ck_raise(c, "field '%s': duplicate %s id '%s' (%s has it too)", fl->name, ns_names[ns],
+				         v->u.str.s, old->sec);
+			}
 			if (old) {
 				blame(c, r, i + 1);
 				const struct rec *o = devs[old->dev - 1];

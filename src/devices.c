@@ -27,34 +27,67 @@
 #define DRIVER(d)  { .name = "driver", .type = T_NAME, .def = d, \
                      .doc = "QEMU device model" }
 
-/* ---- object: memory-backend-file (+ nvdimm) ------------------------------- */
+/* ---- object: memory backends (+ nvdimm), SEV ---------------------------------- */
 
-enum { OB_TYPE, OB_ID, OB_MEM_PATH, OB_SIZE, OB_SHARE, OB_READ_ONLY, OB_PREALLOC,
-       OB_DRIVER, OB_DEVICE_ID };
+enum { OB_TYPE, OB_ID, OB_MEM_PATH, OB_SIZE, OB_SHARE, OB_READ_ONLY, OB_PREALLOC, OB_CBITPOS,
+       OB_REDUCED_PHYS_BITS, OB_SEV_POLICY, OB_SEV_CERT_FILE_PATH, OB_SEV_SESSION_FILE_PATH,
+       OB_SEV_KERNEL_HASHES, OB_DRIVER, OB_DEVICE_ID, OB_FILE };
+#define OB_MEM WHEN(OB_TYPE, "memory-backend-file", "memory-backend-ram", "memory-backend-memfd", \
+                    "memory-backend-epc")
+#define OB_HOSTMEM WHEN(OB_TYPE, "memory-backend-file", "memory-backend-ram", "memory-backend-memfd")
+#define OB_SEV WHEN(OB_TYPE, "sev-guest")
 static const struct field object_fields[] = {
 	[OB_TYPE] = { .name = "type", .type = T_ENUM, .flags = F_REQ,
-	              .choices = CHOICES("memory-backend-file"), .doc = "QEMU object type" },
+	              .choices = CHOICES("memory-backend-file", "memory-backend-ram", "memory-backend-memfd",
+	                                 "memory-backend-epc", "sev-guest", "sev-snp-guest", "tdx-guest"),
+	              .doc = "QEMU object type ('sev-snp-guest' and 'tdx-guest' are refused: QEMU 7.2 has "
+	                     "neither)" },
 	[OB_ID] = { .name = "id", .type = T_ID, .flags = F_REQ, .ns = NS_OBJECT, .opt = 1, .key = "id",
 	            .doc = "object id (what memdev= names)" },
 	[OB_MEM_PATH] = { .name = "mem_path", .type = T_PATH, .opt = 1, .key = "mem-path",
+	                  .only = WHEN(OB_TYPE, "memory-backend-file"),
 	                  .req = WHEN(OB_TYPE, "memory-backend-file"), .doc = "file backing the memory" },
-	[OB_SIZE] = { .name = "size", .type = T_SIZE, .flags = F_REQ, .opt = 1, .key = "size",
-	              .doc = "size in bytes, or with K/M/G/T" },
-	[OB_SHARE] = { .name = "share", .type = T_BOOL, .opt = 1, .key = "share",
-	               .doc = "map the file shared (visible to other processes)" },
+	[OB_SIZE] = { .name = "size", .type = T_SIZE, .opt = 1, .key = "size", .only = OB_MEM, .req = OB_MEM,
+	              .doc = "size in bytes, or with K/M/G/T (memory backends)" },
+	[OB_SHARE] = { .name = "share", .type = T_BOOL, .opt = 1, .key = "share", .only = OB_HOSTMEM,
+	               .doc = "map the memory shared (visible to other processes)" },
 	[OB_READ_ONLY] = { .name = "read_only", .type = T_BOOL, .opt = 1, .key = "readonly",
-	                   .doc = "map the file read-only" },
-	[OB_PREALLOC] = { .name = "prealloc", .type = T_BOOL, .opt = 1, .key = "prealloc",
+	                   .only = WHEN(OB_TYPE, "memory-backend-file"), .doc = "map the file read-only" },
+	[OB_PREALLOC] = { .name = "prealloc", .type = T_BOOL, .opt = 1, .key = "prealloc", .only = OB_MEM,
 	                  .doc = "allocate all memory at start" },
-	[OB_DRIVER] = { .name = "driver", .type = T_ENUM, .choices = CHOICES("nvdimm"),
+	[OB_CBITPOS] = { .name = "cbitpos", .type = T_UINT, .min = 1, .max = 63, .opt = 1, .key = "cbitpos",
+	                 .only = OB_SEV, .req = OB_SEV,
+	                 .doc = "position of the C-bit in a page table entry (sev-guest; the host CPU's)" },
+	[OB_REDUCED_PHYS_BITS] = { .name = "reduced_phys_bits", .type = T_UINT, .min = 1, .max = 63, .opt = 1,
+	                           .key = "reduced-phys-bits", .only = OB_SEV, .req = OB_SEV,
+	                           .doc = "guest physical address bits lost to encryption (sev-guest)" },
+	[OB_SEV_POLICY] = { .name = "sev_policy", .type = T_UINT, .max = 0xffffffffLL, .opt = 1, .key = "policy",
+	                    .only = OB_SEV, .doc = "SEV guest policy (sev-guest; QEMU's default 0x1)" },
+	[OB_SEV_CERT_FILE_PATH] = { .name = "sev_cert_file_path", .type = T_PATH, .opt = 1, .key = "dh-cert-file",
+	                            .only = OB_SEV, .doc = "the guest owner's Diffie-Hellman certificate (sev-guest)" },
+	[OB_SEV_SESSION_FILE_PATH] = { .name = "sev_session_file_path", .type = T_PATH, .opt = 1,
+	                               .key = "session-file", .only = OB_SEV,
+	                               .doc = "the guest owner's launch session blob (sev-guest)" },
+	[OB_SEV_KERNEL_HASHES] = { .name = "sev_kernel_hashes", .type = T_BOOL, .opt = 1, .key = "kernel-hashes",
+	                           .only = OB_SEV,
+	                           .doc = "measure the kernel, initrd and command line (sev-guest)" },
+	[OB_DRIVER] = { .name = "driver", .type = T_ENUM, .choices = CHOICES("nvdimm"), .only = OB_HOSTMEM,
 	                .doc = "a device using this memory (nvdimm)" },
 	[OB_DEVICE_ID] = { .name = "device_id", .type = T_ID, .ns = NS_DEVICE, .opt = 2, .key = "id",
 	                   .only = WHEN(OB_DRIVER, "nvdimm"), .doc = "id of the nvdimm device" },
+	[OB_FILE] = { .name = "file", .type = T_PATH, .only = OB_SEV,
+	              .doc = "firmware (OVMF) for the SEV guest, as read-only flash unit 0 (sev-guest)" },
 };
 
 static void object_check(struct ck *c, const struct rec *r)
 {
-	if (r->v[OB_SIZE].u.size == 0)
+	if (eis(r, OB_TYPE, "sev-snp-guest"))
+		ck_fail(c, "type", "QEMU 7.2 has no 'sev-snp-guest' object (SEV-SNP came with QEMU 9.1); "
+		                   "qlua does not emit it");
+	if (eis(r, OB_TYPE, "tdx-guest"))
+		ck_fail(c, "type", "QEMU 7.2 has no 'tdx-guest' object (TDX came with QEMU 10.1); "
+		                   "qlua does not emit it");
+	if (has(r, OB_SIZE) && r->v[OB_SIZE].u.size == 0)
 		ck_fail(c, "size", "size must be greater than 0");
 }
 
@@ -64,6 +97,17 @@ static void object_render(struct emit *e, const struct rec *r)
 	opt_head(e, eval(r, OB_TYPE), strlen(eval(r, OB_TYPE)));
 	render_fields(e, r, 1);
 	opt_end(e);
+	if (has(r, OB_FILE)) {
+		/* the SEV guest's firmware: what govmm emitted, with the unit
+		 * spelled out (the VM checks that no other flash or bios is there) */
+		opt_begin(e, "-drive");
+		opt_cstr(e, "if", "pflash");
+		opt_cstr(e, "format", "raw");
+		opt_int(e, "unit", 0);
+		opt_bool(e, "readonly", 1);
+		opt_str(e, "file", sval(r, OB_FILE), slen(r, OB_FILE));
+		opt_end(e);
+	}
 	if (has(r, OB_DRIVER)) {
 		opt_begin(e, "-device");
 		opt_head(e, eval(r, OB_DRIVER), strlen(eval(r, OB_DRIVER)));
@@ -78,7 +122,7 @@ static void object_render(struct emit *e, const struct rec *r)
 
 static const struct kind kind_object = {
 	.name = "object", .fields = object_fields, .nfields = NFIELDS(object_fields), .is_device = 1,
-	.doc = "a QEMU object: a file-backed memory region, optionally with an nvdimm using it",
+	.doc = "a QEMU object: a memory backend (optionally with an nvdimm using it), or an SEV guest",
 	.check = object_check, .render = object_render,
 };
 
@@ -117,6 +161,7 @@ static void fsdev_render(struct emit *e, const struct rec *r)
 	opt_head(e, sval(r, FS_DRIVER), slen(r, FS_DRIVER));
 	opt_str(e, "fsdev", sval(r, FS_ID), slen(r, FS_ID));
 	render_fields(e, r, 2);
+	render_virtio(e, sval(r, FS_DRIVER), slen(r, FS_DRIVER));
 	opt_end(e);
 }
 
@@ -182,6 +227,7 @@ static void chardev_render(struct emit *e, const struct rec *r)
 		opt_head(e, sval(r, CH_DRIVER), slen(r, CH_DRIVER));
 		opt_str(e, "chardev", sval(r, CH_ID), slen(r, CH_ID));
 		render_fields(e, r, 2);
+		render_virtio(e, sval(r, CH_DRIVER), slen(r, CH_DRIVER));
 		opt_end(e);
 	}
 }
@@ -322,6 +368,7 @@ static void netdev_render(struct emit *e, const struct rec *r)
 		opt_bool(e, "mq", 1);
 		opt_int(e, "vectors", 2LL * fds->u.fds.n + 2);
 	}
+	render_virtio(e, sval(r, NET_DRIVER), slen(r, NET_DRIVER));
 	opt_end(e);
 }
 
@@ -346,7 +393,11 @@ static const struct field serial_fields[] = {
 
 static void serial_render(struct emit *e, const struct rec *r)
 {
-	render_plain_device(e, r, SE_DRIVER);
+	opt_begin(e, "-device");
+	opt_head(e, sval(r, SE_DRIVER), slen(r, SE_DRIVER));
+	render_fields(e, r, 1);
+	render_virtio(e, sval(r, SE_DRIVER), slen(r, SE_DRIVER));
+	opt_end(e);
 }
 
 static const struct kind kind_serial = {
@@ -358,7 +409,8 @@ static const struct kind kind_serial = {
 /* ---- block: a disk image and the device showing it ---------------------------- */
 
 enum { BL_ID, BL_FILE, BL_AIO, BL_FORMAT, BL_INTERFACE, BL_READ_ONLY, BL_DISCARD_UNMAP,
-       BL_DRIVER, BL_SCSI, BL_WCE, BL_SHARE_RW, BL_BUS, BL_ADDR, BL_ROMFILE, BL_DISABLE_MODERN };
+       BL_DRIVER, BL_SCSI, BL_WCE, BL_SHARE_RW, BL_BUS, BL_ADDR, BL_ROMFILE, BL_DISABLE_MODERN,
+       BL_SERIAL };
 #define BL_DEV WHEN(BL_INTERFACE, "none")            /* a virtio-blk device qlua adds */
 #define BL_DEVICE WHEN(BL_INTERFACE, "none", "scsi")  /* any device qlua adds */
 static const struct field block_fields[] = {
@@ -381,6 +433,7 @@ static const struct field block_fields[] = {
 	[BL_DISCARD_UNMAP] = { .name = "discard_unmap", .type = T_BOOL,
 	                       .doc = "pass guest discards to the image (discard=unmap)" },
 	[BL_DRIVER] = { .name = "driver", .type = T_NAME, .def = "virtio-blk-pci", .only = BL_DEVICE,
+	                .def_alt = "scsi-hd", .def_when = WHEN(BL_INTERFACE, "scsi"),
 	                .doc = "QEMU disk device model (with interface 'scsi' the default is scsi-hd)" },
 	[BL_SCSI] = { .name = "scsi", .type = T_BOOL, .only = BL_DEV,
 	              .doc = "SCSI passthrough on virtio-blk (removed from QEMU: only false is accepted)" },
@@ -396,6 +449,8 @@ static const struct field block_fields[] = {
 	                 .doc = "option ROM image for the device" },
 	[BL_DISABLE_MODERN] = { .name = "disable_modern", .type = T_BOOL, .opt = 2, .key = "disable-modern",
 	                        .only = BL_DEV, .doc = "present a legacy-only virtio device" },
+	[BL_SERIAL] = { .name = "serial", .type = T_STR, .opt = 2, .key = "serial", .only = BL_DEVICE,
+	                .doc = "disk serial number the guest sees (/dev/disk/by-id)" },
 };
 
 static void block_check(struct ck *c, const struct rec *r)
@@ -442,12 +497,10 @@ static void block_render(struct emit *e, const struct rec *r)
 	if (eis(r, BL_INTERFACE, "ide") || eis(r, BL_INTERFACE, "virtio"))
 		return;
 	opt_begin(e, "-device");
-	if (eis(r, BL_INTERFACE, "scsi") && r->v[BL_DRIVER].set == 2)
-		opt_head(e, "scsi-hd", 7);
-	else
-		opt_head(e, sval(r, BL_DRIVER), slen(r, BL_DRIVER));
+	opt_head(e, sval(r, BL_DRIVER), slen(r, BL_DRIVER));
 	opt_str(e, "drive", sval(r, BL_ID), slen(r, BL_ID));
 	render_fields(e, r, 2);
+	render_virtio(e, sval(r, BL_DRIVER), slen(r, BL_DRIVER));
 	opt_end(e);
 }
 
@@ -520,6 +573,7 @@ static void vhost_user_render(struct emit *e, const struct rec *r)
 		opt_str(e, "chardev", sval(r, VU_CHARDEV_ID), slen(r, VU_CHARDEV_ID));
 	}
 	render_fields(e, r, 1);
+	render_virtio(e, drivers[ival(r, VU_TYPE)], strlen(drivers[ival(r, VU_TYPE)]));
 	opt_end(e);
 }
 
@@ -531,7 +585,8 @@ static const struct kind kind_vhost_user = {
 
 /* ---- vfio: an assigned host PCI device ------------------------------------------ */
 
-enum { VF_BDF, VF_SYSFS_DEV, VF_ID, VF_VENDOR_ID, VF_DEVICE_ID, VF_BUS, VF_ADDR, VF_ROMFILE };
+enum { VF_BDF, VF_SYSFS_DEV, VF_ID, VF_VENDOR_ID, VF_DEVICE_ID, VF_BUS, VF_ADDR, VF_ROMFILE,
+       VF_DEVFS_DEV };
 static const struct field vfio_fields[] = {
 	[VF_BDF] = { .name = "bdf", .type = T_BDF, .opt = 1, .key = "host",
 	             .doc = "host PCI address (or give sysfs_dev)" },
@@ -543,10 +598,19 @@ static const struct field vfio_fields[] = {
 	[VF_DEVICE_ID] = { .name = "device_id", .type = T_HEX16, .opt = 1, .key = "x-pci-device-id",
 	                   .doc = "PCI device id the guest sees" },
 	[VF_BUS] = BUS(1), [VF_ADDR] = ADDR(1), [VF_ROMFILE] = ROMFILE(1),
+	[VF_DEVFS_DEV] = { .name = "devfs_dev", .type = T_PATH,
+	                   .doc = "VFIO device file /dev/vfio/devices/vfioN (iommufd): refused, QEMU 7.2 "
+	                          "has no iommufd backend" },
 };
 
 static void vfio_check(struct ck *c, const struct rec *r)
 {
+	/* govmm's DevfsDev is the cdev of the iommufd interface (QEMU 9.0's
+	 * -object iommufd + vfio-pci iommufd=): 7.2 opens the VFIO group
+	 * itself, from the host address, so there is nothing to pass */
+	if (has(r, VF_DEVFS_DEV))
+		ck_fail(c, "devfs_dev", "QEMU 7.2 has no iommufd backend for VFIO device files (it came with "
+		                        "QEMU 9.0); give 'bdf' or 'sysfs_dev' and QEMU opens the VFIO group itself");
 	if (has(r, VF_BDF) == has(r, VF_SYSFS_DEV))
 		ck_fail(c, has(r, VF_BDF) ? "sysfs_dev" : NULL,
 		        has(r, VF_BDF) ? "give 'bdf' or 'sysfs_dev', not both"
@@ -569,7 +633,7 @@ static const struct kind kind_vfio = {
 /* ---- bridge: a PCI bridge ---------------------------------------------------------- */
 
 enum { BR_TYPE, BR_BUS, BR_ID, BR_CHASSIS, BR_SHPC, BR_ADDR, BR_IO_RESERVE, BR_MEM_RESERVE,
-       BR_PREF64_RESERVE };
+       BR_PREF64_RESERVE, BR_ROMFILE };
 #define BR_PCI WHEN(BR_TYPE, "pci")
 static const struct field bridge_fields[] = {
 	[BR_TYPE] = { .name = "type", .type = T_ENUM, .flags = F_REQ, .choices = CHOICES("pci", "pcie"),
@@ -590,6 +654,7 @@ static const struct field bridge_fields[] = {
 	                     .only = BR_PCI, .doc = "memory window kept for hot-plug (pci)" },
 	[BR_PREF64_RESERVE] = { .name = "pref64_reserve", .type = T_SIZE, .opt = 1, .key = "pref64-reserve",
 	                        .only = BR_PCI, .doc = "64-bit prefetchable window kept for hot-plug (pci)" },
+	[BR_ROMFILE] = ROMFILE(1),
 };
 
 static void bridge_render(struct emit *e, const struct rec *r)
@@ -604,6 +669,369 @@ static void bridge_render(struct emit *e, const struct rec *r)
 static const struct kind kind_bridge = {
 	.name = "bridge", .fields = bridge_fields, .nfields = NFIELDS(bridge_fields), .is_device = 1,
 	.doc = "a PCI bridge", .render = bridge_render,
+};
+
+/* ---- legacy_serial: a chardev on the machine's own serial port ------------------ */
+
+enum { LS_CHARDEV };
+static const struct field legacy_serial_fields[] = {
+	[LS_CHARDEV] = { .name = "chardev", .type = T_REF, .flags = F_REQ, .ns = NS_CHARDEV,
+	                 .doc = "the chardev the next serial port (ttyS0, ttyS1, ...) is connected to" },
+};
+
+/* -serial chardev:ID: not a key=value option, and ids have no commas. */
+static void legacy_serial_render(struct emit *e, const struct rec *r)
+{
+	size_t n = slen(r, LS_CHARDEV);
+	char *s = arena_alloc(e->a, n + 9);
+	memcpy(s, "chardev:", 8);
+	memcpy(s + 8, sval(r, LS_CHARDEV), n);
+	emit_arg(e, "-serial", s, n + 8);
+}
+
+static const struct kind kind_legacy_serial = {
+	.name = "legacy_serial", .fields = legacy_serial_fields, .nfields = NFIELDS(legacy_serial_fields),
+	.is_device = 1, .doc = "a machine serial port (-serial) on a chardev", .render = legacy_serial_render,
+};
+
+/* ---- pvpanic: the guest reports its panics ------------------------------------------ */
+
+enum { PP_NO_SHUTDOWN };
+static const struct field pvpanic_fields[] = {
+	[PP_NO_SHUTDOWN] = { .name = "no_shutdown", .type = T_BOOL,
+	                     .doc = "stop instead of exiting when the guest shuts down (-no-shutdown), to "
+	                            "look at a panicked guest" },
+};
+
+static void pvpanic_render(struct emit *e, const struct rec *r)
+{
+	emit_arg(e, "-device", "pvpanic", 7);
+	/* once, even when knobs.no_shutdown says it too */
+	if (has(r, PP_NO_SHUTDOWN) && ival(r, PP_NO_SHUTDOWN) && !render_knob("no_shutdown"))
+		emit_word(e, "-no-shutdown");
+}
+
+static const struct kind kind_pvpanic = {
+	.name = "pvpanic", .fields = pvpanic_fields, .nfields = NFIELDS(pvpanic_fields), .is_device = 1,
+	.doc = "the pvpanic ISA device: the guest tells QEMU it panicked", .render = pvpanic_render,
+};
+
+/* ---- loader: a file loaded into guest memory ---------------------------------------- */
+
+enum { LO_FILE, LO_ID };
+static const struct field loader_fields[] = {
+	[LO_FILE] = { .name = "file", .type = T_PATH, .flags = F_REQ, .opt = 1, .key = "file",
+	              .doc = "ELF, U-Boot or Intel HEX image to load into guest memory" },
+	[LO_ID] = { .name = "id", .type = T_ID, .flags = F_REQ, .ns = NS_DEVICE, .opt = 1, .key = "id",
+	            .doc = "device id" },
+};
+
+static void loader_render(struct emit *e, const struct rec *r)
+{
+	opt_begin(e, "-device");
+	opt_head(e, "loader", 6);
+	render_fields(e, r, 1);
+	opt_end(e);
+}
+
+static const struct kind kind_loader = {
+	.name = "loader", .fields = loader_fields, .nfields = NFIELDS(loader_fields), .is_device = 1,
+	.doc = "the generic loader: a file put into guest memory", .render = loader_render,
+};
+
+/* ---- PCIe topology: expander bus, root ports, switches --------------------------------- */
+
+/* Resource windows kept for hot-plug behind a port. */
+#define RESERVES(P, o) \
+	[P##_BUS_RESERVE] = { .name = "bus_reserve", .type = T_UINT, .max = 0xfffffffeLL, .opt = o, \
+	                      .key = "bus-reserve", .doc = "bus numbers kept for hot-plugged bridges" }, \
+	[P##_PREF64_RESERVE] = { .name = "pref64_reserve", .type = T_SIZE, .opt = o, .key = "pref64-reserve", \
+	                         .doc = "64-bit prefetchable window kept for hot-plug (not with pref32_reserve)" }, \
+	[P##_PREF32_RESERVE] = { .name = "pref32_reserve", .type = T_SIZE, .opt = o, .key = "pref32-reserve", \
+	                         .doc = "32-bit prefetchable window kept for hot-plug (not with pref64_reserve)" }, \
+	[P##_MEM_RESERVE] = { .name = "mem_reserve", .type = T_SIZE, .opt = o, .key = "mem-reserve", \
+	                      .doc = "32-bit non-prefetchable window kept for hot-plug" }, \
+	[P##_IO_RESERVE] = { .name = "io_reserve", .type = T_SIZE, .opt = o, .key = "io-reserve", \
+	                     .doc = "I/O space kept for hot-plug" }
+
+enum { PX_ID, PX_BUS, PX_BUS_NR, PX_NUMA_NODE, PX_ADDR };
+static const struct field pxb_pcie_fields[] = {
+	[PX_ID] = { .name = "id", .type = T_ID, .flags = F_REQ | F_BUS, .ns = NS_DEVICE, .opt = 1, .key = "id",
+	            .doc = "expander id, also the name of its PCIe bus (root ports plug into it)" },
+	[PX_BUS] = { .name = "bus", .type = T_REF, .ns = NS_BUS, .opt = 1, .key = "bus", .def = "pcie.0",
+	             .doc = "the machine's root bus it sits on" },
+	[PX_BUS_NR] = { .name = "bus_nr", .type = T_UINT, .flags = F_REQ, .min = 1, .max = 255, .opt = 1,
+	                .key = "bus_nr", .doc = "first bus number of its hierarchy, unique per expander" },
+	[PX_NUMA_NODE] = { .name = "numa_node", .type = T_UINT, .max = 127, .opt = 1, .key = "numa_node",
+	                   .doc = "guest NUMA node it belongs to (a numa.nodes node_id)" },
+	[PX_ADDR] = ADDR(1),
+};
+
+static void pxb_pcie_render(struct emit *e, const struct rec *r)
+{
+	opt_begin(e, "-device");
+	opt_head(e, "pxb-pcie", 8);
+	render_fields(e, r, 1);
+	opt_end(e);
+}
+
+static const struct kind kind_pxb_pcie = {
+	.name = "pxb_pcie", .fields = pxb_pcie_fields, .nfields = NFIELDS(pxb_pcie_fields), .is_device = 1,
+	.doc = "a PCIe expander bus (pxb-pcie, q35): another root bus, e.g. for a NUMA node",
+	.render = pxb_pcie_render,
+};
+
+enum { RP_ID, RP_BUS, RP_CHASSIS, RP_SLOT, RP_ADDR, RP_MULTIFUNCTION, RP_BUS_RESERVE,
+       RP_PREF64_RESERVE, RP_PREF32_RESERVE, RP_MEM_RESERVE, RP_IO_RESERVE, RP_ROMFILE };
+static const struct field pcie_root_port_fields[] = {
+	[RP_ID] = { .name = "id", .type = T_ID, .flags = F_REQ | F_BUS, .ns = NS_DEVICE, .opt = 1, .key = "id",
+	            .doc = "port id, also the name of the bus behind it" },
+	[RP_BUS] = { .name = "bus", .type = T_REF, .ns = NS_BUS, .opt = 1, .key = "bus",
+	             .doc = "root bus: pcie.0 (QEMU's default) or a pxb_pcie id" },
+	[RP_CHASSIS] = { .name = "chassis", .type = T_UINT, .max = 255, .opt = 1, .key = "chassis",
+	                 .doc = "chassis number; (chassis, slot) is unique per port (QEMU's default 0)" },
+	[RP_SLOT] = { .name = "slot", .type = T_UINT, .max = 65535, .opt = 1, .key = "slot",
+	              .doc = "slot number in the chassis (QEMU's default 0)" },
+	[RP_ADDR] = ADDR(1),
+	[RP_MULTIFUNCTION] = { .name = "multifunction", .type = T_BOOL, .opt = 1, .key = "multifunction",
+	                       .doc = "other functions share its slot (ports at addr N.1, N.2, ...)" },
+	RESERVES(RP, 1),
+	[RP_ROMFILE] = ROMFILE(1),
+};
+
+static void reserves_check(struct ck *c, const struct rec *r, int pref64, int pref32)
+{
+	if (has(r, pref64) && has(r, pref32))
+		ck_fail(c, "pref32_reserve", "not with 'pref64_reserve' (QEMU has one prefetchable window)");
+}
+
+static void pcie_root_port_check(struct ck *c, const struct rec *r)
+{
+	reserves_check(c, r, RP_PREF64_RESERVE, RP_PREF32_RESERVE);
+}
+
+static void pcie_root_port_render(struct emit *e, const struct rec *r)
+{
+	opt_begin(e, "-device");
+	opt_head(e, "pcie-root-port", 14);
+	render_fields(e, r, 1);
+	opt_end(e);
+}
+
+static const struct kind kind_pcie_root_port = {
+	.name = "pcie_root_port", .fields = pcie_root_port_fields, .nfields = NFIELDS(pcie_root_port_fields),
+	.is_device = 1, .doc = "a PCIe root port (q35): one hot-pluggable slot",
+	.check = pcie_root_port_check, .render = pcie_root_port_render,
+};
+
+enum { SU_ID, SU_BUS };
+static const struct field pcie_switch_upstream_fields[] = {
+	[SU_ID] = { .name = "id", .type = T_ID, .flags = F_REQ | F_BUS, .ns = NS_DEVICE, .opt = 1, .key = "id",
+	            .doc = "port id, also the name of the bus its downstream ports plug into" },
+	[SU_BUS] = { .name = "bus", .type = T_REF, .flags = F_REQ, .ns = NS_BUS, .opt = 1, .key = "bus",
+	             .doc = "the root port (or downstream port) it plugs into" },
+};
+
+static void pcie_switch_upstream_render(struct emit *e, const struct rec *r)
+{
+	opt_begin(e, "-device");
+	opt_head(e, "x3130-upstream", 14);
+	render_fields(e, r, 1);
+	opt_end(e);
+}
+
+static const struct kind kind_pcie_switch_upstream = {
+	.name = "pcie_switch_upstream", .fields = pcie_switch_upstream_fields,
+	.nfields = NFIELDS(pcie_switch_upstream_fields), .is_device = 1,
+	.doc = "the upstream port of a PCIe switch (x3130-upstream)", .render = pcie_switch_upstream_render,
+};
+
+enum { SD_ID, SD_BUS, SD_CHASSIS, SD_SLOT, SD_BUS_RESERVE, SD_PREF64_RESERVE, SD_PREF32_RESERVE,
+       SD_MEM_RESERVE, SD_IO_RESERVE };
+static const struct field pcie_switch_downstream_fields[] = {
+	[SD_ID] = { .name = "id", .type = T_ID, .flags = F_REQ | F_BUS, .ns = NS_DEVICE, .opt = 1, .key = "id",
+	            .doc = "port id, also the name of the bus behind it" },
+	[SD_BUS] = { .name = "bus", .type = T_REF, .flags = F_REQ, .ns = NS_BUS, .opt = 1, .key = "bus",
+	             .doc = "the switch's upstream port" },
+	[SD_CHASSIS] = { .name = "chassis", .type = T_UINT, .flags = F_REQ, .max = 255, .opt = 1, .key = "chassis",
+	                 .doc = "chassis number; (chassis, slot) is unique per port" },
+	[SD_SLOT] = { .name = "slot", .type = T_UINT, .flags = F_REQ, .max = 65535, .opt = 1, .key = "slot",
+	              .doc = "slot number in the chassis" },
+	RESERVES(SD, 1),
+};
+
+static void pcie_switch_downstream_check(struct ck *c, const struct rec *r)
+{
+	/* govmm passed them, noting they need QEMU patches: no QEMU release has
+	 * them on xio3130-downstream (only pcie-root-port has them) */
+	for (int f = SD_BUS_RESERVE; f <= SD_IO_RESERVE; f++)
+		if (has(r, f))
+			ck_fail(c, r->k->fields[f].name, "QEMU's xio3130-downstream has no resource reservations "
+			        "(only pcie_root_port has them)");
+}
+
+static void pcie_switch_downstream_render(struct emit *e, const struct rec *r)
+{
+	opt_begin(e, "-device");
+	opt_head(e, "xio3130-downstream", 18);
+	render_fields(e, r, 1);
+	opt_end(e);
+}
+
+static const struct kind kind_pcie_switch_downstream = {
+	.name = "pcie_switch_downstream", .fields = pcie_switch_downstream_fields,
+	.nfields = NFIELDS(pcie_switch_downstream_fields), .is_device = 1,
+	.doc = "a downstream port of a PCIe switch (xio3130-downstream): one hot-pluggable slot",
+	.check = pcie_switch_downstream_check, .render = pcie_switch_downstream_render,
+};
+
+/* ---- scsi_controller: virtio-scsi ------------------------------------------------------- */
+
+enum { SC_ID, SC_BUS, SC_ADDR, SC_IOTHREAD, SC_ROMFILE, SC_DISABLE_MODERN };
+static const struct field scsi_controller_fields[] = {
+	[SC_ID] = { .name = "id", .type = T_ID, .flags = F_REQ | F_BUS0, .ns = NS_DEVICE, .opt = 1, .key = "id",
+	            .doc = "controller id; its SCSI bus is '<id>.0'" },
+	[SC_BUS] = BUS(1), [SC_ADDR] = ADDR(1),
+	[SC_IOTHREAD] = { .name = "iothread", .type = T_REF, .ns = NS_OBJECT, .opt = 1, .key = "iothread",
+	                  .doc = "an iothreads id: the thread its I/O runs in" },
+	[SC_ROMFILE] = ROMFILE(1), [SC_DISABLE_MODERN] = DISMOD(1),
+};
+
+static void scsi_controller_render(struct emit *e, const struct rec *r)
+{
+	opt_begin(e, "-device");
+	opt_head(e, "virtio-scsi-pci", 15);
+	render_fields(e, r, 1);
+	render_virtio(e, "virtio-scsi-pci", 15);
+	opt_end(e);
+}
+
+static const struct kind kind_scsi_controller = {
+	.name = "scsi_controller", .fields = scsi_controller_fields, .nfields = NFIELDS(scsi_controller_fields),
+	.is_device = 1, .doc = "a virtio-scsi controller (disks plug into '<id>.0')",
+	.render = scsi_controller_render,
+};
+
+/* ---- vsock: AF_VSOCK between host and guest -------------------------------------------- */
+
+enum { VS_ID, VS_CONTEXT_ID, VS_VHOST_FD, VS_BUS, VS_ADDR, VS_ROMFILE, VS_DISABLE_MODERN };
+static const struct field vsock_fields[] = {
+	[VS_ID] = { .name = "id", .type = T_ID, .flags = F_REQ, .ns = NS_DEVICE, .opt = 1, .key = "id",
+	            .doc = "device id" },
+	[VS_CONTEXT_ID] = { .name = "context_id", .type = T_UINT, .flags = F_REQ, .min = 3, .max = 4294967295LL,
+	                    .opt = 1, .key = "guest-cid",
+	                    .doc = "the guest's address (CID), unique on the host (0-2 are reserved)" },
+	[VS_VHOST_FD] = { .name = "vhost_fd", .type = T_FD, .opt = 1, .key = "vhostfd",
+	                  .doc = "an open /dev/vhost-vsock (else QEMU opens it)" },
+	[VS_BUS] = BUS(1), [VS_ADDR] = ADDR(1), [VS_ROMFILE] = ROMFILE(1), [VS_DISABLE_MODERN] = DISMOD(1),
+};
+
+static void vsock_render(struct emit *e, const struct rec *r)
+{
+	opt_begin(e, "-device");
+	opt_head(e, "vhost-vsock-pci", 15);
+	render_fields(e, r, 1);
+	render_virtio(e, "vhost-vsock-pci", 15);
+	opt_end(e);
+}
+
+static const struct kind kind_vsock = {
+	.name = "vsock", .fields = vsock_fields, .nfields = NFIELDS(vsock_fields), .is_device = 1,
+	.doc = "a vhost-vsock device (AF_VSOCK sockets between host and guest)", .render = vsock_render,
+};
+
+/* ---- rng: a virtio entropy source -------------------------------------------------------- */
+
+enum { RN_ID, RN_FILENAME, RN_MAX_BYTES, RN_PERIOD, RN_BUS, RN_ADDR, RN_ROMFILE, RN_DISABLE_MODERN };
+static const struct field rng_fields[] = {
+	[RN_ID] = { .name = "id", .type = T_ID, .flags = F_REQ, .ns = NS_OBJECT, .opt = 1, .key = "id",
+	            .doc = "id of the rng-random backend object" },
+	[RN_FILENAME] = { .name = "filename", .type = T_PATH, .opt = 1, .key = "filename",
+	                  .doc = "host entropy source (QEMU's default /dev/urandom)" },
+	[RN_MAX_BYTES] = { .name = "max_bytes", .type = T_SIZE, .opt = 2, .key = "max-bytes",
+	                   .doc = "bytes the guest may take per period" },
+	[RN_PERIOD] = { .name = "period", .type = T_UINT, .min = 1, .max = 4294967295LL, .opt = 2, .key = "period",
+	                .doc = "length of a period in milliseconds" },
+	[RN_BUS] = BUS(2), [RN_ADDR] = ADDR(2), [RN_ROMFILE] = ROMFILE(2), [RN_DISABLE_MODERN] = DISMOD(2),
+};
+
+static void rng_check(struct ck *c, const struct rec *r)
+{
+	unsigned long long mb = r->v[RN_MAX_BYTES].u.size;
+	if (has(r, RN_MAX_BYTES) && (mb == 0 || mb > 0x7fffffffffffffffULL))
+		ck_fail(c, "max_bytes", "%llu is out of range (expected 1..2^63-1)", mb);
+}
+
+static void rng_render(struct emit *e, const struct rec *r)
+{
+	opt_begin(e, "-object");
+	opt_head(e, "rng-random", 10);
+	render_fields(e, r, 1);
+	opt_end(e);
+	opt_begin(e, "-device");
+	opt_head(e, "virtio-rng-pci", 14);
+	opt_str(e, "rng", sval(r, RN_ID), slen(r, RN_ID));
+	render_fields(e, r, 2);
+	render_virtio(e, "virtio-rng-pci", 14);
+	opt_end(e);
+}
+
+static const struct kind kind_rng = {
+	.name = "rng", .fields = rng_fields, .nfields = NFIELDS(rng_fields), .is_device = 1,
+	.doc = "a virtio-rng device fed from a host file (rng-random)", .check = rng_check, .render = rng_render,
+};
+
+/* ---- balloon: virtio-balloon --------------------------------------------------------------- */
+
+enum { BA_ID, BA_DEFLATE_ON_OOM, BA_FREE_PAGE_REPORTING, BA_BUS, BA_ADDR, BA_ROMFILE, BA_DISABLE_MODERN };
+static const struct field balloon_fields[] = {
+	[BA_ID] = { .name = "id", .type = T_ID, .ns = NS_DEVICE, .opt = 1, .key = "id", .doc = "device id" },
+	[BA_DEFLATE_ON_OOM] = { .name = "deflate_on_oom", .type = T_BOOL, .opt = 1, .key = "deflate-on-oom",
+	                        .doc = "the guest may take memory back from the balloon when it runs out" },
+	[BA_FREE_PAGE_REPORTING] = { .name = "free_page_reporting", .type = T_BOOL, .opt = 1,
+	                             .key = "free-page-reporting",
+	                             .doc = "the guest reports free pages, which the host reclaims" },
+	[BA_BUS] = BUS(1), [BA_ADDR] = ADDR(1), [BA_ROMFILE] = ROMFILE(1), [BA_DISABLE_MODERN] = DISMOD(1),
+};
+
+static void balloon_render(struct emit *e, const struct rec *r)
+{
+	opt_begin(e, "-device");
+	opt_head(e, "virtio-balloon-pci", 18);
+	render_fields(e, r, 1);
+	render_virtio(e, "virtio-balloon-pci", 18);
+	opt_end(e);
+}
+
+static const struct kind kind_balloon = {
+	.name = "balloon", .fields = balloon_fields, .nfields = NFIELDS(balloon_fields), .is_device = 1,
+	.doc = "a virtio memory balloon (one per VM)", .render = balloon_render,
+};
+
+/* ---- iommu: intel-iommu -------------------------------------------------------------------- */
+
+enum { IO_INTREMAP, IO_DEVICE_IOTLB, IO_CACHING_MODE };
+static const struct field iommu_fields[] = {
+	[IO_INTREMAP] = { .name = "intremap", .type = T_BOOL, .opt = 1, .key = "intremap",
+	                  .doc = "interrupt remapping (with KVM it needs machine.options['kernel-irqchip'] = "
+	                         "'split')" },
+	[IO_DEVICE_IOTLB] = { .name = "device_iotlb", .type = T_BOOL, .opt = 1, .key = "device-iotlb",
+	                      .doc = "device IOTLB (ATS) for devices that support it" },
+	[IO_CACHING_MODE] = { .name = "caching_mode", .type = T_BOOL, .opt = 1, .key = "caching-mode",
+	                      .doc = "caching mode, which assigned (VFIO) devices need" },
+};
+
+static void iommu_render(struct emit *e, const struct rec *r)
+{
+	opt_begin(e, "-device");
+	opt_head(e, "intel-iommu", 11);
+	render_fields(e, r, 1);
+	opt_end(e);
+}
+
+static const struct kind kind_iommu = {
+	.name = "iommu", .fields = iommu_fields, .nfields = NFIELDS(iommu_fields), .is_device = 1,
+	.doc = "an Intel vIOMMU (intel-iommu, machine q35; one per VM)", .render = iommu_render,
 };
 
 /* ---- device: any QEMU -device, for what qlua does not model ------------------------ */
@@ -627,6 +1055,8 @@ static const struct kind kind_device = {
 };
 
 const struct kind *const schema_devices[] = {
-	&kind_block, &kind_bridge, &kind_chardev, &kind_device, &kind_fsdev, &kind_netdev,
-	&kind_object, &kind_serial, &kind_vfio, &kind_vhost_user, NULL,
+	&kind_balloon, &kind_block, &kind_bridge, &kind_chardev, &kind_device, &kind_fsdev, &kind_iommu,
+	&kind_legacy_serial, &kind_loader, &kind_netdev, &kind_object, &kind_pcie_root_port,
+	&kind_pcie_switch_downstream, &kind_pcie_switch_upstream, &kind_pvpanic, &kind_pxb_pcie, &kind_rng,
+	&kind_scsi_controller, &kind_serial, &kind_vfio, &kind_vhost_user, &kind_vsock, NULL,
 };

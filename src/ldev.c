@@ -72,6 +72,22 @@ static void push_default(lua_State *L, const struct field *f)
 		lua_pushstring(L, f->def);
 }
 
+/* Pushes the default a record holds for field f (set == 2): what was
+ * applied, which may be def_alt. */
+static void push_applied(lua_State *L, const struct rec *r, int f)
+{
+	const struct field *fl = &r->k->fields[f];
+	const struct qval *v = &r->v[f];
+	if (fl->type == T_BOOL)
+		lua_pushboolean(L, v->u.i);
+	else if (fl->type == T_UINT)
+		lua_pushinteger(L, v->u.i);
+	else if (fl->type == T_ENUM)
+		lua_pushstring(L, fl->choices[v->u.i]);
+	else
+		lua_pushlstring(L, v->u.str.s, v->u.str.n);
+}
+
 /* dev.field: the value as given (fields sit at their slot, field index + 1;
  * qemu.device{} properties under their own name), else the default. */
 static int l_index(lua_State *L)
@@ -103,7 +119,7 @@ static int l_index(lua_State *L)
 		return 1;
 	}
 	if (f >= 0 && d->r->v[f].set == 2)
-		push_default(L, &d->r->k->fields[f]);
+		push_applied(L, d->r, f);
 	else
 		lua_pushnil(L);
 	return 1;

@@ -118,16 +118,46 @@ static int l_argv(lua_State *L)
 	return 2;
 }
 
-/* qemu.merge(...): the Lua library's merge (lua/qemu/merge.lua), loaded
- * when first used. */
-static int l_merge(lua_State *L)
+/* qemu.merge(...): calls the Lua library's merge (upvalue 1).  A C __call
+ * because `return qemu.merge(...)`, a script's usual last line, is a tail
+ * call: through a Lua function the script's line would be gone, and merge's
+ * errors would name none. */
+static int l_merge_call(lua_State *L)
 {
-	lua_getglobal(L, "require");
-	lua_pushliteral(L, "qemu.merge");
-	lua_call(L, 1, 1);
-	lua_insert(L, 1);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_replace(L, 1);  /* the function where the qemu.merge table was */
 	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
 	return lua_gettop(L);
+}
+
+/* qemu.merge: a table with merge.delete and merge.replace of
+ * lua/qemu/merge.lua, callable. */
+static void setup_merge(lua_State *L)
+{
+	if (lua_getglobal(L, "require") != LUA_TFUNCTION) {
+		lua_pop(L, 1);
+		return;
+	}
+	lua_pushliteral(L, "qemu.merge");
+	if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+		lua_pop(L, 1);  /* no library here: qemu.merge stays absent */
+		return;
+	}
+	int m = lua_gettop(L);
+	lua_createtable(L, 0, 2);
+	lua_getfield(L, m, "delete");
+	lua_setfield(L, -2, "delete");
+	lua_getfield(L, m, "replace");
+	lua_setfield(L, -2, "replace");
+	lua_createtable(L, 0, 2);
+	lua_pushvalue(L, m);
+	lua_pushcclosure(L, l_merge_call, 1);
+	lua_setfield(L, -2, "__call");
+	lua_pushliteral(L, "qemu.merge");
+	lua_setfield(L, -2, "__name");
+	lua_setmetatable(L, -2);
+	lua_setfield(L, m - 1, "merge");  /* the module table is just below */
+	lua_pop(L, 1);
 }
 
 int luaopen_qemu(lua_State *L)
@@ -135,7 +165,7 @@ int luaopen_qemu(lua_State *L)
 	/* the Lua library (the files of lua/qemu/) travels inside the binary and the
 	 * module: require "qemu.recipes" works from any directory */
 	embedded_preload(L);
-	static const luaL_Reg funcs[] = { { "argv", l_argv }, { "merge", l_merge }, { NULL, NULL } };
+	static const luaL_Reg funcs[] = { { "argv", l_argv }, { NULL, NULL } };
 	if (luaL_newmetatable(L, ARENA_MT)) {
 		lua_pushcfunction(L, arena_gc);
 		lua_setfield(L, -2, "__gc");
@@ -147,5 +177,6 @@ int luaopen_qemu(lua_State *L)
 	ldev_register(L);
 	lfd_register(L);
 	lvm_register(L);
+	setup_merge(L);
 	return 1;
 }

@@ -55,7 +55,7 @@ void render_field(struct emit *e, const struct rec *r, int f)
 	case T_PROPS:
 		render_props(e, v->u.props.v, v->u.props.n);
 		break;
-	case T_STRS: case T_REC: case T_RECS: case T_DEVS: case T_NTYPES:
+	case T_STRS: case T_UINTS: case T_REC: case T_RECS: case T_DEVS: case T_NTYPES:
 		break; /* structure, not values: the kind's hook renders them */
 	}
 }
@@ -71,6 +71,56 @@ void render_props(struct emit *e, const struct prop *p, int n)
 {
 	for (int i = 0; i < n; i++)
 		opt_str(e, p[i].key, p[i].val, p[i].len);
+}
+
+/* The VM render_vm is rendering: device hooks see its knobs through it. */
+static const struct rec *cur_vm;
+
+int render_knob(const char *name)
+{
+	return cur_vm && vm_knob(cur_vm, name);
+}
+
+static int prefix(const char *s, size_t n, const char *p)
+{
+	size_t pn = strlen(p);
+	return n >= pn && !memcmp(s, p, pn);
+}
+
+static int suffix(const char *s, size_t n, const char *p)
+{
+	size_t pn = strlen(p);
+	return n >= pn && !memcmp(s + n - pn, p, pn);
+}
+
+int render_is_virtio(const char *d, size_t n)
+{
+	return prefix(d, n, "virtio-") || prefix(d, n, "vhost-");
+}
+
+/* A virtio-pci device that is transitional by default (its legacy
+ * interface is on when it sits on a root bus): QEMU refuses
+ * iommu_platform=on on it unless disable-legacy=on.  The vhost-user
+ * devices below are modern-only and have no disable-legacy at all. */
+int render_needs_modern(const char *d, size_t n)
+{
+	static const char *const modern_only[] = { "vhost-user-fs-pci", "vhost-user-gpio-pci",
+	                                           "vhost-user-i2c-pci", "vhost-user-rng-pci", NULL };
+	if (!render_is_virtio(d, n) || !suffix(d, n, "-pci"))
+		return 0;
+	for (int i = 0; modern_only[i]; i++)
+		if (strlen(modern_only[i]) == n && !memcmp(modern_only[i], d, n))
+			return 0;
+	return 1;
+}
+
+void render_virtio(struct emit *e, const char *driver, size_t n)
+{
+	if (!render_knob("iommu_platform") || !render_is_virtio(driver, n))
+		return;
+	if (render_needs_modern(driver, n))
+		opt_bool(e, "disable-legacy", 1);
+	opt_bool(e, "iommu_platform", 1);
 }
 
 void render_plain_device(struct emit *e, const struct rec *r, int driver_field)
@@ -125,6 +175,7 @@ static void render_serial(struct emit *e, const struct rec *vm, const char *seri
 void render_vm(struct emit *e, const struct rec *vm, const char *path, const struct runtime *rt)
 {
 	emit_word(e, path);
+	cur_vm = vm;
 	schema_vm.render(e, vm);
 	if (rt)
 		render_runtime(e, rt);
@@ -135,4 +186,5 @@ void render_vm(struct emit *e, const struct rec *vm, const char *path, const str
 	if (rt && rt->serial)
 		render_serial(e, vm, rt->serial);
 	render_vm_tail(e, vm);
+	cur_vm = NULL;
 }

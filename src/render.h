@@ -31,6 +31,17 @@ void render_props(struct emit *e, const struct prop *p, int n);
 /* "-device <driver>,<fields of option 1>,<free properties>": most devices. */
 void render_plain_device(struct emit *e, const struct rec *r, int driver_field);
 
+/* Is knob `name` of the VM being rendered set?  For device hooks whose
+ * output depends on a VM-wide knob (render_vm sets the VM). */
+int render_knob(const char *name);
+/* Is driver a virtio device (virtio-*, vhost-*)?  Does knobs.iommu_platform
+ * need disable-legacy=on with it (a transitional virtio-pci device)? */
+int render_is_virtio(const char *driver, size_t n);
+int render_needs_modern(const char *driver, size_t n);
+/* knobs.iommu_platform, on a virtio device: iommu_platform=on, with
+ * disable-legacy=on where QEMU needs the device modern-only for it. */
+void render_virtio(struct emit *e, const char *driver, size_t n);
+
 /* Accessors for hooks. */
 static inline int has(const struct rec *r, int f) { return r->v[f].set != 0; }
 static inline const char *sval(const struct rec *r, int f) { return r->v[f].u.str.s; }

@@ -53,7 +53,7 @@ const char *schema_type_name(const struct field *f)
 		[T_BDF] = "pci-host-address", [T_HEX16] = "hex16", [T_FD] = "fd", [T_FDS] = "fds",
 		[T_FILE] = "path-or-fd", [T_STRS] = "strings", [T_PROPS] = "properties",
 		[T_REC] = "section", [T_RECS] = "list-of-sections", [T_DEVS] = "devices",
-		[T_RTCBASE] = "rtc-base",
+		[T_RTCBASE] = "rtc-base", [T_UINTS] = "integers",
 	};
 	return names[f->type];
 }

@@ -37,6 +37,7 @@ enum ftype {
 	T_RECS,     /* a list of nested sections (`sub`) */
 	T_DEVS,     /* a list of device values */
 	T_RTCBASE,  /* "utc", "localtime" or a date */
+	T_UINTS,    /* a list of integers in [min, max] (may be empty) */
 	T_NTYPES
 };
 
@@ -66,6 +67,8 @@ struct field {
 	const char *const *choices;  /* T_ENUM */
 	long long min, max;          /* T_UINT */
 	const char *def;             /* default, as Lua text; NULL: none */
+	const char *def_alt;         /* the default instead when def_when holds */
+	struct when def_when;
 	const struct kind *sub;      /* T_REC, T_RECS */
 	struct when only;            /* the field exists only when ... */
 	struct when req;             /* the field is required when ... */
@@ -111,6 +114,7 @@ struct qval {
 		struct qfd *fd;
 		struct { struct qfd **v; int n; } fds;
 		struct { const char **v; size_t *len; int n, list; } strs;
+		struct { long long *v; int n; } ints;  /* UINTS */
 		struct { struct prop *v; int n; } props;
 		struct rec *rec;
 		struct { struct rec **v; int n; } recs; /* also DEVS */

@@ -2,7 +2,10 @@
  * order in which they become QEMU options (the seed's order, so the two
  * command lines can be compared line by line). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "check.h"
 #include "emit.h"
@@ -171,7 +174,8 @@ static const struct kind sec_qmp = {
 };
 
 enum { KN_NO_USER_CONFIG, KN_NO_DEFAULTS, KN_NO_GRAPHIC, KN_DAEMONIZE, KN_HUGEPAGES,
-       KN_MEM_PREALLOC, KN_MLOCK, KN_REALTIME, KN_STOPPED, KN_NO_REBOOT, KN_NO_SHUTDOWN };
+       KN_MEM_PREALLOC, KN_FILE_BACKED_MEM, KN_MEM_SHARED, KN_MLOCK, KN_REALTIME, KN_STOPPED,
+       KN_NO_REBOOT, KN_NO_SHUTDOWN, KN_IOMMU_PLATFORM };
 static const struct field knobs_fields[] = {
 	[KN_NO_USER_CONFIG] = { .name = "no_user_config", .type = T_BOOL, .doc = "-no-user-config" },
 	[KN_NO_DEFAULTS] = { .name = "no_defaults", .type = T_BOOL, .doc = "-nodefaults: no default devices" },
@@ -180,12 +184,20 @@ static const struct field knobs_fields[] = {
 	[KN_HUGEPAGES] = { .name = "hugepages", .type = T_BOOL,
 	                   .doc = "RAM from /dev/hugepages (or memory.path), shared, preallocated" },
 	[KN_MEM_PREALLOC] = { .name = "mem_prealloc", .type = T_BOOL, .doc = "allocate all RAM at start" },
+	[KN_FILE_BACKED_MEM] = { .name = "file_backed_mem", .type = T_BOOL,
+	                         .doc = "RAM from the file at memory.path (required with it)" },
+	[KN_MEM_SHARED] = { .name = "mem_shared", .type = T_BOOL,
+	                    .doc = "RAM shared with other processes (share=on; a memfd without memory.path), "
+	                           "as vhost-user backends need" },
 	[KN_MLOCK] = { .name = "mlock", .type = T_BOOL, .doc = "lock RAM (-overcommit mem-lock=on)" },
 	[KN_REALTIME] = { .name = "realtime", .type = T_BOOL,
 	                  .doc = "kept for the seed's configs: only 'mlock' had an effect" },
 	[KN_STOPPED] = { .name = "stopped", .type = T_BOOL, .doc = "start paused (-S)" },
 	[KN_NO_REBOOT] = { .name = "no_reboot", .type = T_BOOL, .doc = "exit instead of rebooting" },
 	[KN_NO_SHUTDOWN] = { .name = "no_shutdown", .type = T_BOOL, .doc = "stop instead of exiting on shutdown" },
+	[KN_IOMMU_PLATFORM] = { .name = "iommu_platform", .type = T_BOOL,
+	                        .doc = "virtio devices reach guest memory through the vIOMMU (iommu_platform=on; "
+	                               "transitional virtio-pci devices become modern-only)" },
 };
 static const struct kind sec_knobs = {
 	.name = "knobs", .fields = knobs_fields, .nfields = NFIELDS(knobs_fields),

@@ -1,0 +1,571 @@
+-- qemu.recipes - building blocks for VM descriptions, meant to be merged.
+--
+--   local qemu    = require "qemu"
+--   local merge   = require "qemu.merge"        -- also qemu.merge
+--   local recipes = require "qemu.recipes"
+--   return merge(
+--     recipes.q35 { accel = "kvm" },
+--     recipes.linux { kernel = "vmlinuz", initrd = "initrd.img", append = "root=/dev/vda" },
+--     recipes.serial_console(),
+--     recipes.disk { file = "debian.qcow2", format = "qcow2", overlay = true },
+--     { memory = { size = "1G" } })
+--
+-- Each recipe takes one table of named options and returns a partial VM
+-- description (a plain table); merging them gives the VM.  They compose
+-- because qemu.merge appends devices and joins kernel.params, so each recipe
+-- adds its own words to the kernel command line (console=ttyS0,
+-- tsc_early_khz=...) and its own devices.
+--
+-- A recipe checks only its own options: an unknown option, a missing required
+-- one or one of the wrong type raises at the caller's line, naming the recipe:
+--   vm.lua:7: recipes.disk: unknown option 'fiel' (did you mean 'file'?)
+-- Device fields are checked by the C constructors; their errors are raised at
+-- the caller's line too, and the devices are recorded as built there:
+--   vm.lua:7: recipes.disk: block: field 'format': invalid option 'qcow3' (...)
+--
+-- The recipes:
+--   pc{accel, cpu, options}, q35{...}      -machine pc / q35.  accel: "tcg" (the
+--                                           default), "kvm", "kvm:tcg", or "auto" (kvm
+--                                           when /dev/kvm opens read-write, else tcg);
+--                                           cpu: cpu_model; options: machine.options.
+--   microvm{accel, cpu, options, tsc_early_khz}
+--                                           -machine microvm, and tsc_early_khz=N on the
+--                                           kernel command line (N from /proc/cpuinfo's
+--                                           "cpu MHz"; a number sets it, false leaves it
+--                                           out: the kernel command line needs a
+--                                           kernel, so use false without linux{}).
+--                                           microvm has no PCI: its virtio devices use
+--                                           the virtio-mmio transport, so give disk{},
+--                                           share{} and tap{} transport = "mmio" (qlua
+--                                           does not pick transports by itself yet);
+--                                           recipes.transport(machine) says which.
+--   linux{kernel, initrd, append}           direct kernel boot; append: a string or a
+--                                           list of words, added to kernel.params.
+--   serial_console()                        console=ttyS0: the guest's console on the
+--                                           first serial port, which is where qlua puts
+--                                           the console (qemu.launch's console =
+--                                           "capture"/"stdio"/"file:P", qlua vm.lua) —
+--                                           qlua adds the -serial and -display none.
+--   disk{file, format, readonly, overlay, dir, id, transport}
+--                                           one qemu.block (virtio-blk).  id: default the
+--                                           file's name ("disk.img").  overlay = true:
+--                                           the VM gets a throw-away qcow2 made with
+--                                           `qemu-img create -f qcow2 -b FILE -F FORMAT`
+--                                           (FILE made absolute), named ID.overlay.qcow2,
+--                                           in the run directory: `dir` if given, else
+--                                           recipes.run_dir if set, else a fresh
+--                                           `mktemp -d` directory ($TMPDIR or /tmp,
+--                                           qlua-run.XXXXXX) that is removed when the
+--                                           Lua state closes (at qlua's exit).  The
+--                                           overlay's path is the device's `file`.
+--                                           $QLUA_QEMU_IMG names qemu-img.
+--   share{path, tag, id, security_model, transport}
+--                                           a 9p share (qemu.fsdev); id: default the tag;
+--                                           security_model: default "none".
+--   tap{ifname | fds, queues, mac, id, vnet_hdr, transport}
+--                                           a virtio-net NIC on a tap (qemu.netdev):
+--                                           ifname alone: QEMU opens the tap; ifname and
+--                                           queues: qlua opens `queues` queues now
+--                                           (qemu.tap, vnet_hdr when queues > 1); fds: the
+--                                           given qemu.fd queues.  mac: mac_address.
+--                                           id: default the ifname, else "net0".
+--   test_guest{checks, machine, accel, memory, name, guest_dir}
+--                                           a whole bootable description of the test
+--                                           guest (scripts/build-guest.sh): q35 (or
+--                                           "pc", "microvm"), accel "tcg", 256M,
+--                                           no_defaults, no_user_config, no_reboot,
+--                                           kernel.params "console=ttyS0 quiet panic=-1"
+--                                           + checks (a string or a list of words).  The
+--                                           guest is found in guest_dir, else
+--                                           $QLUA_GUEST_DIR, else build/guest of the
+--                                           source tree this file is in (or, from an
+--                                           installed qlua binary, of the tree the
+--                                           binary is in), else ./build/guest.
+--
+-- transport = "pci" (the default) or "mmio" for disk, share and tap.
+-- recipes.guest_dir([dir]) returns the test guest's directory, or nil and the
+-- places it looked in; recipes.transport(machine) returns "mmio" for microvm
+-- and "pci" otherwise.
+
+local merge = require "qemu.merge"
+local U = merge._util
+
+local SELF = debug.getinfo(1, "S").source
+U.library[SELF] = true   -- errors go to the caller of a recipe, not here
+
+local R = {}
+
+-- The run directory of overlays when a disk{} has no `dir` (see above).
+R.run_dir = nil
+
+---------------------------------------------------------------------------
+-- Options.
+
+local function distance(a, b)
+  if #a > 40 or #b > 40 then return 99 end
+  a, b = a:lower(), b:lower()
+  local d = {}
+  for i = 0, #a do d[i] = { [0] = i } end
+  for j = 0, #b do d[0][j] = j end
+  for i = 1, #a do
+    for j = 1, #b do
+      local cost = a:byte(i) == b:byte(j) and 0 or 1
+      local v = math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+      if i > 1 and j > 1 and a:byte(i) == b:byte(j - 1) and a:byte(i - 1) == b:byte(j) then
+        v = math.min(v, d[i - 2][j - 2] + 1)
+      end
+      d[i][j] = v
+    end
+  end
+  return d[#a][#b]
+end
+
+-- The closest option name, when close enough to be a typo (as the C checker).
+local function suggest(name, spec)
+  local best, bestd = nil, 99
+  for _, o in ipairs(spec) do
+    local dd = distance(name, o[1])
+    if dd < bestd then best, bestd = o[1], dd end
+  end
+  local limit = #name <= 3 and 1 or #name <= 6 and 2 or 3
+  if bestd <= limit then return best end
+  return nil
+end
+
+local function typename(v)
+  if type(v) == "userdata" then
+    local mt = debug.getmetatable(v)
+    local n = type(mt) == "table" and rawget(mt, "__name")
+    if type(n) == "string" then return n end
+  end
+  return type(v)
+end
+
+local function is_fd(v)
+  return type(v) == "userdata" and U.kind_of(v) == nil and typename(v) == "qemu.fd"
+end
+
+-- Each type: a check returning nil when v fits, else what was expected.
+local TYPES = {
+  string = function(v) return type(v) ~= "string" and "string" or nil end,
+  boolean = function(v) return type(v) ~= "boolean" and "boolean" or nil end,
+  count = function(v)
+    return (math.type(v) ~= "integer" or v < 1) and "positive integer" or nil
+  end,
+  size = function(v)
+    return not (math.type(v) == "integer" or type(v) == "string") and "size (integer or string)" or nil
+  end,
+  table = function(v) return type(v) ~= "table" and "table" or nil end,
+  words = function(v)
+    if type(v) == "string" then return nil end
+    if type(v) == "table" then
+      for i = 1, #v do if type(v[i]) ~= "string" then return "string or list of strings" end end
+      for k in pairs(v) do
+        if math.type(k) ~= "integer" then return "string or list of strings" end
+      end
+      return nil
+    end
+    return "string or list of strings"
+  end,
+  file = function(v) return not (type(v) == "string" or is_fd(v)) and "path or qemu.fd" or nil end,
+  fds = function(v)
+    if is_fd(v) then return nil end
+    if type(v) == "table" and #v > 0 then
+      for i = 1, #v do if not is_fd(v[i]) then return "qemu.fd or list of qemu.fd" end end
+      return nil
+    end
+    return "qemu.fd or list of qemu.fd"
+  end,
+  khz = function(v)
+    return not (v == false or (math.type(v) == "integer" and v > 0)) and "positive integer or false" or nil
+  end,
+}
+
+local function quoted_list(choices)
+  local q = {}
+  for i, c in ipairs(choices) do q[i] = "'" .. c .. "'" end
+  if #q == 1 then return q[1] end
+  return table.concat(q, ", ", 1, #q - 1) .. " or " .. q[#q]
+end
+
+-- Checks opts against spec, a list of { name, type, required = bool,
+-- choices = {...} }; returns a table of the options (never opts itself).
+local function options(recipe, opts, spec, info)
+  local function bad(msg) U.raise(info, recipe .. ": " .. msg) end
+  if opts == nil then opts = {} end
+  if type(opts) ~= "table" or U.kind_of(opts) then
+    bad(("table of options expected, got %s"):format(typename(opts)))
+  end
+  local byname = {}
+  for _, o in ipairs(spec) do byname[o[1]] = o end
+  local keys = {}
+  for k in pairs(opts) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b)
+    if type(a) == type(b) and (type(a) == "string" or type(a) == "number") then return a < b end
+    return type(a) < type(b)
+  end)
+  for _, k in ipairs(keys) do
+    if type(k) ~= "string" then
+      local names = {}
+      for i, o in ipairs(spec) do names[i] = o[1] end
+      bad(("unexpected value at [%s] (options are named: %s)"):format(tostring(k),
+        #names > 0 and table.concat(names, ", ") or "none"))
+    end
+    if not byname[k] then
+      local s = suggest(k, spec)
+      if s then bad(("unknown option '%s' (did you mean '%s'?)"):format(k, s)) end
+      bad(("unknown option '%s'"):format(k))
+    end
+  end
+  local out = {}
+  for _, o in ipairs(spec) do
+    local name, v = o[1], opts[o[1]]
+    if v == nil then
+      if o.required then bad(("option '%s' is required"):format(name)) end
+    else
+      local want = TYPES[o[2]](v)
+      if want then
+        bad(("option '%s': %s expected, got %s"):format(name, want, typename(v)))
+      end
+      if o.choices then
+        local okc = false
+        for _, c in ipairs(o.choices) do if c == v then okc = true end end
+        if not okc then
+          bad(("option '%s': invalid option '%s' (expected %s)"):format(name, tostring(v),
+            quoted_list(o.choices)))
+        end
+      end
+      out[name] = v
+    end
+  end
+  return out
+end
+
+-- Builds a device at the caller's line; its errors name the recipe.
+local function build(recipe, info, kind, fields)
+  local ok, res = U.construct(info, U.Q()[kind], fields)
+  if not ok then U.raise(info, recipe .. ": " .. tostring(res)) end
+  return res
+end
+
+local function words(v)
+  if v == nil then return nil end
+  if type(v) == "table" then v = table.concat(v, " ") end
+  if v == "" then return nil end
+  return v
+end
+
+local function q(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+-- Runs a shell command; returns ok and what it printed (stdout and stderr).
+local function sh(cmd)
+  local p = assert(io.popen("(" .. cmd .. ") 2>&1", "r"))
+  local out = p:read("a")
+  local ok = p:close()
+  return ok, out
+end
+
+local function exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() return true end
+  return false
+end
+
+-- QEMU's id rules: a letter, then letters, digits, '-', '.', '_'.
+local function make_id(s, prefix)
+  s = s:gsub("[^%w%-%._]", "_")
+  if not s:match("^%a") then s = prefix .. s end
+  return s
+end
+
+local TRANSPORT = { "pci", "mmio" }
+
+function R.transport(machine)
+  return machine == "microvm" and "mmio" or "pci"
+end
+
+---------------------------------------------------------------------------
+-- Machines.
+
+local function kvm_usable()
+  local f = io.open("/dev/kvm", "r+")
+  if f then f:close() return true end
+  return false
+end
+
+local MACHINE_SPEC = {
+  { "accel", "string" }, { "cpu", "string" }, { "options", "table" },
+}
+
+local function machine(type_, o)
+  local accel = o.accel or "tcg"
+  if accel == "auto" then accel = kvm_usable() and "kvm" or "tcg" end
+  return { machine = { type = type_, accel = accel, options = o.options }, cpu_model = o.cpu }
+end
+
+function R.pc(opts)
+  local info = U.caller()
+  return machine("pc", options("recipes.pc", opts, MACHINE_SPEC, info))
+end
+
+function R.q35(opts)
+  local info = U.caller()
+  return machine("q35", options("recipes.q35", opts, MACHINE_SPEC, info))
+end
+
+local host_khz
+local function tsc_khz()
+  if host_khz == nil then
+    host_khz = false
+    local f = io.open("/proc/cpuinfo", "r")
+    if f then
+      for line in f:lines() do
+        local mhz = line:match("^cpu MHz%s*:%s*([%d.]+)")
+        if mhz then
+          host_khz = math.floor(tonumber(mhz) * 1000 + 0.5)
+          break
+        end
+      end
+      f:close()
+    end
+  end
+  return host_khz
+end
+
+local MICROVM_SPEC = {
+  { "accel", "string" }, { "cpu", "string" }, { "options", "table" }, { "tsc_early_khz", "khz" },
+}
+
+function R.microvm(opts)
+  local info = U.caller()
+  local o = options("recipes.microvm", opts, MICROVM_SPEC, info)
+  local d = machine("microvm", o)
+  local khz = o.tsc_early_khz
+  if khz == nil then khz = tsc_khz() end
+  if khz then d.kernel = { params = "tsc_early_khz=" .. khz } end
+  return d
+end
+
+---------------------------------------------------------------------------
+-- Booting.
+
+local LINUX_SPEC = {
+  { "kernel", "string", required = true }, { "initrd", "string" }, { "append", "words" },
+}
+
+function R.linux(opts)
+  local info = U.caller()
+  local o = options("recipes.linux", opts, LINUX_SPEC, info)
+  return { kernel = { path = o.kernel, initrd = o.initrd, params = words(o.append) } }
+end
+
+function R.serial_console(opts)
+  local info = U.caller()
+  options("recipes.serial_console", opts, {}, info)
+  return { kernel = { params = "console=ttyS0" } }
+end
+
+---------------------------------------------------------------------------
+-- Devices.
+
+local fresh_dirs = setmetatable({}, { __gc = function(t)
+  for _, d in ipairs(t) do os.execute("rm -rf " .. q(d)) end
+end })
+
+local cwd
+local function absolute(path)
+  if path:sub(1, 1) == "/" then return path end
+  if not cwd then
+    local p = io.popen("pwd")
+    cwd = p and p:read("l")
+    if p then p:close() end
+  end
+  return (cwd or ".") .. "/" .. path:gsub("^%./", "")
+end
+
+-- The directory an overlay goes in (see the header).
+local function run_dir(recipe, info, dir)
+  dir = dir or R.run_dir
+  if dir then
+    local ok, out = sh("mkdir -p " .. q(dir))
+    if not ok then U.raise(info, ("%s: cannot make the run directory '%s': %s"):format(recipe, dir, out:gsub("%s+$", ""))) end
+    return dir
+  end
+  local ok, out = sh('mktemp -d "${TMPDIR:-/tmp}/qlua-run.XXXXXX"')
+  out = out:gsub("%s+$", "")
+  if not ok or out == "" then U.raise(info, recipe .. ": mktemp -d failed: " .. out) end
+  fresh_dirs[#fresh_dirs + 1] = out
+  return out
+end
+
+local DISK_SPEC = {
+  { "file", "file", required = true }, { "format", "string" }, { "readonly", "boolean" },
+  { "overlay", "boolean" }, { "dir", "string" }, { "id", "string" },
+  { "transport", "string", choices = TRANSPORT },
+}
+
+function R.disk(opts)
+  local info = U.caller()
+  local o = options("recipes.disk", opts, DISK_SPEC, info)
+  local id = o.id
+  if not id then
+    if type(o.file) ~= "string" then
+      U.raise(info, "recipes.disk: option 'id' is required when 'file' is a qemu.fd")
+    end
+    id = make_id(o.file:match("([^/]*)/*$"), "disk-")
+  end
+  local file, format = o.file, o.format
+  if o.overlay then
+    if type(file) ~= "string" then
+      U.raise(info, "recipes.disk: option 'overlay' needs 'file' to be a path, not a qemu.fd")
+    end
+    if not format then
+      U.raise(info, "recipes.disk: option 'format' is required with 'overlay' (the format of 'file')")
+    end
+    local dir = run_dir("recipes.disk", info, o.dir)
+    local overlay = dir .. "/" .. id:gsub("[^%w%-%._]", "_") .. ".overlay.qcow2"
+    local img = os.getenv("QLUA_QEMU_IMG") or "qemu-img"
+    local ok, out = sh(("%s create -q -f qcow2 -b %s -F %s %s"):format(q(img), q(absolute(file)),
+      q(format), q(overlay)))
+    if not ok then
+      U.raise(info, ("recipes.disk: cannot make the overlay of '%s': %s"):format(file, out:gsub("%s+$", "")))
+    end
+    file, format = overlay, "qcow2"
+  elseif o.dir then
+    U.raise(info, "recipes.disk: option 'dir' is only used with 'overlay = true'")
+  end
+  return { devices = { build("recipes.disk", info, "block", {
+    id = id, file = file, format = format, read_only = o.readonly or nil,
+    driver = o.transport == "mmio" and "virtio-blk-device" or nil,
+  }) } }
+end
+
+local SHARE_SPEC = {
+  { "path", "string", required = true }, { "tag", "string", required = true }, { "id", "string" },
+  { "security_model", "string" }, { "transport", "string", choices = TRANSPORT },
+}
+
+function R.share(opts)
+  local info = U.caller()
+  local o = options("recipes.share", opts, SHARE_SPEC, info)
+  return { devices = { build("recipes.share", info, "fsdev", {
+    id = o.id or make_id(o.tag, "fs-"), path = o.path, mount_tag = o.tag,
+    security_model = o.security_model or "none",
+    driver = o.transport == "mmio" and "virtio-9p-device" or nil,
+  }) } }
+end
+
+local TAP_SPEC = {
+  { "ifname", "string" }, { "fds", "fds" }, { "queues", "count" }, { "mac", "string" },
+  { "id", "string" }, { "vnet_hdr", "boolean" }, { "transport", "string", choices = TRANSPORT },
+}
+
+function R.tap(opts)
+  local info = U.caller()
+  local o = options("recipes.tap", opts, TAP_SPEC, info)
+  local fds, ifname = o.fds, o.ifname
+  if fds and ifname then
+    U.raise(info, "recipes.tap: give 'ifname' or 'fds', not both")
+  elseif not fds and not ifname then
+    U.raise(info, "recipes.tap: option 'ifname' or 'fds' is required")
+  end
+  if fds then
+    if is_fd(fds) then fds = { fds } end
+    if o.queues and o.queues ~= #fds then
+      U.raise(info, ("recipes.tap: option 'queues' is %d but 'fds' has %d"):format(o.queues, #fds))
+    end
+    if o.vnet_hdr ~= nil then
+      U.raise(info, "recipes.tap: option 'vnet_hdr' is for the queues qlua opens (ifname with queues)")
+    end
+  elseif o.queues then
+    local vnet = o.vnet_hdr
+    if vnet == nil then vnet = o.queues > 1 end
+    local ok, res = pcall(U.Q().tap, ifname, { queues = o.queues, vnet_hdr = vnet })
+    if not ok then U.raise(info, "recipes.tap: " .. tostring(res)) end
+    fds, ifname = res, nil
+  elseif o.vnet_hdr ~= nil then
+    U.raise(info, "recipes.tap: option 'vnet_hdr' is for the queues qlua opens (ifname with queues)")
+  end
+  local copy
+  if fds then
+    copy = {}
+    for i, f in ipairs(fds) do copy[i] = f end
+  end
+  return { devices = { build("recipes.tap", info, "netdev", {
+    type = "tap", id = o.id or (o.ifname and make_id(o.ifname, "net-")) or "net0",
+    ifname = ifname, fds = copy, mac_address = o.mac,
+    driver = o.transport == "mmio" and "virtio-net-device" or nil,
+  }) } }
+end
+
+---------------------------------------------------------------------------
+-- The test guest.
+
+-- The source tree this file is in, when it is in one (lua/qemu/recipes.lua).
+local function tree_of(source)
+  local path = source:match("^@(.*)$")
+  if not path then return nil end
+  local pre = path:match("^(.-)lua/qemu/[^/]+%.lua$")
+  if not pre then return nil end
+  if pre == "" or pre == "./" then return "." end
+  return (pre:gsub("/+$", ""))
+end
+
+local function find_guest(dir)
+  local tried = {}
+  local function try(d)
+    if not d or d == "" then return nil end
+    tried[#tried + 1] = d
+    if exists(d .. "/vmlinux") and exists(d .. "/initrd.gz") then return d end
+    return nil
+  end
+  if dir then return try(dir), tried end
+  local env = os.getenv("QLUA_GUEST_DIR")
+  if env and env ~= "" then return try(env), tried end
+  local tree = tree_of(SELF)
+  local found = tree and try(tree .. "/build/guest")
+  if found then return found, tried end
+  -- the shell's parent is this process (qlua, or the lua interpreter)
+  local p = io.popen('readlink "/proc/$PPID/exe" 2>/dev/null')
+  local exe = p and p:read("l")
+  if p then p:close() end
+  local exedir = exe and exe:match("^(.*)/[^/]+$")
+  found = exedir and exedir ~= tree and try(exedir .. "/build/guest")
+  if found then return found, tried end
+  if tree ~= "." then found = try("./build/guest") end
+  return found, tried
+end
+
+function R.guest_dir(dir)
+  local found, tried = find_guest(dir)
+  return found and absolute(found), tried
+end
+
+local GUEST_SPEC = {
+  { "checks", "words" }, { "machine", "string", choices = { "q35", "pc", "microvm" } },
+  { "accel", "string" }, { "memory", "size" }, { "name", "string" }, { "guest_dir", "string" },
+}
+
+function R.test_guest(opts)
+  local info = U.caller()
+  local o = options("recipes.test_guest", opts, GUEST_SPEC, info)
+  local dir, tried = R.guest_dir(o.guest_dir)
+  if not dir then
+    U.raise(info, ("recipes.test_guest: no test guest (vmlinux and initrd.gz) in %s; build it " ..
+      "with scripts/build-guest.sh, or set QLUA_GUEST_DIR"):format(
+      #tried > 0 and ("'" .. table.concat(tried, "', '") .. "'") or "any known place"))
+  end
+  local checks = words(o.checks)
+  return (merge(
+    { name = o.name or "test-guest", memory = { size = o.memory or "256M" },
+      knobs = { no_user_config = true, no_defaults = true, no_reboot = true } },
+    R[o.machine or "q35"] { accel = o.accel or "tcg" },
+    R.linux { kernel = dir .. "/vmlinux", initrd = dir .. "/initrd.gz" },
+    R.serial_console(),
+    { kernel = { params = "quiet panic=-1" } },
+    checks and { kernel = { params = checks } } or nil))
+end
+
+return R
