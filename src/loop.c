@@ -22,6 +22,7 @@ static int epfd = -1;
 static struct watch *watches;       /* a short list: a few fds per VM */
 static int sigpipe[2] = { -1, -1 };
 static volatile sig_atomic_t caught;
+static unsigned long handled;
 static void (*also_on_signal)(int sig);
 
 static int init(void)
@@ -172,8 +173,15 @@ int loop_round(double deadline)
 		if (w->cb)
 			w->cb(w->ctx, w->fd, evs[i].events);
 	}
+	if (n > 0)
+		handled += n;
 	bury();
 	return caught ? -1 : 0;
+}
+
+unsigned long loop_events(void)
+{
+	return handled;
 }
 
 int loop_run(int (*done)(void *ctx), void *ctx, double deadline)
@@ -201,6 +209,8 @@ int loop_run(int (*done)(void *ctx), void *ctx, double deadline)
 			if (w->cb)
 				w->cb(w->ctx, w->fd, evs[i].events);
 		}
+		if (n > 0)
+			handled += n;
 		bury();
 		if (last)
 			return done && done(ctx) ? 1 : 0;

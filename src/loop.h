@@ -31,6 +31,8 @@ int loop_run(int (*done)(void *ctx), void *ctx, double deadline);
  * runs the callbacks.  Returns -1 when a watched signal came, else 0.
  * (Waits that can be suspended, in matrix cells, are built on this.) */
 int loop_round(double deadline);
+/* How many events the loop has handled so far (by any wait). */
+unsigned long loop_events(void);
 
 /* SIGINT, SIGTERM and SIGHUP are caught (after loop_watch_signals()) and
  * end every loop_run at once; loop_signal() says which one came (0: none). */

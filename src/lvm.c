@@ -228,8 +228,16 @@ static int l_now(lua_State *L)
  * matrix runner drives its cells with it. */
 static int l_poll(lua_State *L)
 {
+	static unsigned long seen;
 	double deadline = luaL_optnumber(L, 1, -1);
-	if (loop_round(deadline) < 0)
+	/* Events someone else took in since the last poll (a cell calling
+	 * vm:alive(), say) may be what a suspended cell waits for: then no
+	 * waiting now, the runner must look at its cells first. */
+	if (loop_events() != seen)
+		deadline = 0;
+	int r = loop_round(deadline);
+	seen = loop_events();
+	if (r < 0)
 		return lvm_interrupted(L, "poll");
 	return 0;
 }
@@ -520,6 +528,37 @@ static struct lvm *start(lua_State *L, char **argv, const int *fds, int nfds, co
 	return h;
 }
 
+/* The description's uid, gid and groups (at 1, already checked by
+ * qlua_build) into the spawn options: applied only when given, so a
+ * description without them runs QEMU as whoever runs qlua. */
+static void desc_ids(lua_State *L, struct opts *o)
+{
+	lua_pushliteral(L, "uid");
+	if (lua_rawget(L, 1) == LUA_TNUMBER) {
+		o->set_uid = 1;
+		o->uid = (uid_t)lua_tointeger(L, -1);
+	}
+	lua_pop(L, 1);
+	lua_pushliteral(L, "gid");
+	if (lua_rawget(L, 1) == LUA_TNUMBER) {
+		o->set_gid = 1;
+		o->gid = (gid_t)lua_tointeger(L, -1);
+	}
+	lua_pop(L, 1);
+	lua_pushliteral(L, "groups");
+	if (lua_rawget(L, 1) == LUA_TTABLE) {
+		int n = (int)lua_rawlen(L, -1);
+		for (int g = 1; g <= n && g <= 64; g++) {
+			lua_rawgeti(L, -1, g);
+			o->groups[g - 1] = (gid_t)lua_tointeger(L, -1);
+			lua_pop(L, 1);
+		}
+		o->ngroups = n < 64 ? n : 64;
+		o->set_groups = 1;
+	}
+	lua_pop(L, 1);
+}
+
 /* Builds the description at 1 with what the options add, and pushes the
  * handle. */
 static struct lvm *start_vm(lua_State *L, struct opts *o)
@@ -547,6 +586,7 @@ static struct lvm *start_vm(lua_State *L, struct opts *o)
 	}
 	struct emit e;
 	qlua_build(L, 1, NULL, &e, &rt);   /* pushes the arena */
+	desc_ids(L, o);
 	int *fds = lua_newuserdatauv(L, (e.nfds + 1) * sizeof *fds, 0);
 	for (int i = 0; i < e.nfds; i++)
 		fds[i] = e.fds[i]->fd;

@@ -196,18 +196,216 @@ static const struct field knobs_fields[] = {
 	[KN_NO_REBOOT] = { .name = "no_reboot", .type = T_BOOL, .doc = "exit instead of rebooting" },
 	[KN_NO_SHUTDOWN] = { .name = "no_shutdown", .type = T_BOOL, .doc = "stop instead of exiting on shutdown" },
 	[KN_IOMMU_PLATFORM] = { .name = "iommu_platform", .type = T_BOOL,
-	                        .doc = "virtio devices reach guest memory through the vIOMMU (iommu_platform=on; "
-	                               "transitional virtio-pci devices become modern-only)" },
+	                        .doc = "virtio devices qlua makes reach guest memory through the vIOMMU "
+	                               "(iommu_platform=on; transitional virtio-pci ones become modern-only; "
+	                               "qemu.device{} is passed as given)" },
 };
 static const struct kind sec_knobs = {
 	.name = "knobs", .fields = knobs_fields, .nfields = NFIELDS(knobs_fields),
 	.doc = "QEMU switches",
 };
 
+/* ---- iothreads, incoming, fw_cfg, sandbox ----------------------------------------- */
+
+enum { IT_ID };
+static const struct field iothread_fields[] = {
+	[IT_ID] = { .name = "id", .type = T_ID, .flags = F_REQ, .ns = NS_OBJECT, .opt = 1, .key = "id",
+	            .doc = "iothread id (what a scsi_controller's iothread names)" },
+};
+static const struct kind sec_iothread = {
+	.name = "iothreads", .fields = iothread_fields, .nfields = NFIELDS(iothread_fields),
+	.doc = "an I/O thread (-object iothread)",
+};
+
+enum { IN_TYPE, IN_FD, IN_EXEC };
+static const struct field incoming_fields[] = {
+	[IN_TYPE] = { .name = "type", .type = T_ENUM, .flags = F_REQ, .choices = CHOICES("defer", "fd", "exec"),
+	              .doc = "'defer': wait for migrate-incoming over QMP; 'fd': read the stream from 'fd'; "
+	                     "'exec': from the output of the shell command 'exec'" },
+	[IN_FD] = { .name = "fd", .type = T_FD, .only = WHEN(IN_TYPE, "fd"), .req = WHEN(IN_TYPE, "fd"),
+	            .doc = "descriptor the migration stream comes from" },
+	[IN_EXEC] = { .name = "exec", .type = T_STR, .only = WHEN(IN_TYPE, "exec"), .req = WHEN(IN_TYPE, "exec"),
+	              .doc = "shell command whose output is the migration stream" },
+};
+static const struct kind sec_incoming = {
+	.name = "incoming", .fields = incoming_fields, .nfields = NFIELDS(incoming_fields),
+	.doc = "receive an incoming migration (-incoming); the VM stays paused afterwards (-S), as in govmm",
+};
+
+enum { FW_NAME, FW_FILE, FW_STRING };
+static const struct field fw_cfg_fields[] = {
+	[FW_NAME] = { .name = "name", .type = T_STR, .flags = F_REQ, .opt = 1, .key = "name",
+	              .doc = "item name, 'opt/...' (QEMU reserves the others), at most 55 bytes" },
+	[FW_FILE] = { .name = "file", .type = T_PATH, .opt = 1, .key = "file", .doc = "the item's contents from a file" },
+	[FW_STRING] = { .name = "string", .type = T_STR, .opt = 1, .key = "string", .doc = "the item's contents" },
+};
+
+static void fw_cfg_check(struct ck *c, const struct rec *r)
+{
+	const char *p = ck_prefix(c);
+	if (has(r, FW_FILE) && has(r, FW_STRING))
+		ck_fail(c, "string", "give 'file' or 'string', not both");
+	if (!has(r, FW_FILE) && !has(r, FW_STRING))
+		ck_fail(c, NULL, "field '%sfile' or '%sstring' is required", p, p);
+	if (slen(r, FW_NAME) < 5 || strncmp(sval(r, FW_NAME), "opt/", 4))
+		ck_fail(c, "name", "'%s' does not start with 'opt/' (QEMU reserves other names, and warns)",
+		        sval(r, FW_NAME));
+	if (slen(r, FW_NAME) > 55)
+		ck_fail(c, "name", "%zu bytes long (QEMU takes at most 55)", slen(r, FW_NAME));
+}
+
+static const struct kind sec_fw_cfg = {
+	.name = "fw_cfg", .fields = fw_cfg_fields, .nfields = NFIELDS(fw_cfg_fields),
+	.doc = "an item the firmware and guest read from fw_cfg (-fw_cfg)", .check = fw_cfg_check,
+};
+
+enum { SB_OBSOLETE, SB_ELEVATEPRIVILEGES, SB_SPAWN, SB_RESOURCECONTROL };
+static const struct field sandbox_fields[] = {
+	[SB_OBSOLETE] = { .name = "obsolete", .type = T_ENUM, .opt = 1, .key = "obsolete",
+	                  .choices = CHOICES("allow", "deny"), .doc = "obsolete system calls" },
+	[SB_ELEVATEPRIVILEGES] = { .name = "elevateprivileges", .type = T_ENUM, .opt = 1, .key = "elevateprivileges",
+	                           .choices = CHOICES("allow", "deny", "children"),
+	                           .doc = "set*uid/set*gid calls ('children': only for QEMU's children)" },
+	[SB_SPAWN] = { .name = "spawn", .type = T_ENUM, .opt = 1, .key = "spawn", .choices = CHOICES("allow", "deny"),
+	               .doc = "fork and exec (deny: no tap scripts, no exec: migration)" },
+	[SB_RESOURCECONTROL] = { .name = "resourcecontrol", .type = T_ENUM, .opt = 1, .key = "resourcecontrol",
+	                         .choices = CHOICES("allow", "deny"), .doc = "scheduler and CPU affinity calls" },
+};
+static const struct kind sec_sandbox = {
+	.name = "sandbox", .fields = sandbox_fields, .nfields = NFIELDS(sandbox_fields),
+	.doc = "QEMU's seccomp filter (-sandbox on): present means on; {} keeps QEMU's defaults",
+};
+
+/* ---- numa ------------------------------------------------------------------------------ */
+
+enum { NN_NODE_ID, NN_CPUS, NN_MEM_SIZE, NN_HOST_NODES, NN_POLICY, NN_MEM_BACKEND_TYPE, NN_MEM_BACKEND_PATH };
+static const struct field numa_node_fields[] = {
+	[NN_NODE_ID] = { .name = "node_id", .type = T_UINT, .flags = F_REQ, .max = 127,
+	                 .doc = "guest node number; the nodes are numbered 0..N-1" },
+	[NN_CPUS] = { .name = "cpus", .type = T_STRS,
+	              .doc = "vCPU indexes of the node: '0-3', '0-1,4' or a list of such" },
+	[NN_MEM_SIZE] = { .name = "mem_size", .type = T_SIZE,
+	                  .doc = "guest RAM on the node (the nodes' sizes add up to memory.size)" },
+	[NN_HOST_NODES] = { .name = "host_nodes", .type = T_UINTS, .max = 127,
+	                    .doc = "host NUMA nodes the node's RAM comes from (the backend is then JSON)" },
+	[NN_POLICY] = { .name = "policy", .type = T_ENUM, .choices = CHOICES("bind", "preferred", "interleave"),
+	                .doc = "how host_nodes are used (default 'bind')" },
+	[NN_MEM_BACKEND_TYPE] = { .name = "mem_backend_type", .type = T_ENUM,
+	                          .choices = CHOICES("memory-backend-ram", "memory-backend-file", "memory-backend-memfd"),
+	                          .doc = "the node's memory backend (default from the knobs: file with "
+	                                 "hugepages or a path, memfd with mem_shared, else ram)" },
+	[NN_MEM_BACKEND_PATH] = { .name = "mem_backend_path", .type = T_PATH,
+	                          .doc = "directory or file backing the node's RAM (memory-backend-file)" },
+};
+
+/* "0-3,5": each part a CPU index or a range; calls f(first, last) per part.
+ * Returns 0 and sets *bad to the part when one is malformed. */
+static int cpu_parts(const char *s, size_t n, const char **bad, size_t *badn,
+                     void (*f)(void *, long, long), void *arg)
+{
+	const char *end = s + n;
+	while (s <= end) {
+		const char *comma = memchr(s, ',', end - s);
+		const char *pe = comma ? comma : end;
+		char *q;
+		long a = -1, b = -1;
+		if (s < pe && *s >= '0' && *s <= '9') {
+			a = strtol(s, &q, 10);
+			b = a;
+			if (q < pe && *q == '-' && q + 1 < pe && q[1] >= '0' && q[1] <= '9')
+				b = strtol(q + 1, &q, 10);
+			if (q != pe || a > b || b > 4095)
+				a = -1;
+		}
+		if (a < 0) {
+			*bad = s;
+			*badn = pe - s;
+			return 0;
+		}
+		if (f)
+			f(arg, a, b);
+		s = pe + 1;
+	}
+	return 1;
+}
+
+static void numa_node_check(struct ck *c, const struct rec *r)
+{
+	const struct qval *cpus = &r->v[NN_CPUS];
+	for (int i = 0; cpus->set && i < cpus->u.strs.n; i++) {
+		const char *bad;
+		size_t badn;
+		if (!cpu_parts(cpus->u.strs.v[i], cpus->u.strs.len[i], &bad, &badn, NULL, NULL)) {
+			char name[32];
+			snprintf(name, sizeof name, cpus->u.strs.list ? "cpus[%d]" : "cpus", i + 1);
+			if (badn == cpus->u.strs.len[i])
+				ck_fail(c, name, "invalid CPU list '%.*s' (expected indexes and ranges like '0-3,5')",
+				        (int)badn, bad);
+			ck_fail(c, name, "invalid CPU list '%.*s' at '%.*s' (expected indexes and ranges like '0-3,5')",
+			        (int)cpus->u.strs.len[i], cpus->u.strs.v[i], (int)badn, bad);
+		}
+	}
+	if (has(r, NN_MEM_SIZE) && r->v[NN_MEM_SIZE].u.size == 0)
+		ck_fail(c, "mem_size", "size must be greater than 0 (leave it out for a node without memory)");
+	if (has(r, NN_MEM_SIZE) && r->v[NN_MEM_SIZE].u.size > 0x7fffffffffffffffULL)
+		ck_fail(c, "mem_size", "too large");
+	if (has(r, NN_HOST_NODES) && r->v[NN_HOST_NODES].u.ints.n == 0)
+		ck_fail(c, "host_nodes", "empty list (leave the field out instead)");
+	if (has(r, NN_POLICY) && !has(r, NN_HOST_NODES))
+		ck_fail(c, "policy", "only used with 'host_nodes'");
+	static const int memonly[] = { NN_HOST_NODES, NN_MEM_BACKEND_TYPE, NN_MEM_BACKEND_PATH };
+	for (int i = 0; i < 3; i++)
+		if (has(r, memonly[i]) && !has(r, NN_MEM_SIZE))
+			ck_fail(c, r->k->fields[memonly[i]].name, "only used with 'mem_size' (a node without memory has "
+			        "no backend)");
+	if (has(r, NN_MEM_BACKEND_PATH) && has(r, NN_MEM_BACKEND_TYPE) &&
+	    !eis(r, NN_MEM_BACKEND_TYPE, "memory-backend-file"))
+		ck_fail(c, "mem_backend_path", "not used with mem_backend_type '%s'", eval(r, NN_MEM_BACKEND_TYPE));
+	/* with host_nodes the backend goes to QEMU as JSON, which has no room
+	 * for bytes that are not UTF-8 */
+	if (has(r, NN_MEM_BACKEND_PATH) && has(r, NN_HOST_NODES)) {
+		json_t *j = json_stringn(sval(r, NN_MEM_BACKEND_PATH), slen(r, NN_MEM_BACKEND_PATH));
+		if (!j)
+			ck_fail(c, "mem_backend_path", "not valid UTF-8 (with host_nodes the backend is passed as JSON)");
+		json_decref(j);
+	}
+}
+
+static const struct kind sec_numa_node = {
+	.name = "nodes", .fields = numa_node_fields, .nfields = NFIELDS(numa_node_fields),
+	.doc = "a guest NUMA node", .check = numa_node_check,
+};
+
+enum { ND_SRC, ND_DST, ND_VAL };
+static const struct field numa_dist_fields[] = {
+	[ND_SRC] = { .name = "src", .type = T_UINT, .flags = F_REQ, .max = 127, .doc = "a node_id" },
+	[ND_DST] = { .name = "dst", .type = T_UINT, .flags = F_REQ, .max = 127, .doc = "another node_id" },
+	[ND_VAL] = { .name = "val", .type = T_UINT, .flags = F_REQ, .min = 10, .max = 255,
+	             .doc = "distance (10: local; 255: unreachable)" },
+};
+static const struct kind sec_numa_dist = {
+	.name = "dists", .fields = numa_dist_fields, .nfields = NFIELDS(numa_dist_fields),
+	.doc = "the distance between two guest NUMA nodes",
+};
+
+enum { NU_NODES, NU_DISTS };
+static const struct field numa_fields[] = {
+	[NU_NODES] = { .name = "nodes", .type = T_RECS, .sub = &sec_numa_node,
+	               .doc = "the guest's NUMA nodes: { {node_id, cpus, mem_size, host_nodes, ...}, ... }" },
+	[NU_DISTS] = { .name = "dists", .type = T_RECS, .sub = &sec_numa_dist,
+	               .doc = "distances: { {src, dst, val}, ... }; one per pair of nodes at least" },
+};
+static const struct kind sec_numa = {
+	.name = "numa", .fields = numa_fields, .nfields = NFIELDS(numa_fields),
+	.doc = "guest NUMA topology (-numa)",
+};
+
 /* ---- the VM ------------------------------------------------------------------------ */
 
 enum { VM_PATH, VM_NAME, VM_UUID, VM_MACHINE, VM_CPU_MODEL, VM_CPU_FEATURES, VM_QMP, VM_MEMORY,
-       VM_SMP, VM_DEVICES, VM_RTC, VM_GLOBAL, VM_VGA, VM_KERNEL, VM_BIOS, VM_KNOBS, VM_EXTRA_ARGS };
+       VM_SMP, VM_DEVICES, VM_RTC, VM_GLOBAL, VM_VGA, VM_KERNEL, VM_BIOS, VM_KNOBS, VM_PFLASH,
+       VM_IOTHREADS, VM_INCOMING, VM_PIDFILE, VM_FW_CFG, VM_SANDBOX, VM_NUMA, VM_UID, VM_GID,
+       VM_GROUPS, VM_DEBUG, VM_LOG_FILE, VM_EXTRA_ARGS };
 static const struct field vm_fields[] = {
 	[VM_PATH] = { .name = "path", .type = T_PATH,
 	              .doc = "QEMU binary (default: $QLUA_QEMU, else qemu-system-<host arch>)" },
@@ -230,6 +428,27 @@ static const struct field vm_fields[] = {
 	[VM_KERNEL] = { .name = "kernel", .type = T_REC, .sub = &sec_kernel, .doc = "direct kernel boot" },
 	[VM_BIOS] = { .name = "bios", .type = T_PATH, .doc = "firmware image" },
 	[VM_KNOBS] = { .name = "knobs", .type = T_REC, .sub = &sec_knobs, .doc = "QEMU switches" },
+	[VM_PFLASH] = { .name = "pflash", .type = T_STRS,
+	                .doc = "flash images, units 0 and 1 (e.g. OVMF code and variables), raw format" },
+	[VM_IOTHREADS] = { .name = "iothreads", .type = T_RECS, .sub = &sec_iothread,
+	                   .doc = "I/O threads: { {id = 'io0'}, ... }" },
+	[VM_INCOMING] = { .name = "incoming", .type = T_REC, .sub = &sec_incoming,
+	                  .doc = "receive a migration: {type = 'defer'|'fd'|'exec', fd, exec}" },
+	[VM_PIDFILE] = { .name = "pidfile", .type = T_PATH, .doc = "QEMU writes its pid here" },
+	[VM_FW_CFG] = { .name = "fw_cfg", .type = T_RECS, .sub = &sec_fw_cfg,
+	                .doc = "fw_cfg items: { {name = 'opt/...', file | string}, ... }, each name once" },
+	[VM_SANDBOX] = { .name = "sandbox", .type = T_REC, .sub = &sec_sandbox,
+	                 .doc = "seccomp sandbox: {} for on, or options { spawn = 'deny', ... }" },
+	[VM_NUMA] = { .name = "numa", .type = T_REC, .sub = &sec_numa,
+	              .doc = "guest NUMA nodes and distances" },
+	[VM_UID] = { .name = "uid", .type = T_UINT, .max = 4294967294LL,
+	             .doc = "user QEMU runs as (qemu.launch and qemu.run; only when given)" },
+	[VM_GID] = { .name = "gid", .type = T_UINT, .max = 4294967294LL,
+	             .doc = "group QEMU runs as (qemu.launch and qemu.run; only when given)" },
+	[VM_GROUPS] = { .name = "groups", .type = T_UINTS, .max = 4294967294LL,
+	                .doc = "supplementary groups QEMU runs with, at most 64 ({}: none; only when given)" },
+	[VM_DEBUG] = { .name = "debug", .type = T_BOOL, .doc = "name QEMU's threads (-name debug-threads=on)" },
+	[VM_LOG_FILE] = { .name = "log_file", .type = T_PATH, .doc = "QEMU's debug log (-D)" },
 	[VM_EXTRA_ARGS] = { .name = "extra_args", .type = T_STRS,
 	                    .doc = "arguments appended verbatim, after everything else" },
 };
@@ -240,11 +459,384 @@ static int knob(const struct rec *vm, int k)
 	return kn && has(kn, k) && ival(kn, k);
 }
 
-/* RAM needs an explicit backend object (the seed's rules). */
+static const struct rec *sec(const struct rec *vm, int f)
+{
+	return has(vm, f) ? vm->v[f].u.rec : NULL;
+}
+
+/* Does any NUMA node carry memory?  Then the nodes' backends are guest
+ * RAM, and there is no -machine memory-backend. */
+static int numa_memory(const struct rec *vm)
+{
+	const struct rec *nu = sec(vm, VM_NUMA);
+	if (!nu || !has(nu, NU_NODES))
+		return 0;
+	for (int i = 0; i < nu->v[NU_NODES].u.recs.n; i++)
+		if (has(nu->v[NU_NODES].u.recs.v[i], NN_MEM_SIZE))
+			return 1;
+	return 0;
+}
+
+/* RAM needs an explicit backend object: a path, hugepages or any of the
+ * memory knobs; NUMA nodes with memory have their own backends. */
 static int memory_backend(const struct rec *vm)
 {
-	const struct rec *m = has(vm, VM_MEMORY) ? vm->v[VM_MEMORY].u.rec : NULL;
-	return m && (has(m, ME_PATH) || knob(vm, KN_HUGEPAGES) || knob(vm, KN_MEM_PREALLOC));
+	const struct rec *m = sec(vm, VM_MEMORY);
+	return m && !numa_memory(vm) &&
+	       (has(m, ME_PATH) || knob(vm, KN_HUGEPAGES) || knob(vm, KN_MEM_PREALLOC) ||
+	        knob(vm, KN_FILE_BACKED_MEM) || knob(vm, KN_MEM_SHARED));
+}
+
+static void size_text(unsigned long long v, char *b, size_t n);
+
+/* ---- whole-VM rules ---- */
+
+/* Blames device i (0-based) of the VM for an error raised right after. */
+static void blame_dev(struct ck *c, const struct rec *vm, int i)
+{
+	const struct rec *d = vm->v[VM_DEVICES].u.recs.v[i];
+	c->ctx = NULL;
+	c->dev = d;
+	c->devindex = i + 1;
+	c->where = d->where;
+	c->path[0] = '\0';
+}
+
+static int ndevices(const struct rec *vm)
+{
+	return has(vm, VM_DEVICES) ? vm->v[VM_DEVICES].u.recs.n : 0;
+}
+
+static const struct rec *device(const struct rec *vm, int i)
+{
+	return vm->v[VM_DEVICES].u.recs.v[i];
+}
+
+static int is_kind(const struct rec *d, const char *kind)
+{
+	return !strcmp(d->k->name, kind);
+}
+
+/* Field `name` of device d when it is set (else NULL). */
+static const struct qval *dfield(const struct rec *d, const char *name)
+{
+	int f = schema_field(d->k, name, strlen(name));
+	return f >= 0 && d->v[f].set ? &d->v[f] : NULL;
+}
+
+static void check_memory_knobs(struct ck *c, const struct rec *vm)
+{
+	static const int needs_size[] = { KN_HUGEPAGES, KN_MEM_PREALLOC, KN_FILE_BACKED_MEM, KN_MEM_SHARED };
+	char name[40];
+	for (int i = 0; i < 4; i++)
+		if (knob(vm, needs_size[i]) && !has(vm, VM_MEMORY)) {
+			snprintf(name, sizeof name, "knobs.%s", knobs_fields[needs_size[i]].name);
+			ck_fail(c, name, "needs 'memory.size' (the memory is reserved up front)");
+		}
+	const struct rec *m = sec(vm, VM_MEMORY);
+	if (knob(vm, KN_FILE_BACKED_MEM) && !numa_memory(vm) && !has(m, ME_PATH))
+		ck_fail(c, "knobs.file_backed_mem", "needs 'memory.path' (the file backing guest RAM)");
+}
+
+/* numa: nodes 0..N-1, each CPU in one node (all of them, once any is
+ * placed), sizes adding up to memory.size, distances QEMU takes. */
+struct cpuset {
+	unsigned char *seen;
+	long max;
+	long dup, over;     /* the first CPU given twice / beyond maxcpus, or -1 */
+	int count;
+};
+
+static void cpu_mark(void *arg, long a, long b)
+{
+	struct cpuset *cs = arg;
+	for (long i = a; i <= b; i++) {
+		if (i >= cs->max) {
+			if (cs->over < 0)
+				cs->over = i;
+			continue;
+		}
+		if (cs->seen[i] && cs->dup < 0)
+			cs->dup = i;
+		if (!cs->seen[i])
+			cs->count++;
+		cs->seen[i] = 1;
+	}
+}
+
+static void check_numa(struct ck *c, const struct rec *vm)
+{
+	const struct rec *nu = sec(vm, VM_NUMA);
+	if (!nu)
+		return;
+	const struct rec *m = sec(vm, VM_MEMORY), *smp = sec(vm, VM_SMP);
+	int n = has(nu, NU_NODES) ? nu->v[NU_NODES].u.recs.n : 0;
+	struct rec *const *nodes = n ? nu->v[NU_NODES].u.recs.v : NULL;
+	char name[64];
+	if (!n && has(nu, NU_DISTS) && nu->v[NU_DISTS].u.recs.n)
+		ck_fail(c, "numa.dists", "distances without 'numa.nodes'");
+	if (!n)
+		return;
+	if (!m)
+		ck_fail(c, "numa", "needs 'memory.size' (the nodes' mem_size add up to it)");
+
+	/* node ids: each once, 0..N-1 */
+	unsigned char ids[128] = { 0 };
+	for (int i = 0; i < n; i++) {
+		long long id = ival(nodes[i], NN_NODE_ID);
+		snprintf(name, sizeof name, "numa.nodes[%d].node_id", i + 1);
+		if (ids[id])
+			ck_fail(c, name, "node %lld is given twice", id);
+		if (id >= n)
+			ck_fail(c, name, "%lld, but the %d nodes are numbered 0..%d", id, n, n - 1);
+		ids[id] = 1;
+	}
+
+	/* CPUs */
+	long maxcpus = 1;
+	if (smp)
+		maxcpus = ival(smp, has(smp, SM_MAXCPUS) ? SM_MAXCPUS : SM_CPUS);
+	unsigned char seen[4096] = { 0 };
+	struct cpuset cs = { seen, maxcpus, -1, -1, 0 };
+	int placed = 0;
+	for (int i = 0; i < n; i++) {
+		const struct qval *cpus = &nodes[i]->v[NN_CPUS];
+		for (int j = 0; cpus->set && j < cpus->u.strs.n; j++) {
+			const char *bad;
+			size_t badn;
+			cpu_parts(cpus->u.strs.v[j], cpus->u.strs.len[j], &bad, &badn, cpu_mark, &cs);
+			placed = 1;
+			snprintf(name, sizeof name, "numa.nodes[%d].cpus", i + 1);
+			if (cs.over >= 0)
+				ck_fail(c, name, "CPU %ld, but the VM has %ld CPU%s (%s)", cs.over, maxcpus,
+				        maxcpus == 1 ? "" : "s", !smp ? "no smp section" :
+				        has(smp, SM_MAXCPUS) ? "smp.maxcpus" : "smp.cpus");
+			if (cs.dup >= 0)
+				ck_fail(c, name, "CPU %ld is already in another node", cs.dup);
+		}
+	}
+	if (placed && cs.count < maxcpus) {
+		long missing = 0;
+		while (seen[missing])
+			missing++;
+		ck_fail(c, "numa.nodes", "CPU %ld is in no node (once CPUs are placed, QEMU wants every one of the "
+		        "%ld placed)", missing, maxcpus);
+	}
+
+	/* memory */
+	unsigned long long sum = 0;
+	for (int i = 0; i < n; i++) {
+		const struct rec *nd = nodes[i];
+		if (!has(nd, NN_MEM_SIZE))
+			continue;
+		sum += nd->v[NN_MEM_SIZE].u.size;
+		snprintf(name, sizeof name, "numa.nodes[%d].mem_backend_path", i + 1);
+		int file = eis(nd, NN_MEM_BACKEND_TYPE, "memory-backend-file") ||
+		           (!has(nd, NN_MEM_BACKEND_TYPE) && (knob(vm, KN_FILE_BACKED_MEM) || knob(vm, KN_HUGEPAGES)));
+		if (knob(vm, KN_FILE_BACKED_MEM) && !has(nd, NN_MEM_BACKEND_PATH))
+			ck_fail(c, NULL, "field '%s' is required with knobs.file_backed_mem (each node's RAM has its "
+			        "own file)", name);
+		if (file && !has(nd, NN_MEM_BACKEND_PATH) && !knob(vm, KN_HUGEPAGES))
+			ck_fail(c, NULL, "field '%s' is required with mem_backend_type 'memory-backend-file'", name);
+	}
+	if (sum && has(m, ME_PATH))
+		ck_fail(c, "memory.path", "not used with NUMA nodes that have memory (give each node "
+		        "'mem_backend_path')");
+	if (sum != m->v[ME_SIZE].u.size) {
+		char a[32], b[32];
+		size_text(sum, a, sizeof a);
+		size_text(m->v[ME_SIZE].u.size, b, sizeof b);
+		ck_fail(c, "numa.nodes", "the nodes' mem_size add up to %s, but memory.size is %s", a, b);
+	}
+
+	/* distances */
+	if (!has(nu, NU_DISTS) || !nu->v[NU_DISTS].u.recs.n)
+		return;
+	int nd = nu->v[NU_DISTS].u.recs.n;
+	struct rec *const *dists = nu->v[NU_DISTS].u.recs.v;
+	static unsigned char given[128][128];
+	memset(given, 0, sizeof given);
+	for (int i = 0; i < nd; i++) {
+		long long src = ival(dists[i], ND_SRC), dst = ival(dists[i], ND_DST), val = ival(dists[i], ND_VAL);
+		snprintf(name, sizeof name, "numa.dists[%d].%s", i + 1, src >= n ? "src" : "dst");
+		if (src >= n || dst >= n)
+			ck_fail(c, name, "no node %lld (the nodes are 0..%d)", src >= n ? src : dst, n - 1);
+		snprintf(name, sizeof name, "numa.dists[%d].val", i + 1);
+		if (src == dst && val != 10)
+			ck_fail(c, name, "%lld, but a node's distance to itself is 10", val);
+		snprintf(name, sizeof name, "numa.dists[%d]", i + 1);
+		if (given[src][dst])
+			ck_fail(c, name, "the distance from node %lld to node %lld is given twice", src, dst);
+		given[src][dst] = 1;
+	}
+	for (int a = 0; a < n; a++)
+		for (int b = a + 1; b < n; b++)
+			if (!given[a][b] && !given[b][a])
+				ck_fail(c, "numa.dists", "no distance between nodes %d and %d (QEMU needs one for each pair "
+				        "once any is given)", a, b);
+}
+
+/* The chardev device d connects to (QEMU lets one frontend have a
+ * chardev), and the field that says so; 0 when none. */
+static int chardev_use(const struct rec *d, const char **id, size_t *n, const char **field)
+{
+	const struct qval *v = NULL;
+	if (is_kind(d, "chardev") && dfield(d, "driver"))
+		v = dfield(d, "id"), *field = "driver";
+	else if (is_kind(d, "legacy_serial") || is_kind(d, "netdev"))
+		v = dfield(d, "chardev"), *field = "chardev";
+	else if (is_kind(d, "vhost_user"))
+		v = dfield(d, "chardev_id"), *field = "chardev_id";
+	if (v) {
+		*id = v->u.str.s, *n = v->u.str.n;
+		return 1;
+	}
+	for (int p = 0; p < d->nprops; p++)
+		if (!strcmp(d->props[p].key, "chardev")) {
+			*id = d->props[p].val, *n = d->props[p].len, *field = "chardev";
+			return 1;
+		}
+	return 0;
+}
+
+/* Rules across devices, and between devices and the sections. */
+static void check_devices(struct ck *c, const struct rec *vm)
+{
+	int n = ndevices(vm);
+	int first[3];   /* the first balloon, iommu, pvpanic */
+	static const char *const single[] = { "balloon", "iommu", "pvpanic" };
+	for (int k = 0; k < 3; k++)
+		first[k] = -1;
+	const struct rec *ma = sec(vm, VM_MACHINE);
+	const struct rec *nu = sec(vm, VM_NUMA);
+	int nnodes = nu && has(nu, NU_NODES) ? nu->v[NU_NODES].u.recs.n : 0;
+	const struct qval *pf = has(vm, VM_PFLASH) ? &vm->v[VM_PFLASH] : NULL;
+
+	for (int i = 0; i < n; i++) {
+		const struct rec *d = device(vm, i);
+		for (int k = 0; k < 3; k++)
+			if (is_kind(d, single[k])) {
+				if (first[k] >= 0) {
+					blame_dev(c, vm, i);
+					ck_fail(c, NULL, "a second %s (devices[%d] is one; QEMU takes one per VM)", single[k],
+					        first[k] + 1);
+				}
+				first[k] = i;
+			}
+
+		/* unique among devices of the same kinds: vsock CIDs, expander bus
+		 * numbers, (chassis, slot) of PCIe ports */
+		const char *cid, *cfield, *oid, *ofield;
+		size_t cn, on;
+		int uses = chardev_use(d, &cid, &cn, &cfield);
+		for (int j = 0; j < i; j++) {
+			const struct rec *o = device(vm, j);
+			const struct qval *a, *b;
+			if (uses && chardev_use(o, &oid, &on, &ofield) && on == cn && !memcmp(oid, cid, cn)) {
+				blame_dev(c, vm, i);
+				ck_fail(c, cfield, "chardev '%.*s' is devices[%d]'s already (QEMU connects a chardev to one "
+				        "device)", (int)cn, cid, j + 1);
+			}
+			if (is_kind(d, "vsock") && is_kind(o, "vsock") &&
+			    dfield(d, "context_id")->u.i == dfield(o, "context_id")->u.i) {
+				blame_dev(c, vm, i);
+				ck_fail(c, "context_id", "%lld is devices[%d]'s too (each vsock needs its own)",
+				        dfield(d, "context_id")->u.i, j + 1);
+			}
+			if (is_kind(d, "pxb_pcie") && is_kind(o, "pxb_pcie") &&
+			    dfield(d, "bus_nr")->u.i == dfield(o, "bus_nr")->u.i) {
+				blame_dev(c, vm, i);
+				ck_fail(c, "bus_nr", "%lld is devices[%d]'s too", dfield(d, "bus_nr")->u.i, j + 1);
+			}
+			int dport = is_kind(d, "pcie_root_port") || is_kind(d, "pcie_switch_downstream");
+			int oport = is_kind(o, "pcie_root_port") || is_kind(o, "pcie_switch_downstream");
+			if (dport && oport) {
+				a = dfield(d, "chassis"), b = dfield(o, "chassis");
+				long long ch1 = a ? a->u.i : 0, ch2 = b ? b->u.i : 0;
+				a = dfield(d, "slot"), b = dfield(o, "slot");
+				long long sl1 = a ? a->u.i : 0, sl2 = b ? b->u.i : 0;
+				if (ch1 == ch2 && sl1 == sl2) {
+					blame_dev(c, vm, i);
+					ck_fail(c, NULL, "chassis %lld slot %lld is devices[%d]'s too (QEMU needs each PCIe "
+					        "port's pair unique; both default to 0)", ch1, sl1, j + 1);
+				}
+			}
+		}
+
+		if (is_kind(d, "pxb_pcie") && dfield(d, "numa_node") && dfield(d, "numa_node")->u.i >= nnodes) {
+			blame_dev(c, vm, i);
+			if (!nnodes)
+				ck_fail(c, "numa_node", "the VM has no numa.nodes");
+			ck_fail(c, "numa_node", "no NUMA node %lld (the nodes are 0..%d)", dfield(d, "numa_node")->u.i,
+			        nnodes - 1);
+		}
+
+		if (is_kind(d, "iommu")) {
+			if (!ma || !has(ma, MA_TYPE) || !strstr(sval(ma, MA_TYPE), "q35")) {
+				blame_dev(c, vm, i);
+				ck_fail(c, NULL, "needs machine.type 'q35' (QEMU has intel-iommu on q35 only)");
+			}
+			const struct qval *ir = dfield(d, "intremap");
+			const struct prop *irq = NULL;
+			for (int p = 0; ma && has(ma, MA_OPTIONS) && p < ma->v[MA_OPTIONS].u.props.n; p++)
+				if (!strcmp(ma->v[MA_OPTIONS].u.props.v[p].key, "kernel-irqchip"))
+					irq = &ma->v[MA_OPTIONS].u.props.v[p];
+			int kvm = ma && has(ma, MA_ACCEL) && !strncmp(sval(ma, MA_ACCEL), "kvm", 3);
+			if (ir && ir->u.i && kvm && !(irq && (!strcmp(irq->val, "split") || !strcmp(irq->val, "off")))) {
+				blame_dev(c, vm, i);
+				ck_fail(c, "intremap", "with KVM it needs machine.options['kernel-irqchip'] = 'split' "
+				        "(QEMU cannot remap interrupts of KVM's in-kernel irqchip)");
+			}
+		}
+
+		if (is_kind(d, "object") && dfield(d, "file") && (pf || has(vm, VM_BIOS))) {
+			blame_dev(c, vm, i);
+			ck_fail(c, "file", "the VM has %s too (give the firmware once)", pf ? "pflash" : "bios");
+		}
+
+		if (knob(vm, KN_IOMMU_PLATFORM)) {
+			const struct qval *dm = dfield(d, "disable_modern");
+			const struct qval *iface = is_kind(d, "block") ? dfield(d, "interface") : NULL;
+			const struct qval *drv = dfield(d, "driver");
+			if (dm && dm->u.i) {
+				blame_dev(c, vm, i);
+				ck_fail(c, "disable_modern", "not with knobs.iommu_platform (a legacy virtio device has no "
+				        "iommu_platform)");
+			}
+			if (iface && !strcmp(d->k->fields[schema_field(d->k, "interface", 9)].choices[iface->u.i], "virtio")) {
+				blame_dev(c, vm, i);
+				ck_fail(c, "interface", "'virtio' lets QEMU make the device, without iommu_platform "
+				        "(knobs.iommu_platform); use 'none'");
+			}
+			if (drv && d->k->fields[schema_field(d->k, "driver", 6)].type == T_NAME &&
+			    drv->u.str.n > 17 && !strcmp(drv->u.str.s + drv->u.str.n - 17, "-pci-transitional")) {
+				blame_dev(c, vm, i);
+				ck_fail(c, "driver", "'%s' keeps its legacy interface, which cannot have iommu_platform "
+				        "(knobs.iommu_platform)", drv->u.str.s);
+			}
+		}
+	}
+}
+
+/* sandbox.spawn = "deny": QEMU dies of SIGSYS the moment it forks, so
+ * whatever makes it fork is refused here instead. */
+static void check_sandbox(struct ck *c, const struct rec *vm)
+{
+	const struct rec *sb = sec(vm, VM_SANDBOX), *in = sec(vm, VM_INCOMING);
+	if (!sb || !eis(sb, SB_SPAWN, "deny"))
+		return;
+	if (knob(vm, KN_DAEMONIZE))
+		ck_fail(c, "sandbox.spawn", "'deny' with knobs.daemonize (QEMU forks to detach, and the sandbox "
+		        "kills it)");
+	if (in && eis(in, IN_TYPE, "exec"))
+		ck_fail(c, "sandbox.spawn", "'deny' with incoming type 'exec' (QEMU forks to run the command, and "
+		        "the sandbox kills it)");
+	for (int i = 0; i < ndevices(vm); i++) {
+		const struct rec *d = device(vm, i);
+		if (is_kind(d, "netdev") && (dfield(d, "script") || dfield(d, "down_script")))
+			ck_fail(c, "sandbox.spawn", "'deny' with devices[%d]'s %s (QEMU forks to run it, and the "
+			        "sandbox kills it)", i + 1, dfield(d, "script") ? "script" : "down_script");
+	}
 }
 
 static void vm_check(struct ck *c, const struct rec *vm)
@@ -259,9 +851,7 @@ static void vm_check(struct ck *c, const struct rec *vm)
 				ck_fail(c, name, "contains a comma, which -cpu cannot take");
 			}
 	}
-	if ((knob(vm, KN_HUGEPAGES) || knob(vm, KN_MEM_PREALLOC)) && !has(vm, VM_MEMORY))
-		ck_fail(c, knob(vm, KN_HUGEPAGES) ? "knobs.hugepages" : "knobs.mem_prealloc",
-		        "needs 'memory.size' (the memory is reserved up front)");
+	check_memory_knobs(c, vm);
 	if (has(vm, VM_GLOBAL)) {
 		const struct qval *g = &vm->v[VM_GLOBAL];
 		for (int i = 0; i < g->u.strs.n; i++) {
@@ -275,6 +865,35 @@ static void vm_check(struct ck *c, const struct rec *vm)
 			}
 		}
 	}
+	if (has(vm, VM_PFLASH)) {
+		const struct qval *p = &vm->v[VM_PFLASH];
+		char name[32];
+		for (int i = 0; i < p->u.strs.n; i++)
+			if (!p->u.strs.len[i]) {
+				snprintf(name, sizeof name, "pflash[%d]", i + 1);
+				ck_fail(c, name, "empty string (a flash image path)");
+			}
+		if (p->u.strs.n > 2)
+			ck_fail(c, "pflash", "%d images, but QEMU's machines have two flash units (0 and 1)", p->u.strs.n);
+		if (!p->u.strs.n)
+			ck_fail(c, "pflash", "empty list (leave the field out instead)");
+	}
+	if (has(vm, VM_FW_CFG)) {
+		const struct qval *f = &vm->v[VM_FW_CFG];
+		for (int i = 0; i < f->u.recs.n; i++)
+			for (int j = 0; j < i; j++)
+				if (slen(f->u.recs.v[i], FW_NAME) == slen(f->u.recs.v[j], FW_NAME) &&
+				    !memcmp(sval(f->u.recs.v[i], FW_NAME), sval(f->u.recs.v[j], FW_NAME), slen(f->u.recs.v[i], FW_NAME))) {
+					char name[40];
+					snprintf(name, sizeof name, "fw_cfg[%d].name", i + 1);
+					ck_fail(c, name, "'%s' is fw_cfg[%d]'s too (each item once)", sval(f->u.recs.v[i], FW_NAME), j + 1);
+				}
+	}
+	if (has(vm, VM_GROUPS) && vm->v[VM_GROUPS].u.ints.n > 64)
+		ck_fail(c, "groups", "%d groups (qlua passes at most 64)", vm->v[VM_GROUPS].u.ints.n);
+	check_numa(c, vm);
+	check_devices(c, vm);
+	check_sandbox(c, vm);
 }
 
 /* "2G", "512M", "1536K", or bytes: the exact value in the largest unit. */
@@ -287,19 +906,136 @@ static void size_text(unsigned long long v, char *b, size_t n)
 	snprintf(b, n, u < 0 ? "%lluB" : "%llu%c", v, u < 0 ? 0 : units[u]);
 }
 
+/* ---- rendering ---- */
+
+/* A memory backend: its type, path (or NULL), sharing and preallocation. */
+struct backend {
+	const char *type, *path;
+	size_t pathlen;
+	int share, prealloc;
+};
+
+static void render_backend(struct emit *e, const char *id, unsigned long long size, const struct backend *b)
+{
+	opt_begin(e, "-object");
+	opt_head(e, b->type, strlen(b->type));
+	opt_cstr(e, "id", id);
+	opt_uint(e, "size", size);
+	if (b->path)
+		opt_str(e, "mem-path", b->path, b->pathlen);
+	if (b->share)
+		opt_bool(e, "share", 1);
+	if (b->prealloc)
+		opt_bool(e, "prealloc", 1);
+	opt_end(e);
+}
+
+/* The same backend as a JSON -object, for the host-nodes list: QEMU's
+ * key=value syntax takes one range only ("host-nodes=0-1"), JSON any set. */
+static void render_backend_json(struct emit *e, const char *id, unsigned long long size,
+                                const struct backend *b, const struct rec *nd)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "qom-type", json_string(b->type));
+	json_object_set_new(o, "id", json_string(id));
+	json_object_set_new(o, "size", json_integer((json_int_t)size));
+	if (b->path)
+		json_object_set_new(o, "mem-path", json_stringn(b->path, b->pathlen));  /* UTF-8: checked */
+	if (b->share)
+		json_object_set_new(o, "share", json_true());
+	if (b->prealloc)
+		json_object_set_new(o, "prealloc", json_true());
+	json_t *hn = json_array();
+	const struct qval *h = &nd->v[NN_HOST_NODES];
+	for (int i = 0; i < h->u.ints.n; i++)
+		json_array_append_new(hn, json_integer(h->u.ints.v[i]));
+	json_object_set_new(o, "host-nodes", hn);
+	json_object_set_new(o, "policy", json_string(has(nd, NN_POLICY) ? eval(nd, NN_POLICY) : "bind"));
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	emit_arg(e, "-object", s, strlen(s));
+	free(s);
+}
+
+static void render_numa(struct emit *e, const struct rec *vm)
+{
+	const struct rec *nu = sec(vm, VM_NUMA);
+	if (!nu || !has(nu, NU_NODES))
+		return;
+	char id[32];
+	int huge = knob(vm, KN_HUGEPAGES);
+	for (int i = 0; i < nu->v[NU_NODES].u.recs.n; i++) {
+		const struct rec *nd = nu->v[NU_NODES].u.recs.v[i];
+		if (!has(nd, NN_MEM_SIZE))
+			continue;
+		struct backend b = { "memory-backend-ram", NULL, 0, knob(vm, KN_MEM_SHARED) || huge,
+		                     knob(vm, KN_MEM_PREALLOC) || huge };
+		if (has(nd, NN_MEM_BACKEND_TYPE))
+			b.type = eval(nd, NN_MEM_BACKEND_TYPE);
+		else if (has(nd, NN_MEM_BACKEND_PATH) || huge || knob(vm, KN_FILE_BACKED_MEM))
+			b.type = "memory-backend-file";
+		else if (knob(vm, KN_MEM_SHARED))
+			b.type = "memory-backend-memfd";
+		if (!strcmp(b.type, "memory-backend-file")) {
+			b.path = has(nd, NN_MEM_BACKEND_PATH) ? sval(nd, NN_MEM_BACKEND_PATH) : "/dev/hugepages";
+			b.pathlen = has(nd, NN_MEM_BACKEND_PATH) ? slen(nd, NN_MEM_BACKEND_PATH) : 14;
+		}
+		snprintf(id, sizeof id, "qlua-numa%lld", ival(nd, NN_NODE_ID));
+		if (has(nd, NN_HOST_NODES))
+			render_backend_json(e, id, nd->v[NN_MEM_SIZE].u.size, &b, nd);
+		else
+			render_backend(e, id, nd->v[NN_MEM_SIZE].u.size, &b);
+	}
+	for (int i = 0; i < nu->v[NU_NODES].u.recs.n; i++) {
+		const struct rec *nd = nu->v[NU_NODES].u.recs.v[i];
+		opt_begin(e, "-numa");
+		opt_head(e, "node", 4);
+		opt_int(e, "nodeid", ival(nd, NN_NODE_ID));
+		const struct qval *cpus = &nd->v[NN_CPUS];
+		for (int j = 0; cpus->set && j < cpus->u.strs.n; j++) {
+			/* "0-1,4": one cpus= per part (checked: digits and '-' only) */
+			const char *s = cpus->u.strs.v[j], *end = s + cpus->u.strs.len[j];
+			while (s < end) {
+				const char *comma = memchr(s, ',', end - s);
+				const char *pe = comma ? comma : end;
+				opt_str(e, "cpus", s, pe - s);
+				s = pe + 1;
+			}
+		}
+		if (has(nd, NN_MEM_SIZE)) {
+			snprintf(id, sizeof id, "qlua-numa%lld", ival(nd, NN_NODE_ID));
+			opt_cstr(e, "memdev", id);
+		}
+		opt_end(e);
+	}
+	for (int i = 0; has(nu, NU_DISTS) && i < nu->v[NU_DISTS].u.recs.n; i++) {
+		const struct rec *d = nu->v[NU_DISTS].u.recs.v[i];
+		opt_begin(e, "-numa");
+		opt_head(e, "dist", 4);
+		opt_int(e, "src", ival(d, ND_SRC));
+		opt_int(e, "dst", ival(d, ND_DST));
+		opt_int(e, "val", ival(d, ND_VAL));
+		opt_end(e);
+	}
+}
+
 static void vm_render(struct emit *e, const struct rec *vm)
 {
 	char b[64];
-	if (has(vm, VM_NAME)) {
+	int debug = has(vm, VM_DEBUG) && ival(vm, VM_DEBUG);
+	if (has(vm, VM_NAME) || debug) {
 		/* guest= spelled out: a bare name containing '=' would be read as a key */
 		opt_begin(e, "-name");
-		opt_str(e, "guest", sval(vm, VM_NAME), slen(vm, VM_NAME));
+		if (has(vm, VM_NAME))
+			opt_str(e, "guest", sval(vm, VM_NAME), slen(vm, VM_NAME));
+		if (debug)
+			opt_bool(e, "debug-threads", 1);
 		opt_end(e);
 	}
 	if (has(vm, VM_UUID))
 		emit_arg(e, "-uuid", sval(vm, VM_UUID), slen(vm, VM_UUID));
 
-	const struct rec *ma = has(vm, VM_MACHINE) ? vm->v[VM_MACHINE].u.rec : NULL;
+	const struct rec *ma = sec(vm, VM_MACHINE);
 	int backend = memory_backend(vm);
 	if ((ma && (has(ma, MA_TYPE) || has(ma, MA_OPTIONS))) || backend) {
 		opt_begin(e, "-machine");
@@ -368,19 +1104,27 @@ static void vm_render(struct emit *e, const struct rec *vm)
 		opt_end(e);
 		if (backend) {
 			int huge = knob(vm, KN_HUGEPAGES);
-			int file = has(m, ME_PATH) || huge;
+			struct backend bk = { "memory-backend-ram", NULL, 0, huge || knob(vm, KN_MEM_SHARED),
+			                      huge || knob(vm, KN_MEM_PREALLOC) };
+			if (has(m, ME_PATH) || huge) {
+				bk.type = "memory-backend-file";
+				bk.path = has(m, ME_PATH) ? sval(m, ME_PATH) : "/dev/hugepages";
+				bk.pathlen = has(m, ME_PATH) ? slen(m, ME_PATH) : 14;
+			} else if (knob(vm, KN_MEM_SHARED)) {
+				/* shared RAM others can map needs a descriptor: a memfd (an
+				 * anonymous shared mapping has none) */
+				bk.type = "memory-backend-memfd";
+			}
+			render_backend(e, "qlua-mem", m->v[ME_SIZE].u.size, &bk);
+		}
+	}
+	render_numa(e, vm);
+	if (has(vm, VM_IOTHREADS)) {
+		/* before the devices that name them */
+		for (int i = 0; i < vm->v[VM_IOTHREADS].u.recs.n; i++) {
 			opt_begin(e, "-object");
-			opt_head(e, file ? "memory-backend-file" : "memory-backend-ram", file ? 19 : 18);
-			opt_cstr(e, "id", "qlua-mem");
-			opt_uint(e, "size", m->v[ME_SIZE].u.size);
-			if (has(m, ME_PATH))
-				opt_str(e, "mem-path", sval(m, ME_PATH), slen(m, ME_PATH));
-			else if (huge)
-				opt_cstr(e, "mem-path", "/dev/hugepages");
-			if (huge)
-				opt_bool(e, "share", 1);
-			if (huge || knob(vm, KN_MEM_PREALLOC))
-				opt_bool(e, "prealloc", 1);
+			opt_head(e, "iothread", 8);
+			render_fields(e, vm->v[VM_IOTHREADS].u.recs.v[i], 1);
 			opt_end(e);
 		}
 	}
@@ -398,6 +1142,17 @@ static void vm_render(struct emit *e, const struct rec *vm)
 	if (has(vm, VM_GLOBAL))
 		for (int i = 0; i < vm->v[VM_GLOBAL].u.strs.n; i++)
 			emit_arg(e, "-global", vm->v[VM_GLOBAL].u.strs.v[i], vm->v[VM_GLOBAL].u.strs.len[i]);
+	if (has(vm, VM_PFLASH)) {
+		/* -pflash FILE leaves QEMU to guess the format (and warn) */
+		for (int i = 0; i < vm->v[VM_PFLASH].u.strs.n; i++) {
+			opt_begin(e, "-drive");
+			opt_cstr(e, "if", "pflash");
+			opt_cstr(e, "format", "raw");
+			opt_int(e, "unit", i);
+			opt_str(e, "file", vm->v[VM_PFLASH].u.strs.v[i], vm->v[VM_PFLASH].u.strs.len[i]);
+			opt_end(e);
+		}
+	}
 	if (has(vm, VM_VGA))
 		emit_arg(e, "-vga", eval(vm, VM_VGA), strlen(eval(vm, VM_VGA)));
 
@@ -426,6 +1181,42 @@ static void vm_render(struct emit *e, const struct rec *vm)
 	}
 	if (has(vm, VM_BIOS))
 		emit_arg(e, "-bios", sval(vm, VM_BIOS), slen(vm, VM_BIOS));
+	if (has(vm, VM_INCOMING)) {
+		/* govmm's -S: the migrated VM stays paused until told to go on */
+		const struct rec *in = vm->v[VM_INCOMING].u.rec;
+		if (!knob(vm, KN_STOPPED))
+			emit_word(e, "-S");
+		if (eis(in, IN_TYPE, "fd")) {
+			snprintf(b, sizeof b, "fd:%d", emit_fdnum(e, in->v[IN_FD].u.fd));
+			emit_arg(e, "-incoming", b, strlen(b));
+		} else if (eis(in, IN_TYPE, "exec")) {
+			/* the URI is one argument, not key=value: the command goes as it is */
+			size_t n = slen(in, IN_EXEC);
+			char *s = arena_alloc(e->a, n + 6);
+			memcpy(s, "exec:", 5);
+			memcpy(s + 5, sval(in, IN_EXEC), n);
+			emit_arg(e, "-incoming", s, n + 5);
+		} else {
+			emit_arg(e, "-incoming", "defer", 5);
+		}
+	}
+	if (has(vm, VM_PIDFILE))
+		emit_arg(e, "-pidfile", sval(vm, VM_PIDFILE), slen(vm, VM_PIDFILE));
+	if (has(vm, VM_FW_CFG)) {
+		for (int i = 0; i < vm->v[VM_FW_CFG].u.recs.n; i++) {
+			opt_begin(e, "-fw_cfg");
+			render_fields(e, vm->v[VM_FW_CFG].u.recs.v[i], 1);
+			opt_end(e);
+		}
+	}
+	if (has(vm, VM_SANDBOX)) {
+		opt_begin(e, "-sandbox");
+		opt_head(e, "on", 2);
+		render_fields(e, vm->v[VM_SANDBOX].u.rec, 1);
+		opt_end(e);
+	}
+	if (has(vm, VM_LOG_FILE))
+		emit_arg(e, "-D", sval(vm, VM_LOG_FILE), slen(vm, VM_LOG_FILE));
 	if (has(vm, VM_SMP)) {
 		const struct rec *s = vm->v[VM_SMP].u.rec;
 		opt_begin(e, "-smp");

@@ -161,6 +161,10 @@ end
 
 -- ---- running -----------------------------------------------------------------
 
+-- The runner keeps its own record per cell ({ cell, outcome, message,
+-- duration, dir, vm, co, ... }), so the cell tables a script sees hold
+-- only the axes (and name, index, dir).
+
 local function safe(name)
   return (name:gsub("[^%w%.%-_=,]", "_"))
 end
@@ -181,14 +185,15 @@ local function nproc()
   return n or 2
 end
 
--- Ends a cell: records how, and stops its VM (gracefully, without
--- blocking the other cells: the shutdown runs as a cell of its own).
-local function finish(run, c, outcome, message)
-  c.outcome, c.message = outcome, message
-  c.duration = qemu.now() - c.started
-  c.co = nil
-  if c.vm then
-    local vm = c.vm
+-- Records how cell r ended (result file, report) and stops its VM
+-- gracefully, without blocking the other cells: the shutdown runs as a
+-- cell of its own.
+local function finish(run, r, outcome, message)
+  r.outcome, r.message = outcome, message
+  r.duration = r.started and (qemu.now() - r.started) or 0
+  r.co = nil
+  if r.vm then
+    local vm = r.vm
     local co = coroutine.create(function()
       -- the test is over: no need to wait for the guest (timeout 0: straight to quit)
       if vm:alive() then vm:shutdown { timeout = 0 } end
@@ -197,21 +202,23 @@ local function finish(run, c, outcome, message)
     qemu.cell(co)
     run.stoppers[#run.stoppers + 1] = { co = co, vm = vm }
   end
-  write(c.dir .. "/result", outcome .. (message and (": " .. message) or "") .. "\n")
+  if r.dir then
+    write(r.dir .. "/result", outcome .. (message and (": " .. message) or "") .. "\n")
+  end
   run.done = run.done + 1
-  run.running = run.running - 1
+  if r.started then run.running = run.running - 1 end
   if outcome ~= "pass" and outcome ~= "skip" then run.failed = run.failed + 1 end
-  report.progress(run, c)
+  report.progress(run, r)
 end
 
 -- How a test that did not pass ended: a QEMU that died on its own (a
 -- signal, or a non-zero code) is a crash, whatever the test said.
-local function verdict(c, ok, err)
+local function verdict(r, ok, err)
   if ok then return "pass" end
   if type(err) == "table" and err.skip then return "skip", err.reason end
   local msg = tostring(err)
-  if c.vm and not c.vm:alive() then
-    local st = c.vm:wait(0)
+  if r.vm and not r.vm:alive() then
+    local st = r.vm:wait(0)
     if st and (st.signal or st.code ~= 0) then
       return "crash", ("QEMU exited (%s); %s"):format(st.signal and ("signal " .. st.signal)
              or ("code " .. st.code), msg)
@@ -220,49 +227,89 @@ local function verdict(c, ok, err)
   return "fail", msg
 end
 
--- Starts cell c: builds its VM (an error here is "error"), launches it with
+-- Starts cell r: builds its VM (an error here is "error"), launches it with
 -- its logs in its run directory, and makes its test a coroutine.
-local function start(run, c)
-  local m = run.matrix
-  c.started = qemu.now()
-  c.deadline = c.started + run.timeout
-  c.dir = run.out .. "/" .. safe(c.name)
-  os.execute("rm -rf '" .. c.dir:gsub("'", "'\\''") .. "'")
-  mkdir(c.dir)
+local function start(run, r)
+  local m, c = run.matrix, r.cell
+  r.started = qemu.now()
+  r.deadline = r.started + run.timeout
+  r.dir = run.out .. "/" .. safe(c.name)
+  getmetatable(c).__index.dir = r.dir
+  os.execute("rm -rf '" .. r.dir:gsub("'", "'\\''") .. "'")
+  mkdir(r.dir)
   run.running = run.running + 1
+  -- recipes that make files (disk overlays) make them in the cell's directory
+  local recipes = package.loaded["qemu.recipes"]
+  if type(recipes) == "table" then recipes.run_dir = r.dir end
   local ok, desc = pcall(m.def.vm, c)
   if not ok then
-    if type(desc) == "table" and desc.skip then return finish(run, c, "skip", desc.reason) end
-    return finish(run, c, "error", "vm(cell): " .. tostring(desc))
+    if type(desc) == "table" and desc.skip then return finish(run, r, "skip", desc.reason) end
+    return finish(run, r, "error", "vm(cell): " .. tostring(desc))
   end
   if type(desc) ~= "table" then
-    return finish(run, c, "error", "vm(cell) returned " .. type(desc) .. " (expected a VM description)")
+    return finish(run, r, "error", "vm(cell) returned " .. type(desc) .. " (expected a VM description)")
   end
-  local lopts = { console = "capture", stderr_log = c.dir .. "/stderr.log" }
+  local lopts = { console = "capture", stderr_log = r.dir .. "/stderr.log" }
   for k, v in pairs(m.def.launch or {}) do lopts[k] = v end
   local vm
   ok, vm = pcall(qemu.launch, desc, lopts)
-  if not ok then return finish(run, c, "error", "launch: " .. tostring(vm)) end
-  c.vm = vm
-  write(c.dir .. "/argv", table.concat(vm.argv, "\n") .. "\n")
-  if vm.console then vm.console:log(c.dir .. "/console.log") end
-  if vm.qmp then vm.qmp:log(c.dir .. "/qmp.log") end
-  c.co = coroutine.create(function() return m.def.test(vm, c) end)
-  qemu.cell(c.co)
-  c.wake = -1
+  if not ok then return finish(run, r, "error", "launch: " .. tostring(vm)) end
+  r.vm = vm
+  write(r.dir .. "/argv", table.concat(vm.argv, "\n") .. "\n")
+  if vm.console then vm.console:log(r.dir .. "/console.log") end
+  if vm.qmp then vm.qmp:log(r.dir .. "/qmp.log") end
+  r.co = coroutine.create(function() return m.def.test(vm, c) end)
+  qemu.cell(r.co)
+  r.wake = -1
 end
 
--- Resumes cell c once; finishes it when its test ends.
-local function step(run, c)
-  local ok, res = coroutine.resume(c.co)
+-- Resumes cell r once; finishes it when its test ends.
+local function step(run, r)
+  local ok, res = coroutine.resume(r.co)
   if not ok then
-    return finish(run, c, verdict(c, false, res))
+    return finish(run, r, verdict(r, false, res))
   end
-  if coroutine.status(c.co) == "dead" then
-    if res == false then return finish(run, c, "fail", "test returned false") end
-    return finish(run, c, verdict(c, true))
+  if coroutine.status(r.co) == "dead" then
+    if res == false then return finish(run, r, "fail", "test returned false") end
+    return finish(run, r, verdict(r, true))
   end
-  c.wake = type(res) == "number" and res or -1
+  r.wake = type(res) == "number" and res or -1
+end
+
+-- One round: start cells while there is room, resume every cell (each
+-- re-checks its own condition), time out the late, resume the stoppers.
+-- Returns whether anything still runs and the soonest deadline.
+local function round(run)
+  while run.running < run.jobs and run.next <= #run.records and not (run.fail_fast and run.failed > 0) do
+    start(run, run.records[run.next])
+    run.next = run.next + 1
+  end
+  local soonest, active = nil, false
+  for _, r in ipairs(run.records) do
+    if r.co then
+      if qemu.now() >= r.deadline then
+        finish(run, r, "timeout", ("no result within %g s"):format(run.timeout))
+      else
+        step(run, r)
+      end
+    end
+    if r.co then
+      active = true
+      local d = r.wake >= 0 and math.min(r.wake, r.deadline) or r.deadline
+      if not soonest or d < soonest then soonest = d end
+    end
+  end
+  for i = #run.stoppers, 1, -1 do
+    local s = run.stoppers[i]
+    local sok, res = coroutine.resume(s.co)
+    if not sok or coroutine.status(s.co) == "dead" then
+      table.remove(run.stoppers, i)
+    else
+      active = true
+      if type(res) == "number" and (not soonest or res < soonest) then soonest = res end
+    end
+  end
+  return active, soonest
 end
 
 -- m:run(opts) -> exit status (0 when every cell passed or was skipped).
@@ -279,77 +326,48 @@ function Matrix:run(opts)
     end
     return 0
   end
+  local records = {}
+  for i, c in ipairs(cells) do records[i] = { cell = c, name = c.name } end
   local run = {
-    matrix = self, cells = cells, jobs = opts.jobs or nproc(), fail_fast = opts.fail_fast,
+    matrix = self, records = records, jobs = opts.jobs or nproc(), fail_fast = opts.fail_fast,
     timeout = opts.timeout or self.def.timeout or 300,
     out = opts.out or ("qlua-runs/" .. safe(self.name)),
-    done = 0, running = 0, failed = 0, stoppers = {}, started = qemu.now(),
+    done = 0, running = 0, failed = 0, stoppers = {}, started = qemu.now(), next = 1,
     tap = opts.tap,
   }
   mkdir(run.out)
   report.start(run)
-  local next, interrupted = 1, nil
-  local ok, err = pcall(function()
-    while true do
-      -- start cells while there is room (none after a failure with --fail-fast)
-      while run.running < run.jobs and next <= #cells and not (run.fail_fast and run.failed > 0) do
-        start(run, cells[next])
-        next = next + 1
-      end
-      -- resume every cell (each re-checks its own condition), time out the late
-      local soonest, active = nil, false
-      local now = qemu.now()
-      for _, c in ipairs(cells) do
-        if c.co then
-          if now >= c.deadline then
-            finish(run, c, "timeout", ("no result within %g s"):format(run.timeout))
-          else
-            step(run, c)
-          end
-        end
-        if c.co then
-          active = true
-          local d = c.wake >= 0 and math.min(c.wake, c.deadline) or c.deadline
-          if not soonest or d < soonest then soonest = d end
-        end
-      end
-      for i = #run.stoppers, 1, -1 do
-        local s = run.stoppers[i]
-        local sok, res = coroutine.resume(s.co)
-        if not sok or coroutine.status(s.co) == "dead" then
-          table.remove(run.stoppers, i)
-        else
-          active = true
-          if type(res) == "number" and (not soonest or res < soonest) then soonest = res end
-        end
-      end
-      local waiting = next <= #cells and not (run.fail_fast and run.failed > 0)
-      if not active and not waiting then break end
-      if active then qemu.poll(soonest) end
+  local interrupted
+  while true do
+    local done_before = run.done
+    local active, soonest = round(run)
+    local waiting = run.next <= #records and not (run.fail_fast and run.failed > 0)
+    if not active and not waiting then break end
+    -- a cell that ended makes room: go round again before waiting
+    if run.done == done_before and active then
+      local ok, err = pcall(qemu.poll, soonest)
+      if not ok then interrupted = tostring(err) break end  -- Ctrl-C, or another signal
     end
-  end)
-  if not ok then
-    -- Ctrl-C (or any error of the runner): the cells still running end as
-    -- interrupted; their VMs are stopped by qlua at exit.
-    interrupted = tostring(err)
-    for _, c in ipairs(cells) do
-      if c.co then
-        c.outcome, c.message = "error", "interrupted (" .. interrupted .. ")"
-        c.duration = qemu.now() - c.started
-        c.co = nil
+  end
+  if interrupted then
+    -- the cells still running end as interrupted; their VMs are stopped
+    -- by qlua at exit
+    for _, r in ipairs(records) do
+      if r.co then
+        r.vm = nil  -- no graceful stop here: qlua stops every VM on its way out
+        finish(run, r, "error", "interrupted (" .. interrupted .. ")")
       end
     end
   end
-  for _, c in ipairs(cells) do
-    if not c.outcome then
-      c.outcome, c.message = "skip", interrupted and "not run (interrupted)" or "not run (--fail-fast)"
-      c.duration = 0
+  for _, r in ipairs(records) do
+    if not r.outcome then
+      finish(run, r, "skip", interrupted and "not run (interrupted)" or "not run (--fail-fast)")
     end
   end
   report.finish(run, opts)
   if interrupted then error(interrupted, 0) end
-  for _, c in ipairs(cells) do
-    if c.outcome ~= "pass" and c.outcome ~= "skip" then return 1 end
+  for _, r in ipairs(records) do
+    if r.outcome ~= "pass" and r.outcome ~= "skip" then return 1 end
   end
   return 0
 end

@@ -7,6 +7,28 @@ local qemu = require "qemu"
 local R = {}
 
 local OUTCOMES = { "pass", "fail", "timeout", "crash", "error", "skip" }
+
+-- Text from the guest or QEMU may be any bytes; reports are UTF-8 (JUnit
+-- declares it, JSON needs it).  Every byte of a sequence that is not UTF-8
+-- becomes '?'.
+local function utf8_clean(s)
+  s = tostring(s or "")
+  if utf8.len(s) then return s end
+  local out, i = {}, 1
+  while i <= #s do
+    local n = utf8.len(s, i, i) and #utf8.char(utf8.codepoint(s, i)) or nil
+    -- utf8.len(s, i, i) accepts a whole character starting at i
+    if n then
+      out[#out + 1] = s:sub(i, i + n - 1)
+      i = i + n
+    else
+      out[#out + 1] = "?"
+      i = i + 1
+    end
+  end
+  return table.concat(out)
+end
+R.utf8_clean = utf8_clean
 local COLORS = { pass = "32", fail = "31", timeout = "33", crash = "35", error = "31", skip = "36" }
 
 local function isatty(f)
@@ -27,17 +49,17 @@ function R.start(run)
   run.color = run.tty and (os.getenv("NO_COLOR") or "") == "" and (os.getenv("TERM") or "") ~= "dumb"
   run.tapn = 0
   if run.tap then
-    io.stdout:write("TAP version 13\n1..", #run.cells, "\n")
+    io.stdout:write("TAP version 13\n1..", #run.records, "\n")
     io.stdout:flush()
   end
 end
 
 local function status_line(run)
   return ("[%s] %d/%d done, %d running, %d failed, %.1f s"):format(run.matrix.name, run.done,
-    #run.cells, run.running, run.failed, qemu.now() - run.started)
+    #run.records, run.running, run.failed, qemu.now() - run.started)
 end
 
--- One cell ended.
+-- One cell ended (c: the runner's record of it).
 function R.progress(run, c)
   if run.tap then
     run.tapn = run.tapn + 1
@@ -49,10 +71,10 @@ function R.progress(run, c)
     else
       line = ("not ok %d - %s # %s"):format(run.tapn, c.name, c.outcome)
     end
-    io.stdout:write(line, "\n")
+    io.stdout:write(utf8_clean(line), "\n")
     if c.outcome ~= "pass" and c.message then
       io.stdout:write("  ---\n  outcome: ", c.outcome, "\n  message: ",
-        qemu.json(c.message), "\n  logs: ", qemu.json(c.dir or ""), "\n  ...\n")
+        qemu.json(utf8_clean(c.message)), "\n  logs: ", qemu.json(utf8_clean(c.dir or "")), "\n  ...\n")
     end
     io.stdout:flush()
   end
@@ -71,7 +93,7 @@ end
 -- XML text with its five special characters escaped (and control bytes,
 -- which XML 1.0 cannot carry, replaced).
 local function xml(s)
-  s = tostring(s or "")
+  s = utf8_clean(s)
   s = s:gsub("[%z\1-\8\11\12\14-\31]", "?")
   return (s:gsub("[&<>\"']", { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;",
                                ['"'] = "&quot;", ["'"] = "&apos;" }))
@@ -84,15 +106,16 @@ local function tail(path, max)
   f:seek("set", math.max(0, size - max))
   local s = f:read("a")
   f:close()
-  return s
+  -- start at a character boundary: skip UTF-8 continuation bytes
+  return (s:gsub("^[\128-\191]+", ""))
 end
 
 -- The JUnit XML of a run: one testsuite (the matrix), one testcase per
 -- cell; fail -> <failure>, timeout/crash/error -> <error>, skip -> <skipped>.
 function R.junit(run)
-  local counts = { tests = #run.cells, failures = 0, errors = 0, skipped = 0 }
+  local counts = { tests = #run.records, failures = 0, errors = 0, skipped = 0 }
   local total = 0
-  for _, c in ipairs(run.cells) do
+  for _, c in ipairs(run.records) do
     total = total + (c.duration or 0)
     if c.outcome == "fail" then counts.failures = counts.failures + 1
     elseif c.outcome == "skip" then counts.skipped = counts.skipped + 1
@@ -103,7 +126,7 @@ function R.junit(run)
     :format(counts.tests, counts.failures, counts.errors, counts.skipped, total)
   out[#out + 1] = ('  <testsuite name="%s" tests="%d" failures="%d" errors="%d" skipped="%d" time="%.3f">\n')
     :format(xml(run.matrix.name), counts.tests, counts.failures, counts.errors, counts.skipped, total)
-  for _, c in ipairs(run.cells) do
+  for _, c in ipairs(run.records) do
     out[#out + 1] = ('    <testcase classname="%s" name="%s" time="%.3f">'):format(
       xml(run.matrix.name), xml(c.name), c.duration or 0)
     if c.outcome == "fail" then
@@ -128,7 +151,7 @@ end
 function R.finish(run, opts)
   local n = {}
   for _, o in ipairs(OUTCOMES) do n[o] = 0 end
-  for _, c in ipairs(run.cells) do n[c.outcome] = n[c.outcome] + 1 end
+  for _, c in ipairs(run.records) do n[c.outcome] = n[c.outcome] + 1 end
   local parts = {}
   for _, o in ipairs(OUTCOMES) do
     if n[o] > 0 then parts[#parts + 1] = paint(run, o, ("%d %s"):format(n[o], o == "pass" and "passed"
@@ -136,7 +159,7 @@ function R.finish(run, opts)
   end
   local out = run.human
   if run.tty then out:write("\r\27[K") end
-  out:write(("%s: %d cells: %s (%.1f s, logs in %s)\n"):format(run.matrix.name, #run.cells,
+  out:write(("%s: %d cells: %s (%.1f s, logs in %s)\n"):format(run.matrix.name, #run.records,
     #parts > 0 and table.concat(parts, ", ") or "none", qemu.now() - run.started, run.out))
   out:flush()
   if opts.junit then
