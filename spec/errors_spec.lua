@@ -979,3 +979,353 @@ describe("errors: nothing starts when the description is invalid", function()
     assert.is_nil(io.open(marker))
   end)
 end)
+
+-- ---- the kinds and sections govmm grew after the seed (issue #5) --------------------
+
+-- A description (source text of a table, built from the device locals of
+-- setup, one per line) whose error blames the line of device number `line`:
+-- through qemu.argv and returned by a script.
+local function dev_err(setup, desc, line, msg)
+  local full = "vm.lua:" .. line .. ": " .. msg
+  assert.are.equal(full, err(setup .. "\nqemu.argv(" .. desc .. ")\n"))
+  assert.are.equal("qlua: " .. full .. "\n", returned_err(setup .. "\n\nreturn " .. desc .. "\n"))
+end
+
+describe("errors: later govmm device kinds", function()
+  it("object: types QEMU 7.2 does not have are refused, saying so", function()
+    ctor('qemu.object { type = "sev-snp-guest", id = "s" }',
+      "object: field 'type': QEMU 7.2 has no 'sev-snp-guest' object (SEV-SNP came with QEMU 9.1); qlua does not emit it")
+    ctor('qemu.object { type = "tdx-guest", id = "t" }',
+      "object: field 'type': QEMU 7.2 has no 'tdx-guest' object (TDX came with QEMU 10.1); qlua does not emit it")
+  end)
+
+  it("object: fields per type", function()
+    ctor('qemu.object { type = "sev-guest", id = "s", reduced_phys_bits = 1 }',
+      "object: field 'cbitpos' is required with type 'sev-guest'")
+    ctor('qemu.object { type = "sev-guest", id = "s", cbitpos = 47 }',
+      "object: field 'reduced_phys_bits' is required with type 'sev-guest'")
+    ctor('qemu.object { type = "sev-guest", id = "s", cbitpos = 47, reduced_phys_bits = 1, size = "1M" }',
+      "object: field 'size' is not used with type 'sev-guest'")
+    ctor('qemu.object { type = "sev-guest", id = "s", cbitpos = 64, reduced_phys_bits = 1 }',
+      "object: field 'cbitpos': 64 is out of range (expected 1..63)")
+    ctor('qemu.object { type = "memory-backend-ram", id = "m", size = "1M", mem_path = "/x" }',
+      "object: field 'mem_path' is not used with type 'memory-backend-ram'")
+    ctor('qemu.object { type = "memory-backend-memfd", id = "m" }',
+      "object: field 'size' is required with type 'memory-backend-memfd'")
+    ctor('qemu.object { type = "memory-backend-epc", id = "m", size = "1M", share = true }',
+      "object: field 'share' is not used with type 'memory-backend-epc'")
+    ctor('qemu.object { type = "memory-backend-ram", id = "m", size = "1M", file = "/f" }',
+      "object: field 'file' is not used with type 'memory-backend-ram'")
+    ok('return qemu.object { type = "memory-backend-ram", id = "m", size = "1M", driver = "nvdimm", device_id = "n" }')
+  end)
+
+  it("object: an SEV guest's firmware is given once", function()
+    local sev = 'qemu.object { type = "sev-guest", id = "s", cbitpos = 47, reduced_phys_bits = 1, file = "/fw" }'
+    dev_err("local x = 1\nlocal s = " .. sev, '{ pflash = "/code.fd", devices = { s } }', 2,
+      "devices[1] (object): field 'file': the VM has pflash too (give the firmware once)")
+    dev_err("local s = " .. sev, '{ bios = "/bios.bin", devices = { s } }', 1,
+      "devices[1] (object): field 'file': the VM has bios too (give the firmware once)")
+  end)
+
+  it("vfio: devfs_dev needs an iommufd QEMU 7.2 does not have", function()
+    ctor('qemu.vfio { bdf = "01:00.0", devfs_dev = "/dev/vfio/devices/vfio0" }',
+      "vfio: field 'devfs_dev': QEMU 7.2 has no iommufd backend for VFIO device files (it came with QEMU 9.0); " ..
+      "give 'bdf' or 'sysfs_dev' and QEMU opens the VFIO group itself")
+  end)
+
+  it("vsock: context_id 3..2^32-1, one per vsock", function()
+    ctor('qemu.vsock { id = "v", context_id = 2 }', "vsock: field 'context_id': 2 is out of range (expected 3..4294967295)")
+    ctor('qemu.vsock { id = "v", context_id = 4294967296 }',
+      "vsock: field 'context_id': 4294967296 is out of range (expected 3..4294967295)")
+    ctor('qemu.vsock { id = "v" }', "vsock: field 'context_id' is required")
+    ctor('qemu.vsock { id = "v", context_id = 3, vhost_fd = 3 }', "vsock: field 'vhost_fd': qemu.fd expected, got number")
+    ok('return qemu.vsock { id = "v", context_id = 4294967295 }')
+    dev_err('local a = qemu.vsock { id = "a", context_id = 9 }\nlocal b = qemu.vsock { id = "b", context_id = 9 }',
+      "{ devices = { a, b } }", 2, "devices[2] (vsock): field 'context_id': 9 is devices[1]'s too (each vsock needs its own)")
+  end)
+
+  it("legacy_serial: a chardev that exists", function()
+    ctor("qemu.legacy_serial {}", "legacy_serial: field 'chardev' is required")
+    dev_err('local s = qemu.legacy_serial { chardev = "con0" }', "{ devices = { s } }", 1,
+      "devices[1] (legacy_serial): field 'chardev': no chardev with id 'con0' in this description")
+    vm_ok('{ devices = { qemu.chardev { id = "con0", backend = "pty" }, qemu.legacy_serial { chardev = "con0" } } }')
+  end)
+
+  it("balloon, iommu and pvpanic: one per VM", function()
+    dev_err("local a = qemu.balloon {}\nlocal b = qemu.balloon {}", "{ devices = { a, b } }", 2,
+      "devices[2] (balloon): a second balloon (devices[1] is one; QEMU takes one per VM)")
+    dev_err("local a = qemu.pvpanic {}\nlocal b = qemu.pvpanic { no_shutdown = true }", "{ devices = { a, b } }", 2,
+      "devices[2] (pvpanic): a second pvpanic (devices[1] is one; QEMU takes one per VM)")
+    dev_err("local a = qemu.iommu {}\nlocal b = qemu.iommu {}", '{ machine = { type = "q35" }, devices = { a, b } }', 2,
+      "devices[2] (iommu): a second iommu (devices[1] is one; QEMU takes one per VM)")
+  end)
+
+  it("iommu: q35, and a split irqchip for intremap with KVM", function()
+    dev_err("local i = qemu.iommu {}", "{ devices = { i } }", 1,
+      "devices[1] (iommu): needs machine.type 'q35' (QEMU has intel-iommu on q35 only)")
+    dev_err("local i = qemu.iommu {}", '{ machine = { type = "pc" }, devices = { i } }', 1,
+      "devices[1] (iommu): needs machine.type 'q35' (QEMU has intel-iommu on q35 only)")
+    dev_err("local i = qemu.iommu { intremap = true }", '{ machine = { type = "q35", accel = "kvm:tcg" }, devices = { i } }', 1,
+      "devices[1] (iommu): field 'intremap': with KVM it needs machine.options['kernel-irqchip'] = 'split' " ..
+      "(QEMU cannot remap interrupts of KVM's in-kernel irqchip)")
+    vm_ok('{ machine = { type = "q35", accel = "kvm:tcg", options = { ["kernel-irqchip"] = "split" } }, ' ..
+      'devices = { qemu.iommu { intremap = true } } }')
+    vm_ok('{ machine = { type = "pc-q35-7.2", accel = "tcg" }, devices = { qemu.iommu { intremap = true } } }')
+  end)
+
+  it("pcie_root_port: one prefetchable window, no option ROM", function()
+    ctor('qemu.pcie_root_port { id = "rp", pref32_reserve = "1M", pref64_reserve = "1G" }',
+      "pcie_root_port: field 'pref32_reserve': not with 'pref64_reserve' (QEMU has one prefetchable window)")
+    -- QEMU 7.2 aborts on an option ROM on a PCI bridge
+    ctor('qemu.pcie_root_port { id = "rp", romfile = "/r" }', "pcie_root_port: unknown field 'romfile'")
+  end)
+
+  it("pcie_switch_downstream: chassis and slot, and no reservations", function()
+    ctor('qemu.pcie_switch_downstream { id = "d", bus = "u", slot = 0 }', "pcie_switch_downstream: field 'chassis' is required")
+    for _, f in ipairs({ 'bus_reserve = 1', 'pref64_reserve = "1G"', 'pref32_reserve = "1M"', 'mem_reserve = "1M"',
+                         'io_reserve = "4K"' }) do
+      ctor('qemu.pcie_switch_downstream { id = "d", bus = "u", chassis = 1, slot = 0, ' .. f .. ' }',
+        "pcie_switch_downstream: field '" .. f:match("^(%S+)") .. "': QEMU's xio3130-downstream has no resource " ..
+        "reservations (only pcie_root_port has them)")
+    end
+  end)
+
+  it("PCIe ports: (chassis, slot) unique across root and downstream ports", function()
+    dev_err('local a = qemu.pcie_root_port { id = "a" }\nlocal b = qemu.pcie_root_port { id = "b" }',
+      "{ devices = { a, b } }", 2, "devices[2] (pcie_root_port): chassis 0 slot 0 is devices[1]'s too " ..
+      "(QEMU needs each PCIe port's pair unique; both default to 0)")
+    dev_err('local a = qemu.pcie_root_port { id = "a", chassis = 1, slot = 1 }\n' ..
+            'local u = qemu.pcie_switch_upstream { id = "u", bus = "a" }\n' ..
+            'local d = qemu.pcie_switch_downstream { id = "d", bus = "u", chassis = 1, slot = 1 }',
+      "{ devices = { a, u, d } }", 3, "devices[3] (pcie_switch_downstream): chassis 1 slot 1 is devices[1]'s too " ..
+      "(QEMU needs each PCIe port's pair unique; both default to 0)")
+  end)
+
+  it("PCIe ports and expanders provide their buses", function()
+    vm_ok('{ devices = { qemu.pxb_pcie { id = "pxb", bus_nr = 8 }, ' ..
+      'qemu.pcie_root_port { id = "rp", bus = "pxb", chassis = 1 }, ' ..
+      'qemu.pcie_switch_upstream { id = "up", bus = "rp" }, ' ..
+      'qemu.pcie_switch_downstream { id = "dn", bus = "up", chassis = 2, slot = 0 }, ' ..
+      'qemu.balloon { bus = "dn" } } }')
+    dev_err('local u = qemu.pcie_switch_upstream { id = "up", bus = "rp9" }', "{ devices = { u } }", 1,
+      "devices[1] (pcie_switch_upstream): field 'bus': no bus with id 'rp9' in this description " ..
+      "(known: 'up', or the machine's own such as 'pci.0' or 'pcie.0')")
+  end)
+
+  it("pxb_pcie: bus_nr 1..255 and unique, numa_node a NUMA node", function()
+    ctor('qemu.pxb_pcie { id = "p", bus_nr = 0 }', "pxb_pcie: field 'bus_nr': 0 is out of range (expected 1..255)")
+    dev_err('local a = qemu.pxb_pcie { id = "a", bus_nr = 1 }\nlocal b = qemu.pxb_pcie { id = "b", bus_nr = 1 }',
+      "{ devices = { a, b } }", 2, "devices[2] (pxb_pcie): field 'bus_nr': 1 is devices[1]'s too")
+    dev_err('local p = qemu.pxb_pcie { id = "p", bus_nr = 1, numa_node = 0 }', "{ devices = { p } }", 1,
+      "devices[1] (pxb_pcie): field 'numa_node': the VM has no numa.nodes")
+    dev_err('local p = qemu.pxb_pcie { id = "p", bus_nr = 1, numa_node = 1 }',
+      '{ memory = { size = "128M" }, numa = { nodes = { { node_id = 0, mem_size = "128M" } } }, devices = { p } }', 1,
+      "devices[1] (pxb_pcie): field 'numa_node': no NUMA node 1 (the nodes are 0..0)")
+  end)
+
+  it("rng: max_bytes and period positive", function()
+    ctor('qemu.rng { id = "r", max_bytes = 0 }', "rng: field 'max_bytes': 0 is out of range (expected 1..2^63-1)")
+    ctor('qemu.rng { id = "r", period = 0 }', "rng: field 'period': 0 is out of range (expected 1..4294967295)")
+    ctor('qemu.rng { filename = "/dev/urandom" }', "rng: field 'id' is required")
+  end)
+
+  it("scsi_controller: iothread names an iothread", function()
+    dev_err('local s = qemu.scsi_controller { id = "s", iothread = "io1" }', '{ iothreads = { { id = "io0" } }, devices = { s } }', 1,
+      "devices[1] (scsi_controller): field 'iothread': no object with id 'io1' in this description (known: 'io0')")
+    vm_ok('{ iothreads = { { id = "io0" } }, devices = { qemu.scsi_controller { id = "s", iothread = "io0" }, ' ..
+      'qemu.block { id = "d", file = "/f", format = "raw", interface = "scsi", bus = "s.0" } } }')
+  end)
+end)
+
+describe("errors: later govmm sections", function()
+  it("pflash: one or two non-empty paths", function()
+    vm_err('{ pflash = { "a", "b", "c" } }', "field 'pflash': 3 images, but QEMU's machines have two flash units (0 and 1)")
+    vm_err('{ pflash = { "a", "" } }', "field 'pflash[2]': empty string (a flash image path)")
+    vm_err('{ pflash = {} }', "field 'pflash': empty list (leave the field out instead)")
+    vm_err('{ pflash = "" }', "field 'pflash': empty string (leave the field out instead)")
+  end)
+
+  it("iothreads: ids unique among QEMU's objects", function()
+    vm_err('{ iothreads = { { id = "io0" }, { id = "io0" } } }',
+      "field 'iothreads[2].id': duplicate object id 'io0' (iothreads[1] has it too)")
+    vm_err('{ iothreads = { {} } }', "field 'iothreads[1].id' is required")
+    dev_err('local m = qemu.object { type = "memory-backend-ram", id = "io0", size = "1M" }',
+      '{ iothreads = { { id = "io0" } }, devices = { m } }', 1,
+      "devices[1] (object): field 'id': duplicate object id 'io0' (iothreads[1] has it too)")
+    vm_ok('{ iothreads = { { id = "x" } }, devices = { qemu.netdev { id = "x", type = "tap" } } }')
+  end)
+
+  it("incoming: type and its field", function()
+    vm_err('{ incoming = { type = "fd" } }', "field 'incoming.fd' is required with type 'fd'")
+    vm_err('{ incoming = { type = "exec" } }', "field 'incoming.exec' is required with type 'exec'")
+    vm_err('{ incoming = { type = "defer", exec = "cat" } }', "field 'incoming.exec' is not used with type 'defer'")
+    vm_err('{ incoming = { type = "tcp" } }', "field 'incoming.type': invalid option 'tcp' (expected 'defer', 'fd' or 'exec')")
+  end)
+
+  it("fw_cfg: a name under opt/, file or string, each name once", function()
+    vm_err('{ fw_cfg = { { name = "opt/a", file = "/f", string = "s" } } }',
+      "field 'fw_cfg[1].string': give 'file' or 'string', not both")
+    vm_err('{ fw_cfg = { { name = "opt/a" } } }', "field 'fw_cfg[1].file' or 'fw_cfg[1].string' is required")
+    vm_err('{ fw_cfg = { { name = "etc/a", string = "s" } } }',
+      "field 'fw_cfg[1].name': 'etc/a' does not start with 'opt/' (QEMU reserves other names, and warns)")
+    vm_err('{ fw_cfg = { { name = "opt/" .. ("x"):rep(52), string = "s" } } }',
+      "field 'fw_cfg[1].name': 56 bytes long (QEMU takes at most 55)")
+    vm_err('{ fw_cfg = { { name = "opt/a", string = "s" }, { name = "opt/b", string = "t" }, { name = "opt/a", file = "/f" } } }',
+      "field 'fw_cfg[3].name': 'opt/a' is fw_cfg[1]'s too (each item once)")
+  end)
+
+  it("sandbox: a table of QEMU's options; spawn 'deny' with what forks", function()
+    vm_err('{ sandbox = true }', "field 'sandbox': table expected, got boolean")
+    vm_err('{ sandbox = { spawn = "maybe" } }', "field 'sandbox.spawn': invalid option 'maybe' (expected 'allow' or 'deny')")
+    vm_err('{ sandbox = { spawn = "deny" }, knobs = { daemonize = true } }',
+      "field 'sandbox.spawn': 'deny' with knobs.daemonize (QEMU forks to detach, and the sandbox kills it)")
+    vm_err('{ sandbox = { spawn = "deny" }, incoming = { type = "exec", exec = "cat" } }',
+      "field 'sandbox.spawn': 'deny' with incoming type 'exec' (QEMU forks to run the command, and the sandbox kills it)")
+    vm_err('{ sandbox = { spawn = "deny" }, devices = { qemu.netdev { type = "tap", id = "n", ifname = "t", down_script = "/s" } } }',
+      "field 'sandbox.spawn': 'deny' with devices[1]'s down_script (QEMU forks to run it, and the sandbox kills it)")
+    vm_ok('{ sandbox = { spawn = "deny" }, devices = { qemu.netdev { type = "tap", id = "n", ifname = "t" } } }')
+  end)
+
+  it("uid, gid, groups", function()
+    vm_err('{ uid = -1 }', "field 'uid': -1 is out of range (expected 0..4294967294)")
+    vm_err('{ gid = 4294967295 }', "field 'gid': 4294967295 is out of range (expected 0..4294967294)")
+    vm_err('{ groups = { 1, "x" } }', "field 'groups[2]': number expected, got string")
+    vm_err('{ groups = 5 }', "field 'groups': table expected, got number")
+    vm_err('{ groups = g }', "field 'groups': 65 groups (qlua passes at most 64)",
+      "local g = {} for i = 1, 65 do g[i] = i end")
+    vm_ok('{ uid = 0, gid = 0, groups = {} }')
+  end)
+
+  it("memory knobs: file_backed_mem needs memory.path, all need memory.size", function()
+    vm_err('{ memory = { size = "1G" }, knobs = { file_backed_mem = true } }',
+      "field 'knobs.file_backed_mem': needs 'memory.path' (the file backing guest RAM)")
+    vm_err('{ knobs = { file_backed_mem = true } }',
+      "field 'knobs.file_backed_mem': needs 'memory.size' (the memory is reserved up front)")
+    vm_err('{ knobs = { mem_shared = true } }',
+      "field 'knobs.mem_shared': needs 'memory.size' (the memory is reserved up front)")
+  end)
+
+  it("iommu_platform: modern virtio devices qlua makes", function()
+    dev_err("local b = qemu.balloon { disable_modern = true }", "{ knobs = { iommu_platform = true }, devices = { b } }", 1,
+      "devices[1] (balloon): field 'disable_modern': not with knobs.iommu_platform (a legacy virtio device has no " ..
+      "iommu_platform)")
+    dev_err('local d = qemu.block { id = "d", file = "/f", format = "raw", interface = "virtio" }',
+      "{ knobs = { iommu_platform = true }, devices = { d } }", 1,
+      "devices[1] (block): field 'interface': 'virtio' lets QEMU make the device, without iommu_platform " ..
+      "(knobs.iommu_platform); use 'none'")
+    dev_err('local d = qemu.block { id = "d", file = "/f", format = "raw", driver = "virtio-blk-pci-transitional" }',
+      "{ knobs = { iommu_platform = true }, devices = { d } }", 1,
+      "devices[1] (block): field 'driver': 'virtio-blk-pci-transitional' keeps its legacy interface, which cannot " ..
+      "have iommu_platform (knobs.iommu_platform)")
+  end)
+end)
+
+describe("errors: numa", function()
+  local M = 'memory = { size = "128M" }'
+  local N2 = '{ { node_id = 0, mem_size = "64M" }, { node_id = 1, mem_size = "64M" } }'
+
+  it("needs memory.size, which the nodes' mem_size add up to", function()
+    vm_err('{ numa = { nodes = { { node_id = 0, mem_size = "128M" } } } }',
+      "field 'numa': needs 'memory.size' (the nodes' mem_size add up to it)")
+    vm_err('{ ' .. M .. ', numa = { nodes = { { node_id = 0, mem_size = "64M" } } } }',
+      "field 'numa.nodes': the nodes' mem_size add up to 64M, but memory.size is 128M")
+    vm_err('{ ' .. M .. ', numa = { nodes = { { node_id = 0 } } } }',
+      "field 'numa.nodes': the nodes' mem_size add up to 0B, but memory.size is 128M")
+    vm_err('{ memory = { size = "128M", path = "/p" }, numa = { nodes = { { node_id = 0, mem_size = "128M" } } } }',
+      "field 'memory.path': not used with NUMA nodes that have memory (give each node 'mem_backend_path')")
+  end)
+
+  it("node ids 0..N-1, each once", function()
+    vm_err('{ ' .. M .. ', numa = { nodes = { { node_id = 0, mem_size = "64M" }, { node_id = 0, mem_size = "64M" } } } }',
+      "field 'numa.nodes[2].node_id': node 0 is given twice")
+    vm_err('{ ' .. M .. ', numa = { nodes = { { node_id = 0, mem_size = "64M" }, { node_id = 2, mem_size = "64M" } } } }',
+      "field 'numa.nodes[2].node_id': 2, but the 2 nodes are numbered 0..1")
+    vm_err('{ ' .. M .. ', numa = { nodes = { { mem_size = "128M" } } } }', "field 'numa.nodes[1].node_id' is required")
+  end)
+
+  it("cpus: indexes and ranges, each CPU in one node, all of them", function()
+    vm_err('{ ' .. M .. ', numa = { nodes = { { node_id = 0, mem_size = "128M", cpus = "0-x" } } } }',
+      "field 'numa.nodes[1].cpus': invalid CPU list '0-x' (expected indexes and ranges like '0-3,5')")
+    vm_err('{ ' .. M .. ', smp = { cpus = 4 }, numa = { nodes = { { node_id = 0, mem_size = "128M", cpus = { "0", "1,3-2" } } } } }',
+      "field 'numa.nodes[1].cpus[2]': invalid CPU list '1,3-2' at '3-2' (expected indexes and ranges like '0-3,5')")
+    vm_err('{ ' .. M .. ', numa = { nodes = { { node_id = 0, mem_size = "128M", cpus = "0-1" } } } }',
+      "field 'numa.nodes[1].cpus': CPU 1, but the VM has 1 CPU (no smp section)")
+    vm_err('{ ' .. M .. ', smp = { cpus = 2, maxcpus = 4 }, numa = { nodes = { { node_id = 0, mem_size = "128M", cpus = "0-4" } } } }',
+      "field 'numa.nodes[1].cpus': CPU 4, but the VM has 4 CPUs (smp.maxcpus)")
+    vm_err('{ ' .. M .. ', smp = { cpus = 2 }, numa = { nodes = { { node_id = 0, mem_size = "64M", cpus = "0-1" }, ' ..
+      '{ node_id = 1, mem_size = "64M", cpus = "1" } } } }', "field 'numa.nodes[2].cpus': CPU 1 is already in another node")
+    vm_err('{ ' .. M .. ', smp = { cpus = 2, maxcpus = 4 }, numa = { nodes = { { node_id = 0, mem_size = "64M", cpus = "0-1" }, ' ..
+      '{ node_id = 1, mem_size = "64M", cpus = "3" } } } }',
+      "field 'numa.nodes': CPU 2 is in no node (once CPUs are placed, QEMU wants every one of the 4 placed)")
+    vm_ok('{ ' .. M .. ', smp = { cpus = 4 }, numa = { nodes = ' .. N2 .. ' } }')
+  end)
+
+  it("a node's backend", function()
+    vm_err('{ ' .. M .. ', numa = { nodes = { { node_id = 0, mem_size = 0 } } } }',
+      "field 'numa.nodes[1].mem_size': size must be greater than 0 (leave it out for a node without memory)")
+    vm_err('{ ' .. M .. ', numa = { nodes = { { node_id = 0, mem_size = "128M", policy = "bind" } } } }',
+      "field 'numa.nodes[1].policy': only used with 'host_nodes'")
+    vm_err('{ ' .. M .. ', numa = { nodes = { { node_id = 0, mem_size = "128M", host_nodes = {} } } } }',
+      "field 'numa.nodes[1].host_nodes': empty list (leave the field out instead)")
+    vm_err('{ ' .. M .. ', numa = { nodes = { { node_id = 0, mem_size = "128M", host_nodes = { 0, 128 } } } } }',
+      "field 'numa.nodes[1].host_nodes[2]': 128 is out of range (expected 0..127)")
+    vm_err('{ ' .. M .. ', numa = { nodes = { { node_id = 0, mem_size = "128M" }, { node_id = 1, host_nodes = { 0 } } } } }',
+      "field 'numa.nodes[2].host_nodes': only used with 'mem_size' (a node without memory has no backend)")
+    vm_err('{ ' .. M .. ', numa = { nodes = { { node_id = 0, mem_size = "128M", mem_backend_type = "memory-backend-ram", ' ..
+      'mem_backend_path = "/x" } } } }', "field 'numa.nodes[1].mem_backend_path': not used with mem_backend_type 'memory-backend-ram'")
+    vm_err('{ ' .. M .. ', numa = { nodes = { { node_id = 0, mem_size = "128M", mem_backend_type = "memory-backend-file" } } } }',
+      "field 'numa.nodes[1].mem_backend_path' is required with mem_backend_type 'memory-backend-file'")
+    vm_err('{ ' .. M .. ', knobs = { file_backed_mem = true }, numa = { nodes = { { node_id = 0, mem_size = "128M" } } } }',
+      "field 'numa.nodes[1].mem_backend_path' is required with knobs.file_backed_mem (each node's RAM has its own file)")
+    vm_err('{ ' .. M .. ', numa = { nodes = { { node_id = 0, mem_size = "128M", host_nodes = { 0 }, ' ..
+      'mem_backend_path = "/a\\255" } } } }',
+      "field 'numa.nodes[1].mem_backend_path': not valid UTF-8 (with host_nodes the backend is passed as JSON)")
+    vm_ok('{ ' .. M .. ', knobs = { hugepages = true }, numa = { nodes = { { node_id = 0, mem_size = "128M" } } } }')
+  end)
+
+  it("distances: between nodes, 10 to itself, each pair once at least", function()
+    vm_err('{ ' .. M .. ', numa = { dists = { { src = 0, dst = 1, val = 20 } } } }',
+      "field 'numa.dists': distances without 'numa.nodes'")
+    vm_err('{ ' .. M .. ', numa = { nodes = ' .. N2 .. ', dists = { { src = 0, dst = 2, val = 20 } } } }',
+      "field 'numa.dists[1].dst': no node 2 (the nodes are 0..1)")
+    vm_err('{ ' .. M .. ', numa = { nodes = ' .. N2 .. ', dists = { { src = 0, dst = 0, val = 11 } } } }',
+      "field 'numa.dists[1].val': 11, but a node's distance to itself is 10")
+    vm_err('{ ' .. M .. ', numa = { nodes = ' .. N2 .. ', dists = { { src = 0, dst = 1, val = 9 } } } }',
+      "field 'numa.dists[1].val': 9 is out of range (expected 10..255)")
+    vm_err('{ ' .. M .. ', numa = { nodes = ' .. N2 .. ', dists = { { src = 0, dst = 1, val = 20 }, { src = 0, dst = 1, val = 21 } } } }',
+      "field 'numa.dists[2]': the distance from node 0 to node 1 is given twice")
+    vm_err('{ ' .. M .. ', numa = { nodes = { { node_id = 0, mem_size = "64M" }, { node_id = 1, mem_size = "32M" }, ' ..
+      '{ node_id = 2, mem_size = "32M" } }, dists = { { src = 0, dst = 1, val = 20 }, { src = 2, dst = 0, val = 20 } } } }',
+      "field 'numa.dists': no distance between nodes 1 and 2 (QEMU needs one for each pair once any is given)")
+    vm_ok('{ ' .. M .. ', numa = { nodes = ' .. N2 .. ', dists = { { src = 1, dst = 0, val = 20 } } } }')
+  end)
+end)
+
+describe("errors: a chardev connects to one device", function()
+  it("a legacy_serial on a chardev a device already has", function()
+    dev_err('local s = qemu.serial { id = "s0" }\n' ..
+            'local c = qemu.chardev { backend = "pty", id = "c0", driver = "virtconsole", bus = "s0.0" }\n' ..
+            'local l = qemu.legacy_serial { chardev = "c0" }', "{ devices = { s, c, l } }", 3,
+      "devices[3] (legacy_serial): field 'chardev': chardev 'c0' is devices[2]'s already (QEMU connects a chardev " ..
+      "to one device)")
+  end)
+
+  it("two legacy_serials, a vhost-user socket, a qemu.device{}", function()
+    dev_err('local c = qemu.chardev { backend = "pty", id = "c0" }\n' ..
+            'local a = qemu.legacy_serial { chardev = "c0" }\nlocal b = qemu.legacy_serial { chardev = "c0" }',
+      "{ devices = { c, a, b } }", 3,
+      "devices[3] (legacy_serial): field 'chardev': chardev 'c0' is devices[2]'s already (QEMU connects a chardev " ..
+      "to one device)")
+    dev_err('local v = qemu.vhost_user { vhost_user_type = "fs", socket_path = "/s", chardev_id = "c0", tag = "t" }\n' ..
+            'local l = qemu.legacy_serial { chardev = "c0" }', "{ devices = { v, l } }", 2,
+      "devices[2] (legacy_serial): field 'chardev': chardev 'c0' is devices[1]'s already (QEMU connects a chardev " ..
+      "to one device)")
+    dev_err('local c = qemu.chardev { backend = "socket", id = "c0", path = "/s" }\n' ..
+            'local n = qemu.netdev { type = "vhostuser", id = "n0", chardev = "c0" }\n' ..
+            'local d = qemu.device { driver = "virtconsole", chardev = "c0" }', "{ devices = { c, n, d } }", 3,
+      "devices[3] (device): field 'chardev': chardev 'c0' is devices[2]'s already (QEMU connects a chardev " ..
+      "to one device)")
+    vm_ok('{ devices = { qemu.chardev { backend = "pty", id = "c0" }, qemu.legacy_serial { chardev = "c0" }, ' ..
+      'qemu.chardev { backend = "pty", id = "c1" }, qemu.legacy_serial { chardev = "c1" } } }')
+  end)
+end)

@@ -640,3 +640,359 @@ describe("golden command lines", function()
     end)
   end)
 end)
+
+-- ---- the kinds and sections govmm grew after the seed (issue #5) ----------
+
+describe("golden command lines: later govmm device kinds", function()
+  describe("object", function()
+    it("memory-backend-ram with an nvdimm using it", function()
+      golden("object-memory-backend-ram-nvdimm", devices(qemu.object {
+        type = "memory-backend-ram", id = "ram0", size = "16M", share = false, prealloc = true,
+        driver = "nvdimm", device_id = "nv0" }))
+    end)
+
+    it("memory-backend-memfd, shared", function()
+      golden("object-memory-backend-memfd", devices(qemu.object {
+        type = "memory-backend-memfd", id = "mfd0", size = "64M", share = true, prealloc = false }))
+    end)
+
+    it("memory-backend-epc (SGX)", function()
+      golden("object-memory-backend-epc", devices(qemu.object {
+        type = "memory-backend-epc", id = "epc0", size = "32M", prealloc = true }))
+    end)
+
+    it("sev-guest with every field, its firmware as read-only flash", function()
+      golden("object-sev-guest", devices(qemu.object {
+        type = "sev-guest", id = "sev0", cbitpos = 47, reduced_phys_bits = 1, sev_policy = 7,
+        sev_cert_file_path = "/srv/sev dir/cert,0=a.b64", sev_session_file_path = "/srv/sev dir/session,0=a.b64",
+        sev_kernel_hashes = true, file = "/usr/share/ovmf dir/OVMF,1=a.fd" }))
+    end)
+
+    it("sev-guest with the required fields only", function()
+      golden("object-sev-guest-minimal", devices(qemu.object {
+        type = "sev-guest", id = "sev0", cbitpos = 51, reduced_phys_bits = 1 }))
+    end)
+  end)
+
+  describe("legacy_serial", function()
+    it("a chardev on the machine's serial port", function()
+      golden("legacy_serial", devices(
+        qemu.chardev { backend = "file", id = "con0", path = "/var/log/qlua logs/ttyS0,0=a.log" },
+        qemu.legacy_serial { chardev = "con0" }))
+    end)
+  end)
+
+  describe("pvpanic", function()
+    it("plain", function()
+      golden("pvpanic", devices(qemu.pvpanic {}))
+    end)
+
+    it("no_shutdown adds -no-shutdown", function()
+      golden("pvpanic-no-shutdown", devices(qemu.pvpanic { no_shutdown = true }))
+    end)
+
+    it("no_shutdown with knobs.no_shutdown: -no-shutdown once", function()
+      golden("pvpanic-no-shutdown-knob", { devices = { qemu.pvpanic { no_shutdown = true } },
+                                           knobs = { no_shutdown = true } })
+    end)
+  end)
+
+  describe("loader", function()
+    it("file and id", function()
+      golden("loader", devices(qemu.loader { file = "/srv/fw dir/blob,0=a.elf", id = "ld0" }))
+    end)
+  end)
+
+  describe("PCIe topology", function()
+    it("pxb_pcie on a NUMA node, with a root port and a device behind it", function()
+      golden("pxb_pcie", {
+        memory = { size = "128M" }, smp = { cpus = 2 },
+        numa = { nodes = { { node_id = 0, cpus = "0", mem_size = "64M" },
+                           { node_id = 1, cpus = "1", mem_size = "64M" } } },
+        devices = {
+          qemu.pxb_pcie { id = "pxb1", bus_nr = 32, numa_node = 1, addr = "0x10" },
+          qemu.pcie_root_port { id = "rp1", bus = "pxb1", chassis = 2, slot = 0 },
+          qemu.device { driver = "virtio-rng-pci", bus = "rp1" } } })
+    end)
+
+    it("pcie_root_port with every field", function()
+      golden("pcie_root_port", devices(qemu.pcie_root_port {
+        id = "rp0", bus = "pcie.0", chassis = 1, slot = 2, addr = "0x3.0", multifunction = true,
+        bus_reserve = 2, pref64_reserve = "1G", mem_reserve = "2M", io_reserve = "4K" }))
+    end)
+
+    it("pcie_root_port with a 32-bit prefetchable window", function()
+      golden("pcie_root_port-pref32", devices(qemu.pcie_root_port {
+        id = "rp0", chassis = 1, slot = 1, pref32_reserve = "16M" }))
+    end)
+
+    it("a switch: root port, upstream port, downstream port, a device behind it", function()
+      golden("pcie_switch", devices(
+        qemu.pcie_root_port { id = "rp0", chassis = 1, slot = 0 },
+        qemu.pcie_switch_upstream { id = "up0", bus = "rp0" },
+        qemu.pcie_switch_downstream { id = "dn0", bus = "up0", chassis = 2, slot = 0 },
+        qemu.pcie_switch_downstream { id = "dn1", bus = "up0", chassis = 2, slot = 1 },
+        qemu.balloon { id = "bal0", bus = "dn1" }))
+    end)
+  end)
+
+  describe("scsi_controller", function()
+    it("every field, on an iothread, with a disk on its bus", function()
+      golden("scsi_controller", {
+        iothreads = { { id = "io0" } },
+        devices = {
+          qemu.scsi_controller { id = "scsi0", bus = "pcie.0", addr = "0x7", iothread = "io0",
+                                 romfile = "/srv/roms/scsi,0=a.rom", disable_modern = false },
+          qemu.block { id = "hd0", file = "/srv/vm images/disk,1.qcow2", format = "qcow2",
+                       interface = "scsi", bus = "scsi0.0", serial = "SN,1 a" } } })
+    end)
+
+    it("id only", function()
+      golden("scsi_controller-minimal", devices(qemu.scsi_controller { id = "scsi0" }))
+    end)
+  end)
+
+  describe("vsock", function()
+    it("every field, with a vhost descriptor", function()
+      local f = files(1)
+      golden("vsock", devices(qemu.vsock {
+        id = "vsock0", context_id = 4294967295, vhost_fd = f[1], bus = "pcie.0", addr = "0x8",
+        romfile = "/srv/roms/vsock,0=a.rom", disable_modern = false }), f)
+      close_all(f)
+    end)
+
+    it("QEMU opens /dev/vhost-vsock itself", function()
+      golden("vsock-minimal", devices(qemu.vsock { id = "vsock0", context_id = 3 }))
+    end)
+  end)
+
+  describe("rng", function()
+    it("every field", function()
+      golden("rng", devices(qemu.rng {
+        id = "rng0", filename = "/dev/hw rng,0=a", max_bytes = "1K", period = 1000, bus = "pcie.0",
+        addr = "0x9", romfile = "/srv/roms/rng,0=a.rom", disable_modern = false }))
+    end)
+
+    it("id only (QEMU's /dev/urandom)", function()
+      golden("rng-minimal", devices(qemu.rng { id = "rng0" }))
+    end)
+  end)
+
+  describe("balloon", function()
+    it("every field", function()
+      golden("balloon", devices(qemu.balloon {
+        id = "balloon0", deflate_on_oom = true, free_page_reporting = true, bus = "pcie.0", addr = "0xa",
+        romfile = "/srv/roms/balloon,0=a.rom", disable_modern = false }))
+    end)
+
+    it("deflate_on_oom off is said, unset is not", function()
+      golden("balloon-deflate-off", devices(qemu.balloon { deflate_on_oom = false }))
+    end)
+  end)
+
+  describe("iommu", function()
+    it("every field on", function()
+      golden("iommu", { machine = { type = "q35" }, devices = { qemu.iommu {
+        intremap = true, device_iotlb = true, caching_mode = true } } })
+    end)
+
+    it("every field off", function()
+      golden("iommu-off", { machine = { type = "q35" }, devices = { qemu.iommu {
+        intremap = false, device_iotlb = false, caching_mode = false } } })
+    end)
+
+    it("intremap with KVM and a split irqchip", function()
+      golden("iommu-kvm-split", { machine = { type = "q35", accel = "kvm",
+                                               options = { ["kernel-irqchip"] = "split" } },
+                                  devices = { qemu.iommu { intremap = true } } })
+    end)
+  end)
+
+  describe("later fields of the seed kinds", function()
+    it("block serial", function()
+      golden("block-serial", devices(qemu.block {
+        id = "hd0", file = "/srv/vm images/disk,1.qcow2", format = "qcow2", serial = "QLUA,1 =disk" }))
+    end)
+  end)
+end)
+
+describe("golden command lines: later govmm sections", function()
+  it("pflash: two images, raw, units 0 and 1", function()
+    golden("vm-pflash", { pflash = { "/usr/share/ovmf dir/CODE,1=a.fd", "/srv/vm vars/VARS,1=a.fd" } })
+  end)
+
+  it("pflash as one string", function()
+    golden("vm-pflash-string", { pflash = "/usr/share/OVMF/OVMF.fd" })
+  end)
+
+  it("iothreads, declared before the devices", function()
+    golden("vm-iothreads", { iothreads = { { id = "io0" }, { id = "io1" } },
+                             devices = { qemu.scsi_controller { id = "scsi0", iothread = "io1" } } })
+  end)
+
+  it("incoming defer (paused afterwards: -S)", function()
+    golden("vm-incoming-defer", { incoming = { type = "defer" } })
+  end)
+
+  it("incoming from a descriptor", function()
+    local a, b = qemu.socketpair()
+    golden("vm-incoming-fd", { incoming = { type = "fd", fd = a } }, { a })
+    a:close(); b:close()
+  end)
+
+  it("incoming from a command (one argument, verbatim)", function()
+    golden("vm-incoming-exec", { incoming = { type = "exec", exec = "gzip -dc /srv/vm state,1.gz" } })
+  end)
+
+  it("incoming with knobs.stopped: -S once", function()
+    golden("vm-incoming-stopped", { incoming = { type = "defer" }, knobs = { stopped = true } })
+  end)
+
+  it("pidfile (verbatim)", function()
+    golden("vm-pidfile", { pidfile = "/run/qlua dir/vm,1.pid" })
+  end)
+
+  it("fw_cfg items from a file and a string", function()
+    golden("vm-fw-cfg", { fw_cfg = {
+      { name = "opt/org.qlua/file,1", file = "/srv/fw cfg/blob,1=a" },
+      { name = "opt/org.qlua/string", string = "a,b c=d" } } })
+  end)
+
+  it("sandbox with QEMU's defaults", function()
+    golden("vm-sandbox", { sandbox = {} })
+  end)
+
+  it("sandbox with every option", function()
+    golden("vm-sandbox-options", { sandbox = {
+      obsolete = "deny", elevateprivileges = "children", spawn = "deny", resourcecontrol = "deny" } })
+  end)
+
+  it("numa: nodes with memory and CPUs, distances", function()
+    golden("vm-numa", {
+      memory = { size = "1G" }, smp = { cpus = 4, maxcpus = 6 },
+      numa = {
+        nodes = { { node_id = 0, cpus = "0-1,4", mem_size = "512M" },
+                  { node_id = 1, cpus = { "2-3", "5" }, mem_size = "512M" } },
+        dists = { { src = 0, dst = 1, val = 20 }, { src = 1, dst = 0, val = 21 },
+                  { src = 0, dst = 0, val = 10 } } } })
+  end)
+
+  it("numa: host nodes make the backend JSON", function()
+    golden("vm-numa-host-nodes", {
+      memory = { size = "1G" },
+      numa = { nodes = {
+        { node_id = 0, mem_size = "512M", host_nodes = { 0, 2 } },
+        { node_id = 1, mem_size = "512M", host_nodes = { 1 }, policy = "preferred",
+          mem_backend_type = "memory-backend-file", mem_backend_path = "/dev/hugepages 1G/a,b\"c" } } } })
+  end)
+
+  it("numa: a node without memory, backend types and paths", function()
+    golden("vm-numa-backends", {
+      memory = { size = "192M" }, smp = { cpus = 3 },
+      numa = { nodes = {
+        { node_id = 0, cpus = "0", mem_size = "64M", mem_backend_type = "memory-backend-memfd" },
+        { node_id = 1, cpus = "1", mem_size = "128M", mem_backend_path = "/srv/numa dir/n1,a=b" },
+        { node_id = 2, cpus = "2" } } } })
+  end)
+
+  it("numa with the memory knobs: hugepages, shared, preallocated", function()
+    golden("vm-numa-knobs", {
+      memory = { size = "2G" },
+      numa = { nodes = { { node_id = 0, mem_size = "1G" },
+                         { node_id = 1, mem_size = "1G", mem_backend_path = "/dev/hugepages1G" } } },
+      knobs = { hugepages = true, mem_shared = true, mem_prealloc = true } })
+  end)
+
+  it("numa with file_backed_mem: each node its file", function()
+    golden("vm-numa-file-backed", {
+      memory = { size = "256M" },
+      numa = { nodes = { { node_id = 0, mem_size = "128M", mem_backend_path = "/srv/ram/n0" },
+                         { node_id = 1, mem_size = "128M", mem_backend_path = "/srv/ram/n1" } } },
+      knobs = { file_backed_mem = true } })
+  end)
+
+  it("uid, gid and groups are not options (qlua applies them when it starts QEMU)", function()
+    golden("vm-uid-gid-groups", { name = "x", uid = 65534, gid = 65534, groups = { 100, 65534 } })
+  end)
+
+  it("debug: thread names, with a name", function()
+    golden("vm-debug", { name = "demo vm, id=1", debug = true })
+  end)
+
+  it("debug: thread names, without a name", function()
+    golden("vm-debug-no-name", { debug = true })
+  end)
+
+  it("debug false emits nothing", function()
+    golden("vm-debug-off", { name = "x", debug = false })
+  end)
+
+  it("log_file (verbatim)", function()
+    golden("vm-log-file", { log_file = "/var/log/qlua logs/qemu,1.log" })
+  end)
+
+  it("file_backed_mem: RAM from memory.path", function()
+    golden("vm-file-backed-mem", { memory = { size = "1G", path = "/srv/vm mem/ram,0=a" },
+                                   knobs = { file_backed_mem = true } })
+  end)
+
+  it("mem_shared without a path: a shared memfd", function()
+    golden("vm-mem-shared", { memory = { size = "1G" }, knobs = { mem_shared = true } })
+  end)
+
+  it("mem_shared with a path: a shared file", function()
+    golden("vm-mem-shared-path", { memory = { size = "1G", path = "/srv/vm mem/ram,0=a" },
+                                   knobs = { mem_shared = true, mem_prealloc = true } })
+  end)
+
+  it("iommu_platform on every virtio device qlua makes", function()
+    local f = files(1)
+    golden("vm-iommu-platform", {
+      machine = { type = "q35" },
+      memory = { size = "1G" },
+      knobs = { iommu_platform = true },
+      devices = {
+        qemu.iommu { intremap = true, device_iotlb = true },
+        qemu.fsdev { id = "fs0", path = "/srv/share", mount_tag = "share", security_model = "none" },
+        qemu.netdev { type = "tap", id = "net0", ifname = "tap0" },
+        qemu.netdev { type = "tap", id = "net1", ifname = "tap1", driver = "e1000" },
+        qemu.serial { id = "ser0" },
+        qemu.chardev { backend = "pty", id = "ch0", driver = "virtconsole", bus = "ser0.0" },
+        qemu.block { id = "hd0", file = "/srv/disk.img", format = "raw" },
+        qemu.vhost_user { vhost_user_type = "fs", socket_path = "/run/fs.sock", chardev_id = "vhf0",
+                          tag = "fs" },
+        qemu.vhost_user { vhost_user_type = "blk", socket_path = "/run/blk.sock", chardev_id = "vhb0" },
+        qemu.scsi_controller { id = "scsi0" },
+        qemu.vsock { id = "vsock0", context_id = 3, vhost_fd = f[1] },
+        qemu.rng { id = "rng0" },
+        qemu.balloon {},
+        qemu.device { driver = "virtio-rng-pci", id = "as-given" },
+      } }, f)
+    close_all(f)
+  end)
+
+  it("every later section at once, in emit order", function()
+    local a, b = qemu.socketpair()
+    golden("vm-later-everything", {
+      name = "later", debug = true,
+      machine = { type = "q35" },
+      memory = { size = "256M" }, smp = { cpus = 2 },
+      numa = { nodes = { { node_id = 0, cpus = "0", mem_size = "128M" },
+                         { node_id = 1, cpus = "1", mem_size = "128M" } },
+               dists = { { src = 0, dst = 1, val = 15 } } },
+      iothreads = { { id = "io0" } },
+      devices = { qemu.scsi_controller { id = "scsi0", iothread = "io0" } },
+      global = "ICH9-LPC.disable_s3=1",
+      pflash = { "/fw/CODE.fd", "/fw/VARS.fd" },
+      knobs = { no_defaults = true, mem_shared = true },
+      bios = "/fw/bios.bin",
+      incoming = { type = "fd", fd = a },
+      pidfile = "/run/later.pid",
+      fw_cfg = { { name = "opt/later", string = "1" } },
+      sandbox = { obsolete = "deny" },
+      log_file = "/var/log/later.log",
+      uid = 1000, gid = 1000, groups = {},
+    }, { a })
+    a:close(); b:close()
+  end)
+end)

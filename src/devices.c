@@ -40,8 +40,9 @@ static const struct field object_fields[] = {
 	[OB_TYPE] = { .name = "type", .type = T_ENUM, .flags = F_REQ,
 	              .choices = CHOICES("memory-backend-file", "memory-backend-ram", "memory-backend-memfd",
 	                                 "memory-backend-epc", "sev-guest", "sev-snp-guest", "tdx-guest"),
-	              .doc = "QEMU object type ('sev-snp-guest' and 'tdx-guest' are refused: QEMU 7.2 has "
-	                     "neither)" },
+	              .doc = "QEMU object type; a sev-guest takes effect with machine.options"
+	                     "['confidential-guest-support'] = id, an EPC with ['sgx-epc.0.memdev'] = id "
+	                     "('sev-snp-guest' and 'tdx-guest' are refused: QEMU 7.2 has neither)" },
 	[OB_ID] = { .name = "id", .type = T_ID, .flags = F_REQ, .ns = NS_OBJECT, .opt = 1, .key = "id",
 	            .doc = "object id (what memdev= names)" },
 	[OB_MEM_PATH] = { .name = "mem_path", .type = T_PATH, .opt = 1, .key = "mem-path",

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "arena.h"
+#include "spawn.h"
 
 struct qfd;
 
@@ -20,6 +21,7 @@ struct emit {
 	char *buf;                   /* the option being built */
 	size_t len, bufcap;
 	int nkeys;                   /* keys so far in the option being built */
+	struct spawn_ids ids;        /* the description's uid, gid and groups */
 };
 
 void emit_init(struct emit *e, struct arena *a);

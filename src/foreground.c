@@ -20,7 +20,8 @@ static void forward(int sig)
 		pending = sig;
 }
 
-int foreground_run(char *const *argv, const int *fds, int nfds, char *err, size_t errlen)
+int foreground_run(char *const *argv, const int *fds, int nfds, const struct spawn_ids *ids,
+                   char *err, size_t errlen)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	struct sigaction sa, old[3];
@@ -35,6 +36,8 @@ int foreground_run(char *const *argv, const int *fds, int nfds, char *err, size_
 	struct spawn_req req = {
 		.path = argv[0], .argv = argv, .fds = fds, .nfds = nfds,
 		.stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
+		.set_uid = ids->set_uid, .uid = ids->uid, .set_gid = ids->set_gid, .gid = ids->gid,
+		.set_groups = ids->set_groups, .groups = ids->groups, .ngroups = ids->ngroups,
 	};
 	pid_t pid;
 	int rc = spawn_start(&req, &pid, err, errlen);

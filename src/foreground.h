@@ -8,6 +8,8 @@
 /* Returns the exit status qlua should end with: QEMU's code, 128 + signal
  * when it was killed, or 126/127 (with a message in err) when it could not
  * be executed. */
-int foreground_run(char *const *argv, const int *fds, int nfds, char *err, size_t errlen);
+struct spawn_ids;
+int foreground_run(char *const *argv, const int *fds, int nfds, const struct spawn_ids *ids,
+                   char *err, size_t errlen);
 
 #endif

@@ -528,37 +528,6 @@ static struct lvm *start(lua_State *L, char **argv, const int *fds, int nfds, co
 	return h;
 }
 
-/* The description's uid, gid and groups (at 1, already checked by
- * qlua_build) into the spawn options: applied only when given, so a
- * description without them runs QEMU as whoever runs qlua. */
-static void desc_ids(lua_State *L, struct opts *o)
-{
-	lua_pushliteral(L, "uid");
-	if (lua_rawget(L, 1) == LUA_TNUMBER) {
-		o->set_uid = 1;
-		o->uid = (uid_t)lua_tointeger(L, -1);
-	}
-	lua_pop(L, 1);
-	lua_pushliteral(L, "gid");
-	if (lua_rawget(L, 1) == LUA_TNUMBER) {
-		o->set_gid = 1;
-		o->gid = (gid_t)lua_tointeger(L, -1);
-	}
-	lua_pop(L, 1);
-	lua_pushliteral(L, "groups");
-	if (lua_rawget(L, 1) == LUA_TTABLE) {
-		int n = (int)lua_rawlen(L, -1);
-		for (int g = 1; g <= n && g <= 64; g++) {
-			lua_rawgeti(L, -1, g);
-			o->groups[g - 1] = (gid_t)lua_tointeger(L, -1);
-			lua_pop(L, 1);
-		}
-		o->ngroups = n < 64 ? n : 64;
-		o->set_groups = 1;
-	}
-	lua_pop(L, 1);
-}
-
 /* Builds the description at 1 with what the options add, and pushes the
  * handle. */
 static struct lvm *start_vm(lua_State *L, struct opts *o)
@@ -586,7 +555,16 @@ static struct lvm *start_vm(lua_State *L, struct opts *o)
 	}
 	struct emit e;
 	qlua_build(L, 1, NULL, &e, &rt);   /* pushes the arena */
-	desc_ids(L, o);
+	/* the description's uid, gid and groups: applied only when given */
+	if (e.ids.set_uid)
+		o->set_uid = 1, o->uid = e.ids.uid;
+	if (e.ids.set_gid)
+		o->set_gid = 1, o->gid = e.ids.gid;
+	if (e.ids.set_groups) {
+		o->set_groups = 1;
+		o->ngroups = e.ids.ngroups;
+		memcpy(o->groups, e.ids.groups, sizeof o->groups);
+	}
 	int *fds = lua_newuserdatauv(L, (e.nfds + 1) * sizeof *fds, 0);
 	for (int i = 0; i < e.nfds; i++)
 		fds[i] = e.fds[i]->fd;

@@ -426,7 +426,7 @@ static int pmain(lua_State *L)
 		fds[i] = e.fds[i]->fd;
 	char err[512] = "";
 	fflush(stdout);
-	p->status = foreground_run(e.argv, fds, e.nfds, err, sizeof err);
+	p->status = foreground_run(e.argv, fds, e.nfds, &e.ids, err, sizeof err);
 	if (*err) {
 		lua_pushstring(L, err);
 		lvm_exec_status = p->status;  /* 126/127, as a shell reports it */

@@ -1237,6 +1237,21 @@ int vm_knob(const struct rec *vm, const char *name)
 /* After whatever qlua adds at launch (render.c): extra_args are the last word. */
 void render_vm_tail(struct emit *e, const struct rec *vm)
 {
+	/* not options: who QEMU runs as, for whoever spawns it */
+	if (has(vm, VM_UID)) {
+		e->ids.set_uid = 1;
+		e->ids.uid = (uid_t)ival(vm, VM_UID);
+	}
+	if (has(vm, VM_GID)) {
+		e->ids.set_gid = 1;
+		e->ids.gid = (gid_t)ival(vm, VM_GID);
+	}
+	if (has(vm, VM_GROUPS)) {
+		e->ids.set_groups = 1;
+		e->ids.ngroups = vm->v[VM_GROUPS].u.ints.n;
+		for (int i = 0; i < e->ids.ngroups; i++)
+			e->ids.groups[i] = (gid_t)vm->v[VM_GROUPS].u.ints.v[i];
+	}
 	if (has(vm, VM_EXTRA_ARGS))
 		for (int i = 0; i < vm->v[VM_EXTRA_ARGS].u.strs.n; i++)
 			emit_wordn(e, vm->v[VM_EXTRA_ARGS].u.strs.v[i], vm->v[VM_EXTRA_ARGS].u.strs.len[i]);

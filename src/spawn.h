@@ -6,6 +6,15 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* Who the child runs as: each id applied only when set. */
+struct spawn_ids {
+	int set_uid, set_gid, set_groups;
+	uid_t uid;
+	gid_t gid;
+	int ngroups;
+	gid_t groups[64];
+};
+
 struct spawn_req {
 	const char *path;        /* executable; looked up in $PATH when it has no '/' */
 	char *const *argv;       /* NULL-terminated; argv[0] is what the child sees */
