@@ -186,32 +186,13 @@ unsigned long loop_events(void)
 
 int loop_run(int (*done)(void *ctx), void *ctx, double deadline)
 {
-	if (init() < 0)
-		return -1;
 	for (;;) {
 		if (done && done(ctx))
 			return 1;
-		if (caught)
+		/* past the deadline: one more look at what is ready, without waiting */
+		int last = deadline >= 0 && loop_now() >= deadline;
+		if (loop_round(deadline) < 0)
 			return -1;
-		int ms = -1, last = 0;
-		if (deadline >= 0) {
-			double left = deadline - loop_now();
-			/* past the deadline: one look at what is ready, without waiting */
-			last = left <= 0;
-			ms = last ? 0 : (int)(left * 1000) + 1;
-		}
-		struct epoll_event evs[32];
-		int n = epoll_wait(epfd, evs, 32, ms);
-		if (n < 0 && errno != EINTR)
-			return -1;
-		for (int i = 0; i < n; i++) {
-			struct watch *w = evs[i].data.ptr;
-			if (w->cb)
-				w->cb(w->ctx, w->fd, evs[i].events);
-		}
-		if (n > 0)
-			handled += n;
-		bury();
 		if (last)
 			return done && done(ctx) ? 1 : 0;
 	}
