@@ -996,3 +996,178 @@ describe("golden command lines: later govmm sections", function()
     a:close(); b:close()
   end)
 end)
+
+-- ---- transports (issue #5 item 3) -----------------------------------------
+--
+-- A virtio device's name comes from the transport the VM gives it: the
+-- machine type and the binary decide (microvm: virtio-mmio, *-device;
+-- s390-ccw-virtio or qemu-system-s390x: *-ccw; else *-pci), a device's
+-- `transport` overrides, and a `driver` given wins.  The same device values
+-- render differently in each VM.
+describe("golden command lines: transports", function()
+  -- every kind with transports, with defaults only (fresh values per VM)
+  local function virtio_devices()
+    return {
+      qemu.block { id = "hd0", file = "/srv/vm images/d,1.img", format = "raw", serial = "s,1" },
+      qemu.fsdev { id = "fs0", path = "/srv/share,1", mount_tag = "share", security_model = "none" },
+      qemu.netdev { type = "tap", id = "net0", ifname = "tap0", mac_address = "52:54:00:12:34:56" },
+      qemu.serial { id = "ser0", max_ports = 2 },
+      qemu.chardev { backend = "pty", id = "con0", driver = "virtconsole", bus = "ser0.0" },
+      qemu.scsi_controller { id = "scsi0" },
+      qemu.block { id = "sd0", file = "/srv/sd.img", format = "raw", interface = "scsi", bus = "scsi0.0" },
+      qemu.rng { id = "rng0", max_bytes = "1K", period = 1000 },
+      qemu.balloon { deflate_on_oom = true },
+      qemu.vsock { id = "vsock0", context_id = 3 },
+      qemu.vhost_user { vhost_user_type = "fs", socket_path = "/run/vfs,1.sock", chardev_id = "vhf0", tag = "fs" },
+    }
+  end
+
+  it("microvm: virtio-mmio (*-device), on a virtio-mmio bus when asked", function()
+    local devs = virtio_devices()
+    devs[#devs + 1] = qemu.block { id = "hd1", file = "/srv/e.img", format = "raw", bus = "virtio-mmio-bus.3" }
+    devs[#devs + 1] = qemu.vhost_user { vhost_user_type = "blk", socket_path = "/run/vub.sock", chardev_id = "vhb0" }
+    golden("transport-microvm", { machine = { type = "microvm", accel = "tcg" }, memory = { size = "256M" },
+                                  devices = devs })
+  end)
+
+  it("microvm with options.pcie = on: pci", function()
+    golden("transport-microvm-pcie", { machine = { type = "microvm", options = { pcie = true } },
+                                       devices = virtio_devices() })
+  end)
+
+  it("multiqueue on mmio: mq=on without MSI-X vectors", function()
+    local a, b = qemu.socketpair()
+    golden("transport-microvm-multiqueue", { machine = { type = "microvm" }, devices = {
+      qemu.netdev { type = "tap", id = "net0", fds = { a, b } } } }, { a, b })
+    a:close(); b:close()
+  end)
+
+  it("ccw: qemu-system-s390x, with devno", function()
+    local vm = { path = "/usr/bin/qemu-system-s390x", machine = { type = "s390-ccw-virtio" }, devices = {
+      qemu.block { id = "hd0", file = "/srv/d,1.img", format = "qcow2", devno = "fe.0.0001" },
+      qemu.fsdev { id = "fs0", path = "/srv/share", mount_tag = "share", security_model = "none", devno = "fe.0.0002" },
+      qemu.netdev { type = "tap", id = "net0", ifname = "tap0", devno = "fe.0.0003" },
+      qemu.serial { id = "ser0", devno = "fe.0.0004" },
+      qemu.scsi_controller { id = "scsi0", devno = "fe.0.0005" },
+      qemu.rng { id = "rng0", devno = "fe.0.0006" },
+      qemu.balloon { devno = "fe.0.0007" },
+      qemu.vsock { id = "vsock0", context_id = 3, devno = "fe.0.0008" },
+      qemu.vhost_user { vhost_user_type = "fs", socket_path = "/run/vfs.sock", chardev_id = "vhf0", tag = "fs",
+                        devno = "fe.0.0009" },
+      qemu.vhost_user { vhost_user_type = "net", socket_path = "/run/vun.sock", chardev_id = "vhn0",
+                        type_dev_id = "vun0", devno = "fe.0.000a" },
+      qemu.vfio { sysfs_dev = "/sys/bus/mdev/devices/1a2b,c", devno = "fe.0.000b" },
+      qemu.vfio { sysfs_dev = "/sys/devices/vfio_ap/matrix/3c4d", transport = "ap" },
+      qemu.vfio { bdf = "0000:00:01.0", transport = "pci" },
+    } }
+    H.golden("transport-ccw", qemu.argv(vm))
+  end)
+
+  it("ccw from the binary alone, and from the machine type alone", function()
+    local function names(vm)
+      local out = {}
+      for i, a in ipairs(qemu.argv(vm)) do
+        if qemu.argv(vm)[i - 1] == "-device" then out[#out + 1] = a:match("^[^,]*") end
+      end
+      return out
+    end
+    assert.are.same({ "virtio-blk-ccw" }, names { path = "qemu-system-s390x",
+      devices = { qemu.block { id = "hd0", file = "/d", format = "raw" } } })
+    assert.are.same({ "virtio-blk-ccw" }, names { path = "qemu-system-x86_64", machine = { type = "s390-ccw-virtio-7.2" },
+      devices = { qemu.block { id = "hd0", file = "/d", format = "raw" } } })
+    -- QLUA_QEMU decides for a description without path: it is the binary that runs
+    local code, out = H.sh("QLUA_QEMU=/opt/qemu/bin/qemu-system-s390x " .. H.q(H.qlua_bin) .. " -e " ..
+      H.q('print(qemu.argv{ devices = { qemu.serial { id = "s0" } } }[3])'))
+    assert.are.equal(0, code)
+    assert.are.equal("virtio-serial-ccw,id=s0\n", out)
+  end)
+
+  it("a device's transport overrides the machine's, and its driver wins over both", function()
+    golden("transport-override", { machine = { type = "q35" }, devices = {
+      qemu.block { id = "hd0", file = "/d0", format = "raw", transport = "mmio" },
+      qemu.block { id = "hd1", file = "/d1", format = "raw", transport = "ccw", devno = "0.0.1234" },
+      qemu.block { id = "hd2", file = "/d2", format = "raw", driver = "virtio-blk-pci-non-transitional" },
+      qemu.netdev { type = "tap", id = "net0", ifname = "tap0", driver = "e1000", transport = "pci" },
+    } })
+    golden("transport-override-microvm", { machine = { type = "microvm" }, devices = {
+      qemu.fsdev { id = "fs0", path = "/srv", mount_tag = "s", security_model = "none", driver = "virtio-9p-device" },
+      qemu.serial { id = "ser0", transport = "mmio" },
+    } })
+  end)
+
+  it("dev.driver is nil until a VM decides it; describe() has the names per transport", function()
+    local d = qemu.block { id = "hd0", file = "/d", format = "raw" }
+    assert.is_nil(d.driver)
+    assert.is_nil(d.transport)
+    assert.are.equal("scsi-hd", qemu.block { id = "sd0", file = "/d", format = "raw", interface = "scsi" }.driver)
+    assert.are.equal("virtio-blk-device", qemu.block { id = "hd0", file = "/d", format = "raw",
+                                                       driver = "virtio-blk-device" }.driver)
+    assert.are.same({ pci = "virtio-blk-pci", mmio = "virtio-blk-device", ccw = "virtio-blk-ccw" },
+      qemu.describe("block").transports)
+    assert.are.same({ pci = "vhost-user-blk-pci", mmio = "vhost-user-blk" }, qemu.describe("vhost_user").transports.blk)
+    assert.are.equal("vhost_user_type", qemu.describe("vhost_user").transports.by)
+    assert.are.same({ pci = "vfio-pci", ccw = "vfio-ccw", ap = "vfio-ap" }, qemu.describe("vfio").transports)
+    for _, f in ipairs(qemu.describe("block").fields) do
+      if f.name == "driver" then assert.is_nil(f.default) end
+    end
+    assert.is_nil(qemu.describe("iommu").transports)
+  end)
+
+  describe("fields a transport does not have are errors", function()
+    local function err(vm)
+      local ok, e = pcall(qemu.argv, vm)
+      assert.is_false(ok)
+      return (tostring(e):gsub("^[^:]*:%d+: ", ""))
+    end
+    local mv = { type = "microvm" }
+    it("PCI fields on mmio and ccw", function()
+      assert.are.equal("devices[1] (block): field 'addr': PCI only, but this device uses the mmio transport " ..
+        "(from machine type 'microvm')", err { machine = mv, devices = {
+          qemu.block { id = "hd0", file = "/d", format = "raw", addr = 3 } } })
+      assert.are.equal("devices[1] (rng): field 'romfile': PCI only, but this device uses the ccw transport " ..
+        "(from qemu-system-s390x)", err { path = "qemu-system-s390x", devices = {
+          qemu.rng { id = "rng0", romfile = "/r.rom" } } })
+      assert.are.equal("devices[1] (balloon): field 'disable_modern': PCI only, but this device uses the mmio " ..
+        "transport (from its 'transport' field)", err { devices = {
+          qemu.balloon { disable_modern = true, transport = "mmio" } } })
+      assert.are.equal("devices[2] (fsdev): field 'bus': 'br0' is not a virtio-mmio bus, and this device uses the " ..
+        "mmio transport (from machine type 'microvm'); leave 'bus' out, or give 'virtio-mmio-bus.N'",
+        err { machine = mv, devices = { qemu.bridge { type = "pci", bus = "pci.0", id = "br0", chassis = 1 },
+          qemu.fsdev { id = "fs0", path = "/s", mount_tag = "s", security_model = "none", bus = "br0" } } })
+      assert.are.equal("devices[1] (serial): field 'bus': 'pcie.0' is not an s390 channel bus, and this device uses " ..
+        "the ccw transport (from machine type 's390-ccw-virtio'); ccw devices are placed with 'devno'",
+        err { machine = { type = "s390-ccw-virtio" }, devices = { qemu.serial { id = "s0", bus = "pcie.0" } } })
+      assert.are.equal("devices[1] (vfio): field 'bdf': PCI only, but this device uses the ccw transport " ..
+        "(from qemu-system-s390x)", err { path = "/usr/bin/qemu-system-s390x", devices = {
+          qemu.vfio { bdf = "00:01.0" } } })
+    end)
+
+    it("devno only with ccw, once per VM", function()
+      assert.are.equal("devices[1] (block): field 'devno': only used with the ccw transport, and this device uses " ..
+        "pci (from machine type 'q35')", err { machine = { type = "q35" }, devices = {
+          qemu.block { id = "hd0", file = "/d", format = "raw", devno = "fe.0.0001" } } })
+      assert.are.equal("devices[2] (rng): field 'devno': 'FE.0.0001' is devices[1]'s too (each ccw device needs " ..
+        "its own)", err { path = "qemu-system-s390x", devices = {
+          qemu.balloon { devno = "fe.0.0001" }, qemu.rng { id = "r", devno = "FE.0.0001" } } })
+      local ok, e = pcall(qemu.block, { id = "hd0", file = "/d", format = "raw", devno = "ff.0.0001" })
+      assert.is_false(ok)
+      assert.matches("block: field 'devno': invalid ccw device number 'ff.0.0001' (expected cssid.ssid.devno in " ..
+        "hex like fe.0.0001: cssid 0..fe, ssid 0..3, four digits)", e, 1, true)
+    end)
+
+    it("kinds QEMU has no such transport for", function()
+      assert.are.equal("devices[1] (vhost_user): QEMU has no ccw transport for vhost_user 'blk' (from " ..
+        "qemu-system-s390x)", err { path = "qemu-system-s390x", devices = {
+          qemu.vhost_user { vhost_user_type = "blk", socket_path = "/s", chardev_id = "c0" } } })
+      assert.are.equal("devices[1] (vhost_user): field 'transport': QEMU has no ccw transport for vhost_user 'scsi'",
+        err { devices = { qemu.vhost_user { vhost_user_type = "scsi", socket_path = "/s", chardev_id = "c0",
+                                            type_dev_id = "sc0", transport = "ccw" } } })
+      assert.are.equal("devices[1] (vfio): QEMU has no mmio transport for vfio (from machine type 'microvm'); " ..
+        "a microvm has PCI with machine.options.pcie = true", err { machine = mv, devices = {
+          qemu.vfio { bdf = "00:01.0" } } })
+      local ok, e = pcall(qemu.block, { id = "hd0", file = "/d", format = "raw", transport = "ap" })
+      assert.is_false(ok)
+      assert.matches("field 'transport': invalid option 'ap' (expected 'pci', 'mmio' or 'ccw')", e, 1, true)
+    end)
+  end)
+end)

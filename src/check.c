@@ -295,6 +295,8 @@ static const struct {
 	[T_UUID] = { val_uuid, "UUID", "8-4-4-4-12 hex digits" },
 	[T_RTCBASE] = { val_rtcbase, "option", "'utc', 'localtime' or a date like 2006-06-17T16:01:21" },
 	[T_BDF] = { val_bdf, "PCI host address", "[domain:]bus:device.function like 0000:01:00.0" },
+	[T_DEVNO] = { val_devno, "ccw device number", "cssid.ssid.devno in hex like fe.0.0001: cssid 0..fe, "
+	                                             "ssid 0..3, four digits" },
 };
 
 /* Keeps the value at idx alive in the anchor, the device userdata: field
@@ -397,6 +399,7 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 	case T_UUID:
 	case T_RTCBASE:
 	case T_BDF:
+	case T_DEVNO:
 		s = checkstr(c, name, idx, &n, 0);
 		if (!shapes[f->type].ok(s, n))
 			field_fail(c, name, "invalid %s '%s' (expected %s)", shapes[f->type].what, s,
@@ -752,7 +755,9 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 			if (f->req.values && when_holds(r, &f->req))
 				ck_raise(c, "field '%s%s' is required with %s", c->path, f->name,
 				         when_text(r, &f->req, why, sizeof why));
-			if (f->def && when_holds(r, &f->only))
+			/* (a kind's driver with transports has a default only
+			 * through def_alt: otherwise render_driver picks it) */
+			if ((f->def || (f->def_alt && when_holds(r, &f->def_when))) && when_holds(r, &f->only))
 				apply_default(c, r, f, &r->v[i]);
 		}
 	}

@@ -24,8 +24,23 @@
                      .doc = "option ROM image for the device" }
 #define DISMOD(o)  { .name = "disable_modern", .type = T_BOOL, .opt = o, .key = "disable-modern", \
                      .doc = "present a legacy-only virtio device" }
-#define DRIVER(d)  { .name = "driver", .type = T_NAME, .def = d, \
-                     .doc = "QEMU device model" }
+/* The driver of a kind with transports: no fixed default, the kind's
+ * device on the device's transport is rendered (render_driver); given, it
+ * wins (read back, dev.driver is what was given, or nil). */
+#define DRIVER_TR  { .name = "driver", .type = T_NAME, \
+                     .doc = "QEMU device model (default: the kind's device on its transport, decided when the " \
+                            "VM is rendered: see qemu.describe(kind).transports)" }
+
+/* Transports (API.md: transport, devno): the choice is the machine's unless
+ * given; devno places a ccw device. */
+#define TRANSPORT_DOC "how it attaches: 'pci', 'mmio' (virtio-mmio: microvm) or 'ccw' (s390x); default: the " \
+                      "machine's (mmio on microvm, ccw on s390-ccw-virtio or with qemu-system-s390x, else pci)"
+#define TRANSPORT  { .name = "transport", .type = T_ENUM, .choices = CHOICES("pci", "mmio", "ccw"), \
+                     .doc = TRANSPORT_DOC }
+#define DEVNO(o)   { .name = "devno", .type = T_DEVNO, .opt = o, .key = "devno", \
+                     .doc = "ccw device number cssid.ssid.devno, e.g. 'fe.0.0001' (ccw transport only)" }
+/* One row of device names: pci, mmio, ccw. */
+#define TR1(pci, mmio, ccw) ((const struct transports[]){ { { pci, mmio, ccw, NULL } } })
 
 /* ---- object: memory backends (+ nvdimm), SEV ---------------------------------- */
 
@@ -130,7 +145,7 @@ static const struct kind kind_object = {
 /* ---- fsdev: a 9p share ------------------------------------------------------- */
 
 enum { FS_FS_DRIVER, FS_ID, FS_PATH, FS_SECURITY_MODEL, FS_MULTIDEV, FS_DRIVER, FS_MOUNT_TAG,
-       FS_BUS, FS_ADDR, FS_ROMFILE, FS_DISABLE_MODERN };
+       FS_BUS, FS_ADDR, FS_ROMFILE, FS_DISABLE_MODERN, FS_TRANSPORT, FS_DEVNO };
 static const struct field fsdev_fields[] = {
 	[FS_FS_DRIVER] = { .name = "fs_driver", .type = T_ENUM, .choices = CHOICES("local"), .def = "local",
 	                   .doc = "filesystem backend (QEMU removed 'handle'; 'proxy' is deprecated)" },
@@ -145,11 +160,11 @@ static const struct field fsdev_fields[] = {
 	[FS_MULTIDEV] = { .name = "multidev", .type = T_ENUM, .opt = 1, .key = "multidevs",
 	                  .choices = CHOICES("remap", "forbid", "warn"),
 	                  .doc = "what to do when the share spans several host filesystems" },
-	[FS_DRIVER] = DRIVER("virtio-9p-pci"),
+	[FS_DRIVER] = DRIVER_TR,
 	[FS_MOUNT_TAG] = { .name = "mount_tag", .type = T_STR, .flags = F_REQ, .opt = 2, .key = "mount_tag",
 	                   .doc = "the tag the guest mounts" },
 	[FS_BUS] = BUS(2), [FS_ADDR] = ADDR(2), [FS_ROMFILE] = ROMFILE(2),
-	[FS_DISABLE_MODERN] = DISMOD(2),
+	[FS_DISABLE_MODERN] = DISMOD(2), [FS_TRANSPORT] = TRANSPORT, [FS_DEVNO] = DEVNO(2),
 };
 
 static void fsdev_render(struct emit *e, const struct rec *r)
@@ -158,17 +173,20 @@ static void fsdev_render(struct emit *e, const struct rec *r)
 	opt_head(e, eval(r, FS_FS_DRIVER), strlen(eval(r, FS_FS_DRIVER)));
 	render_fields(e, r, 1);
 	opt_end(e);
+	size_t n;
+	const char *drv = render_driver(r, &n);
 	opt_begin(e, "-device");
-	opt_head(e, sval(r, FS_DRIVER), slen(r, FS_DRIVER));
+	opt_head(e, drv, n);
 	opt_str(e, "fsdev", sval(r, FS_ID), slen(r, FS_ID));
 	render_fields(e, r, 2);
-	render_virtio(e, sval(r, FS_DRIVER), slen(r, FS_DRIVER));
+	render_virtio(e, drv, n);
 	opt_end(e);
 }
 
 static const struct kind kind_fsdev = {
 	.name = "fsdev", .fields = fsdev_fields, .nfields = NFIELDS(fsdev_fields), .is_device = 1,
 	.doc = "a host directory shared with the guest over 9p", .render = fsdev_render,
+	.tr = TR1("virtio-9p-pci", "virtio-9p-device", "virtio-9p-ccw"), .ntr = 1,
 };
 
 /* ---- chardev: a character backend, optionally with a device on it ------------ */
@@ -243,7 +261,7 @@ static const struct kind kind_chardev = {
 
 enum { NET_TYPE, NET_ID, NET_IFNAME, NET_FDS, NET_VHOST, NET_VHOST_FDS, NET_SCRIPT,
        NET_DOWN_SCRIPT, NET_BDF, NET_CHARDEV, NET_DRIVER, NET_MAC_ADDRESS, NET_BUS, NET_ADDR,
-       NET_ROMFILE, NET_DISABLE_MODERN };
+       NET_ROMFILE, NET_DISABLE_MODERN, NET_TRANSPORT, NET_DEVNO };
 #define NET_TAPS WHEN(NET_TYPE, "tap", "macvtap", "ipvtap", "vethtap")
 #define NET_NIC WHEN(NET_TYPE, "tap", "macvtap", "ipvtap", "vethtap", "vhostuser")
 static const struct field netdev_fields[] = {
@@ -270,13 +288,18 @@ static const struct field netdev_fields[] = {
 	[NET_CHARDEV] = { .name = "chardev", .type = T_REF, .ns = NS_CHARDEV,
 	                  .only = WHEN(NET_TYPE, "vhostuser"), .req = WHEN(NET_TYPE, "vhostuser"),
 	                  .doc = "socket chardev of the vhost-user backend" },
-	[NET_DRIVER] = { .name = "driver", .type = T_NAME, .def = "virtio-net-pci", .only = NET_NIC,
-	                 .doc = "QEMU NIC model" },
+	[NET_DRIVER] = { .name = "driver", .type = T_NAME, .only = NET_NIC,
+	                 .doc = "QEMU NIC model (default: virtio-net on the device's transport, decided when the VM "
+	                        "is rendered: see qemu.describe(kind).transports)" },
 	[NET_MAC_ADDRESS] = { .name = "mac_address", .type = T_MAC, .opt = 1, .key = "mac", .only = NET_NIC,
 	                      .doc = "guest MAC address" },
 	[NET_BUS] = BUS(1), [NET_ADDR] = ADDR(1), [NET_ROMFILE] = ROMFILE(1),
 	[NET_DISABLE_MODERN] = { .name = "disable_modern", .type = T_BOOL, .opt = 1, .key = "disable-modern",
 	                         .only = NET_NIC, .doc = "present a legacy-only virtio device" },
+	[NET_TRANSPORT] = { .name = "transport", .type = T_ENUM, .choices = CHOICES("pci", "mmio", "ccw"),
+	                    .only = NET_NIC, .doc = TRANSPORT_DOC },
+	[NET_DEVNO] = { .name = "devno", .type = T_DEVNO, .opt = 1, .key = "devno", .only = NET_NIC,
+	                .doc = "ccw device number cssid.ssid.devno, e.g. 'fe.0.0001' (ccw transport only)" },
 };
 
 /* An assigned VF has no netdev: its id names the -device. */
@@ -360,16 +383,20 @@ static void netdev_render(struct emit *e, const struct rec *r)
 	}
 	opt_end(e);
 
+	size_t n;
+	const char *drv = render_driver(r, &n);
 	opt_begin(e, "-device");
-	opt_head(e, sval(r, NET_DRIVER), slen(r, NET_DRIVER));
+	opt_head(e, drv, n);
 	opt_str(e, "netdev", sval(r, NET_ID), slen(r, NET_ID));
 	render_fields(e, r, 1);
 	if (fds->set && fds->u.fds.n > 1) {
-		/* multiqueue: 2N+2 MSI-X vectors (N rx, N tx, config, control) */
+		/* multiqueue: 2N+2 MSI-X vectors (N rx, N tx, config, control);
+		 * MSI-X is PCI's, the other transports have no vectors */
 		opt_bool(e, "mq", 1);
-		opt_int(e, "vectors", 2LL * fds->u.fds.n + 2);
+		if (render_transport(r) == TR_PCI)
+			opt_int(e, "vectors", 2LL * fds->u.fds.n + 2);
 	}
-	render_virtio(e, sval(r, NET_DRIVER), slen(r, NET_DRIVER));
+	render_virtio(e, drv, n);
 	opt_end(e);
 }
 
@@ -377,27 +404,31 @@ static const struct kind kind_netdev = {
 	.name = "netdev", .fields = netdev_fields, .nfields = NFIELDS(netdev_fields), .is_device = 1,
 	.doc = "a guest network interface and its host side",
 	.check = netdev_check, .render = netdev_render, .id_ns = netdev_id_ns,
+	.tr = TR1("virtio-net-pci", "virtio-net-device", "virtio-net-ccw"), .ntr = 1,
 };
 
 /* ---- serial: a virtio-serial controller ------------------------------------- */
 
-enum { SE_DRIVER, SE_ID, SE_MAX_PORTS, SE_BUS, SE_ADDR, SE_ROMFILE, SE_DISABLE_MODERN };
+enum { SE_DRIVER, SE_ID, SE_MAX_PORTS, SE_BUS, SE_ADDR, SE_ROMFILE, SE_DISABLE_MODERN, SE_TRANSPORT,
+       SE_DEVNO };
 static const struct field serial_fields[] = {
-	[SE_DRIVER] = DRIVER("virtio-serial-pci"),
+	[SE_DRIVER] = DRIVER_TR,
 	[SE_ID] = { .name = "id", .type = T_ID, .flags = F_REQ | F_BUS0, .ns = NS_DEVICE, .opt = 1, .key = "id",
 	            .doc = "controller id; its bus is '<id>.0'" },
 	[SE_MAX_PORTS] = { .name = "max_ports", .type = T_UINT, .min = 1, .max = 511, .opt = 1,
 	                   .key = "max_ports", .doc = "number of ports" },
 	[SE_BUS] = BUS(1), [SE_ADDR] = ADDR(1), [SE_ROMFILE] = ROMFILE(1),
-	[SE_DISABLE_MODERN] = DISMOD(1),
+	[SE_DISABLE_MODERN] = DISMOD(1), [SE_TRANSPORT] = TRANSPORT, [SE_DEVNO] = DEVNO(1),
 };
 
 static void serial_render(struct emit *e, const struct rec *r)
 {
+	size_t n;
+	const char *drv = render_driver(r, &n);
 	opt_begin(e, "-device");
-	opt_head(e, sval(r, SE_DRIVER), slen(r, SE_DRIVER));
+	opt_head(e, drv, n);
 	render_fields(e, r, 1);
-	render_virtio(e, sval(r, SE_DRIVER), slen(r, SE_DRIVER));
+	render_virtio(e, drv, n);
 	opt_end(e);
 }
 
@@ -405,13 +436,14 @@ static const struct kind kind_serial = {
 	.name = "serial", .fields = serial_fields, .nfields = NFIELDS(serial_fields), .is_device = 1,
 	.doc = "a virtio-serial controller (consoles and ports plug into '<id>.0')",
 	.render = serial_render,
+	.tr = TR1("virtio-serial-pci", "virtio-serial-device", "virtio-serial-ccw"), .ntr = 1,
 };
 
 /* ---- block: a disk image and the device showing it ---------------------------- */
 
 enum { BL_ID, BL_FILE, BL_AIO, BL_FORMAT, BL_INTERFACE, BL_READ_ONLY, BL_DISCARD_UNMAP,
        BL_DRIVER, BL_SCSI, BL_WCE, BL_SHARE_RW, BL_BUS, BL_ADDR, BL_ROMFILE, BL_DISABLE_MODERN,
-       BL_SERIAL };
+       BL_SERIAL, BL_TRANSPORT, BL_DEVNO };
 #define BL_DEV WHEN(BL_INTERFACE, "none")            /* a virtio-blk device qlua adds */
 #define BL_DEVICE WHEN(BL_INTERFACE, "none", "scsi")  /* any device qlua adds */
 static const struct field block_fields[] = {
@@ -433,9 +465,10 @@ static const struct field block_fields[] = {
 	                   .doc = "read-only image" },
 	[BL_DISCARD_UNMAP] = { .name = "discard_unmap", .type = T_BOOL,
 	                       .doc = "pass guest discards to the image (discard=unmap)" },
-	[BL_DRIVER] = { .name = "driver", .type = T_NAME, .def = "virtio-blk-pci", .only = BL_DEVICE,
+	[BL_DRIVER] = { .name = "driver", .type = T_NAME, .only = BL_DEVICE,
 	                .def_alt = "scsi-hd", .def_when = WHEN(BL_INTERFACE, "scsi"),
-	                .doc = "QEMU disk device model (with interface 'scsi' the default is scsi-hd)" },
+	                .doc = "QEMU disk device model (default: virtio-blk on the device's transport, decided when "
+	                       "the VM is rendered, see qemu.describe(kind).transports; scsi-hd with interface 'scsi')" },
 	[BL_SCSI] = { .name = "scsi", .type = T_BOOL, .only = BL_DEV,
 	              .doc = "SCSI passthrough on virtio-blk (removed from QEMU: only false is accepted)" },
 	[BL_WCE] = { .name = "wce", .type = T_BOOL, .only = BL_DEV, .opt = 2, .key = "config-wce",
@@ -452,6 +485,10 @@ static const struct field block_fields[] = {
 	                        .only = BL_DEV, .doc = "present a legacy-only virtio device" },
 	[BL_SERIAL] = { .name = "serial", .type = T_STR, .opt = 2, .key = "serial", .only = BL_DEVICE,
 	                .doc = "disk serial number the guest sees (/dev/disk/by-id)" },
+	[BL_TRANSPORT] = { .name = "transport", .type = T_ENUM, .choices = CHOICES("pci", "mmio", "ccw"),
+	                   .only = BL_DEV, .doc = TRANSPORT_DOC },
+	[BL_DEVNO] = { .name = "devno", .type = T_DEVNO, .opt = 2, .key = "devno", .only = BL_DEV,
+	               .doc = "ccw device number cssid.ssid.devno, e.g. 'fe.0.0001' (ccw transport only)" },
 };
 
 static void block_check(struct ck *c, const struct rec *r)
@@ -497,11 +534,13 @@ static void block_render(struct emit *e, const struct rec *r)
 	opt_end(e);
 	if (eis(r, BL_INTERFACE, "ide") || eis(r, BL_INTERFACE, "virtio"))
 		return;
+	size_t n;
+	const char *drv = render_driver(r, &n);
 	opt_begin(e, "-device");
-	opt_head(e, sval(r, BL_DRIVER), slen(r, BL_DRIVER));
+	opt_head(e, drv, n);
 	opt_str(e, "drive", sval(r, BL_ID), slen(r, BL_ID));
 	render_fields(e, r, 2);
-	render_virtio(e, sval(r, BL_DRIVER), slen(r, BL_DRIVER));
+	render_virtio(e, drv, n);
 	opt_end(e);
 }
 
@@ -509,12 +548,14 @@ static const struct kind kind_block = {
 	.name = "block", .fields = block_fields, .nfields = NFIELDS(block_fields), .is_device = 1,
 	.doc = "a disk image (-drive) and the guest device showing it",
 	.check = block_check, .render = block_render,
+	.tr = TR1("virtio-blk-pci", "virtio-blk-device", "virtio-blk-ccw"), .ntr = 1,
 };
 
 /* ---- vhost_user: a device whose backend is another process -------------------- */
 
 enum { VU_TYPE, VU_SOCKET_PATH, VU_CHARDEV_ID, VU_TYPE_DEV_ID, VU_MAC_ADDRESS, VU_TAG,
-       VU_QUEUE_SIZE, VU_CACHE_SIZE, VU_BUS, VU_ADDR, VU_ROMFILE, VU_DISABLE_MODERN };
+       VU_QUEUE_SIZE, VU_CACHE_SIZE, VU_BUS, VU_ADDR, VU_ROMFILE, VU_DISABLE_MODERN, VU_TRANSPORT,
+       VU_DEVNO };
 static const struct field vhost_user_fields[] = {
 	[VU_TYPE] = { .name = "vhost_user_type", .type = T_ENUM, .flags = F_REQ,
 	              .choices = CHOICES("net", "scsi", "blk", "fs"), .doc = "what the backend serves" },
@@ -539,6 +580,16 @@ static const struct field vhost_user_fields[] = {
 	[VU_DISABLE_MODERN] = { .name = "disable_modern", .type = T_BOOL, .opt = 1, .key = "disable-modern",
 	                        .only = WHEN(VU_TYPE, "net", "scsi", "blk"),
 	                        .doc = "present a legacy-only virtio device (not fs: it is modern-only)" },
+	[VU_TRANSPORT] = TRANSPORT, [VU_DEVNO] = DEVNO(1),
+};
+
+/* By vhost_user_type: QEMU has no vhost-user-scsi or vhost-user-blk on
+ * ccw, and names their mmio forms without "-device". */
+static const struct transports vhost_user_tr[] = {
+	{ { "virtio-net-pci", "virtio-net-device", "virtio-net-ccw", NULL } },
+	{ { "vhost-user-scsi-pci", "vhost-user-scsi", NULL, NULL } },
+	{ { "vhost-user-blk-pci", "vhost-user-blk", NULL, NULL } },
+	{ { "vhost-user-fs-pci", "vhost-user-fs-device", "vhost-user-fs-ccw", NULL } },
 };
 
 /* type_dev_id is the -netdev's id for net, the -device's otherwise. */
@@ -549,8 +600,8 @@ static int vhost_user_id_ns(const struct rec *r, int f)
 
 static void vhost_user_render(struct emit *e, const struct rec *r)
 {
-	static const char *const drivers[] = { "virtio-net-pci", "vhost-user-scsi-pci",
-	                                       "vhost-user-blk-pci", "vhost-user-fs-pci" };
+	size_t n;
+	const char *drv = render_driver(r, &n);
 	const char *type = eval(r, VU_TYPE);
 	opt_begin(e, "-chardev");
 	opt_head(e, "socket", 6);
@@ -565,7 +616,7 @@ static void vhost_user_render(struct emit *e, const struct rec *r)
 		opt_end(e);
 	}
 	opt_begin(e, "-device");
-	opt_head(e, drivers[ival(r, VU_TYPE)], strlen(drivers[ival(r, VU_TYPE)]));
+	opt_head(e, drv, n);
 	if (!strcmp(type, "net")) {
 		opt_str(e, "netdev", sval(r, VU_TYPE_DEV_ID), slen(r, VU_TYPE_DEV_ID));
 	} else {
@@ -574,7 +625,7 @@ static void vhost_user_render(struct emit *e, const struct rec *r)
 		opt_str(e, "chardev", sval(r, VU_CHARDEV_ID), slen(r, VU_CHARDEV_ID));
 	}
 	render_fields(e, r, 1);
-	render_virtio(e, drivers[ival(r, VU_TYPE)], strlen(drivers[ival(r, VU_TYPE)]));
+	render_virtio(e, drv, n);
 	opt_end(e);
 }
 
@@ -582,12 +633,13 @@ static const struct kind kind_vhost_user = {
 	.name = "vhost_user", .fields = vhost_user_fields, .nfields = NFIELDS(vhost_user_fields),
 	.is_device = 1, .doc = "a virtio device served by a vhost-user backend process",
 	.render = vhost_user_render, .id_ns = vhost_user_id_ns,
+	.tr = vhost_user_tr, .ntr = 4, .tr_by = VU_TYPE,
 };
 
 /* ---- vfio: an assigned host PCI device ------------------------------------------ */
 
 enum { VF_BDF, VF_SYSFS_DEV, VF_ID, VF_VENDOR_ID, VF_DEVICE_ID, VF_BUS, VF_ADDR, VF_ROMFILE,
-       VF_DEVFS_DEV };
+       VF_DEVFS_DEV, VF_TRANSPORT, VF_DEVNO };
 static const struct field vfio_fields[] = {
 	[VF_BDF] = { .name = "bdf", .type = T_BDF, .opt = 1, .key = "host",
 	             .doc = "host PCI address (or give sysfs_dev)" },
@@ -602,6 +654,10 @@ static const struct field vfio_fields[] = {
 	[VF_DEVFS_DEV] = { .name = "devfs_dev", .type = T_PATH,
 	                   .doc = "VFIO device file /dev/vfio/devices/vfioN (iommufd): refused, QEMU 7.2 "
 	                          "has no iommufd backend" },
+	[VF_TRANSPORT] = { .name = "transport", .type = T_ENUM, .choices = CHOICES("pci", "ccw", "ap"),
+	                   .doc = "'pci' (vfio-pci), 'ccw' (vfio-ccw, s390x) or 'ap' (vfio-ap, s390x crypto); "
+	                          "default: the machine's (ccw on s390x, else pci); ccw and ap take 'sysfs_dev'" },
+	[VF_DEVNO] = DEVNO(1),
 };
 
 static void vfio_check(struct ck *c, const struct rec *r)
@@ -620,15 +676,18 @@ static void vfio_check(struct ck *c, const struct rec *r)
 
 static void vfio_render(struct emit *e, const struct rec *r)
 {
+	size_t n;
+	const char *drv = render_driver(r, &n);
 	opt_begin(e, "-device");
-	opt_head(e, "vfio-pci", 8);
+	opt_head(e, drv, n);
 	render_fields(e, r, 1);
 	opt_end(e);
 }
 
 static const struct kind kind_vfio = {
 	.name = "vfio", .fields = vfio_fields, .nfields = NFIELDS(vfio_fields), .is_device = 1,
-	.doc = "a host PCI device assigned to the guest", .check = vfio_check, .render = vfio_render,
+	.doc = "a host device assigned to the guest", .check = vfio_check, .render = vfio_render,
+	.tr = (const struct transports[]){ { { "vfio-pci", NULL, "vfio-ccw", "vfio-ap" } } }, .ntr = 1,
 };
 
 /* ---- bridge: a PCI bridge ---------------------------------------------------------- */
@@ -888,22 +947,25 @@ static const struct kind kind_pcie_switch_downstream = {
 
 /* ---- scsi_controller: virtio-scsi ------------------------------------------------------- */
 
-enum { SC_ID, SC_BUS, SC_ADDR, SC_IOTHREAD, SC_ROMFILE, SC_DISABLE_MODERN };
+enum { SC_ID, SC_BUS, SC_ADDR, SC_IOTHREAD, SC_ROMFILE, SC_DISABLE_MODERN, SC_TRANSPORT, SC_DEVNO };
 static const struct field scsi_controller_fields[] = {
 	[SC_ID] = { .name = "id", .type = T_ID, .flags = F_REQ | F_BUS0, .ns = NS_DEVICE, .opt = 1, .key = "id",
 	            .doc = "controller id; its SCSI bus is '<id>.0'" },
 	[SC_BUS] = BUS(1), [SC_ADDR] = ADDR(1),
 	[SC_IOTHREAD] = { .name = "iothread", .type = T_REF, .ns = NS_OBJECT, .opt = 1, .key = "iothread",
 	                  .doc = "an iothreads id: the thread its I/O runs in" },
-	[SC_ROMFILE] = ROMFILE(1), [SC_DISABLE_MODERN] = DISMOD(1),
+	[SC_ROMFILE] = ROMFILE(1), [SC_DISABLE_MODERN] = DISMOD(1), [SC_TRANSPORT] = TRANSPORT,
+	[SC_DEVNO] = DEVNO(1),
 };
 
 static void scsi_controller_render(struct emit *e, const struct rec *r)
 {
+	size_t n;
+	const char *drv = render_driver(r, &n);
 	opt_begin(e, "-device");
-	opt_head(e, "virtio-scsi-pci", 15);
+	opt_head(e, drv, n);
 	render_fields(e, r, 1);
-	render_virtio(e, "virtio-scsi-pci", 15);
+	render_virtio(e, drv, n);
 	opt_end(e);
 }
 
@@ -911,11 +973,13 @@ static const struct kind kind_scsi_controller = {
 	.name = "scsi_controller", .fields = scsi_controller_fields, .nfields = NFIELDS(scsi_controller_fields),
 	.is_device = 1, .doc = "a virtio-scsi controller (disks plug into '<id>.0')",
 	.render = scsi_controller_render,
+	.tr = TR1("virtio-scsi-pci", "virtio-scsi-device", "virtio-scsi-ccw"), .ntr = 1,
 };
 
 /* ---- vsock: AF_VSOCK between host and guest -------------------------------------------- */
 
-enum { VS_ID, VS_CONTEXT_ID, VS_VHOST_FD, VS_BUS, VS_ADDR, VS_ROMFILE, VS_DISABLE_MODERN };
+enum { VS_ID, VS_CONTEXT_ID, VS_VHOST_FD, VS_BUS, VS_ADDR, VS_ROMFILE, VS_DISABLE_MODERN, VS_TRANSPORT,
+       VS_DEVNO };
 static const struct field vsock_fields[] = {
 	[VS_ID] = { .name = "id", .type = T_ID, .flags = F_REQ, .ns = NS_DEVICE, .opt = 1, .key = "id",
 	            .doc = "device id" },
@@ -925,25 +989,30 @@ static const struct field vsock_fields[] = {
 	[VS_VHOST_FD] = { .name = "vhost_fd", .type = T_FD, .opt = 1, .key = "vhostfd",
 	                  .doc = "an open /dev/vhost-vsock (else QEMU opens it)" },
 	[VS_BUS] = BUS(1), [VS_ADDR] = ADDR(1), [VS_ROMFILE] = ROMFILE(1), [VS_DISABLE_MODERN] = DISMOD(1),
+	[VS_TRANSPORT] = TRANSPORT, [VS_DEVNO] = DEVNO(1),
 };
 
 static void vsock_render(struct emit *e, const struct rec *r)
 {
+	size_t n;
+	const char *drv = render_driver(r, &n);
 	opt_begin(e, "-device");
-	opt_head(e, "vhost-vsock-pci", 15);
+	opt_head(e, drv, n);
 	render_fields(e, r, 1);
-	render_virtio(e, "vhost-vsock-pci", 15);
+	render_virtio(e, drv, n);
 	opt_end(e);
 }
 
 static const struct kind kind_vsock = {
 	.name = "vsock", .fields = vsock_fields, .nfields = NFIELDS(vsock_fields), .is_device = 1,
 	.doc = "a vhost-vsock device (AF_VSOCK sockets between host and guest)", .render = vsock_render,
+	.tr = TR1("vhost-vsock-pci", "vhost-vsock-device", "vhost-vsock-ccw"), .ntr = 1,
 };
 
 /* ---- rng: a virtio entropy source -------------------------------------------------------- */
 
-enum { RN_ID, RN_FILENAME, RN_MAX_BYTES, RN_PERIOD, RN_BUS, RN_ADDR, RN_ROMFILE, RN_DISABLE_MODERN };
+enum { RN_ID, RN_FILENAME, RN_MAX_BYTES, RN_PERIOD, RN_BUS, RN_ADDR, RN_ROMFILE, RN_DISABLE_MODERN,
+       RN_TRANSPORT, RN_DEVNO };
 static const struct field rng_fields[] = {
 	[RN_ID] = { .name = "id", .type = T_ID, .flags = F_REQ, .ns = NS_OBJECT, .opt = 1, .key = "id",
 	            .doc = "id of the rng-random backend object" },
@@ -954,6 +1023,7 @@ static const struct field rng_fields[] = {
 	[RN_PERIOD] = { .name = "period", .type = T_UINT, .min = 1, .max = 4294967295LL, .opt = 2, .key = "period",
 	                .doc = "length of a period in milliseconds" },
 	[RN_BUS] = BUS(2), [RN_ADDR] = ADDR(2), [RN_ROMFILE] = ROMFILE(2), [RN_DISABLE_MODERN] = DISMOD(2),
+	[RN_TRANSPORT] = TRANSPORT, [RN_DEVNO] = DEVNO(2),
 };
 
 static void rng_check(struct ck *c, const struct rec *r)
@@ -969,22 +1039,26 @@ static void rng_render(struct emit *e, const struct rec *r)
 	opt_head(e, "rng-random", 10);
 	render_fields(e, r, 1);
 	opt_end(e);
+	size_t n;
+	const char *drv = render_driver(r, &n);
 	opt_begin(e, "-device");
-	opt_head(e, "virtio-rng-pci", 14);
+	opt_head(e, drv, n);
 	opt_str(e, "rng", sval(r, RN_ID), slen(r, RN_ID));
 	render_fields(e, r, 2);
-	render_virtio(e, "virtio-rng-pci", 14);
+	render_virtio(e, drv, n);
 	opt_end(e);
 }
 
 static const struct kind kind_rng = {
 	.name = "rng", .fields = rng_fields, .nfields = NFIELDS(rng_fields), .is_device = 1,
 	.doc = "a virtio-rng device fed from a host file (rng-random)", .check = rng_check, .render = rng_render,
+	.tr = TR1("virtio-rng-pci", "virtio-rng-device", "virtio-rng-ccw"), .ntr = 1,
 };
 
 /* ---- balloon: virtio-balloon --------------------------------------------------------------- */
 
-enum { BA_ID, BA_DEFLATE_ON_OOM, BA_FREE_PAGE_REPORTING, BA_BUS, BA_ADDR, BA_ROMFILE, BA_DISABLE_MODERN };
+enum { BA_ID, BA_DEFLATE_ON_OOM, BA_FREE_PAGE_REPORTING, BA_BUS, BA_ADDR, BA_ROMFILE, BA_DISABLE_MODERN,
+       BA_TRANSPORT, BA_DEVNO };
 static const struct field balloon_fields[] = {
 	[BA_ID] = { .name = "id", .type = T_ID, .ns = NS_DEVICE, .opt = 1, .key = "id", .doc = "device id" },
 	[BA_DEFLATE_ON_OOM] = { .name = "deflate_on_oom", .type = T_BOOL, .opt = 1, .key = "deflate-on-oom",
@@ -993,20 +1067,24 @@ static const struct field balloon_fields[] = {
 	                             .key = "free-page-reporting",
 	                             .doc = "the guest reports free pages, which the host reclaims" },
 	[BA_BUS] = BUS(1), [BA_ADDR] = ADDR(1), [BA_ROMFILE] = ROMFILE(1), [BA_DISABLE_MODERN] = DISMOD(1),
+	[BA_TRANSPORT] = TRANSPORT, [BA_DEVNO] = DEVNO(1),
 };
 
 static void balloon_render(struct emit *e, const struct rec *r)
 {
+	size_t n;
+	const char *drv = render_driver(r, &n);
 	opt_begin(e, "-device");
-	opt_head(e, "virtio-balloon-pci", 18);
+	opt_head(e, drv, n);
 	render_fields(e, r, 1);
-	render_virtio(e, "virtio-balloon-pci", 18);
+	render_virtio(e, drv, n);
 	opt_end(e);
 }
 
 static const struct kind kind_balloon = {
 	.name = "balloon", .fields = balloon_fields, .nfields = NFIELDS(balloon_fields), .is_device = 1,
 	.doc = "a virtio memory balloon (one per VM)", .render = balloon_render,
+	.tr = TR1("virtio-balloon-pci", "virtio-balloon-device", "virtio-balloon-ccw"), .ntr = 1,
 };
 
 /* ---- iommu: intel-iommu -------------------------------------------------------------------- */

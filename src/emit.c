@@ -56,10 +56,53 @@ void emit_word(struct emit *e, const char *s)
 	emit_wordn(e, s, strlen(s));
 }
 
+/* ---- tracing ---- */
+
+static void trace_device(struct emit *e, const char *driver, size_t n)
+{
+	struct emit_trace *t = e->trace;
+	if (t->n == t->cap) {
+		int cap = t->cap ? t->cap * 2 : 16;
+		struct emit_dev *nv = arena_alloc(e->a, cap * sizeof *nv);
+		if (t->n)
+			memcpy(nv, t->v, t->n * sizeof *nv);
+		t->v = nv;
+		t->cap = cap;
+	}
+	t->v[t->n] = (struct emit_dev){ .dev = e->trace_dev, .driver = driver ? arena_strndup(e->a, driver, n) : NULL };
+	t->cur = t->n++;
+}
+
+static void trace_key(struct emit *e, const char *k)
+{
+	struct emit_dev *d = &e->trace->v[e->trace->cur];
+	if (d->nkeys == d->capkeys) {
+		int cap = d->capkeys ? d->capkeys * 2 : 8;
+		struct emit_key *nv = arena_alloc(e->a, cap * sizeof *nv);
+		if (d->nkeys)
+			memcpy(nv, d->keys, d->nkeys * sizeof *nv);
+		d->keys = nv;
+		d->capkeys = cap;
+	}
+	d->keys[d->nkeys++] = (struct emit_key){
+		arena_strndup(e->a, k, strlen(k)),
+		e->trace_field ? arena_strndup(e->a, e->trace_field, strlen(e->trace_field)) : NULL,
+		e->trace_free,
+	};
+}
+
 void emit_arg(struct emit *e, const char *flag, const char *val, size_t n)
 {
 	emit_word(e, flag);
 	emit_wordn(e, val, n);
+	if (e->trace) {
+		e->trace->cur = -1;
+		if (!strcmp(flag, "-device")) {
+			const char *comma = memchr(val, ',', n);
+			trace_device(e, val, comma ? (size_t)(comma - val) : n);
+			e->trace->cur = -1;
+		}
+	}
 }
 
 void emit_escape(struct emit *e, const char *s, size_t n)
@@ -80,16 +123,25 @@ void opt_begin(struct emit *e, const char *flag)
 	emit_word(e, flag);
 	e->len = 0;
 	e->nkeys = 0;
+	if (e->trace) {
+		e->trace->cur = -1;
+		if (!strcmp(flag, "-device"))
+			trace_device(e, NULL, 0);
+	}
 }
 
 void opt_head(struct emit *e, const char *s, size_t n)
 {
 	emit_escape(e, s, n);
 	e->nkeys++;
+	if (e->trace && e->trace->cur >= 0 && !e->trace->v[e->trace->cur].driver)
+		e->trace->v[e->trace->cur].driver = arena_strndup(e->a, s, n);
 }
 
 static void key(struct emit *e, const char *k)
 {
+	if (e->trace && e->trace->cur >= 0)
+		trace_key(e, k);
 	if (e->nkeys++)
 		put(e, ",", 1);
 	put(e, k, strlen(k));

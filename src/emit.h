@@ -11,6 +11,26 @@
 
 struct qfd;
 
+/* A traced command line (qemu.check asks QEMU about it): every -device
+ * option, the device of the description it came from, and the field behind
+ * each of its keys. */
+struct emit_key {
+	const char *key;
+	const char *field;           /* the field whose value it carries, or NULL (qlua's own) */
+	unsigned char free;          /* a free property of qemu.device{} (field = key) */
+};
+struct emit_dev {
+	int dev;                     /* 1-based index in `devices`; 0: a section's */
+	const char *driver;          /* the option's head */
+	struct emit_key *keys;
+	int nkeys, capkeys;
+};
+struct emit_trace {
+	struct emit_dev *v;
+	int n, cap;
+	int cur;                     /* the -device being built, or -1 */
+};
+
 struct emit {
 	struct arena *a;
 	char **argv;                 /* the rendered arguments, argv[0] = binary */
@@ -22,6 +42,12 @@ struct emit {
 	size_t len, bufcap;
 	int nkeys;                   /* keys so far in the option being built */
 	struct spawn_ids ids;        /* the description's uid, gid and groups */
+	/* Tracing (NULL: off, the usual case): render code says which device
+	 * and field it is writing; the emitter records -device options. */
+	struct emit_trace *trace;
+	int trace_dev;
+	const char *trace_field;
+	unsigned char trace_free;
 };
 
 void emit_init(struct emit *e, struct arena *a);

@@ -264,6 +264,28 @@ static int l_describe(lua_State *L)
 		lua_rawseti(L, -2, i + 1);
 	}
 	lua_setfield(L, -2, "fields");
+	if (k->tr) {
+		/* the device names per transport: { pci = ..., mmio = ..., ccw = ... },
+		 * or by the value of the field that picks the row */
+		lua_newtable(L);
+		for (int row = 0; row < k->ntr; row++) {
+			lua_newtable(L);
+			for (int t = 0; t < TR_COUNT; t++)
+				if (k->tr[row].name[t]) {
+					lua_pushstring(L, k->tr[row].name[t]);
+					lua_setfield(L, -2, transport_names[t]);
+				}
+			if (k->ntr > 1)
+				lua_setfield(L, -2, k->fields[k->tr_by].choices[row]);
+		}
+		if (k->ntr > 1) {
+			lua_pushstring(L, k->fields[k->tr_by].name);
+			lua_setfield(L, -2, "by");
+		} else {
+			lua_remove(L, -2);
+		}
+		lua_setfield(L, -2, "transports");
+	}
 	return 1;
 }
 

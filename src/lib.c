@@ -47,6 +47,12 @@ const char *qlua_default_qemu(void)
 
 void qlua_build(lua_State *L, int idx, const char *where, struct emit *e, const struct runtime *rt)
 {
+	qlua_build_ex(L, idx, where, e, rt, NULL, NULL);
+}
+
+void qlua_build_ex(lua_State *L, int idx, const char *where, struct emit *e, const struct runtime *rt,
+                   struct emit_trace *trace, const struct rec **vmp)
+{
 	idx = lua_absindex(L, idx);
 	if (!lua_istable(L, idx))
 		luaL_error(L, "VM description expected (a table), got %s", luaL_typename(L, idx));
@@ -68,6 +74,12 @@ void qlua_build(lua_State *L, int idx, const char *where, struct emit *e, const 
 	check_vm(&c, vm);
 
 	emit_init(e, a);
+	if (trace) {
+		trace->cur = -1;
+		e->trace = trace;
+	}
+	if (vmp)
+		*vmp = vm;
 	int pf = schema_field(&schema_vm, "path", 4);
 	render_vm(e, vm, vm->v[pf].set ? vm->v[pf].u.str.s : qlua_default_qemu(), rt);
 
@@ -118,46 +130,53 @@ static int l_argv(lua_State *L)
 	return 2;
 }
 
-/* qemu.merge(...): calls the Lua library's merge (upvalue 1).  A C __call
- * because `return qemu.merge(...)`, a script's usual last line, is a tail
- * call: through a Lua function the script's line would be gone, and merge's
- * errors would name none. */
+/* Pushes lua/qemu/merge.lua's module, loaded the first time it is needed:
+ * compiling it at every start would cost more than a whole dry run. */
+static void merge_module(lua_State *L)
+{
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "qemu.merge");
+	lua_call(L, 1, 1);
+}
+
+/* qemu.merge(...): a C __call, because `return qemu.merge(...)`, a script's
+ * usual last line, is a tail call: through a Lua function the script's line
+ * would be gone, and merge's errors would name none. */
 static int l_merge_call(lua_State *L)
 {
-	lua_pushvalue(L, lua_upvalueindex(1));
+	merge_module(L);
 	lua_replace(L, 1);  /* the function where the qemu.merge table was */
 	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
 	return lua_gettop(L);
 }
 
-/* qemu.merge: a table with merge.delete and merge.replace of
- * lua/qemu/merge.lua, callable. */
+/* qemu.merge.delete, qemu.merge.replace: the module's own sentinels. */
+static int l_merge_index(lua_State *L)
+{
+	merge_module(L);
+	lua_pushvalue(L, 2);
+	lua_gettable(L, -2);
+	if (!lua_isnil(L, -1)) {
+		lua_pushvalue(L, 2);
+		lua_pushvalue(L, -2);
+		lua_rawset(L, 1);  /* found directly next time */
+	}
+	return 1;
+}
+
+/* qemu.merge: a callable table (see lua/qemu/merge.lua). */
 static void setup_merge(lua_State *L)
 {
-	if (lua_getglobal(L, "require") != LUA_TFUNCTION) {
-		lua_pop(L, 1);
-		return;
-	}
-	lua_pushliteral(L, "qemu.merge");
-	if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-		lua_pop(L, 1);  /* no library here: qemu.merge stays absent */
-		return;
-	}
-	int m = lua_gettop(L);
-	lua_createtable(L, 0, 2);
-	lua_getfield(L, m, "delete");
-	lua_setfield(L, -2, "delete");
-	lua_getfield(L, m, "replace");
-	lua_setfield(L, -2, "replace");
-	lua_createtable(L, 0, 2);
-	lua_pushvalue(L, m);
-	lua_pushcclosure(L, l_merge_call, 1);
+	lua_newtable(L);
+	lua_createtable(L, 0, 3);
+	lua_pushcfunction(L, l_merge_call);
 	lua_setfield(L, -2, "__call");
+	lua_pushcfunction(L, l_merge_index);
+	lua_setfield(L, -2, "__index");
 	lua_pushliteral(L, "qemu.merge");
 	lua_setfield(L, -2, "__name");
 	lua_setmetatable(L, -2);
-	lua_setfield(L, m - 1, "merge");  /* the module table is just below */
-	lua_pop(L, 1);
+	lua_setfield(L, -2, "merge");
 }
 
 int luaopen_qemu(lua_State *L)
@@ -177,6 +196,7 @@ int luaopen_qemu(lua_State *L)
 	ldev_register(L);
 	lfd_register(L);
 	lvm_register(L);
+	lcheck_register(L);
 	setup_merge(L);
 	return 1;
 }

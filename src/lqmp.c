@@ -663,6 +663,25 @@ static int l_json(lua_State *L)
 	return 1;
 }
 
+/* qemu.json_decode(text) -> value | nil, message: JSON text (jansson's
+ * parser, any value at the top) as Lua data, the way QMP replies come back:
+ * objects and arrays are tables, null is qemu.null. */
+static int l_json_decode(lua_State *L)
+{
+	size_t n;
+	const char *text = luaL_checklstring(L, 1, &n);
+	json_error_t err;
+	json_t *j = json_loadb(text, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+	if (!j) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "invalid JSON at line %d, column %d: %s", err.line, err.column, err.text);
+		return 2;
+	}
+	push_json(L, j, 0);
+	json_decref(j);
+	return 1;
+}
+
 static int m_gc(lua_State *L)
 {
 	struct lqmp *o = checkqmp(L, 1);
@@ -703,6 +722,8 @@ void lqmp_register(lua_State *L)
 	lua_setfield(L, -2, "qmp_connect");
 	lua_pushcfunction(L, l_json);
 	lua_setfield(L, -2, "json");
+	lua_pushcfunction(L, l_json_decode);
+	lua_setfield(L, -2, "json_decode");
 	lua_pushlightuserdata(L, &null_key);
 	lua_setfield(L, -2, "null");
 }

@@ -23,7 +23,7 @@
 #define EXIT_USAGE 2   /* usage, script and validation errors */
 
 /* The option table: the parser and --help both read it. */
-enum { O_DRY, O_JSON, O_EXEC, O_LIB, O_DESCRIBE, O_VERSION, O_HELP };
+enum { O_DRY, O_JSON, O_CHECK, O_EXEC, O_LIB, O_DESCRIBE, O_VERSION, O_HELP };
 static const struct opt {
 	char shortname;
 	const char *longname;
@@ -32,6 +32,8 @@ static const struct opt {
 } options[] = {
 	[O_DRY] = { 'n', "dry-run", NULL, "print the QEMU command line the script's VM would run (shell-quoted)" },
 	[O_JSON] = { 0, "json", NULL, "print that command line and its descriptor map as JSON" },
+	[O_CHECK] = { 0, "check", NULL, "ask the VM's QEMU whether it has every machine type, device and "
+	                                "property the VM uses (exit 2 if not); runs nothing" },
 	[O_EXEC] = { 'e', NULL, "CHUNK", "run the Lua chunk CHUNK before the script" },
 	[O_LIB] = { 'L', NULL, "DIR", "load the qemu.* Lua modules from DIR/qemu/ (as QLUA_PATH=DIR)" },
 	[O_DESCRIBE] = { 0, "describe", "KIND", "print the fields of a device kind or section" },
@@ -63,9 +65,11 @@ static void usage(FILE *f)
 	      "--junit FILE, --list, --shard I/N, --out DIR.\n"
 	      "\nexit status: QEMU's own (128 + signal when it was killed) for a foreground VM;\n"
 	      "0 when every cell of a matrix passed, 1 when not; 2 for usage, script and\n"
-	      "validation errors; 126/127 when QEMU cannot be executed.\n"
+	      "validation errors (and for what --check finds); 126/127 when QEMU cannot be\n"
+	      "executed.\n"
 	      "environment: QLUA_QEMU names the QEMU binary used when a description has no 'path';\n"
-	      "QLUA_PATH=DIR loads the qemu.* Lua modules from DIR instead of the built-in copy.\n", f);
+	      "QLUA_PATH=DIR loads the qemu.* Lua modules from DIR instead of the built-in copy;\n"
+	      "--check keeps QEMU's answers in $XDG_CACHE_HOME/qlua (default ~/.cache/qlua).\n", f);
 }
 
 struct args {
@@ -178,6 +182,40 @@ static void print_json(const struct emit *e)
 
 /* ---- --describe ---------------------------------------------------------------- */
 
+/* On the transport field's line: the device names per transport, from
+ * describe's `transports` (the table at idx). */
+static void print_transports(lua_State *L, int idx, const char *kind)
+{
+	static const char *const tr[] = { "pci", "mmio", "ccw", "ap", NULL };
+	const struct kind *k = schema_find(kind);
+	if (lua_getfield(L, idx, "transports") != LUA_TTABLE || !k || !k->tr) {
+		lua_pop(L, 1);
+		return;
+	}
+	int t = lua_gettop(L);
+	printf(" [devices:");
+	for (int row = 0; row < k->ntr; row++) {
+		if (k->ntr > 1) {
+			const char *v = k->fields[k->tr_by].choices[row];
+			printf("%s %s:", row ? ";" : "", v);
+			lua_getfield(L, t, v);
+		} else {
+			lua_pushvalue(L, t);
+		}
+		int first = 1;
+		for (int i = 0; tr[i]; i++) {
+			if (lua_getfield(L, -1, tr[i]) == LUA_TSTRING) {
+				printf("%s %s %s", first ? "" : ",", tr[i], lua_tostring(L, -1));
+				first = 0;
+			}
+			lua_pop(L, 1);
+		}
+		lua_pop(L, 1);
+	}
+	printf("]");
+	lua_pop(L, 1);
+}
+
 static void print_describe(lua_State *L, const char *kind)
 {
 	if (!schema_find(kind)) {
@@ -239,6 +277,8 @@ static void print_describe(lua_State *L, const char *kind)
 			}
 			printf("]");
 		}
+		if (!strcmp(lua_tostring(L, t + 1), "transport"))
+			print_transports(L, t - 2, kind);
 		printf("\n");
 		lua_settop(L, t - 1);
 	}
@@ -275,6 +315,41 @@ static int return_line(const char *file)
 	size_t n = fread(buf, 1, sizeof buf, f);
 	fclose(f);
 	return retline_find(buf, n, ret_line ? ret_line : 0x7fffffff);
+}
+
+/* ---- --check ------------------------------------------------------------------ */
+
+/* qlua --check: lua/qemu/check.lua's check of the description on top of
+ * the stack (left there).  Prints what it finds on stderr ("qlua: ..."),
+ * or a line saying all is there on stdout; returns 1 when all is there. */
+static int run_check(lua_State *L, const char *file, const char *where, const struct args *a)
+{
+	int desc = lua_gettop(L);
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "qemu.check");
+	lua_call(L, 1, 1);
+	int mod = lua_gettop(L);
+	lua_getfield(L, mod, "check");
+	lua_pushvalue(L, desc);
+	lua_pushnil(L);
+	lua_pushstring(L, where);
+	lua_call(L, 3, 3);  /* ok, errors, warnings (warnings are printed as they come) */
+	int ok = lua_toboolean(L, -3);
+	if (!ok) {
+		int n = (int)luaL_len(L, -2);
+		for (int i = 1; i <= n; i++) {
+			lua_rawgeti(L, -2, i);
+			fprintf(stderr, "qlua: %s\n", lua_tostring(L, -1));
+			lua_pop(L, 1);
+		}
+	} else if (!a->flags[O_DRY] && !a->flags[O_JSON]) {
+		lua_getfield(L, mod, "last");
+		lua_getfield(L, -1, "label");
+		printf("%s: %s has every machine type, device and property it uses\n", file, lua_tostring(L, -1));
+		lua_pop(L, 2);
+	}
+	lua_settop(L, desc);
+	return ok;
 }
 
 /* ---- signals ---------------------------------------------------------------- */
@@ -379,6 +454,8 @@ static int pmain(lua_State *L)
 	lua_sethook(L, NULL, 0, 0);
 
 	if (lua_isnil(L, -1)) {
+		if (a->flags[O_CHECK])
+			return luaL_error(L, "%s returned no VM description to check", file);
 		if (a->flags[O_DRY] || a->flags[O_JSON])
 			return luaL_error(L, "%s returned no VM description to print", file);
 		return 0;
@@ -390,6 +467,9 @@ static int pmain(lua_State *L)
 	int is_matrix = t == LUA_TSTRING && !strcmp(lua_tostring(L, -1), "qemu.matrix");
 	if (t != LUA_TNIL)
 		lua_pop(L, 1);
+	if (is_matrix && a->flags[O_CHECK])
+		return luaL_error(L, "%s returned a matrix: --check checks a VM description (check the cells' "
+		                  "descriptions with qemu.check)", file);
 	if (is_matrix && (a->flags[O_DRY] || a->flags[O_JSON]))
 		return luaL_error(L, "%s returned a matrix: -n and --json print a VM description's command "
 		                  "line (use the matrix's --list)", file);
@@ -410,6 +490,12 @@ static int pmain(lua_State *L)
 	/* The description: errors blame the return statement's line. */
 	char where[300];
 	snprintf(where, sizeof where, "%s:%d: ", ar.short_src, return_line(file));
+	if (a->flags[O_CHECK] && !run_check(L, file, where, a)) {
+		p->status = EXIT_USAGE;
+		return 0;
+	}
+	if (a->flags[O_CHECK] && !a->flags[O_DRY] && !a->flags[O_JSON])
+		return 0;
 	struct emit e;
 	struct runtime rt = { .serial = "stdio" };  /* the console on this terminal */
 	qlua_build(L, -1, where, &e, &rt);

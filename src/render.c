@@ -12,9 +12,10 @@ void render_field(struct emit *e, const struct rec *r, int f)
 	char b[32];
 	if (!v->set || (!fl->key && fl->type != T_PROPS))
 		return;
+	e->trace_field = fl->name;  /* for a traced build (qemu.check): the key's field */
 	switch ((enum ftype)fl->type) {
 	case T_STR: case T_NAME: case T_ID: case T_REF: case T_PATH: case T_MAC:
-	case T_UUID: case T_BDF: case T_RTCBASE:
+	case T_UUID: case T_BDF: case T_RTCBASE: case T_DEVNO:
 		opt_str(e, fl->key, v->u.str.s, v->u.str.n);
 		break;
 	case T_FILE:
@@ -58,6 +59,7 @@ void render_field(struct emit *e, const struct rec *r, int f)
 	case T_STRS: case T_UINTS: case T_REC: case T_RECS: case T_DEVS: case T_NTYPES:
 		break; /* structure, not values: the kind's hook renders them */
 	}
+	e->trace_field = NULL;
 }
 
 void render_fields(struct emit *e, const struct rec *r, int opt)
@@ -69,8 +71,14 @@ void render_fields(struct emit *e, const struct rec *r, int opt)
 
 void render_props(struct emit *e, const struct prop *p, int n)
 {
-	for (int i = 0; i < n; i++)
+	const char *field = e->trace_field;
+	for (int i = 0; i < n; i++) {
+		e->trace_field = p[i].key;
+		e->trace_free = 1;
 		opt_str(e, p[i].key, p[i].val, p[i].len);
+	}
+	e->trace_field = field;
+	e->trace_free = 0;
 }
 
 /* The VM render_vm is rendering: device hooks see its knobs through it. */
@@ -79,6 +87,25 @@ static const struct rec *cur_vm;
 int render_knob(const char *name)
 {
 	return cur_vm && vm_knob(cur_vm, name);
+}
+
+int render_transport(const struct rec *r)
+{
+	return cur_vm ? vm_transport(cur_vm, r, NULL, 0) : TR_PCI;
+}
+
+const char *render_driver(const struct rec *r, size_t *n)
+{
+	int f = schema_field(r->k, "driver", 6);
+	if (f >= 0 && r->v[f].set && r->k->fields[f].type == T_NAME) {
+		*n = r->v[f].u.str.n;
+		return r->v[f].u.str.s;
+	}
+	const char *s = schema_transport_name(r, render_transport(r));
+	if (!s)
+		s = "";  /* not reached: sections.c refuses a transport without a name */
+	*n = strlen(s);
+	return s;
 }
 
 static int prefix(const char *s, size_t n, const char *p)

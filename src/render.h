@@ -22,6 +22,13 @@ void render_vm(struct emit *e, const struct rec *vm, const char *path, const str
 void render_vm_tail(struct emit *e, const struct rec *vm);
 /* Is knob `name` set to true in the VM record (sections.c)? */
 int vm_knob(const struct rec *vm, const char *name);
+/* The transport (enum transport) device d gets in the VM (sections.c): its
+ * `transport` when given, else the machine's: mmio for machine type
+ * microvm (pci with machine.options.pcie = on), ccw for s390-ccw-virtio
+ * machines and for a qemu-system-s390x binary (the description's path, or
+ * the default one), else pci.  why (may be NULL) gets where the choice
+ * came from, for messages: "machine type 'microvm'". */
+int vm_transport(const struct rec *vm, const struct rec *d, char *why, size_t n);
 
 /* For kind hooks: key=value for field f when it is set and has a key. */
 void render_field(struct emit *e, const struct rec *r, int f);
@@ -41,6 +48,12 @@ int render_needs_modern(const char *driver, size_t n);
 /* knobs.iommu_platform, on a virtio device: iommu_platform=on, with
  * disable-legacy=on where QEMU needs the device modern-only for it. */
 void render_virtio(struct emit *e, const char *driver, size_t n);
+
+/* For hooks of kinds with transports: the device name to render, its
+ * `driver` when set, else the kind's name on the device's transport in the
+ * VM being rendered (checked to exist: see sections.c). */
+const char *render_driver(const struct rec *r, size_t *n);
+int render_transport(const struct rec *r);
 
 /* Accessors for hooks. */
 static inline int has(const struct rec *r, int f) { return r->v[f].set != 0; }

@@ -10,6 +10,10 @@ const char *const ns_names[NS_COUNT] = {
 	[NS_FSDEV] = "fsdev", [NS_BUS] = "bus",
 };
 
+const char *const transport_names[TR_COUNT] = {
+	[TR_PCI] = "pci", [TR_MMIO] = "mmio", [TR_CCW] = "ccw", [TR_AP] = "ap",
+};
+
 int schema_field(const struct kind *k, const char *name, size_t len)
 {
 	for (int i = 0; i < k->nfields; i++) {
@@ -53,7 +57,30 @@ const char *schema_type_name(const struct field *f)
 		[T_BDF] = "pci-host-address", [T_HEX16] = "hex16", [T_FD] = "fd", [T_FDS] = "fds",
 		[T_FILE] = "path-or-fd", [T_STRS] = "strings", [T_PROPS] = "properties",
 		[T_REC] = "section", [T_RECS] = "list-of-sections", [T_DEVS] = "devices",
-		[T_RTCBASE] = "rtc-base", [T_UINTS] = "integers",
+		[T_RTCBASE] = "rtc-base", [T_UINTS] = "integers", [T_DEVNO] = "ccw-devno",
 	};
 	return names[f->type];
+}
+
+int schema_when(const struct rec *r, const struct when *w)
+{
+	if (!w->values)
+		return 1;
+	const struct qval *v = &r->v[(int)w->field];
+	if (!v->set)
+		return 0;
+	const char *s = r->k->fields[(int)w->field].choices[v->u.i];
+	for (int i = 0; w->values[i]; i++)
+		if (!strcmp(w->values[i], s))
+			return 1;
+	return 0;
+}
+
+const char *schema_transport_name(const struct rec *r, int t)
+{
+	const struct kind *k = r->k;
+	if (!k->tr || t < 0 || t >= TR_COUNT)
+		return NULL;
+	int row = k->ntr > 1 && r->v[k->tr_by].set ? (int)r->v[k->tr_by].u.i : 0;
+	return row < k->ntr ? k->tr[row].name[t] : NULL;
 }

@@ -38,6 +38,7 @@ enum ftype {
 	T_DEVS,     /* a list of device values */
 	T_RTCBASE,  /* "utc", "localtime" or a date */
 	T_UINTS,    /* a list of integers in [min, max] (may be empty) */
+	T_DEVNO,    /* a ccw device number: fe.0.0001 */
 	T_NTYPES
 };
 
@@ -75,6 +76,17 @@ struct field {
 	const char *doc;
 };
 
+/* How a virtio (or VFIO) device attaches to the machine: API.md's
+ * `transport`.  Which one a device gets is decided when the VM is known
+ * (sections.c: the machine type and the QEMU binary), never by the host. */
+enum transport { TR_PCI, TR_MMIO, TR_CCW, TR_AP, TR_COUNT };
+extern const char *const transport_names[TR_COUNT];
+
+/* A kind's QEMU device name on each transport; NULL where QEMU has none. */
+struct transports {
+	const char *name[TR_COUNT];
+};
+
 /* Reports a problem found by a kind's check hook: path is a field name or
  * NULL for the whole record; raises (never returns). */
 struct ck;
@@ -94,6 +106,13 @@ struct kind {
 	void (*render)(struct emit *e, const struct rec *r);  /* NULL: nothing */
 	/* The namespace of id field f when it depends on the type (else .ns). */
 	int (*id_ns)(const struct rec *r, int f);
+	/* Device names per transport, chosen at render (render_driver): one
+	 * row, or (ntr > 1) one per value of the enum field tr_by.  A kind with
+	 * rows has the fields `transport` and `devno`; its `driver` field, if
+	 * any, has no fixed default (given, it wins).  NULL: fixed names. */
+	const struct transports *tr;
+	int ntr;
+	int tr_by;
 };
 
 /* A property of qemu.device{} or machine.options: key = value. */
@@ -138,6 +157,11 @@ const struct kind *schema_find(const char *name);    /* a device kind or section
 const struct kind *schema_device(const char *name);
 int schema_field(const struct kind *k, const char *name, size_t len);
 const char *schema_type_name(const struct field *f);
+/* Does rule w hold for record r (no rule: always)? */
+int schema_when(const struct rec *r, const struct when *w);
+/* The device name of r's kind on transport t, NULL where QEMU has none
+ * (or the kind has no transports). */
+const char *schema_transport_name(const struct rec *r, int t);
 extern const char *const ns_names[NS_COUNT];
 
 /* Helpers shared by the kind tables. */

@@ -4,11 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
 #include "check.h"
 #include "emit.h"
+#include "lib.h"
 #include "render.h"
 #include "schema.h"
 
@@ -489,6 +491,56 @@ static int memory_backend(const struct rec *vm)
 
 static void size_text(unsigned long long v, char *b, size_t n);
 
+/* ---- transports ---- */
+
+/* Is machine option `key` on (true, or the string "on")? */
+static int machine_option_on(const struct rec *ma, const char *key)
+{
+	for (int p = 0; ma && has(ma, MA_OPTIONS) && p < ma->v[MA_OPTIONS].u.props.n; p++) {
+		const struct prop *o = &ma->v[MA_OPTIONS].u.props.v[p];
+		if (!strcmp(o->key, key))
+			return o->len == 2 && !memcmp(o->val, "on", 2);
+	}
+	return 0;
+}
+
+/* The transport the machine gives virtio devices (see render.h).  The
+ * binary is the one that will run: the description's path, else the
+ * default ($QLUA_QEMU, else qemu-system-<host arch>). */
+static int machine_transport(const struct rec *vm, char *why, size_t n)
+{
+	const struct rec *ma = sec(vm, VM_MACHINE);
+	const char *type = ma && has(ma, MA_TYPE) ? sval(ma, MA_TYPE) : NULL;
+	const char *path = has(vm, VM_PATH) ? sval(vm, VM_PATH) : qlua_default_qemu();
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	int t = TR_PCI;
+	if (type && !strcmp(type, "microvm"))
+		t = machine_option_on(ma, "pcie") ? TR_PCI : TR_MMIO;
+	else if ((type && !strncmp(type, "s390-ccw-virtio", 15)) || !strncmp(base, "qemu-system-s390x", 17))
+		t = TR_CCW;
+	if (why && type && t == TR_PCI && !strcmp(type, "microvm"))
+		snprintf(why, n, "machine type 'microvm' with options.pcie");
+	else if (why && type && (t != TR_CCW || !strncmp(type, "s390-ccw-virtio", 15)))
+		snprintf(why, n, "machine type '%s'", type);
+	else if (why)
+		snprintf(why, n, "%s", base);
+	return t;
+}
+
+int vm_transport(const struct rec *vm, const struct rec *d, char *why, size_t n)
+{
+	int f = d->k->tr ? schema_field(d->k, "transport", 9) : -1;
+	if (f >= 0 && d->v[f].set) {
+		const char *name = d->k->fields[f].choices[d->v[f].u.i];
+		if (why)
+			snprintf(why, n, "its 'transport' field");
+		for (int t = 0; t < TR_COUNT; t++)
+			if (!strcmp(transport_names[t], name))
+				return t;
+	}
+	return machine_transport(vm, why, n);
+}
+
 /* ---- whole-VM rules ---- */
 
 /* Blames device i (0-based) of the VM for an error raised right after. */
@@ -699,6 +751,54 @@ static int chardev_use(const struct rec *d, const char **id, size_t *n, const ch
 	return 0;
 }
 
+/* Device d (devices[i + 1]) on its transport: the kind has a device there
+ * (unless `driver` names one), and it has no field that transport lacks. */
+static void check_transport(struct ck *c, const struct rec *vm, int i)
+{
+	static const char *const pci_only[] = { "addr", "romfile", "disable_modern", "bdf", "vendor_id",
+	                                        "device_id", NULL };
+	const struct rec *d = device(vm, i);
+	int tf = schema_field(d->k, "transport", 9);
+	if (!d->k->tr || tf < 0 || !schema_when(d, &d->k->fields[tf].only))
+		return;  /* no transports, or not for this type (block interface 'ide', ...) */
+	char why[160];
+	int t = vm_transport(vm, d, why, sizeof why);
+	const char *tn = transport_names[t];
+	const struct qval *drv = dfield(d, "driver");
+	const char *where = c->where, *ctx = c->ctx;
+	const struct rec *dev = c->dev;
+	int devindex = c->devindex;
+	char path[sizeof c->path];
+	memcpy(path, c->path, sizeof path);
+	blame_dev(c, vm, i);  /* for the errors below; restored when there is none */
+	if (!drv && !schema_transport_name(d, t)) {
+		char label[64];
+		if (d->k->ntr > 1)
+			snprintf(label, sizeof label, "%s '%s'", d->k->name, eval(d, d->k->tr_by));
+		else
+			snprintf(label, sizeof label, "%s", d->k->name);
+		if (d->v[tf].set)
+			ck_fail(c, "transport", "QEMU has no %s transport for %s", tn, label);
+		ck_fail(c, NULL, "QEMU has no %s transport for %s (from %s)%s", tn, label, why,
+		        t == TR_MMIO ? "; a microvm has PCI with machine.options.pcie = true" : "");
+	}
+	if (t != TR_PCI) {
+		for (int k = 0; pci_only[k]; k++)
+			if (dfield(d, pci_only[k]))
+				ck_fail(c, pci_only[k], "PCI only, but this device uses the %s transport (from %s)", tn, why);
+		const struct qval *bus = dfield(d, "bus");
+		if (bus && !(t == TR_MMIO && !strncmp(bus->u.str.s, "virtio-mmio-bus.", 16)))
+			ck_fail(c, "bus", "'%s' is not a%s bus, and this device uses the %s transport (from %s)%s",
+			        bus->u.str.s, t == TR_MMIO ? " virtio-mmio" : "n s390 channel", tn, why,
+			        t == TR_MMIO ? "; leave 'bus' out, or give 'virtio-mmio-bus.N'" :
+			        t == TR_CCW ? "; ccw devices are placed with 'devno'" : "");
+	}
+	if (t != TR_CCW && dfield(d, "devno"))
+		ck_fail(c, "devno", "only used with the ccw transport, and this device uses %s (from %s)", tn, why);
+	c->where = where, c->ctx = ctx, c->dev = dev, c->devindex = devindex;
+	memcpy(c->path, path, sizeof path);
+}
+
 /* Rules across devices, and between devices and the sections. */
 static void check_devices(struct ck *c, const struct rec *vm)
 {
@@ -714,6 +814,7 @@ static void check_devices(struct ck *c, const struct rec *vm)
 
 	for (int i = 0; i < n; i++) {
 		const struct rec *d = device(vm, i);
+		check_transport(c, vm, i);
 		for (int k = 0; k < 3; k++)
 			if (is_kind(d, single[k])) {
 				if (first[k] >= 0) {
@@ -742,6 +843,12 @@ static void check_devices(struct ck *c, const struct rec *vm)
 				blame_dev(c, vm, i);
 				ck_fail(c, "context_id", "%lld is devices[%d]'s too (each vsock needs its own)",
 				        dfield(d, "context_id")->u.i, j + 1);
+			}
+			a = dfield(d, "devno"), b = dfield(o, "devno");
+			if (a && b && !strcasecmp(a->u.str.s, b->u.str.s)) {
+				blame_dev(c, vm, i);
+				ck_fail(c, "devno", "'%s' is devices[%d]'s too (each ccw device needs its own)", a->u.str.s,
+				        j + 1);
 			}
 			if (is_kind(d, "pxb_pcie") && is_kind(o, "pxb_pcie") &&
 			    dfield(d, "bus_nr")->u.i == dfield(o, "bus_nr")->u.i) {
@@ -1131,7 +1238,9 @@ static void vm_render(struct emit *e, const struct rec *vm)
 	if (has(vm, VM_DEVICES)) {
 		for (int i = 0; i < vm->v[VM_DEVICES].u.recs.n; i++) {
 			const struct rec *d = vm->v[VM_DEVICES].u.recs.v[i];
+			e->trace_dev = i + 1;
 			d->k->render(e, d);
+			e->trace_dev = 0;
 		}
 	}
 	if (has(vm, VM_RTC)) {

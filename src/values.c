@@ -140,6 +140,15 @@ int val_hex16(const char *s, size_t n, unsigned long *out)
 	return n <= 4 && parsehex(s, n, out);
 }
 
+/* QEMU reads it with "%2x.%1x.%4x": cssid 0..fe, ssid 0..3, four digits. */
+int val_devno(const char *s, size_t n)
+{
+	unsigned long css, ss, dev;
+	size_t c = n >= 2 && s[1] != '.' ? 2 : 1;
+	return n == c + 7 && parsehex(s, c, &css) && css <= 0xfe && s[c] == '.' && parsehex(s + c + 1, 1, &ss) &&
+	       ss <= 3 && s[c + 2] == '.' && parsehex(s + c + 3, 4, &dev);
+}
+
 int val_rtcbase(const char *s, size_t n)
 {
 	static const char pat[] = "dddd-dd-ddTdd:dd:dd";

@@ -16,5 +16,6 @@ int val_pci(const char *s, size_t n, int *slot, int *fn);  /* "1f", "0x3.2" (fn 
 int val_bdf(const char *s, size_t n);       /* [dddd:]bb:dd.f */
 int val_hex16(const char *s, size_t n, unsigned long *out);  /* "0x8086", "8086" */
 int val_rtcbase(const char *s, size_t n);   /* utc, localtime, 2006-06-17[T16:01:21] */
+int val_devno(const char *s, size_t n);     /* ccw cssid.ssid.devno: fe.0.0001 */
 
 #endif

@@ -34,11 +34,9 @@
 --                                           "cpu MHz"; a number sets it, false leaves it
 --                                           out: the kernel command line needs a
 --                                           kernel, so use false without linux{}).
---                                           microvm has no PCI: its virtio devices use
---                                           the virtio-mmio transport, so give disk{},
---                                           share{} and tap{} transport = "mmio" (qlua
---                                           does not pick transports by itself yet);
---                                           recipes.transport(machine) says which.
+--                                           microvm has no PCI: qlua gives its virtio
+--                                           devices the virtio-mmio transport itself
+--                                           (virtio-blk-device, ...).
 --   linux{kernel, initrd, append}           direct kernel boot; append: a string or a
 --                                           list of words, added to kernel.params.
 --   serial_console()                        console=ttyS0: the guest's console on the
@@ -82,10 +80,14 @@
 --                                           installed qlua binary, of the tree the
 --                                           binary is in), else ./build/guest.
 --
--- transport = "pci" (the default) or "mmio" for disk, share and tap.
+-- transport = "pci", "mmio" or "ccw" for disk, share and tap: the device's
+-- `transport` field.  Without it qlua picks the transport from the VM the
+-- device ends up in (mmio on microvm, ccw on s390x, else pci), so the same
+-- recipe fits every machine; give it only to override that choice.
 -- recipes.guest_dir([dir]) returns the test guest's directory, or nil and the
--- places it looked in; recipes.transport(machine) returns "mmio" for microvm
--- and "pci" otherwise.
+-- places it looked in; recipes.transport(machine) returns the transport qlua
+-- picks for a machine type: "mmio" for microvm, "ccw" for s390-ccw-virtio,
+-- else "pci".
 
 local merge = require "qemu.merge"
 local U = merge._util
@@ -280,10 +282,13 @@ local function make_id(s, prefix)
   return s
 end
 
-local TRANSPORT = { "pci", "mmio" }
+local TRANSPORT = { "pci", "mmio", "ccw" }
 
+-- (what qlua picks by itself; kept for scripts that passed it explicitly)
 function R.transport(machine)
-  return machine == "microvm" and "mmio" or "pci"
+  if machine == "microvm" then return "mmio" end
+  if type(machine) == "string" and machine:sub(1, 15) == "s390-ccw-virtio" then return "ccw" end
+  return "pci"
 end
 
 ---------------------------------------------------------------------------
@@ -437,8 +442,7 @@ function R.disk(opts)
     U.raise(info, "recipes.disk: option 'dir' is only used with 'overlay = true'")
   end
   return { devices = { build("recipes.disk", info, "block", {
-    id = id, file = file, format = format, read_only = o.readonly or nil,
-    driver = o.transport == "mmio" and "virtio-blk-device" or nil,
+    id = id, file = file, format = format, read_only = o.readonly or nil, transport = o.transport,
   }) } }
 end
 
@@ -452,8 +456,7 @@ function R.share(opts)
   local o = options("recipes.share", opts, SHARE_SPEC, info)
   return { devices = { build("recipes.share", info, "fsdev", {
     id = o.id or make_id(o.tag, "fs-"), path = o.path, mount_tag = o.tag,
-    security_model = o.security_model or "none",
-    driver = o.transport == "mmio" and "virtio-9p-device" or nil,
+    security_model = o.security_model or "none", transport = o.transport,
   }) } }
 end
 
@@ -495,8 +498,7 @@ function R.tap(opts)
   end
   return { devices = { build("recipes.tap", info, "netdev", {
     type = "tap", id = o.id or (o.ifname and make_id(o.ifname, "net-")) or "net0",
-    ifname = ifname, fds = copy, mac_address = o.mac,
-    driver = o.transport == "mmio" and "virtio-net-device" or nil,
+    ifname = ifname, fds = copy, mac_address = o.mac, transport = o.transport,
   }) } }
 end
 
