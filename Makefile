@@ -58,4 +58,47 @@ check: deps
 clean:
 	rm -rf build qlua qemu.so
 
-.PHONY: all deps guest demo check clean
+# ---- installing --------------------------------------------------------------
+# make install [PREFIX=/usr/local] [DESTDIR=/tmp/stage]; make uninstall (the
+# same variables) removes exactly those files.  The Lua directories are Lua's
+# own layout under PREFIX, the ones lua5.4's package.path and package.cpath
+# search (/usr/local/lib/lua/5.4, /usr/local/share/lua/5.4; the same under
+# /usr).  Not Debian's lua5.4.pc INSTALL_CMOD: that is a multiarch directory
+# (lib/x86_64-linux-gnu/lua/5.4) which lua5.4 searches under /usr only.  Each
+# directory can be given on its own (the rockspec does).
+LUA_V     ?= 5.4
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+LUA_CMOD  ?= $(PREFIX)/lib/lua/$(LUA_V)
+LUA_LMOD  ?= $(PREFIX)/share/lua/$(LUA_V)
+INSTALL   ?= install
+
+# The installed man page: qlua.1 with its OPTIONS and MATRIX OPTIONS written
+# again from the qlua being installed (scripts/gen-docs.sh), so it lists what
+# that binary's --help lists even when qlua.1 in the tree is stale.
+build/qlua.1: qlua.1 qlua scripts/gen-docs.sh | build
+	QLUA=./qlua scripts/gen-docs.sh --man $@
+
+install: qlua qemu.so build/qlua.1
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LUA_CMOD) $(DESTDIR)$(LUA_LMOD)/qemu \
+		$(DESTDIR)$(MANDIR)/man1
+	$(INSTALL) -m 755 qlua $(DESTDIR)$(BINDIR)/qlua
+	$(INSTALL) -m 755 qemu.so $(DESTDIR)$(LUA_CMOD)/qemu.so
+	$(INSTALL) -m 644 $(LUA_SRC) $(DESTDIR)$(LUA_LMOD)/qemu/
+	$(INSTALL) -m 644 build/qlua.1 $(DESTDIR)$(MANDIR)/man1/qlua.1
+
+# Removes the files install installs (and their qemu/ directory once empty),
+# nothing else.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/qlua $(DESTDIR)$(LUA_CMOD)/qemu.so \
+		$(DESTDIR)$(MANDIR)/man1/qlua.1 \
+		$(addprefix $(DESTDIR)$(LUA_LMOD)/qemu/,$(notdir $(LUA_SRC)))
+	rmdir $(DESTDIR)$(LUA_LMOD)/qemu 2>/dev/null || true
+
+# Writes the generated documentation again from ./qlua: docs/api.md (every
+# device kind and section), the OPTIONS of qlua.1 and the options table of
+# README.md.  spec/install_spec.lua fails while any of them is stale.
+docs: qlua
+	scripts/gen-docs.sh
+
+.PHONY: all deps guest demo check clean install uninstall docs

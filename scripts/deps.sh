@@ -8,7 +8,7 @@ set -eu
 # installed: it conflicts with Debian's busybox.)
 PACKAGES="make gcc pkg-config lua5.4 liblua5.4-dev lua-busted libjansson-dev
 qemu-system-x86 qemu-utils iproute2 cpio kmod xz-utils libxml2-utils python3-junitparser
-parallel"
+parallel luarocks man-db"
 
 missing=""
 for p in $PACKAGES; do
