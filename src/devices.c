@@ -421,7 +421,9 @@ static const struct field serial_fields[] = {
 	[SE_DISABLE_MODERN] = DISMOD(1), [SE_TRANSPORT] = TRANSPORT, [SE_DEVNO] = DEVNO(1),
 };
 
-static void serial_render(struct emit *e, const struct rec *r)
+/* "-device <driver for the transport>,<fields of option 1>,<virtio extras>":
+ * the hook of every virtio device with nothing unusual about it. */
+static void virtio_device_render(struct emit *e, const struct rec *r)
 {
 	size_t n;
 	const char *drv = render_driver(r, &n);
@@ -435,7 +437,7 @@ static void serial_render(struct emit *e, const struct rec *r)
 static const struct kind kind_serial = {
 	.name = "serial", .fields = serial_fields, .nfields = NFIELDS(serial_fields), .is_device = 1,
 	.doc = "a virtio-serial controller (consoles and ports plug into '<id>.0')",
-	.render = serial_render,
+	.render = virtio_device_render,
 	.tr = TR1("virtio-serial-pci", "virtio-serial-device", "virtio-serial-ccw"), .ntr = 1,
 };
 
@@ -958,21 +960,10 @@ static const struct field scsi_controller_fields[] = {
 	[SC_DEVNO] = DEVNO(1),
 };
 
-static void scsi_controller_render(struct emit *e, const struct rec *r)
-{
-	size_t n;
-	const char *drv = render_driver(r, &n);
-	opt_begin(e, "-device");
-	opt_head(e, drv, n);
-	render_fields(e, r, 1);
-	render_virtio(e, drv, n);
-	opt_end(e);
-}
-
 static const struct kind kind_scsi_controller = {
 	.name = "scsi_controller", .fields = scsi_controller_fields, .nfields = NFIELDS(scsi_controller_fields),
 	.is_device = 1, .doc = "a virtio-scsi controller (disks plug into '<id>.0')",
-	.render = scsi_controller_render,
+	.render = virtio_device_render,
 	.tr = TR1("virtio-scsi-pci", "virtio-scsi-device", "virtio-scsi-ccw"), .ntr = 1,
 };
 
@@ -992,20 +983,9 @@ static const struct field vsock_fields[] = {
 	[VS_TRANSPORT] = TRANSPORT, [VS_DEVNO] = DEVNO(1),
 };
 
-static void vsock_render(struct emit *e, const struct rec *r)
-{
-	size_t n;
-	const char *drv = render_driver(r, &n);
-	opt_begin(e, "-device");
-	opt_head(e, drv, n);
-	render_fields(e, r, 1);
-	render_virtio(e, drv, n);
-	opt_end(e);
-}
-
 static const struct kind kind_vsock = {
 	.name = "vsock", .fields = vsock_fields, .nfields = NFIELDS(vsock_fields), .is_device = 1,
-	.doc = "a vhost-vsock device (AF_VSOCK sockets between host and guest)", .render = vsock_render,
+	.doc = "a vhost-vsock device (AF_VSOCK sockets between host and guest)", .render = virtio_device_render,
 	.tr = TR1("vhost-vsock-pci", "vhost-vsock-device", "vhost-vsock-ccw"), .ntr = 1,
 };
 
@@ -1070,20 +1050,9 @@ static const struct field balloon_fields[] = {
 	[BA_TRANSPORT] = TRANSPORT, [BA_DEVNO] = DEVNO(1),
 };
 
-static void balloon_render(struct emit *e, const struct rec *r)
-{
-	size_t n;
-	const char *drv = render_driver(r, &n);
-	opt_begin(e, "-device");
-	opt_head(e, drv, n);
-	render_fields(e, r, 1);
-	render_virtio(e, drv, n);
-	opt_end(e);
-}
-
 static const struct kind kind_balloon = {
 	.name = "balloon", .fields = balloon_fields, .nfields = NFIELDS(balloon_fields), .is_device = 1,
-	.doc = "a virtio memory balloon (one per VM)", .render = balloon_render,
+	.doc = "a virtio memory balloon (one per VM)", .render = virtio_device_render,
 	.tr = TR1("virtio-balloon-pci", "virtio-balloon-device", "virtio-balloon-ccw"), .ntr = 1,
 };
 
