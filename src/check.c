@@ -130,27 +130,68 @@ static int distance(const char *a, const char *b)
 	return d[la][lb];
 }
 
-/* The closest field name, when it is close enough to be a typo. */
-static const char *suggest(const struct kind *k, const char *name)
+const char *ck_closest(const char *name, const char *(*get)(void *ctx, int i), void *ctx, int n)
 {
 	const char *best = NULL;
 	int bestd = 99;
 	size_t len = strlen(name);
-	for (int i = 0; i < k->nfields; i++) {
-		int dd = distance(name, k->fields[i].name);
+	for (int i = 0; i < n; i++) {
+		int dd = distance(name, get(ctx, i));
 		if (dd < bestd) {
 			bestd = dd;
-			best = k->fields[i].name;
+			best = get(ctx, i);
 		}
 	}
 	int limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
 	if (bestd <= limit)
 		return best;
 	/* govmm's abbreviations: 'mac' for 'mac_address' */
-	for (int i = 0; len >= 3 && i < k->nfields; i++)
-		if (!strncmp(k->fields[i].name, name, len) && k->fields[i].name[len] == '_')
-			return k->fields[i].name;
+	for (int i = 0; len >= 3 && i < n; i++)
+		if (!strncmp(get(ctx, i), name, len) && get(ctx, i)[len] == '_')
+			return get(ctx, i);
 	return NULL;
+}
+
+static const char *field_name(void *ctx, int i)
+{
+	return ((const struct kind *)ctx)->fields[i].name;
+}
+
+/* The closest field name, when it is close enough to be a typo. */
+static const char *suggest(const struct kind *k, const char *name)
+{
+	return ck_closest(name, field_name, (void *)k, k->nfields);
+}
+
+static const char *list_item(void *ctx, int i)
+{
+	lua_State *L = ctx;
+	lua_rawgeti(L, 2, i + 1);
+	const char *s = lua_tostring(L, -1);  /* the list keeps it alive */
+	lua_pop(L, 1);
+	return s ? s : "";
+}
+
+/* qemu.suggest(name, names) -> the name of the list closest to name when it
+ * is close enough to be a typo, or nil: the Lua library's "did you mean",
+ * the same as the constructors'. */
+int ck_l_suggest(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 1);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	int n = (int)lua_rawlen(L, 2);
+	for (int i = 1; i <= n; i++) {
+		lua_rawgeti(L, 2, i);
+		if (lua_type(L, -1) != LUA_TSTRING)
+			return luaL_argerror(L, 2, "a list of strings expected");
+		lua_pop(L, 1);
+	}
+	const char *s = ck_closest(name, list_item, L, n);
+	if (s)
+		lua_pushstring(L, s);
+	else
+		lua_pushnil(L);
+	return 1;
 }
 
 /* ---- scalar checks --------------------------------------------------------- */

@@ -27,6 +27,11 @@ struct ck {
 /* luaL_where(L, level) into a C buffer: "vm.lua:12: ", or "" for C. */
 void ck_where(lua_State *L, int level, char *buf, size_t n);
 
+/* The name closest to `name` among n (get(ctx, i) gives each), when close
+ * enough to be a typo, else NULL; and qemu.suggest, the same for Lua. */
+const char *ck_closest(const char *name, const char *(*get)(void *ctx, int i), void *ctx, int n);
+int ck_l_suggest(lua_State *L);
+
 /* Raises "<where><ctx>: <message>". */
 void ck_raise(struct ck *c, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 2, 3)));

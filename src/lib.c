@@ -184,7 +184,7 @@ int luaopen_qemu(lua_State *L)
 	/* the Lua library (the files of lua/qemu/) travels inside the binary and the
 	 * module: require "qemu.recipes" works from any directory */
 	embedded_preload(L);
-	static const luaL_Reg funcs[] = { { "argv", l_argv }, { NULL, NULL } };
+	static const luaL_Reg funcs[] = { { "argv", l_argv }, { "suggest", ck_l_suggest }, { NULL, NULL } };
 	if (luaL_newmetatable(L, ARENA_MT)) {
 		lua_pushcfunction(L, arena_gc);
 		lua_setfield(L, -2, "__gc");

@@ -110,34 +110,13 @@ local LEGACY_MACHINE_KEYS = { accel = true, ["kernel-irqchip"] = true, ["kvm-sha
 ---------------------------------------------------------------------------
 -- Small helpers.
 
-local function distance(a, b)
-  if #a > 40 or #b > 40 then return 99 end
-  a, b = a:lower(), b:lower()
-  local d = {}
-  for i = 0, #a do d[i] = { [0] = i } end
-  for j = 0, #b do d[0][j] = j end
-  for i = 1, #a do
-    for j = 1, #b do
-      local cost = a:byte(i) == b:byte(j) and 0 or 1
-      local v = math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
-      if i > 1 and j > 1 and a:byte(i) == b:byte(j - 1) and a:byte(i - 1) == b:byte(j) then
-        v = math.min(v, d[i - 2][j - 2] + 1)
-      end
-      d[i][j] = v
-    end
-  end
-  return d[#a][#b]
-end
-
 -- " (did you mean 'x'?)" for the closest of names, when close enough to be a typo.
 local function suggest(name, names)
-  local best, bestd = nil, 99
-  for _, n in ipairs(names) do
-    local dd = distance(name, n)
-    if dd < bestd or (dd == bestd and best and n < best) then best, bestd = n, dd end
-  end
-  local limit = #name <= 3 and 1 or #name <= 6 and 2 or 3
-  if best and bestd <= limit then return (" (did you mean '%s'?)"):format(best) end
+  local sorted = {}
+  for i, n in ipairs(names) do sorted[i] = n end
+  table.sort(sorted)  -- the first of equally close names wins: keep it stable
+  local best = Q().suggest(name, sorted)
+  if best then return (" (did you mean '%s'?)"):format(best) end
   return ""
 end
 

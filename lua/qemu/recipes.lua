@@ -103,35 +103,11 @@ R.run_dir = nil
 ---------------------------------------------------------------------------
 -- Options.
 
-local function distance(a, b)
-  if #a > 40 or #b > 40 then return 99 end
-  a, b = a:lower(), b:lower()
-  local d = {}
-  for i = 0, #a do d[i] = { [0] = i } end
-  for j = 0, #b do d[0][j] = j end
-  for i = 1, #a do
-    for j = 1, #b do
-      local cost = a:byte(i) == b:byte(j) and 0 or 1
-      local v = math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
-      if i > 1 and j > 1 and a:byte(i) == b:byte(j - 1) and a:byte(i - 1) == b:byte(j) then
-        v = math.min(v, d[i - 2][j - 2] + 1)
-      end
-      d[i][j] = v
-    end
-  end
-  return d[#a][#b]
-end
-
 -- The closest option name, when close enough to be a typo (as the C checker).
 local function suggest(name, spec)
-  local best, bestd = nil, 99
-  for _, o in ipairs(spec) do
-    local dd = distance(name, o[1])
-    if dd < bestd then best, bestd = o[1], dd end
-  end
-  local limit = #name <= 3 and 1 or #name <= 6 and 2 or 3
-  if bestd <= limit then return best end
-  return nil
+  local names = {}
+  for i, o in ipairs(spec) do names[i] = o[1] end
+  return U.Q().suggest(name, names)
 end
 
 local function typename(v)
