@@ -17,7 +17,7 @@
 struct ldev {
 	struct arena a;
 	struct rec *r;
-	max_align_t mem[];           /* the arena's first chunk: most devices need no malloc */
+	char mem[];                  /* the arena's first chunk (arena_init aligns it): most devices need no malloc */
 };
 
 struct rec *ldev_test(lua_State *L, int idx)

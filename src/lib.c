@@ -58,7 +58,7 @@ void qlua_build_ex(lua_State *L, int idx, const char *where, struct emit *e, con
 		luaL_error(L, "VM description expected (a table), got %s", luaL_typename(L, idx));
 	/* The arena's first chunk sits in its userdata: one allocation for a
 	 * typical description, freed at once however the build ends. */
-	struct build_arena { struct arena a; max_align_t mem[256]; } *ba;
+	struct build_arena { struct arena a; char mem[4096]; } *ba;  /* Lua aligns userdata to 8 only */
 	ba = lua_newuserdatauv(L, sizeof *ba, 0);
 	arena_init(&ba->a, ba->mem, sizeof ba->mem);
 	luaL_setmetatable(L, ARENA_MT);
