@@ -787,17 +787,19 @@ static const struct field loader_fields[] = {
 	            .doc = "device id" },
 };
 
-static void loader_render(struct emit *e, const struct rec *r)
+/* "-device <the kind's fixed model>,<fields of option 1>": kinds that are one
+ * QEMU device and nothing more name it in kind.device and share this hook. */
+static void fixed_device_render(struct emit *e, const struct rec *r)
 {
 	opt_begin(e, "-device");
-	opt_head(e, "loader", 6);
+	opt_head(e, r->k->device, strlen(r->k->device));
 	render_fields(e, r, 1);
 	opt_end(e);
 }
 
 static const struct kind kind_loader = {
 	.name = "loader", .fields = loader_fields, .nfields = NFIELDS(loader_fields), .is_device = 1,
-	.doc = "the generic loader: a file put into guest memory", .render = loader_render,
+	.doc = "the generic loader: a file put into guest memory", .render = fixed_device_render, .device = "loader",
 };
 
 /* ---- PCIe topology: expander bus, root ports, switches --------------------------------- */
@@ -828,18 +830,10 @@ static const struct field pxb_pcie_fields[] = {
 	[PX_ADDR] = ADDR(1),
 };
 
-static void pxb_pcie_render(struct emit *e, const struct rec *r)
-{
-	opt_begin(e, "-device");
-	opt_head(e, "pxb-pcie", 8);
-	render_fields(e, r, 1);
-	opt_end(e);
-}
-
 static const struct kind kind_pxb_pcie = {
 	.name = "pxb_pcie", .fields = pxb_pcie_fields, .nfields = NFIELDS(pxb_pcie_fields), .is_device = 1,
 	.doc = "a PCIe expander bus (pxb-pcie, q35): another root bus, e.g. for a NUMA node",
-	.render = pxb_pcie_render,
+	.render = fixed_device_render, .device = "pxb-pcie",
 };
 
 /* No romfile: QEMU 7.2 aborts (an assertion in pci_register_bar) on an
@@ -872,18 +866,10 @@ static void pcie_root_port_check(struct ck *c, const struct rec *r)
 	reserves_check(c, r, RP_PREF64_RESERVE, RP_PREF32_RESERVE);
 }
 
-static void pcie_root_port_render(struct emit *e, const struct rec *r)
-{
-	opt_begin(e, "-device");
-	opt_head(e, "pcie-root-port", 14);
-	render_fields(e, r, 1);
-	opt_end(e);
-}
-
 static const struct kind kind_pcie_root_port = {
 	.name = "pcie_root_port", .fields = pcie_root_port_fields, .nfields = NFIELDS(pcie_root_port_fields),
 	.is_device = 1, .doc = "a PCIe root port (q35): one hot-pluggable slot",
-	.check = pcie_root_port_check, .render = pcie_root_port_render,
+	.check = pcie_root_port_check, .render = fixed_device_render, .device = "pcie-root-port",
 };
 
 enum { SU_ID, SU_BUS };
@@ -894,18 +880,10 @@ static const struct field pcie_switch_upstream_fields[] = {
 	             .doc = "the root port (or downstream port) it plugs into" },
 };
 
-static void pcie_switch_upstream_render(struct emit *e, const struct rec *r)
-{
-	opt_begin(e, "-device");
-	opt_head(e, "x3130-upstream", 14);
-	render_fields(e, r, 1);
-	opt_end(e);
-}
-
 static const struct kind kind_pcie_switch_upstream = {
 	.name = "pcie_switch_upstream", .fields = pcie_switch_upstream_fields,
 	.nfields = NFIELDS(pcie_switch_upstream_fields), .is_device = 1,
-	.doc = "the upstream port of a PCIe switch (x3130-upstream)", .render = pcie_switch_upstream_render,
+	.doc = "the upstream port of a PCIe switch (x3130-upstream)", .render = fixed_device_render, .device = "x3130-upstream",
 };
 
 enum { SD_ID, SD_BUS, SD_CHASSIS, SD_SLOT, SD_BUS_RESERVE, SD_PREF64_RESERVE, SD_PREF32_RESERVE,
@@ -932,19 +910,11 @@ static void pcie_switch_downstream_check(struct ck *c, const struct rec *r)
 			        "(only pcie_root_port has them)");
 }
 
-static void pcie_switch_downstream_render(struct emit *e, const struct rec *r)
-{
-	opt_begin(e, "-device");
-	opt_head(e, "xio3130-downstream", 18);
-	render_fields(e, r, 1);
-	opt_end(e);
-}
-
 static const struct kind kind_pcie_switch_downstream = {
 	.name = "pcie_switch_downstream", .fields = pcie_switch_downstream_fields,
 	.nfields = NFIELDS(pcie_switch_downstream_fields), .is_device = 1,
 	.doc = "a downstream port of a PCIe switch (xio3130-downstream): one hot-pluggable slot",
-	.check = pcie_switch_downstream_check, .render = pcie_switch_downstream_render,
+	.check = pcie_switch_downstream_check, .render = fixed_device_render, .device = "xio3130-downstream",
 };
 
 /* ---- scsi_controller: virtio-scsi ------------------------------------------------------- */
@@ -1069,17 +1039,9 @@ static const struct field iommu_fields[] = {
 	                      .doc = "caching mode, which assigned (VFIO) devices need" },
 };
 
-static void iommu_render(struct emit *e, const struct rec *r)
-{
-	opt_begin(e, "-device");
-	opt_head(e, "intel-iommu", 11);
-	render_fields(e, r, 1);
-	opt_end(e);
-}
-
 static const struct kind kind_iommu = {
 	.name = "iommu", .fields = iommu_fields, .nfields = NFIELDS(iommu_fields), .is_device = 1,
-	.doc = "an Intel vIOMMU (intel-iommu, machine q35; one per VM)", .render = iommu_render,
+	.doc = "an Intel vIOMMU (intel-iommu, machine q35; one per VM)", .render = fixed_device_render, .device = "intel-iommu",
 };
 
 /* ---- device: any QEMU -device, for what qlua does not model ------------------------ */

@@ -104,6 +104,7 @@ struct kind {
 	const char *doc;
 	void (*check)(struct ck *c, const struct rec *r);     /* cross-field rules */
 	void (*render)(struct emit *e, const struct rec *r);  /* NULL: nothing */
+	const char *device;          /* the QEMU model of a one-device kind (fixed_device_render) */
 	/* The namespace of id field f when it depends on the type (else .ns). */
 	int (*id_ns)(const struct rec *r, int f);
 	/* Device names per transport, chosen at render (render_driver): one
