@@ -6,12 +6,18 @@ set -u
 cd "$(dirname "$0")/.."
 mkdir -p build
 [ $# -gt 0 ] || set -- spec
-# Lua 5.4 explicitly: /usr/bin/busted runs whatever "lua" is.
-lua5.4 /usr/bin/busted --lpath='lua/?.lua;lua/?/init.lua;spec/?.lua' --cpath='./?.so' \
-	-o TAP "$@" | tee build/test-results.tap
+# The Lua that runs busted: Lua 5.4 explicitly (/usr/bin/busted runs
+# whatever "lua" is), or $QLUA_LUA: make check-asan runs busted in its
+# sanitized qlua, whose built-in qemu module is then the one under test, and
+# make check-valgrind in valgrind (so it is split into words).  $QLUA_TAP:
+# where the TAP stream goes.
+tap=${QLUA_TAP:-build/test-results.tap}
+# shellcheck disable=SC2086
+${QLUA_LUA:-lua5.4} /usr/bin/busted --lpath='lua/?.lua;lua/?/init.lua;spec/?.lua' --cpath='./?.so' \
+	-o TAP "$@" | tee "$tap"
 status=$?
 # tee hides busted's status: a failure or an error is "not ok" in the stream
-if grep -q '^not ok' build/test-results.tap || ! grep -q '^1\.\.' build/test-results.tap; then
+if grep -q '^not ok' "$tap" || ! grep -q '^1\.\.' "$tap"; then
 	exit 1
 fi
 exit $status

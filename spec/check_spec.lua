@@ -19,7 +19,7 @@ local function qlua_in(dir, xdg, env, ...)
   local words = {}
   for i, a in ipairs({ ... }) do words[i] = q(a) end
   return H.sh("cd " .. q(dir) .. " && env XDG_CACHE_HOME=" .. q(xdg) .. " " .. (env or "") .. " " ..
-              q(H.qlua_bin) .. " " .. table.concat(words, " "))
+              H.qlua_cmd .. " " .. table.concat(words, " "))
 end
 
 -- A directory with vm.lua holding text.
@@ -268,7 +268,7 @@ return { devices = { qemu.rng { id = "rng0" } } }
     local home = H.tmpdir()
     local d = script('return {}')
     local code, _, err = H.sh("cd " .. q(d) .. " && env -u XDG_CACHE_HOME HOME=" .. q(home) .. " " ..
-                              q(H.qlua_bin) .. " --check vm.lua")
+                              H.qlua_cmd .. " --check vm.lua")
     assert.are.equal("", err)
     assert.are.equal(0, code)
     local _, out = H.sh("ls " .. q(home .. "/.cache/qlua"))
@@ -348,7 +348,7 @@ describe("qemu.has_device and qemu.qemu_version", function()
     local qemu_path, starts = counting_qemu()
     local xdg = cache()
     local code, out, err = H.sh("env XDG_CACHE_HOME=" .. q(xdg) .. " QLUA_QEMU=" .. q(qemu_path) .. " " ..
-      q(H.qlua_bin) .. " -e " .. q([[
+      H.qlua_cmd .. " -e " .. q([[
 io.write(tostring(qemu.has_device("virtio-blk-pci")), " ", tostring(qemu.has_device("virtio-blk-ccw")), " ",
          tostring(qemu.has_device("virtio-blk-ccw", "/usr/bin/qemu-system-x86_64")), "\n")
 local text, v = qemu.qemu_version()
@@ -359,7 +359,7 @@ io.write(qemu.qemu_version("/usr/bin/qemu-system-x86_64"), "\n")]]))
     assert.are.equal("true false false\n" .. VERSION .. " " .. VERSION .. " string\n" .. VERSION .. "\n", out)
     assert.are.equal(1, starts())
     -- from the cache now
-    H.sh("env XDG_CACHE_HOME=" .. q(xdg) .. " QLUA_QEMU=" .. q(qemu_path) .. " " .. q(H.qlua_bin) ..
+    H.sh("env XDG_CACHE_HOME=" .. q(xdg) .. " QLUA_QEMU=" .. q(qemu_path) .. " " .. H.qlua_cmd ..
          " -e 'assert(qemu.has_device(\"e1000\"))'")
     assert.are.equal(1, starts())
   end)

@@ -18,7 +18,7 @@ end
 local function qlua_in(d, ...)
   local words = {}
   for i, a in ipairs({ ... }) do words[i] = H.q(a) end
-  return H.sh("cd " .. H.q(d) .. " && " .. H.q(H.qlua_bin) .. " " .. table.concat(words, " ") .. " </dev/null")
+  return H.sh("cd " .. H.q(d) .. " && " .. H.qlua_cmd .. " " .. table.concat(words, " ") .. " </dev/null")
 end
 
 -- Runs the script source src as vm.lua with options before it and script
@@ -245,7 +245,7 @@ io.write(table.concat(t, "\n"), "\n")
   end)
 
   it("- reads the script from standard input", function()
-    local code, out = H.sh("printf 'io.write(arg[0], \" \", ...)' | " .. H.q(H.qlua_bin) .. " - x")
+    local code, out = H.sh("printf 'io.write(arg[0], \" \", ...)' | " .. H.qlua_cmd .. " - x")
     assert.are.equal(0, code)
     assert.are.equal("- x", out)
   end)
@@ -480,7 +480,7 @@ return { path = %q, devices = { qemu.block { id = "hd0", file = f, format = "raw
 
   it("uses $QLUA_QEMU when the description has no path", function()
     local d = scriptdir('return { name = "x" }\n')
-    local code, out = H.sh("cd " .. H.q(d) .. " && QLUA_QEMU=/opt/my\\ qemu " .. H.q(H.qlua_bin) .. " -n vm.lua")
+    local code, out = H.sh("cd " .. H.q(d) .. " && QLUA_QEMU=/opt/my\\ qemu " .. H.qlua_cmd .. " -n vm.lua")
     assert.are.equal(0, code)
     assert.are.equal("'/opt/my qemu' \\\n  -name guest=x \\\n  -display none \\\n  -serial stdio\n", out)
   end)

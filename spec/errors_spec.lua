@@ -48,7 +48,7 @@ local function qlua_run(src, options, env)
   H.write(d .. "/vm.lua", src)
   local words = {}
   for i, a in ipairs(options or { "-n" }) do words[i] = H.q(a) end
-  local code, out, e = H.sh("cd " .. H.q(d) .. " && " .. (env or "") .. " " .. H.q(H.qlua_bin) ..
+  local code, out, e = H.sh("cd " .. H.q(d) .. " && " .. (env or "") .. " " .. H.qlua_cmd ..
     " " .. table.concat(words, " ") .. " vm.lua")
   return code, out, e, d
 end
@@ -757,7 +757,7 @@ return { devices = { qemu.netdev { id = "n0", type = "tap", ifname = arg[1], fds
     local fine, why = pcall(H.in_netns, function(ns)
       for _, name in ipairs({ "other0", "qlerr0" }) do
         local code, out, e = H.sh("cd " .. H.q(dir) .. " && ip netns exec " .. ns .. " " ..
-          H.q(H.qlua_bin) .. " -n vm.lua " .. name)
+          H.qlua_cmd .. " -n vm.lua " .. name)
         results[name] = { code = code, out = out, err = e }
       end
     end)

@@ -29,7 +29,7 @@ local function example(S, wrap, ...)
     words[i] = q(a:match("%.lua$") and not a:match("^/") and EXAMPLES .. a or a)
   end
   local code, out, err = H.sh(("cd %s && QLUA_EXAMPLE_DIR=%s TMPDIR=%s timeout 150 %s %s %s </dev/null"):format(
-    q(d), q(d), q(d), wrap or "", q(H.qlua_bin), table.concat(words, " ")))
+    q(d), q(d), q(d), wrap or "", H.qlua_cmd, table.concat(words, " ")))
   return code, out or "", err or "", d
 end
 
@@ -140,7 +140,7 @@ describe("examples/", function()
     end)
   end)
 
-  describe("for real (the test guest under TCG)", function()
+  describe("for real (the test guest under TCG) #guest", function()
     if not have_guest then
       pending("build/guest is missing: run `make guest` (make check builds it first)")
       return

@@ -432,7 +432,7 @@ exp:write(table.concat(argv, "\n"), "\n")
 exp:close()
 return desc
 ]]):format(dir, d, F.bin))
-    local code, out, err = H.sh("timeout -s KILL 60 " .. H.q(H.qlua_bin) .. " " .. H.q(script)
+    local code, out, err = H.sh("timeout -s KILL 60 " .. H.qlua_cmd .. " " .. H.q(script)
       .. " 7</etc/hostname 9<>" .. H.q(dir .. "/x"))
     assert.are.equal("", err)
     assert.are.equal(0, code)
@@ -467,7 +467,7 @@ return {
   extra_args = { "--fake-dir", %q },
 }
 ]]):format(F.bin, d))
-    local code, _, err = H.sh("timeout -s KILL 60 " .. H.q(H.qlua_bin) .. " " .. H.q(script) .. " 5<" .. H.q(dir .. "/adopted"))
+    local code, _, err = H.sh("timeout -s KILL 60 " .. H.qlua_cmd .. " " .. H.q(script) .. " 5<" .. H.q(dir .. "/adopted"))
     assert.are.equal("", err)
     assert.are.equal(0, code)
     F.assert_fd_map(d, { { target = dir .. "/adopted" } })
@@ -489,7 +489,7 @@ return {
   extra_args = { "--fake-dir", %q },
 }
 ]]):format(F.bin, d1, F.bin, d2))
-    local code, _, err = H.sh("timeout -s KILL 60 " .. H.q(H.qlua_bin) .. " " .. H.q(script)
+    local code, _, err = H.sh("timeout -s KILL 60 " .. H.qlua_cmd .. " " .. H.q(script)
       .. " 3<" .. H.q(dir .. "/a") .. " 4<" .. H.q(dir .. "/b") .. " 5<" .. H.q(dir .. "/c"))
     assert.are.equal("", err)
     assert.are.equal(0, code)
@@ -509,7 +509,7 @@ return {
   extra_args = { "--fake-dir", %q },
 }
 ]]):format(F.bin, d))
-    local code, _, err = H.sh("timeout -s KILL 60 " .. H.q(H.qlua_bin) .. " " .. H.q(script)
+    local code, _, err = H.sh("timeout -s KILL 60 " .. H.qlua_cmd .. " " .. H.q(script)
       .. " >" .. H.q(dir .. "/out"))
     assert.are.equal("", err)
     assert.are.equal(0, code)
@@ -576,7 +576,7 @@ assert(qemu.run(desc(dr), { timeout = 10 }))
 return desc(d)
 ]]):format(d, dl, dr, F.bin))
       H.in_netns(function(ns)
-        local code, _, err = H.sh("ip netns exec " .. ns .. " timeout -s KILL 60 " .. H.q(H.qlua_bin) .. " " .. H.q(script))
+        local code, _, err = H.sh("ip netns exec " .. ns .. " timeout -s KILL 60 " .. H.qlua_cmd .. " " .. H.q(script))
         assert.are.equal("", err)
         assert.are.equal(0, code)
       end)
@@ -615,7 +615,7 @@ for _, f in ipairs(q) do out:write(tostring(f), "\n") end
 out:close()
 ]]):format(d))
       H.in_netns(function(ns)
-        local code, _, err = H.sh("ip netns exec " .. ns .. " timeout -s KILL 60 " .. H.q(H.qlua_bin) .. " " .. H.q(script))
+        local code, _, err = H.sh("ip netns exec " .. ns .. " timeout -s KILL 60 " .. H.qlua_cmd .. " " .. H.q(script))
         assert.are.equal("", err)
         assert.are.equal(0, code)
       end)
@@ -635,7 +635,7 @@ io.stderr:write(err, "\n")
       local code, err
       H.in_netns(function(ns)
         assert(os.execute("ip netns exec " .. ns .. " ip tuntap add qx0 mode tap"))
-        code, _, err = H.sh("ip netns exec " .. ns .. " timeout -s KILL 60 " .. H.q(H.qlua_bin) .. " " .. H.q(script))
+        code, _, err = H.sh("ip netns exec " .. ns .. " timeout -s KILL 60 " .. H.qlua_cmd .. " " .. H.q(script))
       end)
       assert.are.equal(0, code)
       assert.are.equal("cannot open tap 'qx0' queue 1: Invalid argument (it exists but is not a multi-queue tap)\n", err)

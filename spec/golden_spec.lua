@@ -1076,7 +1076,7 @@ describe("golden command lines: transports", function()
     assert.are.same({ "virtio-blk-ccw" }, names { path = "qemu-system-x86_64", machine = { type = "s390-ccw-virtio-7.2" },
       devices = { qemu.block { id = "hd0", file = "/d", format = "raw" } } })
     -- QLUA_QEMU decides for a description without path: it is the binary that runs
-    local code, out = H.sh("QLUA_QEMU=/opt/qemu/bin/qemu-system-s390x " .. H.q(H.qlua_bin) .. " -e " ..
+    local code, out = H.sh("QLUA_QEMU=/opt/qemu/bin/qemu-system-s390x " .. H.qlua_cmd .. " -e " ..
       H.q('print(qemu.argv{ devices = { qemu.serial { id = "s0" } } }[3])'))
     assert.are.equal(0, code)
     assert.are.equal("virtio-serial-ccw,id=s0\n", out)

@@ -11,7 +11,7 @@ local q = H.q
 
 local have_guest = io.open(G.kernel) and io.open(G.initrd) and true or false
 
-describe("the test guest", function()
+describe("the test guest #guest", function()
   if not have_guest then
     pending("build/guest is missing: run `make guest` (make check builds it first)")
     return
@@ -208,7 +208,7 @@ os.exit(good and 0 or 1)
       local d = S:tmpdir()
       local path = H.write(d .. "/net.lua", script)
       local ns = S:netns()
-      local _, how, code = os.execute("timeout 150 ip netns exec " .. ns .. " " .. q(H.qlua_bin) .. " " ..
+      local _, how, code = os.execute("timeout 150 ip netns exec " .. ns .. " " .. H.qlua_cmd .. " " ..
         q(path) .. " " .. q(G.kernel) .. " " .. q(G.initrd) .. " " .. queues ..
         " >" .. q(d .. "/out") .. " 2>" .. q(d .. "/err"))
       if how == "signal" then code = 128 + code end

@@ -6,12 +6,20 @@ local assert = require "luassert"
 local H = {}
 
 H.root = assert(io.popen("pwd")):read("l")
-H.qlua_bin = H.root .. "/qlua"
 H.qemu_bin = os.getenv("QLUA_QEMU") or "qemu-system-x86_64"
 
 -- Quotes s for /bin/sh.
 function H.q(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+-- The qlua under test: ./qlua, or $QLUA_BIN (make check-asan's sanitized
+-- build).  Shell commands run it as H.qlua_cmd: $QLUA_WRAP goes before it
+-- (make check-valgrind's valgrind), keeping its own path as argv[0].
+H.qlua_bin = os.getenv("QLUA_BIN") or H.root .. "/qlua"
+H.qlua_cmd = H.q(H.qlua_bin)
+if (os.getenv("QLUA_WRAP") or "") ~= "" then
+  H.qlua_cmd = os.getenv("QLUA_WRAP") .. " " .. H.qlua_cmd
 end
 
 local function slurp(path)
@@ -53,7 +61,7 @@ end
 function H.qlua(...)
   local words = {}
   for i, a in ipairs({ ... }) do words[i] = H.q(a) end
-  return H.sh(H.q(H.qlua_bin) .. " " .. table.concat(words, " "))
+  return H.sh(H.qlua_cmd .. " " .. table.concat(words, " "))
 end
 
 -- Writes a script into a temporary file and returns its path.

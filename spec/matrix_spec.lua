@@ -19,7 +19,6 @@ local q = H.q
 -- may not see python3-junitparser.
 local PY = "/usr/bin/python3"
 local MERGE = H.root .. "/scripts/junit-merge.py"
-local QLUA = H.root .. "/qlua"
 
 local have_guest = io.open(G.kernel) and io.open(G.initrd) and true or false
 
@@ -109,7 +108,7 @@ end
 local function qlua(S, limit, path, ...)
   local words = {}
   for i, a in ipairs({ path, ... }) do words[i] = q(a) end
-  local code, out, err = H.sh(("cd %s && timeout -k 5 %d %s %s"):format(q(S.dir), limit, q(QLUA),
+  local code, out, err = H.sh(("cd %s && timeout -k 5 %d %s %s"):format(q(S.dir), limit, H.qlua_cmd,
     table.concat(words, " ")))
   assert(code ~= 124 and code ~= 137, ("qlua ran over its %d s:\n%s\n%s"):format(limit, out, err))
   return code, out, err
@@ -225,7 +224,7 @@ end
 
 -- ---- a matrix of real guests -----------------------------------------------------
 
-describe("a matrix of real guests", function()
+describe("a matrix of real guests #guest", function()
   if not have_guest then
     pending("build/guest is missing: run `make guest` (make check builds it first)")
     return
@@ -324,7 +323,7 @@ end)
 
 -- ---- every outcome -------------------------------------------------------------
 
-describe("a matrix whose cells fail on purpose", function()
+describe("a matrix whose cells fail on purpose #guest", function()
   if not have_guest then
     pending("build/guest is missing: run `make guest` (make check builds it first)")
     return
@@ -740,8 +739,8 @@ return matrix {
   -- files), waits until both first cells run their test; returns the handle.
   local function start(S, setsid)
     local m = script(S, BODY)
-    local h = qemu.launch_custom("/bin/sh", { "-c", 'cd "$1" && shift && exec "$@" >out 2>err', "sh", S.dir,
-      QLUA, m, "-j", "2", "--tap", "--junit", S.dir .. "/intr.xml", "--out", S.dir .. "/runs" }, {},
+    local h = qemu.launch_custom("/bin/sh", { "-c", 'cd "$1" && shift && exec ' .. H.qlua_cmd .. ' "$@" >out 2>err', "sh", S.dir,
+      m, "-j", "2", "--tap", "--junit", S.dir .. "/intr.xml", "--out", S.dir .. "/runs" }, {},
       { setsid = setsid or nil })
     S.handles[#S.handles + 1] = h
     local deadline = qemu.now() + 30
@@ -831,7 +830,7 @@ return matrix {
     local S = scope(finally)
     script(S, BODY)
     local code, out, err = H.sh(("cd %s && timeout -k 5 60 parallel --will-cite -j 2 %s m.lua --shard {}/2 "
-      .. "--junit out-{}.xml --out runs ::: 1 2"):format(q(S.dir), q(QLUA)))
+      .. "--junit out-{}.xml --out runs ::: 1 2"):format(q(S.dir), H.qlua_cmd))
     -- parallel's status: how many jobs failed (the shard with cell 4)
     assert.are.equal(1, code, out .. err)
     local ran = {}

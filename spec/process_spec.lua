@@ -15,7 +15,7 @@ end
 -- Runs ./qlua SCRIPT with shell redirections, bounded by timeout(1) so a
 -- hang fails the test instead of stalling the suite.  Returns code, out, err.
 local function qlua_sh(script, redirs)
-  return H.sh("timeout -s KILL 60 " .. H.q(H.qlua_bin) .. " " .. H.q(script) .. " " .. (redirs or ""))
+  return H.sh("timeout -s KILL 60 " .. H.qlua_cmd .. " " .. H.q(script) .. " " .. (redirs or ""))
 end
 
 -- A script that returns the stand-in's description for run directory d.
@@ -361,7 +361,7 @@ describe("QEMU's signal state", function()
   it("starts with default dispositions and nothing blocked, whatever qlua inherited (launch)", function()
     local file = H.tmpdir() .. "/sig"
     local script = H.script(("local vm = qemu.launch(%s, { qmp = false })\nassert(vm:wait(10).code == 0)\n"):format(probe(file)))
-    local code, _, err = H.sh("trap '' HUP USR1 PIPE; exec timeout -s KILL 60 " .. H.q(H.qlua_bin) .. " " .. H.q(script))
+    local code, _, err = H.sh("trap '' HUP USR1 PIPE; exec timeout -s KILL 60 " .. H.qlua_cmd .. " " .. H.q(script))
     assert.are.equal("", err)
     assert.are.equal(0, code)
     local blk, ign = sigs(file)
@@ -372,7 +372,7 @@ describe("QEMU's signal state", function()
   it("starts with default dispositions and nothing blocked (foreground)", function()
     local file = H.tmpdir() .. "/sig"
     local script = H.script("return " .. probe(file) .. "\n")
-    local code, _, err = H.sh("trap '' HUP USR1 PIPE; exec timeout -s KILL 60 " .. H.q(H.qlua_bin) .. " " .. H.q(script))
+    local code, _, err = H.sh("trap '' HUP USR1 PIPE; exec timeout -s KILL 60 " .. H.qlua_cmd .. " " .. H.q(script))
     assert.are.equal("", err)
     assert.are.equal(0, code)
     local blk, ign = sigs(file)
@@ -516,7 +516,7 @@ describe("./qlua script.lua in the foreground", function()
 print("before qemu")
 return { path = %q, extra_args = { "--fake-dir", %q } }
 ]]):format(F.bin, d))
-    local code = H.sh("printf 'typed line\\nmore\\n' | timeout -s KILL 60 " .. H.q(H.qlua_bin) .. " "
+    local code = H.sh("printf 'typed line\\nmore\\n' | timeout -s KILL 60 " .. H.qlua_cmd .. " "
       .. H.q(script) .. " >" .. H.q(dir .. "/out") .. " 2>" .. H.q(dir .. "/err"))
     assert.are.equal(0, code)
     assert.are.equal("typed line\n", F.read(d, "stdin"))
@@ -535,7 +535,7 @@ return { path = %q, extra_args = { "--fake-dir", %q } }
       return
     end
     local d = F.dir()
-    local cmd = "timeout -s KILL 60 " .. H.q(H.qlua_bin) .. " " .. H.q(fg_script(d))
+    local cmd = "timeout -s KILL 60 " .. H.qlua_cmd .. " " .. H.q(fg_script(d))
     local code = H.sh("script -qec " .. H.q(cmd) .. " /dev/null </dev/null")
     assert.are.equal(0, code)
     local got = F.received(d)

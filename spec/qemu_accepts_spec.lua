@@ -268,7 +268,7 @@ local argv, fds = qemu.argv(vm)
 local code, _, err = H.real_qemu(argv, fds)
 io.write("code=", code, "\n", err)
 ]]):format(H.root .. "/spec/helper.lua", body))
-  local code, out, err = H.sh("ip netns exec " .. ns .. " " .. q(H.qlua_bin) .. " " .. q(script) ..
+  local code, out, err = H.sh("ip netns exec " .. ns .. " " .. H.qlua_cmd .. " " .. q(script) ..
                               " " .. q(D))
   assert.are.equal("", err)
   assert.are.equal("code=0\n", out)
@@ -763,7 +763,7 @@ describe("QEMU accepts", function()
         local code, _, err = H.real_qemu(argv, fds)
         io.write("code=", code, "\n", err)]]):format(H.root .. "/spec/helper.lua"))
       local code, out, err = H.sh("perl -e " .. q(PERL_LISTEN_EXEC) .. " " .. q(sock) .. " " ..
-                                  q(H.qlua_bin) .. " " .. q(script))
+                                  H.qlua_cmd .. " " .. q(script))
       assert.are.equal("", err)
       assert.are.equal("code=0\n", out)
       assert.are.equal(0, code)

@@ -267,7 +267,7 @@ function F.spawn_qlua(script, opts)
   opts = opts or {}
   local d = H.tmpdir()
   local out, err = d .. "/out", d .. "/err"
-  local words = { H.q(H.qlua_bin), H.q(script) }
+  local words = { H.qlua_cmd, H.q(script) }
   for _, a in ipairs(opts.args or {}) do words[#words + 1] = H.q(a) end
   local cmd = "exec " .. table.concat(words, " ") .. " >" .. H.q(out) .. " 2>" .. H.q(err)
     .. " <" .. H.q(opts.stdin or "/dev/null") .. (opts.redirects and (" " .. opts.redirects) or "")
