@@ -3,12 +3,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fdutil.h"
 #include "loop.h"
 
 static void stop(struct console *c)
@@ -21,24 +23,10 @@ static void stop(struct console *c)
 	c->eof = 1;
 }
 
-/* Writes all of s to fd (a log file: blocking is fine, it is a disk). */
-static void write_all(int fd, const char *s, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;  /* a full disk loses log lines, not the VM */
-		s += w;
-		n -= w;
-	}
-}
-
 static void keep(struct console *c, const char *s, size_t n)
 {
 	if (c->logfd >= 0)
-		write_all(c->logfd, s, n);
+		log_append(&c->logfd, c->logpath, "the console", s, n);
 	for (size_t i = 0; i < n;) {
 		size_t at = c->total % CONSOLE_RING, room = CONSOLE_RING - at;
 		size_t k = n - i < room ? n - i : room;
@@ -111,6 +99,7 @@ void console_free(struct console *c)
 	stop(c);
 	if (c->logfd >= 0)
 		close(c->logfd);
+	free(c->logpath);
 	free(c->ring);
 	free(c->out);
 	free(c);
@@ -170,11 +159,13 @@ int console_log(struct console *c, const char *path)
 	if (c->logfd >= 0)
 		close(c->logfd);
 	c->logfd = fd;
+	free(c->logpath);
+	c->logpath = strdup(path);
 	size_t n;
 	uint64_t start;
 	char *text = console_text(c, 0, &n, &start);
 	if (text) {
-		write_all(fd, text, n);
+		log_append(&c->logfd, c->logpath, "the console", text, n);
 		free(text);
 	}
 	return 0;

@@ -18,6 +18,7 @@ struct console {
 	uint64_t expect_mark;    /* :expect() searches from here */
 	int eof;
 	int logfd;               /* -1: no log */
+	char *logpath;           /* its path, for the warning when it fails */
 	char *out;
 	size_t outlen, outcap, outoff;
 };

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 /* The modes are spelled out (not passed to fopen) because "w" deliberately
  * differs from fopen's: see fdutil.h. */
@@ -47,4 +48,24 @@ int fd_socketpair(int out[2], char *err, size_t errlen)
 		return e;
 	}
 	return 0;
+}
+
+/* Writes all of s (a log file: blocking is fine, it is a disk). */
+void log_append(int *fd, const char *path, const char *what, const char *s, size_t n)
+{
+	while (*fd >= 0 && n) {
+		ssize_t w = write(*fd, s, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			/* a full disk loses the log, not the VM; and says so once */
+			fprintf(stderr, "qlua: warning: cannot write '%s': %s (%s is no longer logged there)\n",
+			        path ? path : "?", w < 0 ? strerror(errno) : "nothing written", what);
+			close(*fd);
+			*fd = -1;
+			return;
+		}
+		s += w;
+		n -= w;
+	}
 }

@@ -1,6 +1,6 @@
 /* fdutil.h - the plain descriptor openers behind qemu.open and
- * qemu.socketpair.  Everything is close-on-exec from birth: spawn.c decides
- * what a child gets.  Plain C. */
+ * qemu.socketpair (everything close-on-exec from birth: spawn.c decides
+ * what a child gets), and appending to the logs qlua writes.  Plain C. */
 #ifndef QLUA_FDUTIL_H
 #define QLUA_FDUTIL_H
 
@@ -17,5 +17,12 @@ int fd_open_path(const char *path, const char *mode, int *out_fd, char *err, siz
 
 /* A connected AF_UNIX stream pair, both ends close-on-exec; 0 or an errno. */
 int fd_socketpair(int out[2], char *err, size_t errlen);
+
+/* Appends s to the log *fd (path names it in the message).  A log that
+ * cannot be written (ENOSPC, EDQUOT, EIO...) is closed and *fd set to -1,
+ * with one warning on stderr: "qlua: warning: cannot write 'PATH': No
+ * space left on device (WHAT is no longer logged there)".  The VM runs on:
+ * a full disk must not stop it, and must not silently cut its log either. */
+void log_append(int *fd, const char *path, const char *what, const char *s, size_t n);
 
 #endif

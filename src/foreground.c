@@ -43,7 +43,8 @@ int foreground_run(char *const *argv, const int *fds, int nfds, const struct spa
 	int rc = spawn_start(&req, &pid, err, errlen);
 	int status = 0;
 	if (rc) {
-		status = spawn_exit_code(rc);
+		/* 126/127 only when QEMU could not be executed (spawn.h) */
+		status = rc > 0 ? spawn_exit_code(rc) : FOREGROUND_NOT_STARTED;
 	} else {
 		child = pid;
 		if (pending)

@@ -6,8 +6,10 @@
 #include <stddef.h>
 
 /* Returns the exit status qlua should end with: QEMU's code, 128 + signal
- * when it was killed, or 126/127 (with a message in err) when it could not
- * be executed. */
+ * when it was killed, or (with a message in err) 126/127 when it could not
+ * be executed, FOREGROUND_NOT_STARTED when qlua could not start it (no
+ * descriptor or process left, ids it could not set). */
+#define FOREGROUND_NOT_STARTED 2
 struct spawn_ids;
 int foreground_run(char *const *argv, const int *fds, int nfds, const struct spawn_ids *ids,
                    char *err, size_t errlen);

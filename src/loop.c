@@ -111,7 +111,12 @@ static void bury(void)
 static void on_signal(int sig)
 {
 	int saved = errno;
-	caught = sig;
+	/* The first signal decides qlua's status (128 + it) and what the
+	 * interrupted wait says; a later one (Ctrl-C again while the VMs are
+	 * being stopped) only ends the wait at hand.  Overwriting would make the
+	 * status depend on how fast the second one came. */
+	if (!caught)
+		caught = sig;
 	if (also_on_signal)
 		also_on_signal(sig);
 	if (sigpipe[1] >= 0) {

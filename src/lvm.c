@@ -459,10 +459,11 @@ static struct fdset *push_fdset(lua_State *L)
 	return s;
 }
 
-static void make_pair(lua_State *L, struct fdset *s, int slot)
+/* what: which channel, for the message (EMFILE must say what it was for) */
+static void make_pair(lua_State *L, struct fdset *s, int slot, const char *what)
 {
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, &s->fd[slot]) < 0)
-		luaL_error(L, "cannot create a socketpair: %s", strerror(errno));
+		luaL_error(L, "cannot create a socketpair for %s: %s", what, strerror(errno));
 }
 
 enum { S_QMP = 0, S_QMP_CHILD, S_CON, S_CON_CHILD, S_ERR, S_ERR_CHILD };
@@ -480,7 +481,7 @@ static struct lvm *start(lua_State *L, char **argv, const int *fds, int nfds, co
 	lua_setiuservalue(L, -2, 1);
 
 	if (o->capture && pipe2(&s->fd[S_ERR], O_CLOEXEC) < 0)
-		luaL_error(L, "cannot create a pipe: %s", strerror(errno));
+		luaL_error(L, "cannot create a pipe for QEMU's stderr: %s", strerror(errno));
 	int errlog = -1;
 	if (o->stderr_log && (errlog = open(o->stderr_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666)) < 0)
 		luaL_error(L, "cannot open '%s': %s", o->stderr_log, strerror(errno));
@@ -509,12 +510,16 @@ static struct lvm *start(lua_State *L, char **argv, const int *fds, int nfds, co
 		luaL_where(L, 1);
 		lua_pushstring(L, err);
 		lua_concat(L, 2);
-		/* remembered, so qlua can exit 126/127 if this very error ends the script */
-		lvm_exec_status = spawn_exit_code(code);
+		/* remembered, so qlua can exit 126/127 if this very error ends the
+		 * script; only for an exec that failed: running out of descriptors
+		 * or processes is qlua's error (exit 2), not QEMU's */
+		lvm_exec_status = code > 0 ? spawn_exit_code(code) : 0;
 		snprintf(lvm_exec_error, sizeof lvm_exec_error, "%s", lua_tostring(L, -1));
 		lua_error(L);
 	}
 	v->errlog = errlog;
+	if (errlog >= 0)
+		v->errlog_path = strdup(o->stderr_log);  /* NULL (out of memory): "?" in messages */
 	h->v = v;
 	int hidx = lua_gettop(L);
 	if (v->qmp) {
@@ -538,13 +543,13 @@ static struct lvm *start_vm(lua_State *L, struct opts *o)
 	struct qfd con_child = { -1, "qemu.launch's console" };
 	struct runtime rt = { 0 };
 	if (o->qmp) {
-		make_pair(L, s, S_QMP);
+		make_pair(L, s, S_QMP, "QEMU's QMP channel");
 		qmp_child.fd = s->fd[S_QMP_CHILD];
 		rt.qmp = &qmp_child;
 	}
 	if (o->console) {
 		if (!strcmp(o->console, "capture")) {
-			make_pair(L, s, S_CON);
+			make_pair(L, s, S_CON, "QEMU's console");
 			con_child.fd = s->fd[S_CON_CHILD];
 			rt.console = &con_child;
 		} else if (!strncmp(o->console, "file:", 5)) {

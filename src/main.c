@@ -515,7 +515,7 @@ static int pmain(lua_State *L)
 	p->status = foreground_run(e.argv, fds, e.nfds, &e.ids, err, sizeof err);
 	if (*err) {
 		lua_pushstring(L, err);
-		lvm_exec_status = p->status;  /* 126/127, as a shell reports it */
+		lvm_exec_status = p->status;  /* 126/127, as a shell reports it; 2: not started */
 		snprintf(lvm_exec_error, sizeof lvm_exec_error, "%s", err);
 		return lua_error(L);
 	}

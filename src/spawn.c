@@ -5,7 +5,12 @@
  * signal, unblock signals, exec.  Credentials come before PR_SET_PDEATHSIG
  * because the kernel clears the parent-death signal whenever the effective
  * ids change (commit_creds).  A failing step writes {step, errno} to a
- * close-on-exec pipe; end of file on that pipe means exec succeeded. */
+ * close-on-exec pipe; end of file on that pipe means exec succeeded.
+ *
+ * Exec is execve with a PATH search of our own, not execvp: execvp runs a
+ * file the kernel refuses as not a program (ENOEXEC: garbage, an empty
+ * file, a script without #!) with /bin/sh, which would make a corrupt or
+ * wrong "QEMU" binary run as shell commands with QEMU's arguments. */
 #include "spawn.h"
 
 #include <errno.h>
@@ -19,6 +24,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -33,18 +39,22 @@ enum step {
 	STEP_PDEATHSIG,
 	STEP_FD,        /* arg: child descriptor number being prepared */
 	STEP_CLOSE,
+	STEP_PIPE,      /* arg: the number the report pipe had to move above */
 	STEP_EXEC,
 };
 
 struct report {
 	int step;
 	int err;
-	int arg;
+	int arg;        /* STEP_EXEC: which $PATH entry (1, 2, ...) failed; 0: req->path itself */
 };
 
+/* The programs' environment, for execve. */
+extern char **environ;
+
 /* Writes the failure to the parent and exits.  Like all the child code,
- * it sticks to async-signal-safe calls (execvp aside, fine after a plain
- * fork): the child is a copy of a program that may hold locks. */
+ * it sticks to async-signal-safe calls: the child is a copy of a program
+ * that may hold locks. */
 static void child_fail(int errfd, int step, int err, int arg)
 {
 	struct report r = { step, err, arg };
@@ -53,7 +63,7 @@ static void child_fail(int errfd, int step, int err, int arg)
 	do
 		n = write(errfd, &r, sizeof r);
 	while (n < 0 && errno == EINTR);
-	_exit(spawn_exit_code(err));
+	_exit(step == STEP_EXEC ? spawn_exit_code(err) : 126);
 }
 
 /* The parent's ignored signals would survive exec, and its handlers make no
@@ -185,9 +195,73 @@ static void place_fds(const struct spawn_req *req, int errfd, int *tmp, int n)
 			fcntl(k, F_SETFD, 0);
 }
 
+/* Writes $PATH entry i (1-based; "" means the current directory) joined
+ * with name into buf; 0, or -1 when there is no such entry or no room. */
+static int path_entry(const char *search, int i, const char *name, char *buf, size_t len)
+{
+	const char *p = search;
+	for (int k = 1; k < i; k++) {
+		p = strchr(p, ':');
+		if (!p)
+			return -1;
+		p++;
+	}
+	size_t dn = strcspn(p, ":"), nn = strlen(name);
+	if (dn == 0) {
+		p = ".";
+		dn = 1;
+	}
+	if (dn + 1 + nn + 1 > len)
+		return -1;
+	memcpy(buf, p, dn);
+	buf[dn] = '/';
+	memcpy(buf + dn + 1, name, nn + 1);
+	return 0;
+}
+
+/* execvp without its /bin/sh fallback (see the top of this file): a path
+ * with a '/' is executed as it is; a bare name is looked for in each $PATH
+ * entry in turn.  Like execvp, a candidate that does not exist is passed
+ * over and one that is not executable is remembered (EACCES if nothing
+ * better comes); unlike it, a candidate that exists but failed (ENOEXEC, an
+ * interpreter that is missing) ends the search with that error, as a shell
+ * does.  Only async-signal-safe calls: this runs after fork. */
+static void exec_program(const struct spawn_req *req, const char *search, int errfd)
+{
+	if (strchr(req->path, '/')) {
+		execve(req->path, req->argv, environ);
+		child_fail(errfd, STEP_EXEC, errno, 0);
+	}
+	char buf[PATH_MAX];
+	int eacces = 0, entries = 1;
+	struct stat st;
+	if (!*req->path)
+		child_fail(errfd, STEP_EXEC, ENOENT, 0);  /* as execvp: "" names no file */
+	for (const char *p = search; *p; p++)
+		entries += *p == ':';
+	for (int i = 1; i <= entries; i++) {
+		if (path_entry(search, i, req->path, buf, sizeof buf) < 0)
+			continue;  /* too long to be a file name */
+		execve(buf, req->argv, environ);
+		int e = errno;
+		if (e == EACCES) {
+			if (!eacces)
+				eacces = i;
+			continue;
+		}
+		if ((e == ENOENT || e == ENOTDIR || e == ESTALE || e == ENODEV || e == ETIMEDOUT) &&
+		    !(e == ENOENT && stat(buf, &st) == 0 && S_ISREG(st.st_mode)))
+			continue;
+		child_fail(errfd, STEP_EXEC, e, i);
+	}
+	if (eacces)
+		child_fail(errfd, STEP_EXEC, EACCES, eacces);
+	child_fail(errfd, STEP_EXEC, ENOENT, 0);
+}
+
 /* Descriptors are placed before the ids change: after setuid the process is
  * not dumpable and could no longer read /proc/self/fd (close_range fallback). */
-static void child(const struct spawn_req *req, int errfd, pid_t parent, int *tmp)
+static void child(const struct spawn_req *req, const char *search, int errfd, pid_t parent, int *tmp)
 {
 	int n = 3 + req->nfds;
 	sigset_t none;
@@ -196,11 +270,13 @@ static void child(const struct spawn_req *req, int errfd, pid_t parent, int *tmp
 	if (req->new_session && setsid() < 0)
 		child_fail(errfd, STEP_SESSION, errno, 0);
 
-	/* The report pipe must not sit on a target number either. */
+	/* The report pipe must not sit on a target number either.  (It can
+	 * still carry the report if it cannot move: nothing was placed yet.
+	 * Exiting without one would read as a successful exec.) */
 	if (errfd < n) {
 		int e = fcntl(errfd, F_DUPFD_CLOEXEC, n);
 		if (e < 0)
-			_exit(spawn_exit_code(errno));
+			child_fail(errfd, STEP_PIPE, errno, n);
 		errfd = e;
 	}
 	place_fds(req, errfd, tmp, n);
@@ -225,29 +301,105 @@ static void child(const struct spawn_req *req, int errfd, pid_t parent, int *tmp
 	 * would survive exec and make QEMU deaf to it. */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	execvp(req->path, req->argv);
-	child_fail(errfd, STEP_EXEC, errno, 0);
+	exec_program(req, search, errfd);
+}
+
+/* EMFILE while the child places the map is qlua's own limit (the child
+ * starts as a copy of qlua and needs a few numbers more): messages say so,
+ * since the descriptor they name is fine.  "" for other errors. */
+static void limit_hint(int e, char *buf, size_t n)
+{
+	struct rlimit rl;
+
+	buf[0] = '\0';
+	if (e == EMFILE && getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		snprintf(buf, n, " (qlua reached its limit of %llu open descriptors)",
+		         (unsigned long long)rl.rlim_cur);
 }
 
 /* The message for a descriptor that could not be placed on child fd k. */
 static void fd_message(const struct spawn_req *req, int k, int e, char *err, size_t errlen)
 {
 	static const char *const names[] = { "standard input", "standard output", "standard error" };
+	char limit[80];
 
+	limit_hint(e, limit, sizeof limit);
 	if (k < 3)
-		snprintf(err, errlen, "cannot use descriptor %d as %s: %s",
-		         source_of(req, k), names[k], strerror(e));
+		snprintf(err, errlen, "cannot use descriptor %d as %s: %s%s",
+		         source_of(req, k), names[k], strerror(e), limit);
 	else
-		snprintf(err, errlen, "cannot pass descriptor %d as fd %d: %s",
-		         source_of(req, k), k, strerror(e));
+		snprintf(err, errlen, "cannot pass descriptor %d as fd %d: %s%s",
+		         source_of(req, k), k, strerror(e), limit);
+}
+
+/* The interpreter a "#!" line (text, n bytes) names, into raw (as the
+ * kernel reads it) and shown (control characters as ^M and the like: a
+ * script saved with CRLF ends its interpreter's name in a carriage
+ * return).  Both "" when text has no #!. */
+static void interpreter(const char *text, size_t n, char *raw, char *shown, size_t len)
+{
+	size_t i = 2, r = 0, o = 0;
+	raw[0] = shown[0] = '\0';
+	if (n < 2 || text[0] != '#' || text[1] != '!')
+		return;
+	while (i < n && (text[i] == ' ' || text[i] == '\t'))
+		i++;
+	for (; i < n && text[i] != ' ' && text[i] != '\t' && text[i] != '\n' && o + 3 < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		raw[r++] = (char)c;
+		if (c < 32 || c == 127)
+			shown[o++] = '^', c ^= 64;
+		shown[o++] = (char)c;
+	}
+	raw[r] = shown[o] = '\0';
+}
+
+/* "cannot execute 'NAME': why".  A name found in $PATH is followed by the
+ * file that failed.  A script whose #! interpreter is missing (or cannot
+ * run) says so: the kernel's bare "No such file or directory" for a file
+ * that exists would send the user looking for the wrong file. */
+static void exec_message(const struct spawn_req *req, const char *search,
+                         const struct report *r, char *err, size_t errlen)
+{
+	char file[PATH_MAX], found[PATH_MAX + 4] = "", raw[256] = "", shown[256] = "", text[256];
+	const char *why = strerror(r->err), *elf = "";
+	if (r->arg > 0 && path_entry(search, r->arg, req->path, file, sizeof file) == 0)
+		snprintf(found, sizeof found, " (%s)", file);
+	else
+		snprintf(file, sizeof file, "%s", req->path);
+	if (r->err == ENOENT || r->err == EACCES || r->err == ENOEXEC) {
+		struct stat st;
+		int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111)) {
+			ssize_t n = read(fd, text, sizeof text);
+			if (n > 0)
+				interpreter(text, (size_t)n, raw, shown, sizeof raw);
+			/* an ELF file that exists, and yet ENOENT: its program
+			 * interpreter (the dynamic loader it names) is missing */
+			if (n >= 4 && !memcmp(text, "\177ELF", 4) && r->err == ENOENT)
+				elf = " (the file exists: the ELF interpreter it names does not)";
+		}
+		if (fd >= 0)
+			close(fd);
+		/* ENOENT for a file that is there: its interpreter is not;
+		 * otherwise blame the interpreter only if it cannot run */
+		if (raw[0] && r->err != ENOENT && access(raw, X_OK) == 0)
+			shown[0] = '\0';
+	}
+	if (shown[0])
+		snprintf(err, errlen, "cannot execute '%s'%s: bad interpreter '%s' (%s)", req->path, found, shown, why);
+	else
+		snprintf(err, errlen, "cannot execute '%s'%s: %s%s", req->path, found, why, elf);
 }
 
 /* Turns the child's report into a message in Lua's wording. */
-static void describe(const struct spawn_req *req, const struct report *r,
+static void describe(const struct spawn_req *req, const char *search, const struct report *r,
                      char *err, size_t errlen)
 {
 	const char *why = strerror(r->err);
+	char limit[80];
 
+	limit_hint(r->err, limit, sizeof limit);
 	switch (r->step) {
 	case STEP_SESSION:
 		snprintf(err, errlen, "cannot start a new session: %s", why);
@@ -270,8 +422,11 @@ static void describe(const struct spawn_req *req, const struct report *r,
 	case STEP_CLOSE:
 		snprintf(err, errlen, "cannot close inherited descriptors: %s", why);
 		break;
+	case STEP_PIPE:
+		snprintf(err, errlen, "cannot move the start report pipe out of fds 0-%d: %s%s", r->arg - 1, why, limit);
+		break;
 	default:
-		snprintf(err, errlen, "cannot execute '%s': %s", req->path, why);
+		exec_message(req, search, r, err, errlen);
 		break;
 	}
 }
@@ -294,7 +449,7 @@ int spawn_start(const struct spawn_req *req, pid_t *pid, char *err, size_t errle
 	if (!req->path || !req->argv || !req->argv[0] || req->nfds < 0 ||
 	    (req->nfds > 0 && !req->fds) || req->nfds > INT_MAX / 2 - 3) {
 		snprintf(err, errlen, "invalid spawn request");
-		return EINVAL;
+		return -EINVAL;
 	}
 	/* Checked here, before the report pipe exists: a stale number could
 	 * otherwise name the pipe itself and hand its write end to the child. */
@@ -303,19 +458,23 @@ int spawn_start(const struct spawn_req *req, pid_t *pid, char *err, size_t errle
 		if ((k < 3 && fd == -1) || (fd >= 0 && fcntl(fd, F_GETFD) >= 0))
 			continue;
 		fd_message(req, k, EBADF, err, errlen);
-		return EBADF;
+		return -EBADF;
 	}
+	/* Read now: getenv is no call for the child. */
+	const char *search = getenv("PATH");
+	if (!search)
+		search = "/bin:/usr/bin";  /* execvp's default */
 	/* The child's scratch space is allocated here: no malloc after fork. */
 	tmp = calloc(3 + (size_t)req->nfds, sizeof *tmp);
 	if (!tmp) {
-		snprintf(err, errlen, "cannot spawn '%s': %s", req->path, strerror(ENOMEM));
-		return ENOMEM;
+		snprintf(err, errlen, "cannot start '%s': %s", req->path, strerror(ENOMEM));
+		return -ENOMEM;
 	}
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		e = errno;
 		free(tmp);
-		snprintf(err, errlen, "cannot create a pipe: %s", strerror(e));
-		return e;
+		snprintf(err, errlen, "cannot create a pipe to start '%s': %s", req->path, strerror(e));
+		return -e;
 	}
 
 	/* With every signal blocked, no qlua handler can run in the child
@@ -325,15 +484,15 @@ int spawn_start(const struct spawn_req *req, pid_t *pid, char *err, size_t errle
 	pid_t parent = getpid();
 	pid_t c = fork();
 	if (c == 0)
-		child(req, p[1], parent, tmp);
+		child(req, search, p[1], parent, tmp);
 	e = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	close(p[1]);
 	free(tmp);
 	if (c < 0) {
 		close(p[0]);
-		snprintf(err, errlen, "cannot fork: %s", strerror(e));
-		return e;
+		snprintf(err, errlen, "cannot fork to start '%s': %s", req->path, strerror(e));
+		return -e;
 	}
 
 	/* Blocks until exec closes the child's end (success: end of file) or
@@ -355,15 +514,16 @@ int spawn_start(const struct spawn_req *req, pid_t *pid, char *err, size_t errle
 			e = EIO;
 		snprintf(err, errlen, "cannot read the start report of '%s': %s",
 		         req->path, strerror(e));
-		return e;
+		return -e;
 	}
 	reap(c);
-	describe(req, &r, err, errlen);
-	return r.err ? r.err : EIO;
+	describe(req, search, &r, err, errlen);
+	e = r.err ? r.err : EIO;
+	return r.step == STEP_EXEC ? e : -e;
 }
 
 /* What a shell reports: 127 when the program was not found, 126 when it
- * was found but could not be run (or anything else failed). */
+ * was found but could not be run. */
 int spawn_exit_code(int err)
 {
 	return err == ENOENT ? 127 : 126;

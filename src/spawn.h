@@ -33,17 +33,21 @@ struct spawn_req {
 };
 
 /* Starts the child.  Returns 0 and sets *pid once the program has been
- * exec'ed; otherwise returns an errno value, writes a message naming the
- * step that failed into err, and no child remains.  126/127 semantics:
- * spawn_exit_code(errno) tells which exit status a shell would report. */
+ * exec'ed; otherwise writes a message naming the step that failed into
+ * err, no child remains, and returns an errno value: positive when the
+ * exec itself failed (the program cannot be executed: spawn_exit_code()
+ * tells the 126/127 a shell would report), negative when anything before
+ * it did (no pipe or process left, a descriptor or id that could not be
+ * set up: qlua's error, not the program's). */
 /* Details: the child gets exactly 0, 1, 2 and the mapped fds, the same
  * parent fd may appear more than once, and any source may carry any number
  * (0..2 included).  A descriptor that is not open is refused before fork
  * ("cannot pass descriptor 9 as fd 3: Bad file descriptor").  The child
- * starts with default signal dispositions and an empty mask.  PATH search
- * is execvp's, so an executable file that is not a binary runs with
- * /bin/sh.  PR_SET_PDEATHSIG follows the calling thread: spawn from the
- * thread that lives as long as qlua (the main one). */
+ * starts with default signal dispositions and an empty mask.  A path
+ * without '/' is searched in $PATH as execvp does, but a file that is not
+ * a program is an error (ENOEXEC), never run with /bin/sh.
+ * PR_SET_PDEATHSIG follows the calling thread: spawn from the thread that
+ * lives as long as qlua (the main one). */
 int spawn_start(const struct spawn_req *req, pid_t *pid, char *err, size_t errlen);
 int spawn_exit_code(int err);
 

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fdutil.h"
 #include "loop.h"
 
 static struct vm *all;
@@ -45,10 +46,8 @@ static void on_exit_ready(void *ctx, int fd, uint32_t events)
 /* Keeps the last VM_STDERR_KEEP bytes: QEMU is never blocked on the pipe. */
 static void keep_stderr(struct vm *v, const char *s, size_t n)
 {
-	if (v->errlog >= 0) {
-		ssize_t w = write(v->errlog, s, n);
-		(void)w;  /* a full disk loses log lines, not the VM */
-	}
+	if (v->errlog >= 0)
+		log_append(&v->errlog, v->errlog_path, "QEMU's stderr", s, n);
 	if (!v->err && !(v->err = malloc(VM_STDERR_KEEP)))
 		return;
 	if (v->errlen + n > VM_STDERR_KEEP) {
@@ -108,7 +107,7 @@ struct vm *vm_start(const struct spawn_req *req, int errfd, int qmpfd, int confd
 	if (v->pidfd < 0 || loop_add(v->pidfd, EPOLLIN, on_exit_ready, v) < 0) {
 		/* without a pidfd nothing would tell the loop that QEMU exited */
 		snprintf(err, errlen, "cannot watch QEMU (pidfd_open: %s)", strerror(errno));
-		*code = errno ? errno : ENOSYS;
+		*code = -(errno ? errno : ENOSYS);  /* qlua's failure, not QEMU's (spawn.h) */
 		kill(v->pid, SIGKILL);
 		waitpid(v->pid, NULL, 0);
 		if (v->pidfd >= 0)
@@ -170,6 +169,7 @@ void vm_free(struct vm *v)
 	close_stderr(v);
 	if (v->errlog >= 0)
 		close(v->errlog);
+	free(v->errlog_path);
 	qmp_free(v->qmp);
 	console_free(v->console);
 	free(v->err);

@@ -24,6 +24,7 @@ struct vm {
 	char *err;                /* captured stderr */
 	size_t errlen;
 	int errlog;               /* also copied here, or -1 */
+	char *errlog_path;        /* its path, for the warning when it fails */
 	struct qmp *qmp;          /* private QMP channel, or NULL */
 	struct console *console;  /* captured console, or NULL */
 	struct vm *next, **prevp; /* every VM not yet freed (for shutdown at exit) */
@@ -32,8 +33,9 @@ struct vm {
 /* Starts QEMU (see spawn_start) and watches it: errfd is the read end of
  * its stderr pipe (or -1), qmpfd and confd the parent ends of the private
  * QMP channel and captured console (or -1); the vm owns them from here on,
- * even when starting fails.  NULL on failure with err set and *code the
- * errno (spawn_exit_code() turns it into 126/127). */
+ * even when starting fails.  NULL on failure with err set and *code an
+ * errno value, positive when QEMU could not be executed (spawn_exit_code()
+ * turns it into 126/127), negative when qlua failed before (spawn.h). */
 struct vm *vm_start(const struct spawn_req *req, int errfd, int qmpfd, int confd,
                     char *err, size_t errlen, int *code);
 /* Stops watching, closes everything, frees.  A QEMU still running is left
