@@ -2,7 +2,8 @@
 -- argv from Lua tables, tables and device constructors included, averaged
 -- over N builds (after a warm-up), best of 5 rounds.  Next to it, in the
 -- same process, the baseline: building the same Lua tables with the
--- constructors replaced by a no-op (what plain Lua costs).
+-- constructors replaced by a no-op (what plain Lua costs).  The last line
+-- is the result line bench/run.lua (`make bench`) collects.
 --   ./qlua bench/argv.lua 20000
 local qemu = qemu or require "qemu"
 local n = tonumber(arg and arg[1]) or 20000
@@ -34,3 +35,4 @@ local base = best_of(tables)
 local argv = qemu.argv(build())
 print(("argv: %d arguments; %.2f us per configuration; Lua tables alone %.2f us; ratio %.1f (best of 5 rounds of %d)")
   :format(#argv, us, base, us / base, n))
+print(("bench-result argv qlua=%.3f base=%.3f unit=us n=%d"):format(us, base, n))

@@ -1,23 +1,34 @@
-#!/bin/sh
-# bench/argv.sh [RUNS] - the argv benchmark of issue #2:
-#  1. microseconds per configuration built in one process (bench/argv.lua);
+#!/bin/bash
+# bench/argv.sh [RUNS [N]] - the argv benchmark of issue #2:
+#  1. microseconds per configuration built in one process (bench/argv.lua N,
+#     default 20000), next to the same Lua tables built alone;
 #  2. whole-process time of `qlua -n bench/dry_run.lua` next to `lua5.4 -e ''`,
-#     run alternately in the same session, reported as a ratio (the machines
-#     are shared and noisy: only ratios from one session mean anything).
-set -eu
+#     alternately, RUNS times each (default 200) after 3 warm-up runs each:
+#     mean, median and min, and the ratio of the medians.
+# The machines are shared and noisy: only ratios from one session mean
+# anything.  QLUA=path measures another qlua binary (default ./qlua).  The
+# bench-result lines are what bench/run.lua (`make bench`) collects.
+set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-200}
-./qlua bench/argv.lua 20000
+n=${2:-20000}
+qlua=${QLUA:-./qlua}
+[ -x "$qlua" ] || { echo "bench/argv.sh: build qlua first (make)" >&2; exit 1; }
+. bench/lib.sh
 
-now() { date +%s%N; }
-# alternate the two commands so load changes hit both alike
-base=0 qlua=0
-i=0
-while [ $i -lt "$runs" ]; do
-	t0=$(now); lua5.4 -e '' ; t1=$(now)
-	./qlua -n bench/dry_run.lua >/dev/null; t2=$(now)
-	base=$((base + t1 - t0)); qlua=$((qlua + t2 - t1))
-	i=$((i + 1))
-done
-echo "process: lua5.4 -e '' $((base / runs / 1000)) us, qlua -n $((qlua / runs / 1000)) us," \
-     "ratio $(echo "scale=2; $qlua / $base" | bc 2>/dev/null || awk "BEGIN{printf \"%.2f\", $qlua/$base}") ($runs runs each, alternating)"
+"$qlua" bench/argv.lua "$n"
+
+names=("lua5.4 -e ''" "qlua -n bench/dry_run.lua")
+cmds=("lua5.4 -e ''" "$qlua -n bench/dry_run.lua")
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+alternate 3 "$runs" "$tmp"
+
+printf '%-28s %9s %9s %9s\n' "whole process, $runs runs" mean median min
+while read -r j mean med min; do
+	median[j]=$med
+	awk -v name="${names[j]}" -v a="$mean" -v b="$med" -v c="$min" \
+	    'BEGIN { printf "%-28s %6.2f ms %6.2f ms %6.2f ms\n", name, a / 1000, b / 1000, c / 1000 }'
+done < <(stats "$tmp")
+awk -v q="${median[1]}" -v b="${median[0]}" 'BEGIN { printf "qlua -n / lua5.4: %.3f (medians); goal <= 1.5\n", q / b }'
+echo "bench-result process qlua=${median[1]} base=${median[0]} unit=us runs=$runs"

@@ -5,7 +5,8 @@
 # QEMU -machine none with QMP on fd 3, greeting, qmp_capabilities,
 # query-status, quit, waitpid).  The commands run alternately (their order
 # rotating), RUNS times each (default 40), after 3 warm-up runs each; it
-# reports mean, median and min per command and the ratios to the floor.
+# reports mean, median and min per command and the ratios to the floor, and
+# ends with the bench-result line bench/run.lua (`make bench`) collects.
 # The machines are shared and noisy: only ratios from one session mean
 # anything.
 #
@@ -17,9 +18,8 @@
 # QLUA=path measures another qlua binary (default ./qlua), e.g. a build of
 # another commit, next to the same floor.
 #
-# Bash for $EPOCHREALTIME: reading the clock forks nothing, so no helper
-# process's start or exit lands inside a measured interval.  Every command
-# bounds itself (launch_floor: alarm(30); qlua: its QMP and wait timeouts)
+# Timed as bench/lib.sh says (bash's $EPOCHREALTIME).  Every command bounds
+# itself (launch_floor: alarm(30); qlua: its QMP and wait timeouts)
 # and leaves no QEMU behind (launch_floor kills it on any failure; qlua's
 # QEMU gets SIGKILL when qlua dies).
 set -euo pipefail
@@ -28,6 +28,7 @@ runs=${1:-40}
 qlua=${QLUA:-./qlua}
 [ -x "$qlua" ] || { echo "bench/launch.sh: build qlua first (make)" >&2; exit 1; }
 make -s -C bench >/dev/null
+. bench/lib.sh
 
 names=("bench/launch_floor" "qlua bench/launch.lua")
 cmds=("bench/launch_floor" "$qlua bench/launch.lua")
@@ -36,34 +37,14 @@ if [ "${BREAKDOWN:-0}" = 1 ]; then
 	# /bin/true, not the shell's builtin: it must be a process too
 	cmds+=("bench/launch_floor_fork" "$qlua -e ''" "/bin/true")
 fi
-n=${#cmds[@]}
-for ((w = 0; w < 3; w++)); do
-	for ((j = 0; j < n; j++)); do eval "${cmds[j]}" >/dev/null; done
-done
-
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
-for ((i = 0; i < runs; i++)); do
-	for ((k = 0; k < n; k++)); do
-		j=$(((i + k) % n))
-		t0=${EPOCHREALTIME/[.,]/}
-		eval "${cmds[j]}" >/dev/null
-		t1=${EPOCHREALTIME/[.,]/}
-		echo "$j $((t1 - t0))" >>"$tmp"
-	done
-done
-
-# one line per command: index mean median min (microseconds)
-sort -k1,1n -k2,2n "$tmp" | awk '
-	{ v[$1, c[$1]++] = $2; s[$1] += $2 }
-	END { for (j = 0; j in c; j++) {
-		k = c[j]; m = k % 2 ? v[j, (k - 1) / 2] : (v[j, k / 2 - 1] + v[j, k / 2]) / 2
-		print j, s[j] / k, m, v[j, 0] } }' >"$tmp.stats"
-mv "$tmp.stats" "$tmp"
+alternate 3 "$runs" "$tmp"
 
 printf '%-26s %9s %9s %9s %8s %8s\n' "whole process, $runs runs" mean median min "mean/fl" "med/fl"
 while read -r j mean med min; do
 	[ "$j" = 0 ] && { fmean=$mean; fmed=$med; }
+	[ "$j" = 1 ] && qmed=$med
 	if [ "$j" -le 2 ]; then
 		ratio=$(awk -v a="$mean" -v b="$fmean" -v c="$med" -v d="$fmed" 'BEGIN { printf "%8.3f %8.3f", a / b, c / d }')
 	else
@@ -71,5 +52,6 @@ while read -r j mean med min; do
 	fi
 	awk -v name="${names[j]}" -v a="$mean" -v b="$med" -v c="$min" -v r="$ratio" \
 	    'BEGIN { printf "%-26s %6.2f ms %6.2f ms %6.2f ms %s\n", name, a / 1000, b / 1000, c / 1000, r }'
-done <"$tmp"
+done < <(stats "$tmp")
 echo "goal: qlua/floor <= 1.03"
+echo "bench-result launch qlua=$qmed base=$fmed unit=us runs=$runs"

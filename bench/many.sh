@@ -8,6 +8,9 @@
 # its ratio to the floor, and peak RSS (VmHWM of the launcher itself, from
 # /proc/self/status) next to its baselines from the same session: `lua5.4
 # -e ''`, `qlua -e ''` and `qlua bench/many.lua 0` (the script, no VM).
+# The two bench-result lines (see bench/run.lua) are the total time, qlua's
+# median next to the floor's, and qlua's peak RSS (the largest of the runs)
+# next to lua5.4's (median).
 #
 # SHUTDOWN_TIMEOUT=T also runs `qlua bench/many.lua N shutdown T` once:
 # vm:shutdown{ timeout = T } on each VM in turn (-machine none has no ACPI:
@@ -74,6 +77,8 @@ q=$(max qlua hwm) b=$(med qlua0 hwm) l=$(med lua hwm)
 awk -v q="$q" -v b="$b" -v l="$l" -v n="$n" 'BEGIN {
 	printf "qlua with %d VMs: %.2f MiB peak (goal <= 8 MiB), %.2fx lua5.4, +%d KiB over qlua without VMs (%.1f KiB per VM)\n",
 	       n, q / 1024, q / l, q - b, (q - b) / n }'
+echo "bench-result many_time qlua=$(med qlua total_ms) base=$(med floor total_ms) unit=ms n=$n runs=$runs"
+echo "bench-result many_rss qlua=$q base=$l unit=KiB n=$n runs=$runs"
 grep -h '^qlua ' "$tmp" | grep -o 'steps=[^ ]*' | sort | uniq -c | sed 's/^/qlua shutdown steps: /'
 
 if [ -n "${SHUTDOWN_TIMEOUT:-}" ]; then

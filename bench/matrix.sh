@@ -15,8 +15,9 @@
 # The two commands alternate, their order swapping every round, ROUNDS times
 # each (default 10) after 2 warm-up runs each; the script prints mean, median
 # and min per command, cells per second (of the median), and the ratio
-# qlua/parallel of cells per second (of medians and of means).  The machines
-# are shared and noisy: only ratios from one session mean anything.
+# qlua/parallel of cells per second (of medians and of means), and the
+# bench-result line bench/run.lua (`make bench`) collects.  The machines are
+# shared and noisy: only ratios from one session mean anything.
 #
 # BREAKDOWN=1 adds, in the same alternation: `xargs -P 2` running the floor
 # (a fan-out with no start-up of its own), `parallel -j 2 -N0 /bin/true`
@@ -25,10 +26,10 @@
 # CELLS=N runs N cells instead of 16; QLUA=path another qlua binary; KEEP=1
 # keeps the temporary directory (qlua's run directories) at the end.
 #
-# Bash for $EPOCHREALTIME (no helper process inside a measured interval).
-# Every command bounds itself (launch_floor: alarm(30); qlua: the cell
-# timeout and its QMP timeouts) and leaves no QEMU behind; a command that
-# fails stops the script, showing its output.
+# Timed as bench/lib.sh says (bash's $EPOCHREALTIME).  Every command bounds
+# itself (launch_floor: alarm(30); qlua: the cell timeout and its QMP
+# timeouts) and leaves no QEMU behind; a command that fails stops the
+# script, showing its output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-10}
@@ -37,6 +38,7 @@ qlua=${QLUA:-./qlua}
 [ -x "$qlua" ] || { echo "bench/matrix.sh: build qlua first (make)" >&2; exit 1; }
 command -v parallel >/dev/null || { echo "bench/matrix.sh: GNU parallel is missing (sh scripts/deps.sh)" >&2; exit 1; }
 make -s -C bench >/dev/null
+. bench/lib.sh
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -51,8 +53,6 @@ if [ "${BREAKDOWN:-0}" = 1 ]; then
 	       "parallel --will-cite -j 2 -N0 /bin/true ::: \$(seq $cells)"
 	       "parallel --will-cite -j 2 -N0 bench/launch_floor -c ::: \$(seq $cells)")
 fi
-n=${#cmds[@]}
-
 # runs command j, its output kept in $tmp/out; a failure stops the script
 # with that output (qlua's report says which cell failed and where its logs
 # are: keep them with KEEP=1)
@@ -65,26 +65,7 @@ run() {
 }
 [ "${KEEP:-0}" = 1 ] && trap 'echo "bench/matrix.sh: kept $tmp" >&2' EXIT
 
-for ((w = 0; w < 2; w++)); do
-	for ((j = 0; j < n; j++)); do run "$j"; done
-done
-
-for ((i = 0; i < rounds; i++)); do
-	for ((k = 0; k < n; k++)); do
-		j=$(((i + k) % n))
-		t0=${EPOCHREALTIME/[.,]/}
-		run "$j"
-		t1=${EPOCHREALTIME/[.,]/}
-		echo "$j $((t1 - t0))" >>"$tmp/times"
-	done
-done
-
-# one line per command: index mean median min (microseconds)
-sort -k1,1n -k2,2n "$tmp/times" | awk '
-	{ v[$1, c[$1]++] = $2; s[$1] += $2 }
-	END { for (j = 0; j in c; j++) {
-		k = c[j]; m = k % 2 ? v[j, (k - 1) / 2] : (v[j, k / 2 - 1] + v[j, k / 2]) / 2
-		print j, s[j] / k, m, v[j, 0] } }' >"$tmp/stats"
+alternate 2 "$rounds" "$tmp/times"
 
 printf '%-28s %9s %9s %9s %9s\n' "$cells cells, -j 2, $rounds rounds" mean median min "cells/s"
 while read -r j mean med min; do
@@ -92,6 +73,8 @@ while read -r j mean med min; do
 	[ "$j" = 1 ] && { qmean=$mean; qmed=$med; }
 	awk -v name="${names[j]}" -v a="$mean" -v b="$med" -v c="$min" -v n="$cells" \
 	    'BEGIN { printf "%-28s %6.1f ms %6.1f ms %6.1f ms %9.1f\n", name, a / 1000, b / 1000, c / 1000, n * 1e6 / b }'
-done <"$tmp/stats"
+done < <(stats "$tmp/times")
 awk -v pm="$pmean" -v pd="$pmed" -v qm="$qmean" -v qd="$qmed" 'BEGIN {
 	printf "qlua/parallel throughput: %.3f (medians), %.3f (means); goal >= 0.9\n", pd / qd, pm / qm }'
+awk -v n="$cells" -v q="$qmed" -v p="$pmed" -v r="$rounds" \
+    'BEGIN { printf "bench-result matrix qlua=%.2f base=%.2f unit=cells/s cells=%d rounds=%d\n", n * 1e6 / q, n * 1e6 / p, n, r }'

@@ -1,0 +1,128 @@
+-- bench/run.lua - every benchmark of bench/, then one table of the results:
+-- what `make bench` runs (as `make -C bench run`), from the top of the tree:
+--   lua5.4 bench/run.lua
+-- The table (Markdown) goes to stdout and to $BENCH_OUT (default
+-- build/bench-results.md); the scripts' own output goes to stderr as they run.
+--   BENCH_QUICK=1  small counts: seconds instead of minutes, to check that
+--                  everything runs (spec/bench_spec.lua); its figures mean little
+--   QLUA=path      another qlua binary (the scripts take it from the environment)
+--
+-- Each script prints, among its own output, lines
+--   bench-result ROW qlua=X base=Y unit=U [KEY=VALUE...]
+-- X being qlua's figure and Y its baseline's, measured in the same run: the
+-- machines are shared and noisy, so the table's figure of merit is X / Y.
+
+local quick = os.getenv("BENCH_QUICK")
+quick = quick ~= nil and quick ~= "" and quick ~= "0"
+local out_path = os.getenv("BENCH_OUT") or "build/bench-results.md"
+
+-- The full counts are those of bench/README.md's figures.
+local scripts = quick
+  and { "bench/argv.sh 10 500", "bench/launch.sh 5", "bench/many.sh 1 4", "CELLS=4 bench/matrix.sh 2" }
+  or { "bench/argv.sh 200 20000", "bench/launch.sh 200", "bench/many.sh 15 32", "bench/matrix.sh 20" }
+
+-- One table row per ROW, in this order: what is measured, its baseline, the
+-- issue's goal.  {KEY} is replaced by the result line's KEY.
+local rows = {
+  { "argv", "argv of the typical configuration, built in one process (best of 5 rounds of {n})",
+    "the same Lua tables alone", "<= 8 us" },
+  { "process", "`qlua -n bench/dry_run.lua`, whole process (median of {runs})",
+    "`lua5.4 -e ''`", "ratio <= 1.5" },
+  { "launch", "one VM launched, queried and quit: `qlua bench/launch.lua` (median of {runs})",
+    "`bench/launch_floor` (C)", "ratio <= 1.03" },
+  { "many_time", "{n} VMs from one process: launch, query, quit all (median of {runs})",
+    "`launch_floor -c {n}`", "-" },
+  { "many_rss", "{n} VMs from one process: peak RSS of the launcher (largest of {runs})",
+    "`lua5.4 -e ''` (median)", "<= 8 MiB" },
+  { "matrix", "matrix of {cells} cells at -j 2: cells/s (of the median of {rounds})",
+    "GNU parallel -j 2 + `launch_floor`", "ratio >= 0.9" },
+}
+
+local function sh(cmd)
+  local p = io.popen(cmd .. " 2>/dev/null")
+  local s = p and p:read("a") or ""
+  if p then p:close() end
+  return (s:gsub("%s+$", ""))
+end
+
+local function loadavg()
+  return sh("cat /proc/loadavg"):match("^%S+") or "?"
+end
+
+local function fmt(v, unit)
+  if unit == "us" or unit == "ms" then
+    local s = v / (unit == "ms" and 1e3 or 1e6)
+    if s < 1e-3 then return ("%.1f us"):format(s * 1e6) end
+    if s < 1 then return ("%.2f ms"):format(s * 1e3) end
+    return ("%.2f s"):format(s)
+  elseif unit == "KiB" then
+    return ("%.2f MiB"):format(v / 1024)
+  end
+  return ("%.1f %s"):format(v, unit)
+end
+
+local load0, t0, date = loadavg(), os.time(), os.date("!%Y-%m-%d %H:%M UTC")
+local results = {}
+for _, cmd in ipairs(scripts) do
+  io.stderr:write("== ", cmd, "\n")
+  local p = assert(io.popen(cmd .. " 2>&1"))
+  for line in p:lines() do
+    io.stderr:write(line, "\n")
+    local row, rest = line:match("^bench%-result (%S+)(.*)")
+    if row then
+      local r = {}
+      for k, v in rest:gmatch("(%w+)=(%S+)") do r[k] = v end
+      results[row] = r
+    end
+  end
+  if not p:close() then
+    io.stderr:write("bench/run.lua: '", cmd, "' failed\n")
+    os.exit(1)
+  end
+end
+
+local qemu_bin = os.getenv("QLUA_QEMU") or "qemu-system-x86_64"
+local machine = table.concat({
+  date,
+  sh("grep -m1 '^model name' /proc/cpuinfo"):match(":%s*(.*)") or "CPU unknown",
+  "nproc " .. sh("nproc"),
+  sh("uname -sr"),
+  "QEMU " .. (sh(qemu_bin .. " --version"):match("version (%C+)") or "?"),
+  "qlua " .. (sh("git describe --always --dirty"):match("%S+") or "?")
+    .. (os.getenv("QLUA") and " (QLUA=" .. os.getenv("QLUA") .. ")" or ""),
+  sh("lua5.4 -v"):match("Lua %S+") or "lua5.4 ?",
+  "GNU parallel " .. (sh("parallel --version"):match("GNU parallel (%S+)") or "?"),
+  ("load average %s at the start, %s at the end"):format(load0, loadavg()),
+}, ", ")
+
+local lines = {
+  "## qlua benchmarks (`make bench`" .. (quick and ", BENCH_QUICK=1: small counts, the figures mean little" or "") .. ")",
+  "",
+  "Machine: " .. machine,
+  "",
+  "| benchmark | qlua | baseline | baseline's figure | ratio | goal |",
+  "|---|---|---|---|---|---|",
+}
+for _, row in ipairs(rows) do
+  local name, what, base, goal = table.unpack(row)
+  local r = results[name]
+  local q, b = tonumber(r and r.qlua), tonumber(r and r.base)
+  if not (q and b and r.unit) then
+    io.stderr:write("bench/run.lua: no result for ", name, "\n")
+    os.exit(1)
+  end
+  lines[#lines + 1] = ("| %s | %s | %s | %s | %.3f | %s |"):format((what:gsub("{(%w+)}", r)), fmt(q, r.unit),
+    (base:gsub("{(%w+)}", r)), fmt(b, r.unit), q / b, goal)
+end
+lines[#lines + 1] = ""
+lines[#lines + 1] = ("Ratio: qlua's figure over its baseline's, both measured in this run (the machine may be "
+  .. "shared and noisy: only ratios from one run mean anything); for times lower is better, for "
+  .. "cells/s higher.  The run took %d s."):format(os.difftime(os.time(), t0))
+local text = table.concat(lines, "\n") .. "\n"
+
+io.write(text)
+os.execute("mkdir -p '" .. ((out_path:match("^(.*)/") or "."):gsub("'", "'\\''")) .. "'")
+local f = assert(io.open(out_path, "w"))
+f:write(text)
+f:close()
+io.stderr:write("bench/run.lua: written to ", out_path, "\n")

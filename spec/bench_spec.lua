@@ -1,0 +1,77 @@
+-- spec/bench_spec.lua - `make bench` (bench/run.lua, through `make -C bench
+-- run` as the top Makefile's bench target runs it) in its quick mode: every
+-- benchmark of bench/ runs and the results table comes out, on stdout and in
+-- $BENCH_OUT.  Only the table's shape is checked, never a figure: the
+-- machines are shared and noisy, and quick mode's counts are too small to
+-- mean anything.
+local H = require "helper"
+
+local q = H.q
+
+-- The table's rows, in order: a pattern of each one's first cell.
+local ROWS = {
+  "^argv of the typical configuration",
+  "^`qlua %-n bench/dry_run%.lua`, whole process",
+  "^one VM launched",
+  "^%d+ VMs from one process: launch, query, quit",
+  "^%d+ VMs from one process: peak RSS",
+  "^matrix of %d+ cells",
+}
+
+-- The cells of a Markdown table line "| a | b |".
+local function cells(line)
+  local t = {}
+  for c in line:sub(2, -2):gmatch("[^|]+") do t[#t + 1] = c:match("^%s*(.-)%s*$") end
+  return t
+end
+
+describe("make bench (BENCH_QUICK=1)", function()
+  local code, out, err, file
+
+  lazy_setup(function()
+    local d = H.tmpdir()
+    -- The plain ./qlua, whatever qlua the suite itself tests (a sanitized
+    -- or valgrind-wrapped one would measure nothing useful); without what a
+    -- `make check` above us exported.
+    code, out, err = H.sh("cd " .. q(H.root) .. " && env -u QLUA -u MAKEFLAGS -u MFLAGS -u MAKELEVEL"
+      .. " BENCH_QUICK=1 BENCH_OUT=" .. q(d .. "/results.md")
+      .. " timeout -k 10 600 make -s --no-print-directory -C bench run")
+    file = H.slurp(d .. "/results.md")
+  end)
+
+  it("runs every benchmark and writes the table it prints", function()
+    assert.are.equal(0, code, err)
+    assert.is_truthy(file, "no results file")
+    assert.is_truthy(out:find(file, 1, true), "stdout does not hold the results file:\n" .. out)
+    assert.is_truthy(file:find("BENCH_QUICK=1", 1, true), "quick mode does not say so")
+  end)
+
+  it("has a machine line: date, CPU, nproc, kernel, QEMU version, qlua revision", function()
+    local m = (file or ""):match("\nMachine: ([^\n]+)")
+    assert.is_truthy(m, "no machine line")
+    assert.is_truthy(m:match("^%d%d%d%d%-%d%d%-%d%d %d%d:%d%d UTC, [^,]+,"), m)
+    assert.is_truthy(m:match(", nproc %d+,"), m)
+    assert.is_truthy(m:match(", Linux %S+,"), m)
+    assert.is_truthy(m:match(", QEMU %d+%.%d+"), m)
+    assert.is_truthy(m:match(", qlua %x+"), m)
+  end)
+
+  it("has one row per benchmark, each with two figures and a numeric ratio", function()
+    local lines = {}
+    for line in (file or ""):gmatch("[^\n]+") do
+      if line:match("^|") then lines[#lines + 1] = line end
+    end
+    assert.are.same({ "benchmark", "qlua", "baseline", "baseline's figure", "ratio", "goal" }, cells(lines[1] or "|"))
+    assert.are.equal("|---|---|---|---|---|---|", lines[2])
+    assert.are.equal(#ROWS + 2, #lines, "rows:\n" .. table.concat(lines, "\n"))
+    for i, pattern in ipairs(ROWS) do
+      local row = cells(lines[i + 2])
+      assert.are.equal(6, #row, lines[i + 2])
+      assert.is_truthy(row[1]:match(pattern), row[1])
+      assert.is_truthy(row[2]:match("^%d+%.%d+ %S+$"), row[2])
+      assert.is_truthy(row[4]:match("^%d+%.%d+ %S+$"), row[4])
+      local ratio = tonumber(row[5])
+      assert.is_truthy(ratio and ratio > 0 and ratio < math.huge, row[5])
+    end
+  end)
+end)
