@@ -6,32 +6,36 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 PKG     ?= pkg-config
 LUA_PC  ?= lua5.4
+# Where objects go and the binary's name: make check-asan builds a sanitized
+# qlua with BUILD=build/asan QLUA=build/asan/qlua beside the normal one.
+BUILD   ?= build
+QLUA    ?= qlua
 
 QLUA_CFLAGS = -std=gnu11 -D_GNU_SOURCE -fPIC -Wall -Wextra -Wshadow -Wstrict-prototypes \
               -Wmissing-prototypes -Wno-unused-parameter \
-              $(shell $(PKG) --cflags $(LUA_PC) jansson) -Isrc -Ibuild
+              $(shell $(PKG) --cflags $(LUA_PC) jansson) -Isrc -I$(BUILD)
 LUA_LIBS    = $(shell $(PKG) --libs $(LUA_PC))
 JSON_LIBS   = $(shell $(PKG) --libs jansson)
 
 # Everything but main.c goes into both the binary and the module.
 LIB_SRC = $(filter-out src/main.c,$(wildcard src/*.c))
-LIB_OBJ = $(patsubst src/%.c,build/%.o,$(LIB_SRC))
+LIB_OBJ = $(patsubst src/%.c,$(BUILD)/%.o,$(LIB_SRC))
 LUA_SRC = $(sort $(wildcard lua/qemu/*.lua))
 
 all: qlua qemu.so
 
-build/%.o: src/%.c $(wildcard src/*.h) build/embedded.h | build
+$(BUILD)/%.o: src/%.c $(wildcard src/*.h) $(BUILD)/embedded.h | $(BUILD)
 	$(CC) $(QLUA_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # The Lua library in lua/ is compiled into the binary (as source text,
 # registered in package.preload) so qlua works from any directory.
-build/embedded.h: $(LUA_SRC) scripts/embed.lua | build
+$(BUILD)/embedded.h: $(LUA_SRC) scripts/embed.lua | $(BUILD)
 	lua5.4 scripts/embed.lua $@ $(LUA_SRC)
 
-build:
-	mkdir -p build
+$(BUILD):
+	mkdir -p $@
 
-qlua: build/main.o $(LIB_OBJ)
+$(QLUA): $(BUILD)/main.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LUA_LIBS) $(JSON_LIBS) -lm -ldl -Wl,-E
 
 qemu.so: $(LIB_OBJ)
@@ -54,6 +58,25 @@ demo: deps
 check: deps
 	$(MAKE) all guest
 	scripts/check.sh $(SPEC)
+
+# The whole suite again with qlua built with AddressSanitizer (leaks
+# included) and UndefinedBehaviorSanitizer: busted itself runs in that qlua,
+# so the specs' in-process qemu module is the sanitized one too.  Any report
+# fails it (scripts/check-asan.sh).
+ASAN_CFLAGS  = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ASAN_LDFLAGS = -fsanitize=address,undefined
+
+check-asan: deps
+	$(MAKE) all guest
+	$(MAKE) BUILD=build/asan QLUA=build/asan/qlua CFLAGS="$(ASAN_CFLAGS)" \
+		LDFLAGS="$(ASAN_LDFLAGS)" build/asan/qlua
+	scripts/check-asan.sh $(SPEC)
+
+# The specs that boot no guest under valgrind's memcheck (leak check on),
+# both in busted's own process and in every qlua the specs run.
+check-valgrind: deps
+	$(MAKE) all
+	scripts/check-valgrind.sh $(SPEC)
 
 clean:
 	rm -rf build qlua qemu.so
@@ -95,10 +118,15 @@ uninstall:
 		$(addprefix $(DESTDIR)$(LUA_LMOD)/qemu/,$(notdir $(LUA_SRC)))
 	rmdir $(DESTDIR)$(LUA_LMOD)/qemu 2>/dev/null || true
 
+# Every benchmark in bench/ and the results table (also build/bench-results.md);
+# BENCH_QUICK=1 make bench: small counts, a few seconds.
+bench: all
+	@$(MAKE) --no-print-directory -C bench run
+
 # Writes the generated documentation again from ./qlua: docs/api.md (every
 # device kind and section), the OPTIONS of qlua.1 and the options table of
 # README.md.  spec/install_spec.lua fails while any of them is stale.
 docs: qlua
 	scripts/gen-docs.sh
 
-.PHONY: all deps guest demo check clean install uninstall docs
+.PHONY: all deps guest demo bench check check-asan check-valgrind clean install uninstall docs
