@@ -993,3 +993,57 @@ error("not interrupted")
     end
   end)
 end)
+
+-- ---- 7. a kernel without pidfd_open -----------------------------------------------
+
+describe("no pidfd_open (kernels before 5.3, seccomp filters; here: valgrind, which lacks it)", function()
+  it("QEMU's exit is still seen (SIGCHLD): statuses, a kill, a detached VM reaped, no zombie", function()
+    if os.execute("command -v valgrind >/dev/null") ~= true then
+      pending("no valgrind (scripts/deps.sh installs it)")
+      return
+    end
+    local desc = ("{ path = %s, machine = { type = 'none' }, knobs = { no_defaults = true }, " ..
+      "extra_args = { '-display', 'none' } }"):format(lit(H.qemu_bin))
+    local script = H.script(([[
+local desc = %s
+local f = assert(io.open("/proc/self/stat"))
+local me = f:read("n")
+f:close()
+local function children()
+  local f = io.open("/proc/" .. me .. "/task/" .. me .. "/children")
+  local s = f and f:read("a") or ""
+  if f then f:close() end
+  return s
+end
+-- a real QEMU: QMP, then killed
+local vm = qemu.launch(desc)
+assert(vm.qmp:execute("query-status", nil, { timeout = 30 }))
+vm:kill(9)
+local st = vm:wait(30)
+print("killed", st and st.signal)
+-- one that exits by itself, while the script waits
+local sh = qemu.launch_custom("/bin/sh", { "-c", "sleep 0.3; exit 3" }, {})
+st = sh:wait(30)
+print("exit", st and st.code)
+-- one that exits before anything waits for it: reaped all the same
+sh = qemu.launch_custom("/bin/sh", { "-c", "exit 4" }, {})
+local t = qemu.now() + 30
+while sh:alive() and qemu.now() < t do qemu.poll(0.1) end
+print("alive", sh:alive(), sh:wait(0).code)
+-- a detached one whose handle is dropped is reaped when it exits
+local d = qemu.launch_custom("/bin/sh", { "-c", "sleep 0.3" }, { detach = true })
+local pid = d.pid
+d = nil
+collectgarbage(); collectgarbage()
+t = qemu.now() + 30
+while children():find(tostring(pid), 1, true) and qemu.now() < t do qemu.poll(0.1) end
+print("children", (children():gsub("%%s+$", "")))
+]]):format(desc))
+    -- the plain build (valgrind cannot run make check-asan's), under
+    -- valgrind: which answers pidfd_open with ENOSYS
+    local vg = os.getenv("QLUA_WRAP") or "valgrind -q"
+    local code, out, err = run("timeout -s KILL 120 " .. vg .. " " .. H.q(H.root .. "/qlua") .. " " .. H.q(script))
+    assert.are.equal(0, code, err)
+    assert.are.equal("killed\t9\nexit\t3\nalive\tfalse\t4\nchildren\t\n", out)
+  end)
+end)

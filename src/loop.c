@@ -150,6 +150,46 @@ void loop_watch_signals(void (*also)(int sig))
 	sigaction(SIGHUP, &sa, NULL);
 }
 
+/* ---- child exits without pidfds --------------------------------------------- */
+
+static int chldpipe[2] = { -1, -1 };
+static void (*on_children)(void);
+
+static void on_sigchld(int sig)
+{
+	int saved = errno;
+	ssize_t r = write(chldpipe[1], "", 1);
+	(void)r;  /* full: a wake-up is already pending */
+	errno = saved;
+}
+
+static void drain_chldpipe(void *ctx, int fd, uint32_t events)
+{
+	drain_sigpipe(ctx, fd, events);
+	on_children();
+}
+
+int loop_watch_children(void (*cb)(void))
+{
+	if (chldpipe[0] >= 0)
+		return 0;
+	if (init() < 0 || pipe2(chldpipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -1;
+	on_children = cb;
+	if (loop_add(chldpipe[0], EPOLLIN, drain_chldpipe, NULL) < 0) {
+		close(chldpipe[0]);
+		close(chldpipe[1]);
+		chldpipe[0] = chldpipe[1] = -1;
+		return -1;
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_sigchld;
+	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;  /* exits only; no EINTR for the host program */
+	sigemptyset(&sa.sa_mask);
+	return sigaction(SIGCHLD, &sa, NULL);
+}
+
 int loop_signal(void)
 {
 	return caught;

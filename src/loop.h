@@ -40,6 +40,12 @@ void loop_watch_signals(void (*also)(int sig));
 int loop_signal(void);
 void loop_clear_signal(void);
 
+/* Where the kernel gives no pidfds (before Linux 5.3; a seccomp filter;
+ * valgrind, which does not know pidfd_open): cb runs in the loop after
+ * SIGCHLD, i.e. after some child exited, and asks its children with
+ * waitpid(WNOHANG).  The handler is installed once; 0 or -1 (errno). */
+int loop_watch_children(void (*cb)(void));
+
 /* A deadline from a timeout in seconds (< 0: none). */
 double loop_deadline(double timeout);
 

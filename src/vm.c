@@ -43,6 +43,29 @@ static void on_exit_ready(void *ctx, int fd, uint32_t events)
 	reap(ctx);
 }
 
+/* Without pidfds: after SIGCHLD, every VM watched no other way is asked.
+ * (reap may free an orphan: the next one is taken first.) */
+static void reap_unwatched(void)
+{
+	for (struct vm *v = all, *next; v; v = next) {
+		next = v->next;
+		if (v->pidfd < 0 && !v->exited)
+			reap(v);
+	}
+}
+
+/* Something must tell the loop that QEMU exited: its pidfd, or SIGCHLD
+ * where the kernel (or valgrind) has no pidfd_open.  0, or -1 with errno. */
+static int watch_exit(struct vm *v)
+{
+	v->pidfd = spawn_pidfd(v->pid);
+	if (v->pidfd >= 0)
+		return loop_add(v->pidfd, EPOLLIN, on_exit_ready, v);
+	if (errno != ENOSYS && errno != EPERM)
+		return -1;
+	return loop_watch_children(reap_unwatched);
+}
+
 /* Keeps the last VM_STDERR_KEEP bytes: QEMU is never blocked on the pipe. */
 static void keep_stderr(struct vm *v, const char *s, size_t n)
 {
@@ -103,9 +126,7 @@ struct vm *vm_start(const struct spawn_req *req, int errfd, int qmpfd, int confd
 		free(v);
 		goto fail;
 	}
-	v->pidfd = spawn_pidfd(v->pid);
-	if (v->pidfd < 0 || loop_add(v->pidfd, EPOLLIN, on_exit_ready, v) < 0) {
-		/* without a pidfd nothing would tell the loop that QEMU exited */
+	if (watch_exit(v) < 0) {
 		snprintf(err, errlen, "cannot watch QEMU (pidfd_open: %s)", strerror(errno));
 		*code = -(errno ? errno : ENOSYS);  /* qlua's failure, not QEMU's (spawn.h) */
 		kill(v->pid, SIGKILL);
@@ -128,6 +149,8 @@ struct vm *vm_start(const struct spawn_req *req, int errfd, int qmpfd, int confd
 	if (all)
 		all->prevp = &v->next;
 	all = v;
+	if (v->pidfd < 0)
+		reap(v);  /* an exit before SIGCHLD was caught would go unseen */
 	return v;
 fail:
 	if (errfd >= 0)

@@ -1,5 +1,5 @@
 /* vm.h - a running QEMU as the supervisor sees it: the process (reaped
- * through a pidfd in the event loop), its captured stderr, its private QMP
+ * through a pidfd in the event loop, or SIGCHLD where there are none), its captured stderr, its private QMP
  * channel and its captured console.  Plain C. */
 #ifndef QLUA_VM_H
 #define QLUA_VM_H
