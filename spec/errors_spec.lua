@@ -1145,6 +1145,14 @@ describe("errors: later govmm sections", function()
     vm_err('{ pflash = "" }', "field 'pflash': empty string (leave the field out instead)")
   end)
 
+  it("pidfile: not a path that exists as something else than a file (QEMU would remove it)", function()
+    vm_err('{ pidfile = "/dev/null" }',
+      "field 'pidfile': '/dev/null' exists and is not a regular file (QEMU removes a pidfile it cannot write)")
+    vm_err('{ pidfile = "/tmp" }',
+      "field 'pidfile': '/tmp' exists and is not a regular file (QEMU removes a pidfile it cannot write)")
+    vm_ok('{ pidfile = "/nonexistent-dir/qemu.pid" }')   -- QEMU's own error, when it starts
+  end)
+
   it("iothreads: ids unique among QEMU's objects", function()
     vm_err('{ iothreads = { { id = "io0" }, { id = "io0" } } }',
       "field 'iothreads[2].id': duplicate object id 'io0' (iothreads[1] has it too)")

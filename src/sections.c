@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 
 #include <jansson.h>
@@ -995,6 +996,14 @@ static void vm_check(struct ck *c, const struct rec *vm)
 					snprintf(name, sizeof name, "fw_cfg[%d].name", i + 1);
 					ck_fail(c, name, "'%s' is fw_cfg[%d]'s too (each item once)", sval(f->u.recs.v[i], FW_NAME), j + 1);
 				}
+	}
+	if (has(vm, VM_PIDFILE)) {
+		/* QEMU removes a pidfile it cannot truncate: given /dev/null or
+		 * /dev/full (or a FIFO, a socket) it would delete that path */
+		struct stat st;
+		if (stat(sval(vm, VM_PIDFILE), &st) == 0 && !S_ISREG(st.st_mode))
+			ck_fail(c, "pidfile", "'%s' exists and is not a regular file (QEMU removes a pidfile it cannot write)",
+			        sval(vm, VM_PIDFILE));
 	}
 	if (has(vm, VM_GROUPS) && vm->v[VM_GROUPS].u.ints.n > 64)
 		ck_fail(c, "groups", "%d groups (qlua passes at most 64)", vm->v[VM_GROUPS].u.ints.n);
