@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 dir=$PWD/build/valgrind
 rm -rf "$dir/logs"
 mkdir -p "$dir/logs"
+# specs run qlua as nobody too (setpriv): its logs must land here as well
+chmod 1777 "$dir/logs"
 # -q: a log stays empty unless there is something to report.  Leaks that
 # count: definite and indirect (memory still reachable at exit is not a
 # leak: Lua's state when a script calls os.exit, for one).
