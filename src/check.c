@@ -912,11 +912,20 @@ static void check_ref(struct ck *c, const struct decls *d, int ns, const char *f
 		if (g && g->generic)
 			return;
 	}
+	/* Whole ids only (a cut one would read as another id), while 80 bytes
+	 * stay free for "..." and the bus note: snprintf returns what it would
+	 * have written, so len must never be allowed past the buffer. */
 	char known[400] = "";
 	size_t len = 0;
-	for (int i = 0; i < d->n && len < sizeof known - 80; i++)
-		if (d->v[i].ns == ns)
-			len += snprintf(known + len, sizeof known - len, "%s'%.*s'", len ? ", " : "", (int)d->v[i].n, d->v[i].id);
+	for (int i = 0; i < d->n; i++) {
+		if (d->v[i].ns != ns)
+			continue;
+		if (len + 2 + d->v[i].n + 2 + 80 >= sizeof known) {
+			len += snprintf(known + len, sizeof known - len, "%s...", len ? ", " : "");
+			break;
+		}
+		len += snprintf(known + len, sizeof known - len, "%s'%.*s'", len ? ", " : "", (int)d->v[i].n, d->v[i].id);
+	}
 	if (ns == NS_BUS)
 		len += snprintf(known + len, sizeof known - len, "%sthe machine's own such as 'pci.0' or 'pcie.0'", len ? ", or " : "");
 	ck_raise(c, "field '%s': no %s with id '%.*s' in this description%s%s%s", field,

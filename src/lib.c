@@ -102,12 +102,13 @@ static int l_argv(lua_State *L)
 		lua_pushnil(L);
 		while (lua_next(L, 2)) {
 			const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
-			const char *v = lua_tostring(L, -1);
+			size_t n;
+			const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
 			if (strcmp(k, "console"))
 				return luaL_error(L, "bad argument #2 to 'argv' (unknown option '%s')", k);
-			if (!v || (strcmp(v, "stdio") && strcmp(v, "none") && (strncmp(v, "file:", 5) || !v[5])))
-				return luaL_error(L, "bad argument #2 to 'argv' (option 'console': expected 'stdio', "
-				                  "'none' or 'file:PATH')");
+			const char *why = v ? runtime_console_problem(v, n, 0) : "expected 'stdio', 'none' or 'file:PATH'";
+			if (why)
+				return luaL_error(L, "bad argument #2 to 'argv' (option 'console': %s)", why);
 			if (!strncmp(v, "file:", 5))
 				rt.console_file = v + 5;
 			else

@@ -106,18 +106,27 @@ static void getopts(lua_State *L, int idx, const char *fname, unsigned allowed, 
 		}
 		case O_SETSID: o->new_session = lua_toboolean(L, -1); break;
 		case O_CONSOLE: {
-			const char *v = luaL_checkstring(L, -1);
-			if (strcmp(v, "stdio") && strcmp(v, "capture") && strcmp(v, "none") &&
-			    (strncmp(v, "file:", 5) || !v[5])) {
-				snprintf(msg, sizeof msg, "option 'console': invalid option '%.60s' "
-				         "(expected 'stdio', 'capture', 'none' or 'file:PATH')", v);
+			size_t n;
+			const char *v = luaL_checklstring(L, -1, &n);
+			const char *why = runtime_console_problem(v, n, 1);
+			if (why && why[0] == 'e') {  /* "expected ...": show what was given */
+				snprintf(msg, sizeof msg, "option 'console': invalid option '%.60s' (%s)", v, why);
+				opt_error(L, idx, fname, msg);
+			} else if (why) {
+				snprintf(msg, sizeof msg, "option 'console': %s", why);
 				opt_error(L, idx, fname, msg);
 			}
 			o->console = v;  /* the options table keeps it alive */
 			break;
 		}
 		case O_QMP: o->qmp = lua_toboolean(L, -1); break;
-		case O_STDERR_LOG: o->stderr_log = luaL_checkstring(L, -1); break;
+		case O_STDERR_LOG: {
+			size_t n;
+			o->stderr_log = luaL_checklstring(L, -1, &n);
+			if (strlen(o->stderr_log) != n)  /* open() would take the path up to the NUL */
+				opt_error(L, idx, fname, "option 'stderr_log': contains a NUL byte");
+			break;
+		}
 		}
 		lua_pop(L, 1);
 	}

@@ -159,6 +159,18 @@ void render_plain_device(struct emit *e, const struct rec *r, int driver_field)
 	opt_end(e);
 }
 
+const char *runtime_console_problem(const char *v, size_t n, int launch)
+{
+	if (memchr(v, '\0', n))
+		return "contains a NUL byte, which cannot be passed to QEMU";
+	if (memchr(v, '\n', n) || memchr(v, '\r', n))
+		return "contains a line break, which QEMU cannot take";
+	if (!strcmp(v, "stdio") || !strcmp(v, "none") || (launch && !strcmp(v, "capture")) ||
+	    (!strncmp(v, "file:", 5) && v[5]))
+		return NULL;
+	return launch ? "expected 'stdio', 'capture', 'none' or 'file:PATH'" : "expected 'stdio', 'none' or 'file:PATH'";
+}
+
 static void render_runtime(struct emit *e, const struct runtime *rt)
 {
 	if (rt->qmp) {

@@ -16,6 +16,12 @@ struct runtime {
 	                              (qlua vm.lua); "none": no serial; or NULL */
 };
 
+/* The console option of qemu.argv (launch 0) and qemu.launch/run (launch
+ * 1: "capture" too), v[0..n): NULL when it is "stdio", "none", ("capture")
+ * or "file:PATH", else what is wrong, in the words of field errors.  The
+ * length matters: a NUL would cut the path, a line break ends QEMU's. */
+const char *runtime_console_problem(const char *v, size_t n, int launch);
+
 /* Renders the whole VM record (path first) into e; rt may be NULL. */
 void render_vm(struct emit *e, const struct rec *vm, const char *path, const struct runtime *rt);
 /* The VM's extra_args (sections.c): always last. */
