@@ -260,9 +260,16 @@ end
 local function api_md()
   local kinds = qemu.kinds()
   local sections = { "vm" }
-  for _, f in ipairs(qemu.describe("vm").fields) do
-    if f.section and pcall(qemu.describe, f.section) then sections[#sections + 1] = f.section end
+  -- the VM's sections, each followed by its own (numa: nodes, dists)
+  local function add_sections(kind)
+    for _, f in ipairs(qemu.describe(kind).fields) do
+      if f.section and pcall(qemu.describe, f.section) then
+        sections[#sections + 1] = f.section
+        add_sections(f.section)
+      end
+    end
   end
+  add_sections("vm")
   -- every name must be one `qlua --describe` takes
   for _, list in ipairs({ kinds, sections }) do
     for _, k in ipairs(list) do run(q(QLUA) .. " --describe " .. q(k) .. " >/dev/null") end

@@ -648,6 +648,13 @@ describe("qlua --describe KIND", function()
     end
   end)
 
+  it("--describe reaches the sections of sections (numa's nodes and dists)", function()
+    local code, out = H.qlua("--describe", "nodes")
+    assert.are.equal(0, code)
+    assert.is_truthy(out:find("^nodes: a guest NUMA node\n  node_id "), out)
+    assert.are.equal("dists", qemu.describe("dists").kind)
+  end)
+
   it("an unknown kind: exit 2 with an error", function()
     local code, out, e = H.qlua("--describe", "nope")
     assert.are.equal(2, code)

@@ -34,6 +34,23 @@ const struct kind *schema_device(const char *name)
 }
 
 /* A device kind, the VM itself ("vm"), or one of its sections by field name. */
+/* The section named name under k, at any depth (numa's nodes and dists are
+ * sections of a section: describe() names them by their own names). */
+static const struct kind *find_section(const struct kind *k, const char *name, int depth)
+{
+	for (int i = 0; i < k->nfields && depth < 4; i++) {
+		const struct kind *sub = k->fields[i].sub;
+		if (!sub)
+			continue;
+		if (!strcmp(sub->name, name))
+			return sub;
+		const struct kind *deeper = find_section(sub, name, depth + 1);
+		if (deeper)
+			return deeper;
+	}
+	return NULL;
+}
+
 const struct kind *schema_find(const char *name)
 {
 	const struct kind *k = schema_device(name);
@@ -41,10 +58,7 @@ const struct kind *schema_find(const char *name)
 		return k;
 	if (!strcmp(name, "vm"))
 		return &schema_vm;
-	int f = schema_field(&schema_vm, name, strlen(name));
-	if (f >= 0 && schema_vm.fields[f].sub)
-		return schema_vm.fields[f].sub;
-	return NULL;
+	return find_section(&schema_vm, name, 0);
 }
 
 /* How describe() names a field's type. */
