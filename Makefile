@@ -118,6 +118,18 @@ uninstall:
 		$(addprefix $(DESTDIR)$(LUA_LMOD)/qemu/,$(notdir $(LUA_SRC)))
 	rmdir $(DESTDIR)$(LUA_LMOD)/qemu 2>/dev/null || true
 
+# Every libFuzzer target in fuzz/ for FUZZ_TIME seconds (default 60) each,
+# on the committed corpus; fuzz/README.md.  (fuzz-merge: minimize what the
+# runs found into fuzz/corpus/.)
+FUZZ_TIME ?= 60
+fuzz:
+	@scripts/deps.sh fuzz
+	$(MAKE) -f fuzz/Makefile run FUZZ_TIME=$(FUZZ_TIME)
+
+fuzz-merge:
+	@scripts/deps.sh fuzz
+	$(MAKE) -f fuzz/Makefile merge
+
 # Every benchmark in bench/ and the results table (also build/bench-results.md);
 # BENCH_QUICK=1 make bench: small counts, a few seconds.
 bench: all
@@ -129,4 +141,4 @@ bench: all
 docs: qlua
 	scripts/gen-docs.sh
 
-.PHONY: all deps guest demo bench check check-asan check-valgrind clean install uninstall docs
+.PHONY: all deps guest demo fuzz fuzz-merge bench check check-asan check-valgrind clean install uninstall docs

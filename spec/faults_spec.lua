@@ -683,14 +683,32 @@ local g = qemu.launch({ path = die, extra_args = { "--console-bytes", "100000" }
 g.console:log(full)
 -- (not "x+\nEND\n": Lua's x+ would rescan 100 KB of x from every position)
 assert(g.console:expect("\nEND\n", 20))
+-- the QMP transcript too; the commands still answer
+g.qmp:log(full)
+assert(g.qmp:execute("query-status", nil, { timeout = 20 }))
 print(#g.console:read(), (q:shutdown({ timeout = 0 })).code, (g:shutdown({ timeout = 0 })).code)
 print(#q:stderr() > 100000, select(2, q:stderr():gsub("object_class_dynamic_cast_assert", "")) > 1000)
 ]]):format(lit(full), lit(DIE), lit(H.qemu_bin)))
     local code, out, err = qlua(nil, script)
     assert.are.equal("qlua: warning: cannot write '" .. full .. "': No space left on device (QEMU's stderr is no longer logged there)\n"
-      .. "qlua: warning: cannot write '" .. full .. "': No space left on device (the console is no longer logged there)\n", err)
+      .. "qlua: warning: cannot write '" .. full .. "': No space left on device (the console is no longer logged there)\n"
+      .. "qlua: warning: cannot write '" .. full .. "': No space left on device (the QMP transcript is no longer logged there)\n", err)
     assert.are.equal(0, code)
     assert.are.equal("100005\t0\t0\ntrue\ttrue\n", out)
+  end)
+
+  it("a QMP transcript (qmp:log) is closed with its VM: 200 VMs that logged leave no descriptor", function()
+    local check = leak_guard()
+    local dir = H.tmpdir()
+    for i = 1, 200 do
+      local vm = qemu.launch({ path = DIE })
+      vm.qmp:log(dir .. "/qmp.log")
+      assert(vm.qmp:execute("query-status", nil, T))
+      assert.are.same({ code = 0 }, (vm:shutdown({ timeout = 0 })))
+    end
+    check()
+    local n = select(2, H.slurp(dir .. "/qmp.log"):gsub("\n", ""))
+    assert.is_true(n >= 200 * 4, n)  -- per VM: greeting, capabilities and its reply, the command, ...
   end)
 
   it("a tmpfs filling up while QEMU writes its stderr and the guest its console; QEMU's own files", function()

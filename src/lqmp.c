@@ -576,12 +576,9 @@ static int m_log(lua_State *L)
 	struct lqmp_ctx c;
 	get(L, 1, &c);
 	const char *path = luaL_checkstring(L, 2);
-	FILE *f = fopen(path, "ae");
-	if (!f)
-		return luaL_error(L, "cannot open '%s': %s", path, strerror(errno));
-	if (c.q->transcript)
-		fclose(c.q->transcript);
-	c.q->transcript = f;
+	int e = qmp_log(c.q, path);
+	if (e)
+		return luaL_error(L, "cannot open '%s': %s", path, strerror(e));
 	return 0;
 }
 
@@ -589,8 +586,6 @@ static int m_close(lua_State *L)
 {
 	struct lqmp *o = checkqmp(L, 1);
 	if (o->own) {
-		if (o->own->transcript)
-			fclose(o->own->transcript);
 		qmp_free(o->own);
 		o->own = NULL;
 		o->vmref = NULL;
@@ -686,8 +681,6 @@ static int m_gc(lua_State *L)
 {
 	struct lqmp *o = checkqmp(L, 1);
 	if (o->own) {
-		if (o->own->transcript)
-			fclose(o->own->transcript);
 		qmp_free(o->own);
 		o->own = NULL;
 	}

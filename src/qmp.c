@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "fdutil.h"
 #include "loop.h"
 
 static void on_io(void *ctx, int fd, uint32_t events);
@@ -44,6 +45,7 @@ struct qmp *qmp_open(int fd)
 		return NULL;
 	q->fd = fd;
 	q->out_fd = -1;
+	q->logfd = -1;
 	q->next_id = 1;
 	q->events_tail = &q->events;
 	if (loop_add(fd, EPOLLIN, on_io, q) < 0) {
@@ -73,6 +75,9 @@ void qmp_free(struct qmp *q)
 	}
 	if (q->out_fd >= 0)
 		close(q->out_fd);
+	if (q->logfd >= 0)
+		close(q->logfd);
+	free(q->logpath);
 	json_decref(q->greeting);
 	free_list(q->replies);
 	free_list(q->events);
@@ -88,12 +93,34 @@ int qmp_alive(const struct qmp *q)
 	return q->state == QMP_GREETING || q->state == QMP_NEGOTIATING || q->state == QMP_READY;
 }
 
+int qmp_log(struct qmp *q, const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0666);
+	if (fd < 0)
+		return errno;
+	char *copy = strdup(path);
+	if (!copy) {
+		close(fd);
+		return ENOMEM;
+	}
+	if (q->logfd >= 0)
+		close(q->logfd);
+	free(q->logpath);
+	q->logfd = fd;
+	q->logpath = copy;
+	return 0;
+}
+
+/* One line of the transcript: "<seconds> <direction> <message>". */
 static void note(struct qmp *q, const char *dir, const char *text, size_t n)
 {
-	if (q->transcript) {
-		fprintf(q->transcript, "%.3f %s %.*s\n", loop_now(), dir, (int)n, text);
-		fflush(q->transcript);
-	}
+	if (q->logfd < 0)
+		return;
+	char head[64];
+	int k = snprintf(head, sizeof head, "%.3f %s ", loop_now(), dir);
+	log_append(&q->logfd, q->logpath, "the QMP transcript", head, (size_t)k);
+	log_append(&q->logfd, q->logpath, "the QMP transcript", text, n);
+	log_append(&q->logfd, q->logpath, "the QMP transcript", "\n", 1);
 }
 
 /* ---- sending ---------------------------------------------------------------- */
@@ -367,6 +394,15 @@ static void handle(struct qmp *q, json_t *msg)
 	push(&q->replies, msg);
 }
 
+/* A message longer than QMP_MAX_MESSAGE (its bytes before the '\n'), or the
+ * start of one, breaks the connection.  The limit is the same whether the
+ * bytes come in one piece or many: it is checked on lines, never on how
+ * full the buffer happens to be. */
+static void too_big(struct qmp *q)
+{
+	fail(q, QMP_BROKEN, "a QMP message from QEMU is larger than %u MiB", QMP_MAX_MESSAGE >> 20);
+}
+
 /* Parses every whole line in the input buffer. */
 static void parse(struct qmp *q)
 {
@@ -374,6 +410,10 @@ static void parse(struct qmp *q)
 	char *nl;
 	while ((nl = memchr(q->in + q->scanned, '\n', q->inlen - q->scanned))) {
 		size_t end = nl - q->in, len = end - start;
+		if (len > QMP_MAX_MESSAGE) {
+			too_big(q);
+			return;
+		}
 		if (len && q->in[start + len - 1] == '\r')
 			len--;
 		if (len) {
@@ -396,26 +436,40 @@ static void parse(struct qmp *q)
 	memmove(q->in, q->in + start, q->inlen - start);
 	q->inlen -= start;
 	q->scanned = q->inlen;
+	if (q->inlen > QMP_MAX_MESSAGE)
+		too_big(q);
 }
 
+/* Room for the next bytes: at least 64 KiB free after the input, the
+ * buffer doubling as it fills, up to what a message of QMP_MAX_MESSAGE
+ * bytes needs (parse() leaves no more than that).  0, or -1 when memory
+ * ran out (the connection is then BROKEN). */
+static int make_room(struct qmp *q)
+{
+	if (q->incap - q->inlen >= 65536)
+		return 0;
+	size_t cap = q->incap ? q->incap * 2 : 65536 * 2;
+	if (cap > (size_t)QMP_MAX_MESSAGE + 65536)
+		cap = (size_t)QMP_MAX_MESSAGE + 65536;
+	char *nb = realloc(q->in, cap);
+	if (!nb) {
+		fail(q, QMP_BROKEN, "out of memory reading QMP");
+		return -1;
+	}
+	q->in = nb;
+	q->incap = cap;
+	return 0;
+}
+
+/* From the socket straight into the buffer: a reply can be hundreds of
+ * MiB, so it is not copied on the way. */
 static void receive(struct qmp *q)
 {
 	for (;;) {
-		if (q->incap - q->inlen < 65536) {
-			if (q->incap >= QMP_MAX_MESSAGE) {
-				fail(q, QMP_BROKEN, "a QMP message from QEMU is larger than %u MiB", QMP_MAX_MESSAGE >> 20);
-				return;
-			}
-			size_t cap = q->incap ? q->incap * 2 : 65536 * 2;
-			char *nb = realloc(q->in, cap);
-			if (!nb) {
-				fail(q, QMP_BROKEN, "out of memory reading QMP");
-				return;
-			}
-			q->in = nb;
-			q->incap = cap;
-		}
-		ssize_t n = recv(q->fd, q->in + q->inlen, q->incap - q->inlen, MSG_DONTWAIT);
+		if (make_room(q) < 0)
+			return;
+		size_t room = q->incap - q->inlen;
+		ssize_t n = recv(q->fd, q->in + q->inlen, room, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -428,11 +482,23 @@ static void receive(struct qmp *q)
 			                             : "QMP connection closed by QEMU");
 			return;
 		}
-		size_t room = q->incap - (q->inlen - n);
 		q->inlen += n;
 		parse(q);
 		if (q->fd < 0 || (size_t)n < room)
 			return;  /* a short read: the socket is empty, no need to ask again */
+	}
+}
+
+void qmp_feed(struct qmp *q, const void *buf, size_t n)
+{
+	const char *p = buf;
+	while (n && qmp_alive(q) && make_room(q) == 0) {
+		size_t k = q->incap - q->inlen < n ? q->incap - q->inlen : n;
+		memcpy(q->in + q->inlen, p, k);
+		q->inlen += k;
+		parse(q);
+		p += k;
+		n -= k;
 	}
 }
 

@@ -17,7 +17,11 @@ enum qmp_state {
 	QMP_BROKEN,        /* QEMU sent something that is not QMP */
 };
 
-#define QMP_MAX_MESSAGE (256u << 20)  /* a reply may be this big (256 MiB) */
+/* A message may be this big (256 MiB): its bytes before the '\n'.  The
+ * fuzzer (fuzz/qmp.c) builds with a small one its inputs can reach. */
+#ifndef QMP_MAX_MESSAGE
+#define QMP_MAX_MESSAGE (256u << 20)
+#endif
 
 struct qmp_msg {
 	json_t *msg;
@@ -45,7 +49,8 @@ struct qmp {
 	int out_fd;               /* a descriptor to send with the byte at out_fd_at, or -1 */
 	size_t out_fd_at;
 	uint64_t nreceived;       /* messages received: waits watch this change */
-	FILE *transcript;         /* every message in and out, when set */
+	int logfd;                /* every message in and out goes here (qmp:log), or -1 */
+	char *logpath;            /* its path, for the warning when it fails */
 };
 
 /* Takes over fd (a connected stream socket) and watches it in the loop. */
@@ -71,6 +76,13 @@ void qmp_forget(struct qmp *q, uint64_t id);
 json_t *qmp_take_event(struct qmp *q);
 /* Removes and returns the first event for which match() is true. */
 json_t *qmp_take_event_if(struct qmp *q, int (*match)(json_t *ev, void *ctx), void *ctx);
+/* Takes n bytes as if they had come from the socket: what the loop does
+ * with what it reads, without the loop (fuzz/qmp.c feeds it). */
+void qmp_feed(struct qmp *q, const void *buf, size_t n);
+/* Appends every message in and out, with a timestamp, to path (replacing
+ * an earlier log): 0, or an errno value.  A log that cannot be written (a
+ * full disk) is dropped with one warning (log_append, fdutil.h). */
+int qmp_log(struct qmp *q, const char *path);
 /* A usable state: GREETING/NEGOTIATING still may become READY. */
 int qmp_alive(const struct qmp *q);
 

@@ -60,11 +60,11 @@ int val_size(const char *s, size_t n, unsigned long long *out)
 {
 	unsigned long long v = 0;
 	size_t i = 0;
-	for (; i < n && isdigit((unsigned char)s[i]); i++) {
-		if (v > (~0ULL - 9) / 10)
+	/* exactly what fits in 64 bits: 18446744073709551615 is a size, one
+	 * more is not */
+	for (; i < n && isdigit((unsigned char)s[i]); i++)
+		if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (unsigned)(s[i] - '0'), &v))
 			return 0;
-		v = v * 10 + (s[i] - '0');
-	}
 	if (i == 0)
 		return 0;
 	if (i < n) {
