@@ -8,26 +8,14 @@
 -- it received) and spec/support/fake-qemu.
 local H = require "helper"
 local F = require "support.fake"
-local lfs = require "lfs"
 local qemu = H.qemu
 
 local FAKE = H.root .. "/spec/support/fake-qmp"
 local T = { timeout = 20 }
 
--- Seconds since boot, to the hundredth.
-local function now()
-  return tonumber(H.slurp("/proc/uptime"):match("^[%d.]+"))
-end
+local now = F.now
 
--- One finally per test (busted keeps only the last): cleanups are pushed on
--- a list that the test's finally runs, newest first.
-local function cleanups()
-  local list = {}
-  finally(function()
-    for i = #list, 1, -1 do pcall(list[i]) end
-  end)
-  return function(fn) list[#list + 1] = fn end
-end
+local function cleanups() return F.cleanups(finally) end
 
 -- The real QEMU's description: an empty machine, no devices.
 local function real_desc(extra)
@@ -50,28 +38,9 @@ local function fake_desc(words)
   return { path = FAKE, name = "qlua-fake-qmp", extra_args = args }, rec
 end
 
--- Waits up to timeout seconds until f() is true; returns its last value.
-local function await(f, timeout)
-  local deadline = now() + timeout
-  local v = f()
-  while not v and now() < deadline do
-    F.sleep(0.05)
-    v = f()
-  end
-  return v
-end
+local await = F.wait_until
 
--- Pids of the processes (not zombies) whose command line contains text.
-local function pids_with(text)
-  local t = {}
-  for e in lfs.dir("/proc") do
-    if e:match("^%d+$") then
-      local cmd = H.slurp("/proc/" .. e .. "/cmdline")
-      if cmd and cmd:find(text, 1, true) and F.state(e) ~= "Z" then t[#t + 1] = tonumber(e) end
-    end
-  end
-  return t
-end
+local pids_with = F.pids_with
 
 -- A name no other process has.
 local function unique(prefix)

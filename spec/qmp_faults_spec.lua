@@ -15,10 +15,7 @@ local FAKE = H.root .. "/spec/support/fake-qmp"
 local T = { timeout = 20 }
 local BOUND = 3
 
--- Seconds since boot, to the hundredth.
-local function now()
-  return tonumber(H.slurp("/proc/uptime"):match("^[%d.]+"))
-end
+local now = F.now
 
 -- Runs f(...) and returns how long it took, then what it returned.
 local function timed(f, ...)
@@ -27,15 +24,7 @@ local function timed(f, ...)
   return now() - t0, table.unpack(r, 1, r.n)
 end
 
--- One finally per test (busted keeps only the last): cleanups are pushed on
--- a list that the test's finally runs, newest first.
-local function cleanups()
-  local list = {}
-  finally(function()
-    for i = #list, 1, -1 do pcall(list[i]) end
-  end)
-  return function(fn) list[#list + 1] = fn end
-end
+local function cleanups() return F.cleanups(finally) end
 
 -- Launches the stand-in with argv words; stopped (SIGKILL) when the test ends.
 local function fake(defer, words, opts)

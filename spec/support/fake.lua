@@ -275,5 +275,44 @@ function F.spawn_qlua(script, opts)
   return vm, out, err
 end
 
+-- Seconds since boot, to the hundredth.
+function F.now()
+  return tonumber(H.slurp("/proc/uptime"):match("^[%d.]+"))
+end
+
+-- Waits up to timeout seconds until f() is true; returns its last value.
+function F.wait_until(f, timeout)
+  local deadline = F.now() + timeout
+  local v = f()
+  while not v and F.now() < deadline do
+    F.sleep(0.05)
+    v = f()
+  end
+  return v
+end
+
+-- One finally per test (busted keeps only the last): cleanups are pushed on
+-- a list that the test's finally (passed in: busted gives it to specs, not
+-- to modules) runs, newest first.  Returns the function that pushes one.
+function F.cleanups(finally)
+  local list = {}
+  finally(function()
+    for i = #list, 1, -1 do pcall(list[i]) end
+  end)
+  return function(fn) list[#list + 1] = fn end
+end
+
+-- Pids of the processes (not zombies) whose command line contains text.
+function F.pids_with(text)
+  local t = {}
+  for e in lfs.dir("/proc") do
+    if e:match("^%d+$") then
+      local cmd = H.slurp("/proc/" .. e .. "/cmdline")
+      if cmd and cmd:find(text, 1, true) and F.state(e) ~= "Z" then t[#t + 1] = tonumber(e) end
+    end
+  end
+  return t
+end
+
 F.qemu = qemu
 return F
