@@ -111,17 +111,7 @@ local function qlua(prefix, ...)
   return run("timeout -s KILL 60 " .. (prefix or "") .. H.qlua_cmd .. " " .. table.concat(words, " "))
 end
 
--- The real QEMU with an empty machine; fields of extra are added.
-local function real_desc(extra)
-  local desc = {
-    path = H.qemu_bin,
-    machine = { type = "none" },
-    knobs = { no_defaults = true },
-    extra_args = { "-display", "none" },
-  }
-  for k, v in pairs(extra or {}) do desc[k] = v end
-  return desc
-end
+local real_desc = F.real_desc
 
 -- A Lua literal of a string (for scripts written by the tests).
 local function lit(s)

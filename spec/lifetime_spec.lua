@@ -17,17 +17,7 @@ local now = F.now
 
 local function cleanups() return F.cleanups(finally) end
 
--- The real QEMU's description: an empty machine, no devices.
-local function real_desc(extra)
-  local desc = {
-    path = H.qemu_bin,
-    machine = { type = "none" },
-    knobs = { no_defaults = true },
-    extra_args = { "-display", "none" },
-  }
-  for k, v in pairs(extra or {}) do desc[k] = v end
-  return desc
-end
+local real_desc = F.real_desc
 
 -- The stand-in fake-qmp with argv words, recording into a new directory.
 -- Returns the description and the directory.

@@ -314,5 +314,18 @@ function F.pids_with(text)
   return t
 end
 
+-- The real QEMU with an empty machine (-machine none, no devices, no
+-- window); fields of extra are added.
+function F.real_desc(extra)
+  local desc = {
+    path = H.qemu_bin,
+    machine = { type = "none" },
+    knobs = { no_defaults = true },
+    extra_args = { "-display", "none" },
+  }
+  for k, v in pairs(extra or {}) do desc[k] = v end
+  return desc
+end
+
 F.qemu = qemu
 return F
