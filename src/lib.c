@@ -106,7 +106,8 @@ static int l_argv(lua_State *L)
 			const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
 			if (strcmp(k, "console"))
 				return luaL_error(L, "bad argument #2 to 'argv' (unknown option '%s')", k);
-			const char *why = v ? runtime_console_problem(v, n, 0) : "expected 'stdio', 'none' or 'file:PATH'";
+			int choice;
+			const char *why = v ? runtime_console_problem(v, n, 0, &choice) : "expected 'stdio', 'none' or 'file:PATH'";
 			if (why)
 				return luaL_error(L, "bad argument #2 to 'argv' (option 'console': %s)", why);
 			if (!strncmp(v, "file:", 5))

@@ -108,8 +108,9 @@ static void getopts(lua_State *L, int idx, const char *fname, unsigned allowed, 
 		case O_CONSOLE: {
 			size_t n;
 			const char *v = luaL_checklstring(L, -1, &n);
-			const char *why = runtime_console_problem(v, n, 1);
-			if (why && why[0] == 'e') {  /* "expected ...": show what was given */
+			int choice;
+			const char *why = runtime_console_problem(v, n, 1, &choice);
+			if (why && choice) {  /* a word, but not one of them: show it */
 				snprintf(msg, sizeof msg, "option 'console': invalid option '%.60s' (%s)", v, why);
 				opt_error(L, idx, fname, msg);
 			} else if (why) {

@@ -159,8 +159,9 @@ void render_plain_device(struct emit *e, const struct rec *r, int driver_field)
 	opt_end(e);
 }
 
-const char *runtime_console_problem(const char *v, size_t n, int launch)
+const char *runtime_console_problem(const char *v, size_t n, int launch, int *choice)
 {
+	*choice = 0;
 	if (memchr(v, '\0', n))
 		return "contains a NUL byte, which cannot be passed to QEMU";
 	if (memchr(v, '\n', n) || memchr(v, '\r', n))
@@ -168,6 +169,7 @@ const char *runtime_console_problem(const char *v, size_t n, int launch)
 	if (!strcmp(v, "stdio") || !strcmp(v, "none") || (launch && !strcmp(v, "capture")) ||
 	    (!strncmp(v, "file:", 5) && v[5]))
 		return NULL;
+	*choice = 1;
 	return launch ? "expected 'stdio', 'capture', 'none' or 'file:PATH'" : "expected 'stdio', 'none' or 'file:PATH'";
 }
 

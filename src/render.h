@@ -18,9 +18,11 @@ struct runtime {
 
 /* The console option of qemu.argv (launch 0) and qemu.launch/run (launch
  * 1: "capture" too), v[0..n): NULL when it is "stdio", "none", ("capture")
- * or "file:PATH", else what is wrong, in the words of field errors.  The
- * length matters: a NUL would cut the path, a line break ends QEMU's. */
-const char *runtime_console_problem(const char *v, size_t n, int launch);
+ * or "file:PATH", else what is wrong, in the words of field errors, with
+ * *choice set when it is a plain word that is none of those (the caller
+ * may show it).  The length matters: a NUL would cut the path, a line
+ * break ends QEMU's. */
+const char *runtime_console_problem(const char *v, size_t n, int launch, int *choice);
 
 /* Renders the whole VM record (path first) into e; rt may be NULL. */
 void render_vm(struct emit *e, const struct rec *vm, const char *path, const struct runtime *rt);
