@@ -356,6 +356,26 @@ local r = merge({}, d)
         err('local r = merge.delete(nil)'))
     end)
 
+    it("a plain table merged into a device id that no device has: the ids there are", function()
+      assert.are.equal("vm.lua:4: merge: field 'devices[1]': no device has id 'hd1' (ids: 'hd0', 'net0')", err([[
+local base = { devices = {
+  qemu.block { id = "hd0", file = "a.img", format = "raw" },
+  qemu.netdev { id = "net0", type = "tap", ifname = "tap0" } } }
+local r = merge(base, { devices = { { id = "hd1", format = "qcow2" } } })
+]]))
+      -- a device value that came in with the override is not merged into
+      assert.are.equal("vm.lua:2: merge: field 'devices[2]': no device has id 'hd1' (ids: 'hd0')", err([[
+local base = { devices = { qemu.block { id = "hd0", file = "a.img", format = "raw" } } }
+local r = merge(base, { devices = { qemu.block { id = "hd1", file = "b", format = "raw" }, { id = "hd1", format = "qcow2" } } })
+]]))
+      assert.are.equal("vm.lua:1: merge: field 'devices[1]': no device has id 'hd0' (no devices to merge into)",
+        err('local r = merge({ name = "x" }, { devices = { { id = "hd0", format = "qcow2" } } })'))
+      assert.are.equal("vm.lua:2: merge: field 'devices[1]': no device has id 'hd1' (no device has an id)", err([[
+local base = { devices = { qemu.device { driver = "virtio-rng-pci" } } }
+local r = merge(base, { devices = { { id = "hd1", format = "qcow2" } } })
+]]))
+    end)
+
     it("a rebuilt device that its constructor refuses", function()
       assert.are.equal("vm.lua:2: merge: block: field 'format': invalid option 'qcow3' " .. FORMATS, err([[
 local d = qemu.block { id = "hd0", file = "a.img", format = "raw" }

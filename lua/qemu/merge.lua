@@ -18,7 +18,9 @@
 --     an iothread) whose id equals the id of an item that came from the base
 --     REPLACES that item in place (same position).  A plain table with the id
 --     of a base device is merged INTO that device instead:
---     devices = { { id = "hd0", format = "qcow2" } }.
+--     devices = { { id = "hd0", format = "qcow2" } }.  With no base device of
+--     that id it is an error (merge: field 'devices[1]': no device has id
+--     'hd1' (ids: 'hd0', 'net0')).
 --   * kernel.params (the kernel command line) is joined with a space: the base's
 --     words, then the override's.  That is how recipes compose a command line
 --     (console=ttyS0, quiet, tsc_early_khz=...).
@@ -272,6 +274,23 @@ local function mismatch(o, b, path, ctx)
   fail(ctx, path, ("cannot merge %s into %s (merge.replace(value) replaces it)"):format(what(o), what(b)))
 end
 
+-- A plain table in devices merges into the base's device with its id; with no
+-- such device it would become a table among devices, refused later far from
+-- here.  Say so at the merge, with the ids it could have meant.
+local function no_such_device(out, from_base, id, ipath, ctx)
+  local ids, any = {}, false
+  for j = 1, #out do
+    if from_base[j] then
+      any = true
+      local d = item_id(out[j])
+      if d ~= nil then ids[#ids + 1] = show(d) end
+    end
+  end
+  local detail = #ids > 0 and ("ids: " .. table.concat(ids, ", "))
+    or any and "no device has an id" or "no devices to merge into"
+  fail(ctx, ipath, ("no device has id %s (%s)"):format(show(id), detail))
+end
+
 local function append(b, o, path, ctx)
   local out, from_base = {}, {}
   if type(b) == "table" then
@@ -316,6 +335,8 @@ local function append(b, o, path, ctx)
       end
       if at then
         out[at] = into(out[at], item, ipath, ctx)
+      elseif id ~= nil and path == "devices" and is_plain(item) then
+        no_such_device(out, from_base, id, ipath, ctx)
       else
         out[#out + 1] = into(nil, item, ipath, ctx)
         from_base[#out] = false
