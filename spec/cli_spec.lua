@@ -122,6 +122,43 @@ describe("qlua usage errors", function()
     assert.are.equal("qlua: unknown option '-x' (see qlua --help)\n", e)
   end)
 
+  it("a matrix option before the script: where it goes, exit 2, nothing run", function()
+    local d = scriptdir('io.write("ran")', "m.lua")
+    local cases = {
+      { { "-j", "2", "m.lua" }, "qlua: option '-j' is a matrix option: write it after the script (qlua m.lua -j 2)\n" },
+      { { "-n", "--only", "q35", "--", "m.lua", "--tap" },
+        "qlua: option '--only' is a matrix option: write it after the script (qlua m.lua --only q35)\n" },
+      { { "--fail-fast", "-e", "x = 1", "m.lua" },
+        "qlua: option '--fail-fast' is a matrix option: write it after the script (qlua m.lua --fail-fast)\n" },
+      { { "--only", "smp=2 x", "m.lua" },
+        "qlua: option '--only' is a matrix option: write it after the script (qlua m.lua --only 'smp=2 x')\n" },
+      { { "--junit" },
+        "qlua: option '--junit' is a matrix option: write it after the script (qlua script.lua --junit FILE)\n" },
+    }
+    for _, c in ipairs(cases) do
+      local code, out, e = qlua_in(d, table.unpack(c[1]))
+      assert.are.equal(2, code, table.concat(c[1], " "))
+      assert.are.equal("", out)
+      assert.are.equal(c[2], e)
+    end
+    -- every matrix option qemu.matrix takes, and only those
+    local seen = {}
+    for _, o in ipairs(require("qemu.matrix").OPTIONS) do
+      local args = { o[1] }
+      if o[2] then args[2] = o[2] end
+      args[#args + 1] = "m.lua"
+      local code, _, e = qlua_in(d, table.unpack(args))
+      assert.are.equal(2, code, o[1])
+      assert.are.equal(("qlua: option '%s' is a matrix option: write it after the script (qlua m.lua %s)\n")
+        :format(o[1], o[1] .. (o[2] and " " .. o[2] or "")), e)
+      seen[#seen + 1] = o[1] .. (o[2] and " " .. o[2] or "")
+    end
+    local _, help = H.qlua("--help")
+    help = help:gsub("%s+", " ")
+    assert.is_truthy(help:find("come after the script: " .. table.concat(seen, ", ") .. ".", 1, true),
+      "--help's matrix options are not qemu.matrix's:\n" .. help)
+  end)
+
   it("bundled short options are not taken apart", function()
     local code, _, e = H.qlua("-nh")
     assert.are.equal(2, code)

@@ -559,9 +559,32 @@ return matrix {
                       "alpha=3,mid=false,zeta=z2" }, names(list(S, m, "--only", "alpha=3")))
     assert.are.same({ "alpha=1,mid=false,zeta=z2", "alpha=3,mid=false,zeta=z2", "alpha=9,extra=x&y" },
       names(list(S, m, "--only", "mid=false,zeta=z2", "--only", "extra")))
-    assert.are.same({}, names(list(S, m, "--only", "nothing-matches")))
     -- the index stays the cell's place in the whole matrix
     assert.are.same({ 11 }, { list(S, m, "--only", "x&y")[1].index })
+  end)
+
+  it("an --only that matches no cell: exit 2 with the cells' names; nothing runs, no JUnit", function()
+    local S = scope(finally)
+    local m = script(S, LIST)
+    local cells = "(cells: '" .. table.concat(ALL, "', '") .. "')"
+    local cases = {
+      { { "--only", "nothing-matches" }, "'nothing-matches'" },
+      { { "--list", "--only", "alpha=3", "--only", "alpha=4" }, "'alpha=4'" },
+      { { "--only", "zeta=z3", "--shard", "1/2", "--tap" }, "'zeta=z3'" },
+    }
+    for _, c in ipairs(cases) do
+      local args = { table.unpack(c[1]) }
+      for _, a in ipairs({ "--junit", S.dir .. "/junit.xml", "--out", S.dir .. "/runs" }) do args[#args + 1] = a end
+      local code, out, err = qlua(S, 30, m, table.unpack(args))
+      assert.are.equal(2, code, table.concat(c[1], " "))
+      assert.are.equal("", out)
+      assert.are.equal("qlua: option '--only': " .. c[2] .. " matches no cell of matrix 'grid' " .. cells .. "\n", err)
+    end
+    assert.is_nil(io.open(S.dir .. "/junit.xml"))
+    assert.is_nil(io.open(S.dir .. "/runs"))
+    assert.is_nil(io.open(S.dir .. "/events"))
+    -- an empty shard of what --only kept is no mistake
+    assert.are.same({}, names(list(S, m, "--only", "extra", "--shard", "2/2")))
   end)
 
   it("--shard I/N: for N = 1..4 the shards' cells are the whole matrix, each once", function()
@@ -1003,6 +1026,11 @@ describe("qemu.matrix in plain Lua", function()
     assert.are.same({ "n=2", "n=5" }, names(m:cells { shard = { 2, 3 } }))
     assert.are.same({ "n=3", "n=6" }, names(m:cells { only = { "n=3", "n=6" } }))
     assert.are.same({ "n=6" }, names(m:cells { only = { "n=3", "n=6" }, shard = { 2, 2 } }))
+    -- m:run refuses an `only` text that matches no cell, before it runs or writes anything
+    local ok, e = pcall(m.run, m, { only = { "n=3", "n=8" }, list = true })
+    assert.is_false(ok)
+    assert.are.equal("option '--only': 'n=8' matches no cell of matrix 'matrix' " ..
+      "(cells: 'n=1', 'n=2', 'n=3', 'n=4', 'n=5', 'n=6', 'n=7')", e)
   end)
 
   it("checks its own fields, blaming the caller's line", function()

@@ -42,6 +42,17 @@ static const struct opt {
 };
 #define NOPTS (int)(sizeof options / sizeof options[0])
 
+/* The matrix options: lua/qemu/matrix.lua's M.OPTIONS parses them, after
+ * the script (they are its arguments).  Listed here for --help and to say
+ * where one goes when it comes before the script; spec/cli_spec.lua checks
+ * that this list is M.OPTIONS'. */
+static const struct { const char *name, *arg; } matrix_options[] = {
+	{ "-j", "N" }, { "--fail-fast", NULL }, { "--only", "TEXT" }, { "--timeout", "S" },
+	{ "--tap", NULL }, { "--junit", "FILE" }, { "--list", NULL }, { "--shard", "I/N" },
+	{ "--out", "DIR" },
+};
+#define NMATRIX (int)(sizeof matrix_options / sizeof matrix_options[0])
+
 static void usage(FILE *f)
 {
 	fputs("usage: qlua [options] script.lua [args...]\n\n"
@@ -61,9 +72,23 @@ static void usage(FILE *f)
 		fprintf(f, "  %-22s %s\n", left, o->help);
 	}
 	fputs("\nA script that returns a matrix (require \"qemu.matrix\") runs it; its options\n"
-	      "come after the script: -j N, --fail-fast, --only TEXT, --timeout S, --tap,\n"
-	      "--junit FILE, --list, --shard I/N, --out DIR.\n"
-	      "\nexit status: QEMU's own (128 + signal when it was killed) for a foreground VM;\n"
+	      "come after the script:", f);
+	for (int i = 0, col = 22; i < NMATRIX; i++) {  /* 22: the width of "come after the script:" */
+		char item[40];
+		snprintf(item, sizeof item, "%s%s%s%s", matrix_options[i].name, matrix_options[i].arg ? " " : "",
+		         matrix_options[i].arg ? matrix_options[i].arg : "", i + 1 < NMATRIX ? "," : ".");
+		int len = (int)strlen(item);
+		if (col + 1 + len > 78) {
+			fputc('\n', f);
+			col = 0;
+		} else {
+			fputc(' ', f);
+			col++;
+		}
+		fputs(item, f);
+		col += len;
+	}
+	fputs("\n\nexit status: QEMU's own (128 + signal when it was killed) for a foreground VM;\n"
 	      "0 when every cell of a matrix passed, 1 when not; 2 for usage, script and\n"
 	      "validation errors (and for what --check finds); 126/127 when QEMU cannot be\n"
 	      "executed.\n"
@@ -79,6 +104,67 @@ struct args {
 	const char *lib;         /* -L */
 	int script;              /* index of the script in argv, 0 if none */
 };
+
+/* Writes s as one shell word. */
+static void put_word(FILE *f, const char *s)
+{
+	const char *safe = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:=,@%+-";
+	if (*s && strspn(s, safe) == strlen(s)) {
+		fputs(s, f);
+		return;
+	}
+	fputc('\'', f);
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*s, f);
+	}
+	fputc('\'', f);
+}
+
+static int matrix_option(const char *s)
+{
+	for (int m = 0; m < NMATRIX; m++)
+		if (!strcmp(s, matrix_options[m].name))
+			return m;
+	return -1;
+}
+
+/* argv[i] is matrix option m, written before the script: says where it
+ * goes, with its value and the script the rest of the line names. */
+static void misplaced_matrix_option(int argc, char **argv, int i, int m)
+{
+	const char *value = matrix_options[m].arg, *script = "script.lua";
+	int k = i + 1;
+	if (value && k < argc)
+		value = argv[k++];
+	for (; k < argc; k++) {
+		const char *s = argv[k];
+		if (s[0] != '-' || !s[1] || !strcmp(s, "--")) {
+			if (strcmp(s, "--"))
+				script = s;
+			else if (k + 1 < argc)
+				script = argv[k + 1];
+			break;
+		}
+		int mo = matrix_option(s);
+		for (int j = 0; mo < 0 && j < NOPTS; j++)
+			if (options[j].arg && ((s[1] != '-' && s[2] == '\0' && s[1] == options[j].shortname) ||
+			                       (s[1] == '-' && options[j].longname && !strcmp(s + 2, options[j].longname))))
+				k++;  /* skip its argument */
+		if (mo >= 0 && matrix_options[mo].arg)
+			k++;
+	}
+	fprintf(stderr, "qlua: option '%s' is a matrix option: write it after the script (qlua ", argv[i]);
+	put_word(stderr, script);
+	fprintf(stderr, " %s", argv[i]);
+	if (value) {
+		fputc(' ', stderr);
+		put_word(stderr, value);
+	}
+	fputs(")\n", stderr);
+}
 
 /* Returns 0, or prints why the command line is wrong and returns -1. */
 static int parse(int argc, char **argv, struct args *a)
@@ -99,6 +185,10 @@ static int parse(int argc, char **argv, struct args *a)
 			if ((s[1] != '-' && s[2] == '\0' && s[1] == options[j].shortname) ||
 			    (s[1] == '-' && options[j].longname && !strcmp(s + 2, options[j].longname)))
 				o = j;
+		if (o < 0 && matrix_option(s) >= 0) {
+			misplaced_matrix_option(argc, argv, i, matrix_option(s));
+			return -1;
+		}
 		if (o < 0) {
 			fprintf(stderr, "qlua: unknown option '%s' (see qlua --help)\n", s);
 			return -1;

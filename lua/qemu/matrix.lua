@@ -159,6 +159,25 @@ function Matrix:cells(opts)
   return out
 end
 
+-- An --only text that matches no cell is a mistake (a typo, a renamed
+-- axis): running the rest would pass with that text's cells silently
+-- missing, and with none left, pass with nothing run.  Raises, naming the
+-- cells there are.
+function Matrix:check_only(only)
+  for _, text in ipairs(only or {}) do
+    local hit = false
+    for _, c in ipairs(self.all) do
+      if c.name:find(text, 1, true) then hit = true break end
+    end
+    if not hit then
+      local names = {}
+      for i, c in ipairs(self.all) do names[i] = "'" .. c.name .. "'" end
+      error(("option '--only': '%s' matches no cell of matrix '%s' (cells: %s)")
+        :format(text, self.name, table.concat(names, ", ")), 0)
+    end
+  end
+end
+
 -- ---- running -----------------------------------------------------------------
 
 -- The runner keeps its own record per cell ({ cell, outcome, message,
@@ -317,6 +336,7 @@ end
 -- ({i, n}), out (directory), list (print the cells and return).
 function Matrix:run(opts)
   opts = opts or {}
+  self:check_only(opts.only)
   local cells = self:cells(opts)
   if opts.list then
     for _, c in ipairs(cells) do
@@ -379,7 +399,7 @@ end
 M.OPTIONS = {
   { "-j", "N", "jobs", "cells at once (default: the number of cores)" },
   { "--fail-fast", nil, "fail_fast", "start no cell after one did not pass" },
-  { "--only", "TEXT", "only", "only cells whose name contains TEXT (repeatable)" },
+  { "--only", "TEXT", "only", "only cells whose name contains TEXT (repeatable; each must match a cell)" },
   { "--timeout", "S", "timeout", "seconds per cell (default: the matrix's, else 300)" },
   { "--tap", nil, "tap", "TAP on standard output" },
   { "--junit", "FILE", "junit", "write JUnit XML to FILE" },
