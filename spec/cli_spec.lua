@@ -244,6 +244,91 @@ describe("qlua -e CHUNK", function()
   end)
 end)
 
+describe("where require looks: the script's directory, QLUA_PATH and -L", function()
+  -- A recipe library of the user's own (myrecipes.lua) that builds on the
+  -- built-in one, and a script that uses it.
+  local MYRECIPES = [[
+local qemu = require "qemu"
+local recipes = require "qemu.recipes"
+return { small = function() return qemu.merge(recipes.q35 {}, { memory = { size = "64M" } }) end }
+]]
+  local SCRIPT = [[
+local my = require "myrecipes"
+return qemu.merge(my.small(), { name = "mine", path = "qemu-system-x86_64" })
+]]
+  -- what the dry run says of the machine and the memory
+  local function vm_of(out)
+    return (out:match("\n  %-machine (%S+)") or "no -machine") .. " " .. (out:match("\n  %-m (%S+)") or "no -m")
+  end
+  local WANT = "q35 64M"
+
+  local function dry(d, env, ...)
+    local words, args = {}, table.pack(...)
+    for i = 1, args.n do
+      if args[i] ~= nil then words[#words + 1] = H.q(args[i]) end
+    end
+    return H.sh("cd " .. H.q(d) .. " && env -u QLUA_PATH " .. (env or "") .. " " .. H.qlua_cmd .. " " ..
+      table.concat(words, " ") .. " </dev/null")
+  end
+
+  it("a module beside the script is found from any directory", function()
+    local d = scriptdir(SCRIPT)
+    H.write(d .. "/myrecipes.lua", MYRECIPES)
+    local code, out, e = dry("/", nil, "-n", d .. "/vm.lua")
+    assert.are.equal("", e)
+    assert.are.equal(0, code)
+    assert.are.equal(WANT, vm_of(out))
+    -- the script's directory comes after QLUA_PATH's, and never hides the built-in qemu.* modules
+    local lib = H.tmpdir()
+    H.write(lib .. "/myrecipes.lua", 'return { small = function() return { memory = { size = "32M" } } end }')
+    assert.are.equal(os.execute("mkdir " .. H.q(d .. "/qemu")), true)
+    H.write(d .. "/qemu/recipes.lua", 'error("the script directory\'s qemu/recipes.lua was loaded")')
+    code, out, e = dry("/", "QLUA_PATH=" .. H.q(lib), "-n", d .. "/vm.lua")
+    assert.are.equal("", e)
+    assert.are.equal("no -machine 32M", vm_of(out))
+  end)
+
+  it("QLUA_PATH=DIR and -L DIR come first; the built-in library serves the modules DIR lacks", function()
+    local lib = H.tmpdir()
+    H.write(lib .. "/myrecipes.lua", MYRECIPES)
+    local d = scriptdir(SCRIPT)
+    for _, how in ipairs({ { "QLUA_PATH=" .. H.q(lib) }, { nil, "-L", lib } }) do
+      local code, out, e = dry(d, how[1], how[2], how[3], "-n", "vm.lua")
+      assert.are.equal("", e)
+      assert.are.equal(0, code)
+      assert.are.equal(WANT, vm_of(out))
+    end
+    -- a qemu.* module in DIR/qemu/ replaces the built-in one; the others stay built in
+    assert.are.equal(os.execute("mkdir " .. H.q(lib .. "/qemu")), true)
+    H.write(lib .. "/qemu/recipes.lua", [[
+local merge = require "qemu.merge"
+return { q35 = function() return merge({ machine = { type = "pc" } }, { memory = { size = "16M" } }) end }
+]])
+    for _, how in ipairs({ { "QLUA_PATH=" .. H.q(lib) }, { nil, "-L", lib } }) do
+      local code, out, e = dry(d, how[1], how[2], how[3], "-n", "vm.lua")
+      assert.are.equal("", e)
+      assert.are.equal(0, code)
+      assert.are.equal("pc 64M", vm_of(out))
+    end
+    -- DIR's file that does not compile is an error, not a fall back to the built-in copy
+    H.write(lib .. "/qemu/recipes.lua", "syntax error here(\n")
+    local code, out, e = dry(d, nil, "-L", lib, "-n", "vm.lua")
+    assert.are.equal(2, code)
+    assert.are.equal("", out)
+    assert.are.equal("qlua: error loading module 'qemu.recipes' from file '" .. lib .. "/qemu/recipes.lua':\n\t"
+      .. lib .. "/qemu/recipes.lua:1: syntax error near 'error'\n", e)
+    os.remove(lib .. "/qemu/recipes.lua")
+    -- the same for the qemu module in plain lua5.4 (DIR/qemu/ holds only a report.lua now)
+    H.write(lib .. "/qemu/report.lua", 'return { marker = "DIR/qemu/report.lua" }\n')
+    code, out, e = H.sh("cd / && QLUA_PATH=" .. H.q(lib) .. " LUA_CPATH=" .. H.q(H.root .. "/?.so") ..
+      " lua5.4 -e " .. H.q('require "qemu"; print(require("qemu.report").marker, ' ..
+      'require("qemu.matrix").OPTIONS ~= nil, require("myrecipes").small().memory.size)'))
+    assert.are.equal("", e)
+    assert.are.equal(0, code)
+    assert.are.equal("DIR/qemu/report.lua\ttrue\t64M\n", out)
+  end)
+end)
+
 describe("arg and ...", function()
   local show = [[
 local t = {}

@@ -156,11 +156,12 @@ describe("a script or a library qlua cannot read", function()
     lfs.mkdir(d .. "/lib"); lfs.mkdir(d .. "/lib/qemu")
     os.execute("chmod 755 " .. H.q(d .. "/lib") .. " " .. H.q(d .. "/lib/qemu"))
     -- Lua's searchers list where they looked; the first places are ours
-    local code, _, err = qlua(nil, "-L", d .. "/none", "-e", 'require "qemu.recipes"')
+    -- (a module the built-in library has comes from there: spec/cli_spec.lua)
+    local code, _, err = qlua(nil, "-L", d .. "/none", "-e", 'require "qemu.mine"')
     assert.are.equal(2, code)
-    local want = "qlua: (command line):1: module 'qemu.recipes' not found:\n"
-      .. "\tno field package.preload['qemu.recipes']\n"
-      .. "\tno file '" .. d .. "/none/qemu/recipes.lua'\n"
+    local want = "qlua: (command line):1: module 'qemu.mine' not found:\n"
+      .. "\tno field package.preload['qemu.mine']\n"
+      .. "\tno file '" .. d .. "/none/qemu/mine.lua'\n"
     assert.are.equal(want, err:sub(1, #want))
     -- a file it may not read is, for Lua's searcher, a file that is not there
     -- (it tries fopen): the message still names the path it tried

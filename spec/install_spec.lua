@@ -137,6 +137,27 @@ describe("make install", function()
     assert.are.equal("qemu.fsdev(t)\ntable\tfunction\n", out)
   end)
 
+  it("README's lines for another PREFIX, run as printed (a temporary directory for /opt/qlua)", function()
+    local readme = assert(H.slurp(ROOT .. "/README.md"))
+    local block = readme:match("\n```sh\n(make install PREFIX=/opt/qlua\n.-)```\n")
+    assert.truthy(block, "README.md has no ```sh block starting with make install PREFIX=/opt/qlua")
+    local prefix = H.tmpdir() .. "/opt/qlua"
+    local lines = block:gsub("/opt/qlua", prefix)
+    assert.are.equal(3, select(2, block:gsub("/opt/qlua", "")))
+    -- and then, in the same environment: where the modules came from (not a copy
+    -- installed elsewhere on this machine)
+    local check = [[lua5.4 -e 'print(package.searchpath("qemu", package.cpath)) ]] ..
+      [[print(package.searchpath("qemu.recipes", package.path))']]
+    local code, out, err = H.sh("cd " .. q(ROOT) .. " && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u LUA_PATH " ..
+      "-u LUA_CPATH -u LUA_PATH_5_4 -u LUA_CPATH_5_4 sh -ec " .. q(lines .. "cd /\n" .. check .. "\n"))
+    assert.are.equal(0, code, ctx(code, out, err))
+    assert.are.same(expected("/opt/qlua"), files(prefix:match("^(.*)/opt/qlua$")))
+    -- make's commands, then what the lines print
+    local want = table.concat({ version(), "q35", prefix .. "/lib/lua/5.4/qemu.so",
+      prefix .. "/share/lua/5.4/qemu/recipes.lua" }, "\n") .. "\n"
+    assert.are.equal(want, out:sub(-#want), out)
+  end)
+
   it("the installed man page renders", function()
     if not have("man") then
       pending("no man (Debian: man-db)")

@@ -181,11 +181,98 @@ static void setup_merge(lua_State *L)
 	lua_setfield(L, -2, "merge");
 }
 
+/* ---- where require looks -------------------------------------------------------
+ * The Lua library (the files of lua/qemu/) travels inside the binary and the
+ * module, registered in package.preload: require "qemu.recipes" works from
+ * any directory.  QLUA_PATH=DIR (qlua -L DIR) comes first: DIR/?.lua heads
+ * package.path (qemu.NAME is DIR/qemu/NAME.lua, a module M of one's own is
+ * DIR/M.lua), and a built-in module loads DIR's file instead when DIR has
+ * one.  So DIR holds only what it adds or changes: a recipe library of
+ * one's own keeps requiring the built-in qemu.recipes. */
+
+static const char *lib_dir(void)
+{
+	const char *d = getenv("QLUA_PATH");
+	return d && *d ? d : NULL;
+}
+
+/* The package.preload loader of built-in module i (upvalue 1): DIR's file
+ * when QLUA_PATH's DIR has it, else the copy compiled in. */
+static int lib_load(lua_State *L)
+{
+	const char *dir = lib_dir();
+	if (dir) {
+		const char *name = luaL_checkstring(L, 1);
+		lua_getglobal(L, "package");
+		lua_getfield(L, -1, "searchpath");
+		lua_pushvalue(L, 1);
+		lua_pushfstring(L, "%s/?.lua", dir);
+		lua_call(L, 2, 1);
+		if (lua_type(L, -1) == LUA_TSTRING) {
+			const char *file = lua_tostring(L, -1);
+			if (luaL_loadfile(L, file) != LUA_OK)  /* worded as Lua's own searcher words it */
+				return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name, file,
+				                  lua_tostring(L, -1));
+			lua_pushvalue(L, 1);
+			lua_pushvalue(L, -3);
+			lua_call(L, 2, 1);
+			return 1;
+		}
+		lua_settop(L, 1);
+	}
+	return embedded_load(L);
+}
+
+static void preload(lua_State *L)
+{
+	if (lua_getglobal(L, "package") != LUA_TTABLE) {  /* a host without the package library */
+		lua_pop(L, 1);
+		return;
+	}
+	const char *dir = lib_dir();
+	if (dir) {
+		lua_pushfstring(L, "%s/?.lua;", dir);
+		lua_getfield(L, -2, "path");
+		lua_concat(L, 2);
+		lua_setfield(L, -2, "path");
+	}
+	lua_getfield(L, -1, "preload");
+	for (int i = 0; embedded[i].name; i++) {
+		lua_pushinteger(L, i);
+		lua_pushcclosure(L, lib_load, 1);
+		lua_setfield(L, -2, embedded[i].name);
+	}
+	lua_pop(L, 2);
+}
+
+void qlua_path_script(lua_State *L, const char *script)
+{
+	const char *slash = strrchr(script, '/');
+	size_t n = slash ? (size_t)(slash - script) : 1;
+	const char *dir = slash ? script : ".";
+	/* stdin has no directory; ';' and '?' cannot stand in package.path */
+	if (!strcmp(script, "-") || strcspn(dir, ";?") < n)
+		return;
+	if (lua_getglobal(L, "package") != LUA_TTABLE) {
+		lua_pop(L, 1);
+		return;
+	}
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);
+	luaL_addlstring(&b, dir, n);
+	luaL_addstring(&b, "/?.lua;");
+	luaL_addlstring(&b, dir, n);
+	luaL_addstring(&b, "/?/init.lua;");
+	lua_getfield(L, -2, "path");
+	luaL_addvalue(&b);
+	luaL_pushresult(&b);
+	lua_setfield(L, -2, "path");
+	lua_pop(L, 1);
+}
+
 int luaopen_qemu(lua_State *L)
 {
-	/* the Lua library (the files of lua/qemu/) travels inside the binary and the
-	 * module: require "qemu.recipes" works from any directory */
-	embedded_preload(L);
+	preload(L);
 	static const luaL_Reg funcs[] = { { "argv", l_argv }, { "suggest", ck_l_suggest }, { NULL, NULL } };
 	if (luaL_newmetatable(L, ARENA_MT)) {
 		lua_pushcfunction(L, arena_gc);

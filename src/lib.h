@@ -10,6 +10,12 @@
 
 int luaopen_qemu(lua_State *L);
 
+/* Puts the directory of the script at path on package.path, before Lua's
+ * defaults (luaopen_qemu puts QLUA_PATH's before it): modules beside a
+ * script are found from any directory.  The built-in qemu.* modules still
+ * win over files there. */
+void qlua_path_script(lua_State *L, const char *path);
+
 /* Checks the VM description at idx and renders it into e.  Pushes the
  * arena that owns e's memory (keep it on the stack while using e).
  * Errors blame `where` ("vm.lua:40: "), or the calling Lua line when NULL.

@@ -35,7 +35,7 @@ static const struct opt {
 	[O_CHECK] = { 0, "check", NULL, "ask the VM's QEMU whether it has every machine type, device and "
 	                                "property the VM uses (exit 2 if not); runs nothing" },
 	[O_EXEC] = { 'e', NULL, "CHUNK", "run the Lua chunk CHUNK before the script" },
-	[O_LIB] = { 'L', NULL, "DIR", "load the qemu.* Lua modules from DIR/qemu/ (as QLUA_PATH=DIR)" },
+	[O_LIB] = { 'L', NULL, "DIR", "look for Lua modules in DIR first (qemu.NAME in DIR/qemu/NAME.lua; as QLUA_PATH=DIR)" },
 	[O_DESCRIBE] = { 0, "describe", "KIND", "print the fields of a device kind or section" },
 	[O_VERSION] = { 0, "version", NULL, "print the version and exit" },
 	[O_HELP] = { 'h', "help", NULL, "print this help and exit" },
@@ -93,7 +93,8 @@ static void usage(FILE *f)
 	      "validation errors (and for what --check finds); 126/127 when QEMU cannot be\n"
 	      "executed.\n"
 	      "environment: QLUA_QEMU names the QEMU binary used when a description has no 'path';\n"
-	      "QLUA_PATH=DIR loads the qemu.* Lua modules from DIR instead of the built-in copy;\n"
+	      "QLUA_PATH=DIR: require looks in DIR first (then beside the script), the built-in\n"
+	      "qemu.* modules serving those DIR lacks;\n"
 	      "--check keeps QEMU's answers in $XDG_CACHE_HOME/qlua (default ~/.cache/qlua).\n", f);
 }
 
@@ -491,9 +492,11 @@ struct pmain_args {
 	int status;
 };
 
-static void openlibs(lua_State *L)
+static void openlibs(lua_State *L, const char *script)
 {
 	luaL_openlibs(L);
+	if (script)
+		qlua_path_script(L, script);
 	luaL_requiref(L, "qemu", luaopen_qemu, 1);  /* package.loaded.qemu and global qemu */
 }
 
@@ -502,8 +505,8 @@ static int pmain(lua_State *L)
 	struct pmain_args *p = lua_touserdata(L, 1);
 	struct args *a = &p->a;
 	if (a->lib)
-		setenv("QLUA_PATH", a->lib, 1);  /* read by embedded_preload */
-	openlibs(L);
+		setenv("QLUA_PATH", a->lib, 1);  /* read by luaopen_qemu */
+	openlibs(L, a->script ? p->argv[a->script] : NULL);
 	int qemu = lua_gettop(L);
 
 	if (a->describe) {
