@@ -1,7 +1,8 @@
 -- spec/examples_spec.lua - every script in examples/ runs as the README
 -- says: each with -n (the matrix with --list), and each for real, booting
 -- the test guest (build/guest; the TAP example in a network namespace this
--- spec creates and deletes).  The examples run from another directory than
+-- spec creates and deletes).  And README.md's own examples, as printed (at
+-- the end of this file).  The examples run from another directory than
 -- the tree, with their files in a temporary QLUA_EXAMPLE_DIR, under a
 -- timeout; boots take ~3 s each, the matrix ~12 s.
 local H = require "helper"
@@ -207,6 +208,207 @@ describe("examples/", function()
       assert.are.equal(0, code, ctx(code, out, err))
       assert.truthy(has(out, "QLUA-NET-OK"), out)
       assert.truthy(has(out, "QLUA-GUEST-DONE"), out)
+    end)
+  end)
+end)
+
+-- ---- README.md, as printed -------------------------------------------------------
+--
+-- Every ```lua block of README.md is a script (its first line `-- NAME.lua
+-- ...`) or an excerpt (`-- from examples/NAME.lua`).  The scripts are
+-- written, as printed, into a directory that holds this tree's qlua, build/
+-- and examples/ (the README's commands run in the top of the tree); the
+-- ```sh block right after a script runs there with sh -e; and every
+-- transcript (a ``` block of `$ ` lines, each followed by what it prints)
+-- runs there line by line, in README order, its output compared with what
+-- the README shows: digits may differ (times, pids), a line `...` stands for
+-- any lines, and a run of a matrix's result lines (pass ...) may come in any
+-- order.  Examples' files go to a fresh QLUA_EXAMPLE_DIR, shown in the
+-- README as /tmp/qlua-NAME (the examples' default).
+
+local README = H.root .. "/README.md"
+
+-- The fenced blocks: { lang, line (of the opening fence), lines }.
+local function readme_blocks()
+  local blocks, cur, n = {}, nil, 0
+  for line in io.lines(README) do
+    n = n + 1
+    if cur then
+      if line == "```" then
+        blocks[#blocks + 1] = cur
+        cur = nil
+      else
+        cur.lines[#cur.lines + 1] = line
+      end
+    else
+      local lang = line:match("^```(%w*)$")
+      if lang then cur = { lang = lang, line = n, lines = {} } end
+    end
+  end
+  assert(not cur, "README.md: a block opened at line " .. (cur and cur.line or 0) .. " is never closed")
+  return blocks
+end
+
+local function script_name(block)
+  return block.lang == "lua" and block.lines[1]:match("^%-%- ([%w_%-]+%.lua)%f[%s%z]")
+end
+
+local function excerpt_of(block)
+  return block.lang == "lua" and block.lines[1]:match("^%-%- from (examples/[%w_%-]+%.lua)$")
+end
+
+-- A line of Lua without its trailing comment and surrounding blanks.
+local function code_of(line)
+  return (line:gsub("%s+%-%-%s.*$", ""):match("^%s*(.-)%s*$"))
+end
+
+-- A printed output line as a pattern: digits and runs of blanks may differ.
+local function line_pattern(line)
+  local p = line:gsub("%s+$", ""):gsub("%p", "%%%0"):gsub("%d+", "%%d+"):gsub(" +", " +")
+  return "^" .. p .. "$"
+end
+
+local OUTCOME = { pass = true, fail = true, timeout = true, crash = true, error = true, skip = true }
+
+-- Whether the actual lines match the printed ones (see above).
+local function matches(printed, actual)
+  local function at(i, j)
+    if i > #printed then return j > #actual end
+    local p = printed[i]
+    if p:match("^%s*%.%.%.%s*$") then
+      for k = j, #actual + 1 do
+        if at(i + 1, k) then return true end
+      end
+      return false
+    end
+    local word = p:match("^(%a+) ")
+    if word and OUTCOME[word] then
+      -- a run of result lines: the same lines in any order
+      local n = 0
+      while printed[i + n] and printed[i + n]:match("^(%a+) ") and OUTCOME[printed[i + n]:match("^(%a+) ")] do
+        n = n + 1
+      end
+      local used = {}
+      for a = j, j + n - 1 do
+        local found = false
+        for b = i, i + n - 1 do
+          if not used[b] and actual[a] and actual[a]:match(line_pattern(printed[b])) then
+            used[b], found = true, true
+            break
+          end
+        end
+        if not found then return false end
+      end
+      return at(i + n, j + n)
+    end
+    return actual[j] ~= nil and actual[j]:match(line_pattern(p)) ~= nil and at(i + 1, j + 1)
+  end
+  return at(1, 1)
+end
+
+describe("README.md", function()
+  local blocks = readme_blocks()
+
+  it("every ```lua block is a script (-- NAME.lua) or an excerpt (-- from examples/NAME.lua) of that file", function()
+    local n = 0
+    for _, b in ipairs(blocks) do
+      if b.lang == "lua" then
+        n = n + 1
+        local from = excerpt_of(b)
+        assert.truthy(script_name(b) or from, ("README.md:%d: a ```lua block that is neither a script " ..
+          "(-- NAME.lua ...) nor an excerpt (-- from examples/NAME.lua)"):format(b.line))
+        if from then
+          local file = {}
+          for line in io.lines(H.root .. "/" .. from) do file[#file + 1] = code_of(line) end
+          local pos = 0
+          for i = 2, #b.lines do
+            local want = code_of(b.lines[i])
+            local found
+            for k = pos + 1, #file do
+              if file[k] == want then found = k break end
+            end
+            assert.truthy(found, ("README.md:%d: %s has no line '%s' (after its line %d)")
+              :format(b.line + i, from, want, pos))
+            pos = found
+          end
+        end
+      end
+    end
+    assert.is_true(n >= 6)
+  end)
+
+  describe("run as printed #guest", function()
+    if not have_guest then
+      pending("build/guest is missing: run `make guest` (make check builds it first)")
+      return
+    end
+    local box   -- the directory they run in, made by the first test
+    local function sandbox()
+      if not box then
+        box = H.tmpdir()
+        assert(os.execute(("ln -s %s %s/qlua && ln -s %s/build %s/build && ln -s %s/examples %s/examples && mkdir %s/tmp")
+          :format(q(H.qlua_bin), q(box), q(H.root), q(box), q(H.root), q(box), q(box))))
+      end
+      return box
+    end
+    local runs = 0
+    local function run(cmd)
+      runs = runs + 1
+      local d = sandbox()
+      local ex = ("%s/example-%d"):format(d, runs)
+      local code, out = H.sh(("cd %s && QLUA_EXAMPLE_DIR=%s TMPDIR=%s/tmp timeout 300 sh -ec %s 2>&1 </dev/null")
+        :format(q(d), q(ex), q(d), q(cmd)))
+      out = out:gsub("\r", "")
+      local name = cmd:match("examples/([%w_%-]+)%.lua")
+      if name then out = out:gsub(ex:gsub("%p", "%%%0"), "/tmp/qlua-" .. name) end
+      return code, out
+    end
+
+    local commands = 0
+    for k, b in ipairs(blocks) do
+      local script = script_name(b)
+      if script then
+        local after = blocks[k + 1]
+        local runs_it = after and after.lang == "sh"
+        it(("README.md:%d: %s%s"):format(b.line, script, runs_it and ", and the sh block after it" or ""), function()
+          H.write(sandbox() .. "/" .. script, table.concat(b.lines, "\n") .. "\n")
+          if runs_it then
+            local code, out = run(table.concat(after.lines, "\n"))
+            assert.are.equal(0, code, ("README.md:%d:\n%s"):format(after.line, out))
+          end
+        end)
+      elseif b.lang == "" and b.lines[1] and b.lines[1]:match("^%$ ") then
+        -- a transcript: $ lines, each followed by its output
+        local steps = {}
+        for i, line in ipairs(b.lines) do
+          local cmd = line:match("^%$ (.*)$")
+          if cmd then
+            steps[#steps + 1] = { cmd = cmd, line = b.line + i, out = {} }
+          else
+            table.insert(steps[#steps].out, line)
+          end
+        end
+        for _, step in ipairs(steps) do
+          commands = commands + (step.cmd:match("^%./qlua ") and 1 or 0)
+          it(("README.md:%d: $ %s"):format(step.line, step.cmd), function()
+            local code, out = run(step.cmd)
+            assert.are.equal(0, code, out)
+            local actual = {}
+            for line in out:gmatch("([^\n]*)\n") do actual[#actual + 1] = line end
+            assert.is_true(matches(step.out, actual), ("README.md:%d shows:\n%s\n--- but it printed:\n%s")
+              :format(step.line, table.concat(step.out, "\n"), out))
+          end)
+        end
+      end
+    end
+
+    it("covered every $ ./qlua line of README.md", function()
+      local n = 0
+      for line in io.lines(README) do
+        if line:match("^%$ %./qlua ") then n = n + 1 end
+      end
+      assert.are.equal(n, commands)
+      assert.is_true(n >= 9)
     end)
   end)
 end)
