@@ -496,7 +496,8 @@ end
 -- Options without an argument, and options whose argument is one value
 -- (not key=value): the rest take key=value,... or JSON.
 local NOARG = { ["-no-user-config"] = true, ["-nodefaults"] = true, ["-nographic"] = true,
-                ["-daemonize"] = true, ["-S"] = true, ["-no-reboot"] = true, ["-no-shutdown"] = true }
+                ["-daemonize"] = true, ["-S"] = true, ["-no-reboot"] = true, ["-no-shutdown"] = true,
+                ["-snapshot"] = true }
 local WHOLE = { ["-kernel"] = true, ["-initrd"] = true, ["-append"] = true, ["-bios"] = true,
                 ["-pidfile"] = true, ["-D"] = true, ["-uuid"] = true, ["-vga"] = true, ["-incoming"] = true,
                 ["-global"] = true, ["-serial"] = true, ["-display"] = true }

@@ -328,9 +328,9 @@ describe("errors: enumerations list what is allowed", function()
     ctor('qemu.fsdev { id = "f", path = "/p", mount_tag = "t", security_model = "mapped-xatr" }',
       "fsdev: field 'security_model': invalid option 'mapped-xatr' (expected 'none', 'passthrough', " ..
       "'mapped-xattr', 'mapped-file' or 'mapped')")
-    ctor('qemu.netdev { id = "n", type = "user" }',
-      "netdev: field 'type': invalid option 'user' (expected 'tap', 'macvtap', 'ipvtap', 'vethtap', " ..
-      "'vfio' or 'vhostuser')")
+    ctor('qemu.netdev { id = "n", type = "slirp" }',
+      "netdev: field 'type': invalid option 'slirp' (expected 'tap', 'macvtap', 'ipvtap', 'vethtap', " ..
+      "'vfio', 'vhostuser' or 'user')")
   end)
 
   it("in a description", function()

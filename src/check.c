@@ -554,7 +554,10 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 			field_fail(c, name, "nested too deeply");
 		memcpy(c->path + plen, name, nlen);
 		memcpy(c->path + plen + nlen, ".", 2);
+		int anchor = c->anchor;  /* (as for T_RECS) */
+		c->anchor = 0;
 		v->u.rec = check_record(c, idx, f->sub);
+		c->anchor = anchor;
 		c->path[plen] = '\0';
 		return;
 	}
@@ -571,9 +574,32 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 				expected(c, el, "table", -1);
 			}
 			snprintf(c->path + plen, sizeof c->path - plen, "%s[%d].", name, i);
+			/* the nested record's fields are not the device's: nothing
+			 * of them goes into the anchor's slots */
+			int anchor = c->anchor;
+			c->anchor = 0;
 			v->u.recs.v[i - 1] = check_record(c, lua_gettop(L), f->sub);
+			c->anchor = anchor;
 			c->path[plen] = '\0';
 			lua_pop(L, 1);
+		}
+		if (c->anchor) {
+			/* read back as a copy (a list of shallow copies): the user's
+			 * tables stay theirs, the device's stay read-only */
+			lua_createtable(L, len, 0);
+			for (int i = 1; i <= len; i++) {
+				lua_newtable(L);
+				lua_rawgeti(L, idx, i);
+				lua_pushnil(L);
+				while (lua_next(L, -2)) {
+					lua_pushvalue(L, -2);
+					lua_insert(L, -2);
+					lua_rawset(L, -5);
+				}
+				lua_pop(L, 1);
+				lua_rawseti(L, -2, i);
+			}
+			lua_setiuservalue(L, c->anchor, slot);
 		}
 		return;
 	}

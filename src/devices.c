@@ -5,8 +5,10 @@
  * .opt says which of the kind's options a field renders into (1 = the
  * first, usually -device or the backend; 2 = the second); 0 = the hook
  * renders it itself. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "check.h"
 #include "emit.h"
@@ -14,6 +16,7 @@
 #include "render.h"
 #include "schema.h"
 #include "tap.h"
+#include "values.h"
 
 /* Fields most PCI devices have.  o is the option they render into. */
 #define BUS(o)     { .name = "bus", .type = T_REF, .ns = NS_BUS, .opt = o, .key = "bus", \
@@ -22,6 +25,8 @@
                      .doc = "PCI slot[.function] on that bus, hex (0..1f)" }
 #define ROMFILE(o) { .name = "romfile", .type = T_PATH, .opt = o, .key = "romfile", \
                      .doc = "option ROM image for the device" }
+#define BOOTINDEX(o) { .name = "bootindex", .type = T_UINT, .max = 0x7fffffff, .opt = o, .key = "bootindex", \
+                       .doc = "boot order among devices, lowest first (firmware boot; each value once)" }
 #define DISMOD(o)  { .name = "disable_modern", .type = T_BOOL, .opt = o, .key = "disable-modern", \
                      .doc = "present a legacy-only virtio device" }
 /* The driver of a kind with transports: no fixed default, the kind's
@@ -259,15 +264,44 @@ static const struct kind kind_chardev = {
 
 /* ---- netdev: a guest NIC and its host side ----------------------------------- */
 
+/* A port forward of user networking: host_addr:host_port on the host to
+ * guest_port in the guest.  Checked as addresses and ports, so a rule
+ * never needs escaping. */
+enum { HF_PROTO, HF_HOST_ADDR, HF_HOST_PORT, HF_GUEST_PORT };
+static const struct field hostfwd_fields[] = {
+	[HF_PROTO] = { .name = "proto", .type = T_ENUM, .choices = CHOICES("tcp", "udp"), .def = "tcp",
+	               .doc = "'tcp' or 'udp'" },
+	[HF_HOST_ADDR] = { .name = "host_addr", .type = T_STR, .def = "127.0.0.1",
+	                   .doc = "host IPv4 address to listen on (never all addresses unless given '0.0.0.0')" },
+	[HF_HOST_PORT] = { .name = "host_port", .type = T_UINT, .flags = F_REQ, .max = 65535,
+	                   .doc = "host port; 0 picks a free one (vm:forwarded_port(guest_port) says which)" },
+	[HF_GUEST_PORT] = { .name = "guest_port", .type = T_UINT, .flags = F_REQ, .min = 1, .max = 65535,
+	                    .doc = "guest port" },
+};
+
+static void hostfwd_check(struct ck *c, const struct rec *r)
+{
+	if (!val_ipv4(sval(r, HF_HOST_ADDR), slen(r, HF_HOST_ADDR), NULL))
+		ck_fail(c, "host_addr", "'%s' is not an IPv4 address", sval(r, HF_HOST_ADDR));
+}
+
+static const struct kind sub_hostfwd = {
+	.name = "hostfwd", .fields = hostfwd_fields, .nfields = NFIELDS(hostfwd_fields),
+	.doc = "a port forward of user networking", .check = hostfwd_check,
+};
+
 enum { NET_TYPE, NET_ID, NET_IFNAME, NET_FDS, NET_VHOST, NET_VHOST_FDS, NET_SCRIPT,
        NET_DOWN_SCRIPT, NET_BDF, NET_CHARDEV, NET_DRIVER, NET_MAC_ADDRESS, NET_BUS, NET_ADDR,
-       NET_ROMFILE, NET_DISABLE_MODERN, NET_TRANSPORT, NET_DEVNO };
+       NET_ROMFILE, NET_DISABLE_MODERN, NET_TRANSPORT, NET_DEVNO, NET_HOSTFWD, NET_NET, NET_DNS,
+       NET_RESTRICT, NET_BOOTINDEX };
 #define NET_TAPS WHEN(NET_TYPE, "tap", "macvtap", "ipvtap", "vethtap")
-#define NET_NIC WHEN(NET_TYPE, "tap", "macvtap", "ipvtap", "vethtap", "vhostuser")
+#define NET_NIC WHEN(NET_TYPE, "tap", "macvtap", "ipvtap", "vethtap", "vhostuser", "user")
+#define NET_USER WHEN(NET_TYPE, "user")
 static const struct field netdev_fields[] = {
 	[NET_TYPE] = { .name = "type", .type = T_ENUM, .flags = F_REQ,
-	               .choices = CHOICES("tap", "macvtap", "ipvtap", "vethtap", "vfio", "vhostuser"),
-	               .doc = "host side: a tap-like interface, an assigned VF (vfio) or a vhost-user port" },
+	               .choices = CHOICES("tap", "macvtap", "ipvtap", "vethtap", "vfio", "vhostuser", "user"),
+	               .doc = "host side: a tap-like interface, an assigned VF (vfio), a vhost-user port or "
+	                      "user networking (QEMU's own NAT: no privileges, port forwards)" },
 	[NET_ID] = { .name = "id", .type = T_ID, .flags = F_REQ, .ns = NS_NETDEV,
 	             .doc = "netdev id (the device id for vfio)" },
 	[NET_IFNAME] = { .name = "ifname", .type = T_STR, .only = NET_TAPS,
@@ -300,12 +334,43 @@ static const struct field netdev_fields[] = {
 	                    .only = NET_NIC, .doc = TRANSPORT_DOC },
 	[NET_DEVNO] = { .name = "devno", .type = T_DEVNO, .opt = 1, .key = "devno", .only = NET_NIC,
 	                .doc = "ccw device number cssid.ssid.devno, e.g. 'fe.0.0001' (ccw transport only)" },
+	[NET_HOSTFWD] = { .name = "hostfwd", .type = T_RECS, .sub = &sub_hostfwd, .only = NET_USER,
+	                  .doc = "port forwards (user): { {proto, host_addr, host_port, guest_port}, ... }" },
+	[NET_NET] = { .name = "net", .type = T_STR, .only = NET_USER,
+	              .doc = "the guest's network, IPv4 address/prefix (user; QEMU's default 10.0.2.0/24)" },
+	[NET_DNS] = { .name = "dns", .type = T_STR, .only = NET_USER,
+	              .doc = "the address of QEMU's DNS proxy, inside 'net' (user; default: the network's .3)" },
+	[NET_RESTRICT] = { .name = "restrict", .type = T_BOOL, .only = NET_USER,
+	                   .doc = "isolate the guest: no traffic beyond the port forwards (user)" },
+	[NET_BOOTINDEX] = BOOTINDEX(1),
 };
 
 /* An assigned VF has no netdev: its id names the -device. */
 static int netdev_id_ns(const struct rec *r, int f)
 {
 	return eis(r, NET_TYPE, "vfio") ? NS_DEVICE : NS_NETDEV;
+}
+
+/* user: net is a network, dns an address in it (slirp refuses others at
+ * start with less to go on) */
+static void netdev_user_check(struct ck *c, const struct rec *r)
+{
+	unsigned long net = 0x0a000200UL, dns;  /* QEMU's default 10.0.2.0/24 */
+	int prefix = 24;
+	if (has(r, NET_NET) && !val_ipv4_net(sval(r, NET_NET), slen(r, NET_NET), &net, &prefix))
+		ck_fail(c, "net", "'%s' is not an IPv4 network (address/prefix with no host bits, e.g. "
+		        "'10.0.2.0/24')", sval(r, NET_NET));
+	if (prefix > 30)
+		ck_fail(c, "net", "'%s' is too small (the guest, the gateway and the DNS proxy need a prefix of "
+		        "at most 30)", sval(r, NET_NET));
+	if (!has(r, NET_DNS))
+		return;
+	if (!val_ipv4(sval(r, NET_DNS), slen(r, NET_DNS), &dns))
+		ck_fail(c, "dns", "'%s' is not an IPv4 address", sval(r, NET_DNS));
+	unsigned long mask = prefix ? (0xffffffffUL << (32 - prefix)) & 0xffffffffUL : 0;
+	if ((dns & mask) != net)
+		ck_fail(c, "dns", "%s is not inside the network %s", sval(r, NET_DNS),
+		        has(r, NET_NET) ? sval(r, NET_NET) : "10.0.2.0/24");
 }
 
 static void netdev_check(struct ck *c, const struct rec *r)
@@ -320,6 +385,8 @@ static void netdev_check(struct ck *c, const struct rec *r)
 	if (vfds->set && fds->set && vfds->u.fds.n != fds->u.fds.n)
 		ck_fail(c, "vhost_fds", "%d descriptors, but 'fds' has %d (one per queue)",
 		        vfds->u.fds.n, fds->u.fds.n);
+	if (eis(r, NET_TYPE, "user"))
+		netdev_user_check(c, r);
 	char why[160];
 	if (has(r, NET_IFNAME) && tap_check_name(sval(r, NET_IFNAME), why, sizeof why))
 		ck_fail(c, "ifname", "%s", why);
@@ -349,7 +416,26 @@ static void netdev_render(struct emit *e, const struct rec *r)
 		return;
 	}
 	opt_begin(e, "-netdev");
-	if (eis(r, NET_TYPE, "vhostuser")) {
+	if (eis(r, NET_TYPE, "user")) {
+		opt_head(e, "user", 4);
+		opt_str(e, "id", sval(r, NET_ID), slen(r, NET_ID));
+		if (has(r, NET_NET))
+			opt_str(e, "net", sval(r, NET_NET), slen(r, NET_NET));
+		if (has(r, NET_DNS))
+			opt_str(e, "dns", sval(r, NET_DNS), slen(r, NET_DNS));
+		if (has(r, NET_RESTRICT))
+			opt_bool(e, "restrict", ival(r, NET_RESTRICT));
+		const struct qval *fw = &r->v[NET_HOSTFWD];
+		for (int i = 0; fw->set && i < fw->u.recs.n; i++) {
+			/* proto:haddr:hport-:gport (the guest address left to slirp) */
+			const struct rec *h = fw->u.recs.v[i];
+			char rule[64];
+			int n = snprintf(rule, sizeof rule, "%s:%.*s:%lld-:%lld", eval(h, HF_PROTO),
+			                 (int)slen(h, HF_HOST_ADDR), sval(h, HF_HOST_ADDR),
+			                 ival(h, HF_HOST_PORT), ival(h, HF_GUEST_PORT));
+			opt_str(e, "hostfwd", rule, (size_t)n);
+		}
+	} else if (eis(r, NET_TYPE, "vhostuser")) {
 		opt_head(e, "vhost-user", 10);
 		opt_str(e, "id", sval(r, NET_ID), slen(r, NET_ID));
 		opt_str(e, "chardev", sval(r, NET_CHARDEV), slen(r, NET_CHARDEV));
@@ -445,7 +531,7 @@ static const struct kind kind_serial = {
 
 enum { BL_ID, BL_FILE, BL_AIO, BL_FORMAT, BL_INTERFACE, BL_READ_ONLY, BL_DISCARD_UNMAP,
        BL_DRIVER, BL_SCSI, BL_WCE, BL_SHARE_RW, BL_BUS, BL_ADDR, BL_ROMFILE, BL_DISABLE_MODERN,
-       BL_SERIAL, BL_TRANSPORT, BL_DEVNO };
+       BL_SERIAL, BL_TRANSPORT, BL_DEVNO, BL_BOOTINDEX };
 #define BL_DEV WHEN(BL_INTERFACE, "none")            /* a virtio-blk device qlua adds */
 #define BL_DEVICE WHEN(BL_INTERFACE, "none", "scsi")  /* any device qlua adds */
 static const struct field block_fields[] = {
@@ -491,6 +577,8 @@ static const struct field block_fields[] = {
 	                   .only = BL_DEV, .doc = TRANSPORT_DOC },
 	[BL_DEVNO] = { .name = "devno", .type = T_DEVNO, .opt = 2, .key = "devno", .only = BL_DEV,
 	               .doc = "ccw device number cssid.ssid.devno, e.g. 'fe.0.0001' (ccw transport only)" },
+	[BL_BOOTINDEX] = { .name = "bootindex", .type = T_UINT, .max = 0x7fffffff, .opt = 2, .key = "bootindex",
+	                   .only = BL_DEVICE, .doc = "boot order among devices, lowest first (each value once)" },
 };
 
 static void block_check(struct ck *c, const struct rec *r)
@@ -553,11 +641,68 @@ static const struct kind kind_block = {
 	.tr = TR1("virtio-blk-pci", "virtio-blk-device", "virtio-blk-ccw"), .ntr = 1,
 };
 
+/* ---- cdrom: install media ------------------------------------------------------ */
+
+enum { CD_ID, CD_FILE, CD_DRIVER, CD_BUS, CD_BOOTINDEX };
+static const struct field cdrom_fields[] = {
+	[CD_ID] = { .name = "id", .type = T_ID, .flags = F_REQ, .ns = NS_DRIVE, .doc = "drive id" },
+	[CD_FILE] = { .name = "file", .type = T_PATH, .flags = F_REQ,
+	              .doc = "ISO image (read-only; it must exist)" },
+	[CD_DRIVER] = { .name = "driver", .type = T_NAME,
+	                .doc = "QEMU device model (default: scsi-cd when 'bus' is a SCSI controller's, else "
+	                       "ide-cd on the machine's IDE/AHCI controller)" },
+	[CD_BUS] = { .name = "bus", .type = T_REF, .ns = NS_BUS, .opt = 2, .key = "bus",
+	             .doc = "a SCSI controller's '<id>.0', or an IDE bus 'ide.N' (default: the first free IDE port)" },
+	[CD_BOOTINDEX] = BOOTINDEX(2),
+};
+
+/* Install media that is not there fails in QEMU only after the rest has
+ * started; a path checked here names the field.  (Only looked at, never
+ * opened or created: dry runs check it too.) */
+static void cdrom_check(struct ck *c, const struct rec *r)
+{
+	struct stat st;
+	if (stat(sval(r, CD_FILE), &st) < 0)
+		ck_fail(c, "file", "cannot use '%s' (%s)", sval(r, CD_FILE), strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		ck_fail(c, "file", "'%s' is a directory (an ISO image expected)", sval(r, CD_FILE));
+}
+
+static void cdrom_render(struct emit *e, const struct rec *r)
+{
+	opt_begin(e, "-drive");
+	opt_str(e, "id", sval(r, CD_ID), slen(r, CD_ID));
+	opt_str(e, "file", sval(r, CD_FILE), slen(r, CD_FILE));
+	opt_cstr(e, "format", "raw");
+	opt_cstr(e, "if", "none");
+	opt_cstr(e, "media", "cdrom");
+	opt_bool(e, "readonly", 1);
+	opt_end(e);
+	const char *drv = "ide-cd";
+	size_t n = 6;
+	const struct rec *owner = has(r, CD_BUS) ? render_bus_device(sval(r, CD_BUS), slen(r, CD_BUS)) : NULL;
+	if (has(r, CD_DRIVER))
+		drv = sval(r, CD_DRIVER), n = slen(r, CD_DRIVER);
+	else if (owner && !strcmp(owner->k->name, "scsi_controller"))
+		drv = "scsi-cd", n = 7;
+	opt_begin(e, "-device");
+	opt_head(e, drv, n);
+	opt_str(e, "drive", sval(r, CD_ID), slen(r, CD_ID));
+	render_fields(e, r, 2);
+	opt_end(e);
+}
+
+static const struct kind kind_cdrom = {
+	.name = "cdrom", .fields = cdrom_fields, .nfields = NFIELDS(cdrom_fields), .is_device = 1,
+	.doc = "install media: an ISO image as a read-only CD-ROM (ide-cd, or scsi-cd on a SCSI controller)",
+	.check = cdrom_check, .render = cdrom_render,
+};
+
 /* ---- vhost_user: a device whose backend is another process -------------------- */
 
 enum { VU_TYPE, VU_SOCKET_PATH, VU_CHARDEV_ID, VU_TYPE_DEV_ID, VU_MAC_ADDRESS, VU_TAG,
        VU_QUEUE_SIZE, VU_CACHE_SIZE, VU_BUS, VU_ADDR, VU_ROMFILE, VU_DISABLE_MODERN, VU_TRANSPORT,
-       VU_DEVNO };
+       VU_DEVNO, VU_BOOTINDEX };
 static const struct field vhost_user_fields[] = {
 	[VU_TYPE] = { .name = "vhost_user_type", .type = T_ENUM, .flags = F_REQ,
 	              .choices = CHOICES("net", "scsi", "blk", "fs"), .doc = "what the backend serves" },
@@ -583,6 +728,9 @@ static const struct field vhost_user_fields[] = {
 	                        .only = WHEN(VU_TYPE, "net", "scsi", "blk"),
 	                        .doc = "present a legacy-only virtio device (not fs: it is modern-only)" },
 	[VU_TRANSPORT] = TRANSPORT, [VU_DEVNO] = DEVNO(1),
+	[VU_BOOTINDEX] = { .name = "bootindex", .type = T_UINT, .max = 0x7fffffff, .opt = 1, .key = "bootindex",
+	                   .only = WHEN(VU_TYPE, "net", "scsi", "blk"),
+	                   .doc = "boot order among devices, lowest first (net, scsi, blk; each value once)" },
 };
 
 /* By vhost_user_type: QEMU has no vhost-user-scsi or vhost-user-blk on
@@ -641,7 +789,7 @@ static const struct kind kind_vhost_user = {
 /* ---- vfio: an assigned host PCI device ------------------------------------------ */
 
 enum { VF_BDF, VF_SYSFS_DEV, VF_ID, VF_VENDOR_ID, VF_DEVICE_ID, VF_BUS, VF_ADDR, VF_ROMFILE,
-       VF_DEVFS_DEV, VF_TRANSPORT, VF_DEVNO };
+       VF_DEVFS_DEV, VF_TRANSPORT, VF_DEVNO, VF_BOOTINDEX };
 static const struct field vfio_fields[] = {
 	[VF_BDF] = { .name = "bdf", .type = T_BDF, .opt = 1, .key = "host",
 	             .doc = "host PCI address (or give sysfs_dev)" },
@@ -659,7 +807,7 @@ static const struct field vfio_fields[] = {
 	[VF_TRANSPORT] = { .name = "transport", .type = T_ENUM, .choices = CHOICES("pci", "ccw", "ap"),
 	                   .doc = "'pci' (vfio-pci), 'ccw' (vfio-ccw, s390x) or 'ap' (vfio-ap, s390x crypto); "
 	                          "default: the machine's (ccw on s390x, else pci); ccw and ap take 'sysfs_dev'" },
-	[VF_DEVNO] = DEVNO(1),
+	[VF_DEVNO] = DEVNO(1), [VF_BOOTINDEX] = BOOTINDEX(1),
 };
 
 static void vfio_check(struct ck *c, const struct rec *r)
@@ -1065,7 +1213,7 @@ static const struct kind kind_device = {
 };
 
 const struct kind *const schema_devices[] = {
-	&kind_balloon, &kind_block, &kind_bridge, &kind_chardev, &kind_device, &kind_fsdev, &kind_iommu,
+	&kind_balloon, &kind_block, &kind_bridge, &kind_cdrom, &kind_chardev, &kind_device, &kind_fsdev, &kind_iommu,
 	&kind_legacy_serial, &kind_loader, &kind_netdev, &kind_object, &kind_pcie_root_port,
 	&kind_pcie_switch_downstream, &kind_pcie_switch_upstream, &kind_pvpanic, &kind_pxb_pcie, &kind_rng,
 	&kind_scsi_controller, &kind_serial, &kind_vfio, &kind_vhost_user, &kind_vsock, NULL,

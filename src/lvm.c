@@ -394,6 +394,12 @@ static int m_index(lua_State *L)
 		}
 	lua_getmetatable(L, 1);
 	lua_getfield(L, -1, "methods");
+	if (lua_getfield(L, -1, k) != LUA_TNIL)
+		return 1;
+	/* methods that are plain QMP conversations are Lua (qemu.handle) */
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "qemu.handle");
+	lua_call(L, 1, 1);
 	lua_getfield(L, -1, k);
 	return 1;
 }

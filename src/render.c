@@ -89,6 +89,11 @@ int render_knob(const char *name)
 	return cur_vm && vm_knob(cur_vm, name);
 }
 
+const struct rec *render_bus_device(const char *bus, size_t n)
+{
+	return cur_vm ? vm_bus_device(cur_vm, bus, n) : NULL;
+}
+
 int render_transport(const struct rec *r)
 {
 	return cur_vm ? vm_transport(cur_vm, r, NULL, 0) : TR_PCI;

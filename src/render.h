@@ -37,6 +37,11 @@ int vm_knob(const struct rec *vm, const char *name);
  * the default one), else pci.  why (may be NULL) gets where the choice
  * came from, for messages: "machine type 'microvm'". */
 int vm_transport(const struct rec *vm, const struct rec *d, char *why, size_t n);
+/* The device of vm that declares bus (a bridge's id, a controller's
+ * '<id>.0'), NULL if none does; render_bus_device asks the VM being
+ * rendered. */
+const struct rec *vm_bus_device(const struct rec *vm, const char *bus, size_t n);
+const struct rec *render_bus_device(const char *bus, size_t n);
 
 /* For kind hooks: key=value for field f when it is set and has a key. */
 void render_field(struct emit *e, const struct rec *r, int f);

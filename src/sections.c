@@ -178,7 +178,7 @@ static const struct kind sec_qmp = {
 
 enum { KN_NO_USER_CONFIG, KN_NO_DEFAULTS, KN_NO_GRAPHIC, KN_DAEMONIZE, KN_HUGEPAGES,
        KN_MEM_PREALLOC, KN_FILE_BACKED_MEM, KN_MEM_SHARED, KN_MLOCK, KN_REALTIME, KN_STOPPED,
-       KN_NO_REBOOT, KN_NO_SHUTDOWN, KN_IOMMU_PLATFORM };
+       KN_NO_REBOOT, KN_NO_SHUTDOWN, KN_IOMMU_PLATFORM, KN_SNAPSHOT };
 static const struct field knobs_fields[] = {
 	[KN_NO_USER_CONFIG] = { .name = "no_user_config", .type = T_BOOL, .doc = "-no-user-config" },
 	[KN_NO_DEFAULTS] = { .name = "no_defaults", .type = T_BOOL, .doc = "-nodefaults: no default devices" },
@@ -202,10 +202,146 @@ static const struct field knobs_fields[] = {
 	                        .doc = "virtio devices qlua makes reach guest memory through the vIOMMU "
 	                               "(iommu_platform=on; transitional virtio-pci ones become modern-only; "
 	                               "qemu.device{} is passed as given)" },
+	[KN_SNAPSHOT] = { .name = "snapshot", .type = T_BOOL,
+	                  .doc = "writes to every disk go to temporary files, never to the images (-snapshot)" },
 };
 static const struct kind sec_knobs = {
 	.name = "knobs", .fields = knobs_fields, .nfields = NFIELDS(knobs_fields),
 	.doc = "QEMU switches",
+};
+
+/* ---- boot, smbios ------------------------------------------------------------------ */
+
+enum { BO_ORDER, BO_ONCE, BO_MENU, BO_STRICT };
+static const struct field boot_fields[] = {
+	[BO_ORDER] = { .name = "order", .type = T_STR, .opt = 1, .key = "order",
+	               .doc = "firmware boot order, drive letters: 'c' disk, 'd' CD-ROM, 'n'..'p' network, "
+	                      "'a'/'b' floppy ('dc': CD first)" },
+	[BO_ONCE] = { .name = "once", .type = T_STR, .opt = 1, .key = "once",
+	              .doc = "the order for the first boot only (letters as in 'order')" },
+	[BO_MENU] = { .name = "menu", .type = T_BOOL, .opt = 1, .key = "menu", .doc = "show the firmware's boot menu" },
+	[BO_STRICT] = { .name = "strict", .type = T_BOOL, .opt = 1, .key = "strict",
+	                .doc = "boot only from the devices listed (no fallback to the others)" },
+};
+
+/* QEMU's validate_bootdevices(): letters a-p, each at most once (on x86
+ * only a, b, c, d and n-p mean something). */
+static void boot_letters(struct ck *c, const struct rec *r, int f)
+{
+	const char *s = sval(r, f);
+	size_t n = slen(r, f);
+	if (!n)
+		ck_fail(c, r->k->fields[f].name, "empty (drive letters expected, e.g. 'dc')");
+	for (size_t i = 0; i < n; i++) {
+		if (!strchr("abcdnop", s[i]) || !s[i])
+			ck_fail(c, r->k->fields[f].name, "invalid boot device '%c' in '%s' (expected 'a', 'b', 'c', 'd', "
+			        "'n', 'o' or 'p')", s[i] ? s[i] : '?', s);
+		if (memchr(s, s[i], i))
+			ck_fail(c, r->k->fields[f].name, "boot device '%c' given twice in '%s'", s[i], s);
+	}
+}
+
+static void boot_check(struct ck *c, const struct rec *r)
+{
+	if (has(r, BO_ORDER))
+		boot_letters(c, r, BO_ORDER);
+	if (has(r, BO_ONCE))
+		boot_letters(c, r, BO_ONCE);
+	if (!has(r, BO_ORDER) && !has(r, BO_ONCE) && !has(r, BO_MENU) && !has(r, BO_STRICT))
+		ck_fail(c, NULL, "boot: empty section (give 'order', 'once', 'menu' or 'strict', or leave it out)");
+}
+
+static const struct kind sec_boot = {
+	.name = "boot", .fields = boot_fields, .nfields = NFIELDS(boot_fields),
+	.doc = "firmware boot order (-boot); per device: 'bootindex'", .check = boot_check,
+};
+
+/* One -smbios entry.  Every field QEMU takes for any type is here; which
+ * belong to which type is smbios_types below (QEMU refuses the others). */
+enum { SMB_TYPE, SMB_VENDOR, SMB_MANUFACTURER, SMB_PRODUCT, SMB_VERSION, SMB_SERIAL, SMB_UUID, SMB_SKU,
+       SMB_FAMILY, SMB_ASSET, SMB_LOCATION, SMB_DATE, SMB_RELEASE, SMB_UEFI, SMB_SOCK_PFX, SMB_LOC_PFX, SMB_BANK,
+       SMB_PART, SMB_SPEED, SMB_VALUE, SMB_PATH };
+static const struct field smbios_fields[] = {
+	[SMB_TYPE] = { .name = "type", .type = T_UINT, .flags = F_REQ, .max = 127,
+	              .doc = "SMBIOS structure type: 0 (BIOS), 1 (system), 2 (baseboard), 3 (chassis), "
+	                     "4 (processor), 11 (OEM strings), 17 (memory device)" },
+	[SMB_VENDOR] = { .name = "vendor", .type = T_STR, .opt = 1, .key = "vendor", .doc = "BIOS vendor (0)" },
+	[SMB_MANUFACTURER] = { .name = "manufacturer", .type = T_STR, .opt = 1, .key = "manufacturer",
+	                      .doc = "manufacturer (1, 2, 3, 4, 17)" },
+	[SMB_PRODUCT] = { .name = "product", .type = T_STR, .opt = 1, .key = "product", .doc = "product name (1, 2)" },
+	[SMB_VERSION] = { .name = "version", .type = T_STR, .opt = 1, .key = "version", .doc = "version (0, 1, 2, 3, 4)" },
+	[SMB_SERIAL] = { .name = "serial", .type = T_STR, .opt = 1, .key = "serial",
+	                .doc = "serial number (1, 2, 3, 4, 17)" },
+	[SMB_UUID] = { .name = "uuid", .type = T_UUID, .opt = 1, .key = "uuid", .doc = "system UUID (1)" },
+	[SMB_SKU] = { .name = "sku", .type = T_STR, .opt = 1, .key = "sku", .doc = "SKU number (1, 3)" },
+	[SMB_FAMILY] = { .name = "family", .type = T_STR, .opt = 1, .key = "family", .doc = "family (1)" },
+	[SMB_ASSET] = { .name = "asset", .type = T_STR, .opt = 1, .key = "asset", .doc = "asset tag (2, 3, 4, 17)" },
+	[SMB_LOCATION] = { .name = "location", .type = T_STR, .opt = 1, .key = "location",
+	                  .doc = "location in chassis (2)" },
+	[SMB_DATE] = { .name = "date", .type = T_STR, .opt = 1, .key = "date", .doc = "BIOS release date (0)" },
+	[SMB_RELEASE] = { .name = "release", .type = T_STR, .opt = 1, .key = "release",
+	                 .doc = "BIOS release, 'major.minor' (0)" },
+	[SMB_UEFI] = { .name = "uefi", .type = T_BOOL, .opt = 1, .key = "uefi", .doc = "UEFI is supported (0)" },
+	[SMB_SOCK_PFX] = { .name = "sock_pfx", .type = T_STR, .opt = 1, .key = "sock_pfx",
+	                  .doc = "socket designation prefix (4)" },
+	[SMB_LOC_PFX] = { .name = "loc_pfx", .type = T_STR, .opt = 1, .key = "loc_pfx",
+	                 .doc = "device locator prefix (17)" },
+	[SMB_BANK] = { .name = "bank", .type = T_STR, .opt = 1, .key = "bank", .doc = "bank locator (17)" },
+	[SMB_PART] = { .name = "part", .type = T_STR, .opt = 1, .key = "part", .doc = "part number (4, 17)" },
+	[SMB_SPEED] = { .name = "speed", .type = T_UINT, .max = 65535, .opt = 1, .key = "speed",
+	               .doc = "speed in MT/s (17)" },
+	[SMB_VALUE] = { .name = "value", .type = T_STR, .opt = 1, .key = "value", .doc = "an OEM string (11)" },
+	[SMB_PATH] = { .name = "path", .type = T_PATH, .opt = 1, .key = "path",
+	              .doc = "a file whose contents are an OEM string (11)" },
+};
+
+static const struct { int type; int fields[8]; } smbios_types[] = {
+	{ 0, { SMB_VENDOR, SMB_VERSION, SMB_DATE, SMB_RELEASE, SMB_UEFI, -1 } },
+	{ 1, { SMB_MANUFACTURER, SMB_PRODUCT, SMB_VERSION, SMB_SERIAL, SMB_UUID, SMB_SKU, SMB_FAMILY, -1 } },
+	{ 2, { SMB_MANUFACTURER, SMB_PRODUCT, SMB_VERSION, SMB_SERIAL, SMB_ASSET, SMB_LOCATION, -1 } },
+	{ 3, { SMB_MANUFACTURER, SMB_VERSION, SMB_SERIAL, SMB_ASSET, SMB_SKU, -1 } },
+	{ 4, { SMB_SOCK_PFX, SMB_MANUFACTURER, SMB_VERSION, SMB_SERIAL, SMB_ASSET, SMB_PART, -1 } },
+	{ 11, { SMB_VALUE, SMB_PATH, -1 } },
+	{ 17, { SMB_LOC_PFX, SMB_BANK, SMB_MANUFACTURER, SMB_SERIAL, SMB_ASSET, SMB_PART, SMB_SPEED, -1 } },
+};
+#define NSMBIOS_TYPES (int)(sizeof smbios_types / sizeof smbios_types[0])
+
+static void smbios_check(struct ck *c, const struct rec *r)
+{
+	const char *p = ck_prefix(c);
+	int t = -1;
+	for (int i = 0; i < NSMBIOS_TYPES; i++)
+		if (smbios_types[i].type == ival(r, SMB_TYPE))
+			t = i;
+	if (t < 0)
+		ck_fail(c, "type", "%lld is not a type QEMU sets (expected 0, 1, 2, 3, 4, 11 or 17)", ival(r, SMB_TYPE));
+	for (int f = SMB_TYPE + 1; f < r->k->nfields; f++) {
+		if (!has(r, f))
+			continue;
+		int ok = 0;
+		char list[160] = "";
+		size_t len = 0;
+		for (int j = 0; smbios_types[t].fields[j] >= 0; j++) {
+			int g = smbios_types[t].fields[j];
+			ok |= g == f;
+			len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", j ? ", " : "", r->k->fields[g].name);
+		}
+		if (!ok)
+			ck_fail(c, NULL, "field '%s%s' is not used with type %lld (type %lld takes %s)", p,
+			        r->k->fields[f].name, ival(r, SMB_TYPE), ival(r, SMB_TYPE), list);
+	}
+	if (has(r, SMB_RELEASE)) {
+		/* QEMU: sscanf("%hhu.%hhu") */
+		unsigned a, b;
+		char end;
+		if (sscanf(sval(r, SMB_RELEASE), "%3u.%3u%c", &a, &b, &end) != 2 || a > 255 || b > 255)
+			ck_fail(c, "release", "'%s' is not 'major.minor' (two numbers 0..255)", sval(r, SMB_RELEASE));
+	}
+}
+
+static const struct kind sec_smbios = {
+	.name = "smbios", .fields = smbios_fields, .nfields = NFIELDS(smbios_fields),
+	.doc = "an SMBIOS structure the firmware shows the guest (-smbios)", .check = smbios_check,
 };
 
 /* ---- iothreads, incoming, fw_cfg, sandbox ----------------------------------------- */
@@ -408,7 +544,7 @@ static const struct kind sec_numa = {
 enum { VM_PATH, VM_NAME, VM_UUID, VM_MACHINE, VM_CPU_MODEL, VM_CPU_FEATURES, VM_QMP, VM_MEMORY,
        VM_SMP, VM_DEVICES, VM_RTC, VM_GLOBAL, VM_VGA, VM_KERNEL, VM_BIOS, VM_KNOBS, VM_PFLASH,
        VM_IOTHREADS, VM_INCOMING, VM_PIDFILE, VM_FW_CFG, VM_SANDBOX, VM_NUMA, VM_UID, VM_GID,
-       VM_GROUPS, VM_DEBUG, VM_LOG_FILE, VM_EXTRA_ARGS };
+       VM_GROUPS, VM_DEBUG, VM_LOG_FILE, VM_BOOT, VM_SMBIOS, VM_EXTRA_ARGS };
 static const struct field vm_fields[] = {
 	[VM_PATH] = { .name = "path", .type = T_PATH,
 	              .doc = "QEMU binary (default: $QLUA_QEMU, else qemu-system-<host arch>)" },
@@ -452,6 +588,10 @@ static const struct field vm_fields[] = {
 	                .doc = "supplementary groups QEMU runs with, at most 64 ({}: none; only when given)" },
 	[VM_DEBUG] = { .name = "debug", .type = T_BOOL, .doc = "name QEMU's threads (-name debug-threads=on)" },
 	[VM_LOG_FILE] = { .name = "log_file", .type = T_PATH, .doc = "QEMU's debug log (-D)" },
+	[VM_BOOT] = { .name = "boot", .type = T_REC, .sub = &sec_boot,
+	              .doc = "firmware boot order: { order = 'dc', once, menu, strict }" },
+	[VM_SMBIOS] = { .name = "smbios", .type = T_RECS, .sub = &sec_smbios,
+	                .doc = "SMBIOS structures: { {type = 1, serial = '...'}, ... }" },
 	[VM_EXTRA_ARGS] = { .name = "extra_args", .type = T_STRS,
 	                    .doc = "arguments appended verbatim, after everything else" },
 };
@@ -540,6 +680,23 @@ int vm_transport(const struct rec *vm, const struct rec *d, char *why, size_t n)
 				return t;
 	}
 	return machine_transport(vm, why, n);
+}
+
+const struct rec *vm_bus_device(const struct rec *vm, const char *bus, size_t n)
+{
+	for (int i = 0; has(vm, VM_DEVICES) && i < vm->v[VM_DEVICES].u.recs.n; i++) {
+		const struct rec *d = vm->v[VM_DEVICES].u.recs.v[i];
+		for (int f = 0; f < d->k->nfields; f++) {
+			const struct field *fl = &d->k->fields[f];
+			if (fl->type != T_ID || !(fl->flags & (F_BUS | F_BUS0)) || !d->v[f].set)
+				continue;
+			size_t idn = d->v[f].u.str.n;
+			if (!memcmp(d->v[f].u.str.s, bus, idn < n ? idn : n) &&
+			    (fl->flags & F_BUS0 ? n == idn + 2 && !memcmp(bus + idn, ".0", 2) : n == idn))
+				return d;
+		}
+	}
+	return NULL;
 }
 
 /* ---- whole-VM rules ---- */
@@ -894,6 +1051,25 @@ static void check_devices(struct ck *c, const struct rec *vm)
 				blame_dev(c, vm, i);
 				ck_fail(c, "intremap", "with KVM it needs machine.options['kernel-irqchip'] = 'split' "
 				        "(QEMU cannot remap interrupts of KVM's in-kernel irqchip)");
+			}
+		}
+
+		if (is_kind(d, "cdrom") && machine_transport(vm, NULL, 0) == TR_MMIO) {
+			const struct qval *bus = dfield(d, "bus");
+			const struct rec *owner = bus ? vm_bus_device(vm, bus->u.str.s, bus->u.str.n) : NULL;
+			if (!owner || !is_kind(owner, "scsi_controller")) {
+				blame_dev(c, vm, i);
+				ck_fail(c, NULL, "a microvm has no IDE controller: put the cdrom on a SCSI controller "
+				        "(bus = '<scsi_controller id>.0')");
+			}
+		}
+		/* QEMU refuses a bootindex used twice, naming neither device */
+		const struct qval *bi = dfield(d, "bootindex");
+		for (int j = 0; bi && j < i; j++) {
+			const struct qval *obi = dfield(device(vm, j), "bootindex");
+			if (obi && obi->u.i == bi->u.i) {
+				blame_dev(c, vm, i);
+				ck_fail(c, "bootindex", "%lld is devices[%d]'s too (each boot index once)", bi->u.i, j + 1);
 			}
 		}
 
@@ -1299,6 +1475,19 @@ static void vm_render(struct emit *e, const struct rec *vm)
 	}
 	if (has(vm, VM_BIOS))
 		emit_arg(e, "-bios", sval(vm, VM_BIOS), slen(vm, VM_BIOS));
+	if (has(vm, VM_BOOT)) {
+		opt_begin(e, "-boot");
+		render_fields(e, vm->v[VM_BOOT].u.rec, 1);
+		opt_end(e);
+	}
+	for (int i = 0; has(vm, VM_SMBIOS) && i < vm->v[VM_SMBIOS].u.recs.n; i++) {
+		const struct rec *sm = vm->v[VM_SMBIOS].u.recs.v[i];
+		opt_begin(e, "-smbios");
+		opt_int(e, "type", ival(sm, SMB_TYPE));
+		render_fields(e, sm, 1);
+		opt_end(e);
+	}
+	if (knob(vm, KN_SNAPSHOT)) emit_word(e, "-snapshot");
 	if (has(vm, VM_INCOMING)) {
 		/* govmm's -S: the migrated VM stays paused until told to go on */
 		const struct rec *in = vm->v[VM_INCOMING].u.rec;

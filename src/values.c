@@ -161,3 +161,50 @@ int val_rtcbase(const char *s, size_t n)
 			return 0;
 	return 1;
 }
+
+/* Four decimal parts 0..255, no leading zeros (inet_aton would read "010"
+ * as octal and "1" as 0.0.0.1; QEMU's slirp takes inet_pton's form). */
+int val_ipv4(const char *s, size_t n, unsigned long *out)
+{
+	unsigned long a = 0;
+	size_t i = 0;
+	for (int part = 0; part < 4; part++) {
+		if (part && (i >= n || s[i++] != '.'))
+			return 0;
+		size_t start = i;
+		unsigned v = 0;
+		while (i < n && isdigit((unsigned char)s[i]) && i - start < 3)
+			v = v * 10 + (unsigned)(s[i++] - '0');
+		if (i == start || v > 255 || (i - start > 1 && s[start] == '0'))
+			return 0;
+		a = a << 8 | v;
+	}
+	if (i != n)
+		return 0;
+	if (out)
+		*out = a;
+	return 1;
+}
+
+int val_ipv4_net(const char *s, size_t n, unsigned long *addr, int *prefix)
+{
+	const char *slash = memchr(s, '/', n);
+	if (!slash || !val_ipv4(s, (size_t)(slash - s), addr))
+		return 0;
+	const char *p = slash + 1, *end = s + n;
+	int len = 0;
+	if (p == end || end - p > 2 || (end - p == 2 && *p == '0'))
+		return 0;
+	for (; p < end; p++) {
+		if (!isdigit((unsigned char)*p))
+			return 0;
+		len = len * 10 + (*p - '0');
+	}
+	if (len > 32)
+		return 0;
+	unsigned long mask = len ? (0xffffffffUL << (32 - len)) & 0xffffffffUL : 0;
+	if (*addr & ~mask & 0xffffffffUL)
+		return 0;
+	*prefix = len;
+	return 1;
+}

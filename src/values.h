@@ -17,5 +17,9 @@ int val_bdf(const char *s, size_t n);       /* [dddd:]bb:dd.f */
 int val_hex16(const char *s, size_t n, unsigned long *out);  /* "0x8086", "8086" */
 int val_rtcbase(const char *s, size_t n);   /* utc, localtime, 2006-06-17[T16:01:21] */
 int val_devno(const char *s, size_t n);     /* ccw cssid.ssid.devno: fe.0.0001 */
+/* Dotted-quad IPv4 "10.0.2.15" (host byte order in *out); a network
+ * "10.0.2.0/24" (prefix 0..32; no host bits set). */
+int val_ipv4(const char *s, size_t n, unsigned long *out);
+int val_ipv4_net(const char *s, size_t n, unsigned long *addr, int *prefix);
 
 #endif
