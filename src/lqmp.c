@@ -257,11 +257,14 @@ static int ready_now(lua_State *L, struct lqmp_ctx *c, struct wstate *w, const c
 }
 
 /* The end of a round of a QMP wait that goes on: suspends a matrix cell
- * (continuing in k), or runs the loop once. */
-#define WAIT_ROUND(L, w, k, what)                        \
+ * (continuing in k; the runner is told what for: "QMP: event 'STOP'"), or
+ * runs the loop once. */
+#define WAIT_ROUND(L, w, k, what, fmt, arg)              \
 	do {                                                 \
-		if (lvm_in_cell(L))                              \
-			return lvm_suspend(L, w, k);                 \
+		if (lvm_in_cell(L)) {                            \
+			lua_pushfstring(L, "QMP: " fmt, arg);        \
+			return lvm_suspend_what(L, w, k);            \
+		}                                                \
 		if (loop_round((w)->deadline) < 0)               \
 			return lvm_interrupted(L, what);             \
 	} while (0)
@@ -338,7 +341,7 @@ static int execute_k(lua_State *L, int status, lua_KContext kc)
 			if (r != 0)
 				return r < 0 ? 2 : r;
 		}
-		WAIT_ROUND(L, w, execute_k, cmd);
+		WAIT_ROUND(L, w, execute_k, cmd, "the reply to '%s'", cmd);
 	}
 }
 
@@ -398,7 +401,7 @@ static int getfd_k(lua_State *L, int status, lua_KContext kc)
 			if (r != 0)
 				return 2;
 		}
-		WAIT_ROUND(L, w, getfd_k, "getfd");
+		WAIT_ROUND(L, w, getfd_k, "getfd", "the reply to '%s'", "getfd");
 	}
 }
 
@@ -493,6 +496,21 @@ static int ev_match(json_t *ev, void *ctx)
 	return !m->data_idx || data_matches(m->L, m->data_idx, json_object_get(ev, "data"));
 }
 
+/* nil, Timeout "no event 'DEVICE_DELETED' with data {"device":"vd0"}
+ * within 5 s": the event and the data it waited for (options at 3). */
+static int event_timeout(lua_State *L, struct evmatch *m)
+{
+	char secs[32], err[64];
+	snprintf(secs, sizeof secs, "%g", opt_timeout(L, 3, QLUA_QMP_TIMEOUT));
+	json_t *data = m->data_idx ? to_json(L, m->data_idx, 0, err, sizeof err) : NULL;
+	char *text = data ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(data);
+	push_error(L, "Timeout", "no event '%s'%s%.800s within %s s", m->name, text ? " with data " : "",
+	           text ? text : "", secs);
+	free(text);
+	return 2;
+}
+
 /* qmp:wait_event(name [, {timeout = s, data = {...}}]) -> event | nil, err:
  * takes the first matching event (older or newer), leaving the others.
  * Stack: 1 self, 2 name, 3 options, 4 data (or nil), 5 state. */
@@ -519,9 +537,9 @@ static int wait_event_k(lua_State *L, int status, lua_KContext kc)
 				json_decref(ev);
 				return 1;
 			}
-			return push_error(L, "Timeout", "no event '%s' within the timeout", m.name);
+			return event_timeout(L, &m);
 		}
-		WAIT_ROUND(L, w, wait_event_k, "wait_event");
+		WAIT_ROUND(L, w, wait_event_k, "wait_event", "event '%s'", m.name);
 	}
 }
 
@@ -556,7 +574,7 @@ static int greeting_k(lua_State *L, int status, lua_KContext kc)
 		}
 		if (ready_now(L, &c, w, "greeting") < 0)
 			return 2;
-		WAIT_ROUND(L, w, greeting_k, "greeting");
+		WAIT_ROUND(L, w, greeting_k, "greeting", "the %s", "greeting");
 	}
 }
 
