@@ -23,6 +23,13 @@
 /* qemu.null: JSON's null, where nil cannot stand (inside lists). */
 static char null_key;
 
+/* The metatables of the tables JSON becomes (QMP replies, events,
+ * qemu.json_decode): they print as their JSON, so print(vm.qmp:status())
+ * shows {"running": true, ...}, not table: 0x...; and an empty array stays
+ * [] when it goes back to JSON. */
+#define JSON_OBJECT_MT "qemu.json.object"
+#define JSON_ARRAY_MT "qemu.json.array"
+
 struct lqmp {
 	struct qmp *own;      /* qemu.qmp_connect: ours to free */
 	struct vm **vmref;    /* vm.qmp: the handle's vm (user value 1 keeps it alive) */
@@ -42,6 +49,7 @@ static void push_json(lua_State *L, json_t *j, int depth)
 			push_json(L, v, depth + 1);
 			lua_setfield(L, -2, k);
 		}
+		luaL_setmetatable(L, JSON_OBJECT_MT);
 		break;
 	}
 	case JSON_ARRAY: {
@@ -52,6 +60,7 @@ static void push_json(lua_State *L, json_t *j, int depth)
 			push_json(L, v, depth + 1);
 			lua_rawseti(L, -2, (lua_Integer)i + 1);
 		}
+		luaL_setmetatable(L, JSON_ARRAY_MT);
 		break;
 	}
 	case JSON_STRING:
@@ -114,6 +123,14 @@ static json_t *to_json(lua_State *L, int idx, int depth, char *err, size_t errle
 			lua_pop(L, 1);
 			count++;
 		}
+		int empty_array = 0;
+		if (count == 0 && lua_getmetatable(L, idx)) {  /* a [] that came from JSON */
+			luaL_getmetatable(L, JSON_ARRAY_MT);
+			empty_array = lua_rawequal(L, -1, -2);
+			lua_pop(L, 2);
+		}
+		if (empty_array)
+			return json_array();
 		if (n > 0 && count == n) {
 			json_t *a = json_array();
 			for (size_t i = 1; i <= n; i++) {
@@ -424,6 +441,7 @@ static int m_getfd(lua_State *L)
 static void push_event(lua_State *L, json_t *ev)
 {
 	lua_createtable(L, 0, 3);
+	luaL_setmetatable(L, JSON_OBJECT_MT);
 	lua_pushstring(L, json_string_value(json_object_get(ev, "event")));
 	lua_setfield(L, -2, "event");
 	json_t *data = json_object_get(ev, "data");
@@ -658,6 +676,25 @@ void lqmp_push_for_vm(lua_State *L, int vm_idx)
 	lua_setiuservalue(L, -2, 1);
 }
 
+/* __tostring of the tables from JSON: the JSON text, keys sorted, on one
+ * line with a space after each ':' and ',' (readable, and valid JSON). */
+static int json_tostring(lua_State *L)
+{
+	char err[200];
+	json_t *j = to_json(L, 1, 0, err, sizeof err);
+	if (!j) {  /* changed since into something JSON cannot hold */
+		lua_pushfstring(L, "%s: %p (%s)", luaL_optstring(L, lua_upvalueindex(1), "table"), lua_topointer(L, 1), err);
+		return 1;
+	}
+	char *text = json_dumps(j, JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	json_decref(j);
+	if (!text)
+		return luaL_error(L, "out of memory");
+	lua_pushstring(L, text);
+	free(text);
+	return 1;
+}
+
 /* qemu.json(value) -> JSON text (compact, keys sorted: stable output for
  * reports and --list) */
 static int l_json(lua_State *L)
@@ -720,10 +757,20 @@ void lqmp_register(lua_State *L)
 		lua_setfield(L, -2, "__tostring");
 	}
 	/* qemu.qmp_methods: what require "qemu.qmp" adds its wrappers to (set
-	 * on every load of the module: a Lua state may load it twice) */
+	 * on every load of the module: a Lua state may load it twice); until
+	 * then, a name it lacks loads qemu.qmp first (see methods_index) */
 	lua_getfield(L, -1, "__index");
 	lua_setfield(L, -3, "qmp_methods");
 	lua_pop(L, 1);
+	static const char *const json_mts[] = { JSON_OBJECT_MT, JSON_ARRAY_MT };
+	for (int i = 0; i < 2; i++) {
+		if (luaL_newmetatable(L, json_mts[i])) {
+			lua_pushstring(L, json_mts[i]);
+			lua_pushcclosure(L, json_tostring, 1);
+			lua_setfield(L, -2, "__tostring");
+		}
+		lua_pop(L, 1);
+	}
 	if (luaL_newmetatable(L, ERROR_MT)) {
 		lua_pushcfunction(L, error_tostring);
 		lua_setfield(L, -2, "__tostring");
