@@ -742,6 +742,22 @@ static int m_gc(lua_State *L)
 	return 0;
 }
 
+/* The __index of the QMP methods table until qemu.qmp is loaded: the
+ * named wrappers (vm.qmp:status(), ...) work without require "qemu.qmp".
+ * The first name the table lacks loads the module, which adds them all;
+ * the metatable goes first, so the module's own look-ups are plain. */
+static int methods_index(lua_State *L)
+{
+	lua_pushnil(L);
+	lua_setmetatable(L, 1);
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "qemu.qmp");
+	lua_call(L, 1, 0);
+	lua_pushvalue(L, 2);
+	lua_rawget(L, 1);
+	return 1;
+}
+
 void lqmp_register(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
@@ -750,6 +766,10 @@ void lqmp_register(lua_State *L)
 	};
 	if (luaL_newmetatable(L, QMP_MT)) {
 		luaL_newlib(L, methods);
+		lua_createtable(L, 0, 1);
+		lua_pushcfunction(L, methods_index);
+		lua_setfield(L, -2, "__index");
+		lua_setmetatable(L, -2);
 		lua_setfield(L, -2, "__index");
 		lua_pushcfunction(L, m_gc);
 		lua_setfield(L, -2, "__gc");
