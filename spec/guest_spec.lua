@@ -82,6 +82,30 @@ describe("the test guest #guest", function()
       assert.are.equal("console closed", err)
     end)
 
+    it("plain text, whole lines, and a timeout that shows the console (echo mode)", function()
+      local S = G.scope(finally)
+      local vm = S:launch(G.desc("qlua.echo"))
+      local c = vm.console
+      -- the marker as it is: '-' is no pattern operator here
+      assert.are.equal("QLUA-GUEST-READY", c:expect("QLUA-GUEST-READY", { plain = true, timeout = G.BOOT }))
+      assert.are.equal("QLUA-ECHO-READY", c:expect_line("QLUA-ECHO-READY", { plain = true, timeout = G.BOOT }))
+      assert.is_true(c:send("line 1\nline 2\n100% (a-b)\nline 4\nline 5\nline 6\n"))
+      -- a whole line, without its "\r\n"; captures after it
+      assert.are.equal("ECHO: 100% (a-b)", c:expect_line("ECHO: 100% (a-b)", { plain = true, timeout = G.STEP }))
+      local line, n = c:expect_line("^ECHO: line (%d)$", G.STEP)
+      assert.are.equal("ECHO: line 4", line)
+      assert.are.equal("4", n)
+      assert.are.equal("ECHO: line 6", c:expect_line("ECHO: line 6", { plain = true, timeout = G.STEP }))
+      -- nothing more comes: the timeout names the text and shows the last lines
+      local m, err = c:expect("QLUA-NEVER-COMES", { plain = true, timeout = 1 })
+      assert.is_nil(m)
+      assert.are.equal("timeout after 1 s waiting for 'QLUA-NEVER-COMES' (plain text); the console's last lines:\n"
+        .. "  ECHO: line 2\n  ECHO: 100% (a-b)\n  ECHO: line 4\n  ECHO: line 5\n  ECHO: line 6", err)
+      assert.is_true(c:send("QLUA-ECHO-QUIT\n"))
+      G.expect(vm, "QLUA%-ECHO%-END", G.STEP)
+      assert.are.same({ code = 0 }, G.wait(vm))
+    end)
+
     it("a guest panic with pvpanic exits 1; expect ends at once with 'closed'", function()
       local S = G.scope(finally)
       local vm = S:launch(G.desc("qlua.panic", {

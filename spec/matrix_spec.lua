@@ -988,6 +988,62 @@ return matrix {
   end)
 end)
 
+describe("a timed-out cell's message, and the suite's time", function()
+  -- Two cells of the stand-in QEMU (spec/support/fake-qemu), run at once:
+  -- n=1 prints two lines on its console and the test waits for a text that
+  -- never comes (the cell times out); n=2 runs 1.5 s and exits 0 (a pass).
+  local BODY = [[
+local FAKE = %q
+return matrix {
+  name = "times",
+  axes = { n = { 1, 2 } },
+  launch = { qmp = false },
+  vm = function(cell)
+    local d = DIR .. "/fake-" .. cell.n
+    os.execute("mkdir -p " .. d)
+    local f = assert(io.open(d .. "/config", "w"))
+    if cell.n == 1 then
+      f:write("for a; do case $a in socket,id=qlua-console,fd=*) con=${a##*fd=} ;; esac; done\n",
+              "printf 'one\\r\\ntwo\\r\\n' >&$con\nFAKE_QEMU_SLEEP=30\n")
+    else
+      f:write("FAKE_QEMU_SLEEP=1.5\n")
+    end
+    f:close()
+    return { name = TAG .. "-" .. cell.n, path = FAKE, extra_args = { "--fake-dir", d } }
+  end,
+  test = function(vm, cell)
+    if cell.n == 1 then
+      vm.console:expect("QLUA-NEVER", { plain = true, timeout = 600 })
+    else
+      assert(vm:wait(60))
+    end
+  end,
+}
+]]
+
+  it("says what the test waited for and the console's last lines; JUnit's suite time is the wall time", function()
+    local S = scope(finally)
+    local m = script(S, BODY:format(H.root .. "/spec/support/fake-qemu"))
+    local out, xml = S.dir .. "/runs", S.dir .. "/times.xml"
+    local code, stdout, stderr = qlua(S, 60, m, "-j", "2", "--timeout", "3", "--junit", xml, "--out", out)
+    assert.are.equal(1, code, stdout .. stderr)
+    assert.are.equal("timeout: no result within 3 s (the test was waiting for 'QLUA-NEVER' (plain text)); "
+      .. "the console's last lines:\n  one\n  two\n", H.slurp(rundir(out, "n=1") .. "/result"))
+    assert.are.equal("pass\n", H.slurp(rundir(out, "n=2") .. "/result"))
+    -- the suite's time is the run's (as the summary line says it), not the
+    -- sum of its cells', which ran at once
+    local text = assert(H.slurp(xml))
+    local suite = tonumber(text:match('<testsuite [^>]* time="([%d.]+)"'))
+    local sum = 0
+    for t in text:gmatch('<testcase [^>]* time="([%d.]+)"') do sum = sum + tonumber(t) end
+    local wall = (stdout .. stderr):match("times: 2 cells: [^\n]*%(([%d.]+) s, logs in")
+    assert.is_truthy(wall, stdout .. stderr)
+    assert.are.equal(wall, ("%.1f"):format(suite))
+    assert.is_true(suite < sum, ("suite %.3f s, cells %.3f s"):format(suite, sum))
+    assert.are.equal(suite, tonumber(text:match('<testsuites [^>]* time="([%d.]+)"')))
+  end)
+end)
+
 -- ---- the matrix in plain Lua ------------------------------------------------------------
 
 describe("qemu.matrix in plain Lua", function()

@@ -1,7 +1,9 @@
 /* lconsole.c - a captured console from Lua (vm.console, with console =
- * "capture"): expect with Lua patterns, send, read, log.  The bytes are
+ * "capture"): expect (Lua patterns or plain text), expect_line, send, read,
+ * tail, log.  The bytes are
  * kept by console.c; waiting is the event loop. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,42 +27,215 @@ static struct vm *getvm(lua_State *L)
 	return *o->vmref;
 }
 
-/* console:expect(pattern [, timeout]) -> the matched text (and captures),
- * or nil, "timeout", or nil, "closed (...)" when QEMU exited or the console
- * ended first.  Matching starts where the last match ended.
- * Stack: 1 self, 2 pattern, 3 timeout, 4 the wait's state. */
+/* How a wait on the console describes what it waits for, in timeout
+ * messages and to a matrix runner: "'QLUA-GUEST-READY' (plain text)",
+ * "a line with '^ok' (Lua pattern)".  Control characters in the pattern
+ * are shown as escapes, so the message stays on one line. */
+#define X_PLAIN 1   /* the text as it is, no pattern */
+#define X_LINE 2    /* expect_line: whole lines only */
+
+static void push_what(lua_State *L, int pat, int flags)
+{
+	size_t n;
+	const char *s = lua_tolstring(L, pat, &n);
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);
+	if (flags & X_LINE)
+		luaL_addstring(&b, "a line with ");
+	luaL_addchar(&b, '\'');
+	for (size_t i = 0; i < n && i < 200; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		char esc[8];
+		if (ch == '\n')
+			luaL_addstring(&b, "\\n");
+		else if (ch == '\r')
+			luaL_addstring(&b, "\\r");
+		else if (ch == '\t')
+			luaL_addstring(&b, "\\t");
+		else if (ch < 32 || ch == 127) {
+			snprintf(esc, sizeof esc, "\\%u", ch);
+			luaL_addstring(&b, esc);
+		} else
+			luaL_addchar(&b, (char)ch);
+	}
+	luaL_addstring(&b, n > 200 ? "...' (" : "' (");
+	luaL_addstring(&b, flags & X_PLAIN ? "plain text)" : "Lua pattern)");
+	luaL_pushresult(&b);
+}
+
+#define TAIL_LINES 5      /* what a timeout shows of the console */
+#define TAIL_WIDTH 160    /* bytes of each line shown */
+#define TAIL_BYTES 16384  /* how far back it looks */
+
+/* Pushes the last n lines the console received (the last one perhaps not
+ * finished yet), each on its own line with prefix before it, carriage
+ * returns dropped, other control characters shown as '?', long lines cut
+ * at TAIL_WIDTH bytes with "...".  "" when the console printed nothing. */
+static void push_tail(lua_State *L, struct console *c, int nlines, const char *prefix)
+{
+	uint64_t from = c->total > TAIL_BYTES ? c->total - TAIL_BYTES : 0;
+	size_t n;
+	uint64_t start;
+	char *text = console_text(c, from, &n, &start);
+	if (!text)
+		luaL_error(L, "out of memory");
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);
+	size_t end = n;
+	if (end > 0 && text[end - 1] == '\n')
+		end--;  /* the newline that ends the last line starts no new one */
+	/* a line cut by how far back this looks is left out (unless it is all) */
+	size_t first = 0;
+	const char *nl = start > 0 ? memchr(text, '\n', end) : NULL;
+	if (nl)
+		first = (size_t)(nl - text) + 1;
+	/* back from the end to where the last nlines lines begin */
+	size_t begin = end;
+	for (int got = 1;; got++) {
+		while (begin > first && text[begin - 1] != '\n')
+			begin--;
+		if (got == nlines || begin <= first)
+			break;
+		begin--;  /* onto the newline that ends the line before */
+	}
+	for (size_t i = begin; n > 0;) {
+		size_t j = i;
+		while (j < end && text[j] != '\n')
+			j++;
+		luaL_addstring(&b, prefix);
+		size_t shown = 0;
+		for (size_t k = i; k < j; k++) {
+			unsigned char ch = (unsigned char)text[k];
+			if (ch == '\r')
+				continue;
+			if (shown == TAIL_WIDTH) {
+				luaL_addstring(&b, "...");
+				break;
+			}
+			luaL_addchar(&b, (ch < 32 && ch != '\t') || ch == 127 ? '?' : (char)ch);
+			shown++;
+		}
+		if (j >= end)
+			break;
+		luaL_addchar(&b, '\n');
+		i = j + 1;
+	}
+	free(text);
+	luaL_pushresult(&b);
+}
+
+/* nil, "timeout after 5 s waiting for 'X' (plain text); the console's last
+ * lines:\n  ...": what it waited for and what came instead. */
+static int push_timeout(lua_State *L, struct console *c, int pat, double timeout, int flags)
+{
+	char secs[32];
+	snprintf(secs, sizeof secs, "%g", timeout);
+	lua_pushnil(L);
+	push_what(L, pat, flags);
+	push_tail(L, c, TAIL_LINES, "  ");
+	if (lua_rawlen(L, -1) == 0)
+		lua_pushfstring(L, "timeout after %s s waiting for %s; the console printed nothing", secs,
+		                lua_tostring(L, -2));
+	else
+		lua_pushfstring(L, "timeout after %s s waiting for %s; the console's last lines:\n%s", secs,
+		                lua_tostring(L, -2), lua_tostring(L, -1));
+	lua_replace(L, -3);
+	lua_pop(L, 1);
+	return 2;
+}
+
+/* string.find (upvalue 1) on the string at the top, with the pattern at 2
+ * and plain or not: pushes its results (start, end, captures...), the
+ * string itself popped.  Returns how many. */
+static int find(lua_State *L, int flags)
+{
+	int top = lua_gettop(L) - 1;
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, -2);
+	lua_pushvalue(L, 2);
+	lua_pushinteger(L, 1);
+	lua_pushboolean(L, flags & X_PLAIN);
+	lua_call(L, 4, LUA_MULTRET);
+	return lua_gettop(L) - top;
+}
+
+/* The text from the expect mark: one search (expect), or the complete
+ * lines not looked at yet, one by one (expect_line).  Returns the number
+ * of results pushed (0: no match yet). */
+static int look(lua_State *L, struct console *c, struct wstate *w, int flags)
+{
+	size_t n;
+	uint64_t start;
+	char *text = console_text(c, c->expect_mark, &n, &start);
+	if (!text)
+		return luaL_error(L, "out of memory");
+	int base = lua_gettop(L);
+	if (!(flags & X_LINE)) {
+		/* Lua's own patterns, captures and all: start, end, captures */
+		lua_pushlstring(L, text, n);
+		find(L, flags);
+		if (!lua_isnil(L, base + 1)) {
+			lua_Integer s = lua_tointeger(L, base + 1), e = lua_tointeger(L, base + 2);
+			c->expect_mark = start + (uint64_t)e;
+			lua_pushlstring(L, text + s - 1, (size_t)(e - s + 1));
+			free(text);
+			lua_replace(L, base + 2);   /* the matched text where 'end' was, */
+			lua_remove(L, base + 1);    /* then the captures */
+			return lua_gettop(L) - base;
+		}
+		free(text);
+		lua_settop(L, base);
+		return 0;
+	}
+	/* w->id: where the lines not looked at yet begin (absolute) */
+	if (w->id < start)
+		w->id = start;
+	for (;;) {
+		size_t from = (size_t)(w->id - start);
+		const char *nl = memchr(text + from, '\n', n - from);
+		if (!nl)
+			break;  /* no whole line yet: a line still coming is not matched */
+		size_t len = (size_t)(nl - (text + from));
+		while (len > 0 && text[from + len - 1] == '\r')
+			len--;
+		w->id = start + (uint64_t)(nl - text) + 1;
+		lua_pushlstring(L, text + from, len);
+		find(L, flags);
+		if (!lua_isnil(L, base + 1)) {
+			c->expect_mark = w->id;
+			lua_pushlstring(L, text + from, len);
+			free(text);
+			lua_replace(L, base + 2);   /* the line where 'end' was, */
+			lua_remove(L, base + 1);    /* then the captures */
+			return lua_gettop(L) - base;
+		}
+		lua_settop(L, base);
+	}
+	free(text);
+	return 0;
+}
+
+/* console:expect(pattern [, timeout] [, options]) -> the matched text (and
+ * captures), or nil, "timeout after ...", or nil, "closed (...)" when QEMU
+ * exited or the console ended first.  Matching starts where the last match
+ * ended.  console:expect_line the same, for one whole line: the line (and
+ * captures).
+ * Stack: 1 self, 2 pattern, 3 timeout, 4 flags, 5 the wait's state. */
 static int expect_k(lua_State *L, int status, lua_KContext kc)
 {
 	struct vm *v = getvm(L);
 	struct console *c = v->console;
-	struct wstate *w = lua_touserdata(L, 4);
+	struct wstate *w = lua_touserdata(L, 5);
+	int flags = (int)lua_tointeger(L, 4);
 	for (;;) {
 		if (w->phase == 0 || c->total != w->seen) {  /* new text: look for the pattern */
+			if (w->phase == 0)
+				w->id = c->expect_mark;
 			w->phase = 1;
 			w->seen = c->total;
-			size_t n;
-			uint64_t start;
-			char *text = console_text(c, c->expect_mark, &n, &start);
-			if (!text)
-				return luaL_error(L, "out of memory");
-			/* string.find(text, pattern) (upvalue 1): Lua's own patterns,
-			 * captures and all; results from index 5: start, end, captures */
-			lua_pushvalue(L, lua_upvalueindex(1));
-			lua_pushlstring(L, text, n);
-			lua_pushvalue(L, 2);
-			lua_call(L, 2, LUA_MULTRET);
-			if (!lua_isnil(L, 5)) {
-				lua_Integer s = lua_tointeger(L, 5), e = lua_tointeger(L, 6);
-				int ncap = lua_gettop(L) - 6;
-				c->expect_mark = start + (uint64_t)e;
-				lua_pushlstring(L, text + s - 1, (size_t)(e - s + 1));
-				free(text);
-				lua_replace(L, 6);   /* the matched text where 'end' was, */
-				lua_remove(L, 5);    /* then the captures */
-				return 1 + ncap;
-			}
-			free(text);
-			lua_settop(L, 4);
+			int r = look(L, c, w, flags);
+			if (r > 0)
+				return r;
 		}
 		if (c->eof && !v->exited)
 			vm_wait(v, loop_deadline(0.5));  /* the console ending is QEMU exiting: say how */
@@ -74,27 +249,91 @@ static int expect_k(lua_State *L, int status, lua_KContext kc)
 		if (lvm_expired(w)) {
 			if (c->total != w->seen)
 				continue;  /* text came in the last look */
-			lua_pushnil(L);
-			lua_pushliteral(L, "timeout");
-			return 2;
+			return push_timeout(L, c, 2, lua_tonumber(L, 3), flags);
 		}
-		if (lvm_in_cell(L))
-			return lvm_suspend(L, w, expect_k);
+		if (lvm_in_cell(L)) {
+			push_what(L, 2, flags);
+			return lvm_suspend_what(L, w, expect_k);
+		}
 		if (loop_round(w->deadline) < 0)
-			return lvm_interrupted(L, "expect");
+			return lvm_interrupted(L, flags & X_LINE ? "expect_line" : "expect");
 	}
+}
+
+/* The arguments of expect and expect_line: (pattern [, timeout]
+ * [, options]) or (pattern, options), options { timeout = s, plain = b }. */
+static int start_expect(lua_State *L, int flags)
+{
+	getvm(L);
+	luaL_checkstring(L, 2);
+	double timeout = QLUA_EXPECT_TIMEOUT;
+	int opts = 0;
+	if (lua_type(L, 3) == LUA_TTABLE) {
+		if (!lua_isnoneornil(L, 4))
+			return luaL_argerror(L, 4, "nothing expected after the options");
+		opts = 3;
+	} else {
+		timeout = luaL_optnumber(L, 3, QLUA_EXPECT_TIMEOUT);
+		if (!lua_isnoneornil(L, 4)) {
+			luaL_checktype(L, 4, LUA_TTABLE);
+			opts = 4;
+		}
+	}
+	if (opts) {
+		lua_pushnil(L);
+		while (lua_next(L, opts)) {
+			const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+			if (k && !strcmp(k, "plain")) {
+				if (!lua_isboolean(L, -1))
+					return luaL_argerror(L, opts, lua_pushfstring(L,
+					       "option 'plain': boolean expected, got %s", luaL_typename(L, -1)));
+				if (lua_toboolean(L, -1))
+					flags |= X_PLAIN;
+			} else if (k && !strcmp(k, "timeout") && opts == 3) {
+				if (!lua_isnumber(L, -1))
+					return luaL_argerror(L, opts, lua_pushfstring(L,
+					       "option 'timeout': number expected, got %s", luaL_typename(L, -1)));
+				timeout = lua_tonumber(L, -1);
+			} else if (k && !strcmp(k, "timeout")) {
+				return luaL_argerror(L, opts, "option 'timeout': the timeout was given before the options");
+			} else {
+				lua_pop(L, 1);
+				return luaL_argerror(L, opts, lua_pushfstring(L, "unknown option '%s'",
+				                     k ? k : luaL_tolstring(L, -1, NULL)));
+			}
+			lua_pop(L, 1);
+		}
+	}
+	if (!(timeout >= 0))
+		return luaL_argerror(L, 3, "timeout must not be negative");
+	lua_settop(L, 2);
+	lua_pushnumber(L, timeout);  /* 3 */
+	lua_pushinteger(L, flags);   /* 4 */
+	lvm_wstate_new(L, timeout);  /* 5 */
+	return expect_k(L, LUA_OK, 0);
 }
 
 static int m_expect(lua_State *L)
 {
-	getvm(L);
-	luaL_checkstring(L, 2);
-	double timeout = luaL_optnumber(L, 3, QLUA_EXPECT_TIMEOUT);
-	if (!(timeout >= 0))
-		return luaL_argerror(L, 3, "timeout must not be negative");
-	lua_settop(L, 3);
-	lvm_wstate_new(L, timeout);  /* 4 */
-	return expect_k(L, LUA_OK, 0);
+	return start_expect(L, 0);
+}
+
+static int m_expect_line(lua_State *L)
+{
+	return start_expect(L, X_LINE);
+}
+
+/* console:tail([n]) -> the last n (default 5) lines the console received,
+ * as one string (lines joined by "\n", carriage returns dropped): what a
+ * timeout shows, for messages of one's own. */
+static int m_tail(lua_State *L)
+{
+	struct vm *v = getvm(L);
+	lua_Integer n = luaL_optinteger(L, 2, TAIL_LINES);
+	luaL_argcheck(L, n >= 1 && n <= 1000, 2, "a number of lines from 1 to 1000 expected");
+	loop_round(0);  /* takes in what is pending, no wait */
+	push_tail(L, v->console, (int)n, "");
+	return 1;
 }
 
 /* console:send(text) -> true | nil, err */
@@ -158,14 +397,19 @@ void lconsole_push_for_vm(lua_State *L, int vm_idx)
 void lconsole_register(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
-		{ "expect", m_expect }, { "log", m_log }, { "read", m_read }, { "send", m_send }, { NULL, NULL },
+		{ "expect", m_expect }, { "expect_line", m_expect_line }, { "log", m_log }, { "read", m_read },
+		{ "send", m_send }, { "tail", m_tail }, { NULL, NULL },
 	};
 	if (luaL_newmetatable(L, CONSOLE_MT)) {
 		luaL_newlib(L, methods);
+		/* expect and expect_line search with string.find (upvalue 1) */
 		lua_getglobal(L, "string");
 		lua_getfield(L, -1, "find");
+		lua_pushvalue(L, -1);
 		lua_pushcclosure(L, m_expect, 1);
-		lua_setfield(L, -3, "expect");
+		lua_setfield(L, -4, "expect");
+		lua_pushcclosure(L, m_expect_line, 1);
+		lua_setfield(L, -3, "expect_line");
 		lua_pop(L, 1);
 		lua_setfield(L, -2, "__index");
 		lua_pushcfunction(L, m_tostring);

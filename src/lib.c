@@ -270,6 +270,83 @@ void qlua_path_script(lua_State *L, const char *script)
 	lua_pop(L, 1);
 }
 
+/* The names ck_closest (check.c) picks from: a Lua list on the stack. */
+struct names {
+	lua_State *L;
+	int idx;
+};
+
+static const char *name_at(void *ctx, int i)
+{
+	struct names *n = ctx;
+	lua_rawgeti(n->L, n->idx, i + 1);
+	const char *s = lua_tostring(n->L, -1);  /* the list keeps it alive */
+	lua_pop(n->L, 1);
+	return s ? s : "";
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The qemu table's __index: a name it does not have is an error at once,
+ * saying what there is, rather than "attempt to call a nil value (field
+ * 'cdrm')" a moment later.  Probing for a kind or a function that a newer
+ * qlua may have is rawget(qemu, name); qemu.kinds() lists the kinds. */
+static int l_qemu_index(lua_State *L)
+{
+	if (lua_type(L, 2) != LUA_TSTRING)
+		return 0;
+	const char *name = lua_tostring(L, 2);
+	lua_getfield(L, LUA_REGISTRYINDEX, "qlua.kinds");  /* 3: the device kinds */
+	struct names kinds = { L, 3 };
+	int nk = (int)lua_rawlen(L, 3);
+	const char *s = ck_closest(name, name_at, &kinds, nk);
+	if (!s) {  /* a function's name, mistyped? (names starting with '_' are not offered) */
+		const char *fn[128];
+		int n = 0;
+		lua_pushnil(L);
+		while (lua_next(L, 1) && n < 128) {
+			if (lua_type(L, -2) == LUA_TSTRING && lua_tostring(L, -2)[0] != '_' &&
+			    (lua_type(L, -1) == LUA_TFUNCTION || lua_type(L, -1) == LUA_TTABLE))
+				fn[n++] = lua_tostring(L, -2);  /* the qemu table keeps it alive */
+			lua_pop(L, 1);
+		}
+		qsort(fn, n, sizeof *fn, by_name);
+		lua_createtable(L, n, 0);
+		for (int i = 0; i < n; i++) {
+			lua_pushstring(L, fn[i]);
+			lua_rawseti(L, -2, i + 1);
+		}
+		struct names fns = { L, lua_gettop(L) };
+		s = ck_closest(name, name_at, &fns, n);
+	}
+	if (s)
+		return luaL_error(L, "no device kind or function '%s' in qemu (did you mean '%s'?)", name, s);
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);
+	for (int i = 0; i < nk; i++) {
+		if (i)
+			luaL_addstring(&b, ", ");
+		luaL_addstring(&b, name_at(&kinds, i));
+	}
+	luaL_pushresult(&b);
+	return luaL_error(L, "no device kind or function '%s' in qemu (device kinds: %s)", name, lua_tostring(L, -1));
+}
+
+/* Makes the module table at the top answer unknown names with an error. */
+static void setup_index(lua_State *L)
+{
+	lua_getfield(L, -1, "kinds");
+	lua_call(L, 0, 1);
+	lua_setfield(L, LUA_REGISTRYINDEX, "qlua.kinds");
+	lua_createtable(L, 0, 1);
+	lua_pushcfunction(L, l_qemu_index);
+	lua_setfield(L, -2, "__index");
+	lua_setmetatable(L, -2);
+}
+
 int luaopen_qemu(lua_State *L)
 {
 	preload(L);
@@ -287,5 +364,6 @@ int luaopen_qemu(lua_State *L)
 	lvm_register(L);
 	lcheck_register(L);
 	setup_merge(L);
+	setup_index(L);  /* last: everything it has is there now */
 	return 1;
 }

@@ -23,6 +23,13 @@
 /* qemu.null: JSON's null, where nil cannot stand (inside lists). */
 static char null_key;
 
+/* The metatables of the tables JSON becomes (QMP replies, events,
+ * qemu.json_decode): they print as their JSON, so print(vm.qmp:status())
+ * shows {"running": true, ...}, not table: 0x...; and an empty array stays
+ * [] when it goes back to JSON. */
+#define JSON_OBJECT_MT "qemu.json.object"
+#define JSON_ARRAY_MT "qemu.json.array"
+
 struct lqmp {
 	struct qmp *own;      /* qemu.qmp_connect: ours to free */
 	struct vm **vmref;    /* vm.qmp: the handle's vm (user value 1 keeps it alive) */
@@ -42,6 +49,7 @@ static void push_json(lua_State *L, json_t *j, int depth)
 			push_json(L, v, depth + 1);
 			lua_setfield(L, -2, k);
 		}
+		luaL_setmetatable(L, JSON_OBJECT_MT);
 		break;
 	}
 	case JSON_ARRAY: {
@@ -52,6 +60,7 @@ static void push_json(lua_State *L, json_t *j, int depth)
 			push_json(L, v, depth + 1);
 			lua_rawseti(L, -2, (lua_Integer)i + 1);
 		}
+		luaL_setmetatable(L, JSON_ARRAY_MT);
 		break;
 	}
 	case JSON_STRING:
@@ -114,6 +123,14 @@ static json_t *to_json(lua_State *L, int idx, int depth, char *err, size_t errle
 			lua_pop(L, 1);
 			count++;
 		}
+		int empty_array = 0;
+		if (count == 0 && lua_getmetatable(L, idx)) {  /* a [] that came from JSON */
+			luaL_getmetatable(L, JSON_ARRAY_MT);
+			empty_array = lua_rawequal(L, -1, -2);
+			lua_pop(L, 2);
+		}
+		if (empty_array)
+			return json_array();
 		if (n > 0 && count == n) {
 			json_t *a = json_array();
 			for (size_t i = 1; i <= n; i++) {
@@ -257,11 +274,14 @@ static int ready_now(lua_State *L, struct lqmp_ctx *c, struct wstate *w, const c
 }
 
 /* The end of a round of a QMP wait that goes on: suspends a matrix cell
- * (continuing in k), or runs the loop once. */
-#define WAIT_ROUND(L, w, k, what)                        \
+ * (continuing in k; the runner is told what for: "QMP: event 'STOP'"), or
+ * runs the loop once. */
+#define WAIT_ROUND(L, w, k, what, fmt, arg)              \
 	do {                                                 \
-		if (lvm_in_cell(L))                              \
-			return lvm_suspend(L, w, k);                 \
+		if (lvm_in_cell(L)) {                            \
+			lua_pushfstring(L, "QMP: " fmt, arg);        \
+			return lvm_suspend_what(L, w, k);            \
+		}                                                \
 		if (loop_round((w)->deadline) < 0)               \
 			return lvm_interrupted(L, what);             \
 	} while (0)
@@ -338,7 +358,7 @@ static int execute_k(lua_State *L, int status, lua_KContext kc)
 			if (r != 0)
 				return r < 0 ? 2 : r;
 		}
-		WAIT_ROUND(L, w, execute_k, cmd);
+		WAIT_ROUND(L, w, execute_k, cmd, "the reply to '%s'", cmd);
 	}
 }
 
@@ -398,7 +418,7 @@ static int getfd_k(lua_State *L, int status, lua_KContext kc)
 			if (r != 0)
 				return 2;
 		}
-		WAIT_ROUND(L, w, getfd_k, "getfd");
+		WAIT_ROUND(L, w, getfd_k, "getfd", "the reply to '%s'", "getfd");
 	}
 }
 
@@ -421,6 +441,7 @@ static int m_getfd(lua_State *L)
 static void push_event(lua_State *L, json_t *ev)
 {
 	lua_createtable(L, 0, 3);
+	luaL_setmetatable(L, JSON_OBJECT_MT);
 	lua_pushstring(L, json_string_value(json_object_get(ev, "event")));
 	lua_setfield(L, -2, "event");
 	json_t *data = json_object_get(ev, "data");
@@ -493,6 +514,21 @@ static int ev_match(json_t *ev, void *ctx)
 	return !m->data_idx || data_matches(m->L, m->data_idx, json_object_get(ev, "data"));
 }
 
+/* nil, Timeout "no event 'DEVICE_DELETED' with data {"device":"vd0"}
+ * within 5 s": the event and the data it waited for (options at 3). */
+static int event_timeout(lua_State *L, struct evmatch *m)
+{
+	char secs[32], err[64];
+	snprintf(secs, sizeof secs, "%g", opt_timeout(L, 3, QLUA_QMP_TIMEOUT));
+	json_t *data = m->data_idx ? to_json(L, m->data_idx, 0, err, sizeof err) : NULL;
+	char *text = data ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(data);
+	push_error(L, "Timeout", "no event '%s'%s%.800s within %s s", m->name, text ? " with data " : "",
+	           text ? text : "", secs);
+	free(text);
+	return 2;
+}
+
 /* qmp:wait_event(name [, {timeout = s, data = {...}}]) -> event | nil, err:
  * takes the first matching event (older or newer), leaving the others.
  * Stack: 1 self, 2 name, 3 options, 4 data (or nil), 5 state. */
@@ -519,9 +555,9 @@ static int wait_event_k(lua_State *L, int status, lua_KContext kc)
 				json_decref(ev);
 				return 1;
 			}
-			return push_error(L, "Timeout", "no event '%s' within the timeout", m.name);
+			return event_timeout(L, &m);
 		}
-		WAIT_ROUND(L, w, wait_event_k, "wait_event");
+		WAIT_ROUND(L, w, wait_event_k, "wait_event", "event '%s'", m.name);
 	}
 }
 
@@ -556,7 +592,7 @@ static int greeting_k(lua_State *L, int status, lua_KContext kc)
 		}
 		if (ready_now(L, &c, w, "greeting") < 0)
 			return 2;
-		WAIT_ROUND(L, w, greeting_k, "greeting");
+		WAIT_ROUND(L, w, greeting_k, "greeting", "the %s", "greeting");
 	}
 }
 
@@ -640,6 +676,25 @@ void lqmp_push_for_vm(lua_State *L, int vm_idx)
 	lua_setiuservalue(L, -2, 1);
 }
 
+/* __tostring of the tables from JSON: the JSON text, keys sorted, on one
+ * line with a space after each ':' and ',' (readable, and valid JSON). */
+static int json_tostring(lua_State *L)
+{
+	char err[200];
+	json_t *j = to_json(L, 1, 0, err, sizeof err);
+	if (!j) {  /* changed since into something JSON cannot hold */
+		lua_pushfstring(L, "%s: %p (%s)", luaL_optstring(L, lua_upvalueindex(1), "table"), lua_topointer(L, 1), err);
+		return 1;
+	}
+	char *text = json_dumps(j, JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	json_decref(j);
+	if (!text)
+		return luaL_error(L, "out of memory");
+	lua_pushstring(L, text);
+	free(text);
+	return 1;
+}
+
 /* qemu.json(value) -> JSON text (compact, keys sorted: stable output for
  * reports and --list) */
 static int l_json(lua_State *L)
@@ -687,6 +742,22 @@ static int m_gc(lua_State *L)
 	return 0;
 }
 
+/* The __index of the QMP methods table until qemu.qmp is loaded: the
+ * named wrappers (vm.qmp:status(), ...) work without require "qemu.qmp".
+ * The first name the table lacks loads the module, which adds them all;
+ * the metatable goes first, so the module's own look-ups are plain. */
+static int methods_index(lua_State *L)
+{
+	lua_pushnil(L);
+	lua_setmetatable(L, 1);
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "qemu.qmp");
+	lua_call(L, 1, 0);
+	lua_pushvalue(L, 2);
+	lua_rawget(L, 1);
+	return 1;
+}
+
 void lqmp_register(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
@@ -695,6 +766,10 @@ void lqmp_register(lua_State *L)
 	};
 	if (luaL_newmetatable(L, QMP_MT)) {
 		luaL_newlib(L, methods);
+		lua_createtable(L, 0, 1);
+		lua_pushcfunction(L, methods_index);
+		lua_setfield(L, -2, "__index");
+		lua_setmetatable(L, -2);
 		lua_setfield(L, -2, "__index");
 		lua_pushcfunction(L, m_gc);
 		lua_setfield(L, -2, "__gc");
@@ -702,10 +777,20 @@ void lqmp_register(lua_State *L)
 		lua_setfield(L, -2, "__tostring");
 	}
 	/* qemu.qmp_methods: what require "qemu.qmp" adds its wrappers to (set
-	 * on every load of the module: a Lua state may load it twice) */
+	 * on every load of the module: a Lua state may load it twice); until
+	 * then, a name it lacks loads qemu.qmp first (see methods_index) */
 	lua_getfield(L, -1, "__index");
 	lua_setfield(L, -3, "qmp_methods");
 	lua_pop(L, 1);
+	static const char *const json_mts[] = { JSON_OBJECT_MT, JSON_ARRAY_MT };
+	for (int i = 0; i < 2; i++) {
+		if (luaL_newmetatable(L, json_mts[i])) {
+			lua_pushstring(L, json_mts[i]);
+			lua_pushcclosure(L, json_tostring, 1);
+			lua_setfield(L, -2, "__tostring");
+		}
+		lua_pop(L, 1);
+	}
 	if (luaL_newmetatable(L, ERROR_MT)) {
 		lua_pushcfunction(L, error_tostring);
 		lua_setfield(L, -2, "__tostring");

@@ -205,6 +205,13 @@ int lvm_suspend(lua_State *L, struct wstate *w, lua_KFunction k)
 	return lua_yieldk(L, 1, 0, k);
 }
 
+int lvm_suspend_what(lua_State *L, struct wstate *w, lua_KFunction k)
+{
+	lua_pushnumber(L, w->deadline);
+	lua_insert(L, -2);
+	return lua_yieldk(L, 2, 0, k);
+}
+
 /* qemu.cell(co): marks a coroutine as a matrix cell, whose waits yield to
  * the runner instead of blocking the process. */
 static int l_cell(lua_State *L)
@@ -272,7 +279,7 @@ static double opttimeout(lua_State *L, int idx, double def)
 	return t;
 }
 
-/* vm:wait([timeout]) -> status | nil, "timeout" */
+/* vm:wait([timeout]) -> status | nil, "timeout after 5 s waiting for QEMU (pid N) to exit" */
 static int wait_k(lua_State *L, int status, lua_KContext kc)
 {
 	struct vm *v = getvm(L, 1);
@@ -285,12 +292,16 @@ static int wait_k(lua_State *L, int status, lua_KContext kc)
 		if (lvm_expired(w)) {
 			if (v->exited)
 				continue;
+			char secs[32];
+			snprintf(secs, sizeof secs, "%g", lua_tonumber(L, 2));
 			lua_pushnil(L);
-			lua_pushliteral(L, "timeout");
+			lua_pushfstring(L, "timeout after %s s waiting for QEMU (pid %d) to exit", secs, (int)v->pid);
 			return 2;
 		}
-		if (lvm_in_cell(L))
-			return lvm_suspend(L, w, wait_k);
+		if (lvm_in_cell(L)) {
+			lua_pushfstring(L, "QEMU (pid %d) to exit", (int)v->pid);
+			return lvm_suspend_what(L, w, wait_k);
+		}
 		if (loop_round(w->deadline) < 0)
 			return lvm_interrupted(L, "wait");
 	}
@@ -300,7 +311,8 @@ static int m_wait(lua_State *L)
 {
 	getvm(L, 1);
 	double t = opttimeout(L, 2, QLUA_WAIT_TIMEOUT);
-	lua_settop(L, 2);
+	lua_settop(L, 1);
+	lua_pushnumber(L, t);  /* 2: for the timeout's message */
 	lvm_wstate_new(L, t);  /* 3 */
 	return wait_k(L, LUA_OK, 0);
 }

@@ -52,6 +52,10 @@ int lvm_expired(struct wstate *w);
 int lvm_in_cell(lua_State *L);
 /* `return lvm_suspend(L, w, k)`: yields w's deadline to the runner. */
 int lvm_suspend(lua_State *L, struct wstate *w, lua_KFunction k);
+/* The same, with what the wait is for (a string on top of the stack, e.g.
+ * "'READY' (plain text)") yielded after the deadline: the matrix runner
+ * names it when the cell times out. */
+int lvm_suspend_what(lua_State *L, struct wstate *w, lua_KFunction k);
 
 void lqmp_register(lua_State *L);
 /* Pushes a qemu.qmp object on the channel of the handle at vm_idx. */

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fdutil.h"
@@ -108,16 +109,26 @@ int qmp_log(struct qmp *q, const char *path)
 	free(q->logpath);
 	q->logfd = fd;
 	q->logpath = copy;
+	q->logstart = loop_now();
 	return 0;
 }
 
-/* One line of the transcript: "<seconds> <direction> <message>". */
+/* One line of the transcript: "<wall clock> +<seconds> <direction>
+ * <message>": the wall clock (UTC, ISO 8601, milliseconds) to line the
+ * transcript up with other logs, the monotonic seconds since the log began
+ * for durations a clock step cannot bend. */
 static void note(struct qmp *q, const char *dir, const char *text, size_t n)
 {
 	if (q->logfd < 0)
 		return;
-	char head[64];
-	int k = snprintf(head, sizeof head, "%.3f %s ", loop_now(), dir);
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	char head[96];
+	int k = (int)strftime(head, sizeof head, "%Y-%m-%dT%H:%M:%S", &tm);
+	k += snprintf(head + k, sizeof head - k, ".%03ldZ +%.3f %s ", ts.tv_nsec / 1000000,
+	              loop_now() - q->logstart, dir);
 	log_append(&q->logfd, q->logpath, "the QMP transcript", head, (size_t)k);
 	log_append(&q->logfd, q->logpath, "the QMP transcript", text, n);
 	log_append(&q->logfd, q->logpath, "the QMP transcript", "\n", 1);

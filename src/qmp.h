@@ -51,6 +51,7 @@ struct qmp {
 	uint64_t nreceived;       /* messages received: waits watch this change */
 	int logfd;                /* every message in and out goes here (qmp:log), or -1 */
 	char *logpath;            /* its path, for the warning when it fails */
+	double logstart;          /* loop_now() when the log began: the offsets' origin */
 };
 
 /* Takes over fd (a connected stream socket) and watches it in the loop. */

@@ -282,9 +282,10 @@ local function start(run, r)
   r.wake = -1
 end
 
--- Resumes cell r once; finishes it when its test ends.
+-- Resumes cell r once; finishes it when its test ends.  A wait that
+-- suspends the cell yields its deadline and, after it, what it waits for.
 local function step(run, r)
-  local ok, res = coroutine.resume(r.co)
+  local ok, res, what = coroutine.resume(r.co)
   if not ok then
     return finish(run, r, verdict(r, false, res))
   end
@@ -293,6 +294,19 @@ local function step(run, r)
     return finish(run, r, verdict(r, true))
   end
   r.wake = type(res) == "number" and res or -1
+  r.waiting = type(what) == "string" and what or nil
+end
+
+-- Why cell r timed out: what its test was waiting for, and the last lines
+-- of its console.
+local function timeout_message(run, r)
+  local msg = ("no result within %g s"):format(run.timeout)
+  if r.waiting then msg = msg .. " (the test was waiting for " .. r.waiting .. ")" end
+  local con = r.vm and r.vm.console
+  local tail = con and con:tail(5) or ""
+  if con and tail == "" then return msg .. "; the console printed nothing" end
+  if tail ~= "" then msg = msg .. "; the console's last lines:\n  " .. tail:gsub("\n", "\n  ") end
+  return msg
 end
 
 -- One round: start cells while there is room, resume every cell (each
@@ -307,7 +321,7 @@ local function round(run)
   for _, r in ipairs(run.records) do
     if r.co then
       if qemu.now() >= r.deadline then
-        finish(run, r, "timeout", ("no result within %g s"):format(run.timeout))
+        finish(run, r, "timeout", timeout_message(run, r))
       else
         step(run, r)
       end

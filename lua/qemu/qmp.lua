@@ -1,8 +1,9 @@
 -- qemu.qmp - named QMP wrappers: govmm's QMP command set, for QEMU 7.2.
 --
 --   local qemu = require "qemu"
---   require "qemu.qmp"                -- adds the wrappers to every QMP object
---   local vm = qemu.launch(desc)
+--   local vm = qemu.launch(desc)      -- no require needed: the first method a
+--                                     -- QMP object lacks loads this module
+--                                     -- (lqmp.c), which adds them all
 --   print(vm.qmp:status().status)     -- "prelaunch", "running", ...
 --   assert(vm.qmp:device_del("vd0", { timeout = 5 }))
 --
