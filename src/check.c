@@ -282,23 +282,156 @@ static struct qfd *checkfd(struct ck *c, const char *name, int idx)
 	return fd;
 }
 
-/* The length of the list at idx; raises unless it is a table with keys 1..n. */
-static int checklist(struct ck *c, const char *name, int idx, int allow_empty)
+/* ---- lists and the order of faults ------------------------------------------ */
+
+/* Which fault is reported must not depend on Lua's table order: it changes
+ * with a table's size and insertion order, and from run to run, since Lua
+ * seeds its string hashes.  So the walks below remember the first key by
+ * this order instead of raising at the first key they meet. */
+static int key_rank(int t)
+{
+	return t == LUA_TSTRING ? 0 : t == LUA_TNUMBER ? 1 : t == LUA_TBOOLEAN ? 2 : 3;
+}
+
+/* Does the key at a come before the one at b (nil: none yet)?  Strings
+ * first, by their bytes; then numbers, the smallest first; then booleans;
+ * then the first other key met (tables and functions have no order). */
+static int key_before(lua_State *L, int a, int b)
+{
+	int ta = lua_type(L, a), tb = lua_type(L, b);
+	if (tb == LUA_TNIL)
+		return 1;
+	if (key_rank(ta) != key_rank(tb))
+		return key_rank(ta) < key_rank(tb);
+	switch (ta) {
+	case LUA_TSTRING: {
+		size_t na, nb;
+		const char *sa = lua_tolstring(L, a, &na), *sb = lua_tolstring(L, b, &nb);
+		int d = memcmp(sa, sb, na < nb ? na : nb);
+		return d < 0 || (d == 0 && na < nb);
+	}
+	case LUA_TNUMBER:
+		return lua_compare(L, a, b, LUA_OPLT);  /* numbers: no metamethod runs */
+	case LUA_TBOOLEAN:
+		return !lua_toboolean(L, a) && lua_toboolean(L, b);
+	default:
+		return 0;
+	}
+}
+
+/* A string key, in the order key_before gives strings. */
+struct keyref {
+	const char *s;
+	size_t n;
+	int pos;        /* stack index of the key; its value is at pos + 1 */
+};
+
+static int keyref_cmp(const void *a, const void *b)
+{
+	const struct keyref *x = a, *y = b;
+	int d = memcmp(x->s, y->s, x->n < y->n ? x->n : y->n);
+	return d ? d : (x->n > y->n) - (x->n < y->n);
+}
+
+/* Appends a key to v (grown in the arena). */
+static struct keyref *keyref_add(struct ck *c, struct keyref *v, int *n, int *cap, const char *s, size_t len, int pos)
+{
+	if (*n == *cap) {
+		int ncap = *cap ? *cap * 2 : 8;
+		struct keyref *nv = arena_alloc(c->a, ncap * sizeof *nv);
+		if (*n)
+			memcpy(nv, v, *n * sizeof *nv);
+		v = nv;
+		*cap = ncap;
+	}
+	v[(*n)++] = (struct keyref){ s, len, pos };
+	return v;
+}
+
+static int is_identifier(const char *s, size_t n)
+{
+	if (!n || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* The list `name` has the key at `key` that is no index 1..n: says which,
+ * as the user would write it.  A section where a list of sections is
+ * expected (qmp = { path = ... }) gets the braces it misses. */
+static void list_key_fail(struct ck *c, const char *name, int key, lua_Integer nindex, const struct kind *sub)
+{
+	lua_State *L = c->L;
+	if (lua_type(L, key) == LUA_TSTRING) {
+		size_t n;
+		const char *s = lua_tolstring(L, key, &n);
+		if (sub && !nindex && schema_field(sub, s, n) >= 0)
+			field_fail(c, name, "list expected (got a table with key '%s': did you mean %s%s = { { %s = ... } }?)",
+			           s, c->path, name, s);
+		if (is_identifier(s, n))
+			field_fail(c, name, "list expected (key '%s' is not a list index: %s%s.%s)", s, c->path, name, s);
+		field_fail(c, name, "list expected (key '%s' is not a list index: %s%s['%s'])", s, c->path, name, s);
+	}
+	if (lua_type(L, key) == LUA_TNUMBER || lua_type(L, key) == LUA_TBOOLEAN) {
+		const char *s = luaL_tolstring(L, key, NULL);
+		field_fail(c, name, "list expected (key %s is not a list index: %s%s[%s])", s, c->path, name, s);
+	}
+	field_fail(c, name, "list expected (a %s key is not a list index)", tname(L, key));
+}
+
+/* The length of the list at idx; raises unless it is a table with keys
+ * 1..n only, naming the fault: a key that is no index (the first by
+ * key_before), else the first hole.  sub: the kind of the list's items,
+ * when they are sections. */
+static int checklist(struct ck *c, const char *name, int idx, int allow_empty, const struct kind *sub)
 {
 	lua_State *L = c->L;
 	if (!lua_istable(L, idx))
 		expected(c, name, "table", idx);
-	int n = (int)lua_rawlen(L, idx), count = 0;
+	idx = lua_absindex(L, idx);
+	luaL_checkstack(L, 4, NULL);
+	lua_Integer count = 0, max = 0;
+	lua_pushnil(L);   /* the first key that is no index */
+	int bad = lua_gettop(L);
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
 		lua_pop(L, 1);
-		count++;
+		lua_Integer i = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 0;
+		if (i >= 1) {
+			count++;
+			if (i > max)
+				max = i;
+		} else if (key_before(L, -1, bad)) {
+			lua_copy(L, -1, bad);
+		}
 	}
-	if (count != n)
-		field_fail(c, name, "list expected (a table with keys 1..n only)");
-	if (!n && !allow_empty)
+	if (!lua_isnil(L, bad))
+		list_key_fail(c, name, bad, count, sub);
+	lua_pop(L, 1);
+	if (count != max) {
+		/* the first index missing, then the first one set after it (by a
+		 * walk: the largest index may be far) */
+		lua_Integer hole = 1, next = max;
+		while (lua_rawgeti(L, idx, hole) != LUA_TNIL) {
+			lua_pop(L, 1);
+			hole++;
+		}
+		lua_pop(L, 1);
+		lua_pushnil(L);
+		while (lua_next(L, idx)) {
+			lua_pop(L, 1);
+			lua_Integer i = lua_tointeger(L, -1);
+			if (i > hole && i < next)
+				next = i;
+		}
+		field_fail(c, name, "list expected (%s%s[%lld] is nil but %s%s[%lld] is set)", c->path, name,
+		           (long long)hole, c->path, name, (long long)next);
+	}
+	if (!max && !allow_empty)
 		field_fail(c, name, "empty list (leave the field out instead)");
-	return n;
+	return (int)max;
 }
 
 /* ---- enumerations ------------------------------------------------------------ */
@@ -465,7 +598,7 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 			expected(c, name, "string or qemu.fd", idx);
 		break;
 	case T_FDS: {
-		int len = checklist(c, name, idx, 0);
+		int len = checklist(c, name, idx, 0, NULL);
 		v->u.fds.v = arena_alloc(c->a, len * sizeof *v->u.fds.v);
 		v->u.fds.n = len;
 		if (c->anchor) {
@@ -475,6 +608,15 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 			char el[64];
 			lua_rawgeti(L, idx, i);
 			struct qfd *fd = qfd_test(L, -1);
+			if (!fd && lua_istable(L, -1)) {
+				/* { qemu.tap(...) }: the list qemu.tap returns, inside a list */
+				int inner = lua_rawgeti(L, -1, 1) != LUA_TNIL && qfd_test(L, -1);
+				lua_pop(L, 1);
+				if (inner)
+					field_fail(c, elname(el, sizeof el, name, i), "qemu.fd expected, got table (%s)",
+					           strcmp(name, "fds") ? "a list inside the list" :
+					           "qemu.tap returns a list already: write fds = qemu.tap(...)");
+			}
 			if (!fd || fd->fd < 0)
 				checkfd(c, elname(el, sizeof el, name, i), lua_gettop(L)); /* raises */
 			v->u.fds.v[i - 1] = fd;
@@ -488,6 +630,12 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 		return;
 	}
 	case T_STRS: {
+		if ((f->flags & F_LIST) && !lua_istable(L, idx)) {
+			if (lua_type(L, idx) == LUA_TSTRING)
+				field_fail(c, name, "list of strings expected, got string (one string per argument: "
+				           "%s%s = { \"-m\", \"1G\" }, not \"-m 1G\")", c->path, name);
+			expected(c, name, "list of strings", idx);
+		}
 		if (lua_type(L, idx) == LUA_TSTRING) {
 			v->u.strs.v = arena_alloc(c->a, sizeof *v->u.strs.v);
 			v->u.strs.len = arena_alloc(c->a, sizeof *v->u.strs.len);
@@ -497,7 +645,7 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 		}
 		if (!lua_istable(L, idx))
 			expected(c, name, "string or list of strings", idx);
-		int len = checklist(c, name, idx, 1);
+		int len = checklist(c, name, idx, 1, NULL);
 		v->u.strs.list = 1;
 		v->u.strs.v = arena_alloc(c->a, (len + 1) * sizeof *v->u.strs.v);
 		v->u.strs.len = arena_alloc(c->a, (len + 1) * sizeof *v->u.strs.len);
@@ -521,7 +669,7 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 		return;
 	}
 	case T_UINTS: {
-		int len = checklist(c, name, idx, 1);
+		int len = checklist(c, name, idx, 1, NULL);
 		long long max = f->max ? f->max : 0x7fffffff;
 		v->u.ints.v = arena_alloc(c->a, (len + 1) * sizeof *v->u.ints.v);
 		v->u.ints.n = len;
@@ -559,7 +707,7 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 		return;
 	}
 	case T_RECS: {
-		int len = checklist(c, name, idx, 1);
+		int len = checklist(c, name, idx, 1, f->sub);
 		size_t plen = strlen(c->path);
 		v->u.recs.v = arena_alloc(c->a, (len + 1) * sizeof *v->u.recs.v);
 		v->u.recs.n = len;
@@ -578,7 +726,7 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 		return;
 	}
 	case T_DEVS: {
-		int len = checklist(c, name, idx, 1);
+		int len = checklist(c, name, idx, 1, NULL);
 		v->u.recs.v = arena_alloc(c->a, (len + 1) * sizeof *v->u.recs.v);
 		v->u.recs.n = len;
 		for (int i = 1; i <= len; i++) {
@@ -603,11 +751,6 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 		break;
 	}
 	keep(c, slot, idx);
-}
-
-static int propcmp(const void *a, const void *b)
-{
-	return strcmp(((const struct prop *)a)->key, ((const struct prop *)b)->key);
 }
 
 /* Fills one property from the key at -2 and value at -1. */
@@ -650,36 +793,64 @@ static void check_prop(struct ck *c, const char *name, struct prop *p)
 	}
 }
 
+/* The string keys of the table at idx, sorted, each pushed with its value
+ * (keyref.pos); raises for a key that is no string (the first by
+ * key_before).  *n gets their count. */
+static struct keyref *sorted_pairs(struct ck *c, const char *name, int idx, int *n)
+{
+	lua_State *L = c->L;
+	struct keyref *keys = NULL;
+	int cap = 0;
+	*n = 0;
+	luaL_checkstack(L, 4, NULL);
+	lua_pushnil(L);   /* the first key that is no string */
+	int bad = lua_gettop(L);
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		luaL_checkstack(L, 4, NULL);
+		if (lua_type(L, -2) != LUA_TSTRING) {
+			if (key_before(L, -2, bad))
+				lua_copy(L, -2, bad);
+			lua_pop(L, 1);
+			continue;
+		}
+		size_t kn;
+		const char *k = lua_tolstring(L, -2, &kn);
+		lua_pushvalue(L, -2);  /* key, value, key: the pair stays */
+		keys = keyref_add(c, keys, n, &cap, k, kn, lua_gettop(L) - 2);
+	}
+	if (!lua_isnil(L, bad))
+		field_fail(c, name, "property names must be strings, got %s", luaL_typename(L, bad));
+	if (*n)
+		qsort(keys, *n, sizeof *keys, keyref_cmp);
+	return keys;
+}
+
 static void check_props(struct ck *c, const char *name, int slot, int idx, struct qval *v)
 {
 	lua_State *L = c->L;
 	if (!lua_istable(L, idx))
 		expected(c, name, "table", idx);
-	int n = 0;
-	lua_pushnil(L);
-	while (lua_next(L, idx)) {
-		lua_pop(L, 1);
-		n++;
-	}
+	idx = lua_absindex(L, idx);
+	int base = lua_gettop(L), n;
+	/* sorted before they are checked: the first bad one is always the same */
+	struct keyref *keys = sorted_pairs(c, name, idx, &n);
 	v->u.props.v = arena_alloc(c->a, (n + 1) * sizeof *v->u.props.v);
 	if (c->anchor)
 		lua_createtable(L, 0, n);
-	int i = 0;
-	lua_pushnil(L);
-	while (lua_next(L, idx)) {
-		check_prop(c, name, &v->u.props.v[i++]);
-		if (c->anchor) {
-			lua_pushvalue(L, -2);
-			lua_insert(L, -2);
-			lua_rawset(L, -4);
-		} else {
-			lua_pop(L, 1);
-		}
+	for (int i = 0; i < n; i++) {
+		lua_pushvalue(L, keys[i].pos);
+		lua_pushvalue(L, keys[i].pos + 1);
+		check_prop(c, name, &v->u.props.v[i]);
+		if (c->anchor)
+			lua_rawset(L, -3);
+		else
+			lua_pop(L, 2);
 	}
 	if (c->anchor)
 		lua_setiuservalue(L, c->anchor, slot);
+	lua_settop(L, base);
 	v->u.props.n = n;
-	qsort(v->u.props.v, n, sizeof *v->u.props.v, propcmp);
 }
 
 /* ---- one record ------------------------------------------------------------ */
@@ -749,34 +920,55 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 	idx = lua_absindex(L, idx);
 	luaL_checkstack(L, 8, NULL);
 
-	/* Pass 1: every key the user wrote must be a field. */
-	int nextra = 0;
+	/* Pass 1: every key the user wrote must be a field (or, for
+	 * qemu.device{}, a free property).  The values stay on the stack and
+	 * are checked after the walk, in schema order: which fault is reported
+	 * must not depend on Lua's table order (see key_before). */
+	int base = lua_gettop(L), nextra = 0, cap = 0;
+	int *pos = arena_alloc(c->a, k->nfields * sizeof *pos);  /* stack index of field i's value, or 0 */
+	struct keyref *extra = NULL;
+	lua_pushnil(L);   /* base + 1: the first key that is no string */
+	lua_pushnil(L);   /* base + 2: the first unknown name */
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
+		luaL_checkstack(L, 4, NULL);
 		if (lua_type(L, -2) != LUA_TSTRING) {
-			int kt = lua_type(L, -2);
-			lua_pushvalue(L, -2);
-			const char *key = luaL_tolstring(L, -1, NULL);
-			ck_raise(c, "field names must be strings, got %s %s%s", lua_typename(L, kt), key,
-			         kt == LUA_TNUMBER ? " (fields are named: write key = value)" : "");
+			if (key_before(L, -2, base + 1))
+				lua_copy(L, -2, base + 1);
+			lua_pop(L, 1);
+			continue;
 		}
 		size_t kl;
 		const char *key = lua_tolstring(L, -2, &kl);
 		int fi = schema_field(k, key, kl);
-		if (fi < 0) {
-			if (k->open) {
-				nextra++; /* qemu.device{}: any other key is a QEMU property */
-				lua_pop(L, 1);
-				continue;
-			}
-			const char *s = suggest(k, key);
-			if (s)
-				ck_raise(c, "unknown field '%s%s' (did you mean '%s'?)", c->path, key, s);
-			ck_raise(c, "unknown field '%s%s'", c->path, key);
+		if (fi >= 0) {
+			lua_insert(L, -2);  /* value, key: the value stays */
+			pos[fi] = lua_gettop(L) - 1;
+		} else if (k->open) {
+			lua_pushvalue(L, -2);  /* key, value, key: the pair stays */
+			extra = keyref_add(c, extra, &nextra, &cap, key, kl, lua_gettop(L) - 2);
+		} else {
+			if (key_before(L, -2, base + 2))
+				lua_copy(L, -2, base + 2);
+			lua_pop(L, 1);
 		}
-		check_value(c, &k->fields[fi], fi + 1, k->fields[fi].name, lua_gettop(L), &r->v[fi]);
-		lua_pop(L, 1);
 	}
+	if (!lua_isnil(L, base + 1)) {
+		int kt = lua_type(L, base + 1);
+		const char *key = luaL_tolstring(L, base + 1, NULL);
+		ck_raise(c, "field names must be strings, got %s %s%s", lua_typename(L, kt), key,
+		         kt == LUA_TNUMBER ? " (fields are named: write key = value)" : "");
+	}
+	if (!lua_isnil(L, base + 2)) {
+		const char *key = lua_tostring(L, base + 2);
+		const char *s = suggest(k, key);
+		if (s)
+			ck_raise(c, "unknown field '%s%s' (did you mean '%s'?)", c->path, key, s);
+		ck_raise(c, "unknown field '%s%s'", c->path, key);
+	}
+	for (int i = 0; i < k->nfields; i++)
+		if (pos[i])
+			check_value(c, &k->fields[i], i + 1, k->fields[i].name, pos[i], &r->v[i]);
 
 	/* Pass 2: the schema: requirements, fields that exist only for some
 	 * types, defaults. */
@@ -803,23 +995,20 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 		}
 	}
 
-	/* qemu.device{}: the free properties, sorted so the output is stable. */
+	/* qemu.device{}: the free properties, sorted (so the output is stable,
+	 * and so is the first fault). */
 	if (nextra) {
+		qsort(extra, nextra, sizeof *extra, keyref_cmp);
 		r->props = arena_alloc(c->a, nextra * sizeof *r->props);
-		lua_pushnil(L);
-		while (lua_next(L, idx)) {
-			size_t kl;
-			const char *key = lua_tolstring(L, -2, &kl);
-			if (schema_field(k, key, kl) >= 0) {
-				lua_pop(L, 1);
-				continue;
-			}
+		for (int i = 0; i < nextra; i++) {
+			lua_pushvalue(L, extra[i].pos);
+			lua_pushvalue(L, extra[i].pos + 1);
 			check_prop(c, "", &r->props[r->nprops++]);
 			keep_prop(c, k->nfields + 1, -1);
-			lua_pop(L, 1);
+			lua_pop(L, 2);
 		}
-		qsort(r->props, r->nprops, sizeof *r->props, propcmp);
 	}
+	lua_settop(L, base);
 
 	if (k->check)
 		k->check(c, r);
