@@ -643,7 +643,7 @@ describe("errors: references name ids that exist", function()
       'qemu.block { id = "x", file = "y", format = "raw", bus = "br0" } } }')
   end)
 
-  it("the machine's pci.0 and pcie.0 are always there", function()
+  it("without machine.type any machine's root bus passes (QEMU's default depends on the binary)", function()
     vm_ok('{ devices = { qemu.block { id = "x", file = "y", format = "raw", bus = "pci.0" }, ' ..
       'qemu.block { id = "x2", file = "y", format = "raw", bus = "pcie.0" }, ' ..
       'qemu.device { driver = "e1000", bus = "pci.0" } } }')
@@ -1541,5 +1541,83 @@ describe("errors: rtc (issue #11)", function()
     vm_err('{ rtc = {} }', "field 'rtc': empty section (leave it out for QEMU's defaults, or give 'base', " ..
       "'clock' or 'driftfix')")
     vm_ok('{ rtc = { base = "utc" } }')
+  end)
+end)
+
+describe("errors: bus= names a bus of the machine type (issue #11)", function()
+  -- Each case: machine type, options, driver, bus, and what qlua says:
+  -- nothing (then the real QEMU must start with it) or the error (then the
+  -- real QEMU, given the same options by hand, must fail on the bus).
+  local Q35 = "'pcie.0', 'ide.0' to 'ide.5', 'isa.0', 'i2c', 'main-system-bus'"
+  local MICROVM = "'virtio-mmio-bus.0' to 'virtio-mmio-bus.23', 'isa.0', 'main-system-bus'"
+  local cases = {
+    { "pc", nil, "e1000", "pci.0" },
+    { "pc", nil, "e1000", "pcie.0", "(did you mean 'pci.0'?)" },
+    { "pc-i440fx-7.2", nil, "e1000", "pcie.0", "(did you mean 'pci.0'?)" },
+    { "q35", nil, "e1000", "pcie.0" },
+    { "pc-q35-7.2", nil, "e1000", "pcie.0" },
+    { "q35", nil, "e1000", "pci.0", "(did you mean 'pcie.0'?)" },
+    { "q35", nil, "ide-cd", "ide.5" },
+    { "q35", { sata = false }, "ide-cd", "ide.0", "(known: 'pcie.0', 'isa.0', 'i2c', 'main-system-bus')" },
+    { "pc", nil, "ide-cd", "ide.1" },
+    { "pc", nil, "ide-cd", "ide.2",
+      "(known: 'pci.0', 'ide.0', 'ide.1', 'isa.0', 'floppy-bus.0', 'i2c', 'main-system-bus')" },
+    { "q35", nil, "usb-tablet", "usb-bus.0", "(known: " .. Q35 .. ")" },
+    { "q35", { usb = true }, "usb-tablet", "usb-bus.0" },
+    { "microvm", nil, "virtio-rng-device", "virtio-mmio-bus.23" },
+    { "microvm", nil, "virtio-rng-device", "virtio-mmio-bus.24", "(known: " .. MICROVM .. ")" },
+    { "microvm", { ioapic2 = "off" }, "virtio-rng-device", "virtio-mmio-bus.8",
+      "(known: 'virtio-mmio-bus.0' to 'virtio-mmio-bus.7', 'isa.0', 'main-system-bus')" },
+    { "microvm", nil, "e1000", "pcie.0", "(known: " .. MICROVM .. ")" },
+    { "microvm", { pcie = "on" }, "e1000", "pcie.0" },
+  }
+
+  -- "q35,sata=off": the options as QEMU reads them.
+  local function machine_arg(type, options)
+    local words = { type }
+    for k, v in pairs(options or {}) do
+      words[#words + 1] = k .. "=" .. (v == true and "on" or v == false and "off" or v)
+    end
+    return table.concat(words, ",")
+  end
+
+  for _, case in ipairs(cases) do
+    local type, options, driver, bus, msg = table.unpack(case)
+    local title = ("%s %s on %s: %s"):format(driver, bus, machine_arg(type, options), msg and "refused" or "accepted")
+    it(title, function()
+      local vm = { path = H.qemu_bin, machine = { type = type, accel = "tcg", options = options },
+                   devices = { qemu.device { driver = driver, bus = bus } } }
+      if not msg then
+        H.assert_qemu_accepts((qemu.argv(vm)))
+        return
+      end
+      local ok_, e = pcall(qemu.argv, vm)
+      assert.is_false(ok_)
+      assert.are.equal(("devices[1] (device): field 'bus': no bus with id '%s' in this description nor on " ..
+        "machine type '%s' %s"):format(bus, type, msg), e:match("devices%[1%].*"))
+      local code, _, qerr = H.real_qemu({ "qemu", "-machine", machine_arg(type, options), "-accel", "tcg",
+                                          "-device", driver .. ",bus=" .. bus })
+      assert.are_not.equal(0, code)
+      assert.is_truthy(qerr:find("Bus '" .. bus .. "' not found", 1, true), qerr)
+    end)
+  end
+
+  it("a qlua kind's bus, at the line of the device, and the description's own buses", function()
+    local setup = 'local b = qemu.bridge { id = "br0", type = "pci", bus = "pcie.0", chassis = 1 }\n' ..
+                  'local d = qemu.block { id = "hd0", file = "x", format = "raw", bus = "pci.0" }\n' ..
+                  'local e = qemu.block { id = "hd1", file = "x", format = "raw", bus = "br1" }'
+    assert.are.equal("qlua: vm.lua:2: devices[2] (block): field 'bus': no bus with id 'pci.0' in this " ..
+      "description nor on machine type 'q35' (did you mean 'pcie.0'?)\n",
+      returned_err(setup .. '\nreturn { machine = { type = "q35" }, devices = { b, d } }\n'))
+    assert.are.equal("qlua: vm.lua:3: devices[2] (block): field 'bus': no bus with id 'br1' in this " ..
+      "description nor on machine type 'q35' (known: 'br0', " .. Q35 .. ")\n",
+      returned_err(setup .. '\nreturn { machine = { type = "q35" }, devices = { b, e } }\n'))
+    vm_ok('{ machine = { type = "q35" }, devices = { b, qemu.block { id = "hd2", file = "x", format = "raw", ' ..
+      'bus = "br0" } } }', setup)
+  end)
+
+  it("a machine type qlua does not know keeps any machine's buses", function()
+    vm_ok('{ machine = { type = "virt" }, devices = { qemu.device { driver = "e1000", bus = "pcie.0" }, ' ..
+      'qemu.device { driver = "e1000", bus = "pci.0" } } }')
   end)
 end)

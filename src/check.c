@@ -12,6 +12,7 @@
 
 #include <lauxlib.h>
 
+#include "buses.h"
 #include "ldev.h"
 #include "lfd.h"
 #include "values.h"
@@ -1052,7 +1053,8 @@ static const struct decl *lookup(const struct decls *d, int ns, const char *id, 
 	return NULL;
 }
 
-/* Buses the machine itself provides. */
+/* Buses the machine itself may provide, when qlua does not know its type
+ * (see machine_buses): any machine's root and controller buses. */
 static int builtin_bus(const char *s)
 {
 	static const char *const prefixes[] = { "pci.", "pcie.", "ide.", "isa.", "usb-bus.", "virtio-mmio-bus.", NULL };
@@ -1067,6 +1069,71 @@ static int builtin_bus(const char *s)
 		}
 	}
 	return !strcmp(s, "main-system-bus");
+}
+
+/* The machine of the description, for bus= (check_ref). */
+struct machine {
+	const char *type;                     /* NULL: not given */
+	const char *buses[MACHINE_BUSES_MAX];
+	int n;                                /* -1: a type qlua does not know */
+};
+
+static void machine_of(const struct rec *vm, struct machine *m)
+{
+	int mf = schema_field(vm->k, "machine", 7);
+	const struct rec *ma = mf >= 0 && vm->v[mf].set ? vm->v[mf].u.rec : NULL;
+	int tf = ma ? schema_field(ma->k, "type", 4) : -1, of = ma ? schema_field(ma->k, "options", 7) : -1;
+	const struct qval *opts = of >= 0 && ma->v[of].set ? &ma->v[of] : NULL;
+	m->type = tf >= 0 && ma->v[tf].set ? ma->v[tf].u.str.s : NULL;
+	m->n = machine_buses(m->type, opts ? opts->u.props.v : NULL, opts ? opts->u.props.n : 0, m->buses);
+}
+
+/* "'pcie.0', 'ide.0' to 'ide.5', 'isa.0'": the machine's buses, a run of
+ * numbered ones as its ends. */
+static size_t bus_list(char *buf, size_t size, const struct machine *m)
+{
+	size_t len = 0;
+	for (int i = 0; i < m->n && len < size; i++) {
+		const char *dot = strrchr(m->buses[i], '.');
+		int j = i;
+		/* the run "x.0", "x.1", ... "x.K" (the lists are in order) */
+		while (dot && j + 1 < m->n && !strncmp(m->buses[j + 1], m->buses[i], dot - m->buses[i] + 1) &&
+		       atoi(strrchr(m->buses[j + 1], '.') + 1) == atoi(strrchr(m->buses[j], '.') + 1) + 1)
+			j++;
+		if (j - i < 2)
+			j = i;  /* two are listed as they are */
+		if (j > i)
+			len += snprintf(buf + len, size - len, "%s'%s' to '%s'", len ? ", " : "", m->buses[i], m->buses[j]);
+		else
+			len += snprintf(buf + len, size - len, "%s'%s'", len ? ", " : "", m->buses[i]);
+		i = j;
+	}
+	return len < size ? len : size - 1;
+}
+
+/* The number a bus name ends with, or -1: "pcie.0" 0, "br1" 1, "br" -1. */
+static long bus_number(const char *s)
+{
+	size_t n = strlen(s), i = n;
+	while (i > 0 && isdigit((unsigned char)s[i - 1]))
+		i--;
+	return i < n && n - i < 9 ? strtol(s + i, NULL, 10) : -1;
+}
+
+/* A bus one edit away with the same number ("pci.0" for "pcie.0"), or
+ * NULL: another number is another bus, not a typo ("ide.2" on pc is no
+ * "ide.0", "br1" no "br0"), and two edits turn "ide.0" into "isa.0". */
+static const char *bus_typo(const char *s, const struct decls *d, const struct machine *m)
+{
+	long num = bus_number(s);
+	for (int i = 0; i < m->n; i++)
+		if (distance(s, m->buses[i]) == 1 && bus_number(m->buses[i]) == num)
+			return m->buses[i];
+	for (int i = 0; i < d->n; i++)
+		if (d->v[i].ns == NS_BUS && d->v[i].id[d->v[i].n] == '\0' && distance(s, d->v[i].id) == 1 &&
+		    bus_number(d->v[i].id) == num)
+			return d->v[i].id;
+	return NULL;
 }
 
 /* "vm.lua:10: " without its ": ", for "at vm.lua:10". */
@@ -1087,13 +1154,17 @@ static void blame(struct ck *c, const struct rec *d, int i)
 	c->path[0] = '\0';
 }
 
-static void check_ref(struct ck *c, const struct decls *d, int ns, const char *field, const char *s, size_t n)
+static void check_ref(struct ck *c, const struct decls *d, const struct machine *m, int ns, const char *field,
+                      const char *s, size_t n)
 {
 	if (lookup(d, ns, s, n))
 		return;
 	if (ns == NS_BUS) {
-		if (builtin_bus(s))
+		if (m->n < 0 && builtin_bus(s))
 			return;
+		for (int i = 0; i < m->n; i++)
+			if (strlen(m->buses[i]) == n && !memcmp(m->buses[i], s, n))
+				return;
 		/* "<id>" or "<id>.N" of a qemu.device{}: it may be a controller */
 		const char *dot = memchr(s, '.', n);
 		size_t idn = dot ? (size_t)(dot - s) : n;
@@ -1101,19 +1172,36 @@ static void check_ref(struct ck *c, const struct decls *d, int ns, const char *f
 		if (g && g->generic)
 			return;
 	}
-	/* Whole ids only (a cut one would read as another id), while 80 bytes
-	 * stay free for "..." and the bus note: snprintf returns what it would
-	 * have written, so len must never be allowed past the buffer. */
-	char known[400] = "";
+	if (ns == NS_BUS && m->n >= 0) {
+		/* A machine qlua knows: a typo of one of its buses or of the
+		 * description's gets its name, else they are all listed. */
+		char id[128];
+		snprintf(id, sizeof id, "%.*s", (int)n, s);
+		const char *near = bus_typo(id, d, m);
+		if (near)
+			ck_raise(c, "field '%s': no bus with id '%s' in this description nor on machine type '%s' "
+			         "(did you mean '%s'?)", field, id, m->type, near);
+	}
+	/* Whole ids only (a cut one would read as another id), while 280 bytes
+	 * stay free for "..." and the machine's buses (bus_list: at most ~100)
+	 * or the bus note: snprintf returns what it would have written, so len
+	 * must never be allowed past the buffer. */
+	char known[600] = "";
 	size_t len = 0;
 	for (int i = 0; i < d->n; i++) {
 		if (d->v[i].ns != ns)
 			continue;
-		if (len + 2 + d->v[i].n + 2 + 80 >= sizeof known) {
+		if (len + 2 + d->v[i].n + 2 + 280 >= sizeof known) {
 			len += snprintf(known + len, sizeof known - len, "%s...", len ? ", " : "");
 			break;
 		}
 		len += snprintf(known + len, sizeof known - len, "%s'%.*s'", len ? ", " : "", (int)d->v[i].n, d->v[i].id);
+	}
+	if (ns == NS_BUS && m->n >= 0) {
+		len += snprintf(known + len, sizeof known - len, "%s", len ? ", " : "");
+		bus_list(known + len, sizeof known - len, m);
+		ck_raise(c, "field '%s': no bus with id '%.*s' in this description nor on machine type '%s' (known: %s)",
+		         field, (int)n, s, m->type, known);
 	}
 	if (ns == NS_BUS)
 		len += snprintf(known + len, sizeof known - len, "%sthe machine's own such as 'pci.0' or 'pcie.0'", len ? ", or " : "");
@@ -1142,7 +1230,9 @@ void check_vm(struct ck *c, const struct rec *vm)
 	struct rec *const *devs = have ? vm->v[devf].u.recs.v : NULL;
 	int ndev = have ? vm->v[devf].u.recs.n : 0;
 	struct decls d = { 0 };
+	struct machine m;
 	const char *where = c->where, *ctx = c->ctx;
+	machine_of(vm, &m);
 
 	/* Ids the VM's own sections declare (iothreads{ {id = ...} }): they
 	 * share QEMU's namespaces with the devices' ids. */
@@ -1211,12 +1301,12 @@ void check_vm(struct ck *c, const struct rec *vm)
 		for (int f = 0; f < r->k->nfields; f++) {
 			const struct field *fl = &r->k->fields[f];
 			if (fl->type == T_REF && r->v[f].set)
-				check_ref(c, &d, fl->ns, fl->name, r->v[f].u.str.s, r->v[f].u.str.n);
+				check_ref(c, &d, &m, fl->ns, fl->name, r->v[f].u.str.s, r->v[f].u.str.n);
 		}
 		for (int p = 0; p < r->nprops; p++) {
 			int ns = prop_ns(r->props[p].key);
 			if (ns != NS_NONE)
-				check_ref(c, &d, ns, r->props[p].key, r->props[p].val, r->props[p].len);
+				check_ref(c, &d, &m, ns, r->props[p].key, r->props[p].val, r->props[p].len);
 		}
 	}
 	c->where = where;
