@@ -1429,6 +1429,12 @@ return qemu.netdev { id = "n0", type = "tap", fds = { a }, vhost = true, vhost_f
     end)
   end)
 
+  it("a list of devices inside devices", function()
+    vm_err('{ devices = { d, { d2 } } }', "field 'devices[2]': device expected, got table (a list of devices " ..
+      "inside the list: its devices go into devices itself)",
+      "local d = " .. DISK .. '\nlocal d2 = qemu.block { id = "hd1", file = "b.img", format = "raw" }')
+  end)
+
   it("extra_args is a list of arguments, never one string", function()
     vm_err('{ extra_args = "-snapshot" }', "field 'extra_args': list of strings expected, got string " ..
       '(one string per argument: extra_args = { "-m", "1G" }, not "-m 1G")')

@@ -736,8 +736,15 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 			struct rec *d = ldev_test(L, -1);
 			if (!d) {
 				elname(el, sizeof el, name, i);
-				if (lua_istable(L, -1))
+				if (lua_istable(L, -1)) {
+					/* { a, { b, c } }: a list of devices inside the list */
+					int inner = lua_rawgeti(L, -1, 1) != LUA_TNIL && ldev_test(L, -1);
+					lua_pop(L, 1);
+					if (inner)
+						field_fail(c, el, "device expected, got table (a list of devices inside the list: "
+						           "its devices go into %s%s itself)", c->path, name);
 					field_fail(c, el, "device expected, got table (build devices with a constructor such as qemu.block{...})");
+				}
 				expected(c, el, "device", -1);
 			}
 			for (int j = 0; j < i - 1; j++)
