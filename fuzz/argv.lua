@@ -393,6 +393,11 @@ local function value(r, kind, f, rec)
     return fd(r)
   end
   if ty == "strings" then return strs(r, text) end
+  if ty == "list-of-strings" then  -- (extra_args) one string alone is refused: a list of one
+    local h, t = strs(r, text)
+    if type(h) ~= "table" then return { h }, { t } end
+    return h, t
+  end
   if ty == "integers" then
     local list = {}
     for i = 1, r:byte() % 4 do list[i] = integer(r, f) end

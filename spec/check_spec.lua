@@ -190,6 +190,19 @@ return {
     assert.are.equal(0, starts())
   end)
 
+  -- issue #11: bus = "pci.0" on q35 passed --check, then QEMU said "Bus 'pci.0' not found"
+  it("refuses a bus the machine type has not, before asking anything", function()
+    local qemu_path, starts = counting_qemu()
+    local d = script('local b = qemu.block { id = "hd0", file = "/d.img", format = "raw", bus = "pci.0" }\n' ..
+                     'return { machine = { type = "q35" }, devices = { b } }')
+    local code, out, err = qlua_in(d, cache(), "QLUA_QEMU=" .. q(qemu_path), "--check", "vm.lua")
+    assert.are.equal(2, code)
+    assert.are.equal("", out)
+    assert.are.equal("qlua: vm.lua:1: devices[1] (block): field 'bus': no bus with id 'pci.0' in this " ..
+      "description nor on machine type 'q35' (did you mean 'pcie.0'?)\n", err)
+    assert.are.equal(0, starts())
+  end)
+
   it("refuses a script that returns no description, or a matrix", function()
     local d = script("local x = 1")
     local code, _, err = qlua_in(d, cache(), nil, "--check", "vm.lua")

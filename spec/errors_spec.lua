@@ -210,8 +210,8 @@ return qemu.block { id = "a", file = "x", format = f }
   end)
 
   it("list expected", function()
-    vm_err('{ qmp = { [2] = { path = "/x" } } }', "field 'qmp': list expected (a table with keys 1..n only)")
-    assert.are.equal("vm.lua:3: netdev: field 'fds': list expected (a table with keys 1..n only)", err([[
+    vm_err('{ qmp = { [2] = { path = "/x" } } }', "field 'qmp': list expected (qmp[1] is nil but qmp[2] is set)")
+    assert.are.equal("vm.lua:3: netdev: field 'fds': list expected (fds[2] is nil but fds[3] is set)", err([[
 local a = qemu.open("/dev/null", "r")
 local b = qemu.open("/dev/null", "r")
 return qemu.netdev { id = "n0", type = "tap", fds = { a, [3] = b } }
@@ -643,7 +643,7 @@ describe("errors: references name ids that exist", function()
       'qemu.block { id = "x", file = "y", format = "raw", bus = "br0" } } }')
   end)
 
-  it("the machine's pci.0 and pcie.0 are always there", function()
+  it("without machine.type any machine's root bus passes (QEMU's default depends on the binary)", function()
     vm_ok('{ devices = { qemu.block { id = "x", file = "y", format = "raw", bus = "pci.0" }, ' ..
       'qemu.block { id = "x2", file = "y", format = "raw", bus = "pcie.0" }, ' ..
       'qemu.device { driver = "e1000", bus = "pci.0" } } }')
@@ -1359,5 +1359,271 @@ describe("errors: the console and log options of qemu.argv and qemu.launch", fun
     assert.are.equal("vm.lua:1: bad argument #2 to 'launch' (option 'stderr_log': contains a NUL byte)",
       err('local a = qemu.launch({ path = "/bin/true" }, { stderr_log = "/tmp/x\\0y" })'))
     assert.are.equal("file,id=qlua-console,path=/tmp/a,,b", qemu.argv({}, { console = "file:/tmp/a,b" })[3])
+  end)
+end)
+
+-- ---- issue #11: lists, the order faults are reported in, buses, rtc ------------------
+
+describe("errors: a list names its first fault (issue #11)", function()
+  it("a hole names the missing index and the one set after it", function()
+    vm_err('{ devices = { d, nil, d2 } }', "field 'devices': list expected (devices[2] is nil but devices[3] is set)",
+      "local d = " .. DISK .. '\nlocal d2 = qemu.block { id = "hd1", file = "b.img", format = "raw" }')
+    vm_err('{ global = { [1] = "a.b=c", [4] = "a.d=e" } }',
+      "field 'global': list expected (global[2] is nil but global[4] is set)")
+    vm_err('{ groups = { [2] = 100 } }', "field 'groups': list expected (groups[1] is nil but groups[2] is set)")
+    vm_err('{ numa = { nodes = { { node_id = 0 }, [3] = { node_id = 1 } } } }',
+      "field 'numa.nodes': list expected (numa.nodes[2] is nil but numa.nodes[3] is set)")
+  end)
+
+  it("a key that is no index is named, the smallest string first", function()
+    vm_err('{ devices = { hd = d } }', "field 'devices': list expected (key 'hd' is not a list index: devices.hd)",
+      "local d = " .. DISK)
+    vm_err('{ devices = { d, zz = d, hd = d, [7] = d } }',
+      "field 'devices': list expected (key 'hd' is not a list index: devices.hd)", "local d = " .. DISK)
+    vm_err('{ devices = { d, ["my disk"] = d } }',
+      "field 'devices': list expected (key 'my disk' is not a list index: devices['my disk'])", "local d = " .. DISK)
+    vm_err('{ extra_args = { "-S", [0] = "-x", [-1] = "-y" } }',
+      "field 'extra_args': list expected (key -1 is not a list index: extra_args[-1])")
+    vm_err('{ extra_args = { "-S", [1.5] = "-x" } }',
+      "field 'extra_args': list expected (key 1.5 is not a list index: extra_args[1.5])")
+    vm_err('{ extra_args = { "-S", [true] = "-x" } }',
+      "field 'extra_args': list expected (key true is not a list index: extra_args[true])")
+  end)
+
+  it("a section where a list of them is expected hints at the missing braces", function()
+    vm_err('{ qmp = { path = "/x", server = true } }',
+      "field 'qmp': list expected (got a table with key 'path': did you mean qmp = { { path = ... } }?)")
+    vm_err('{ numa = { nodes = { node_id = 0, mem_size = "1G" } } }',
+      "field 'numa.nodes': list expected (got a table with key 'mem_size': did you mean " ..
+      "numa.nodes = { { mem_size = ... } }?)")
+    -- a key the section does not have is just not an index
+    vm_err('{ qmp = { socket = "/x" } }', "field 'qmp': list expected (key 'socket' is not a list index: qmp.socket)")
+  end)
+
+  it("a list of descriptors inside fds says qemu.tap returns a list already", function()
+    -- the shape qemu.tap returns: a list of qemu.fd (here on /dev/null)
+    assert.are.equal("vm.lua:3: netdev: field 'fds[1]': qemu.fd expected, got table (qemu.tap returns a list " ..
+      "already: write fds = qemu.tap(...))", err([[
+local a = qemu.open("/dev/null", "r")
+local b = qemu.open("/dev/null", "r")
+return qemu.netdev { id = "n0", type = "tap", fds = { { a, b } } }
+]]))
+    assert.are.equal("vm.lua:2: netdev: field 'vhost_fds[1]': qemu.fd expected, got table (a list inside the list)",
+      err([[
+local a = qemu.open("/dev/null", "r")
+return qemu.netdev { id = "n0", type = "tap", fds = { a }, vhost = true, vhost_fds = { { a } } }
+]]))
+  end)
+
+  it("the real qemu.tap's list inside fds (in a network namespace)", function()
+    local d = H.tmpdir()
+    H.write(d .. "/vm.lua", 'local n = qemu.netdev { id = "n0", type = "tap", fds = { qemu.tap("qt0") } }\n' ..
+      "return { devices = { n } }\n")
+    H.in_netns(function(ns)
+      local code, out, e = H.sh("cd " .. H.q(d) .. " && ip netns exec " .. ns .. " timeout -s KILL 60 " ..
+        H.qlua_cmd .. " -n vm.lua")
+      assert.are.equal("qlua: vm.lua:1: netdev: field 'fds[1]': qemu.fd expected, got table (qemu.tap returns a " ..
+        "list already: write fds = qemu.tap(...))\n", e)
+      assert.are.equal("", out)
+      assert.are.equal(2, code)
+    end)
+  end)
+
+  it("a list of devices inside devices", function()
+    vm_err('{ devices = { d, { d2 } } }', "field 'devices[2]': device expected, got table (a list of devices " ..
+      "inside the list: its devices go into devices itself)",
+      "local d = " .. DISK .. '\nlocal d2 = qemu.block { id = "hd1", file = "b.img", format = "raw" }')
+  end)
+
+  it("extra_args is a list of arguments, never one string", function()
+    vm_err('{ extra_args = "-snapshot" }', "field 'extra_args': list of strings expected, got string " ..
+      '(one string per argument: extra_args = { "-m", "1G" }, not "-m 1G")')
+    vm_err('{ extra_args = 42 }', "field 'extra_args': list of strings expected, got number")
+    -- global and pflash still take one string
+    vm_ok('{ global = "kvm-pit.lost_tick_policy=discard", pflash = "/x.fd" }')
+  end)
+end)
+
+describe("errors: several faults are reported in schema order (issue #11)", function()
+  -- Builds kind's table with the fields in the given order, after `pad`
+  -- keys added and removed again (so the hash part has another size and
+  -- Lua's order another shape), and returns the error of the constructor.
+  local function shaken(kind, fields, order, pad)
+    local t = {}
+    for i = 1, pad do t["pad" .. i] = true end
+    for _, i in ipairs(order) do t[fields[i][1]] = fields[i][2] end
+    for i = 1, pad do t["pad" .. i] = nil end
+    local ok_, e = pcall(qemu[kind], t)
+    assert.is_false(ok_)
+    return e
+  end
+
+  -- Every permutation of 1..n.
+  local function permutations(n)
+    local out, p = {}, {}
+    local function go(k, used)
+      if k > n then out[#out + 1] = { table.unpack(p) } return end
+      for i = 1, n do
+        if not used[i] then used[i] = true p[k] = i go(k + 1, used) used[i] = false end
+      end
+    end
+    go(1, {})
+    return out
+  end
+
+  local function same_error(kind, fields, want)
+    for _, order in ipairs(permutations(#fields)) do
+      for pad = 0, 40, 3 do
+        assert.are.equal(want, shaken(kind, fields, order, pad))
+      end
+    end
+  end
+
+  it("bad values: the first field of the schema", function()
+    same_error("block", {
+      { "id", "hd0" }, { "file", "x" }, { "format", "raw" },
+      { "romfile", "" }, { "addr", "zz" }, { "bus", "0bus" }, { "serial", 7 },
+    }, "block: field 'bus': invalid id '0bus' (QEMU ids start with a letter, then letters, digits, '-', '.' or '_')")
+  end)
+
+  it("bad values: the same in every qlua run (Lua seeds its string hashes per run)", function()
+    local src = 'return { devices = { qemu.block { id = "hd0", file = "x", format = "raw", romfile = "", ' ..
+      'addr = "zz", bus = "0bus", serial = 7, aio = "none", discard_unmap = 1 } } }\n'
+    for _ = 1, 30 do
+      local code, out, e = qlua_run(src)
+      assert.are.equal("", out)
+      assert.are.equal(2, code)
+      assert.are.equal("qlua: vm.lua:1: block: field 'aio': invalid option 'none' (expected 'threads', " ..
+        "'native' or 'io_uring')\n", e)
+    end
+  end)
+
+  it("unknown fields before bad values, the smallest name first", function()
+    same_error("block", {
+      { "id", "hd0" }, { "file", 1 }, { "format", "raw" }, { "zfile", "x" }, { "fiel", "x" }, { "bsu", "x" },
+    }, "block: unknown field 'bsu' (did you mean 'bus'?)")
+  end)
+
+  it("keys that are not names: the smallest number first", function()
+    same_error("block", { { "id", "hd0" }, { 3, "a" }, { 1, "b" }, { "fiel", "x" } },
+      "block: field names must be strings, got number 1 (fields are named: write key = value)")
+  end)
+
+  it("free properties of qemu.device{} in sorted order", function()
+    same_error("device", { { "driver", "e1000" }, { "x", {} }, { "b", {} }, { "m-1", {} } },
+      "device: field 'b': string, number or boolean expected, got table")
+  end)
+
+  it("machine options in sorted order", function()
+    for _, order in ipairs(permutations(3)) do
+      for pad = 0, 40, 2 do
+        local o = {}
+        for i = 1, pad do o["pad" .. i] = true end
+        local kv = { { "usb", {} }, { "nvdimm", {} }, { "vmport", {} } }
+        for _, i in ipairs(order) do o[kv[i][1]] = kv[i][2] end
+        for i = 1, pad do o["pad" .. i] = nil end
+        local ok_, e = pcall(qemu.argv, { machine = { type = "q35", options = o } })
+        assert.is_false(ok_)
+        assert.are.equal("field 'machine.options.nvdimm': string, number or boolean expected, got table",
+          (e:gsub("^[^:]*:%d+: ", "")))
+      end
+    end
+  end)
+
+  it("sections of the VM in schema order, the same in every qlua run", function()
+    -- name comes before memory and smp in the schema
+    local src = 'return { smp = { cpus = 0 }, memory = "1G", name = 42, uuid = "x" }\n'
+    for _ = 1, 5 do
+      local code, out, e = qlua_run(src)
+      assert.are.equal("", out)
+      assert.are.equal(2, code)
+      assert.are.equal("qlua: vm.lua:1: field 'name': string expected, got number\n", e)
+    end
+  end)
+end)
+
+describe("errors: rtc (issue #11)", function()
+  it("an empty rtc section is refused (it would print -rtc '')", function()
+    vm_err('{ rtc = {} }', "field 'rtc': empty section (leave it out for QEMU's defaults, or give 'base', " ..
+      "'clock' or 'driftfix')")
+    vm_ok('{ rtc = { base = "utc" } }')
+  end)
+end)
+
+describe("errors: bus= names a bus of the machine type (issue #11)", function()
+  -- Each case: machine type, options, driver, bus, and what qlua says:
+  -- nothing (then the real QEMU must start with it) or the error (then the
+  -- real QEMU, given the same options by hand, must fail on the bus).
+  local Q35 = "'pcie.0', 'ide.0' to 'ide.5', 'isa.0', 'i2c', 'main-system-bus'"
+  local MICROVM = "'virtio-mmio-bus.0' to 'virtio-mmio-bus.23', 'isa.0', 'main-system-bus'"
+  local cases = {
+    { "pc", nil, "e1000", "pci.0" },
+    { "pc", nil, "e1000", "pcie.0", "(did you mean 'pci.0'?)" },
+    { "pc-i440fx-7.2", nil, "e1000", "pcie.0", "(did you mean 'pci.0'?)" },
+    { "q35", nil, "e1000", "pcie.0" },
+    { "pc-q35-7.2", nil, "e1000", "pcie.0" },
+    { "q35", nil, "e1000", "pci.0", "(did you mean 'pcie.0'?)" },
+    { "q35", nil, "ide-cd", "ide.5" },
+    { "q35", { sata = false }, "ide-cd", "ide.0", "(known: 'pcie.0', 'isa.0', 'i2c', 'main-system-bus')" },
+    { "pc", nil, "ide-cd", "ide.1" },
+    { "pc", nil, "ide-cd", "ide.2",
+      "(known: 'pci.0', 'ide.0', 'ide.1', 'isa.0', 'floppy-bus.0', 'i2c', 'main-system-bus')" },
+    { "q35", nil, "usb-tablet", "usb-bus.0", "(known: " .. Q35 .. ")" },
+    { "q35", { usb = true }, "usb-tablet", "usb-bus.0" },
+    { "microvm", nil, "virtio-rng-device", "virtio-mmio-bus.23" },
+    { "microvm", nil, "virtio-rng-device", "virtio-mmio-bus.24", "(known: " .. MICROVM .. ")" },
+    { "microvm", { ioapic2 = "off" }, "virtio-rng-device", "virtio-mmio-bus.8",
+      "(known: 'virtio-mmio-bus.0' to 'virtio-mmio-bus.7', 'isa.0', 'main-system-bus')" },
+    { "microvm", nil, "e1000", "pcie.0", "(known: " .. MICROVM .. ")" },
+    { "microvm", { pcie = "on" }, "e1000", "pcie.0" },
+  }
+
+  -- "q35,sata=off": the options as QEMU reads them.
+  local function machine_arg(type, options)
+    local words = { type }
+    for k, v in pairs(options or {}) do
+      words[#words + 1] = k .. "=" .. (v == true and "on" or v == false and "off" or v)
+    end
+    return table.concat(words, ",")
+  end
+
+  for _, case in ipairs(cases) do
+    local type, options, driver, bus, msg = table.unpack(case)
+    local title = ("%s %s on %s: %s"):format(driver, bus, machine_arg(type, options), msg and "refused" or "accepted")
+    it(title, function()
+      local vm = { path = H.qemu_bin, machine = { type = type, accel = "tcg", options = options },
+                   devices = { qemu.device { driver = driver, bus = bus } } }
+      if not msg then
+        H.assert_qemu_accepts((qemu.argv(vm)))
+        return
+      end
+      local ok_, e = pcall(qemu.argv, vm)
+      assert.is_false(ok_)
+      assert.are.equal(("devices[1] (device): field 'bus': no bus with id '%s' in this description nor on " ..
+        "machine type '%s' %s"):format(bus, type, msg), e:match("devices%[1%].*"))
+      local code, _, qerr = H.real_qemu({ "qemu", "-machine", machine_arg(type, options), "-accel", "tcg",
+                                          "-device", driver .. ",bus=" .. bus })
+      assert.are_not.equal(0, code)
+      assert.is_truthy(qerr:find("Bus '" .. bus .. "' not found", 1, true), qerr)
+    end)
+  end
+
+  it("a qlua kind's bus, at the line of the device, and the description's own buses", function()
+    local setup = 'local b = qemu.bridge { id = "br0", type = "pci", bus = "pcie.0", chassis = 1 }\n' ..
+                  'local d = qemu.block { id = "hd0", file = "x", format = "raw", bus = "pci.0" }\n' ..
+                  'local e = qemu.block { id = "hd1", file = "x", format = "raw", bus = "br1" }'
+    assert.are.equal("qlua: vm.lua:2: devices[2] (block): field 'bus': no bus with id 'pci.0' in this " ..
+      "description nor on machine type 'q35' (did you mean 'pcie.0'?)\n",
+      returned_err(setup .. '\nreturn { machine = { type = "q35" }, devices = { b, d } }\n'))
+    assert.are.equal("qlua: vm.lua:3: devices[2] (block): field 'bus': no bus with id 'br1' in this " ..
+      "description nor on machine type 'q35' (known: 'br0', " .. Q35 .. ")\n",
+      returned_err(setup .. '\nreturn { machine = { type = "q35" }, devices = { b, e } }\n'))
+    vm_ok('{ machine = { type = "q35" }, devices = { b, qemu.block { id = "hd2", file = "x", format = "raw", ' ..
+      'bus = "br0" } } }', setup)
+  end)
+
+  it("a machine type qlua does not know keeps any machine's buses", function()
+    vm_ok('{ machine = { type = "virt" }, devices = { qemu.device { driver = "e1000", bus = "pcie.0" }, ' ..
+      'qemu.device { driver = "e1000", bus = "pci.0" } } }')
   end)
 end)

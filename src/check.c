@@ -12,6 +12,7 @@
 
 #include <lauxlib.h>
 
+#include "buses.h"
 #include "ldev.h"
 #include "lfd.h"
 #include "values.h"
@@ -282,23 +283,156 @@ static struct qfd *checkfd(struct ck *c, const char *name, int idx)
 	return fd;
 }
 
-/* The length of the list at idx; raises unless it is a table with keys 1..n. */
-static int checklist(struct ck *c, const char *name, int idx, int allow_empty)
+/* ---- lists and the order of faults ------------------------------------------ */
+
+/* Which fault is reported must not depend on Lua's table order: it changes
+ * with a table's size and insertion order, and from run to run, since Lua
+ * seeds its string hashes.  So the walks below remember the first key by
+ * this order instead of raising at the first key they meet. */
+static int key_rank(int t)
+{
+	return t == LUA_TSTRING ? 0 : t == LUA_TNUMBER ? 1 : t == LUA_TBOOLEAN ? 2 : 3;
+}
+
+/* Does the key at a come before the one at b (nil: none yet)?  Strings
+ * first, by their bytes; then numbers, the smallest first; then booleans;
+ * then the first other key met (tables and functions have no order). */
+static int key_before(lua_State *L, int a, int b)
+{
+	int ta = lua_type(L, a), tb = lua_type(L, b);
+	if (tb == LUA_TNIL)
+		return 1;
+	if (key_rank(ta) != key_rank(tb))
+		return key_rank(ta) < key_rank(tb);
+	switch (ta) {
+	case LUA_TSTRING: {
+		size_t na, nb;
+		const char *sa = lua_tolstring(L, a, &na), *sb = lua_tolstring(L, b, &nb);
+		int d = memcmp(sa, sb, na < nb ? na : nb);
+		return d < 0 || (d == 0 && na < nb);
+	}
+	case LUA_TNUMBER:
+		return lua_compare(L, a, b, LUA_OPLT);  /* numbers: no metamethod runs */
+	case LUA_TBOOLEAN:
+		return !lua_toboolean(L, a) && lua_toboolean(L, b);
+	default:
+		return 0;
+	}
+}
+
+/* A string key, in the order key_before gives strings. */
+struct keyref {
+	const char *s;
+	size_t n;
+	int pos;        /* stack index of the key; its value is at pos + 1 */
+};
+
+static int keyref_cmp(const void *a, const void *b)
+{
+	const struct keyref *x = a, *y = b;
+	int d = memcmp(x->s, y->s, x->n < y->n ? x->n : y->n);
+	return d ? d : (x->n > y->n) - (x->n < y->n);
+}
+
+/* Appends a key to v (grown in the arena). */
+static struct keyref *keyref_add(struct ck *c, struct keyref *v, int *n, int *cap, const char *s, size_t len, int pos)
+{
+	if (*n == *cap) {
+		int ncap = *cap ? *cap * 2 : 8;
+		struct keyref *nv = arena_alloc(c->a, ncap * sizeof *nv);
+		if (*n)
+			memcpy(nv, v, *n * sizeof *nv);
+		v = nv;
+		*cap = ncap;
+	}
+	v[(*n)++] = (struct keyref){ s, len, pos };
+	return v;
+}
+
+static int is_identifier(const char *s, size_t n)
+{
+	if (!n || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* The list `name` has the key at `key` that is no index 1..n: says which,
+ * as the user would write it.  A section where a list of sections is
+ * expected (qmp = { path = ... }) gets the braces it misses. */
+static void list_key_fail(struct ck *c, const char *name, int key, lua_Integer nindex, const struct kind *sub)
+{
+	lua_State *L = c->L;
+	if (lua_type(L, key) == LUA_TSTRING) {
+		size_t n;
+		const char *s = lua_tolstring(L, key, &n);
+		if (sub && !nindex && schema_field(sub, s, n) >= 0)
+			field_fail(c, name, "list expected (got a table with key '%s': did you mean %s%s = { { %s = ... } }?)",
+			           s, c->path, name, s);
+		if (is_identifier(s, n))
+			field_fail(c, name, "list expected (key '%s' is not a list index: %s%s.%s)", s, c->path, name, s);
+		field_fail(c, name, "list expected (key '%s' is not a list index: %s%s['%s'])", s, c->path, name, s);
+	}
+	if (lua_type(L, key) == LUA_TNUMBER || lua_type(L, key) == LUA_TBOOLEAN) {
+		const char *s = luaL_tolstring(L, key, NULL);
+		field_fail(c, name, "list expected (key %s is not a list index: %s%s[%s])", s, c->path, name, s);
+	}
+	field_fail(c, name, "list expected (a %s key is not a list index)", tname(L, key));
+}
+
+/* The length of the list at idx; raises unless it is a table with keys
+ * 1..n only, naming the fault: a key that is no index (the first by
+ * key_before), else the first hole.  sub: the kind of the list's items,
+ * when they are sections. */
+static int checklist(struct ck *c, const char *name, int idx, int allow_empty, const struct kind *sub)
 {
 	lua_State *L = c->L;
 	if (!lua_istable(L, idx))
 		expected(c, name, "table", idx);
-	int n = (int)lua_rawlen(L, idx), count = 0;
+	idx = lua_absindex(L, idx);
+	luaL_checkstack(L, 4, NULL);
+	lua_Integer count = 0, max = 0;
+	lua_pushnil(L);   /* the first key that is no index */
+	int bad = lua_gettop(L);
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
 		lua_pop(L, 1);
-		count++;
+		lua_Integer i = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 0;
+		if (i >= 1) {
+			count++;
+			if (i > max)
+				max = i;
+		} else if (key_before(L, -1, bad)) {
+			lua_copy(L, -1, bad);
+		}
 	}
-	if (count != n)
-		field_fail(c, name, "list expected (a table with keys 1..n only)");
-	if (!n && !allow_empty)
+	if (!lua_isnil(L, bad))
+		list_key_fail(c, name, bad, count, sub);
+	lua_pop(L, 1);
+	if (count != max) {
+		/* the first index missing, then the first one set after it (by a
+		 * walk: the largest index may be far) */
+		lua_Integer hole = 1, next = max;
+		while (lua_rawgeti(L, idx, hole) != LUA_TNIL) {
+			lua_pop(L, 1);
+			hole++;
+		}
+		lua_pop(L, 1);
+		lua_pushnil(L);
+		while (lua_next(L, idx)) {
+			lua_pop(L, 1);
+			lua_Integer i = lua_tointeger(L, -1);
+			if (i > hole && i < next)
+				next = i;
+		}
+		field_fail(c, name, "list expected (%s%s[%lld] is nil but %s%s[%lld] is set)", c->path, name,
+		           (long long)hole, c->path, name, (long long)next);
+	}
+	if (!max && !allow_empty)
 		field_fail(c, name, "empty list (leave the field out instead)");
-	return n;
+	return (int)max;
 }
 
 /* ---- enumerations ------------------------------------------------------------ */
@@ -465,7 +599,7 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 			expected(c, name, "string or qemu.fd", idx);
 		break;
 	case T_FDS: {
-		int len = checklist(c, name, idx, 0);
+		int len = checklist(c, name, idx, 0, NULL);
 		v->u.fds.v = arena_alloc(c->a, len * sizeof *v->u.fds.v);
 		v->u.fds.n = len;
 		if (c->anchor) {
@@ -475,6 +609,15 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 			char el[64];
 			lua_rawgeti(L, idx, i);
 			struct qfd *fd = qfd_test(L, -1);
+			if (!fd && lua_istable(L, -1)) {
+				/* { qemu.tap(...) }: the list qemu.tap returns, inside a list */
+				int inner = lua_rawgeti(L, -1, 1) != LUA_TNIL && qfd_test(L, -1);
+				lua_pop(L, 1);
+				if (inner)
+					field_fail(c, elname(el, sizeof el, name, i), "qemu.fd expected, got table (%s)",
+					           strcmp(name, "fds") ? "a list inside the list" :
+					           "qemu.tap returns a list already: write fds = qemu.tap(...)");
+			}
 			if (!fd || fd->fd < 0)
 				checkfd(c, elname(el, sizeof el, name, i), lua_gettop(L)); /* raises */
 			v->u.fds.v[i - 1] = fd;
@@ -488,6 +631,12 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 		return;
 	}
 	case T_STRS: {
+		if ((f->flags & F_LIST) && !lua_istable(L, idx)) {
+			if (lua_type(L, idx) == LUA_TSTRING)
+				field_fail(c, name, "list of strings expected, got string (one string per argument: "
+				           "%s%s = { \"-m\", \"1G\" }, not \"-m 1G\")", c->path, name);
+			expected(c, name, "list of strings", idx);
+		}
 		if (lua_type(L, idx) == LUA_TSTRING) {
 			v->u.strs.v = arena_alloc(c->a, sizeof *v->u.strs.v);
 			v->u.strs.len = arena_alloc(c->a, sizeof *v->u.strs.len);
@@ -497,7 +646,7 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 		}
 		if (!lua_istable(L, idx))
 			expected(c, name, "string or list of strings", idx);
-		int len = checklist(c, name, idx, 1);
+		int len = checklist(c, name, idx, 1, NULL);
 		v->u.strs.list = 1;
 		v->u.strs.v = arena_alloc(c->a, (len + 1) * sizeof *v->u.strs.v);
 		v->u.strs.len = arena_alloc(c->a, (len + 1) * sizeof *v->u.strs.len);
@@ -521,7 +670,7 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 		return;
 	}
 	case T_UINTS: {
-		int len = checklist(c, name, idx, 1);
+		int len = checklist(c, name, idx, 1, NULL);
 		long long max = f->max ? f->max : 0x7fffffff;
 		v->u.ints.v = arena_alloc(c->a, (len + 1) * sizeof *v->u.ints.v);
 		v->u.ints.n = len;
@@ -562,7 +711,7 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 		return;
 	}
 	case T_RECS: {
-		int len = checklist(c, name, idx, 1);
+		int len = checklist(c, name, idx, 1, f->sub);
 		size_t plen = strlen(c->path);
 		v->u.recs.v = arena_alloc(c->a, (len + 1) * sizeof *v->u.recs.v);
 		v->u.recs.n = len;
@@ -604,7 +753,7 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 		return;
 	}
 	case T_DEVS: {
-		int len = checklist(c, name, idx, 1);
+		int len = checklist(c, name, idx, 1, NULL);
 		v->u.recs.v = arena_alloc(c->a, (len + 1) * sizeof *v->u.recs.v);
 		v->u.recs.n = len;
 		for (int i = 1; i <= len; i++) {
@@ -613,8 +762,15 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 			struct rec *d = ldev_test(L, -1);
 			if (!d) {
 				elname(el, sizeof el, name, i);
-				if (lua_istable(L, -1))
+				if (lua_istable(L, -1)) {
+					/* { a, { b, c } }: a list of devices inside the list */
+					int inner = lua_rawgeti(L, -1, 1) != LUA_TNIL && ldev_test(L, -1);
+					lua_pop(L, 1);
+					if (inner)
+						field_fail(c, el, "device expected, got table (a list of devices inside the list: "
+						           "its devices go into %s%s itself)", c->path, name);
 					field_fail(c, el, "device expected, got table (build devices with a constructor such as qemu.block{...})");
+				}
 				expected(c, el, "device", -1);
 			}
 			for (int j = 0; j < i - 1; j++)
@@ -629,11 +785,6 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 		break;
 	}
 	keep(c, slot, idx);
-}
-
-static int propcmp(const void *a, const void *b)
-{
-	return strcmp(((const struct prop *)a)->key, ((const struct prop *)b)->key);
 }
 
 /* Fills one property from the key at -2 and value at -1. */
@@ -676,36 +827,64 @@ static void check_prop(struct ck *c, const char *name, struct prop *p)
 	}
 }
 
+/* The string keys of the table at idx, sorted, each pushed with its value
+ * (keyref.pos); raises for a key that is no string (the first by
+ * key_before).  *n gets their count. */
+static struct keyref *sorted_pairs(struct ck *c, const char *name, int idx, int *n)
+{
+	lua_State *L = c->L;
+	struct keyref *keys = NULL;
+	int cap = 0;
+	*n = 0;
+	luaL_checkstack(L, 4, NULL);
+	lua_pushnil(L);   /* the first key that is no string */
+	int bad = lua_gettop(L);
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		luaL_checkstack(L, 4, NULL);
+		if (lua_type(L, -2) != LUA_TSTRING) {
+			if (key_before(L, -2, bad))
+				lua_copy(L, -2, bad);
+			lua_pop(L, 1);
+			continue;
+		}
+		size_t kn;
+		const char *k = lua_tolstring(L, -2, &kn);
+		lua_pushvalue(L, -2);  /* key, value, key: the pair stays */
+		keys = keyref_add(c, keys, n, &cap, k, kn, lua_gettop(L) - 2);
+	}
+	if (!lua_isnil(L, bad))
+		field_fail(c, name, "property names must be strings, got %s", luaL_typename(L, bad));
+	if (*n)
+		qsort(keys, *n, sizeof *keys, keyref_cmp);
+	return keys;
+}
+
 static void check_props(struct ck *c, const char *name, int slot, int idx, struct qval *v)
 {
 	lua_State *L = c->L;
 	if (!lua_istable(L, idx))
 		expected(c, name, "table", idx);
-	int n = 0;
-	lua_pushnil(L);
-	while (lua_next(L, idx)) {
-		lua_pop(L, 1);
-		n++;
-	}
+	idx = lua_absindex(L, idx);
+	int base = lua_gettop(L), n;
+	/* sorted before they are checked: the first bad one is always the same */
+	struct keyref *keys = sorted_pairs(c, name, idx, &n);
 	v->u.props.v = arena_alloc(c->a, (n + 1) * sizeof *v->u.props.v);
 	if (c->anchor)
 		lua_createtable(L, 0, n);
-	int i = 0;
-	lua_pushnil(L);
-	while (lua_next(L, idx)) {
-		check_prop(c, name, &v->u.props.v[i++]);
-		if (c->anchor) {
-			lua_pushvalue(L, -2);
-			lua_insert(L, -2);
-			lua_rawset(L, -4);
-		} else {
-			lua_pop(L, 1);
-		}
+	for (int i = 0; i < n; i++) {
+		lua_pushvalue(L, keys[i].pos);
+		lua_pushvalue(L, keys[i].pos + 1);
+		check_prop(c, name, &v->u.props.v[i]);
+		if (c->anchor)
+			lua_rawset(L, -3);
+		else
+			lua_pop(L, 2);
 	}
 	if (c->anchor)
 		lua_setiuservalue(L, c->anchor, slot);
+	lua_settop(L, base);
 	v->u.props.n = n;
-	qsort(v->u.props.v, n, sizeof *v->u.props.v, propcmp);
 }
 
 /* ---- one record ------------------------------------------------------------ */
@@ -775,34 +954,55 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 	idx = lua_absindex(L, idx);
 	luaL_checkstack(L, 8, NULL);
 
-	/* Pass 1: every key the user wrote must be a field. */
-	int nextra = 0;
+	/* Pass 1: every key the user wrote must be a field (or, for
+	 * qemu.device{}, a free property).  The values stay on the stack and
+	 * are checked after the walk, in schema order: which fault is reported
+	 * must not depend on Lua's table order (see key_before). */
+	int base = lua_gettop(L), nextra = 0, cap = 0;
+	int *pos = arena_alloc(c->a, k->nfields * sizeof *pos);  /* stack index of field i's value, or 0 */
+	struct keyref *extra = NULL;
+	lua_pushnil(L);   /* base + 1: the first key that is no string */
+	lua_pushnil(L);   /* base + 2: the first unknown name */
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
+		luaL_checkstack(L, 4, NULL);
 		if (lua_type(L, -2) != LUA_TSTRING) {
-			int kt = lua_type(L, -2);
-			lua_pushvalue(L, -2);
-			const char *key = luaL_tolstring(L, -1, NULL);
-			ck_raise(c, "field names must be strings, got %s %s%s", lua_typename(L, kt), key,
-			         kt == LUA_TNUMBER ? " (fields are named: write key = value)" : "");
+			if (key_before(L, -2, base + 1))
+				lua_copy(L, -2, base + 1);
+			lua_pop(L, 1);
+			continue;
 		}
 		size_t kl;
 		const char *key = lua_tolstring(L, -2, &kl);
 		int fi = schema_field(k, key, kl);
-		if (fi < 0) {
-			if (k->open) {
-				nextra++; /* qemu.device{}: any other key is a QEMU property */
-				lua_pop(L, 1);
-				continue;
-			}
-			const char *s = suggest(k, key);
-			if (s)
-				ck_raise(c, "unknown field '%s%s' (did you mean '%s'?)", c->path, key, s);
-			ck_raise(c, "unknown field '%s%s'", c->path, key);
+		if (fi >= 0) {
+			lua_insert(L, -2);  /* value, key: the value stays */
+			pos[fi] = lua_gettop(L) - 1;
+		} else if (k->open) {
+			lua_pushvalue(L, -2);  /* key, value, key: the pair stays */
+			extra = keyref_add(c, extra, &nextra, &cap, key, kl, lua_gettop(L) - 2);
+		} else {
+			if (key_before(L, -2, base + 2))
+				lua_copy(L, -2, base + 2);
+			lua_pop(L, 1);
 		}
-		check_value(c, &k->fields[fi], fi + 1, k->fields[fi].name, lua_gettop(L), &r->v[fi]);
-		lua_pop(L, 1);
 	}
+	if (!lua_isnil(L, base + 1)) {
+		int kt = lua_type(L, base + 1);
+		const char *key = luaL_tolstring(L, base + 1, NULL);
+		ck_raise(c, "field names must be strings, got %s %s%s", lua_typename(L, kt), key,
+		         kt == LUA_TNUMBER ? " (fields are named: write key = value)" : "");
+	}
+	if (!lua_isnil(L, base + 2)) {
+		const char *key = lua_tostring(L, base + 2);
+		const char *s = suggest(k, key);
+		if (s)
+			ck_raise(c, "unknown field '%s%s' (did you mean '%s'?)", c->path, key, s);
+		ck_raise(c, "unknown field '%s%s'", c->path, key);
+	}
+	for (int i = 0; i < k->nfields; i++)
+		if (pos[i])
+			check_value(c, &k->fields[i], i + 1, k->fields[i].name, pos[i], &r->v[i]);
 
 	/* Pass 2: the schema: requirements, fields that exist only for some
 	 * types, defaults. */
@@ -829,23 +1029,20 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 		}
 	}
 
-	/* qemu.device{}: the free properties, sorted so the output is stable. */
+	/* qemu.device{}: the free properties, sorted (so the output is stable,
+	 * and so is the first fault). */
 	if (nextra) {
+		qsort(extra, nextra, sizeof *extra, keyref_cmp);
 		r->props = arena_alloc(c->a, nextra * sizeof *r->props);
-		lua_pushnil(L);
-		while (lua_next(L, idx)) {
-			size_t kl;
-			const char *key = lua_tolstring(L, -2, &kl);
-			if (schema_field(k, key, kl) >= 0) {
-				lua_pop(L, 1);
-				continue;
-			}
+		for (int i = 0; i < nextra; i++) {
+			lua_pushvalue(L, extra[i].pos);
+			lua_pushvalue(L, extra[i].pos + 1);
 			check_prop(c, "", &r->props[r->nprops++]);
 			keep_prop(c, k->nfields + 1, -1);
-			lua_pop(L, 1);
+			lua_pop(L, 2);
 		}
-		qsort(r->props, r->nprops, sizeof *r->props, propcmp);
 	}
+	lua_settop(L, base);
 
 	if (k->check)
 		k->check(c, r);
@@ -889,7 +1086,8 @@ static const struct decl *lookup(const struct decls *d, int ns, const char *id, 
 	return NULL;
 }
 
-/* Buses the machine itself provides. */
+/* Buses the machine itself may provide, when qlua does not know its type
+ * (see machine_buses): any machine's root and controller buses. */
 static int builtin_bus(const char *s)
 {
 	static const char *const prefixes[] = { "pci.", "pcie.", "ide.", "isa.", "usb-bus.", "virtio-mmio-bus.", NULL };
@@ -904,6 +1102,71 @@ static int builtin_bus(const char *s)
 		}
 	}
 	return !strcmp(s, "main-system-bus");
+}
+
+/* The machine of the description, for bus= (check_ref). */
+struct machine {
+	const char *type;                     /* NULL: not given */
+	const char *buses[MACHINE_BUSES_MAX];
+	int n;                                /* -1: a type qlua does not know */
+};
+
+static void machine_of(const struct rec *vm, struct machine *m)
+{
+	int mf = schema_field(vm->k, "machine", 7);
+	const struct rec *ma = mf >= 0 && vm->v[mf].set ? vm->v[mf].u.rec : NULL;
+	int tf = ma ? schema_field(ma->k, "type", 4) : -1, of = ma ? schema_field(ma->k, "options", 7) : -1;
+	const struct qval *opts = of >= 0 && ma->v[of].set ? &ma->v[of] : NULL;
+	m->type = tf >= 0 && ma->v[tf].set ? ma->v[tf].u.str.s : NULL;
+	m->n = machine_buses(m->type, opts ? opts->u.props.v : NULL, opts ? opts->u.props.n : 0, m->buses);
+}
+
+/* "'pcie.0', 'ide.0' to 'ide.5', 'isa.0'": the machine's buses, a run of
+ * numbered ones as its ends. */
+static size_t bus_list(char *buf, size_t size, const struct machine *m)
+{
+	size_t len = 0;
+	for (int i = 0; i < m->n && len < size; i++) {
+		const char *dot = strrchr(m->buses[i], '.');
+		int j = i;
+		/* the run "x.0", "x.1", ... "x.K" (the lists are in order) */
+		while (dot && j + 1 < m->n && !strncmp(m->buses[j + 1], m->buses[i], dot - m->buses[i] + 1) &&
+		       atoi(strrchr(m->buses[j + 1], '.') + 1) == atoi(strrchr(m->buses[j], '.') + 1) + 1)
+			j++;
+		if (j - i < 2)
+			j = i;  /* two are listed as they are */
+		if (j > i)
+			len += snprintf(buf + len, size - len, "%s'%s' to '%s'", len ? ", " : "", m->buses[i], m->buses[j]);
+		else
+			len += snprintf(buf + len, size - len, "%s'%s'", len ? ", " : "", m->buses[i]);
+		i = j;
+	}
+	return len < size ? len : size - 1;
+}
+
+/* The number a bus name ends with, or -1: "pcie.0" 0, "br1" 1, "br" -1. */
+static long bus_number(const char *s)
+{
+	size_t n = strlen(s), i = n;
+	while (i > 0 && isdigit((unsigned char)s[i - 1]))
+		i--;
+	return i < n && n - i < 9 ? strtol(s + i, NULL, 10) : -1;
+}
+
+/* A bus one edit away with the same number ("pci.0" for "pcie.0"), or
+ * NULL: another number is another bus, not a typo ("ide.2" on pc is no
+ * "ide.0", "br1" no "br0"), and two edits turn "ide.0" into "isa.0". */
+static const char *bus_typo(const char *s, const struct decls *d, const struct machine *m)
+{
+	long num = bus_number(s);
+	for (int i = 0; i < m->n; i++)
+		if (distance(s, m->buses[i]) == 1 && bus_number(m->buses[i]) == num)
+			return m->buses[i];
+	for (int i = 0; i < d->n; i++)
+		if (d->v[i].ns == NS_BUS && d->v[i].id[d->v[i].n] == '\0' && distance(s, d->v[i].id) == 1 &&
+		    bus_number(d->v[i].id) == num)
+			return d->v[i].id;
+	return NULL;
 }
 
 /* "vm.lua:10: " without its ": ", for "at vm.lua:10". */
@@ -924,13 +1187,17 @@ static void blame(struct ck *c, const struct rec *d, int i)
 	c->path[0] = '\0';
 }
 
-static void check_ref(struct ck *c, const struct decls *d, int ns, const char *field, const char *s, size_t n)
+static void check_ref(struct ck *c, const struct decls *d, const struct machine *m, int ns, const char *field,
+                      const char *s, size_t n)
 {
 	if (lookup(d, ns, s, n))
 		return;
 	if (ns == NS_BUS) {
-		if (builtin_bus(s))
+		if (m->n < 0 && builtin_bus(s))
 			return;
+		for (int i = 0; i < m->n; i++)
+			if (strlen(m->buses[i]) == n && !memcmp(m->buses[i], s, n))
+				return;
 		/* "<id>" or "<id>.N" of a qemu.device{}: it may be a controller */
 		const char *dot = memchr(s, '.', n);
 		size_t idn = dot ? (size_t)(dot - s) : n;
@@ -938,19 +1205,36 @@ static void check_ref(struct ck *c, const struct decls *d, int ns, const char *f
 		if (g && g->generic)
 			return;
 	}
-	/* Whole ids only (a cut one would read as another id), while 80 bytes
-	 * stay free for "..." and the bus note: snprintf returns what it would
-	 * have written, so len must never be allowed past the buffer. */
-	char known[400] = "";
+	if (ns == NS_BUS && m->n >= 0) {
+		/* A machine qlua knows: a typo of one of its buses or of the
+		 * description's gets its name, else they are all listed. */
+		char id[128];
+		snprintf(id, sizeof id, "%.*s", (int)n, s);
+		const char *near = bus_typo(id, d, m);
+		if (near)
+			ck_raise(c, "field '%s': no bus with id '%s' in this description nor on machine type '%s' "
+			         "(did you mean '%s'?)", field, id, m->type, near);
+	}
+	/* Whole ids only (a cut one would read as another id), while 280 bytes
+	 * stay free for "..." and the machine's buses (bus_list: at most ~100)
+	 * or the bus note: snprintf returns what it would have written, so len
+	 * must never be allowed past the buffer. */
+	char known[600] = "";
 	size_t len = 0;
 	for (int i = 0; i < d->n; i++) {
 		if (d->v[i].ns != ns)
 			continue;
-		if (len + 2 + d->v[i].n + 2 + 80 >= sizeof known) {
+		if (len + 2 + d->v[i].n + 2 + 280 >= sizeof known) {
 			len += snprintf(known + len, sizeof known - len, "%s...", len ? ", " : "");
 			break;
 		}
 		len += snprintf(known + len, sizeof known - len, "%s'%.*s'", len ? ", " : "", (int)d->v[i].n, d->v[i].id);
+	}
+	if (ns == NS_BUS && m->n >= 0) {
+		len += snprintf(known + len, sizeof known - len, "%s", len ? ", " : "");
+		bus_list(known + len, sizeof known - len, m);
+		ck_raise(c, "field '%s': no bus with id '%.*s' in this description nor on machine type '%s' (known: %s)",
+		         field, (int)n, s, m->type, known);
 	}
 	if (ns == NS_BUS)
 		len += snprintf(known + len, sizeof known - len, "%sthe machine's own such as 'pci.0' or 'pcie.0'", len ? ", or " : "");
@@ -979,7 +1263,9 @@ void check_vm(struct ck *c, const struct rec *vm)
 	struct rec *const *devs = have ? vm->v[devf].u.recs.v : NULL;
 	int ndev = have ? vm->v[devf].u.recs.n : 0;
 	struct decls d = { 0 };
+	struct machine m;
 	const char *where = c->where, *ctx = c->ctx;
+	machine_of(vm, &m);
 
 	/* Ids the VM's own sections declare (iothreads{ {id = ...} }): they
 	 * share QEMU's namespaces with the devices' ids. */
@@ -1048,12 +1334,12 @@ void check_vm(struct ck *c, const struct rec *vm)
 		for (int f = 0; f < r->k->nfields; f++) {
 			const struct field *fl = &r->k->fields[f];
 			if (fl->type == T_REF && r->v[f].set)
-				check_ref(c, &d, fl->ns, fl->name, r->v[f].u.str.s, r->v[f].u.str.n);
+				check_ref(c, &d, &m, fl->ns, fl->name, r->v[f].u.str.s, r->v[f].u.str.n);
 		}
 		for (int p = 0; p < r->nprops; p++) {
 			int ns = prop_ns(r->props[p].key);
 			if (ns != NS_NONE)
-				check_ref(c, &d, ns, r->props[p].key, r->props[p].val, r->props[p].len);
+				check_ref(c, &d, &m, ns, r->props[p].key, r->props[p].val, r->props[p].len);
 		}
 	}
 	c->where = where;

@@ -73,6 +73,8 @@ const char *schema_type_name(const struct field *f)
 		[T_REC] = "section", [T_RECS] = "list-of-sections", [T_DEVS] = "devices",
 		[T_RTCBASE] = "rtc-base", [T_UINTS] = "integers", [T_DEVNO] = "ccw-devno",
 	};
+	if (f->type == T_STRS && (f->flags & F_LIST))
+		return "list-of-strings";
 	return names[f->type];
 }
 

@@ -143,8 +143,21 @@ static const struct field rtc_fields[] = {
 	[RT_CLOCK] = { .name = "clock", .type = T_ENUM, .opt = 1, .key = "clock",
 	               .choices = CHOICES("host", "rt", "vm"), .doc = "clock the RTC follows" },
 };
+/* rtc = {} would be "-rtc ''", which QEMU refuses.  Refused here rather
+ * than left out: every field is optional, so an empty section says nothing
+ * and is most likely a mistake (a field in the wrong table). */
+static void rtc_check(struct ck *c, const struct rec *r)
+{
+	if (!has(r, RT_BASE) && !has(r, RT_DRIFTFIX) && !has(r, RT_CLOCK)) {
+		const char *p = ck_prefix(c);
+		ck_fail(c, NULL, "field '%.*s': empty section (leave it out for QEMU's defaults, or give 'base', "
+		        "'clock' or 'driftfix')", (int)strlen(p) - 1, p);
+	}
+}
+
 static const struct kind sec_rtc = {
-	.name = "rtc", .fields = rtc_fields, .nfields = NFIELDS(rtc_fields), .doc = "the real-time clock",
+	.name = "rtc", .fields = rtc_fields, .nfields = NFIELDS(rtc_fields),
+	.doc = "the real-time clock (at least one field: {} is refused)", .check = rtc_check,
 };
 
 enum { QM_PATH, QM_FD, QM_SERVER, QM_WAIT, QM_PROTOCOL };
@@ -592,8 +605,8 @@ static const struct field vm_fields[] = {
 	              .doc = "firmware boot order: { order = 'dc', once, menu, strict }" },
 	[VM_SMBIOS] = { .name = "smbios", .type = T_RECS, .sub = &sec_smbios,
 	                .doc = "SMBIOS structures: { {type = 1, serial = '...'}, ... }" },
-	[VM_EXTRA_ARGS] = { .name = "extra_args", .type = T_STRS,
-	                    .doc = "arguments appended verbatim, after everything else" },
+	[VM_EXTRA_ARGS] = { .name = "extra_args", .type = T_STRS, .flags = F_LIST,
+	                    .doc = "arguments appended verbatim, after everything else: a list, one string each" },
 };
 
 static int knob(const struct rec *vm, int k)
