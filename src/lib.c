@@ -72,6 +72,12 @@ void qlua_build_ex(lua_State *L, int idx, const char *where, struct emit *e, con
 	struct ck c = { .L = L, .a = a, .where = wherebuf };
 	struct rec *vm = check_record(&c, idx, &schema_vm);
 	check_vm(&c, vm);
+	/* The foreground's console is QEMU's stdio, which -daemonize closes:
+	 * refused here, not by QEMU once started */
+	if (rt && rt->serial && !strcmp(rt->serial, "stdio") && vm_knob(vm, "daemonize") &&
+	    render_console_on_stdio(vm))
+		ck_fail(&c, "knobs.daemonize", "not with the console on this terminal (QEMU cannot keep stdio once "
+		        "detached; connect the first serial port elsewhere, e.g. with qemu.legacy_serial)");
 
 	emit_init(e, a);
 	if (trace) {
