@@ -14,6 +14,7 @@
 #include "arena.h"
 #include "embedded.h"
 #include "check.h"
+#include "kvm.h"
 #include "ldev.h"
 #include "lfd.h"
 #include "lvm.h"
@@ -138,6 +139,15 @@ static int l_argv(lua_State *L)
 	return 2;
 }
 
+/* qemu.kvm_usable() -> ok, reason: does KVM run guests here (kvm.h)? */
+static int l_kvm_usable(lua_State *L)
+{
+	char why[600];
+	lua_pushboolean(L, kvm_usable(why, sizeof why));
+	lua_pushstring(L, why);
+	return 2;
+}
+
 /* Pushes lua/qemu/merge.lua's module, loaded the first time it is needed:
  * compiling it at every start would cost more than a whole dry run. */
 static void merge_module(lua_State *L)
@@ -192,7 +202,8 @@ int luaopen_qemu(lua_State *L)
 	/* the Lua library (the files of lua/qemu/) travels inside the binary and the
 	 * module: require "qemu.recipes" works from any directory */
 	embedded_preload(L);
-	static const luaL_Reg funcs[] = { { "argv", l_argv }, { "suggest", ck_l_suggest }, { NULL, NULL } };
+	static const luaL_Reg funcs[] = { { "argv", l_argv }, { "kvm_usable", l_kvm_usable }, { "suggest", ck_l_suggest },
+	                                  { NULL, NULL } };
 	if (luaL_newmetatable(L, ARENA_MT)) {
 		lua_pushcfunction(L, arena_gc);
 		lua_setfield(L, -2, "__gc");

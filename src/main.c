@@ -12,6 +12,7 @@
 #include <lualib.h>
 
 #include "foreground.h"
+#include "kvm.h"
 #include "lfd.h"
 #include "lib.h"
 #include "loop.h"
@@ -413,6 +414,8 @@ static int pmain(lua_State *L)
 	struct args *a = &p->a;
 	if (a->lib)
 		setenv("QLUA_PATH", a->lib, 1);  /* read by embedded_preload */
+	if (a->flags[O_DRY] || a->flags[O_JSON] || a->flags[O_CHECK])
+		kvm_cache_read_only();  /* dry runs create no file (accel = "auto" still probes) */
 	openlibs(L);
 	int qemu = lua_gettop(L);
 
