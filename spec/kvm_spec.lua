@@ -81,6 +81,26 @@ describe("qemu.kvm_usable", function()
     assert.are.equal("false\t" .. NOT_KVM .. "\n", out)
   end)
 
+  it("leaves no child and no descriptor behind after a probe", function()
+    local chunk = [[
+local f = io.open("/proc/self/stat")
+local pid = f:read("l"):match("^%d+")
+f:close()
+local function fds()
+  collectgarbage()
+  local p = io.popen("ls /proc/" .. pid .. "/fd | wc -l"); local n = p:read("n"); p:close(); return n
+end
+local before = fds()
+local ok = qemu.kvm_usable()
+local kids = io.open("/proc/" .. pid .. "/task/" .. pid .. "/children"):read("a")
+print(ok, before == fds(), kids == "")
+]]
+    local code, out, err = qlua_env({ QLUA_KVM_DEVICE = "/dev/null" }, "-e", chunk)
+    assert.are.equal("", err)
+    assert.are.equal(0, code)
+    assert.are.equal("false\ttrue\ttrue\n", out)
+  end)
+
   it("caches a probe's verdict for this boot, keyed by boot_id, device and device number", function()
     local run = H.tmpdir()
     local env = { QLUA_KVM_DEVICE = "/dev/null", XDG_RUNTIME_DIR = run }

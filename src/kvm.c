@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -187,6 +188,30 @@ static int last_line(const char *buf, const char *prefix, char *dst, size_t n)
 	return found;
 }
 
+#ifdef PROBE_X86
+/* In the child: closes every descriptor above 2 but a and b, so the probe
+ * does not hold the parent's sockets and pipes open (a VM's QMP channel
+ * would not see its end) while it runs.  Best effort: without close_range
+ * (Linux < 5.9) they stay open for the probe's two seconds at most. */
+static void keep_only(int a, int b)
+{
+#ifdef SYS_close_range
+	if (a > b) {
+		int t = a;
+		a = b;
+		b = t;
+	}
+	unsigned ranges[3][2] = { { 3, a - 1 }, { a + 1, b - 1 }, { b + 1, ~0U } };
+	for (int i = 0; i < 3; i++)
+		if (ranges[i][0] <= ranges[i][1])
+			syscall(SYS_close_range, ranges[i][0], ranges[i][1], 0);
+#else
+	(void)a;
+	(void)b;
+#endif
+}
+#endif
+
 /* Runs the probe on the open device in a child killed after the timeout:
  * a hang in KVM_RUN is a verdict, not a hang of qlua. */
 static int run_probe(int kvm, const char *dev, char *reason, size_t n)
@@ -218,6 +243,7 @@ static int run_probe(int kvm, const char *dev, char *reason, size_t n)
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(p[0]);
+		keep_only(kvm, p[1]);
 		probe(kvm, dev, p[1]);
 		_exit(0);
 	}
