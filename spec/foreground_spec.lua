@@ -51,7 +51,7 @@ local function run_fg(script, ...)
   return H.sh(table.concat(words, " ") .. " </dev/null")
 end
 
-describe("qlua vm.lua shows the guest's first serial port on the terminal", function()
+describe("qlua vm.lua shows the guest's first serial port on the terminal #guest", function()
   it("with the README's first example (no_defaults and no_graphic): the guest's markers, exit 0", function()
     local dir = H.tmpdir()
     local code, out, err = run_fg(readme_vm(dir))
@@ -192,7 +192,7 @@ return {
   end)
 end)
 
-describe("a signal to a foreground qlua running the real guest", function()
+describe("a signal to a foreground qlua running the real guest #guest", function()
   for _, s in ipairs({ { "INT", 2 }, { "TERM", 15 }, { "HUP", 1 } }) do
     it("SIG" .. s[1] .. ": qlua exits " .. 128 + s[2] .. " and leaves no QEMU behind", function()
       local defer = F.cleanups(finally)
