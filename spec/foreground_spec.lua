@@ -146,6 +146,54 @@ describe("the foreground console's options", function()
   end)
 end)
 
+-- The real QEMU accepts what qlua vm.lua runs for each rule: started paused
+-- (-S) with stdin /dev/null and stdout a file (the foreground's stdio), QMP
+-- on a pipe chardev over two files that feed it qmp_capabilities and quit;
+-- it must exit 0 with nothing on stderr.
+describe("the real QEMU accepts the foreground console's options", function()
+  local function accepts(desc)
+    local d = H.tmpdir()
+    desc.path = H.qemu_bin
+    desc.machine = { type = "q35" }
+    local argv, fds = qemu.argv(desc, { console = "stdio" })
+    H.write(d .. "/qmp.in", '{"execute":"qmp_capabilities"}\n{"execute":"quit"}\n')
+    H.write(d .. "/qmp.out", "")
+    local args = { "-c", 'exec "$@" </dev/null >' .. H.q(d .. "/stdout"), "sh", argv[1] }
+    for i = 2, #argv do args[#args + 1] = argv[i] end
+    for _, a in ipairs({ "-S", "-chardev", "pipe,id=fgqmp,path=" .. d .. "/qmp", "-mon", "chardev=fgqmp,mode=control" }) do
+      args[#args + 1] = a
+    end
+    local vm = qemu.launch_custom("/bin/sh", args, fds, { stderr = "capture" })
+    local st = vm:wait(60)
+    if not st then vm:kill(9); vm:wait(5) end
+    assert.are.equal("", vm:stderr())
+    assert.are.same({ code = 0 }, st)
+  end
+
+  it("no_defaults and no_graphic with -serial stdio", function()
+    accepts { knobs = { no_defaults = true, no_graphic = true } }
+  end)
+  it("an isa-serial device on port 1 with -serial stdio on port 0", function()
+    accepts { knobs = { no_defaults = true }, devices = {
+      qemu.chardev { backend = "pty", id = "c0" },
+      qemu.device { driver = "isa-serial", chardev = "c0", index = 1 } } }
+  end)
+  it("an isa-serial device on port 0, no -serial stdio", function()
+    accepts { knobs = { no_defaults = true }, devices = {
+      qemu.chardev { backend = "pty", id = "c0", driver = "isa-serial" } } }
+  end)
+  it("a virtconsole on QEMU's stdio, no -serial stdio", function()
+    accepts { knobs = { no_defaults = true }, devices = {
+      qemu.serial { id = "ser0" },
+      qemu.chardev { backend = "console", id = "hvc", driver = "virtconsole", bus = "ser0.0" } } }
+  end)
+  it("a legacy_serial device, with no_graphic (its monitor on stdio)", function()
+    accepts { knobs = { no_graphic = true }, devices = {
+      qemu.chardev { backend = "file", id = "c0", path = H.tmpdir() .. "/ttyS0.log" },
+      qemu.legacy_serial { chardev = "c0" } } }
+  end)
+end)
+
 describe("knobs.daemonize in the foreground", function()
   local function script(extra)
     return H.script(([[
