@@ -8,12 +8,15 @@
 
 #include "spawn.h"
 
-static volatile sig_atomic_t child, pending;
+static volatile sig_atomic_t child, pending, first;
 
 /* Only async-signal-safe work here: pass the signal on, or keep it for the
- * moment QEMU exists. */
+ * moment QEMU exists.  The first one is the user's interruption, which
+ * decides qlua's status whatever QEMU then exits with. */
 static void forward(int sig)
 {
+	if (!first)
+		first = sig;
 	if (child > 0)
 		kill(child, sig);
 	else
@@ -30,6 +33,7 @@ int foreground_run(char *const *argv, const int *fds, int nfds, const struct spa
 	sigemptyset(&sa.sa_mask);
 	/* Installed before the spawn so a signal arriving in between is not
 	 * lost: it is kept in `pending` and sent once QEMU exists. */
+	first = pending = 0;
 	for (int i = 0; i < 3; i++)
 		sigaction(sigs[i], &sa, &old[i]);
 
@@ -54,6 +58,10 @@ int foreground_run(char *const *argv, const int *fds, int nfds, const struct spa
 			;
 		child = 0;
 		status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+		/* QEMU exits 0 once it handled SIGINT/SIGTERM/SIGHUP: that status
+		 * would let `qlua vm.lua && next-step` go on after a Ctrl-C */
+		if (first)
+			status = 128 + first;
 	}
 	for (int i = 0; i < 3; i++)
 		sigaction(sigs[i], &old[i], NULL);

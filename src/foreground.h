@@ -6,7 +6,9 @@
 #include <stddef.h>
 
 /* Returns the exit status qlua should end with: QEMU's code, 128 + signal
- * when it was killed, or (with a message in err) 126/127 when it could not
+ * when it was killed, 128 + the first of SIGINT/SIGTERM/SIGHUP qlua got
+ * (and passed on) while QEMU ran, as a shell reports an interrupted
+ * command, or (with a message in err) 126/127 when it could not
  * be executed, FOREGROUND_NOT_STARTED when qlua could not start it (no
  * descriptor or process left, ids it could not set). */
 #define FOREGROUND_NOT_STARTED 2

@@ -14,6 +14,7 @@
 #include "arena.h"
 #include "embedded.h"
 #include "check.h"
+#include "kvm.h"
 #include "ldev.h"
 #include "lfd.h"
 #include "lvm.h"
@@ -72,6 +73,12 @@ void qlua_build_ex(lua_State *L, int idx, const char *where, struct emit *e, con
 	struct ck c = { .L = L, .a = a, .where = wherebuf };
 	struct rec *vm = check_record(&c, idx, &schema_vm);
 	check_vm(&c, vm);
+	/* The foreground's console is QEMU's stdio, which -daemonize closes:
+	 * refused here, not by QEMU once started */
+	if (rt && rt->serial && !strcmp(rt->serial, "stdio") && vm_knob(vm, "daemonize") &&
+	    render_console_on_stdio(vm))
+		ck_fail(&c, "knobs.daemonize", "not with the console on this terminal (QEMU cannot keep stdio once "
+		        "detached; connect the first serial port elsewhere, e.g. with qemu.legacy_serial)");
 
 	emit_init(e, a);
 	if (trace) {
@@ -129,6 +136,15 @@ static int l_argv(lua_State *L)
 		qfd_pushobj(L, e.fds[i]);
 		lua_rawseti(L, -2, i + 1);
 	}
+	return 2;
+}
+
+/* qemu.kvm_usable() -> ok, reason: does KVM run guests here (kvm.h)? */
+static int l_kvm_usable(lua_State *L)
+{
+	char why[600];
+	lua_pushboolean(L, kvm_usable(why, sizeof why));
+	lua_pushstring(L, why);
 	return 2;
 }
 
@@ -350,7 +366,8 @@ static void setup_index(lua_State *L)
 int luaopen_qemu(lua_State *L)
 {
 	preload(L);
-	static const luaL_Reg funcs[] = { { "argv", l_argv }, { "suggest", ck_l_suggest }, { NULL, NULL } };
+	static const luaL_Reg funcs[] = { { "argv", l_argv }, { "kvm_usable", l_kvm_usable }, { "suggest", ck_l_suggest },
+	                                  { NULL, NULL } };
 	if (luaL_newmetatable(L, ARENA_MT)) {
 		lua_pushcfunction(L, arena_gc);
 		lua_setfield(L, -2, "__gc");

@@ -12,6 +12,7 @@
 #include <lualib.h>
 
 #include "foreground.h"
+#include "kvm.h"
 #include "lfd.h"
 #include "lib.h"
 #include "loop.h"
@@ -506,6 +507,8 @@ static int pmain(lua_State *L)
 	struct args *a = &p->a;
 	if (a->lib)
 		setenv("QLUA_PATH", a->lib, 1);  /* read by luaopen_qemu */
+	if (a->flags[O_DRY] || a->flags[O_JSON] || a->flags[O_CHECK])
+		kvm_cache_read_only();  /* dry runs create no file (accel = "auto" still probes) */
 	openlibs(L, a->script ? p->argv[a->script] : NULL);
 	int qemu = lua_gettop(L);
 

@@ -207,14 +207,71 @@ static void render_runtime(struct emit *e, const struct runtime *rt)
 	}
 }
 
-/* console = "stdio" (qlua vm.lua): the guest's serial console on the
- * terminal, what -nographic does (so nothing is added when the description
- * has it); "none": no serial port. */
+/* Field `name` of record r when it is set, else NULL. */
+static const struct qval *set_field(const struct rec *r, const char *name)
+{
+	int f = schema_field(r->k, name, strlen(name));
+	return f >= 0 && r->v[f].set ? &r->v[f] : NULL;
+}
+
+static int is_str(const struct qval *v, const char *s)
+{
+	return v && v->u.str.n == strlen(s) && !memcmp(v->u.str.s, s, v->u.str.n);
+}
+
+/* An isa-serial device that takes port 0 (ttyS0): its index is 0, or unset
+ * (QEMU gives it the first free port, 0 when no -serial came before). */
+static int isa_serial_first(const struct rec *d)
+{
+	if (!is_str(set_field(d, "driver"), "isa-serial"))
+		return 0;
+	for (int p = 0; p < d->nprops; p++)
+		if (!strcmp(d->props[p].key, "index"))
+			return d->props[p].len == 1 && d->props[p].val[0] == '0';
+	return 1;
+}
+
+const char *render_serial_taken(const struct rec *vm)
+{
+	const struct qval *devs = set_field(vm, "devices");
+	for (int i = 0; devs && i < devs->u.recs.n; i++) {
+		const struct rec *d = devs->u.recs.v[i];
+		if (!strcmp(d->k->name, "legacy_serial"))
+			return "a legacy_serial device";
+		if (isa_serial_first(d))
+			return "an isa-serial device";
+		const struct qval *be = !strcmp(d->k->name, "chardev") ? set_field(d, "backend") : NULL;
+		if (be && !strcmp(d->k->fields[schema_field(d->k, "backend", 7)].choices[be->u.i], "console"))
+			return "a chardev on QEMU's stdio";
+	}
+	const struct qval *x = set_field(vm, "extra_args");
+	for (int i = 0; x && i < x->u.strs.n; i++)
+		if (!strcmp(x->u.strs.v[i], "-serial") || !strcmp(x->u.strs.v[i], "--serial"))
+			return "-serial in extra_args";
+	return NULL;
+}
+
+/* -nographic puts the first serial port on stdio itself, unless
+ * -nodefaults took the port away (or the description connected it). */
+static int nographic_serial(const struct rec *vm)
+{
+	return vm_knob(vm, "no_graphic") && !vm_knob(vm, "no_defaults");
+}
+
+int render_console_on_stdio(const struct rec *vm)
+{
+	return vm_knob(vm, "no_graphic") || !render_serial_taken(vm);
+}
+
+/* console = "stdio" (qlua vm.lua): the guest's first serial port on the
+ * terminal, unless the description connects that port itself; nothing
+ * is added where -nographic does it already (QEMU gives stdio to one
+ * chardev only).  "none": no serial port. */
 static void render_serial(struct emit *e, const struct rec *vm, const char *serial)
 {
 	if (!strcmp(serial, "none"))
 		emit_arg(e, "-serial", "none", 4);
-	else if (!vm_knob(vm, "no_graphic"))
+	else if (!render_serial_taken(vm) && !nographic_serial(vm))
 		emit_arg(e, "-serial", "stdio", 5);
 }
 

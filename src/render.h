@@ -24,6 +24,16 @@ struct runtime {
  * break ends QEMU's. */
 const char *runtime_console_problem(const char *v, size_t n, int launch, int *choice);
 
+/* The foreground's console (runtime serial "stdio", qlua vm.lua) is the
+ * guest's first serial port (ttyS0) on QEMU's stdio, unless the description
+ * connects that port itself: render_serial_taken says how it does (a
+ * legacy_serial device, an isa-serial device on port 0, -serial in
+ * extra_args, or a chardev of its own on QEMU's stdio, which QEMU gives one
+ * chardev only), else NULL.  render_console_on_stdio: does the terminal get
+ * the console (or -nographic's monitor) there? */
+const char *render_serial_taken(const struct rec *vm);
+int render_console_on_stdio(const struct rec *vm);
+
 /* Renders the whole VM record (path first) into e; rt may be NULL. */
 void render_vm(struct emit *e, const struct rec *vm, const char *path, const struct runtime *rt);
 /* The VM's extra_args (sections.c): always last. */

@@ -26,7 +26,9 @@
 -- The recipes:
 --   pc{accel, cpu, options}, q35{...}      -machine pc / q35.  accel: "tcg" (the
 --                                           default), "kvm", "kvm:tcg", or "auto" (kvm
---                                           when /dev/kvm opens read-write, else tcg);
+--                                           when qemu.kvm_usable() says KVM runs a
+--                                           test vCPU here, else tcg; a note on stderr
+--                                           says which and why);
 --                                           cpu: cpu_model; options: machine.options.
 --   microvm{accel, cpu, options, tsc_early_khz}
 --                                           -machine microvm, and tsc_early_khz=N on the
@@ -270,10 +272,18 @@ end
 ---------------------------------------------------------------------------
 -- Machines.
 
-local function kvm_usable()
-  local f = io.open("/dev/kvm", "r+")
-  if f then f:close() return true end
-  return false
+-- accel = "auto": kvm when KVM really runs a guest here (qemu.kvm_usable
+-- runs a test vCPU; a /dev/kvm that opens is no proof), else tcg.  Which one
+-- and why goes to stderr, once per process.
+local auto_said
+local function auto_accel()
+  local ok, why = U.Q().kvm_usable()
+  local accel = ok and "kvm" or "tcg"
+  if not auto_said then
+    auto_said = true
+    io.stderr:write(("qlua: accel 'auto' is %s: %s\n"):format(accel, why))
+  end
+  return accel
 end
 
 local MACHINE_SPEC = {
@@ -282,7 +292,7 @@ local MACHINE_SPEC = {
 
 local function machine(type_, o)
   local accel = o.accel or "tcg"
-  if accel == "auto" then accel = kvm_usable() and "kvm" or "tcg" end
+  if accel == "auto" then accel = auto_accel() end
   return { machine = { type = type_, accel = accel, options = o.options }, cpu_model = o.cpu }
 end
 
