@@ -795,6 +795,16 @@ return { devices = { qemu.netdev { id = "n0", type = "tap", ifname = arg[1], fds
     ok('return qemu.chardev { id = "c0", backend = "pty", driver = "virtconsole", name = "port", addr = 3 }')
   end)
 
+  it("chardev: driver 'serial' has no device, so no device fields", function()
+    for _, f in ipairs({ 'bus = "pci.0"', 'device_id = "d0"', 'name = "port"', 'addr = 3',
+                          'romfile = "/r"', 'disable_modern = true' }) do
+      local field = f:match("^(%S+)")
+      ctor('qemu.chardev { id = "c0", backend = "pty", driver = "serial", ' .. f .. ' }',
+        "chardev: field '" .. field .. "': not used with driver 'serial' (that is a legacy serial port, " ..
+        "connected by qemu.legacy_serial, not a device)")
+    end
+  end)
+
   it("qmp: path or fd, exactly one", function()
     vm_err('{ qmp = { { path = "/x", fd = f } } }', "field 'qmp[1].fd': give 'path' or 'fd', not both",
       'local f = qemu.open("/dev/null", "r")')
@@ -1335,6 +1345,18 @@ describe("errors: a chardev connects to one device", function()
       "to one device)")
     vm_ok('{ devices = { qemu.chardev { backend = "pty", id = "c0" }, qemu.legacy_serial { chardev = "c0" }, ' ..
       'qemu.chardev { backend = "pty", id = "c1" }, qemu.legacy_serial { chardev = "c1" } } }')
+  end)
+
+  -- issue #11 item 17: driver "serial" is govmm's mark for a chardev of a
+  -- legacy serial port; it makes no device, so the port may use it
+  it("a chardev with driver 'serial' is the legacy_serial's to use", function()
+    vm_ok('{ devices = { qemu.chardev { backend = "pty", id = "c0", driver = "serial" }, ' ..
+      'qemu.legacy_serial { chardev = "c0" } } }')
+    dev_err('local c = qemu.chardev { backend = "pty", id = "c0", driver = "serial" }\n' ..
+            'local a = qemu.legacy_serial { chardev = "c0" }\nlocal b = qemu.legacy_serial { chardev = "c0" }',
+      "{ devices = { c, a, b } }", 3,
+      "devices[3] (legacy_serial): field 'chardev': chardev 'c0' is devices[2]'s already (QEMU connects a chardev " ..
+      "to one device)")
   end)
 end)
 

@@ -680,6 +680,16 @@ describe("golden command lines: later govmm device kinds", function()
         qemu.chardev { backend = "file", id = "con0", path = "/var/log/qlua logs/ttyS0,0=a.log" },
         qemu.legacy_serial { chardev = "con0" }))
     end)
+
+    -- issue #11 item 17: govmm's chardev driver "serial" marks a chardev for
+    -- a legacy serial port: only the -chardev, no -device (QEMU has no
+    -- pluggable "serial" device), and the legacy_serial connects it.
+    it("a chardev with driver 'serial' (govmm's way): no -device", function()
+      golden("legacy_serial-driver-serial", devices(
+        qemu.chardev { backend = "file", id = "con0", path = "/var/log/qlua logs/ttyS0,1=a.log",
+                       driver = "serial" },
+        qemu.legacy_serial { chardev = "con0" }))
+    end)
   end)
 
   describe("pvpanic", function()

@@ -48,6 +48,7 @@
 -- disable_modern where a device has none, vhost_user net's netdev id, a
 -- read-only nvdimm being unarmed.
 local H = require "helper"
+local G = require "support.guest"
 local qemu = H.qemu
 
 
@@ -80,6 +81,7 @@ local have_kvm, why_kvm = probe_kvm()
 local have_kvm_host, why_kvm_host = probe_kvm("-cpu", "host")
 
 local have_ttyS0 = sh_ok("test -c /dev/ttyS0")
+local have_guest = io.open(G.kernel) and io.open(G.initrd) and true or false
 
 local have_hugepages = (function()
   local mounts = H.slurp("/proc/mounts") or ""
@@ -1069,6 +1071,30 @@ describe("QEMU accepts the later govmm kinds", function()
     accepts { devices = {
       qemu.chardev { backend = "file", id = "con0", path = D .. "/ttyS0,0=a.log" },
       qemu.legacy_serial { chardev = "con0" } } }
+  end)
+
+  -- issue #11 item 17: govmm's chardev driver "serial" (no -device, which
+  -- QEMU refused: "Parameter 'driver' expects a pluggable device type")
+  it("legacy_serial on a chardev with driver 'serial' (govmm's way)", function()
+    accepts { devices = {
+      qemu.chardev { backend = "file", id = "con0", path = D .. "/ttyS0,1=a.log", driver = "serial" },
+      qemu.legacy_serial { chardev = "con0" } } }
+  end)
+
+  it("the guest's ttyS0 on a driver 'serial' chardev writes its console to the file #guest", function()
+    if not have_guest then
+      pending("build/guest is missing: run `make guest`")
+      return
+    end
+    local S = G.scope(finally)
+    local log = S:tmpdir() .. "/ttyS0,2=a.log"
+    local vm = S:own(qemu.launch(G.desc("", { devices = {
+      qemu.chardev { backend = "file", id = "con0", path = log, driver = "serial" },
+      qemu.legacy_serial { chardev = "con0" } } }), { console = "none", qmp = true }))
+    assert.are.same({ code = 0 }, G.wait(vm, G.BOOT))
+    local text = assert(H.slurp(log))
+    assert.truthy(text:find("QLUA-GUEST-READY", 1, true), text)
+    assert.truthy(text:find("QLUA-GUEST-DONE", 1, true), text)
   end)
 
   it("pvpanic, plain and with no_shutdown", function()

@@ -204,7 +204,8 @@ static const struct field chardev_fields[] = {
 	              .only = CH_WITH_PATH, .req = CH_WITH_PATH,
 	              .doc = "pipe, socket, device or file path (a socket is a listening server)" },
 	[CH_DRIVER] = { .name = "driver", .type = T_NAME,
-	                .doc = "a device using the chardev (virtconsole, virtserialport, ...)" },
+	                .doc = "a device using the chardev (virtconsole, virtserialport, ...); 'serial' (govmm's "
+	                       "LegacySerial): no device, the chardev is for a qemu.legacy_serial" },
 	[CH_BUS] = BUS(2),
 	[CH_DEVICE_ID] = { .name = "device_id", .type = T_ID, .ns = NS_DEVICE, .opt = 2, .key = "id",
 	                   .doc = "id of that device" },
@@ -213,15 +214,26 @@ static const struct field chardev_fields[] = {
 	[CH_ADDR] = ADDR(2), [CH_ROMFILE] = ROMFILE(2), [CH_DISABLE_MODERN] = DISMOD(2),
 };
 
+/* driver "serial" is govmm's LegacySerial: QEMU has no pluggable device of
+ * that name (-device serial is refused); the chardev is for a machine
+ * serial port, which qemu.legacy_serial connects with -serial chardev:ID. */
+static int chardev_has_device(const struct rec *r)
+{
+	return has(r, CH_DRIVER) && strcmp(sval(r, CH_DRIVER), "serial");
+}
+
 static void chardev_check(struct ck *c, const struct rec *r)
 {
 	/* device fields without a device would be silently dropped */
 	static const int devonly[] = { CH_BUS, CH_DEVICE_ID, CH_NAME, CH_ADDR, CH_ROMFILE, CH_DISABLE_MODERN };
-	if (has(r, CH_DRIVER))
+	if (chardev_has_device(r))
 		return;
 	for (size_t i = 0; i < sizeof devonly / sizeof devonly[0]; i++)
 		if (has(r, devonly[i]))
-			ck_fail(c, r->k->fields[devonly[i]].name, "only used with a device (set 'driver')");
+			ck_fail(c, r->k->fields[devonly[i]].name, has(r, CH_DRIVER)
+			        ? "not used with driver 'serial' (that is a legacy serial port, connected by "
+			          "qemu.legacy_serial, not a device)"
+			        : "only used with a device (set 'driver')");
 }
 
 static void chardev_render(struct emit *e, const struct rec *r)
@@ -241,7 +253,7 @@ static void chardev_render(struct emit *e, const struct rec *r)
 		opt_bool(e, "wait", 0);
 	}
 	opt_end(e);
-	if (has(r, CH_DRIVER)) {
+	if (chardev_has_device(r)) {
 		opt_begin(e, "-device");
 		opt_head(e, sval(r, CH_DRIVER), slen(r, CH_DRIVER));
 		opt_str(e, "chardev", sval(r, CH_ID), slen(r, CH_ID));
