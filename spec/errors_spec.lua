@@ -795,6 +795,20 @@ return { devices = { qemu.netdev { id = "n0", type = "tap", ifname = arg[1], fds
     ok('return qemu.chardev { id = "c0", backend = "pty", driver = "virtconsole", name = "port", addr = 3 }')
   end)
 
+  -- issue #11 item 20: QEMU cuts a virtio-blk serial at 20 bytes
+  it("block: a virtio-blk serial holds 20 bytes", function()
+    local msg = "block: field 'serial': 'abcdefghij0123456789x' is 21 bytes, longer than a virtio-blk serial " ..
+                "(20 bytes; QEMU would cut it)"
+    ctor('qemu.block { id = "hd0", file = "/d", format = "raw", serial = "abcdefghij0123456789x" }', msg)
+    ctor('qemu.block { id = "hd0", file = "/d", format = "raw", driver = "virtio-blk-device", ' ..
+         'serial = "abcdefghij0123456789x" }', msg)
+    ok('return qemu.block { id = "hd0", file = "/d", format = "raw", serial = "abcdefghij0123456789" }')
+    ok('return qemu.block { id = "hd0", file = "/d", format = "raw", driver = "scsi-hd", ' ..
+       'serial = "abcdefghij0123456789x" }')
+    ok('return qemu.block { id = "hd0", file = "/d", format = "raw", interface = "scsi", ' ..
+       'serial = "abcdefghij0123456789x" }')
+  end)
+
   it("chardev: driver 'serial' has no device, so no device fields", function()
     for _, f in ipairs({ 'bus = "pci.0"', 'device_id = "d0"', 'name = "port"', 'addr = 3',
                           'romfile = "/r"', 'disable_modern = true' }) do

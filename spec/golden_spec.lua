@@ -823,6 +823,34 @@ describe("golden command lines: later govmm device kinds", function()
       golden("block-serial", devices(qemu.block {
         id = "hd0", file = "/srv/vm images/disk,1.qcow2", format = "qcow2", serial = "QLUA,1 =disk" }))
     end)
+
+    -- issue #11 item 20: govmm gives a virtio-blk disk serial=<drive id>, so
+    -- the guest finds it in /dev/disk/by-id; an id longer than the 20 bytes
+    -- a virtio-blk serial holds gets none (QEMU would cut it); other
+    -- drivers (scsi-hd, a given non-virtio-blk one) get none either.
+    it("block serial defaults to the drive id on virtio-blk", function()
+      golden("block-serial-default", devices(
+        qemu.block { id = "hd0", file = "/srv/vm images/a,1.img", format = "raw" },
+        qemu.block { id = "disk-of-exactly-20-b", file = "/srv/b.img", format = "raw",
+                     driver = "virtio-blk-pci" },
+        qemu.block { id = "disk-of-more-than-20b", file = "/srv/c.img", format = "raw" },
+        qemu.block { id = "hd3", file = "/srv/d.img", format = "raw", serial = "given" },
+        qemu.block { id = "hd4", file = "/srv/e.img", format = "raw", driver = "ide-hd" },
+        qemu.scsi_controller { id = "scsi0" },
+        qemu.block { id = "hd5", file = "/srv/f.img", format = "raw", interface = "scsi", bus = "scsi0.0" }))
+    end)
+
+    it("block serial defaults to the drive id on the microvm and ccw transports too", function()
+      golden("block-serial-default-transports", { machine = { type = "microvm" }, devices = {
+        qemu.block { id = "hd0", file = "/srv/a.img", format = "raw" },
+        qemu.block { id = "hd1", file = "/srv/b.img", format = "raw", transport = "ccw", devno = "fe.0.0001" } } })
+    end)
+
+    -- issue #11 item 20: govmm's vhost-user-fs queue-size=1024 (QEMU's is 128)
+    it("vhost_user fs queue_size defaults to 1024", function()
+      golden("vhost_user-fs-queue-default", devices(qemu.vhost_user {
+        vhost_user_type = "fs", socket_path = "/run/vfs.sock", chardev_id = "vhf0", tag = "fs" }))
+    end)
   end)
 end)
 

@@ -498,18 +498,38 @@ static const struct field block_fields[] = {
 	[BL_DISABLE_MODERN] = { .name = "disable_modern", .type = T_BOOL, .opt = 2, .key = "disable-modern",
 	                        .only = BL_DEV, .doc = "present a legacy-only virtio device" },
 	[BL_SERIAL] = { .name = "serial", .type = T_STR, .opt = 2, .key = "serial", .only = BL_DEVICE,
-	                .doc = "disk serial number the guest sees (/dev/disk/by-id)" },
+	                .doc = "disk serial number the guest sees (/dev/disk/by-id); at most 20 bytes on virtio-blk, "
+	                       "where it defaults to the drive id (as govmm did) when that fits" },
 	[BL_TRANSPORT] = { .name = "transport", .type = T_ENUM, .choices = CHOICES("pci", "mmio", "ccw"),
 	                   .only = BL_DEV, .doc = TRANSPORT_DOC },
 	[BL_DEVNO] = { .name = "devno", .type = T_DEVNO, .opt = 2, .key = "devno", .only = BL_DEV,
 	               .doc = "ccw device number cssid.ssid.devno, e.g. 'fe.0.0001' (ccw transport only)" },
 };
 
+/* QEMU's virtio-blk keeps 20 bytes of a serial (VIRTIO_BLK_ID_BYTES) and
+ * drops the rest without a word. */
+#define VIRTIO_BLK_SERIAL 20
+
+/* Is the device qlua adds a virtio-blk?  (n: its driver, when known.) */
+static int block_is_virtio_blk(const struct rec *r, const char *drv, size_t n)
+{
+	if (!eis(r, BL_INTERFACE, "none"))
+		return 0;
+	if (!drv && !has(r, BL_DRIVER))
+		return 1;  /* the default is virtio-blk on every transport */
+	if (!drv)
+		drv = sval(r, BL_DRIVER), n = slen(r, BL_DRIVER);
+	return n >= 10 && !memcmp(drv, "virtio-blk", 10);
+}
+
 static void block_check(struct ck *c, const struct rec *r)
 {
 	if (has(r, BL_SCSI) && ival(r, BL_SCSI))
 		ck_fail(c, "scsi", "SCSI passthrough on virtio-blk was removed from QEMU (5.0); use a "
 		                   "scsi-block device on a SCSI controller");
+	if (has(r, BL_SERIAL) && slen(r, BL_SERIAL) > VIRTIO_BLK_SERIAL && block_is_virtio_blk(r, NULL, 0))
+		ck_fail(c, "serial", "'%s' is %zu bytes, longer than a virtio-blk serial (%d bytes; QEMU would cut it)",
+		        sval(r, BL_SERIAL), slen(r, BL_SERIAL), VIRTIO_BLK_SERIAL);
 }
 
 static void block_render(struct emit *e, const struct rec *r)
@@ -553,7 +573,18 @@ static void block_render(struct emit *e, const struct rec *r)
 	opt_begin(e, "-device");
 	opt_head(e, drv, n);
 	opt_str(e, "drive", sval(r, BL_ID), slen(r, BL_ID));
-	render_fields(e, r, 2);
+	for (int f = 0; f < r->k->nfields; f++) {
+		if (r->k->fields[f].opt != 2)
+			continue;
+		/* govmm's default: the drive id as the serial, so the guest finds
+		 * the disk as /dev/disk/by-id/virtio-<id> (none when the id would
+		 * be cut) */
+		if (f == BL_SERIAL && !has(r, BL_SERIAL) && block_is_virtio_blk(r, drv, n) &&
+		    slen(r, BL_ID) <= VIRTIO_BLK_SERIAL)
+			opt_str(e, "serial", sval(r, BL_ID), slen(r, BL_ID));
+		else
+			render_field(e, r, f);
+	}
 	render_virtio(e, drv, n);
 	opt_end(e);
 }
@@ -586,7 +617,8 @@ static const struct field vhost_user_fields[] = {
 	             .req = WHEN(VU_TYPE, "fs"), .doc = "the tag the guest mounts (fs)" },
 	[VU_QUEUE_SIZE] = { .name = "queue_size", .type = T_UINT, .min = 1, .max = 1024, .opt = 1,
 	                    .key = "queue-size", .only = WHEN(VU_TYPE, "fs", "blk"),
-	                    .doc = "virtqueue size (fs, blk)" },
+	                    .def_alt = "1024", .def_when = WHEN(VU_TYPE, "fs"),
+	                    .doc = "virtqueue size (fs, blk); fs: 1024 by default, as govmm set (QEMU's is 128)" },
 	[VU_CACHE_SIZE] = { .name = "cache_size", .type = T_SIZE, .opt = 1, .key = "cache-size",
 	                    .only = WHEN(VU_TYPE, "fs"),
 	                    .doc = "DAX window (fs; only QEMU builds with virtio-fs DAX have it)" },
