@@ -1100,8 +1100,22 @@ describe("errors: later govmm device kinds", function()
   it("pcie_root_port: one prefetchable window, no option ROM", function()
     ctor('qemu.pcie_root_port { id = "rp", pref32_reserve = "1M", pref64_reserve = "1G" }',
       "pcie_root_port: field 'pref32_reserve': not with 'pref64_reserve' (QEMU has one prefetchable window)")
-    -- QEMU 7.2 aborts on an option ROM on a PCI bridge
-    ctor('qemu.pcie_root_port { id = "rp", romfile = "/r" }', "pcie_root_port: unknown field 'romfile'")
+  end)
+
+  -- issue #11 item 19: every PCI kind has romfile (API.md); on a bridge or
+  -- port QEMU aborts on it (7.2 and later: pci_register_bar asserts that a
+  -- bridge has BARs 0 and 1 only), so there it is refused, saying why
+  it("romfile on a PCI bridge or port is refused: QEMU aborts on it", function()
+    local why = "QEMU aborts on an option ROM on a PCI bridge or port (pci_register_bar allows a bridge " ..
+                "BARs 0 and 1 only)"
+    for _, c in ipairs({ 'qemu.pcie_root_port { id = "rp", romfile = "/r" }',
+                         'qemu.bridge { id = "b", type = "pci", bus = "pci.0", chassis = 1, romfile = "/r" }',
+                         'qemu.bridge { id = "b", type = "pcie", bus = "pcie.0", romfile = "/r" }',
+                         'qemu.pcie_switch_upstream { id = "u", bus = "rp", romfile = "/r" }',
+                         'qemu.pcie_switch_downstream { id = "d", bus = "u", chassis = 1, slot = 0, romfile = "/r" }' }) do
+      ctor(c, c:match("^qemu%.(%S+)") .. ": field 'romfile': " .. why)
+    end
+    ok('return qemu.pxb_pcie { id = "p", bus_nr = 1, romfile = "/r" }')
   end)
 
   it("pcie_switch_downstream: chassis and slot, and no reservations", function()

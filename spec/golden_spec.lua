@@ -725,6 +725,12 @@ describe("golden command lines: later govmm device kinds", function()
           qemu.device { driver = "virtio-rng-pci", bus = "rp1" } } })
     end)
 
+    -- issue #11 item 19: pxb-pcie is a PCI device with an option ROM (a
+    -- host bridge, not a PCI-PCI bridge: QEMU takes one)
+    it("pxb_pcie with an option ROM", function()
+      golden("pxb_pcie-romfile", devices(qemu.pxb_pcie { id = "pxb1", bus_nr = 8, romfile = "/srv/roms/pxb,0=a.rom" }))
+    end)
+
     it("pcie_root_port with every field", function()
       golden("pcie_root_port", devices(qemu.pcie_root_port {
         id = "rp0", bus = "pcie.0", chassis = 1, slot = 2, addr = "0x3.0", multifunction = true,

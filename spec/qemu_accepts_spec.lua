@@ -1119,6 +1119,10 @@ describe("QEMU accepts the later govmm kinds", function()
           qemu.device { driver = "virtio-rng-pci", bus = "rp1" } } }
     end)
 
+    it("pxb_pcie with an option ROM (issue #11 item 19)", function()
+      accepts { devices = { qemu.pxb_pcie { id = "pxb1", bus_nr = 8, romfile = rom } } }
+    end)
+
     it("pcie_root_port with every field", function()
       accepts { devices = { qemu.pcie_root_port {
         id = "rp0", bus = "pcie.0", chassis = 1, slot = 2, addr = "0x3.0", multifunction = true,

@@ -736,10 +736,25 @@ static const struct kind kind_vfio = {
 	.tr = (const struct transports[]){ { { "vfio-pci", NULL, "vfio-ccw", "vfio-ap" } } }, .ntr = 1,
 };
 
+/* romfile on a PCI-PCI bridge or port: QEMU has the property (every PCI
+ * device has it), but registering the ROM aborts QEMU (7.2 and later:
+ * pci_register_bar asserts that a bridge has BARs 0 and 1 only, and the ROM
+ * is BAR 6).  govmm passed it; qlua has the field and refuses any value. */
+#define BRIDGE_ROMFILE { .name = "romfile", .type = T_PATH, \
+                         .doc = "refused: QEMU aborts on an option ROM on a PCI bridge or port" }
+
+static void bridge_romfile_check(struct ck *c, const struct rec *r)
+{
+	int f = schema_field(r->k, "romfile", 7);
+	if (f >= 0 && has(r, f))
+		ck_fail(c, "romfile", "QEMU aborts on an option ROM on a PCI bridge or port (pci_register_bar "
+		                      "allows a bridge BARs 0 and 1 only)");
+}
+
 /* ---- bridge: a PCI bridge ---------------------------------------------------------- */
 
 enum { BR_TYPE, BR_BUS, BR_ID, BR_CHASSIS, BR_SHPC, BR_ADDR, BR_IO_RESERVE, BR_MEM_RESERVE,
-       BR_PREF64_RESERVE };
+       BR_PREF64_RESERVE, BR_ROMFILE };
 #define BR_PCI WHEN(BR_TYPE, "pci")
 static const struct field bridge_fields[] = {
 	[BR_TYPE] = { .name = "type", .type = T_ENUM, .flags = F_REQ, .choices = CHOICES("pci", "pcie"),
@@ -760,6 +775,7 @@ static const struct field bridge_fields[] = {
 	                     .only = BR_PCI, .doc = "memory window kept for hot-plug (pci)" },
 	[BR_PREF64_RESERVE] = { .name = "pref64_reserve", .type = T_SIZE, .opt = 1, .key = "pref64-reserve",
 	                        .only = BR_PCI, .doc = "64-bit prefetchable window kept for hot-plug (pci)" },
+	[BR_ROMFILE] = BRIDGE_ROMFILE,
 };
 
 static void bridge_render(struct emit *e, const struct rec *r)
@@ -773,7 +789,7 @@ static void bridge_render(struct emit *e, const struct rec *r)
 
 static const struct kind kind_bridge = {
 	.name = "bridge", .fields = bridge_fields, .nfields = NFIELDS(bridge_fields), .is_device = 1,
-	.doc = "a PCI bridge", .render = bridge_render,
+	.doc = "a PCI bridge", .check = bridge_romfile_check, .render = bridge_render,
 };
 
 /* ---- legacy_serial: a chardev on the machine's own serial port ------------------ */
@@ -861,7 +877,7 @@ static const struct kind kind_loader = {
 	[P##_IO_RESERVE] = { .name = "io_reserve", .type = T_SIZE, .opt = o, .key = "io-reserve", \
 	                     .doc = "I/O space kept for hot-plug" }
 
-enum { PX_ID, PX_BUS, PX_BUS_NR, PX_NUMA_NODE, PX_ADDR };
+enum { PX_ID, PX_BUS, PX_BUS_NR, PX_NUMA_NODE, PX_ADDR, PX_ROMFILE };
 static const struct field pxb_pcie_fields[] = {
 	[PX_ID] = { .name = "id", .type = T_ID, .flags = F_REQ | F_BUS, .ns = NS_DEVICE, .opt = 1, .key = "id",
 	            .doc = "expander id, also the name of its PCIe bus (root ports plug into it)" },
@@ -871,7 +887,7 @@ static const struct field pxb_pcie_fields[] = {
 	                .key = "bus_nr", .doc = "first bus number of its hierarchy, unique per expander" },
 	[PX_NUMA_NODE] = { .name = "numa_node", .type = T_UINT, .max = 127, .opt = 1, .key = "numa_node",
 	                   .doc = "guest NUMA node it belongs to (a numa.nodes node_id)" },
-	[PX_ADDR] = ADDR(1),
+	[PX_ADDR] = ADDR(1), [PX_ROMFILE] = ROMFILE(1),
 };
 
 static const struct kind kind_pxb_pcie = {
@@ -880,10 +896,8 @@ static const struct kind kind_pxb_pcie = {
 	.render = fixed_device_render, .device = "pxb-pcie",
 };
 
-/* No romfile: QEMU 7.2 aborts (an assertion in pci_register_bar) on an
- * option ROM on any PCI bridge, root ports included; govmm passed one. */
 enum { RP_ID, RP_BUS, RP_CHASSIS, RP_SLOT, RP_ADDR, RP_MULTIFUNCTION, RP_BUS_RESERVE,
-       RP_PREF64_RESERVE, RP_PREF32_RESERVE, RP_MEM_RESERVE, RP_IO_RESERVE };
+       RP_PREF64_RESERVE, RP_PREF32_RESERVE, RP_MEM_RESERVE, RP_IO_RESERVE, RP_ROMFILE };
 static const struct field pcie_root_port_fields[] = {
 	[RP_ID] = { .name = "id", .type = T_ID, .flags = F_REQ | F_BUS, .ns = NS_DEVICE, .opt = 1, .key = "id",
 	            .doc = "port id, also the name of the bus behind it" },
@@ -896,7 +910,7 @@ static const struct field pcie_root_port_fields[] = {
 	[RP_ADDR] = ADDR(1),
 	[RP_MULTIFUNCTION] = { .name = "multifunction", .type = T_BOOL, .opt = 1, .key = "multifunction",
 	                       .doc = "other functions share its slot (ports at addr N.1, N.2, ...)" },
-	RESERVES(RP, 1),
+	RESERVES(RP, 1), [RP_ROMFILE] = BRIDGE_ROMFILE,
 };
 
 static void reserves_check(struct ck *c, const struct rec *r, int pref64, int pref32)
@@ -908,6 +922,7 @@ static void reserves_check(struct ck *c, const struct rec *r, int pref64, int pr
 static void pcie_root_port_check(struct ck *c, const struct rec *r)
 {
 	reserves_check(c, r, RP_PREF64_RESERVE, RP_PREF32_RESERVE);
+	bridge_romfile_check(c, r);
 }
 
 static const struct kind kind_pcie_root_port = {
@@ -916,22 +931,24 @@ static const struct kind kind_pcie_root_port = {
 	.check = pcie_root_port_check, .render = fixed_device_render, .device = "pcie-root-port",
 };
 
-enum { SU_ID, SU_BUS };
+enum { SU_ID, SU_BUS, SU_ROMFILE };
 static const struct field pcie_switch_upstream_fields[] = {
 	[SU_ID] = { .name = "id", .type = T_ID, .flags = F_REQ | F_BUS, .ns = NS_DEVICE, .opt = 1, .key = "id",
 	            .doc = "port id, also the name of the bus its downstream ports plug into" },
 	[SU_BUS] = { .name = "bus", .type = T_REF, .flags = F_REQ, .ns = NS_BUS, .opt = 1, .key = "bus",
 	             .doc = "the root port (or downstream port) it plugs into" },
+	[SU_ROMFILE] = BRIDGE_ROMFILE,
 };
 
 static const struct kind kind_pcie_switch_upstream = {
 	.name = "pcie_switch_upstream", .fields = pcie_switch_upstream_fields,
 	.nfields = NFIELDS(pcie_switch_upstream_fields), .is_device = 1,
-	.doc = "the upstream port of a PCIe switch (x3130-upstream)", .render = fixed_device_render, .device = "x3130-upstream",
+	.doc = "the upstream port of a PCIe switch (x3130-upstream)", .check = bridge_romfile_check,
+	.render = fixed_device_render, .device = "x3130-upstream",
 };
 
 enum { SD_ID, SD_BUS, SD_CHASSIS, SD_SLOT, SD_BUS_RESERVE, SD_PREF64_RESERVE, SD_PREF32_RESERVE,
-       SD_MEM_RESERVE, SD_IO_RESERVE };
+       SD_MEM_RESERVE, SD_IO_RESERVE, SD_ROMFILE };
 static const struct field pcie_switch_downstream_fields[] = {
 	[SD_ID] = { .name = "id", .type = T_ID, .flags = F_REQ | F_BUS, .ns = NS_DEVICE, .opt = 1, .key = "id",
 	            .doc = "port id, also the name of the bus behind it" },
@@ -941,7 +958,7 @@ static const struct field pcie_switch_downstream_fields[] = {
 	                 .doc = "chassis number; (chassis, slot) is unique per port" },
 	[SD_SLOT] = { .name = "slot", .type = T_UINT, .flags = F_REQ, .max = 65535, .opt = 1, .key = "slot",
 	              .doc = "slot number in the chassis" },
-	RESERVES(SD, 1),
+	RESERVES(SD, 1), [SD_ROMFILE] = BRIDGE_ROMFILE,
 };
 
 static void pcie_switch_downstream_check(struct ck *c, const struct rec *r)
@@ -952,6 +969,7 @@ static void pcie_switch_downstream_check(struct ck *c, const struct rec *r)
 		if (has(r, f))
 			ck_fail(c, r->k->fields[f].name, "QEMU's xio3130-downstream has no resource reservations "
 			        "(only pcie_root_port has them)");
+	bridge_romfile_check(c, r);
 }
 
 static const struct kind kind_pcie_switch_downstream = {
