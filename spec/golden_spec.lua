@@ -668,6 +668,40 @@ describe("golden command lines: later govmm device kinds", function()
         sev_kernel_hashes = true, file = "/usr/share/ovmf dir/OVMF,1=a.fd" }))
     end)
 
+    -- issue #11 item 21: govmm's TDX object, as JSON (the socket address
+    -- is a nested SocketAddress), its firmware as -bios (govmm's Bios)
+    it("tdx-guest with a quote-generation socket on vsock, its firmware as -bios", function()
+      golden("object-tdx-guest", devices(qemu.object {
+        type = "tdx-guest", id = "tdx0", qgs_port = 4050, sept_ve_disable = true,
+        file = "/usr/share/ovmf dir/OVMF,1=a.fd" }))
+    end)
+
+    it("tdx-guest with a quote-generation socket on a unix socket", function()
+      golden("object-tdx-guest-unix", devices(qemu.object {
+        type = "tdx-guest", id = "tdx0", qgs_path = '/run/qgs dir/q,0="a"\\.sock', sept_ve_disable = false }))
+    end)
+
+    it("tdx-guest through qlua --json: the -object is one JSON string, as QEMU reads it", function()
+      local path = H.script([[
+return { path = "qemu-system-x86_64",
+  machine = { type = "q35", options = { ["confidential-guest-support"] = "tdx0" } },
+  devices = { qemu.object { type = "tdx-guest", id = "tdx0", qgs_port = 4050, sept_ve_disable = true } } }
+]])
+      local code, out, err = H.qlua("--json", path)
+      assert.are.equal(0, code, err)
+      local argv = qemu.json_decode(out).argv
+      assert.are.equal("-object", argv[4])
+      assert.are.equal('{"qom-type":"tdx-guest","id":"tdx0","sept-ve-disable":true,' ..
+                       '"quote-generation-socket":{"type":"vsock","cid":"2","port":"4050"}}', argv[5])
+      assert.are.same({ ["qom-type"] = "tdx-guest", id = "tdx0", ["sept-ve-disable"] = true,
+                        ["quote-generation-socket"] = { type = "vsock", cid = "2", port = "4050" } },
+                      qemu.json_decode(argv[5]))
+    end)
+
+    it("tdx-guest, id only", function()
+      golden("object-tdx-guest-minimal", devices(qemu.object { type = "tdx-guest", id = "tdx0" }))
+    end)
+
     it("sev-guest with the required fields only", function()
       golden("object-sev-guest-minimal", devices(qemu.object {
         type = "sev-guest", id = "sev0", cbitpos = 51, reduced_phys_bits = 1 }))

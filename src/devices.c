@@ -6,7 +6,10 @@
  * first, usually -device or the backend; 2 = the second); 0 = the hook
  * renders it itself. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "check.h"
 #include "emit.h"
@@ -42,22 +45,27 @@
 /* One row of device names: pci, mmio, ccw. */
 #define TR1(pci, mmio, ccw) ((const struct transports[]){ { { pci, mmio, ccw, NULL } } })
 
-/* ---- object: memory backends (+ nvdimm), SEV ---------------------------------- */
+/* ---- object: memory backends (+ nvdimm), SEV, TDX ----------------------------- */
 
 enum { OB_TYPE, OB_ID, OB_MEM_PATH, OB_SIZE, OB_SHARE, OB_READ_ONLY, OB_PREALLOC, OB_CBITPOS,
        OB_REDUCED_PHYS_BITS, OB_SEV_POLICY, OB_SEV_CERT_FILE_PATH, OB_SEV_SESSION_FILE_PATH,
-       OB_SEV_KERNEL_HASHES, OB_DRIVER, OB_DEVICE_ID, OB_FILE };
+       OB_SEV_KERNEL_HASHES, OB_SEPT_VE_DISABLE, OB_QGS_PORT, OB_QGS_PATH, OB_DRIVER, OB_DEVICE_ID,
+       OB_FILE };
 #define OB_MEM WHEN(OB_TYPE, "memory-backend-file", "memory-backend-ram", "memory-backend-memfd", \
                     "memory-backend-epc")
 #define OB_HOSTMEM WHEN(OB_TYPE, "memory-backend-file", "memory-backend-ram", "memory-backend-memfd")
 #define OB_SEV WHEN(OB_TYPE, "sev-guest")
+#define OB_TDX WHEN(OB_TYPE, "tdx-guest")
+/* govmm's quote generation service is on the host's vsock address */
+#define VSOCK_HOST_CID "2"
 static const struct field object_fields[] = {
 	[OB_TYPE] = { .name = "type", .type = T_ENUM, .flags = F_REQ,
 	              .choices = CHOICES("memory-backend-file", "memory-backend-ram", "memory-backend-memfd",
 	                                 "memory-backend-epc", "sev-guest", "sev-snp-guest", "tdx-guest"),
-	              .doc = "QEMU object type; a sev-guest takes effect with machine.options"
+	              .doc = "QEMU object type; a sev-guest or tdx-guest takes effect with machine.options"
 	                     "['confidential-guest-support'] = id, an EPC with ['sgx-epc.0.memdev'] = id "
-	                     "('sev-snp-guest' and 'tdx-guest' are refused: QEMU 7.2 has neither)" },
+	                     "('sev-snp-guest' is refused: QEMU 7.2 has none; a tdx-guest is rendered, as JSON, "
+	                     "and qlua --check says whether the QEMU has it: 7.2 has not, 10.1 has)" },
 	[OB_ID] = { .name = "id", .type = T_ID, .flags = F_REQ, .ns = NS_OBJECT, .opt = 1, .key = "id",
 	            .doc = "object id (what memdev= names)" },
 	[OB_MEM_PATH] = { .name = "mem_path", .type = T_PATH, .opt = 1, .key = "mem-path",
@@ -87,12 +95,20 @@ static const struct field object_fields[] = {
 	[OB_SEV_KERNEL_HASHES] = { .name = "sev_kernel_hashes", .type = T_BOOL, .opt = 1, .key = "kernel-hashes",
 	                           .only = OB_SEV,
 	                           .doc = "measure the kernel, initrd and command line (sev-guest)" },
+	[OB_SEPT_VE_DISABLE] = { .name = "sept_ve_disable", .type = T_BOOL, .only = OB_TDX,
+	                         .doc = "disable EPT violation #VE for the guest (tdx-guest's sept-ve-disable)" },
+	[OB_QGS_PORT] = { .name = "qgs_port", .type = T_UINT, .min = 1, .max = 4294967295LL, .only = OB_TDX,
+	                  .doc = "the quote generation service's vsock port on the host (CID 2), as govmm "
+	                         "(tdx-guest; or qgs_path)" },
+	[OB_QGS_PATH] = { .name = "qgs_path", .type = T_PATH, .only = OB_TDX,
+	                  .doc = "the quote generation service's unix socket (tdx-guest; or qgs_port)" },
 	[OB_DRIVER] = { .name = "driver", .type = T_ENUM, .choices = CHOICES("nvdimm"), .only = OB_HOSTMEM,
 	                .doc = "a device using this memory (nvdimm)" },
 	[OB_DEVICE_ID] = { .name = "device_id", .type = T_ID, .ns = NS_DEVICE, .opt = 2, .key = "id",
 	                   .only = WHEN(OB_DRIVER, "nvdimm"), .doc = "id of the nvdimm device" },
-	[OB_FILE] = { .name = "file", .type = T_PATH, .only = OB_SEV,
-	              .doc = "firmware (OVMF) for the SEV guest, as read-only flash unit 0 (sev-guest)" },
+	[OB_FILE] = { .name = "file", .type = T_PATH, .only = WHEN(OB_TYPE, "sev-guest", "tdx-guest"),
+	              .doc = "firmware (OVMF/TDVF): read-only flash unit 0 for a sev-guest, -bios for a tdx-guest "
+	                     "(as govmm)" },
 };
 
 static void object_check(struct ck *c, const struct rec *r)
@@ -100,15 +116,53 @@ static void object_check(struct ck *c, const struct rec *r)
 	if (eis(r, OB_TYPE, "sev-snp-guest"))
 		ck_fail(c, "type", "QEMU 7.2 has no 'sev-snp-guest' object (SEV-SNP came with QEMU 9.1); "
 		                   "qlua does not emit it");
-	if (eis(r, OB_TYPE, "tdx-guest"))
-		ck_fail(c, "type", "QEMU 7.2 has no 'tdx-guest' object (TDX came with QEMU 10.1); "
-		                   "qlua does not emit it");
+	if (has(r, OB_QGS_PORT) && has(r, OB_QGS_PATH))
+		ck_fail(c, "qgs_path", "give 'qgs_port' or 'qgs_path', not both");
+	if (has(r, OB_QGS_PATH)) {
+		json_t *j = json_stringn(sval(r, OB_QGS_PATH), slen(r, OB_QGS_PATH));
+		if (!j)
+			ck_fail(c, "qgs_path", "not valid UTF-8 (a tdx-guest goes to QEMU as JSON)");
+		json_decref(j);
+	}
 	if (has(r, OB_SIZE) && r->v[OB_SIZE].u.size == 0)
 		ck_fail(c, "size", "size must be greater than 0");
 }
 
+/* A tdx-guest as a JSON -object: its quote-generation-socket is a nested
+ * SocketAddress, which key=value cannot spell.  What govmm built (its own
+ * JSON), with the socket optional (as QEMU has it) and unix as well as vsock. */
+static void tdx_render(struct emit *e, const struct rec *r)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "qom-type", json_string("tdx-guest"));
+	json_object_set_new(o, "id", json_stringn(sval(r, OB_ID), slen(r, OB_ID)));
+	if (has(r, OB_SEPT_VE_DISABLE))
+		json_object_set_new(o, "sept-ve-disable", json_boolean(ival(r, OB_SEPT_VE_DISABLE)));
+	if (has(r, OB_QGS_PORT)) {
+		/* QAPI's VsockSocketAddress: cid and port are strings */
+		char port[24];
+		snprintf(port, sizeof port, "%lld", ival(r, OB_QGS_PORT));
+		json_object_set_new(o, "quote-generation-socket",
+		                    json_pack("{s:s, s:s, s:s}", "type", "vsock", "cid", VSOCK_HOST_CID, "port", port));
+	} else if (has(r, OB_QGS_PATH)) {
+		json_object_set_new(o, "quote-generation-socket",  /* UTF-8: checked */
+		                    json_pack("{s:s, s:s%}", "type", "unix", "path", sval(r, OB_QGS_PATH),
+		                              slen(r, OB_QGS_PATH)));
+	}
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	emit_arg(e, "-object", s, strlen(s));
+	free(s);
+	if (has(r, OB_FILE))  /* govmm put the TDVF into Config.Bios */
+		emit_arg(e, "-bios", sval(r, OB_FILE), slen(r, OB_FILE));
+}
+
 static void object_render(struct emit *e, const struct rec *r)
 {
+	if (eis(r, OB_TYPE, "tdx-guest")) {
+		tdx_render(e, r);
+		return;
+	}
 	opt_begin(e, "-object");
 	opt_head(e, eval(r, OB_TYPE), strlen(eval(r, OB_TYPE)));
 	render_fields(e, r, 1);
@@ -138,7 +192,7 @@ static void object_render(struct emit *e, const struct rec *r)
 
 static const struct kind kind_object = {
 	.name = "object", .fields = object_fields, .nfields = NFIELDS(object_fields), .is_device = 1,
-	.doc = "a QEMU object: a memory backend (optionally with an nvdimm using it), or an SEV guest",
+	.doc = "a QEMU object: a memory backend (optionally with an nvdimm using it), or an SEV or TDX guest",
 	.check = object_check, .render = object_render,
 };
 

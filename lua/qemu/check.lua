@@ -14,6 +14,8 @@
 --   query-version                      its version
 --   query-machines                     machine types, their aliases, which are deprecated
 --   qom-list-types implements=device   every device it can create (non-abstract)
+--   qom-list-types implements=user-creatable
+--                                      every -object type it can create (qemu.object's type)
 --   device-list-properties TYPE        the properties of each device the description uses
 --   qom-list-properties TYPE-machine   the properties of its machine type (machine.options);
 --                                      where that kills QEMU (7.2 aborts on
@@ -236,7 +238,7 @@ local function fill(c, key, need)
     todo_machine = m and c.machine_props[m] == nil and m or nil
   end
   todo()
-  if c.version and #todo_dev == 0 and not todo_machine then return 0 end
+  if c.version and c.objects and #todo_dev == 0 and not todo_machine then return 0 end
 
   local started, p = 0, nil
   local function start(machine)
@@ -280,6 +282,15 @@ local function fill(c, key, need)
     table.sort(c.devices)
     c.devices_set = set_of(c.devices)
     todo()
+  end
+
+  if not c.objects then  -- also for a cache written before objects were asked
+    local ts
+    ts, err = ask("qom-list-types", { implements = "user-creatable", abstract = false })
+    if not ts then return finish(nil, err) end
+    c.objects = {}
+    for _, t in ipairs(ts) do c.objects[#c.objects + 1] = t.name end
+    table.sort(c.objects)
   end
 
   for _, d in ipairs(todo_dev) do
@@ -447,6 +458,14 @@ local function compare(u, c, errors, warn)
         errors[#errors + 1] = ("%sfield 'machine.options.%s': %s: machine type '%s' has no machine property '%s'%s"):format(
           u.where, k, L, mtype, name, suggest(name, mprops))
       end
+    end
+  end
+  -- object types (qlua checks the choice; which types exist is the binary's)
+  local objects = set_of(c.objects)
+  for _, o in ipairs(u.objects or {}) do
+    if not objects[o.type] then
+      errors[#errors + 1] = ("%sdevices[%d] (object): field 'type': %s has no object type '%s'"):format(
+        o.where or u.where, o.dev, L, o.type)
     end
   end
   -- devices and their properties
