@@ -53,9 +53,9 @@ static void setstr(lua_State *L, const char *k, const char *v)
  *     objects = { { dev = i, where, type }, ... },
  *     extra_args = { ... } }
  * One `devices` entry per -device option rendered, one `objects` entry per
- * qemu.object{} (its QEMU object type: qlua renders types a QEMU may lack).  vm is checked as
- * qemu.argv checks it (errors name `where`, else the caller's line);
- * nothing is started. */
+ * qemu.object{} (its QEMU object type: qlua renders types a QEMU may
+ * lack).  vm is checked as qemu.argv checks it (errors name `where`, else
+ * the caller's line); nothing is started. */
 static int l_uses(lua_State *L)
 {
 	struct emit e;
