@@ -42,6 +42,7 @@
 --   vm.lua:30: field 'machine.type': QEMU 7.2.22 (qemu-system-x86_64) has no machine type 'q36' (did you mean 'q35'?)
 --   vm.lua:30: field 'machine.options.nvdimmm': QEMU 7.2.22 (qemu-system-x86_64): machine type 'q35' has no machine property 'nvdimmm' (did you mean 'nvdimm'?)
 --   vm.lua:14: devices[4] (device): QEMU 7.2.22 (qemu-system-x86_64): property 'macc' of device 'e1000' does not exist (did you mean 'mac'?)
+--   vm.lua:15: devices[5] (object): field 'type': QEMU 7.2.22 (qemu-system-x86_64) has no object type 'tdx-guest'
 --   vm.lua:3: field 'path': no QEMU binary: qemu-system-s390x: not found in $PATH
 --
 -- Warnings (printed on stderr as "qlua: warning: ...", unless opts.warn is
