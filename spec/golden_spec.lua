@@ -668,6 +668,40 @@ describe("golden command lines: later govmm device kinds", function()
         sev_kernel_hashes = true, file = "/usr/share/ovmf dir/OVMF,1=a.fd" }))
     end)
 
+    -- issue #11 item 21: govmm's TDX object, as JSON (the socket address
+    -- is a nested SocketAddress), its firmware as -bios (govmm's Bios)
+    it("tdx-guest with a quote-generation socket on vsock, its firmware as -bios", function()
+      golden("object-tdx-guest", devices(qemu.object {
+        type = "tdx-guest", id = "tdx0", qgs_port = 4050, sept_ve_disable = true,
+        file = "/usr/share/ovmf dir/OVMF,1=a.fd" }))
+    end)
+
+    it("tdx-guest with a quote-generation socket on a unix socket", function()
+      golden("object-tdx-guest-unix", devices(qemu.object {
+        type = "tdx-guest", id = "tdx0", qgs_path = '/run/qgs dir/q,0="a"\\.sock', sept_ve_disable = false }))
+    end)
+
+    it("tdx-guest through qlua --json: the -object is one JSON string, as QEMU reads it", function()
+      local path = H.script([[
+return { path = "qemu-system-x86_64",
+  machine = { type = "q35", options = { ["confidential-guest-support"] = "tdx0" } },
+  devices = { qemu.object { type = "tdx-guest", id = "tdx0", qgs_port = 4050, sept_ve_disable = true } } }
+]])
+      local code, out, err = H.qlua("--json", path)
+      assert.are.equal(0, code, err)
+      local argv = qemu.json_decode(out).argv
+      assert.are.equal("-object", argv[4])
+      assert.are.equal('{"qom-type":"tdx-guest","id":"tdx0","sept-ve-disable":true,' ..
+                       '"quote-generation-socket":{"type":"vsock","cid":"2","port":"4050"}}', argv[5])
+      assert.are.same({ ["qom-type"] = "tdx-guest", id = "tdx0", ["sept-ve-disable"] = true,
+                        ["quote-generation-socket"] = { type = "vsock", cid = "2", port = "4050" } },
+                      qemu.json_decode(argv[5]))
+    end)
+
+    it("tdx-guest, id only", function()
+      golden("object-tdx-guest-minimal", devices(qemu.object { type = "tdx-guest", id = "tdx0" }))
+    end)
+
     it("sev-guest with the required fields only", function()
       golden("object-sev-guest-minimal", devices(qemu.object {
         type = "sev-guest", id = "sev0", cbitpos = 51, reduced_phys_bits = 1 }))
@@ -678,6 +712,16 @@ describe("golden command lines: later govmm device kinds", function()
     it("a chardev on the machine's serial port", function()
       golden("legacy_serial", devices(
         qemu.chardev { backend = "file", id = "con0", path = "/var/log/qlua logs/ttyS0,0=a.log" },
+        qemu.legacy_serial { chardev = "con0" }))
+    end)
+
+    -- issue #11 item 17: govmm's chardev driver "serial" marks a chardev for
+    -- a legacy serial port: only the -chardev, no -device (QEMU has no
+    -- pluggable "serial" device), and the legacy_serial connects it.
+    it("a chardev with driver 'serial' (govmm's way): no -device", function()
+      golden("legacy_serial-driver-serial", devices(
+        qemu.chardev { backend = "file", id = "con0", path = "/var/log/qlua logs/ttyS0,1=a.log",
+                       driver = "serial" },
         qemu.legacy_serial { chardev = "con0" }))
     end)
   end)
@@ -713,6 +757,12 @@ describe("golden command lines: later govmm device kinds", function()
           qemu.pxb_pcie { id = "pxb1", bus_nr = 32, numa_node = 1, addr = "0x10" },
           qemu.pcie_root_port { id = "rp1", bus = "pxb1", chassis = 2, slot = 0 },
           qemu.device { driver = "virtio-rng-pci", bus = "rp1" } } })
+    end)
+
+    -- issue #11 item 19: pxb-pcie is a PCI device with an option ROM (a
+    -- host bridge, not a PCI-PCI bridge: QEMU takes one)
+    it("pxb_pcie with an option ROM", function()
+      golden("pxb_pcie-romfile", devices(qemu.pxb_pcie { id = "pxb1", bus_nr = 8, romfile = "/srv/roms/pxb,0=a.rom" }))
     end)
 
     it("pcie_root_port with every field", function()
@@ -812,6 +862,34 @@ describe("golden command lines: later govmm device kinds", function()
     it("block serial", function()
       golden("block-serial", devices(qemu.block {
         id = "hd0", file = "/srv/vm images/disk,1.qcow2", format = "qcow2", serial = "QLUA,1 =disk" }))
+    end)
+
+    -- issue #11 item 20: govmm gives a virtio-blk disk serial=<drive id>, so
+    -- the guest finds it in /dev/disk/by-id; an id longer than the 20 bytes
+    -- a virtio-blk serial holds gets none (QEMU would cut it); other
+    -- drivers (scsi-hd, a given non-virtio-blk one) get none either.
+    it("block serial defaults to the drive id on virtio-blk", function()
+      golden("block-serial-default", devices(
+        qemu.block { id = "hd0", file = "/srv/vm images/a,1.img", format = "raw" },
+        qemu.block { id = "disk-of-exactly-20-b", file = "/srv/b.img", format = "raw",
+                     driver = "virtio-blk-pci" },
+        qemu.block { id = "disk-of-more-than-20b", file = "/srv/c.img", format = "raw" },
+        qemu.block { id = "hd3", file = "/srv/d.img", format = "raw", serial = "given" },
+        qemu.block { id = "hd4", file = "/srv/e.img", format = "raw", driver = "ide-hd" },
+        qemu.scsi_controller { id = "scsi0" },
+        qemu.block { id = "hd5", file = "/srv/f.img", format = "raw", interface = "scsi", bus = "scsi0.0" }))
+    end)
+
+    it("block serial defaults to the drive id on the microvm and ccw transports too", function()
+      golden("block-serial-default-transports", { machine = { type = "microvm" }, devices = {
+        qemu.block { id = "hd0", file = "/srv/a.img", format = "raw" },
+        qemu.block { id = "hd1", file = "/srv/b.img", format = "raw", transport = "ccw", devno = "fe.0.0001" } } })
+    end)
+
+    -- issue #11 item 20: govmm's vhost-user-fs queue-size=1024 (QEMU's is 128)
+    it("vhost_user fs queue_size defaults to 1024", function()
+      golden("vhost_user-fs-queue-default", devices(qemu.vhost_user {
+        vhost_user_type = "fs", socket_path = "/run/vfs.sock", chardev_id = "vhf0", tag = "fs" }))
     end)
   end)
 end)

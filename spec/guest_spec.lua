@@ -192,6 +192,21 @@ describe("the test guest #guest", function()
       assert.is_false(ins.ro)
       assert.matches("^/dev/fdset/", ins.file)
     end)
+
+    -- issue #11 item 20: the drive id is the disk's serial (govmm's
+    -- default), which the guest reads in /sys/block/vda/serial
+    it("the guest sees the drive id as the disk's serial", function()
+      local S = G.scope(finally)
+      local img = G.disk(S:tmpdir() .. "/disk.img", "qlua blk serial")
+      local vm = S:launch(G.desc("qlua.blk=/dev/vda qlua.shell", { devices = {
+        qemu.block { id = "disk0", file = img, format = "raw", read_only = true } } }))
+      assert.are.equal("qlua blk serial", G.detail(vm, "QLUA-BLK-OK", G.BOOT))
+      G.expect(vm, "qlua%-guest# ")
+      assert.is_true(vm.console:send("echo SERIAL=$(cat /sys/block/vda/serial)=END\n"))
+      G.expect(vm, "SERIAL=disk0=END")
+      assert.is_true(vm.console:send("exit\n"))
+      assert.are.same({ code = 0 }, G.wait(vm))
+    end)
   end)
 
   describe("network", function()

@@ -151,10 +151,10 @@ describe("qemu.merge", function()
       "-mon", "chardev=qlua-qmp0,mode=control",
       "-chardev", "socket,id=qlua-qmp1,path=/run/b.qmp,server=on,wait=off",
       "-mon", "chardev=qlua-qmp1,mode=control",
-      "-drive", "id=hd0,file=a.img,format=raw,if=none", "-device", "virtio-blk-pci,drive=hd0",
+      "-drive", "id=hd0,file=a.img,format=raw,if=none", "-device", "virtio-blk-pci,drive=hd0,serial=hd0",
       "-fsdev", "local,id=fs0,path=/srv,security_model=none",
       "-device", "virtio-9p-pci,fsdev=fs0,mount_tag=share",
-      "-drive", "id=hd1,file=b.img,format=raw,if=none", "-device", "virtio-blk-pci,drive=hd1",
+      "-drive", "id=hd1,file=b.img,format=raw,if=none", "-device", "virtio-blk-pci,drive=hd1,serial=hd1",
       "-global", "kvm-pit.lost_tick_policy=discard", "-global", "ICH9-LPC.disable_s3=1",
       "-S", "-snapshot",
     }, args(r))
@@ -213,7 +213,7 @@ describe("qemu.merge", function()
     assert.are.same({ id = "hd0", file = "a.img", format = "raw",
                       interface = "none" }, fields(hd0))
     assert.are.same({ "-drive", "id=hd0,file=a.img,aio=threads,format=qcow2,if=none",
-                      "-device", "virtio-blk-pci,drive=hd0" }, args { devices = { d } })
+                      "-device", "virtio-blk-pci,drive=hd0,serial=hd0" }, args { devices = { d } })
     -- qemu.device{}: its free properties too
     local nic = qemu.device { driver = "e1000", id = "nic0", mac = "52:54:00:00:00:01" }
     local nic2 = merge(nic, { mac = "52:54:00:00:00:02", bootindex = 2 })
@@ -247,7 +247,7 @@ describe("qemu.merge", function()
     local ro = qemu.block { id = "hd0", file = "a.img", format = "raw", read_only = true }
     local rw = merge(ro, { read_only = merge.delete })
     assert.is_nil(rw.read_only)
-    assert.are.same({ "-drive", "id=hd0,file=a.img,format=raw,if=none", "-device", "virtio-blk-pci,drive=hd0" },
+    assert.are.same({ "-drive", "id=hd0,file=a.img,format=raw,if=none", "-device", "virtio-blk-pci,drive=hd0,serial=hd0" },
       args { devices = { rw } })
     -- a delete in the first argument is no key either
     assert.are.same({ a = 1 }, merge({ a = 1, b = merge.delete }))
@@ -432,7 +432,7 @@ describe("qemu.recipes", function()
     assert.are.same({
       "-machine", "q35", "-accel", "tcg",
       "-drive", "id=disk.img,file=/var/lib/vm/disk.img,format=raw,if=none",
-      "-device", "virtio-blk-pci,drive=disk.img",
+      "-device", "virtio-blk-pci,drive=disk.img,serial=disk.img",
       "-kernel", "/boot/vmlinuz", "-initrd", "/boot/initrd.img", "-append", "root=/dev/vda ro",
     }, args(vm))
   end)
@@ -454,7 +454,7 @@ describe("qemu.recipes", function()
       "-netdev", "tap,id=tap0,ifname=tap0,script=no,downscript=no",
       "-device", "virtio-net-pci,netdev=tap0,mac=52:54:00:12:34:56",
       "-drive", "id=root,file=/srv/base.qcow2,format=qcow2,if=none,readonly=on",
-      "-device", "virtio-blk-pci,drive=root",
+      "-device", "virtio-blk-pci,drive=root,serial=root",
       "-kernel", "/k", "-append", "console=ttyS0 quiet panic=-1",
     }, args(merge(table.unpack(parts))))
     -- the other way round: the same options, devices and words in reverse order
@@ -463,7 +463,7 @@ describe("qemu.recipes", function()
     assert.are.same({
       "-machine", "pc,vmport=off", "-accel", "kvm", "-cpu", "max", "-m", "512M",
       "-drive", "id=root,file=/srv/base.qcow2,format=qcow2,if=none,readonly=on",
-      "-device", "virtio-blk-pci,drive=root",
+      "-device", "virtio-blk-pci,drive=root,serial=root",
       "-netdev", "tap,id=tap0,ifname=tap0,script=no,downscript=no",
       "-device", "virtio-net-pci,netdev=tap0,mac=52:54:00:12:34:56",
       "-fsdev", "local,id=share0,path=/srv/a,,b,security_model=none",
@@ -482,7 +482,7 @@ describe("qemu.recipes", function()
       recipes.tap { ifname = "tap0", transport = recipes.transport("microvm") })
     assert.are.same({
       "-machine", "microvm", "-accel", "tcg",
-      "-drive", "id=d.img,file=/d.img,format=raw,if=none", "-device", "virtio-blk-device,drive=d.img",
+      "-drive", "id=d.img,file=/d.img,format=raw,if=none", "-device", "virtio-blk-device,drive=d.img,serial=d.img",
       "-fsdev", "local,id=s,path=/srv,security_model=none", "-device", "virtio-9p-device,fsdev=s,mount_tag=s",
       "-netdev", "tap,id=tap0,ifname=tap0,script=no,downscript=no", "-device", "virtio-net-device,netdev=tap0",
       "-kernel", "/k", "-initrd", "/i", "-append", "tsc_early_khz=2500000 console=ttyS0",
@@ -699,7 +699,7 @@ return qemu.argv { devices = { a.devices[1], b.devices[1] } }
       assert.are.equal("raw", info("backing%-filename%-format"))
       assert.are.equal("4194304", info("virtual%-size"))
       assert.are.same({ "-drive", "id=root,file=" .. run .. "/root.overlay.qcow2,format=qcow2,if=none",
-                        "-device", "virtio-blk-pci,drive=root" }, args(vm))
+                        "-device", "virtio-blk-pci,drive=root,serial=root" }, args(vm))
       -- readonly applies to the overlay
       local ro = recipes.disk { file = base, format = "raw", overlay = true, dir = run, id = "ro", readonly = true }
       assert.is_true(ro.devices[1].read_only)

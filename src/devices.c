@@ -7,8 +7,11 @@
  * renders it itself. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <jansson.h>
 
 #include "check.h"
 #include "emit.h"
@@ -47,22 +50,27 @@
 /* One row of device names: pci, mmio, ccw. */
 #define TR1(pci, mmio, ccw) ((const struct transports[]){ { { pci, mmio, ccw, NULL } } })
 
-/* ---- object: memory backends (+ nvdimm), SEV ---------------------------------- */
+/* ---- object: memory backends (+ nvdimm), SEV, TDX ----------------------------- */
 
 enum { OB_TYPE, OB_ID, OB_MEM_PATH, OB_SIZE, OB_SHARE, OB_READ_ONLY, OB_PREALLOC, OB_CBITPOS,
        OB_REDUCED_PHYS_BITS, OB_SEV_POLICY, OB_SEV_CERT_FILE_PATH, OB_SEV_SESSION_FILE_PATH,
-       OB_SEV_KERNEL_HASHES, OB_DRIVER, OB_DEVICE_ID, OB_FILE };
+       OB_SEV_KERNEL_HASHES, OB_SEPT_VE_DISABLE, OB_QGS_PORT, OB_QGS_PATH, OB_DRIVER, OB_DEVICE_ID,
+       OB_FILE };
 #define OB_MEM WHEN(OB_TYPE, "memory-backend-file", "memory-backend-ram", "memory-backend-memfd", \
                     "memory-backend-epc")
 #define OB_HOSTMEM WHEN(OB_TYPE, "memory-backend-file", "memory-backend-ram", "memory-backend-memfd")
 #define OB_SEV WHEN(OB_TYPE, "sev-guest")
+#define OB_TDX WHEN(OB_TYPE, "tdx-guest")
+/* govmm's quote generation service is on the host's vsock address */
+#define VSOCK_HOST_CID "2"
 static const struct field object_fields[] = {
 	[OB_TYPE] = { .name = "type", .type = T_ENUM, .flags = F_REQ,
 	              .choices = CHOICES("memory-backend-file", "memory-backend-ram", "memory-backend-memfd",
 	                                 "memory-backend-epc", "sev-guest", "sev-snp-guest", "tdx-guest"),
-	              .doc = "QEMU object type; a sev-guest takes effect with machine.options"
+	              .doc = "QEMU object type; a sev-guest or tdx-guest takes effect with machine.options"
 	                     "['confidential-guest-support'] = id, an EPC with ['sgx-epc.0.memdev'] = id "
-	                     "('sev-snp-guest' and 'tdx-guest' are refused: QEMU 7.2 has neither)" },
+	                     "('sev-snp-guest' is refused: QEMU 7.2 has none; a tdx-guest is rendered, as JSON, "
+	                     "and qlua --check says whether the QEMU has it: 7.2 has not, 10.1 has)" },
 	[OB_ID] = { .name = "id", .type = T_ID, .flags = F_REQ, .ns = NS_OBJECT, .opt = 1, .key = "id",
 	            .doc = "object id (what memdev= names)" },
 	[OB_MEM_PATH] = { .name = "mem_path", .type = T_PATH, .opt = 1, .key = "mem-path",
@@ -92,12 +100,20 @@ static const struct field object_fields[] = {
 	[OB_SEV_KERNEL_HASHES] = { .name = "sev_kernel_hashes", .type = T_BOOL, .opt = 1, .key = "kernel-hashes",
 	                           .only = OB_SEV,
 	                           .doc = "measure the kernel, initrd and command line (sev-guest)" },
+	[OB_SEPT_VE_DISABLE] = { .name = "sept_ve_disable", .type = T_BOOL, .only = OB_TDX,
+	                         .doc = "disable EPT violation #VE for the guest (tdx-guest's sept-ve-disable)" },
+	[OB_QGS_PORT] = { .name = "qgs_port", .type = T_UINT, .min = 1, .max = 4294967295LL, .only = OB_TDX,
+	                  .doc = "the quote generation service's vsock port on the host (CID 2), as govmm "
+	                         "(tdx-guest; or qgs_path)" },
+	[OB_QGS_PATH] = { .name = "qgs_path", .type = T_PATH, .only = OB_TDX,
+	                  .doc = "the quote generation service's unix socket (tdx-guest; or qgs_port)" },
 	[OB_DRIVER] = { .name = "driver", .type = T_ENUM, .choices = CHOICES("nvdimm"), .only = OB_HOSTMEM,
 	                .doc = "a device using this memory (nvdimm)" },
 	[OB_DEVICE_ID] = { .name = "device_id", .type = T_ID, .ns = NS_DEVICE, .opt = 2, .key = "id",
 	                   .only = WHEN(OB_DRIVER, "nvdimm"), .doc = "id of the nvdimm device" },
-	[OB_FILE] = { .name = "file", .type = T_PATH, .only = OB_SEV,
-	              .doc = "firmware (OVMF) for the SEV guest, as read-only flash unit 0 (sev-guest)" },
+	[OB_FILE] = { .name = "file", .type = T_PATH, .only = WHEN(OB_TYPE, "sev-guest", "tdx-guest"),
+	              .doc = "firmware (OVMF/TDVF): read-only flash unit 0 for a sev-guest, -bios for a tdx-guest "
+	                     "(as govmm)" },
 };
 
 static void object_check(struct ck *c, const struct rec *r)
@@ -105,15 +121,53 @@ static void object_check(struct ck *c, const struct rec *r)
 	if (eis(r, OB_TYPE, "sev-snp-guest"))
 		ck_fail(c, "type", "QEMU 7.2 has no 'sev-snp-guest' object (SEV-SNP came with QEMU 9.1); "
 		                   "qlua does not emit it");
-	if (eis(r, OB_TYPE, "tdx-guest"))
-		ck_fail(c, "type", "QEMU 7.2 has no 'tdx-guest' object (TDX came with QEMU 10.1); "
-		                   "qlua does not emit it");
+	if (has(r, OB_QGS_PORT) && has(r, OB_QGS_PATH))
+		ck_fail(c, "qgs_path", "give 'qgs_port' or 'qgs_path', not both");
+	if (has(r, OB_QGS_PATH)) {
+		json_t *j = json_stringn(sval(r, OB_QGS_PATH), slen(r, OB_QGS_PATH));
+		if (!j)
+			ck_fail(c, "qgs_path", "not valid UTF-8 (a tdx-guest goes to QEMU as JSON)");
+		json_decref(j);
+	}
 	if (has(r, OB_SIZE) && r->v[OB_SIZE].u.size == 0)
 		ck_fail(c, "size", "size must be greater than 0");
 }
 
+/* A tdx-guest as a JSON -object: its quote-generation-socket is a nested
+ * SocketAddress, which key=value cannot spell.  What govmm built (its own
+ * JSON), with the socket optional (as QEMU has it) and unix as well as vsock. */
+static void tdx_render(struct emit *e, const struct rec *r)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "qom-type", json_string("tdx-guest"));
+	json_object_set_new(o, "id", json_stringn(sval(r, OB_ID), slen(r, OB_ID)));
+	if (has(r, OB_SEPT_VE_DISABLE))
+		json_object_set_new(o, "sept-ve-disable", json_boolean(ival(r, OB_SEPT_VE_DISABLE)));
+	if (has(r, OB_QGS_PORT)) {
+		/* QAPI's VsockSocketAddress: cid and port are strings */
+		char port[24];
+		snprintf(port, sizeof port, "%lld", ival(r, OB_QGS_PORT));
+		json_object_set_new(o, "quote-generation-socket",
+		                    json_pack("{s:s, s:s, s:s}", "type", "vsock", "cid", VSOCK_HOST_CID, "port", port));
+	} else if (has(r, OB_QGS_PATH)) {
+		json_object_set_new(o, "quote-generation-socket",  /* UTF-8: checked */
+		                    json_pack("{s:s, s:s%}", "type", "unix", "path", sval(r, OB_QGS_PATH),
+		                              slen(r, OB_QGS_PATH)));
+	}
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	emit_arg(e, "-object", s, strlen(s));
+	free(s);
+	if (has(r, OB_FILE))  /* govmm put the TDVF into Config.Bios */
+		emit_arg(e, "-bios", sval(r, OB_FILE), slen(r, OB_FILE));
+}
+
 static void object_render(struct emit *e, const struct rec *r)
 {
+	if (eis(r, OB_TYPE, "tdx-guest")) {
+		tdx_render(e, r);
+		return;
+	}
 	opt_begin(e, "-object");
 	opt_head(e, eval(r, OB_TYPE), strlen(eval(r, OB_TYPE)));
 	render_fields(e, r, 1);
@@ -143,7 +197,7 @@ static void object_render(struct emit *e, const struct rec *r)
 
 static const struct kind kind_object = {
 	.name = "object", .fields = object_fields, .nfields = NFIELDS(object_fields), .is_device = 1,
-	.doc = "a QEMU object: a memory backend (optionally with an nvdimm using it), or an SEV guest",
+	.doc = "a QEMU object: a memory backend (optionally with an nvdimm using it), or an SEV or TDX guest",
 	.check = object_check, .render = object_render,
 };
 
@@ -209,7 +263,8 @@ static const struct field chardev_fields[] = {
 	              .only = CH_WITH_PATH, .req = CH_WITH_PATH,
 	              .doc = "pipe, socket, device or file path (a socket is a listening server)" },
 	[CH_DRIVER] = { .name = "driver", .type = T_NAME,
-	                .doc = "a device using the chardev (virtconsole, virtserialport, ...)" },
+	                .doc = "a device using the chardev (virtconsole, virtserialport, ...); 'serial' (govmm's "
+	                       "LegacySerial): no device, the chardev is for a qemu.legacy_serial" },
 	[CH_BUS] = BUS(2),
 	[CH_DEVICE_ID] = { .name = "device_id", .type = T_ID, .ns = NS_DEVICE, .opt = 2, .key = "id",
 	                   .doc = "id of that device" },
@@ -218,15 +273,26 @@ static const struct field chardev_fields[] = {
 	[CH_ADDR] = ADDR(2), [CH_ROMFILE] = ROMFILE(2), [CH_DISABLE_MODERN] = DISMOD(2),
 };
 
+/* driver "serial" is govmm's LegacySerial: QEMU has no pluggable device of
+ * that name (-device serial is refused); the chardev is for a machine
+ * serial port, which qemu.legacy_serial connects with -serial chardev:ID. */
+static int chardev_has_device(const struct rec *r)
+{
+	return has(r, CH_DRIVER) && strcmp(sval(r, CH_DRIVER), "serial");
+}
+
 static void chardev_check(struct ck *c, const struct rec *r)
 {
 	/* device fields without a device would be silently dropped */
 	static const int devonly[] = { CH_BUS, CH_DEVICE_ID, CH_NAME, CH_ADDR, CH_ROMFILE, CH_DISABLE_MODERN };
-	if (has(r, CH_DRIVER))
+	if (chardev_has_device(r))
 		return;
 	for (size_t i = 0; i < sizeof devonly / sizeof devonly[0]; i++)
 		if (has(r, devonly[i]))
-			ck_fail(c, r->k->fields[devonly[i]].name, "only used with a device (set 'driver')");
+			ck_fail(c, r->k->fields[devonly[i]].name, has(r, CH_DRIVER)
+			        ? "not used with driver 'serial' (that is a legacy serial port, connected by "
+			          "qemu.legacy_serial, not a device)"
+			        : "only used with a device (set 'driver')");
 }
 
 static void chardev_render(struct emit *e, const struct rec *r)
@@ -246,7 +312,7 @@ static void chardev_render(struct emit *e, const struct rec *r)
 		opt_bool(e, "wait", 0);
 	}
 	opt_end(e);
-	if (has(r, CH_DRIVER)) {
+	if (chardev_has_device(r)) {
 		opt_begin(e, "-device");
 		opt_head(e, sval(r, CH_DRIVER), slen(r, CH_DRIVER));
 		opt_str(e, "chardev", sval(r, CH_ID), slen(r, CH_ID));
@@ -572,7 +638,8 @@ static const struct field block_fields[] = {
 	[BL_DISABLE_MODERN] = { .name = "disable_modern", .type = T_BOOL, .opt = 2, .key = "disable-modern",
 	                        .only = BL_DEV, .doc = "present a legacy-only virtio device" },
 	[BL_SERIAL] = { .name = "serial", .type = T_STR, .opt = 2, .key = "serial", .only = BL_DEVICE,
-	                .doc = "disk serial number the guest sees (/dev/disk/by-id)" },
+	                .doc = "disk serial number the guest sees (/dev/disk/by-id); at most 20 bytes on virtio-blk, "
+	                       "where it defaults to the drive id (as govmm did) when that fits" },
 	[BL_TRANSPORT] = { .name = "transport", .type = T_ENUM, .choices = CHOICES("pci", "mmio", "ccw"),
 	                   .only = BL_DEV, .doc = TRANSPORT_DOC },
 	[BL_DEVNO] = { .name = "devno", .type = T_DEVNO, .opt = 2, .key = "devno", .only = BL_DEV,
@@ -581,11 +648,30 @@ static const struct field block_fields[] = {
 	                   .only = BL_DEVICE, .doc = "boot order among devices, lowest first (each value once)" },
 };
 
+/* QEMU's virtio-blk keeps 20 bytes of a serial (VIRTIO_BLK_ID_BYTES) and
+ * drops the rest without a word. */
+#define VIRTIO_BLK_SERIAL 20
+
+/* Is the device qlua adds a virtio-blk?  (n: its driver, when known.) */
+static int block_is_virtio_blk(const struct rec *r, const char *drv, size_t n)
+{
+	if (!eis(r, BL_INTERFACE, "none"))
+		return 0;
+	if (!drv && !has(r, BL_DRIVER))
+		return 1;  /* the default is virtio-blk on every transport */
+	if (!drv)
+		drv = sval(r, BL_DRIVER), n = slen(r, BL_DRIVER);
+	return n >= 10 && !memcmp(drv, "virtio-blk", 10);
+}
+
 static void block_check(struct ck *c, const struct rec *r)
 {
 	if (has(r, BL_SCSI) && ival(r, BL_SCSI))
 		ck_fail(c, "scsi", "SCSI passthrough on virtio-blk was removed from QEMU (5.0); use a "
 		                   "scsi-block device on a SCSI controller");
+	if (has(r, BL_SERIAL) && slen(r, BL_SERIAL) > VIRTIO_BLK_SERIAL && block_is_virtio_blk(r, NULL, 0))
+		ck_fail(c, "serial", "'%s' is %zu bytes, longer than a virtio-blk serial (%d bytes; QEMU would cut it)",
+		        sval(r, BL_SERIAL), slen(r, BL_SERIAL), VIRTIO_BLK_SERIAL);
 }
 
 static void block_render(struct emit *e, const struct rec *r)
@@ -629,7 +715,18 @@ static void block_render(struct emit *e, const struct rec *r)
 	opt_begin(e, "-device");
 	opt_head(e, drv, n);
 	opt_str(e, "drive", sval(r, BL_ID), slen(r, BL_ID));
-	render_fields(e, r, 2);
+	for (int f = 0; f < r->k->nfields; f++) {
+		if (r->k->fields[f].opt != 2)
+			continue;
+		/* govmm's default: the drive id as the serial, so the guest finds
+		 * the disk as /dev/disk/by-id/virtio-<id> (none when the id would
+		 * be cut) */
+		if (f == BL_SERIAL && !has(r, BL_SERIAL) && block_is_virtio_blk(r, drv, n) &&
+		    slen(r, BL_ID) <= VIRTIO_BLK_SERIAL)
+			opt_str(e, "serial", sval(r, BL_ID), slen(r, BL_ID));
+		else
+			render_field(e, r, f);
+	}
 	render_virtio(e, drv, n);
 	opt_end(e);
 }
@@ -719,7 +816,8 @@ static const struct field vhost_user_fields[] = {
 	             .req = WHEN(VU_TYPE, "fs"), .doc = "the tag the guest mounts (fs)" },
 	[VU_QUEUE_SIZE] = { .name = "queue_size", .type = T_UINT, .min = 1, .max = 1024, .opt = 1,
 	                    .key = "queue-size", .only = WHEN(VU_TYPE, "fs", "blk"),
-	                    .doc = "virtqueue size (fs, blk)" },
+	                    .def_alt = "1024", .def_when = WHEN(VU_TYPE, "fs"),
+	                    .doc = "virtqueue size (fs, blk); fs: 1024 by default, as govmm set (QEMU's is 128)" },
 	[VU_CACHE_SIZE] = { .name = "cache_size", .type = T_SIZE, .opt = 1, .key = "cache-size",
 	                    .only = WHEN(VU_TYPE, "fs"),
 	                    .doc = "DAX window (fs; only QEMU builds with virtio-fs DAX have it)" },
@@ -840,10 +938,25 @@ static const struct kind kind_vfio = {
 	.tr = (const struct transports[]){ { { "vfio-pci", NULL, "vfio-ccw", "vfio-ap" } } }, .ntr = 1,
 };
 
+/* romfile on a PCI-PCI bridge or port: QEMU has the property (every PCI
+ * device has it), but registering the ROM aborts QEMU (7.2 and later:
+ * pci_register_bar asserts that a bridge has BARs 0 and 1 only, and the ROM
+ * is BAR 6).  govmm passed it; qlua has the field and refuses any value. */
+#define BRIDGE_ROMFILE { .name = "romfile", .type = T_PATH, \
+                         .doc = "refused: QEMU aborts on an option ROM on a PCI bridge or port" }
+
+static void bridge_romfile_check(struct ck *c, const struct rec *r)
+{
+	int f = schema_field(r->k, "romfile", 7);
+	if (f >= 0 && has(r, f))
+		ck_fail(c, "romfile", "QEMU aborts on an option ROM on a PCI bridge or port (pci_register_bar "
+		                      "allows a bridge BARs 0 and 1 only)");
+}
+
 /* ---- bridge: a PCI bridge ---------------------------------------------------------- */
 
 enum { BR_TYPE, BR_BUS, BR_ID, BR_CHASSIS, BR_SHPC, BR_ADDR, BR_IO_RESERVE, BR_MEM_RESERVE,
-       BR_PREF64_RESERVE };
+       BR_PREF64_RESERVE, BR_ROMFILE };
 #define BR_PCI WHEN(BR_TYPE, "pci")
 static const struct field bridge_fields[] = {
 	[BR_TYPE] = { .name = "type", .type = T_ENUM, .flags = F_REQ, .choices = CHOICES("pci", "pcie"),
@@ -864,6 +977,7 @@ static const struct field bridge_fields[] = {
 	                     .only = BR_PCI, .doc = "memory window kept for hot-plug (pci)" },
 	[BR_PREF64_RESERVE] = { .name = "pref64_reserve", .type = T_SIZE, .opt = 1, .key = "pref64-reserve",
 	                        .only = BR_PCI, .doc = "64-bit prefetchable window kept for hot-plug (pci)" },
+	[BR_ROMFILE] = BRIDGE_ROMFILE,
 };
 
 static void bridge_render(struct emit *e, const struct rec *r)
@@ -877,7 +991,7 @@ static void bridge_render(struct emit *e, const struct rec *r)
 
 static const struct kind kind_bridge = {
 	.name = "bridge", .fields = bridge_fields, .nfields = NFIELDS(bridge_fields), .is_device = 1,
-	.doc = "a PCI bridge", .render = bridge_render,
+	.doc = "a PCI bridge", .check = bridge_romfile_check, .render = bridge_render,
 };
 
 /* ---- legacy_serial: a chardev on the machine's own serial port ------------------ */
@@ -965,7 +1079,7 @@ static const struct kind kind_loader = {
 	[P##_IO_RESERVE] = { .name = "io_reserve", .type = T_SIZE, .opt = o, .key = "io-reserve", \
 	                     .doc = "I/O space kept for hot-plug" }
 
-enum { PX_ID, PX_BUS, PX_BUS_NR, PX_NUMA_NODE, PX_ADDR };
+enum { PX_ID, PX_BUS, PX_BUS_NR, PX_NUMA_NODE, PX_ADDR, PX_ROMFILE };
 static const struct field pxb_pcie_fields[] = {
 	[PX_ID] = { .name = "id", .type = T_ID, .flags = F_REQ | F_BUS, .ns = NS_DEVICE, .opt = 1, .key = "id",
 	            .doc = "expander id, also the name of its PCIe bus (root ports plug into it)" },
@@ -975,7 +1089,7 @@ static const struct field pxb_pcie_fields[] = {
 	                .key = "bus_nr", .doc = "first bus number of its hierarchy, unique per expander" },
 	[PX_NUMA_NODE] = { .name = "numa_node", .type = T_UINT, .max = 127, .opt = 1, .key = "numa_node",
 	                   .doc = "guest NUMA node it belongs to (a numa.nodes node_id)" },
-	[PX_ADDR] = ADDR(1),
+	[PX_ADDR] = ADDR(1), [PX_ROMFILE] = ROMFILE(1),
 };
 
 static const struct kind kind_pxb_pcie = {
@@ -984,10 +1098,8 @@ static const struct kind kind_pxb_pcie = {
 	.render = fixed_device_render, .device = "pxb-pcie",
 };
 
-/* No romfile: QEMU 7.2 aborts (an assertion in pci_register_bar) on an
- * option ROM on any PCI bridge, root ports included; govmm passed one. */
 enum { RP_ID, RP_BUS, RP_CHASSIS, RP_SLOT, RP_ADDR, RP_MULTIFUNCTION, RP_BUS_RESERVE,
-       RP_PREF64_RESERVE, RP_PREF32_RESERVE, RP_MEM_RESERVE, RP_IO_RESERVE };
+       RP_PREF64_RESERVE, RP_PREF32_RESERVE, RP_MEM_RESERVE, RP_IO_RESERVE, RP_ROMFILE };
 static const struct field pcie_root_port_fields[] = {
 	[RP_ID] = { .name = "id", .type = T_ID, .flags = F_REQ | F_BUS, .ns = NS_DEVICE, .opt = 1, .key = "id",
 	            .doc = "port id, also the name of the bus behind it" },
@@ -1000,7 +1112,7 @@ static const struct field pcie_root_port_fields[] = {
 	[RP_ADDR] = ADDR(1),
 	[RP_MULTIFUNCTION] = { .name = "multifunction", .type = T_BOOL, .opt = 1, .key = "multifunction",
 	                       .doc = "other functions share its slot (ports at addr N.1, N.2, ...)" },
-	RESERVES(RP, 1),
+	RESERVES(RP, 1), [RP_ROMFILE] = BRIDGE_ROMFILE,
 };
 
 static void reserves_check(struct ck *c, const struct rec *r, int pref64, int pref32)
@@ -1012,6 +1124,7 @@ static void reserves_check(struct ck *c, const struct rec *r, int pref64, int pr
 static void pcie_root_port_check(struct ck *c, const struct rec *r)
 {
 	reserves_check(c, r, RP_PREF64_RESERVE, RP_PREF32_RESERVE);
+	bridge_romfile_check(c, r);
 }
 
 static const struct kind kind_pcie_root_port = {
@@ -1020,22 +1133,24 @@ static const struct kind kind_pcie_root_port = {
 	.check = pcie_root_port_check, .render = fixed_device_render, .device = "pcie-root-port",
 };
 
-enum { SU_ID, SU_BUS };
+enum { SU_ID, SU_BUS, SU_ROMFILE };
 static const struct field pcie_switch_upstream_fields[] = {
 	[SU_ID] = { .name = "id", .type = T_ID, .flags = F_REQ | F_BUS, .ns = NS_DEVICE, .opt = 1, .key = "id",
 	            .doc = "port id, also the name of the bus its downstream ports plug into" },
 	[SU_BUS] = { .name = "bus", .type = T_REF, .flags = F_REQ, .ns = NS_BUS, .opt = 1, .key = "bus",
 	             .doc = "the root port (or downstream port) it plugs into" },
+	[SU_ROMFILE] = BRIDGE_ROMFILE,
 };
 
 static const struct kind kind_pcie_switch_upstream = {
 	.name = "pcie_switch_upstream", .fields = pcie_switch_upstream_fields,
 	.nfields = NFIELDS(pcie_switch_upstream_fields), .is_device = 1,
-	.doc = "the upstream port of a PCIe switch (x3130-upstream)", .render = fixed_device_render, .device = "x3130-upstream",
+	.doc = "the upstream port of a PCIe switch (x3130-upstream)", .check = bridge_romfile_check,
+	.render = fixed_device_render, .device = "x3130-upstream",
 };
 
 enum { SD_ID, SD_BUS, SD_CHASSIS, SD_SLOT, SD_BUS_RESERVE, SD_PREF64_RESERVE, SD_PREF32_RESERVE,
-       SD_MEM_RESERVE, SD_IO_RESERVE };
+       SD_MEM_RESERVE, SD_IO_RESERVE, SD_ROMFILE };
 static const struct field pcie_switch_downstream_fields[] = {
 	[SD_ID] = { .name = "id", .type = T_ID, .flags = F_REQ | F_BUS, .ns = NS_DEVICE, .opt = 1, .key = "id",
 	            .doc = "port id, also the name of the bus behind it" },
@@ -1045,7 +1160,7 @@ static const struct field pcie_switch_downstream_fields[] = {
 	                 .doc = "chassis number; (chassis, slot) is unique per port" },
 	[SD_SLOT] = { .name = "slot", .type = T_UINT, .flags = F_REQ, .max = 65535, .opt = 1, .key = "slot",
 	              .doc = "slot number in the chassis" },
-	RESERVES(SD, 1),
+	RESERVES(SD, 1), [SD_ROMFILE] = BRIDGE_ROMFILE,
 };
 
 static void pcie_switch_downstream_check(struct ck *c, const struct rec *r)
@@ -1056,6 +1171,7 @@ static void pcie_switch_downstream_check(struct ck *c, const struct rec *r)
 		if (has(r, f))
 			ck_fail(c, r->k->fields[f].name, "QEMU's xio3130-downstream has no resource reservations "
 			        "(only pcie_root_port has them)");
+	bridge_romfile_check(c, r);
 }
 
 static const struct kind kind_pcie_switch_downstream = {

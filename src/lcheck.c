@@ -50,10 +50,12 @@ static void setstr(lua_State *L, const char *k, const char *v)
  *     devices = { { dev = i (its index in vm.devices; 0: none), kind, where,
  *                   driver, field (of the driver: "driver", "transport", nil),
  *                   keys = { { key, field, free = true|nil }, ... } }, ... },
+ *     objects = { { dev = i, where, type }, ... },
  *     extra_args = { ... } }
- * One `devices` entry per -device option rendered.  vm is checked as
- * qemu.argv checks it (errors name `where`, else the caller's line);
- * nothing is started. */
+ * One `devices` entry per -device option rendered, one `objects` entry per
+ * qemu.object{} (its QEMU object type: qlua renders types a QEMU may
+ * lack).  vm is checked as qemu.argv checks it (errors name `where`, else
+ * the caller's line); nothing is started. */
 static int l_uses(lua_State *L)
 {
 	struct emit e;
@@ -120,6 +122,22 @@ static int l_uses(lua_State *L)
 		lua_rawseti(L, -2, i + 1);
 	}
 	lua_setfield(L, -2, "devices");
+
+	lua_newtable(L);
+	int nobj = 0;
+	for (int i = 0; devs && i < vm->v[devf].u.recs.n; i++) {
+		const struct rec *d = devs[i];
+		int tf = schema_field(d->k, "type", 4);
+		if (strcmp(d->k->name, "object") || tf < 0 || !d->v[tf].set)
+			continue;
+		lua_createtable(L, 0, 3);
+		lua_pushinteger(L, i + 1);
+		lua_setfield(L, -2, "dev");
+		setstr(L, "where", d->where);
+		setstr(L, "type", d->k->fields[tf].choices[d->v[tf].u.i]);
+		lua_rawseti(L, -2, ++nobj);
+	}
+	lua_setfield(L, -2, "objects");
 
 	int xf = schema_field(vm->k, "extra_args", 10);
 	lua_newtable(L);

@@ -33,8 +33,8 @@ static const struct opt {
 } options[] = {
 	[O_DRY] = { 'n', "dry-run", NULL, "print the QEMU command line the script's VM would run (shell-quoted)" },
 	[O_JSON] = { 0, "json", NULL, "print that command line and its descriptor map as JSON" },
-	[O_CHECK] = { 0, "check", NULL, "ask the VM's QEMU whether it has every machine type, device and "
-	                                "property the VM uses (exit 2 if not); runs nothing" },
+	[O_CHECK] = { 0, "check", NULL, "ask the VM's QEMU whether it has every machine type, device, "
+	                                "property and object type the VM uses (exit 2 if not); runs nothing" },
 	[O_EXEC] = { 'e', NULL, "CHUNK", "run the Lua chunk CHUNK before the script" },
 	[O_LIB] = { 'L', NULL, "DIR", "look for Lua modules in DIR first (qemu.NAME in DIR/qemu/NAME.lua; as QLUA_PATH=DIR)" },
 	[O_DESCRIBE] = { 0, "describe", "KIND", "print the fields of a device kind or section" },

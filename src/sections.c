@@ -904,7 +904,8 @@ static void check_numa(struct ck *c, const struct rec *vm)
 static int chardev_use(const struct rec *d, const char **id, size_t *n, const char **field)
 {
 	const struct qval *v = NULL;
-	if (is_kind(d, "chardev") && dfield(d, "driver"))
+	/* driver "serial" (govmm's LegacySerial) makes no device: the chardev is a legacy_serial's */
+	if (is_kind(d, "chardev") && dfield(d, "driver") && strcmp(dfield(d, "driver")->u.str.s, "serial"))
 		v = dfield(d, "id"), *field = "driver";
 	else if (is_kind(d, "legacy_serial") || is_kind(d, "netdev"))
 		v = dfield(d, "chardev"), *field = "chardev";

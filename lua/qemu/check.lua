@@ -14,6 +14,8 @@
 --   query-version                      its version
 --   query-machines                     machine types, their aliases, which are deprecated
 --   qom-list-types implements=device   every device it can create (non-abstract)
+--   qom-list-types implements=user-creatable
+--                                      every -object type it can create (qemu.object's type)
 --   device-list-properties TYPE        the properties of each device the description uses
 --   qom-list-properties TYPE-machine   the properties of its machine type (machine.options);
 --                                      where that kills QEMU (7.2 aborts on
@@ -40,6 +42,7 @@
 --   vm.lua:30: field 'machine.type': QEMU 7.2.22 (qemu-system-x86_64) has no machine type 'q36' (did you mean 'q35'?)
 --   vm.lua:30: field 'machine.options.nvdimmm': QEMU 7.2.22 (qemu-system-x86_64): machine type 'q35' has no machine property 'nvdimmm' (did you mean 'nvdimm'?)
 --   vm.lua:14: devices[4] (device): QEMU 7.2.22 (qemu-system-x86_64): property 'macc' of device 'e1000' does not exist (did you mean 'mac'?)
+--   vm.lua:15: devices[5] (object): field 'type': QEMU 7.2.22 (qemu-system-x86_64) has no object type 'tdx-guest'
 --   vm.lua:3: field 'path': no QEMU binary: qemu-system-s390x: not found in $PATH
 --
 -- Warnings (printed on stderr as "qlua: warning: ...", unless opts.warn is
@@ -236,7 +239,7 @@ local function fill(c, key, need)
     todo_machine = m and c.machine_props[m] == nil and m or nil
   end
   todo()
-  if c.version and #todo_dev == 0 and not todo_machine then return 0 end
+  if c.version and c.objects and #todo_dev == 0 and not todo_machine then return 0 end
 
   local started, p = 0, nil
   local function start(machine)
@@ -280,6 +283,15 @@ local function fill(c, key, need)
     table.sort(c.devices)
     c.devices_set = set_of(c.devices)
     todo()
+  end
+
+  if not c.objects then  -- also for a cache written before objects were asked
+    local ts
+    ts, err = ask("qom-list-types", { implements = "user-creatable", abstract = false })
+    if not ts then return finish(nil, err) end
+    c.objects = {}
+    for _, t in ipairs(ts) do c.objects[#c.objects + 1] = t.name end
+    table.sort(c.objects)
   end
 
   for _, d in ipairs(todo_dev) do
@@ -447,6 +459,14 @@ local function compare(u, c, errors, warn)
         errors[#errors + 1] = ("%sfield 'machine.options.%s': %s: machine type '%s' has no machine property '%s'%s"):format(
           u.where, k, L, mtype, name, suggest(name, mprops))
       end
+    end
+  end
+  -- object types (qlua checks the choice; which types exist is the binary's)
+  local objects = set_of(c.objects)
+  for _, o in ipairs(u.objects or {}) do
+    if not objects[o.type] then
+      errors[#errors + 1] = ("%sdevices[%d] (object): field 'type': %s has no object type '%s'"):format(
+        o.where or u.where, o.dev, L, o.type)
     end
   end
   -- devices and their properties
