@@ -460,8 +460,11 @@ static int pmain(lua_State *L)
 			return luaL_error(L, "%s returned no VM description to print", file);
 		return 0;
 	}
+	/* What it returned: errors blame the return statement's line. */
+	char where[300];
+	snprintf(where, sizeof where, "%s:%d: ", ar.short_src, return_line(file));
 	if (!lua_istable(L, -1))
-		return luaL_error(L, "%s returned a %s (expected a VM description or nothing)", file,
+		return luaL_error(L, "%s%s returned a %s (expected a VM description or nothing)", where, file,
 		                  luaL_typename(L, -1));
 	int t = luaL_getmetafield(L, -1, "__name");
 	int is_matrix = t == LUA_TSTRING && !strcmp(lua_tostring(L, -1), "qemu.matrix");
@@ -487,9 +490,6 @@ static int pmain(lua_State *L)
 		return 0;
 	}
 
-	/* The description: errors blame the return statement's line. */
-	char where[300];
-	snprintf(where, sizeof where, "%s:%d: ", ar.short_src, return_line(file));
 	if (a->flags[O_CHECK] && !run_check(L, file, where, a)) {
 		p->status = EXIT_USAGE;
 		return 0;
