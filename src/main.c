@@ -32,8 +32,9 @@ static const struct opt {
 	const char *arg;
 	const char *help;
 } options[] = {
-	[O_DRY] = { 'n', "dry-run", NULL, "print the QEMU command line the script's VM would run (shell-quoted)" },
-	[O_JSON] = { 0, "json", NULL, "print that command line and its descriptor map as JSON" },
+	[O_DRY] = { 'n', "dry-run", NULL, "print the commands the script's VM would run, shell-quoted "
+	                                  "(prepare steps, then QEMU); starts nothing" },
+	[O_JSON] = { 0, "json", NULL, "print them and QEMU's descriptor map as JSON" },
 	[O_CHECK] = { 0, "check", NULL, "ask the VM's QEMU whether it has every machine type, device and "
 	                                "property the VM uses (exit 2 if not); runs nothing" },
 	[O_EXEC] = { 'e', NULL, "CHUNK", "run the Lua chunk CHUNK before the script" },
@@ -49,7 +50,9 @@ static void usage(FILE *f)
 	fputs("usage: qlua [options] script.lua [args...]\n\n"
 	      "Runs a Lua script that describes QEMU virtual machines.  A script that returns\n"
 	      "a VM description runs it in the foreground (its console on this terminal) and\n"
-	      "exits with QEMU's status; a script that returns nothing did its own work.\n\n"
+	      "exits with QEMU's status; a script that returns nothing did its own work.\n"
+	      "Under -n, --json and --check, the script's own qemu.launch (qemu.run,\n"
+	      "qemu.launch_custom) prints or checks what it would run and stops the script.\n\n"
 	      "options:\n", f);
 	for (int i = 0; i < NOPTS; i++) {
 		char left[40];
