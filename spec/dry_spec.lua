@@ -136,6 +136,15 @@ describe("a dry run of a script that launches its VM", function()
       "nothing to check; nothing was started)\n", err)
   end)
 
+  it("-e CHUNK's launches too", function()
+    local d = setup("")
+    local code, out, err = dry(d, "-n", "-e", "qemu.run { name = 'e' }")
+    assert.are.equal(0, code, err)
+    assert.are.equal(d .. "/qemu \\\n  -name guest=e\n", out)
+    assert.are.equal("qlua: (command line):1: dry run: the script stops at qemu.run, which would run the " ..
+      "command above (nothing was started)\n", err)
+  end)
+
   it("a script that catches the stop cannot launch either", function()
     local d = setup("for i = 1, 2 do\n  local ok, e = pcall(function() local h = qemu.launch { name = 'v' .. i }; return h end)\n" ..
       "  print(ok, tostring(e))\nend\n")

@@ -16,10 +16,10 @@
 
 #include <lauxlib.h>
 
+#include "check.h"
 #include "lfd.h"
 #include "lib.h"
 #include "loop.h"
-#include "check.h"
 #include "prepare.h"
 #include "render.h"
 

@@ -11,9 +11,9 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "check.h"
 #include "foreground.h"
 #include "lfd.h"
-#include "check.h"
 #include "lib.h"
 #include "loop.h"
 #include "lvm.h"
@@ -518,6 +518,15 @@ static int pmain(lua_State *L)
 	}
 	lua_setglobal(L, "arg");
 
+	if (a->flags[O_DRY] || a->flags[O_JSON] || a->flags[O_CHECK]) {
+		/* the script's (and -e's) own launches print instead of running */
+		luaL_newmetatable(L, DRY_STOP_MT);
+		lua_pushcfunction(L, dry_stop_tostring);
+		lua_setfield(L, -2, "__tostring");
+		lua_pop(L, 1);
+		dry_args = a;
+		lvm_dry_hook = dry_launch;
+	}
 	if (a->exec) {
 		if (luaL_loadbuffer(L, a->exec, strlen(a->exec), "=(command line)"))
 			return lua_error(L);
@@ -537,15 +546,6 @@ static int pmain(lua_State *L)
 	luaL_checkstack(L, nargs + 4, "too many arguments to script");
 	for (int i = a->script + 1; i < p->argc; i++)
 		lua_pushstring(L, p->argv[i]);
-	if (a->flags[O_DRY] || a->flags[O_JSON] || a->flags[O_CHECK]) {
-		/* the script's own launches print instead of running */
-		luaL_newmetatable(L, DRY_STOP_MT);
-		lua_pushcfunction(L, dry_stop_tostring);
-		lua_setfield(L, -2, "__tostring");
-		lua_pop(L, 1);
-		dry_args = a;
-		lvm_dry_hook = dry_launch;
-	}
 	lua_sethook(L, on_return, LUA_MASKRET, 0);
 	lua_call(L, nargs, 1);
 	lua_sethook(L, NULL, 0, 0);
