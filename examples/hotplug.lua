@@ -6,10 +6,28 @@
 --   ./qlua examples/hotplug.lua       prints each step; exits 0 when all went well
 --   ./qlua -n examples/hotplug.lua    prints the VM's command line and starts nothing
 --
--- The script returns nothing when it ran the VM itself; with qlua's -n (or
--- --json, --check) it returns the description instead, for qlua to print.
+-- The script returns nothing: it runs the VM itself.  Under qlua's -n (or
+-- --json, --check) qemu.launch prints (or checks) the command line instead
+-- of running it, and the script stops there; so it makes its files only
+-- after the launch.
 local recipes = require "qemu.recipes"
 require "qemu.qmp"            -- adds vm.qmp:blockdev_add, :pci_device_add, :device_del, ...
+
+-- The test guest waits (qlua.wait) after its checks; qlua.blk waits up to
+-- 3 s for /dev/vda to appear, which is when we plug it in.
+local desc = qemu.merge(
+  recipes.test_guest { checks = "qlua.blk=/dev/vda qlua.wait" },
+  { name = "hotplug",
+    devices = { qemu.pcie_root_port { id = "rp1", bus = "pcie.0", chassis = 1, slot = 1 } } })
+
+local function step(fmt, ...)
+  io.write("hotplug: ", fmt:format(...), "\n")
+  io.stdout:flush()
+end
+
+-- qmp = true: a private QMP channel; <close>: shut down however the script ends.
+local vm <close> = qemu.launch(desc, { console = "capture", qmp = true })
+step("QEMU started (pid %d)", vm.pid)
 
 -- The disk to plug in: raw, its first line is what the guest prints.
 local dir = os.getenv("QLUA_EXAMPLE_DIR") or "/tmp/qlua-hotplug"
@@ -21,29 +39,6 @@ f:seek("set", 1024 * 1024 - 1)
 f:write("\0")
 f:close()
 
--- The test guest waits (qlua.wait) after its checks; qlua.blk waits up to
--- 3 s for /dev/vda to appear, which is when we plug it in.
-local desc = qemu.merge(
-  recipes.test_guest { checks = "qlua.blk=/dev/vda qlua.wait" },
-  { name = "hotplug",
-    devices = { qemu.pcie_root_port { id = "rp1", bus = "pcie.0", chassis = 1, slot = 1 } } })
-
--- When qlua only looks at the description (-n, --json, --check), return it
--- instead of running it.  qlua's own options are arg[-1], arg[-2], ...
-local i = -1
-while arg[i] do
-  if arg[i] == "-n" or arg[i] == "--dry-run" or arg[i] == "--json" or arg[i] == "--check" then return desc end
-  i = i - 1
-end
-
-local function step(fmt, ...)
-  io.write("hotplug: ", fmt:format(...), "\n")
-  io.stdout:flush()
-end
-
--- qmp = true: a private QMP channel; <close>: shut down however the script ends.
-local vm <close> = qemu.launch(desc, { console = "capture", qmp = true })
-step("QEMU started (pid %d)", vm.pid)
 assert(vm.console:expect("QLUA%-GUEST%-READY", 90), "the guest did not come up")
 step("the guest is up: plugging %s into rp1", img)
 

@@ -3,13 +3,15 @@
 -- host directory shared with the guest over 9p.
 --
 --   ./qlua examples/overlay-share.lua       boot it, its console here; it powers off by itself
---   ./qlua -n examples/overlay-share.lua    only print QEMU's command line
+--   ./qlua -n examples/overlay-share.lua    only print the commands: mkdir and qemu-img
+--                                           (the overlay), then QEMU's; nothing is made
 --
 -- The kernel is the test guest's (make guest; scripts/guest/README.md): it
 -- reads the first line of its disk (qlua.blk), writes guest-was-here into the
 -- share (qlua.9p) and powers off.  The overlay takes every write the guest
--- makes, so base.img never changes; it lives in a temporary directory that
--- qlua removes when it exits (recipes.disk's `dir` keeps it somewhere else).
+-- makes, so base.img never changes; it is made when QEMU starts, in a
+-- temporary directory that qlua removes when it exits (recipes.disk's `dir`
+-- keeps it somewhere else).
 -- For your own VM, swap in your kernel, initrd and image: the recipes are the same.
 local recipes = require "qemu.recipes"
 

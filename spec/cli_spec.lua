@@ -433,14 +433,21 @@ describe("what a script returns", function()
     assert.are.equal("qlua: vm.lua:1: block: field 'format' is required\n", e)
   end)
 
-  for _, case in ipairs({ { "42", "number" }, { "'x'", "string" }, { "true", "boolean" }, { "print", "function" } }) do
-    it("a " .. case[2] .. ": exit 2", function()
-      local code, out, e = run("return " .. case[1] .. "\n")
+  for _, case in ipairs({ { "42", "number" }, { "'x'", "string" }, { "true", "boolean" }, { "print", "function" },
+                          { "io.stdout", "userdata" } }) do
+    it("a " .. case[2] .. ": exit 2, naming the line of the return", function()
+      local code, out, e = run("local x = 1\n\nreturn " .. case[1] .. "\n")
       assert.are.equal(2, code)
       assert.are.equal("", out)
-      assert.are.equal("qlua: vm.lua returned a " .. case[2] .. " (expected a VM description or nothing)\n", e)
+      assert.are.equal("qlua: vm.lua:3: vm.lua returned a " .. case[2] .. " (expected a VM description or nothing)\n", e)
     end)
   end
+
+  it("a function returned by a tail call: the line where its return starts", function()
+    local code, _, e = run("local function f()\n  return print\nend\nreturn\n  f()\n")
+    assert.are.equal(2, code)
+    assert.are.equal("qlua: vm.lua:4: vm.lua returned a function (expected a VM description or nothing)\n", e)
+  end)
 
   it("-n on a script returning nothing: exit 2 with a message", function()
     local code, out, e = run("local x = 1\n", { "-n" })
@@ -459,7 +466,7 @@ describe("what a script returns", function()
   it("-n on a non-table: exit 2", function()
     local code, _, e = run("return 'x'\n", { "-n" })
     assert.are.equal(2, code)
-    assert.are.equal("qlua: vm.lua returned a string (expected a VM description or nothing)\n", e)
+    assert.are.equal("qlua: vm.lua:1: vm.lua returned a string (expected a VM description or nothing)\n", e)
   end)
 
   it("a description runs QEMU in the foreground and exits with its status", function()

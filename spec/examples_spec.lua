@@ -76,7 +76,7 @@ describe("examples/", function()
       end
     end)
 
-    it("overlay-share.lua -n: recipes, an overlay (gone when qlua exits) and a 9p share", function()
+    it("overlay-share.lua -n: recipes, an overlay (made by the commands printed first) and a 9p share", function()
       local S = G.scope(finally)
       local code, out, err, d = example(S, nil, "-n", "overlay-share.lua")
       assert.are.equal(0, code, ctx(code, out, err))
@@ -84,21 +84,32 @@ describe("examples/", function()
       local overlay = out:match("file=([^,]*%.overlay%.qcow2),format=qcow2")
       assert.truthy(overlay, out)
       assert.are.equal(d .. "/qlua-run.", overlay:sub(1, #d + 10))   -- in $TMPDIR
-      assert.is_nil(io.open(overlay), "the overlay outlived qlua: " .. overlay)
+      local run = overlay:match("^(.*)/")
+      local first = "mkdir -m 0700 " .. run .. "\nqemu-img create -q -f qcow2 -b " .. d .. "/base.img -F raw " ..
+        overlay .. "\nqemu-system-"
+      assert.are.equal(first, out:sub(1, #first))
+      assert.is_nil(io.open(run), "a dry run made the overlay's directory: " .. run)
       assert.truthy(has(out, "-fsdev local,id=share,path=" .. d .. "/share,security_model=none"), out)
       assert.truthy(has(out, "console=ttyS0"), out)
     end)
 
-    it("hotplug.lua -n and --json: the description instead of the run", function()
+    it("hotplug.lua -n and --json: qemu.launch prints instead of running, and the script stops", function()
       local S = G.scope(finally)
-      local code, out, err = example(S, nil, "-n", "hotplug.lua")
+      local stop = "qlua: " .. EXAMPLES .. "hotplug.lua:29: dry run: the script stops at qemu.launch, " ..
+        "which would run the command above (nothing was started)\n"
+      local code, out, err, d = example(S, nil, "-n", "hotplug.lua")
       assert.are.equal(0, code, ctx(code, out, err))
-      assert.are.equal("", err)
+      assert.are.equal(stop, err)
+      assert.truthy(out:match("^# fd 3: qemu.launch's QMP channel\n# fd 4: qemu.launch's console\nqemu%-system%-"), out)
       assert.truthy(has(out, "-device pcie-root-port,id=rp1,bus=pcie.0,chassis=1,slot=1"), out)
       assert.truthy(has(out, "qlua.blk=/dev/vda qlua.wait"), out)
       assert.is_nil(out:find("hotplug:", 1, true), "the script ran the VM:\n" .. out)
+      local p = assert(io.popen("ls -A " .. q(d)))
+      assert.are.equal("", p:read("a"), "the dry run made files")
+      p:close()
       code, out, err = example(S, nil, "--json", "hotplug.lua")
       assert.are.equal(0, code, ctx(code, out, err))
+      assert.are.equal(stop, err)
       assert.truthy(out:match('^{%s*"argv"'), out)
     end)
 

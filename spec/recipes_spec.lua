@@ -685,7 +685,14 @@ return qemu.argv { devices = { a.devices[1], b.devices[1] } }
       return path
     end
 
-    it("is a qcow2 in `dir` whose backing file is the base (with its format)", function()
+    -- Launches vm with /bin/true as QEMU: the launch runs the prepare steps
+    -- first, as it would before a real QEMU.
+    local function launch_steps(vm)
+      local ok, e = qemu.run(merge(vm, { path = "/bin/true" }))
+      assert(ok, e)
+    end
+
+    it("is a qcow2 in `dir` whose backing file is the base (with its format), made at launch", function()
       local d = H.tmpdir()
       local base = base_image(d)
       local run = d .. "/run"
@@ -693,13 +700,20 @@ return qemu.argv { devices = { a.devices[1], b.devices[1] } }
       local dev = vm.devices[1]
       assert.are.equal(run .. "/root.overlay.qcow2", dev.file)
       assert.are.equal("qcow2", dev.format)
+      -- nothing is made by the recipe: the launch runs these first
+      assert.are.same({
+        { argv = { "mkdir", "-p", run } },
+        { argv = { "qemu-img", "create", "-q", "-f", "qcow2", "-b", base, "-F", "raw", dev.file } },
+      }, vm.prepare)
+      assert.is_false(exists(run))
+      assert.are.same({ "-drive", "id=root,file=" .. run .. "/root.overlay.qcow2,format=qcow2,if=none",
+                        "-device", "virtio-blk-pci,drive=root,serial=root" }, args(vm))
+      launch_steps(vm)
       local info = img_info(dev.file)
       assert.are.equal("qcow2", info("format"))
       assert.are.equal(base, info("backing%-filename"))
       assert.are.equal("raw", info("backing%-filename%-format"))
       assert.are.equal("4194304", info("virtual%-size"))
-      assert.are.same({ "-drive", "id=root,file=" .. run .. "/root.overlay.qcow2,format=qcow2,if=none",
-                        "-device", "virtio-blk-pci,drive=root,serial=root" }, args(vm))
       -- readonly applies to the overlay
       local ro = recipes.disk { file = base, format = "raw", overlay = true, dir = run, id = "ro", readonly = true }
       assert.is_true(ro.devices[1].read_only)
@@ -710,7 +724,9 @@ return qemu.argv { devices = { a.devices[1], b.devices[1] } }
       base_image(d)
       -- the specs run from the tree's root
       local rel = ("../"):rep(select(2, H.root:gsub("/", ""))) .. d:sub(2) .. "/base.img"
-      local dev = recipes.disk { file = rel, format = "raw", overlay = true, dir = d }.devices[1]
+      local vm = recipes.disk { file = rel, format = "raw", overlay = true, dir = d }
+      launch_steps(vm)
+      local dev = vm.devices[1]
       local backing = img_info(dev.file)("backing%-filename")
       assert.are.equal("/", backing:sub(1, 1))
       assert.are.equal(H.root .. "/" .. rel, backing)
@@ -726,29 +742,52 @@ return qemu.argv { devices = { a.devices[1], b.devices[1] } }
       recipes.run_dir = nil
       assert(ok, vm)
       assert.are.equal(d .. "/cell1/base.img.overlay.qcow2", vm.devices[1].file)
+      assert.is_false(exists(d .. "/cell1"))
+      launch_steps(vm)
       assert.is_true(exists(vm.devices[1].file))
 
-      -- a fresh mktemp -d directory, gone when the Lua state closes
+      -- a fresh directory (mode 0700, as mktemp -d makes), made at launch,
+      -- gone when the Lua state closes
       local script = H.write(d .. "/fresh.lua", [[
 local recipes = require "qemu.recipes"
 local vm = recipes.disk { file = arg[1], format = "raw", overlay = true }
+local dir = vm.devices[1].file:match("^(.*)/")
+assert(not io.open(dir), "made before the launch")
+assert(qemu.run(qemu.merge(vm, { path = "/bin/true" })))
 local f = assert(io.open(vm.devices[1].file, "rb")); f:close()
+local p = io.popen("stat -c %a " .. dir); print(p:read("l")); p:close()
 print(vm.devices[1].file)
 ]])
       local code, out, e = H.sh("TMPDIR=" .. q(d) .. " " .. H.qlua_cmd .. " " .. q(script) .. " " .. q(base))
       assert.are.equal(0, code, e)
-      local file = out:match("^(%S+)\n$")
+      local mode, file = out:match("^(%d+)\n(%S+)\n$")
+      assert.are.equal("700", mode)
       assert.matches("^" .. G.lit(d) .. "/qlua%-run%.[%w]+/base%.img%.overlay%.qcow2$", file)
       assert.is_false(exists(file))
       assert.is_false(exists(file:match("^(.*)/")))
+
+      -- never made, never removed: a dry run leaves $TMPDIR as it was
+      H.write(d .. "/dry.lua", "return require('qemu.recipes').disk { file = arg[1], format = 'raw', overlay = true }\n")
+      local _, before = H.sh("ls -A " .. q(d))
+      code, out, e = H.sh("TMPDIR=" .. q(d) .. " " .. H.qlua_cmd .. " -n " .. q(d .. "/dry.lua") .. " " .. q(base))
+      assert.are.equal(0, code, e)
+      assert.matches("^mkdir %-m 0700 " .. G.lit(d) .. "/qlua%-run%.%x+\nqemu%-img create ", out)
+      assert.are.equal(before, select(2, H.sh("ls -A " .. q(d))))
     end)
 
-    it("reports qemu-img's error", function()
+    it("reports a missing base at once, and qemu-img's error at launch", function()
       local d = H.tmpdir()
-      local e = err('local r = recipes.disk { file = "' .. d .. '/missing.img", format = "raw", overlay = true, dir = "' .. d .. '" }')
-      assert.matches("^vm%.lua:1: recipes%.disk: cannot make the overlay of '" .. G.lit(d) .. "/missing%.img': .*missing%.img", e)
+      assert.are.equal("vm.lua:1: recipes.disk: cannot make the overlay of '" .. d .. "/missing.img': " .. d ..
+        "/missing.img: No such file or directory",
+        err('local r = recipes.disk { file = "' .. d .. '/missing.img", format = "raw", overlay = true, dir = "' .. d .. '" }'))
       assert.are.equal("vm.lua:2: recipes.disk: option 'overlay' needs 'file' to be a path, not a qemu.fd",
         err('local fd = qemu.open("/dev/null", "r")\nlocal r = recipes.disk { file = fd, format = "raw", overlay = true, id = "x" }'))
+      -- a raw base said to be qcow2: qemu-img refuses it when the launch runs it
+      local base = base_image(d)
+      local e = err('local r = recipes.disk { file = "' .. base .. '", format = "qcow2", overlay = true, dir = "' .. d .. '" }\n' ..
+        'qemu.run(merge(r, { path = "/bin/true" }))')
+      assert.matches("^vm%.lua:2: prepare%[2%]: 'qemu%-img' exited with code 1: qemu%-img: .*base%.img", e)
+      assert.is_false(exists(d .. "/base.img.overlay.qcow2"))
     end)
   end)
 end)

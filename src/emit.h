@@ -31,6 +31,13 @@ struct emit_trace {
 	int cur;                     /* the -device being built, or -1 */
 };
 
+/* A command run before QEMU starts (a description's `prepare`). */
+struct emit_step {
+	char **argv;                 /* NULL-terminated */
+	int argc;
+	const char *remove;          /* removed at exit once the command ran, or NULL */
+};
+
 struct emit {
 	struct arena *a;
 	char **argv;                 /* the rendered arguments, argv[0] = binary */
@@ -42,6 +49,8 @@ struct emit {
 	size_t len, bufcap;
 	int nkeys;                   /* keys so far in the option being built */
 	struct spawn_ids ids;        /* the description's uid, gid and groups */
+	struct emit_step *steps;     /* the description's `prepare`: run before QEMU */
+	int nsteps;
 	/* Tracing (NULL: off, the usual case): render code says which device
 	 * and field it is writing; the emitter records -device options. */
 	struct emit_trace *trace;

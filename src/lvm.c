@@ -16,13 +16,17 @@
 
 #include <lauxlib.h>
 
+#include "check.h"
 #include "lfd.h"
 #include "lib.h"
 #include "loop.h"
+#include "prepare.h"
 #include "render.h"
 
 int lvm_exec_status;
 char lvm_exec_error[512];
+void (*lvm_dry_hook)(lua_State *L, const struct emit *e, int desc, const char *fname);
+int lvm_dry_hold;
 
 struct lvm {
 	struct vm *v;     /* NULL once freed */
@@ -561,9 +565,9 @@ static struct lvm *start(lua_State *L, char **argv, const int *fds, int nfds, co
 	return h;
 }
 
-/* Builds the description at 1 with what the options add, and pushes the
- * handle. */
-static struct lvm *start_vm(lua_State *L, struct opts *o)
+/* Builds the description at 1 with what the options add, runs its
+ * prepare steps, and pushes the handle. */
+static struct lvm *start_vm(lua_State *L, struct opts *o, const char *fname)
 {
 	luaL_checktype(L, 1, LUA_TTABLE);
 	struct fdset *s = push_fdset(L);
@@ -598,6 +602,15 @@ static struct lvm *start_vm(lua_State *L, struct opts *o)
 		o->ngroups = e.ids.ngroups;
 		memcpy(o->groups, e.ids.groups, sizeof o->groups);
 	}
+	if (lvm_dry_hook && !lvm_dry_hold)
+		lvm_dry_hook(L, &e, 1, fname);  /* raises */
+	char err[600];
+	if (prepare_run(&e, err, sizeof err) < 0) {
+		char where[256];
+		ck_where(L, 1, where, sizeof where);
+		lua_pushfstring(L, "%s%s", where, err);
+		lua_error(L);
+	}
 	int *fds = lua_newuserdatauv(L, (e.nfds + 1) * sizeof *fds, 0);
 	for (int i = 0; i < e.nfds; i++)
 		fds[i] = e.fds[i]->fd;
@@ -615,7 +628,7 @@ static int l_launch(lua_State *L)
 	struct opts o = { .capture = 1, .qmp = 1 };
 	getopts(L, 2, "launch", OPT(O_STDERR) | OPT(O_DETACH) | OPT(O_CONSOLE) | OPT(O_QMP) | OPT(O_STDERR_LOG), &o);
 	lua_settop(L, 2);
-	start_vm(L, &o);
+	start_vm(L, &o, "launch");
 	return 1;
 }
 
@@ -627,7 +640,7 @@ static int l_run(lua_State *L)
 	struct opts o = { .capture = 1 };
 	getopts(L, 2, "run", OPT(O_TIMEOUT) | OPT(O_CONSOLE) | OPT(O_STDERR_LOG), &o);
 	lua_settop(L, 2);
-	struct lvm *h = start_vm(L, &o);
+	struct lvm *h = start_vm(L, &o, "run");
 	struct vm *v = h->v;
 	int r = vm_wait(v, loop_deadline(o.timeout));
 	if (r < 0)
@@ -664,9 +677,12 @@ static int l_launch_custom(lua_State *L)
 	char **argv = lua_newuserdatauv(L, (nargs + 2) * sizeof *argv, 0);   /* 5 */
 	int *fds = lua_newuserdatauv(L, (nfds + 1) * sizeof *fds, 0);       /* 6 */
 	lua_createtable(L, nargs + 1, 0);                                     /* 7: vm.argv */
+	struct qfd **qfds = lua_newuserdatauv(L, (nfds + 1) * sizeof *qfds, 0);  /* 8 */
+	size_t *argl = lua_newuserdatauv(L, (nargs + 2) * sizeof *argl, 0);      /* 9 */
 	lua_pushvalue(L, 1);
 	lua_rawseti(L, 7, 1);
 	argv[0] = (char *)path;
+	argl[0] = strlen(path);
 	for (int i = 1; i <= nargs; i++) {
 		lua_rawgeti(L, 2, i);
 		if (lua_type(L, -1) != LUA_TSTRING)
@@ -674,6 +690,7 @@ static int l_launch_custom(lua_State *L)
 			                  i, luaL_typename(L, -1));
 		size_t n;
 		argv[i] = (char *)lua_tolstring(L, -1, &n);
+		argl[i] = n;
 		if (strlen(argv[i]) != n)
 			return luaL_error(L, "bad argument #2 to 'launch_custom' (args[%d] contains a NUL byte)", i);
 		lua_rawseti(L, 7, i + 1);  /* anchors the string */
@@ -688,15 +705,39 @@ static int l_launch_custom(lua_State *L)
 		if (f->fd < 0)
 			return luaL_error(L, "bad argument #3 to 'launch_custom' (fds[%d] is closed)", i);
 		fds[i - 1] = f->fd;
+		qfds[i - 1] = f;
 		lua_pop(L, 1);
+	}
+	if (lvm_dry_hook && !lvm_dry_hold) {
+		/* what would run, as a description's would be shown (no prepare steps) */
+		struct emit e = { .argv = argv, .argl = argl, .argc = nargs + 1, .fds = qfds, .nfds = nfds };
+		lvm_dry_hook(L, &e, 0, "launch_custom");
 	}
 	struct fdset *s = push_fdset(L);
 	start(L, argv, fds, nfds, &o, 7, s);
 	return 1;
 }
 
+/* What the prepare steps made goes when the Lua state closes (qlua's exit;
+ * a plain Lua program's end), after the VMs: this userdata is finalized
+ * after every handle made later. */
+static int cleanup_gc(lua_State *L)
+{
+	prepare_cleanup();
+	return 0;
+}
+
 void lvm_register(lua_State *L)
 {
+	if (lua_getfield(L, LUA_REGISTRYINDEX, "qlua.prepare_cleanup") == LUA_TNIL) {
+		lua_newuserdatauv(L, 1, 0);
+		lua_createtable(L, 0, 1);
+		lua_pushcfunction(L, cleanup_gc);
+		lua_setfield(L, -2, "__gc");
+		lua_setmetatable(L, -2);
+		lua_setfield(L, LUA_REGISTRYINDEX, "qlua.prepare_cleanup");
+	}
+	lua_pop(L, 1);
 	static const luaL_Reg methods[] = {
 		{ "alive", m_alive }, { "kill", m_kill }, { "shutdown", m_shutdown }, { "stderr", m_stderr },
 		{ "wait", m_wait }, { NULL, NULL },

@@ -11,12 +11,14 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "check.h"
 #include "foreground.h"
 #include "kvm.h"
 #include "lfd.h"
 #include "lib.h"
 #include "loop.h"
 #include "lvm.h"
+#include "prepare.h"
 #include "render.h"
 #include "retline.h"
 #include "schema.h"
@@ -31,8 +33,9 @@ static const struct opt {
 	const char *arg;
 	const char *help;
 } options[] = {
-	[O_DRY] = { 'n', "dry-run", NULL, "print the QEMU command line the script's VM would run (shell-quoted)" },
-	[O_JSON] = { 0, "json", NULL, "print that command line and its descriptor map as JSON" },
+	[O_DRY] = { 'n', "dry-run", NULL, "print the commands the script's VM would run, shell-quoted "
+	                                  "(prepare steps, then QEMU); starts nothing" },
+	[O_JSON] = { 0, "json", NULL, "print them and QEMU's descriptor map as JSON" },
 	[O_CHECK] = { 0, "check", NULL, "ask the VM's QEMU whether it has every machine type, device, "
 	                                "property and object type the VM uses (exit 2 if not); runs nothing" },
 	[O_EXEC] = { 'e', NULL, "CHUNK", "run the Lua chunk CHUNK before the script" },
@@ -59,7 +62,9 @@ static void usage(FILE *f)
 	fputs("usage: qlua [options] script.lua [args...]\n\n"
 	      "Runs a Lua script that describes QEMU virtual machines.  A script that returns\n"
 	      "a VM description runs it in the foreground (its console on this terminal) and\n"
-	      "exits with QEMU's status; a script that returns nothing did its own work.\n\n"
+	      "exits with QEMU's status; a script that returns nothing did its own work.\n"
+	      "Under -n, --json and --check, the script's own qemu.launch (qemu.run,\n"
+	      "qemu.launch_custom) prints or checks what it would run and stops the script.\n\n"
 	      "options:\n", f);
 	for (int i = 0; i < NOPTS; i++) {
 		char left[40];
@@ -234,11 +239,21 @@ static void shell_quote(luaL_Buffer *b, const char *s, int first)
 	luaL_addchar(b, '\'');
 }
 
-/* One option per line, continued with backslashes: still one command. */
+/* The prepare steps first, one command a line, in the order they run;
+ * then QEMU's, one option per line, continued with backslashes: still one
+ * command. */
 static void print_dry(lua_State *L, const struct emit *e)
 {
 	luaL_Buffer b;
 	luaL_buffinit(L, &b);
+	for (int i = 0; i < e->nsteps; i++) {
+		for (int j = 0; j < e->steps[i].argc; j++) {
+			if (j > 0)
+				luaL_addchar(&b, ' ');
+			shell_quote(&b, e->steps[i].argv[j], j == 0);
+		}
+		luaL_addchar(&b, '\n');
+	}
 	for (int i = 0; i < e->nfds; i++) {
 		char line[32];
 		snprintf(line, sizeof line, "# fd %d: ", 3 + i);
@@ -267,6 +282,19 @@ static void print_json(const struct emit *e)
 	for (int i = 0; i < e->nfds; i++)
 		json_array_append_new(fds, json_pack("{s:i, s:s}", "fd", 3 + i, "what", e->fds[i]->what));
 	json_t *root = json_pack("{s:o, s:o}", "argv", argv, "fds", fds);
+	if (e->nsteps) {  /* what runs before QEMU, in order */
+		json_t *steps = json_array();
+		for (int i = 0; i < e->nsteps; i++) {
+			json_t *words = json_array();
+			for (int j = 0; j < e->steps[i].argc; j++)
+				json_array_append_new(words, json_string(e->steps[i].argv[j]));
+			json_t *step = json_pack("{s:o}", "argv", words);
+			if (e->steps[i].remove)
+				json_object_set_new(step, "remove", json_string(e->steps[i].remove));
+			json_array_append_new(steps, step);
+		}
+		json_object_set_new(root, "prepare", steps);
+	}
 	json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);
 	json_decref(root);
@@ -425,7 +453,11 @@ static int run_check(lua_State *L, const char *file, const char *where, const st
 	lua_pushvalue(L, desc);
 	lua_pushnil(L);
 	lua_pushstring(L, where);
-	lua_call(L, 3, 3);  /* ok, errors, warnings (warnings are printed as they come) */
+	lvm_dry_hold++;     /* asking QEMU is what --check does, even inside a dry run */
+	int rc = lua_pcall(L, 3, 3, 0);  /* ok, errors, warnings (warnings are printed as they come) */
+	lvm_dry_hold--;
+	if (rc != LUA_OK)
+		lua_error(L);
 	int ok = lua_toboolean(L, -3);
 	if (!ok) {
 		int n = (int)luaL_len(L, -2);
@@ -442,6 +474,60 @@ static int run_check(lua_State *L, const char *file, const char *where, const st
 	}
 	lua_settop(L, desc);
 	return ok;
+}
+
+/* ---- a dry run of a script that launches VMs itself ------------------------------ */
+
+/* Under -n, --json and --check, qemu.launch, qemu.run and
+ * qemu.launch_custom print (or check) what they would run, and the script
+ * stops there: it cannot go on without the VM.  The stop is an error value
+ * of its own, which main() turns into a note and the status below. */
+#define DRY_STOP_MT "qlua.dry_stop"
+struct dry_stop {
+	int status;
+	char note[400];     /* "" when the check's errors said it all */
+};
+
+static const struct args *dry_args;
+
+static int dry_stop_tostring(lua_State *L)
+{
+	lua_pushstring(L, ((struct dry_stop *)luaL_checkudata(L, 1, DRY_STOP_MT))->note);
+	return 1;
+}
+
+static void dry_launch(lua_State *L, const struct emit *e, int desc, const char *fname)
+{
+	const struct args *a = dry_args;
+	char where[256], at[256];
+	ck_where(L, 1, where, sizeof where);
+	snprintf(at, sizeof at, "%.*s", (int)(strlen(where) > 2 ? strlen(where) - 2 : 0), where);
+	int ok = 1;
+	if (a->flags[O_CHECK] && desc) {
+		int top = lua_gettop(L);
+		lua_pushvalue(L, desc);
+		ok = run_check(L, *at ? at : fname, where, a);
+		lua_settop(L, top);
+	}
+	if (ok && a->flags[O_JSON])
+		print_json(e);
+	else if (ok && a->flags[O_DRY])
+		print_dry(L, e);
+	fflush(stdout);
+	struct dry_stop *st = lua_newuserdatauv(L, sizeof *st, 0);
+	luaL_setmetatable(L, DRY_STOP_MT);
+	st->status = ok ? 0 : EXIT_USAGE;
+	st->note[0] = '\0';  /* a failed check: its problems said it all */
+	if (ok && (a->flags[O_DRY] || a->flags[O_JSON]))
+		snprintf(st->note, sizeof st->note, "%sdry run: the script stops at qemu.%s, which would run "
+		         "the command above (nothing was started)", where, fname);
+	else if (ok && desc)
+		snprintf(st->note, sizeof st->note, "%sdry run: the script stops at qemu.%s, whose VM was "
+		         "checked (nothing was started)", where, fname);
+	else if (ok)
+		snprintf(st->note, sizeof st->note, "%sdry run: the script stops at qemu.%s (a raw command "
+		         "line: nothing to check; nothing was started)", where, fname);
+	lua_error(L);
 }
 
 /* ---- signals ---------------------------------------------------------------- */
@@ -472,6 +558,8 @@ static int msghandler(lua_State *L)
 {
 	in_msghandler = 1;
 	lua_sethook(L, NULL, 0, 0);
+	if (luaL_testudata(L, 1, DRY_STOP_MT))
+		return 1;  /* a dry run stopped the script: main() says so */
 	const char *msg = lua_tostring(L, 1);
 	if (!msg && luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
 		msg = lua_tostring(L, -1);  /* an error value such as a QMP error */
@@ -526,6 +614,15 @@ static int pmain(lua_State *L)
 	}
 	lua_setglobal(L, "arg");
 
+	if (a->flags[O_DRY] || a->flags[O_JSON] || a->flags[O_CHECK]) {
+		/* the script's (and -e's) own launches print instead of running */
+		luaL_newmetatable(L, DRY_STOP_MT);
+		lua_pushcfunction(L, dry_stop_tostring);
+		lua_setfield(L, -2, "__tostring");
+		lua_pop(L, 1);
+		dry_args = a;
+		lvm_dry_hook = dry_launch;
+	}
 	if (a->exec) {
 		if (luaL_loadbuffer(L, a->exec, strlen(a->exec), "=(command line)"))
 			return lua_error(L);
@@ -556,8 +653,11 @@ static int pmain(lua_State *L)
 			return luaL_error(L, "%s returned no VM description to print", file);
 		return 0;
 	}
+	/* What it returned: errors blame the return statement's line. */
+	char where[300];
+	snprintf(where, sizeof where, "%s:%d: ", ar.short_src, return_line(file));
 	if (!lua_istable(L, -1))
-		return luaL_error(L, "%s returned a %s (expected a VM description or nothing)", file,
+		return luaL_error(L, "%s%s returned a %s (expected a VM description or nothing)", where, file,
 		                  luaL_typename(L, -1));
 	int t = luaL_getmetafield(L, -1, "__name");
 	int is_matrix = t == LUA_TSTRING && !strcmp(lua_tostring(L, -1), "qemu.matrix");
@@ -583,9 +683,6 @@ static int pmain(lua_State *L)
 		return 0;
 	}
 
-	/* The description: errors blame the return statement's line. */
-	char where[300];
-	snprintf(where, sizeof where, "%s:%d: ", ar.short_src, return_line(file));
 	if (a->flags[O_CHECK] && !run_check(L, file, where, a)) {
 		p->status = EXIT_USAGE;
 		return 0;
@@ -603,10 +700,14 @@ static int pmain(lua_State *L)
 		print_dry(L, &e);
 		return 0;
 	}
+	char err[600] = "";
+	if (prepare_run(&e, err, sizeof err) < 0) {
+		lua_pushfstring(L, "%s%s", where, err);
+		return lua_error(L);
+	}
 	int *fds = lua_newuserdatauv(L, (e.nfds + 1) * sizeof *fds, 0);
 	for (int i = 0; i < e.nfds; i++)
 		fds[i] = e.fds[i]->fd;
-	char err[512] = "";
 	fflush(stdout);
 	p->status = foreground_run(e.argv, fds, e.nfds, &e.ids, err, sizeof err);
 	if (*err) {
@@ -647,7 +748,13 @@ int main(int argc, char **argv)
 	lua_pushcfunction(L, pmain);
 	lua_pushlightuserdata(L, &p);
 	int status = EXIT_SUCCESS;
-	if (lua_pcall(L, 1, 0, 1) != LUA_OK) {
+	int rc = lua_pcall(L, 1, 0, 1);
+	struct dry_stop *stop = rc != LUA_OK ? luaL_testudata(L, -1, DRY_STOP_MT) : NULL;
+	if (stop) {
+		if (stop->note[0])
+			fprintf(stderr, "qlua: %s\n", stop->note);
+		status = stop->status;
+	} else if (rc != LUA_OK) {
 		const char *msg = lua_tostring(L, -1);
 		fprintf(stderr, "qlua: %s\n", msg);
 		/* 126/127 only when the script ended on QEMU failing to exec, not

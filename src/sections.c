@@ -552,12 +552,38 @@ static const struct kind sec_numa = {
 	.doc = "guest NUMA topology (-numa)",
 };
 
+/* ---- prepare: commands run before QEMU ------------------------------------------------- */
+
+/* What a launch runs just before QEMU (in order), and what a dry run prints
+ * instead: how recipes make the files a VM needs (a disk overlay) without
+ * making them when the VM is only described. */
+enum { PR_ARGV, PR_REMOVE };
+static const struct field prepare_fields[] = {
+	[PR_ARGV] = { .name = "argv", .type = T_STRS, .flags = F_REQ,
+	              .doc = "the command: program ($PATH is searched) and arguments, run without a shell" },
+	[PR_REMOVE] = { .name = "remove", .type = T_PATH,
+	                .doc = "a file or directory the command made: removed when qlua exits (only if the command ran)" },
+};
+
+static void prepare_check(struct ck *c, const struct rec *r)
+{
+	if (!r->v[PR_ARGV].u.strs.n)
+		ck_fail(c, "argv", "empty list (the command needs a program)");
+	if (!r->v[PR_ARGV].u.strs.len[0])
+		ck_fail(c, "argv", "the program is an empty string");
+}
+
+static const struct kind sec_prepare = {
+	.name = "prepare", .fields = prepare_fields, .nfields = NFIELDS(prepare_fields),
+	.doc = "a command run before QEMU starts (a dry run prints it instead)", .check = prepare_check,
+};
+
 /* ---- the VM ------------------------------------------------------------------------ */
 
 enum { VM_PATH, VM_NAME, VM_UUID, VM_MACHINE, VM_CPU_MODEL, VM_CPU_FEATURES, VM_QMP, VM_MEMORY,
        VM_SMP, VM_DEVICES, VM_RTC, VM_GLOBAL, VM_VGA, VM_KERNEL, VM_BIOS, VM_KNOBS, VM_PFLASH,
        VM_IOTHREADS, VM_INCOMING, VM_PIDFILE, VM_FW_CFG, VM_SANDBOX, VM_NUMA, VM_UID, VM_GID,
-       VM_GROUPS, VM_DEBUG, VM_LOG_FILE, VM_BOOT, VM_SMBIOS, VM_EXTRA_ARGS };
+       VM_GROUPS, VM_DEBUG, VM_LOG_FILE, VM_BOOT, VM_SMBIOS, VM_EXTRA_ARGS, VM_PREPARE };
 static const struct field vm_fields[] = {
 	[VM_PATH] = { .name = "path", .type = T_PATH,
 	              .doc = "QEMU binary (default: $QLUA_QEMU, else qemu-system-<host arch>)" },
@@ -607,6 +633,8 @@ static const struct field vm_fields[] = {
 	                .doc = "SMBIOS structures: { {type = 1, serial = '...'}, ... }" },
 	[VM_EXTRA_ARGS] = { .name = "extra_args", .type = T_STRS, .flags = F_LIST,
 	                    .doc = "arguments appended verbatim, after everything else: a list, one string each" },
+	[VM_PREPARE] = { .name = "prepare", .type = T_RECS, .sub = &sec_prepare,
+	                 .doc = "commands a launch runs first, in order: { {argv = {...}, remove = path}, ... }" },
 };
 
 static int knob(const struct rec *vm, int k)
@@ -1572,6 +1600,21 @@ void render_vm_tail(struct emit *e, const struct rec *vm)
 		e->ids.ngroups = vm->v[VM_GROUPS].u.ints.n;
 		for (int i = 0; i < e->ids.ngroups; i++)
 			e->ids.groups[i] = (gid_t)vm->v[VM_GROUPS].u.ints.v[i];
+	}
+	/* not options either: what runs before QEMU */
+	if (has(vm, VM_PREPARE)) {
+		const struct qval *pr = &vm->v[VM_PREPARE];
+		e->steps = arena_alloc(e->a, pr->u.recs.n * sizeof *e->steps);
+		e->nsteps = pr->u.recs.n;
+		for (int i = 0; i < pr->u.recs.n; i++) {
+			const struct rec *st = pr->u.recs.v[i];
+			const struct qval *av = &st->v[PR_ARGV];
+			e->steps[i].argv = arena_alloc(e->a, (av->u.strs.n + 1) * sizeof *e->steps[i].argv);
+			for (int j = 0; j < av->u.strs.n; j++)
+				e->steps[i].argv[j] = arena_strndup(e->a, av->u.strs.v[j], av->u.strs.len[j]);
+			e->steps[i].argc = av->u.strs.n;
+			e->steps[i].remove = has(st, PR_REMOVE) ? arena_strndup(e->a, sval(st, PR_REMOVE), slen(st, PR_REMOVE)) : NULL;
+		}
 	}
 	if (has(vm, VM_EXTRA_ARGS))
 		for (int i = 0; i < vm->v[VM_EXTRA_ARGS].u.strs.n; i++)

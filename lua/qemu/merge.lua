@@ -12,8 +12,8 @@
 --     { machine = { accel = "tcg" } } has both; the override wins for scalars
 --     (strings, numbers, booleans, descriptors, functions).
 --   * the lists of a description APPEND: devices, extra_args, global, qmp,
---     fw_cfg, iothreads, pflash, groups, numa.nodes, numa.dists.  A string is
---     a list of one (global = "a.b=c").
+--     fw_cfg, iothreads, pflash, groups, numa.nodes, numa.dists, prepare.  A
+--     string is a list of one (global = "a.b=c").
 --   * in those lists, an item with an `id` (a device value, or a table such as
 --     an iothread) whose id equals the id of an item that came from the base
 --     REPLACES that item in place (same position).  A plain table with the id
@@ -177,7 +177,7 @@ local function is_plain(v) return type(v) == "table" and v ~= DELETE and not is_
 
 local APPEND = {
   devices = true, extra_args = true, global = true, qmp = true, fw_cfg = true,
-  iothreads = true, pflash = true, groups = true,
+  iothreads = true, pflash = true, groups = true, prepare = true,
   ["numa.nodes"] = true, ["numa.dists"] = true,
 }
 

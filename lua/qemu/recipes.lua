@@ -54,9 +54,13 @@
 --                                           (FILE made absolute), named ID.overlay.qcow2,
 --                                           in the run directory: `dir` if given, else
 --                                           recipes.run_dir if set, else a fresh
---                                           `mktemp -d` directory ($TMPDIR or /tmp,
---                                           qlua-run.XXXXXX) that is removed when the
---                                           Lua state closes (at qlua's exit).  The
+--                                           directory ($TMPDIR or /tmp, qlua-run.<12 hex
+--                                           digits>, mode 0700) that is removed when the
+--                                           Lua state closes (at qlua's exit).  Nothing
+--                                           is made by the recipe: the description's
+--                                           `prepare` steps (mkdir, qemu-img) make them
+--                                           when the VM is launched, and a dry run
+--                                           (qlua -n) prints them.  FILE must exist.  The
 --                                           overlay's path is the device's `file`.
 --                                           $QLUA_QEMU_IMG names qemu-img.
 --   share{path, tag, id, security_model, transport}
@@ -235,18 +239,6 @@ local function words(v)
   return v
 end
 
-local function q(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
--- Runs a shell command; returns ok and what it printed (stdout and stderr).
-local function sh(cmd)
-  local p = assert(io.popen("(" .. cmd .. ") 2>&1", "r"))
-  local out = p:read("a")
-  local ok = p:close()
-  return ok, out
-end
-
 local function exists(path)
   local f = io.open(path, "rb")
   if f then f:close() return true end
@@ -361,10 +353,6 @@ end
 ---------------------------------------------------------------------------
 -- Devices.
 
-local fresh_dirs = setmetatable({}, { __gc = function(t)
-  for _, d in ipairs(t) do os.execute("rm -rf " .. q(d)) end
-end })
-
 local cwd
 local function absolute(path)
   if path:sub(1, 1) == "/" then return path end
@@ -376,19 +364,23 @@ local function absolute(path)
   return (cwd or ".") .. "/" .. path:gsub("^%./", "")
 end
 
--- The directory an overlay goes in (see the header).
-local function run_dir(recipe, info, dir)
+-- The directory an overlay goes in (see the header), and the prepare steps
+-- that make it at launch.  Nothing is made now: a dry run prints the steps.
+local function run_dir(dir)
   dir = dir or R.run_dir
   if dir then
-    local ok, out = sh("mkdir -p " .. q(dir))
-    if not ok then U.raise(info, ("%s: cannot make the run directory '%s': %s"):format(recipe, dir, out:gsub("%s+$", ""))) end
-    return dir
+    if dir:sub(1, 1) == "-" then dir = "./" .. dir end   -- not an option of mkdir or qemu-img
+    return dir, { { argv = { "mkdir", "-p", dir } } }
   end
-  local ok, out = sh('mktemp -d "${TMPDIR:-/tmp}/qlua-run.XXXXXX"')
-  out = out:gsub("%s+$", "")
-  if not ok or out == "" then U.raise(info, recipe .. ": mktemp -d failed: " .. out) end
-  fresh_dirs[#fresh_dirs + 1] = out
-  return out
+  -- a fresh directory, as mktemp -d would make it: an unpredictable name,
+  -- mode 0700, and mkdir fails if it exists; removed when qlua exits
+  local f = assert(io.open("/dev/urandom", "rb"))
+  local bytes = f:read(6)
+  f:close()
+  local tmp = os.getenv("TMPDIR")
+  if not tmp or tmp == "" then tmp = "/tmp" end
+  local d = tmp:gsub("/+$", "") .. "/qlua-run." .. bytes:gsub(".", function(c) return ("%02x"):format(c:byte()) end)
+  return d, { { argv = { "mkdir", "-m", "0700", d }, remove = d } }
 end
 
 local DISK_SPEC = {
@@ -407,7 +399,7 @@ function R.disk(opts)
     end
     id = make_id(o.file:match("([^/]*)/*$"), "disk-")
   end
-  local file, format = o.file, o.format
+  local file, format, prepare = o.file, o.format, nil
   if o.overlay then
     if type(file) ~= "string" then
       U.raise(info, "recipes.disk: option 'overlay' needs 'file' to be a path, not a qemu.fd")
@@ -415,21 +407,24 @@ function R.disk(opts)
     if not format then
       U.raise(info, "recipes.disk: option 'format' is required with 'overlay' (the format of 'file')")
     end
-    local dir = run_dir("recipes.disk", info, o.dir)
+    -- the base must exist now (qemu-img would only say so at launch)
+    local base = absolute(file)
+    local f, why = io.open(base, "rb")
+    if not f then U.raise(info, ("recipes.disk: cannot make the overlay of '%s': %s"):format(file, why)) end
+    f:close()
+    local dir
+    dir, prepare = run_dir(o.dir)
     local overlay = dir .. "/" .. id:gsub("[^%w%-%._]", "_") .. ".overlay.qcow2"
-    local img = os.getenv("QLUA_QEMU_IMG") or "qemu-img"
-    local ok, out = sh(("%s create -q -f qcow2 -b %s -F %s %s"):format(q(img), q(absolute(file)),
-      q(format), q(overlay)))
-    if not ok then
-      U.raise(info, ("recipes.disk: cannot make the overlay of '%s': %s"):format(file, out:gsub("%s+$", "")))
-    end
+    local img = os.getenv("QLUA_QEMU_IMG")
+    if not img or img == "" then img = "qemu-img" end
+    prepare[#prepare + 1] = { argv = { img, "create", "-q", "-f", "qcow2", "-b", base, "-F", format, overlay } }
     file, format = overlay, "qcow2"
   elseif o.dir then
     U.raise(info, "recipes.disk: option 'dir' is only used with 'overlay = true'")
   end
   return { devices = { build("recipes.disk", info, "block", {
     id = id, file = file, format = format, read_only = o.readonly or nil, transport = o.transport,
-  }) } }
+  }) }, prepare = prepare }
 end
 
 local SHARE_SPEC = {
