@@ -67,7 +67,7 @@ print("after: " .. vm.pid)
 local LAUNCH_ARGS = {
   "-name", "guest=x",
   "-add-fd", "fd=3,set=3", "-drive", "id=hd0,file=/dev/fdset/3,format=raw,if=none,auto-read-only=off",
-  "-device", "virtio-blk-pci,drive=hd0",
+  "-device", "virtio-blk-pci,drive=hd0,serial=hd0",
   "-chardev", "socket,id=qlua-qmp,fd=4", "-mon", "chardev=qlua-qmp,mode=control",
   "-chardev", "socket,id=qlua-console,fd=5", "-serial", "chardev:qlua-console",
   "-display", "none",
@@ -91,7 +91,7 @@ describe("a dry run of a script that launches its VM", function()
       "  -name guest=x \\",
       "  -add-fd fd=3,set=3 \\",
       "  -drive id=hd0,file=/dev/fdset/3,format=raw,if=none,auto-read-only=off \\",
-      "  -device virtio-blk-pci,drive=hd0 \\",
+      "  -device virtio-blk-pci,drive=hd0,serial=hd0 \\",
       "  -chardev socket,id=qlua-qmp,fd=4 \\",
       "  -mon chardev=qlua-qmp,mode=control \\",
       "  -chardev socket,id=qlua-console,fd=5 \\",
@@ -223,7 +223,7 @@ describe("prepare (recipes.disk's overlay)", function()
       d .. "/qemu \\",
       "  -name guest=x \\",
       "  -drive id=base.img,file=" .. run .. "/base.img.overlay.qcow2,format=qcow2,if=none \\",
-      "  -device virtio-blk-pci,drive=base.img \\",
+      "  -device virtio-blk-pci,drive=base.img,serial=base.img \\",
       "  -display none \\",
       "  -serial stdio",
       "" }, "\n"), out)
