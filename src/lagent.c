@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #include <jansson.h>
 #include <lauxlib.h>
@@ -47,6 +48,7 @@ struct astate {
 	json_int_t pid, handle;
 	int have_handle;
 	double poll_len;
+	double started;       /* exec: wall-clock time it was sent (QMP timestamps) */
 	size_t off;
 };
 
@@ -210,12 +212,33 @@ static int round_end(lua_State *L, struct astate *s, lua_KFunction k, const char
 			return r_;                                    \
 	} while (0)
 
+/* Argument errors name the method and count its arguments after self,
+ * however it was called (luaL_argerror needs a method call to do so). */
+static int arg_error(lua_State *L, int idx, const char *fname, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int arg_error(lua_State *L, int idx, const char *fname, const char *fmt, ...)
+{
+	char msg[300];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return luaL_error(L, "bad argument #%d to '%s' (%s)", idx - 1, fname, msg);
+}
+
+static void check_string(lua_State *L, int idx, const char *fname)
+{
+	if (lua_type(L, idx) != LUA_TSTRING && lua_type(L, idx) != LUA_TNUMBER)
+		arg_error(L, idx, fname, "string expected, got %s", luaL_typename(L, idx));
+}
+
 static double opt_timeout(lua_State *L, int idx, double def)
 {
 	if (lua_isnoneornil(L, idx))
 		return def;
 	luaL_checktype(L, idx, LUA_TTABLE);
-	lua_getfield(L, idx, "timeout");
+	if (lua_getfield(L, idx, "timeout") != LUA_TNIL && lua_type(L, -1) != LUA_TNUMBER)
+		luaL_error(L, "option 'timeout' must be a number, got %s", luaL_typename(L, -1));
 	double t = luaL_optnumber(L, -1, def);
 	lua_pop(L, 1);
 	if (!(t >= 0))
@@ -228,7 +251,8 @@ static void check_opts(lua_State *L, int idx, const char *fname, const char *con
 {
 	if (lua_isnoneornil(L, idx))
 		return;
-	luaL_checktype(L, idx, LUA_TTABLE);
+	if (!lua_istable(L, idx))
+		arg_error(L, idx, fname, "table expected, got %s", luaL_typename(L, idx));
 	lua_pushnil(L);
 	while (lua_next(L, idx)) {
 		int ok = 0;
@@ -242,6 +266,7 @@ static void check_opts(lua_State *L, int idx, const char *fname, const char *con
 }
 
 static const char *const only_timeout[] = { "timeout", NULL };
+
 
 /* ---- wait, ping ------------------------------------------------------------------- */
 
@@ -267,9 +292,11 @@ static int m_wait(lua_State *L)
 {
 	struct actx c;
 	get(L, &c);
+	if (!lua_isnoneornil(L, 2) && lua_type(L, 2) != LUA_TNUMBER)
+		return arg_error(L, 2, "wait", "number expected, got %s", luaL_typename(L, 2));
 	double t = luaL_optnumber(L, 2, QLUA_AGENT_WAIT_TIMEOUT);
 	if (!(t >= 0))
-		return luaL_argerror(L, 2, "timeout must not be negative");
+		return arg_error(L, 2, "wait", "timeout must not be negative");
 	lua_settop(L, 2);
 	new_state(L, t);  /* 3 */
 	return wait_k(L, LUA_OK, 0);
@@ -424,6 +451,31 @@ static int push_result(lua_State *L, json_t *ret)
 	return 1;
 }
 
+static double wall_now(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+/* Did QEMU report a guest reset (QMP event RESET, not yet taken by anyone)
+ * since `since` (wall clock, like QMP's timestamps)?  A reset kills the
+ * agent and the command with it: nothing will answer for them. */
+static int reset_since(struct vm *v, double since)
+{
+	if (!v->qmp)
+		return 0;
+	for (struct qmp_msg *m = v->qmp->events; m; m = m->next) {
+		const char *name = json_string_value(json_object_get(m->msg, "event"));
+		json_t *ts = json_object_get(m->msg, "timestamp");
+		double t = (double)json_integer_value(json_object_get(ts, "seconds")) +
+		           (double)json_integer_value(json_object_get(ts, "microseconds")) / 1e6;
+		if (name && !strcmp(name, "RESET") && t >= since)
+			return 1;
+	}
+	return 0;
+}
+
 /* agent:exec(cmd [, {input, env, timeout}]) -> result | nil, err.
  * Stack: 1 self, 2 cmd, 3 opts, 4 state. */
 static int exec_k(lua_State *L, int status, lua_KContext kc)
@@ -439,6 +491,7 @@ static int exec_k(lua_State *L, int status, lua_KContext kc)
 			if ((r = synced_now(L, &c, s)) < 0)
 				return 2;
 			if (r > 0) {
+				s->started = wall_now() - 0.01;  /* QMP's clock rounds to microseconds */
 				if (send_cmd(L, &c, s, "guest-exec", exec_args(L)) < 0)
 					return 2;
 				s->phase = 1;
@@ -488,6 +541,14 @@ static int exec_k(lua_State *L, int status, lua_KContext kc)
 			}
 			break;
 		}
+		if (s->phase >= 2 && reset_since(c.v, s->started)) {
+			if (s->phase == 3)
+				qga_forget(c.q, s->id);
+			else
+				c.q->synced = 0, c.q->sync_from = 0;  /* its agent is gone: a new one needs a sync */
+			return push_error(L, "Reset", "the guest was reset while the command ran (guest pid %lld)",
+			                  (long long)s->pid);
+		}
 		ROUND(L, s, exec_k, "agent:exec");
 	}
 }
@@ -500,7 +561,7 @@ static int m_exec(lua_State *L)
 	if (lua_type(L, 2) == LUA_TTABLE) {
 		lua_Integer n = luaL_len(L, 2);
 		if (n < 1)
-			return luaL_argerror(L, 2, "the command is an empty list");
+			return arg_error(L, 2, "exec", "the command is an empty list");
 		for (lua_Integer i = 1; i <= n; i++)
 			if (lua_rawgeti(L, 2, i) != LUA_TSTRING && !lua_isnumber(L, -1))
 				return luaL_error(L, "bad argument #1 to 'exec' (word %d: string expected, got %s)", (int)i,
@@ -508,7 +569,8 @@ static int m_exec(lua_State *L)
 			else
 				lua_pop(L, 1);
 	} else if (lua_type(L, 2) != LUA_TSTRING) {
-		return luaL_typeerror(L, 2, "list of words or shell command string");
+		return arg_error(L, 2, "exec", "list of words or shell command string expected, got %s",
+		                 luaL_typename(L, 2));
 	}
 	check_opts(L, 3, "exec", names);
 	if (!lua_isnoneornil(L, 3)) {
@@ -638,7 +700,7 @@ static int m_read_file(lua_State *L)
 {
 	struct actx c;
 	get(L, &c);
-	luaL_checkstring(L, 2);
+	check_string(L, 2, "read_file");
 	check_opts(L, 3, "read_file", only_timeout);
 	double t = opt_timeout(L, 3, QLUA_AGENT_TIMEOUT);
 	lua_settop(L, 3);
@@ -734,8 +796,8 @@ static int m_write_file(lua_State *L)
 {
 	struct actx c;
 	get(L, &c);
-	luaL_checkstring(L, 2);
-	luaL_checkstring(L, 3);
+	check_string(L, 2, "write_file");
+	check_string(L, 3, "write_file");
 	check_opts(L, 4, "write_file", only_timeout);
 	double t = opt_timeout(L, 4, QLUA_AGENT_TIMEOUT);
 	lua_settop(L, 4);
@@ -801,8 +863,15 @@ static int m_shutdown(lua_State *L)
 	static const char *const modes[] = { "powerdown", "reboot", "halt", NULL };
 	struct actx c;
 	get(L, &c);
-	luaL_checkoption(L, 2, "powerdown", modes);
-	if (lua_isnoneornil(L, 2)) {
+	if (!lua_isnoneornil(L, 2)) {
+		check_string(L, 2, "shutdown");
+		int i = 0;
+		while (modes[i] && strcmp(modes[i], lua_tostring(L, 2)))
+			i++;
+		if (!modes[i])
+			return arg_error(L, 2, "shutdown", "invalid option '%s' (expected 'powerdown', 'reboot' or 'halt')",
+			                 lua_tostring(L, 2));
+	} else {
 		lua_settop(L, 3);
 		lua_pushliteral(L, "powerdown");
 		lua_replace(L, 2);
@@ -856,17 +925,18 @@ static int m_execute(lua_State *L)
 {
 	struct actx c;
 	get(L, &c);
-	luaL_checkstring(L, 2);
+	check_string(L, 2, "execute");
 	if (!lua_isnoneornil(L, 3)) {
 		char err[200];
-		luaL_checktype(L, 3, LUA_TTABLE);
+		if (!lua_istable(L, 3))
+			return arg_error(L, 3, "execute", "table expected, got %s", luaL_typename(L, 3));
 		json_t *args = lqmp_to_json(L, 3, err, sizeof err);
 		if (!args)
-			return luaL_argerror(L, 3, err);
+			return arg_error(L, 3, "execute", "%s", err);
 		int obj = json_is_object(args);
 		json_decref(args);
 		if (!obj)
-			return luaL_argerror(L, 3, "arguments must be a table of named fields");
+			return arg_error(L, 3, "execute", "arguments must be a table of named fields");
 	}
 	check_opts(L, 4, "execute", only_timeout);
 	double t = opt_timeout(L, 4, QLUA_AGENT_TIMEOUT);
