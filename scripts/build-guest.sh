@@ -2,7 +2,7 @@
 # Build the small Linux test guest that qlua's boot tests run:
 #   build/guest/vmlinux    uncompressed ELF kernel (PVH note: -kernel on q35, pc, microvm)
 #   build/guest/initrd.gz  busybox-static + virtio/9p/nvdimm/... modules + scripts/guest/init
-#                          + qemu-ga (the guest agent, started by qlua.agent) and its libraries
+#                          + /agent.cpio.gz: qemu-ga and its libraries (unpacked on qlua.agent)
 #   build/guest/VERSION    kernel version (uname -r in the guest)
 #   build/guest/STAMP      the inputs of the build; unchanged inputs => nothing to do
 # The kernel is Debian's linux-image-amd64, busybox comes from busybox-static and
@@ -290,22 +290,31 @@ done <"$work/order.all"
 cp "$work/order" "$root/etc/qlua-modules"
 # qemu-ga, the shared libraries ldd finds for it on the host and the dynamic
 # loader, at the paths the binary names (the loader's own path included).
-cp "$qga" "$root/bin/qemu-ga"
+# They more than double the initramfs, and the kernel would inflate them at
+# every boot: they travel as /agent.cpio.gz, which the outer gzip stores
+# as it is (inflating stored blocks is a copy), and /init unpacks only on
+# qlua.agent.
+agent=$work/agent
+mkdir -p "$agent/bin"
+cp "$qga" "$agent/bin/qemu-ga"
 ldd "$qga" >"$work/ldd" 2>&1 || die "ldd $qga failed: $(cat "$work/ldd")"
 grep -q 'not found' "$work/ldd" && die "qemu-ga needs libraries the host lacks: $(grep 'not found' "$work/ldd" | tr -s ' \t\n' ' ')"
 awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' "$work/ldd" | sort -u >"$work/libs"
 [ -s "$work/libs" ] || die "ldd lists no library for qemu-ga"
 while read -r lib; do
-	mkdir -p "$root${lib%/*}"
-	cp -L "$lib" "$root$lib"
+	mkdir -p "$agent${lib%/*}"
+	cp -L "$lib" "$agent$lib"
 done <"$work/libs"
+find "$agent" -type d -exec chmod 755 {} +
+find "$agent" -type f -exec chmod 755 {} +
+find "$agent" -exec touch -h -d @0 {} +
+(cd "$agent" && find . | sort | cpio -o -H newc --reproducible -R 0:0 --quiet) | gzip -n -9 >"$root/agent.cpio.gz"
 cp "$src/shutdown" "$root/bin/shutdown"
 depmod -b "$root" "$kv" 2>"$work/depmod.err" || die "depmod in the initramfs failed: $(cat "$work/depmod.err")"
 cp "$src/init" "$root/init"
 find "$root" -type d -exec chmod 755 {} +
 find "$root" -type f -exec chmod 644 {} +
-chmod 755 "$root/init" "$root/bin/busybox" "$root/bin/qemu-ga" "$root/bin/shutdown"
-while read -r lib; do chmod 755 "$root$lib"; done <"$work/libs"
+chmod 755 "$root/init" "$root/bin/busybox" "$root/bin/shutdown"
 find "$root" -exec touch -h -d @0 {} +
 (cd "$root" && find . | sort | cpio -o -H newc --reproducible -R 0:0 --quiet) | gzip -n -9 >"$work/initrd.gz"
 
