@@ -545,7 +545,7 @@ static int exec_k(lua_State *L, int status, lua_KContext kc)
 			if (s->phase == 3)
 				qga_forget(c.q, s->id);
 			else
-				c.q->synced = 0, c.q->sync_from = 0;  /* its agent is gone: a new one needs a sync */
+				c.q->synced = 0, c.q->sync_from = c.q->sync_to = 0;  /* a new agent needs a sync */
 			return push_error(L, "Reset", "the guest was reset while the command ran (guest pid %lld)",
 			                  (long long)s->pid);
 		}

@@ -362,7 +362,7 @@ void qga_forget(struct qga *q, uint64_t id)
 	else
 		id_take(q->wanted, q->nwanted, id);
 	q->synced = 0;
-	q->sync_from = 0;  /* the next command starts a new round */
+	q->sync_from = q->sync_to = 0;  /* the next command starts a new round */
 }
 
 /* ---- base64 ------------------------------------------------------------------ */
