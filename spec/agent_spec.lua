@@ -177,6 +177,16 @@ describe("vm.agent with the test guest #guest", function()
         tostring(e))
     end)
 
+    it("a reply that comes after its timeout is dropped; the next call syncs again", function()
+      local e = err_of(vm.agent:execute("guest-info", nil, { timeout = 0 }))
+      assert.are.equal("Timeout", e.class)
+      assert.are.equal("no reply to 'guest-info' from the agent within 0 s", e.desc)
+      -- the late guest-info reply must not be taken for what comes next
+      assert.is_true(vm.agent:ping())
+      assert.are.same({}, vm.agent:execute("guest-ping"))
+      assert.are.equal("ok\n", vm.agent:exec({ "echo", "ok" }).stdout)
+    end)
+
     it("waits suspend in a matrix cell instead of blocking", function()
       local co = coroutine.create(function() return vm.agent:exec({ "echo", "from a cell" }) end)
       qemu.cell(co)
