@@ -146,13 +146,22 @@ describe("vm.agent with the test guest #guest", function()
       assert.is_true(r.truncated)
     end)
 
-    it("exec that does not finish within its timeout says so", function()
+    it("exec that does not finish within its timeout says so, and kills the command", function()
       local t0 = G.now()
-      local e = err_of(vm.agent:exec("sleep 5", { timeout = 1 }))
+      local e = err_of(vm.agent:exec({ "sleep", "300" }, { timeout = 1 }))
       assert.are.equal("Timeout", e.class)
-      assert.matches("^the command did not finish within 1 s %(guest pid %d+, still running%)$", e.desc)
+      local pid = e.desc:match("^the command did not finish within 1 s %(guest pid (%d+), killed%)$")
+      assert.truthy(pid, e.desc)
       assert.is_true(G.now() - t0 < 4)
       assert.is_true(vm.agent:ping())
+      -- gone from the guest (reaped by qemu-ga as soon as it died)
+      local left
+      for _ = 1, 50 do
+        left = vm.agent:exec("cat /proc/" .. pid .. "/cmdline 2>/dev/null").stdout
+        if left == "" then break end
+        qemu.poll(qemu.now() + 0.1)
+      end
+      assert.are.equal("", left)
     end)
 
     it("write_file then read_file: the same bytes, also over several chunks", function()

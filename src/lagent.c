@@ -476,6 +476,20 @@ static int reset_since(struct vm *v, double since)
 	return 0;
 }
 
+/* The command outlived its timeout: it is killed (SIGKILL, through one
+ * more guest-exec whose reply nobody waits for: the guest may be too busy
+ * to answer soon), so nothing is left running in the guest.  Only that
+ * process: its own children, if any, are the caller's business. */
+static int exec_timeout(lua_State *L, struct actx *c, struct astate *s)
+{
+	char pid[32];
+	snprintf(pid, sizeof pid, "%lld", (long long)s->pid);
+	uint64_t id = qga_send(c->q, "guest-exec", json_pack("{s:s, s:[s,s]}", "path", "kill", "arg", "-KILL", pid));
+	if (id)
+		qga_forget(c->q, id);
+	return push_error(L, "Timeout", "the command did not finish within %g s (guest pid %s, killed)", s->timeout, pid);
+}
+
 /* agent:exec(cmd [, {input, env, timeout}]) -> result | nil, err.
  * Stack: 1 self, 2 cmd, 3 opts, 4 state. */
 static int exec_k(lua_State *L, int status, lua_KContext kc)
@@ -510,8 +524,7 @@ static int exec_k(lua_State *L, int status, lua_KContext kc)
 			break;
 		case 2:  /* time to ask whether it finished */
 			if (s->w.deadline >= 0 && loop_now() >= s->w.deadline)
-				return push_error(L, "Timeout", "the command did not finish within %g s (guest pid %lld, still running)",
-				                  s->timeout, (long long)s->pid);
+				return exec_timeout(L, &c, s);
 			if (loop_now() >= s->wake) {
 				if (send_cmd(L, &c, s, "guest-exec-status", json_pack("{s:I}", "pid", s->pid)) < 0)
 					return 2;
