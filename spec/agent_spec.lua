@@ -223,6 +223,25 @@ describe("vm.agent with the test guest #guest", function()
     end)
   end)
 
+  it("on a microvm (virtio-serial-device on virtio-mmio): exec works", function()
+    local S = G.scope(finally)
+    local micro = require("qemu.recipes").microvm()
+    local khz = micro.kernel and micro.kernel.params
+    if not khz then
+      pending("no cpu MHz in /proc/cpuinfo for tsc_early_khz")
+      return
+    end
+    local desc = G.desc(khz .. " qlua.agent")
+    desc.machine = { type = "microvm", accel = "tcg" }
+    local vm = S:own(qemu.launch(desc, { console = "capture", qmp = true, agent = true }))
+    assert.truthy(table.concat(vm.argv, " "):find("-device virtio-serial-device,id=qlua-agent-serial ", 1, true))
+    assert.is_true(vm.agent:wait(G.BOOT))
+    assert.are.same({ status = 0, stdout = "microvm\n", stderr = "", truncated = false },
+      vm.agent:exec("echo microvm"))
+    assert.is_true(vm.agent:shutdown())
+    assert.are.same({ code = 0 }, G.wait(vm))
+  end)
+
   it("a guest without the agent: a clear timeout, nothing left running", function()
     local before_fds = F.fdcount()
     local before = F.child_set()
