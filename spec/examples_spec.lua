@@ -273,9 +273,11 @@ local function code_of(line)
   return (line:gsub("%s+%-%-%s.*$", ""):match("^%s*(.-)%s*$"))
 end
 
--- A printed output line as a pattern: digits and runs of blanks may differ.
+-- A printed output line as a pattern: digits, random hex names (8 or more
+-- hex digits: qlua-run.3f9c0a1b2d4e) and runs of blanks may differ.
 local function line_pattern(line)
-  local p = line:gsub("%s+$", ""):gsub("%p", "%%%0"):gsub("%d+", "%%d+"):gsub(" +", " +")
+  local p = line:gsub("%s+$", ""):gsub("%p", "%%%0"):gsub("%x%x%x%x%x%x%x%x+", "%%x+"):gsub("%d+", "%%d+")
+    :gsub(" +", " +")
   return "^" .. p .. "$"
 end
 
@@ -372,6 +374,7 @@ describe("README.md", function()
       out = out:gsub("\r", "")
       local name = cmd:match("examples/([%w_%-]+)%.lua")
       if name then out = out:gsub(ex:gsub("%p", "%%%0"), "/tmp/qlua-" .. name) end
+      out = out:gsub((d .. "/tmp/"):gsub("%p", "%%%0"), "/tmp/")   -- $TMPDIR as a reader's
       return code, out
     end
 
