@@ -310,6 +310,34 @@ end
     end)
   end)
 
+  describe("a VM that runs as another user (uid, gid)", function()
+    local _, id = H.sh("id -u")
+    if id ~= "0\n" then
+      pending("needs root (QEMU started as another user)")
+      return
+    end
+    it("gets its variables copy owned by that user, so QEMU can open it", function()
+      local d = H.tmpdir()
+      assert(os.execute("chmod 0755 " .. q(d)))
+      H.write(d .. "/vm.lua", [[
+local vm = qemu.launch({ machine = { type = "q35", accel = "tcg" }, firmware = "uefi", uid = 65534, gid = 65534,
+  knobs = { stopped = true, no_defaults = true }, extra_args = { "-display", "none" } }, { qmp = true })
+print(assert(vm.qmp:execute("query-status")).status)
+for _, b in ipairs(assert(vm.qmp:execute("query-block"))) do
+  if b.device == "pflash1" then
+    print(io.popen("stat -c '%u:%g %a' " .. b.inserted.file .. " " .. b.inserted.file:match("^(.*)/")):read("a"))
+  end
+end
+]])
+      local code, out, err = qlua_in(d, nil, "vm.lua")
+      assert.are.equal("", err)
+      assert.are.equal(0, code)
+      assert.are.equal("prelaunch\n65534:65534 644\n65534:65534 700\n\n", out)
+      local _, n = H.sh("find " .. q(d) .. " -name 'qlua-uefi.*' | wc -l")
+      assert.are.equal("0\n", n)
+    end)
+  end)
+
   describe("boots the test guest under OVMF #guest", function()
     local vmlinuz = G.dir .. "/vmlinuz"
     it("with -kernel (a bzImage through fw_cfg) to its markers; OVMF writes the private copy", function()

@@ -1307,7 +1307,8 @@ static void random_hex(char *out)
 /* 'uefi'/'uefi-secure': OVMF's code read-only as flash unit 0, and a
  * private, writable copy of its variables as unit 1: a fresh directory
  * ($TMPDIR or /tmp, qlua-uefi.<12 hex digits>, mode 0700) that the launch
- * makes and fills (prepare steps, run before the description's own) and
+ * makes and fills (prepare steps, run before the description's own; given
+ * to the VM's uid/gid, whom QEMU runs as) and
  * removes when qlua exits.  Chosen here, at render, so each launch (each
  * matrix cell) has its own, and a dry run only prints the commands. */
 static void render_firmware(struct emit *e, const struct rec *vm)
@@ -1332,8 +1333,11 @@ static void render_firmware(struct emit *e, const struct rec *vm)
 
 	static const char *const mk[] = { "mkdir", "-m", "0700", NULL, NULL };
 	static const char *const cp[] = { "cp", NULL, NULL, NULL };
-	e->steps = arena_alloc(e->a, 2 * sizeof *e->steps);
-	e->nsteps = 2;
+	static const char *const chown[] = { "chown", NULL, NULL, NULL, NULL };
+	/* QEMU started as another user (uid, gid) opens the copy as that user */
+	int owner = has(vm, VM_UID) || has(vm, VM_GID);
+	e->steps = arena_alloc(e->a, 3 * sizeof *e->steps);
+	e->nsteps = 2 + owner;
 	e->steps[0].argv = arena_alloc(e->a, sizeof mk);
 	memcpy(e->steps[0].argv, mk, sizeof mk);
 	e->steps[0].argv[3] = dir;
@@ -1345,6 +1349,23 @@ static void render_firmware(struct emit *e, const struct rec *vm)
 	e->steps[1].argv[2] = copy;
 	e->steps[1].argc = 3;
 	e->steps[1].remove = NULL;
+	if (owner) {
+		char *who = arena_alloc(e->a, 48);
+		size_t w = 0;
+		if (has(vm, VM_UID))
+			w += (size_t)snprintf(who, 48, "%lld", ival(vm, VM_UID));
+		if (has(vm, VM_GID))
+			snprintf(who + w, 48 - w, ":%lld", ival(vm, VM_GID));
+		else
+			who[w] = '\0';
+		e->steps[2].argv = arena_alloc(e->a, sizeof chown);
+		memcpy(e->steps[2].argv, chown, sizeof chown);
+		e->steps[2].argv[1] = who;
+		e->steps[2].argv[2] = dir;
+		e->steps[2].argv[3] = copy;
+		e->steps[2].argc = 4;
+		e->steps[2].remove = NULL;
+	}
 
 	for (int unit = 0; unit < 2; unit++) {
 		opt_begin(e, "-drive");
