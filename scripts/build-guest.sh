@@ -1,6 +1,7 @@
 #!/bin/sh
 # Build the small Linux test guest that qlua's boot tests run:
 #   build/guest/vmlinux    uncompressed ELF kernel (PVH note: -kernel on q35, pc, microvm)
+#   build/guest/vmlinuz    the same kernel as Debian ships it (bzImage, EFI stub): for OVMF
 #   build/guest/initrd.gz  busybox-static + virtio/9p/nvdimm/... modules + scripts/guest/init
 #                          + /agent.cpio.gz: qemu-ga and its libraries (unpacked on qlua.agent)
 #   build/guest/VERSION    kernel version (uname -r in the guest)
@@ -92,7 +93,7 @@ srchash=$({
 aptfp=$(stat -c '%n %s %Y' /var/lib/apt/lists/*Packages* /var/lib/apt/lists/*Release \
 	/etc/apt/sources.list /etc/apt/sources.list.d/* /etc/apt/preferences /etc/apt/preferences.d/* \
 	2>/dev/null | sha256sum | cut -d' ' -f1)
-outputs_exist() { [ -f "$out/vmlinux" ] && [ -f "$out/initrd.gz" ] && [ -f "$out/VERSION" ] && [ -f "$out/STAMP" ]; }
+outputs_exist() { [ -f "$out/vmlinux" ] && [ -f "$out/vmlinuz" ] && [ -f "$out/initrd.gz" ] && [ -f "$out/VERSION" ] && [ -f "$out/STAMP" ]; }
 stamp_line() { sed -n "s/^$1 //p" "$out/STAMP"; }
 if [ -z "$force" ] && outputs_exist && [ "$(stamp_line sources)" = "$srchash" ] &&
 	[ "$(stamp_line apt-lists)" = "$aptfp" ]; then
@@ -320,7 +321,8 @@ find "$root" -exec touch -h -d @0 {} +
 
 # --- install -----------------------------------------------------------------------
 printf '%s\n' "$kv" >"$work/VERSION"
-for f in vmlinux initrd.gz VERSION; do
+cp "$bz" "$work/vmlinuz"  # OVMF boots no ELF: firmware = "uefi" boots this one
+for f in vmlinux vmlinuz initrd.gz VERSION; do
 	mv -f "$work/$f" "$out/$f"
 done
 printf '%s\n' "$stamp" >"$out/STAMP"

@@ -8,7 +8,7 @@ set -eu
 # (busybox-static for the test guest is downloaded by build-guest.sh, not
 # installed: it conflicts with Debian's busybox.)
 PACKAGES="make gcc pkg-config lua5.4 liblua5.4-dev lua-busted libjansson-dev
-qemu-system-x86 qemu-utils iproute2 cpio kmod xz-utils libxml2-utils python3-junitparser
+qemu-system-x86 qemu-utils ovmf iproute2 cpio kmod xz-utils libxml2-utils python3-junitparser
 parallel luarocks man-db valgrind"
 [ "${1:-}" = fuzz ] && PACKAGES="$PACKAGES clang libclang-rt-14-dev"
 
