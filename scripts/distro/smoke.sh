@@ -240,7 +240,7 @@ run_one() {
 		return 0
 	fi
 	t_agent=$(elapsed)
-	info=$(ssh_guest 'printf "%s %s, root=%s, " "$(uname -r)" "$(cat /proc/cmdline | tr " " "\n" | grep "^root=")" "$(findmnt -no SOURCE /)"; ip -4 -o addr show scope global | awk "{print \$2, \$4}"; cloud-init status --wait >/dev/null 2>&1; cloud-init status --long | grep -E "^(status|errors|recoverable_errors)" | tr "\n" " "' 2>/dev/null) || true
+	info=$(ssh_guest 'printf "%s %s, root=%s, " "$(uname -r)" "$(cat /proc/cmdline | tr " " "\n" | grep "^root=")" "$(findmnt -no SOURCE /)"; ip -4 -o addr show scope global | awk "{printf \"%s %s, \", \$2, \$4}"; cloud-init status --wait >/dev/null 2>&1; cloud-init status --long | grep -E "^(status|errors|recoverable_errors)" | tr "\n" " "' 2>/dev/null) || true
 	units=
 	[ "$state" = running ] || units=$(ssh_guest 'systemctl --failed --plain --no-legend | cut -d" " -f1 | tr "\n" " "' 2>/dev/null) || true
 	say "ok ($label): login prompt at $t_login s, ssh as root at $t_ssh s (systemd: $state${units:+: $units}), agent ping at $t_agent s"
