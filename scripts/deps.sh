@@ -1,7 +1,10 @@
 #!/bin/sh
-# deps.sh [fuzz] - install the Debian packages qlua's build and test suite
-# need (with "fuzz": also what make fuzz needs, clang and its libFuzzer
-# runtime), when they are missing.  Run as root it installs them; otherwise
+# deps.sh [fuzz|distro] - install the Debian packages qlua's build and test
+# suite need (with "fuzz": also what make fuzz needs, clang and its libFuzzer
+# runtime; with "distro": what make distro-image and make installer-iso need,
+# mmdebstrap, GRUB for BIOS and EFI (grub2-common: grub-install only, no
+# boot loader of the host is touched), OVMF, the installer's netboot files),
+# when they are missing.  Run as root it installs them; otherwise
 # it says which are missing and how to get them.
 set -eu
 
@@ -11,6 +14,9 @@ PACKAGES="make gcc pkg-config lua5.4 liblua5.4-dev lua-busted libjansson-dev
 qemu-system-x86 qemu-utils ovmf iproute2 cpio kmod xz-utils libxml2-utils python3-junitparser
 parallel luarocks man-db valgrind"
 [ "${1:-}" = fuzz ] && PACKAGES="$PACKAGES clang libclang-rt-14-dev"
+[ "${1:-}" = distro ] && PACKAGES="$PACKAGES mmdebstrap grub-pc-bin grub-efi-amd64-bin
+grub-common grub2-common ovmf dosfstools mtools xorriso fdisk cloud-image-utils
+debian-installer-12-netboot-amd64"
 
 missing=""
 for p in $PACKAGES; do
