@@ -1,7 +1,8 @@
 #!/bin/sh
-# deps.sh [fuzz] - install the Debian packages qlua's build and test suite
+# deps.sh [fuzz|bench] - install the Debian packages qlua's build and test suite
 # need (with "fuzz": also what make fuzz needs, clang and its libFuzzer
-# runtime), when they are missing.  Run as root it installs them; otherwise
+# runtime; with "bench": what make bench's govmm rows need, Go and govmm's
+# source, which bench/govmm.sh skips when missing), when they are missing.  Run as root it installs them; otherwise
 # it says which are missing and how to get them.
 set -eu
 
@@ -11,6 +12,7 @@ PACKAGES="make gcc pkg-config lua5.4 liblua5.4-dev lua-busted libjansson-dev
 qemu-system-x86 qemu-utils iproute2 cpio kmod xz-utils libxml2-utils python3-junitparser
 parallel luarocks man-db valgrind"
 [ "${1:-}" = fuzz ] && PACKAGES="$PACKAGES clang libclang-rt-14-dev"
+[ "${1:-}" = bench ] && PACKAGES="$PACKAGES golang-go golang-github-kata-containers-govmm-dev"
 
 missing=""
 for p in $PACKAGES; do
