@@ -33,7 +33,7 @@ local rows = {
   { "govmm_ir", "argv of the typical configuration: instructions per build (callgrind, {n} builds)",
     "govmm's builder (the same test binary)", "-" },
   { "process", "`qlua -n bench/dry_run.lua`, whole process (median of {runs})",
-    "`lua5.4 -e ''`", "ratio <= 1.5" },
+    "`lua5.4 -e ''`", "ratio <= 1.1" },
   { "launch", "one VM launched, queried and quit: `qlua bench/launch.lua` (median of {runs})",
     "`bench/launch_floor` (C)", "ratio <= 1.03" },
   { "many_time", "{n} VMs from one process: launch, query, quit all (median of {runs})",

@@ -17,7 +17,7 @@
 # limit is raised (for this script and what it runs) up to the hard limit,
 # and the script says so.  QLUA=path measures another qlua binary.
 #
-# Every run is bounded (timeout(1); launch_floor also alarm(30)) and leaves
+# Every run is bounded (timeout(1); launch_floor also alarm(30 + N - 1)) and leaves
 # no QEMU behind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
