@@ -1,10 +1,11 @@
 #!/bin/sh
-# deps.sh [fuzz|distro] - install the Debian packages qlua's build and test
+# deps.sh [fuzz|distro|bench] - install the Debian packages qlua's build and test
 # suite need (with "fuzz": also what make fuzz needs, clang and its libFuzzer
 # runtime; with "distro": what make distro-image and make installer-iso need,
-# mmdebstrap, GRUB for BIOS and EFI (grub2-common: grub-install only, no
-# boot loader of the host is touched), OVMF, the installer's netboot files),
-# when they are missing.  Run as root it installs them; otherwise
+# mmdebstrap, GRUB for BIOS and EFI, OVMF, the installer's netboot files;
+# with "bench": what make bench's govmm rows need, Go and govmm's source,
+# which bench/govmm.sh skips when missing), when they are missing.  Run as
+# root it installs them; otherwise
 # it says which are missing and how to get them.
 set -eu
 
@@ -15,8 +16,9 @@ qemu-system-x86 qemu-utils ovmf iproute2 cpio kmod xz-utils libxml2-utils python
 parallel luarocks man-db valgrind"
 [ "${1:-}" = fuzz ] && PACKAGES="$PACKAGES clang libclang-rt-14-dev"
 [ "${1:-}" = distro ] && PACKAGES="$PACKAGES mmdebstrap grub-pc-bin grub-efi-amd64-bin
-grub-common grub2-common ovmf dosfstools mtools xorriso fdisk cloud-image-utils
+grub-common ovmf dosfstools mtools xorriso fdisk cloud-image-utils
 debian-installer-12-netboot-amd64"
+[ "${1:-}" = bench ] && PACKAGES="$PACKAGES golang-go golang-github-kata-containers-govmm-dev"
 
 missing=""
 for p in $PACKAGES; do
