@@ -355,7 +355,12 @@ function S.collect(dirs)
       merr("'%s' and '%s' ran different cells of matrix '%s' (another --only, or a changed matrix)",
         first.path, s.path, m)
     end
-    for _, res in ipairs(s.doc and s.doc.results or {}) do
+    -- in matrix order (results are in the order cells ended): the first
+    -- cell two shards share is the one named
+    local sorted = {}
+    for k, res in ipairs(s.doc and s.doc.results or {}) do sorted[k] = res end
+    table.sort(sorted, function(x, y) return (x.index or 0) < (y.index or 0) end)
+    for _, res in ipairs(sorted) do
       if owner[res.name] then
         merr("cell '%s' of matrix '%s' is in two shards: '%s' and '%s'", res.name, m, owner[res.name].path, s.path)
       end
