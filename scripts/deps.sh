@@ -1,7 +1,9 @@
 #!/bin/sh
 # deps.sh [fuzz] - install the Debian packages qlua's build and test suite
 # need (with "fuzz": also what make fuzz needs, clang and its libFuzzer
-# runtime), when they are missing.  Run as root it installs them; otherwise
+# runtime), when they are missing.  slurm-wlm and munge: spec/cluster_spec.lua
+# starts a one-node Slurm cluster of its own (scripts/slurm-local.sh); the
+# packages' own services are not started here (nor needed).  Run as root it installs them; otherwise
 # it says which are missing and how to get them.
 set -eu
 
@@ -9,7 +11,7 @@ set -eu
 # installed: it conflicts with Debian's busybox.)
 PACKAGES="make gcc pkg-config lua5.4 liblua5.4-dev lua-busted libjansson-dev
 qemu-system-x86 qemu-utils iproute2 cpio kmod xz-utils libxml2-utils python3-junitparser
-parallel luarocks man-db valgrind"
+parallel luarocks man-db valgrind slurm-wlm munge"
 [ "${1:-}" = fuzz ] && PACKAGES="$PACKAGES clang libclang-rt-14-dev"
 
 missing=""
