@@ -43,7 +43,7 @@ static const struct opt {
 	[O_DESCRIBE] = { 0, "describe", "KIND", "print the fields of a device kind or section" },
 	[O_MERGE] = { 0, "merge", "DIR...", "report a matrix's shards as one (each DIR a run directory or its "
 	                                   "shard-I-of-N): --junit FILE, --tap after the DIRs; exit 0 only when "
-	                                   "every cell ran and passed" },
+	                                   "every cell of the whole matrix passed" },
 	[O_VERSION] = { 0, "version", NULL, "print the version and exit" },
 	[O_HELP] = { 'h', "help", NULL, "print this help and exit" },
 };
