@@ -235,6 +235,20 @@ describe("qlua --merge", function()
       .. "shard 1 of 2 left no results\"\n", 1, true), out)
   end)
 
+  it("qemu.matrix.merge from Lua: the same report, its exit status returned", function()
+    local S = scope(finally)
+    two_shards(S)
+    local code, out, err = qlua(S, {}, "-e", [[
+local matrix = require "qemu.matrix"
+local status = matrix.merge({ "runs" }, { junit = "lua.xml" })
+io.stderr:write("status ", status, "\n")
+]])
+    assert.are.equal(0, code, err)
+    assert.are.equal("status 1\n", err)  -- n=4 failed
+    assert.matches("\npar: 7 cells: 5 passed, 1 failed, 1 skipped ", out)
+    assert.is_truthy(H.slurp(S.dir .. "/lua.xml"):find('<testsuite name="par" tests="7" failures="1"', 1, true))
+  end)
+
   it("every cell passed or skipped, in every shard: exit 0", function()
     local S = scope(finally)
     H.write(S.dir .. "/m.lua", BODY)
