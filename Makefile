@@ -71,6 +71,12 @@ check: deps
 	$(MAKE) all guest
 	scripts/check.sh $(SPEC)
 
+# The Slurm spec alone (it is part of check too, about 25 s): a one-node
+# cluster started and stopped by the spec (scripts/slurm-local.sh; root).
+check-cluster: deps
+	$(MAKE) all
+	scripts/check.sh spec/cluster_spec.lua
+
 # The whole suite again with qlua built with AddressSanitizer (leaks
 # included) and UndefinedBehaviorSanitizer: busted itself runs in that qlua,
 # so the specs' in-process qemu module is the sanitized one too.  Any report
@@ -153,4 +159,4 @@ bench: all
 docs: qlua
 	scripts/gen-docs.sh
 
-.PHONY: all deps guest distro-image installer-iso demo fuzz fuzz-merge bench check check-asan check-valgrind clean install uninstall docs
+.PHONY: all deps guest distro-image installer-iso demo fuzz fuzz-merge bench check check-cluster check-asan check-valgrind clean install uninstall docs
