@@ -14,7 +14,7 @@
 --   }
 --
 -- `qlua boot.lua [-j N] [--fail-fast] [--only TEXT] [--timeout S] [--tap]
--- [--junit FILE] [--list] [--shard I/N] [--out DIR]` runs it (the qlua
+-- [--junit FILE] [--html FILE] [--list] [--shard I/N] [--out DIR]` runs it (the qlua
 -- command calls m:run(options)).
 --
 -- How it works: each cell's test runs as a coroutine registered with
@@ -210,6 +210,8 @@ end
 local function finish(run, r, outcome, message)
   r.outcome, r.message = outcome, message
   r.duration = r.started and (qemu.now() - r.started) or 0
+  -- when the test's first console:expect matched (the HTML report's boot-to-marker)
+  if r.vm and r.vm.console then r.marker = r.vm.console:matched_at() end
   r.co = nil
   if r.vm then
     local vm = r.vm
@@ -346,7 +348,7 @@ local function round(run)
 end
 
 -- m:run(opts) -> exit status (0 when every cell passed or was skipped).
--- opts: jobs, fail_fast, only (list), timeout, tap, junit (path), shard
+-- opts: jobs, fail_fast, only (list), timeout, tap, junit (path), html (path), shard
 -- ({i, n}), out (directory), list (print the cells and return).
 function Matrix:run(opts)
   opts = opts or {}
@@ -399,6 +401,10 @@ function Matrix:run(opts)
     end
   end
   report.finish(run, opts)
+  if opts.html then
+    local html = require "qemu.html"
+    html.write(opts.html, html.from_run(run))
+  end
   if interrupted then error(interrupted, 0) end
   for _, r in ipairs(records) do
     if r.outcome ~= "pass" and r.outcome ~= "skip" then return 1 end
@@ -417,6 +423,7 @@ M.OPTIONS = {
   { "--timeout", "S", "timeout", "seconds per cell (default: the matrix's, else 300)" },
   { "--tap", nil, "tap", "TAP on standard output" },
   { "--junit", "FILE", "junit", "write JUnit XML to FILE" },
+  { "--html", "FILE", "html", "write a self-contained HTML report to FILE" },
   { "--list", nil, "list", "print the cells as JSON lines and run nothing" },
   { "--shard", "I/N", "shard", "run the I-th of N shares of the cells (1 <= I <= N)" },
   { "--out", "DIR", "out", "run directories and logs under DIR (default: qlua-runs/NAME)" },

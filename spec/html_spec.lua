@@ -1,0 +1,229 @@
+-- spec/html_spec.lua - the HTML report of a matrix run (--html FILE, issue
+-- 14): a real matrix of QEMU -machine none cells ending in every outcome,
+-- with hostile text (</script>, <b>, &, quotes, bytes that are not UTF-8)
+-- in an axis value, messages, QEMU's stderr and the console log, and the
+-- page loaded in a real browser, Debian's headless chromium: no console
+-- errors, no network request, the grid's cells counted in the DOM after
+-- its script ran, and a screenshot taken (not kept; to look at it:
+-- QLUA_HTML_SHOT=/tmp/page.png scripts/check.sh spec/html_spec.lua).
+-- The layout, the log truncation and the terminal play-out are checked on
+-- plain data through qemu.html itself, as qlua --merge calls it.
+local H = require "helper"
+local G = require "support.guest"
+local html = require "qemu.html"
+
+local q = H.q
+
+local CHROMIUM = "/usr/bin/chromium"
+local have_chromium = io.open(CHROMIUM) and true or false
+local have_guest = io.open(G.kernel) and io.open(G.initrd) and true or false
+
+-- ---- helpers -----------------------------------------------------------------
+
+local function count(s, plain)
+  local n, i = 0, 1
+  while true do
+    local a, b = s:find(plain, i, true)
+    if not a then return n end
+    n, i = n + 1, b + 1
+  end
+end
+
+-- A temporary directory, removed at the end of the test.
+local function tmpdir(finally)
+  local dir = assert(io.popen("mktemp -d /tmp/qlua-html.XXXXXX")):read("l")
+  assert(dir and dir ~= "", "mktemp failed")
+  finally(function() os.execute("rm -rf " .. q(dir)) end)
+  return dir
+end
+
+-- Runs `qlua SCRIPT ARGS...` in dir under timeout(1): code, stdout, stderr.
+local function qlua(dir, limit, ...)
+  local words = {}
+  for i, a in ipairs({ ... }) do words[i] = q(a) end
+  local code, out, err = H.sh(("cd %s && timeout -k 5 %d %s %s"):format(q(dir), limit, H.qlua_cmd,
+    table.concat(words, " ")))
+  assert(code ~= 124 and code ~= 137, ("qlua ran over its %d s:\n%s\n%s"):format(limit, out, err))
+  return code, out, err
+end
+
+-- The browser: headless chromium with a profile of its own (in dir), every
+-- request sent to a proxy on a closed port (so none can succeed), and its
+-- log on stderr, where the page's console messages come as lines with
+-- ":CONSOLE".  Returns code, stdout, stderr.
+local function chromium(dir, url, ...)
+  local args = { "timeout", "-k", "5", "120", CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                 "--no-first-run", "--proxy-server=127.0.0.1:9", "--enable-logging=stderr", "--v=0",
+                 "--user-data-dir=" .. dir .. "/chromium-profile", ... }
+  args[#args + 1] = url
+  local words = {}
+  for i, a in ipairs(args) do words[i] = q(a) end
+  local code, out, err = H.sh(table.concat(words, " "))
+  assert(code ~= 124 and code ~= 137, "chromium ran over 120 s:\n" .. err)
+  return code, out, err
+end
+
+-- What the page did wrong in the browser: its console messages (script
+-- errors, what the Content-Security-Policy blocked) and failed requests.
+local function browser_complaints(stderr)
+  local found = {}
+  for line in stderr:gmatch("[^\n]+") do
+    if line:find(":CONSOLE", 1, true) or line:find("net::ERR", 1, true) then found[#found + 1] = line end
+  end
+  return found
+end
+
+-- A PNG's width and height (from its IHDR chunk).
+local function png_size(path)
+  local s = assert(H.slurp(path), "no screenshot at " .. path)
+  assert.are.equal("\137PNG\r\n\26\n", s:sub(1, 8))
+  local w, h = string.unpack(">I4I4", s, 17)
+  return w, h
+end
+
+-- ---- a matrix run, in the browser --------------------------------------------
+
+-- case x label: every outcome, each with a plain and a hostile label (the
+-- timeout only with the hostile one: an empty place in the grid).  The
+-- cells that launch run QEMU's human monitor on the console, so the test
+-- can make QEMU echo the label (and two bytes that are not UTF-8) there,
+-- with the monitor's line editing escapes.
+local HOSTILE = "</script><b>&\"'"
+local MATRIX = ([[
+local matrix = require "qemu.matrix"
+local function none(extra)
+  local x = { "-display", "none" }
+  for _, a in ipairs(extra) do x[#x + 1] = a end
+  return { name = "qlua-html-spec", machine = { type = "none" }, knobs = { no_defaults = true },
+           extra_args = x }
+end
+return matrix {
+  name = "report <&>",
+  axes = { case = { "pass", "fail", "timeout", "crash", "error", "skip" }, label = { "plain", %q } },
+  exclude = { { case = "timeout", label = "plain" } },
+  timeout = 120,
+  vm = function(cell)
+    if cell.case == "error" then error("no VM for " .. cell.label) end
+    if cell.case == "crash" then return none({ "-device", cell.label }) end
+    return none({ "-mon", "chardev=qlua-console,mode=readline" })
+  end,
+  test = function(vm, cell)
+    assert(vm.console:expect("(qemu)", { plain = true, timeout = 30 }))
+    vm.console:send("echo " .. cell.label .. "\255\254\n")
+    assert(vm.console:expect("unknown command", { plain = true, timeout = 30 }))
+    assert(vm.qmp:execute("query-status"))
+    if cell.case == "fail" then error("deliberate failure: " .. cell.label) end
+    if cell.case == "skip" then matrix.skip("skipped: " .. cell.label) end
+    if cell.case == "timeout" then vm.console:expect("NEVER", 600) end
+  end,
+}
+]]):format(HOSTILE)
+
+describe("--html FILE on a matrix run", function()
+  it("writes one self-contained page: grid, timeline and logs, hostile text escaped", function()
+    local dir = tmpdir(finally)
+    H.write(dir .. "/m.lua", MATRIX)
+    local page_path = dir .. "/report.html"
+    local code, out, err = qlua(dir, 120, "m.lua", "-j", "2", "--timeout", "4", "--out", dir .. "/runs",
+      "--html", page_path)
+    assert.are.equal(1, code, out .. err)
+    local code2, list = qlua(dir, 30, "m.lua", "--list")
+    assert.are.equal(0, code2)
+    local ncells = count(list, "\n")
+    assert.are.equal(11, ncells)
+
+    local page = assert(H.slurp(page_path))
+    -- valid UTF-8 although the console had bytes that are not
+    assert.is_number(utf8.len(page))
+    assert.is_truthy(#page < 200 * 1024, #page)
+    -- one script, the page's own; no element from the run's text
+    assert.are.equal(1, count(page, "<script"))
+    assert.are.equal(1, count(page, "</script>"))
+    assert.are.equal(0, count(page, "<b>"))
+    -- nothing from elsewhere: no src at all, every link within the page,
+    -- and a policy that forbids any fetch
+    assert.is_nil(page:find("src=", 1, true))
+    for href in page:gmatch('href="([^"]*)"') do assert.are.equal("#", href:sub(1, 1), href) end
+    assert.is_truthy(page:find([[<meta http-equiv="Content-Security-Policy" content="default-src 'none'; ]]
+      .. [[style-src 'unsafe-inline'; script-src 'unsafe-inline'">]], 1, true))
+
+    -- the fixed texts
+    assert.is_truthy(page:find("<h1>Matrix report &lt;&amp;&gt;</h1>", 1, true))
+    assert.matches('<p class="summary" id="summary">11 cells: 2 passed, 2 failed, 1 timeout, 2 crash, '
+      .. '2 error, 2 skipped %(%d+%.%d s%)</p>', page)
+    assert.is_truthy(page:find('<ul class="legend"><li class="o-pass">pass 2</li><li class="o-fail">fail 2</li>'
+      .. '<li class="o-timeout">timeout 1</li><li class="o-crash">crash 2</li><li class="o-error">error 2</li>'
+      .. '<li class="o-skip">skip 2</li></ul>', 1, true))
+    assert.is_truthy(page:find('<th class="corner">case \\ label</th><th scope="col">plain</th>'
+      .. '<th scope="col">&lt;/script&gt;&lt;b&gt;&amp;&quot;&#39;</th>', 1, true))
+    assert.are.equal(1, count(page, '<td class="empty"></td>'))
+    assert.is_truthy(page:find('<p class="note">Each bar is a cell, from its start to its end; the darker part '
+      .. 'is the time to its first console match (boot to marker). Bars in different lanes ran at the same '
+      .. 'time: at most 2 at once.</p>', 1, true))
+    assert.is_truthy(page:find('<p class="note">Each log shows at most its last 256 KiB.</p>', 1, true))
+
+    -- each cell: the escaped message, argv, console, stderr, QMP transcript
+    local esc = "&lt;/script&gt;&lt;b&gt;&amp;&quot;&#39;"
+    assert.is_truthy(page:find('<pre class="message">m.lua:23: deliberate failure: ' .. esc .. "</pre>", 1, true))
+    assert.is_truthy(page:find('<pre class="message">vm(cell): m.lua:14: no VM for ' .. esc .. "</pre>", 1, true))
+    assert.is_truthy(page:find("<pre>qemu-system-x86_64: -device " .. esc .. ": &#39;" .. esc
+      .. "&#39; is not a valid device model name", 1, true))
+    -- the monitor's line editing played out, the bad bytes as '?'
+    assert.is_truthy(page:find("(qemu) echo " .. esc .. "??\nunknown command: &#39;echo&#39;\n", 1, true))
+    assert.is_truthy(page:find('&quot;execute&quot;:&quot;query-status&quot;', 1, true))
+    -- the cells that launched QEMU (all but the 2 errors), with the argv it ran
+    local argv = assert(H.slurp(dir .. "/runs/case=pass,label=plain/argv"))
+    assert.are.equal(9, count(page, ("<summary>argv (%d arguments)</summary>"):format(count(argv, "\n"))))
+    assert.is_truthy(page:find("<pre>qemu-system-x86_64 \\\n  -name guest=qlua-html-spec \\\n  -machine none \\\n", 1, true))
+    assert.are.equal(2, count(page, "<summary>argv (none: QEMU did not start)</summary>"))
+    -- boot to marker: known where the test's first expect matched
+    assert.are.equal(7, select(2, page:gsub("<dt>first console match</dt><dd>%d+%.%d s %(%d+%.%d s after the start%)</dd>", "")))
+    assert.are.equal(4, count(page, "<dt>first console match</dt><dd>none</dd>"))
+
+    -- in the browser: no console message, no failed request, the script ran
+    local code3, dom, log = chromium(dir, "file://" .. page_path, "--dump-dom")
+    assert.are.equal(0, code3, log)
+    assert.are.same({}, browser_complaints(log))
+    assert.is_truthy(dom:find('<p class="toolbar" id="toolbar">', 1, true), "the page's script did not run")
+    -- the grid has the matrix's cells, the timeline a bar per cell, the
+    -- logs a section per cell; no element came from the run's text
+    assert.are.equal(ncells, count(dom, '<td class="cell '))
+    assert.are.equal(ncells, count(dom, '<g class="bar '))
+    assert.are.equal(ncells, count(dom, '<details class="cell '))
+    assert.are.equal(0, count(dom, "<b>"))
+    assert.are.equal(1, count(dom, "<script>"))
+
+    -- the screenshot (the command that makes it; QLUA_HTML_SHOT keeps it)
+    local shot = os.getenv("QLUA_HTML_SHOT") or (dir .. "/report.png")
+    local code4, _, log2 = chromium(dir, "file://" .. page_path, "--window-size=1280,1600",
+      "--screenshot=" .. shot)
+    assert.are.equal(0, code4, log2)
+    assert.are.same({}, browser_complaints(log2))
+    assert.are.same({ 1280, 1600 }, { png_size(shot) })
+  end)
+
+  it("the browser check is not blind: a script error and a blocked fetch are seen", function()
+    local dir = tmpdir(finally)
+    local page = html.page({ name = "control" }, { { name = "a=1", cell = { a = 1 }, outcome = "pass" } })
+    page = page:gsub("<script>", '<img src="http://192.0.2.1/x.png"><script>no_such_function();</script><script>', 1)
+    H.write(dir .. "/bad.html", page)
+    local code, _, log = chromium(dir, "file://" .. dir .. "/bad.html", "--dump-dom")
+    assert.are.equal(0, code, log)
+    local found = table.concat(browser_complaints(log), "\n")
+    assert.is_truthy(found:find("Uncaught ReferenceError: no_such_function is not defined", 1, true), found)
+    assert.is_truthy(found:find("Loading the image 'http://192.0.2.1/x.png' violates the following Content "
+      .. "Security Policy directive", 1, true), found)
+  end)
+
+  it("an --html FILE that cannot be written: the run's error, exit 2", function()
+    local dir = tmpdir(finally)
+    H.write(dir .. "/m.lua", [[
+local matrix = require "qemu.matrix"
+return matrix { name = "w", axes = { a = { 1 } }, vm = function() matrix.skip("nothing") end,
+                test = function() end }
+]])
+    local code, out, err = qlua(dir, 30, "m.lua", "--html", dir .. "/no/such/dir/r.html", "--out", dir .. "/runs")
+    assert.are.equal(2, code, out .. err)
+    assert.are.equal("qlua: cannot write " .. dir .. "/no/such/dir/r.html: No such file or directory\n", err)
+  end)
+end)
