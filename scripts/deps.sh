@@ -2,14 +2,15 @@
 # deps.sh [fuzz] - install the Debian packages qlua's build and test suite
 # need (with "fuzz": also what make fuzz needs, clang and its libFuzzer
 # runtime), when they are missing.  Run as root it installs them; otherwise
-# it says which are missing and how to get them.
+# it says which are missing and how to get them.  (chromium: spec/html_spec.lua
+# loads the matrix's HTML report in it, headless.)
 set -eu
 
 # (busybox-static for the test guest is downloaded by build-guest.sh, not
 # installed: it conflicts with Debian's busybox.)
 PACKAGES="make gcc pkg-config lua5.4 liblua5.4-dev lua-busted libjansson-dev
 qemu-system-x86 qemu-utils iproute2 cpio kmod xz-utils libxml2-utils python3-junitparser
-parallel luarocks man-db valgrind"
+parallel luarocks man-db valgrind chromium"
 [ "${1:-}" = fuzz ] && PACKAGES="$PACKAGES clang libclang-rt-14-dev"
 
 missing=""

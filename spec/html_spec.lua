@@ -52,6 +52,7 @@ end
 -- log on stderr, where the page's console messages come as lines with
 -- ":CONSOLE".  Returns code, stdout, stderr.
 local function chromium(dir, url, ...)
+  assert(have_chromium, CHROMIUM .. " is missing: scripts/deps.sh installs Debian's chromium")
   local args = { "timeout", "-k", "5", "120", CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
                  "--no-first-run", "--proxy-server=127.0.0.1:9", "--enable-logging=stderr", "--v=0",
                  "--user-data-dir=" .. dir .. "/chromium-profile", ... }
@@ -225,5 +226,189 @@ return matrix { name = "w", axes = { a = { 1 } }, vm = function() matrix.skip("n
     local code, out, err = qlua(dir, 30, "m.lua", "--html", dir .. "/no/such/dir/r.html", "--out", dir .. "/runs")
     assert.are.equal(2, code, out .. err)
     assert.are.equal("qlua: cannot write " .. dir .. "/no/such/dir/r.html: No such file or directory\n", err)
+  end)
+end)
+
+-- ---- the test guest -------------------------------------------------------------------
+
+describe("--html FILE with the test guest #guest", function()
+  if not have_guest then
+    pending("build/guest is missing: run `make guest` (make check builds it first)")
+    return
+  end
+
+  it("shows the guest's boot to its first marker and its console", function()
+    local dir = tmpdir(finally)
+    H.write(dir .. "/m.lua", ([[
+local matrix = require "qemu.matrix"
+local GUEST = %q
+return matrix {
+  name = "guest",
+  axes = { machine = { "q35" } },
+  vm = function(cell)
+    return { name = "qlua-html-guest", machine = { type = cell.machine, accel = "tcg" },
+             memory = { size = "256M" },
+             kernel = { path = GUEST .. "/vmlinux", initrd = GUEST .. "/initrd.gz",
+                        params = "console=ttyS0 quiet panic=-1" },
+             knobs = { no_defaults = true, no_reboot = true }, extra_args = { "-display", "none" } }
+  end,
+  test = function(vm)
+    assert(vm.console:expect("QLUA-GUEST-READY", { plain = true, timeout = 90 }))
+    assert(vm:wait(60))
+  end,
+}
+]]):format(G.dir))
+    local code, out, err = qlua(dir, 150, "m.lua", "--out", dir .. "/runs", "--html", dir .. "/r.html")
+    assert.are.equal(0, code, out .. err)
+    local page = assert(H.slurp(dir .. "/r.html"))
+    local start, marker, after, stop = page:match("<dt>start</dt><dd>(%d+%.%d) s</dd><dt>first console match</dt>"
+      .. "<dd>(%d+%.%d) s %((%d+%.%d) s after the start%)</dd><dt>end</dt><dd>(%d+%.%d) s</dd>")
+    assert.is_truthy(start, "no boot-to-marker time in the page")
+    -- the marker between the start and the end
+    start, marker, after, stop = tonumber(start), tonumber(marker), tonumber(after), tonumber(stop)
+    assert.is_truthy(start <= marker and marker <= stop, page:match("<dl>.-</dl>"))
+    assert.is_truthy(math.abs(marker - start - after) <= 0.11)
+    -- the bar's darker part (to the marker) is drawn, inside the bar
+    local x0, w = page:match('<rect class="run" x="([%d.]+)" y="%d+" width="([%d.]+)"')
+    local bx, bw = page:match('<rect class="boot" x="([%d.]+)" y="%d+" width="([%d.]+)"')
+    assert.are.equal(x0, bx)
+    assert.is_truthy(tonumber(bw) > 0 and tonumber(bw) <= tonumber(w), bw .. " " .. w)
+    assert.is_truthy(page:find("QLUA-GUEST-READY", 1, true))
+  end)
+end)
+
+-- ---- console:matched_at, the boot-to-marker time ------------------------------------
+
+describe("console:matched_at()", function()
+  it("is nil until an expect matches, then the time of the first match", function()
+    local qemu = require "qemu"
+    local vm <close> = qemu.launch({ name = "qlua-html-matched", machine = { type = "none" },
+      knobs = { no_defaults = true },
+      extra_args = { "-display", "none", "-mon", "chardev=qlua-console,mode=readline" } }, { console = "capture" })
+    assert.is_nil(vm.console:matched_at())
+    local m, err = vm.console:expect("NOT-THERE", 0.2)
+    assert.is_nil(m)
+    assert.matches("^timeout", err)
+    assert.is_nil(vm.console:matched_at())
+    local before = qemu.now()
+    assert(vm.console:expect("(qemu)", { plain = true, timeout = 30 }))
+    local first = vm.console:matched_at()
+    assert.is_number(first)
+    assert.is_truthy(first >= before and first <= qemu.now())
+    vm.console:send("info version\n")
+    assert(vm.console:expect_line("^%d+%.%d+", 30))
+    assert.are.equal(first, vm.console:matched_at())
+  end)
+end)
+
+-- ---- plain data, as qlua --merge gives it --------------------------------------------
+
+describe("qemu.html on plain data", function()
+  -- The grid's header and rows: { { header... }, { row label, outcome or "" per column }... }
+  local function grid_of(page)
+    local t = page:match('<table class="grid">(.-)</table>')
+    local rows = {}
+    for tr in t:gmatch("<tr>(.-)</tr>") do
+      local row = {}
+      for tag, attrs, body in tr:gmatch("<(t[hd])([^>]*)>(.-)</t[hd]>") do
+        if tag == "th" then row[#row + 1] = body
+        elseif attrs:find("empty", 1, true) then row[#row + 1] = ""
+        else row[#row + 1] = body:match('<span class="outcome">(.-)</span>') end
+      end
+      rows[#rows + 1] = row
+    end
+    return rows
+  end
+
+  it("one axis: its values as rows, one column", function()
+    local page = html.page({ name = "one" }, {
+      { name = "case=a", index = 1, cell = { case = "a" }, outcome = "pass", start = 0, duration = 1 },
+      { name = "case=b", index = 2, cell = { case = "b" }, outcome = "fail", start = 0, duration = 2 },
+      { name = "case=c", index = 3, cell = { case = "c" }, outcome = "skip" },
+    })
+    assert.are.same({ { "case", "outcome" }, { "a", "pass" }, { "b", "fail" }, { "c", "skip" } }, grid_of(page))
+    assert.is_truthy(page:find('<p class="note">Not started: <a href="#cell-3">case=c</a>.</p>', 1, true))
+  end)
+
+  it("three axes: the first as rows, the others combined as columns, in the matrix's order", function()
+    local results = {}
+    for _, a in ipairs({ "x", "y" }) do
+      for _, b in ipairs({ 2, 1 }) do
+        for _, c in ipairs({ true, false }) do
+          if not (a == "y" and b == 1 and c == false) then
+            local i = #results + 1
+            results[i] = { name = ("a=%s,b=%d,c=%s"):format(a, b, c), index = i, cell = { a = a, b = b, c = c },
+                           outcome = i % 2 == 1 and "pass" or "timeout", start = i, duration = 1 }
+          end
+        end
+      end
+    end
+    -- given in any order (shards): the page sorts by index
+    table.sort(results, function(p, r) return p.name > r.name end)
+    assert.are.same({
+      { "a", "b=2, c=true", "b=2, c=false", "b=1, c=true", "b=1, c=false" },
+      { "x", "pass", "timeout", "pass", "timeout" },
+      { "y", "pass", "timeout", "pass", "" },
+    }, grid_of(html.page({ name = "three" }, results)))
+  end)
+
+  it("shards get lanes of their own; a missing cell is counted and listed", function()
+    local page = html.page({ name = "merged", total = 4 }, {
+      { name = "n=1", index = 1, cell = { n = 1 }, outcome = "pass", start = 0, duration = 5, shard = "shard-1-of-2" },
+      { name = "n=2", index = 2, cell = { n = 2 }, outcome = "pass", start = 0, duration = 3, shard = "shard-2-of-2" },
+      { name = "n=3", index = 3, cell = { n = 3 }, outcome = "pass", start = 1, duration = 1, shard = "shard-1-of-2" },
+      { name = "n=4", index = 4, cell = { n = 4 }, outcome = "missing" },
+    })
+    local lanes = {}
+    for l in page:gmatch('<text class="lane" x="4" y="%d+">(.-)</text>') do lanes[#lanes + 1] = l end
+    assert.are.same({ "shard-1-of-2 lane 1", "shard-1-of-2 lane 2", "shard-2-of-2 lane 1" }, lanes)
+    assert.matches('<p class="summary" id="summary">4 cells: 3 passed, 1 missing</p>', page)
+    assert.is_truthy(page:find('<li class="o-missing">missing 1</li>', 1, true))
+    assert.is_truthy(page:find("at most 2 at once.", 1, true))
+    -- a report of fewer cells than the matrix has says so
+    page = html.page({ name = "part", total = 5 }, { { name = "n=1", cell = { n = 1 }, outcome = "pass" } })
+    assert.is_truthy(page:find("<p class=\"note\">4 of the matrix's 5 cells are not in this report.</p>", 1, true))
+  end)
+
+  it("a log longer than 256 KiB: its last 256 KiB, from a character boundary, and a note", function()
+    local dir = tmpdir(finally)
+    -- "é" is 2 bytes: 300 KiB of them, cut in the middle of one
+    local big = ("é"):rep(150 * 1024) .. "THE-END"
+    H.write(dir .. "/console.log", big)
+    local page = html.page({ name = "big" }, {
+      { name = "a=1", cell = { a = 1 }, outcome = "pass", dir = dir, stderr = "x" .. big },
+    })
+    local limit = 256 * 1024
+    -- from the file: the whole log's place
+    local shown = limit - 1  -- the first byte left is the second of an "é"
+    assert.is_truthy(page:find(('<details class="log"><summary>console log (%.1f KiB)</summary>\n'
+      .. '<p class="cut">The first %d bytes of %d are not shown: the whole log is %s/console.log.</p>\n<pre>é')
+      :format(#big / 1024, #big - shown, #big, dir), 1, true))
+    -- given as text: no place to name
+    assert.is_truthy(page:find(('<p class="cut">The first %d bytes of %d are not shown.</p>\n<pre>é')
+      :format(#big + 1 - shown, #big + 1), 1, true))
+    assert.is_truthy(page:find("THE-END</pre>", 1, true))
+    assert.is_truthy(#page < 3 * limit, #page)
+    assert.are.equal("function", type(html.write))
+  end)
+
+  it("plays out what a terminal would show, and escapes the rest", function()
+    assert.are.equal("axc", html.play("abc\27[2Dx"))
+    assert.are.equal("progress 20%", html.play("progress 10%\rprogress 20%"))
+    assert.are.equal("red plain", html.play("\27[1;31mred\27[0m plain"))
+    assert.are.equal("ab", html.play("abcd\27[2D\27[K"))
+    assert.are.equal("a b", html.play("a\27[1Cb"))
+    assert.are.equal("title gone", html.play("\27]0;a title\7title gone"))
+    assert.are.equal("ü!", html.play("üx\8!"))
+    assert.are.equal("&lt;/script&gt;&lt;b&gt;&amp;&quot;&#39;??? x", html.escape("</script><b>&\"'\255\254\1 x"))
+  end)
+
+  it("html.write: the page in a file; a file that cannot be written is an error", function()
+    local dir = tmpdir(finally)
+    html.write(dir .. "/r.html", { name = "w" }, { { name = "a=1", cell = { a = 1 }, outcome = "pass" } })
+    assert.are.equal("<!DOCTYPE html>\n", H.slurp(dir .. "/r.html"):sub(1, 16))
+    local ok, err = pcall(html.write, dir .. "/none/r.html", { name = "w" }, {})
+    assert.is_false(ok)
+    assert.are.equal("cannot write " .. dir .. "/none/r.html: No such file or directory", err)
   end)
 end)
