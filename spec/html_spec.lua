@@ -346,10 +346,32 @@ describe("qemu.html on plain data", function()
     -- given in any order (shards): the page sorts by index
     table.sort(results, function(p, r) return p.name > r.name end)
     assert.are.same({
-      { "a", "b=2, c=true", "b=2, c=false", "b=1, c=true", "b=1, c=false" },
+      { "a \\ b, c", "b=2, c=true", "b=2, c=false", "b=1, c=true", "b=1, c=false" },
       { "x", "pass", "timeout", "pass", "timeout" },
       { "y", "pass", "timeout", "pass", "" },
     }, grid_of(html.page({ name = "three" }, results)))
+  end)
+
+  it("an axis with one value is a note; too many columns move the next axis to the rows", function()
+    -- machine: one value; a: 2, b: 3, c: 3 -> 9 combinations of b and c,
+    -- more than 6 columns: rows a x b, columns c
+    local results = {}
+    for _, a in ipairs({ 1, 2 }) do
+      for _, b in ipairs({ "x", "y", "z" }) do
+        for _, c in ipairs({ "p", "q", "r" }) do
+          local i = #results + 1
+          results[i] = { name = ("a=%d,b=%s,c=%s,machine=none"):format(a, b, c), index = i,
+                         cell = { a = a, b = b, c = c, machine = "none" }, outcome = "pass" }
+        end
+      end
+    end
+    local page = html.page({ name = "wide" }, results)
+    assert.is_truthy(page:find('<p class="note">In every cell: machine=none.</p>', 1, true))
+    local g = grid_of(page)
+    assert.are.same({ "a, b \\ c", "p", "q", "r" }, g[1])
+    assert.are.same({ "a=1, b=x", "pass", "pass", "pass" }, g[2])
+    assert.are.equal(7, #g)
+    assert.are.equal(18, count(page, '<td class="cell '))
   end)
 
   it("shards get lanes of their own; a missing cell is counted and listed", function()

@@ -193,58 +193,95 @@ local function axes_of(r)
   return c
 end
 
-local ABSENT = {}  -- a cell without this axis (an include with fewer axes)
+-- How many columns a grid may have before more axes go to its rows.
+M.MAX_COLUMNS = 6
 
--- The grid's shape: rows are the first axis's values, columns the rest
--- combined; values in the order the cells first have them (the matrix's
--- order).  Returns { corner, rows = { {key, label} }, cols = { {key,
+-- The grid's shape.  Axes whose value is the same in every cell are left
+-- out (named in a note); of the others, in name order, the first makes the
+-- rows and the rest, combined, the columns, unless that makes more than
+-- MAX_COLUMNS columns: then the next axes join the rows too.  Values come
+-- in the order the cells first have them (the matrix's order).  Returns {
+-- corner, constant = { "k=v" }, rows = { {key, label} }, cols = { {key,
 -- label} }, at = { [rowkey] = { [colkey] = result } } }.
 local function layout(results)
   local keyset, keys = {}, {}
   for _, r in ipairs(results) do
     for k in pairs(axes_of(r)) do
-      if not keyset[k] then keyset[k] = true; keys[#keys + 1] = tostring(k) end
+      if not keyset[tostring(k)] then keyset[tostring(k)] = true; keys[#keys + 1] = tostring(k) end
     end
   end
   table.sort(keys)
-  local g = { rows = {}, cols = {}, at = {} }
-  local seenr, seenc = {}, {}
-  local first = keys[1]
-  for _, r in ipairs(results) do
-    local a = axes_of(r)
-    local rk, rl
-    if first and a[first] ~= nil then
-      rk, rl = "v:" .. tostring(a[first]), tostring(a[first])
-    else
-      rk, rl = "-", "(no " .. tostring(first or "axis") .. ")"
+  -- the distinct values of each axis (an absent axis counts as one)
+  local distinct = {}
+  for _, k in ipairs(keys) do
+    local seen, n = {}, 0
+    for _, r in ipairs(results) do
+      local v = axes_of(r)[k]
+      local vk = v == nil and "\0absent" or tostring(v)
+      if not seen[vk] then seen[vk] = true; n = n + 1 end
     end
-    local parts, labels = {}, {}
-    for i = 2, #keys do
-      local v = a[keys[i]]
+    distinct[k] = n
+  end
+  local varying, constant = {}, {}
+  for _, k in ipairs(keys) do
+    if distinct[k] > 1 then varying[#varying + 1] = k
+    else
+      local v = results[1] and axes_of(results[1])[k]
+      constant[#constant + 1] = k .. "=" .. tostring(v)
+    end
+  end
+  if #varying == 0 and #keys > 0 then varying, constant = { keys[1] }, {} end
+
+  -- the text of a cell's values on some axes: "v" for one axis, else "k=v, k=v"
+  local function part(a, axes, lo, hi)
+    local key, label = {}, {}
+    for i = lo, hi do
+      local v = a[axes[i]]
       if v ~= nil then
-        parts[#parts + 1] = keys[i] .. "=" .. tostring(v)
-        labels[#labels + 1] = #keys == 2 and tostring(v) or (keys[i] .. "=" .. tostring(v))
+        key[#key + 1] = axes[i] .. "=" .. tostring(v)
+        label[#label + 1] = hi == lo and tostring(v) or (axes[i] .. "=" .. tostring(v))
+      elseif hi == lo then
+        label[#label + 1] = "(no " .. axes[i] .. ")"
       end
     end
-    local ck = table.concat(parts, ",")
-    local cl = #keys <= 1 and "outcome" or (#labels > 0 and table.concat(labels, ", ") or "(none)")
+    return table.concat(key, ","), table.concat(label, ", ")
+  end
+  local function columns(k)
+    local seen, n = {}, 0
+    for _, r in ipairs(results) do
+      local key = part(axes_of(r), varying, k + 1, #varying)
+      if not seen[key] then seen[key] = true; n = n + 1 end
+    end
+    return n
+  end
+  local k = 1
+  while k < #varying - 1 and columns(k) > M.MAX_COLUMNS do k = k + 1 end
+
+  local g = { rows = {}, cols = {}, at = {}, constant = constant }
+  local seenr, seenc = {}, {}
+  for _, r in ipairs(results) do
+    local a = axes_of(r)
+    local rk, rl = part(a, varying, 1, math.min(k, #varying))
+    local ck, cl = "", "outcome"
+    if #varying > k then
+      ck, cl = part(a, varying, k + 1, #varying)
+      if cl == "" then cl = "(none)" end
+    end
+    if rl == "" then rl = "(none)" end
+    rk = "r:" .. rk
     if not seenr[rk] then seenr[rk] = true; g.rows[#g.rows + 1] = { rk, rl } end
     if not seenc[ck] then seenc[ck] = true; g.cols[#g.cols + 1] = { ck, cl } end
     g.at[rk] = g.at[rk] or {}
     if g.at[rk][ck] then
-      -- two cells in one place (names that differ only by an absent axis):
-      -- the later one gets a column of its own
+      -- two cells in one place (their names differ only on a constant
+      -- axis): the later one gets a column of its own
       ck = ck .. "#" .. tostring(r.index)
       g.cols[#g.cols + 1] = { ck, cl }
     end
     g.at[rk][ck] = r
   end
-  if #keys == 2 then
-    g.corner = keys[1] .. " \\ " .. keys[2]
-  else
-    g.corner = first or ""
-  end
-  g.keys = keys
+  local rowaxes = table.concat(varying, ", ", 1, math.min(k, #varying))
+  g.corner = #varying > k and (rowaxes .. " \\ " .. table.concat(varying, ", ", k + 1, #varying)) or rowaxes
   return g
 end
 
@@ -254,7 +291,10 @@ end
 
 local function grid(out, results)
   local g = layout(results)
-  out[#out + 1] = '<table class="grid">\n<thead><tr><th class="corner">' .. esc(g.corner) .. "</th>"
+  if #g.constant > 0 then
+    out[#out + 1] = '<p class="note">In every cell: ' .. esc(table.concat(g.constant, ", ")) .. ".</p>\n"
+  end
+  out[#out + 1] = '<div class="scroll"><table class="grid">\n<thead><tr><th class="corner">' .. esc(g.corner) .. "</th>"
   for _, c in ipairs(g.cols) do out[#out + 1] = '<th scope="col">' .. esc(c[2]) .. "</th>" end
   out[#out + 1] = "</tr></thead>\n<tbody>\n"
   for _, row in ipairs(g.rows) do
@@ -274,7 +314,7 @@ local function grid(out, results)
     end
     out[#out + 1] = "</tr>\n"
   end
-  out[#out + 1] = "</tbody></table>\n"
+  out[#out + 1] = "</tbody></table></div>\n"
 end
 
 -- ---- the timeline ----------------------------------------------------------------
@@ -340,11 +380,13 @@ local function timeline(out, results, info)
   out[#out + 1] = ('<svg class="timeline" viewBox="0 0 %d %d" width="100%%" role="img" '
     .. 'aria-label="timeline of the cells">\n'):format(LEFT + W + 10, H)
   local step = tick_step(T)
+  -- as many decimals as the step needs: 0.05 s steps say "0.15 s"
+  local tick_format = "%." .. math.max(0, -math.floor(math.log(step, 10) + 1e-9)) .. "f s"
   local t = 0
   while t <= T + 1e-9 do
     out[#out + 1] = ('<line class="tick" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/>'
       .. '<text class="tick" x="%.1f" y="14">%s</text>\n'):format(x(t), TOP - 4, x(t), H - 4, x(t),
-      (step < 1 and "%.1f s" or "%.0f s"):format(t))
+      tick_format:format(t))
     t = t + step
   end
   local y = TOP
@@ -368,8 +410,8 @@ local function timeline(out, results, info)
             .. '<line class="marker" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/>'):format(
             x0, y + 3, xm - x0, LANE - 6, xm, y + 1, xm, y + LANE - 1)
         end
-        -- the name inside the bar when it fits (about 6 units a character)
-        local chars = math.floor((w - 6) / 6)
+        -- the name inside the bar when it fits (at most about 7 units a character at font size 11)
+        local chars = math.floor((w - 8) / 7)
         if chars >= 4 then
           local name = report.utf8_clean(r.name)
           if utf8.len(name) > chars then
@@ -478,6 +520,7 @@ code, pre { font: 12px/1.35 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, m
 .legend { list-style: none; padding: 0; margin: 8px 0 12px; display: flex; flex-wrap: wrap; gap: 8px; }
 .legend li { padding: 2px 10px; border-radius: 12px; border: 1px solid; font-size: 13px; }
 .legend li.zero { opacity: .45; }
+.scroll { overflow-x: auto; }
 table.grid { border-collapse: separate; border-spacing: 4px; }
 table.grid th { font-weight: 600; font-size: 13px; text-align: left; padding: 2px 6px; color: #3a4450; }
 table.grid thead th { vertical-align: bottom; } th.corner { color: #7a8490; font-weight: 400; }
