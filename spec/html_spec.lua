@@ -392,13 +392,36 @@ describe("qemu.html on plain data", function()
     assert.is_truthy(page:find("<p class=\"note\">4 of the matrix's 5 cells are not in this report.</p>", 1, true))
   end)
 
+  it("takes results.json's records as they are: wall times, marker, paths in the shard's directory", function()
+    local dir = tmpdir(finally)
+    os.execute("mkdir -p " .. q(dir .. "/shard-2-of-2/n=2"))
+    H.write(dir .. "/shard-2-of-2/n=2/console.log", "booting\nQLUA-GUEST-READY\n")
+    H.write(dir .. "/shard-2-of-2/n=2/argv", "qemu-system-x86_64\n-machine\nq35\n")
+    local page = html.page({ name = "merged", total = 2 }, {
+      { name = "n=2", index = 2, axes = { n = 2 }, outcome = "fail", message = "no", start = 1700000010.5,
+        ended = 1700000014.0, duration = 3.5, marker = { what = "'QLUA-GUEST-READY' (plain text)", at = 1700000012.5 },
+        dir = "n=2", console = "n=2/console.log", base = dir .. "/shard-2-of-2", shard = { index = 2, count = 2 } },
+      { name = "n=1", index = 1, axes = { n = 1 }, outcome = "pass", start = 1700000010.0, duration = 1,
+        shard = { index = 1, count = 2 } },
+    })
+    assert.are.same({ { "n", "outcome" }, { "1", "pass" }, { "2", "fail" } }, grid_of(page))
+    assert.is_truthy(page:find("<dt>start</dt><dd>0.5 s</dd><dt>first console match</dt><dd>2.5 s (2.0 s after the start): "
+      .. "&#39;QLUA-GUEST-READY&#39; (plain text)</dd><dt>end</dt><dd>4.0 s</dd><dt>shard</dt><dd>shard 2/2</dd>"
+      .. "<dt>run directory</dt><dd><code>" .. dir .. "/shard-2-of-2/n=2</code></dd>", 1, true))
+    assert.is_truthy(page:find("<summary>console log (25 bytes)</summary>\n<pre>booting\nQLUA-GUEST-READY\n</pre>", 1, true))
+    assert.is_truthy(page:find("<summary>argv (3 arguments)</summary>\n<pre>qemu-system-x86_64 \\\n  -machine q35</pre>", 1, true))
+    local lanes = {}
+    for l in page:gmatch('<text class="lane" x="4" y="%d+">(.-)</text>') do lanes[#lanes + 1] = l end
+    assert.are.same({ "shard 1/2 lane 1", "shard 2/2 lane 1" }, lanes)
+  end)
+
   it("a log longer than 256 KiB: its last 256 KiB, from a character boundary, and a note", function()
     local dir = tmpdir(finally)
     -- "é" is 2 bytes: 300 KiB of them, cut in the middle of one
     local big = ("é"):rep(150 * 1024) .. "THE-END"
     H.write(dir .. "/console.log", big)
     local page = html.page({ name = "big" }, {
-      { name = "a=1", cell = { a = 1 }, outcome = "pass", dir = dir, stderr = "x" .. big },
+      { name = "a=1", cell = { a = 1 }, outcome = "pass", dir = dir, logs = { stderr = "x" .. big } },
     })
     local limit = 256 * 1024
     -- from the file: the whole log's place

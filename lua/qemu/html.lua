@@ -9,22 +9,28 @@
 --   html.page(info, results)          -> the page as a string
 --   html.from_run(run)                -> info, results of a matrix run (qemu.matrix)
 --
--- The input is plain data, so that a merge of shards (results read back
--- from JSON) makes the same page:
+-- The input is plain data, so that qlua --merge makes the same page from the
+-- shards' results.json records, as they are:
 --   info    = { name = "boot", total = 12 (cells in the whole matrix; default
---               #results), duration = s (the run's wall time), date = "text",
---               jobs = n, out = "run directory" }          (all but name optional)
---   results = { { name = "machine=q35,smp=1", index = 1, cell = { machine =
---               "q35", smp = 1 }, outcome = "pass"|"fail"|"timeout"|"crash"|
---               "error"|"skip"|"missing", message = "text", start = s,
---               marker = s, duration = s, shard = "text", dir = "path",
---               argv = { ... }, console = "text", stderr = "text",
---               qmp = "text" }, ... }
--- start and marker are seconds from the run's start (nil: the cell never
--- started, no console expect matched); shard, when set, groups the
--- timeline's lanes (shards ran on machines of their own).  argv, console,
--- stderr and qmp are read from dir (argv, console.log, stderr.log,
--- qmp.log) when not given.
+--               #results), t0 = the time the run started (default: the
+--               earliest start), duration = s (the run's wall time), date =
+--               "text", jobs = n, out = "run directory", base = "directory
+--               relative paths are in" }                 (all but name optional)
+--   results = { { name = "machine=q35,smp=1", index = 1, axes (or cell) = {
+--               machine = "q35", smp = 1 }, outcome = "pass"|"fail"|"timeout"|
+--               "crash"|"error"|"skip"|"missing", message = "text", start = t,
+--               ended = t or duration = s, marker = t or { what = "text", at =
+--               t }, shard = "text" or { index, count }, dir = "path", argv =
+--               { ... }, console = "path", stderr = "path", qmp = "path",
+--               logs = { console = "text", stderr = "text", qmp = "text" },
+--               base = "directory" }, ... }
+-- Times (start, ended, marker) are on any one clock (wall time across
+-- shards): the page shows them from t0.  No start: the cell never started;
+-- no marker: no console expect of its test matched.  A shard groups the
+-- timeline's lanes (shards ran on machines of their own).  A log is the
+-- text in logs, else the file its field names, else the one in dir (argv,
+-- console.log, stderr.log, qmp.log); relative paths are in the result's
+-- base, else info.base.
 --
 -- All text from the run (names, messages, logs) may be any bytes: it is
 -- made UTF-8 ('?' for bytes that are not), terminal control sequences are
@@ -455,13 +461,13 @@ local function log_block(out, title, text, skipped, where)
   out[#out + 1] = "</details>\n"
 end
 
--- A log of a result: given as text, else read from the run directory.
+-- A log of a result: its text, else its file (read from its end).
 local function get_log(r, field, file)
-  if r[field] ~= nil then
-    local t, skipped = tail(tostring(r[field]))
+  if type(r.logs) == "table" and r.logs[field] ~= nil then
+    local t, skipped = tail(tostring(r.logs[field]))
     return t, skipped, nil
   end
-  local path = r.dir and (r.dir .. "/" .. file)
+  local path = r[field] or (r.dir and (r.dir .. "/" .. file))
   local t, skipped = tail_file(path)
   return t, skipped or 0, t and path
 end
@@ -486,7 +492,8 @@ local function cell_details(out, r)
   if r.start then
     facts[#facts + 1] = "<dt>start</dt><dd>" .. secs(r.start) .. "</dd>"
     facts[#facts + 1] = "<dt>first console match</dt><dd>"
-      .. (r.marker and (secs(r.marker) .. " (" .. secs(r.marker - r.start) .. " after the start)") or "none")
+      .. (r.marker and (secs(r.marker) .. " (" .. secs(r.marker - r.start) .. " after the start)"
+          .. (r.marker_what and (": " .. esc(r.marker_what)) or "")) or "none")
       .. "</dd>"
     facts[#facts + 1] = "<dt>end</dt><dd>" .. secs(r.start + (r.duration or 0)) .. "</dd>"
   end
@@ -605,18 +612,50 @@ local function counts(results)
   return n, order
 end
 
+-- A path as given, or in base when relative.
+local function in_base(path, base)
+  if type(path) ~= "string" or path:sub(1, 1) == "/" or not base then return path end
+  return base .. "/" .. path
+end
+
+-- The results as the page uses them (copies: the caller's tables stay as
+-- they are): cell, index, name; times in seconds from t0, duration; the
+-- marker's time and text; the shard's label; paths made whole.
+local function normalize(info, results)
+  local sorted, t0 = {}, info.t0
+  for _, r in ipairs(results) do
+    if not info.t0 and tonumber(r.start) and (not t0 or r.start < t0) then t0 = r.start end
+  end
+  t0 = t0 or 0
+  for i, r0 in ipairs(results) do
+    local r = {}
+    for k, v in pairs(r0) do r[k] = v end
+    r.cell = type(r.cell) == "table" and r.cell or r.axes
+    r.index = r.index or i
+    r.name = tostring(r.name or r.index)
+    if type(r.marker) == "table" then
+      r.marker_what = r.marker.what and tostring(r.marker.what)
+      r.marker = r.marker.at
+    end
+    r.start, r.marker = tonumber(r.start), tonumber(r.marker)
+    if r.start and not r.duration and tonumber(r.ended) then r.duration = r.ended - r.start end
+    r.duration = tonumber(r.duration)
+    if r.start then r.start = r.start - t0 end
+    if r.marker then r.marker = r.marker - t0 end
+    if type(r.shard) == "table" then
+      r.shard = ("shard %s/%s"):format(tostring(r.shard.index or r.shard[1]), tostring(r.shard.count or r.shard[2]))
+    end
+    local base = r.base or info.base
+    for _, f in ipairs({ "dir", "console", "stderr", "qmp" }) do r[f] = in_base(r[f], base) end
+    sorted[i] = r
+  end
+  return sorted
+end
+
 function M.page(info, results)
   info = info or {}
   local name = tostring(info.name or "matrix")
-  local sorted = {}
-  for i, r0 in ipairs(results) do
-    -- a copy: the caller's tables stay as they are
-    local r = {}
-    for k, v in pairs(r0) do r[k] = v end
-    r.index = r.index or i
-    r.name = tostring(r.name or r.index)
-    sorted[i] = r
-  end
+  local sorted = normalize(info, results)
   table.sort(sorted, function(a, b)
     local ia, ib = tonumber(a.index), tonumber(b.index)
     if ia and ib and ia ~= ib then return ia < ib end
@@ -681,23 +720,24 @@ function M.write(path, info, results)
   f:close()
 end
 
--- The page's data from a matrix run (qemu.matrix's run state): times
--- relative to the run's start, logs read from the cells' directories.
+-- The page's data from a matrix run (qemu.matrix's run state): times on
+-- the runner's clock (qemu.now()), logs read from the cells' directories.
+-- The marker: when the test's first console:expect matched.
 function M.from_run(run)
   local ended = run.ended or run.started
   local info = {
-    name = run.matrix.name, total = #run.records, duration = ended - run.started,
-    jobs = run.jobs, out = run.out,
+    name = run.matrix.name, total = #run.records, t0 = run.started, duration = ended - run.started,
+    jobs = run.jobs, out = run.results_dir or run.out,
     date = os.date("!%Y-%m-%d %H:%M:%S UTC", os.time() - math.floor(ended - run.started + 0.5)),
   }
   local results = {}
   for i, r in ipairs(run.records) do
     local cell = {}
     for k, v in pairs(r.cell) do cell[k] = v end
+    local ok, at = pcall(function() return r.vm and r.vm.console and r.vm.console:matched_at() end)
     results[i] = {
       name = r.name, index = r.cell.index, cell = cell, outcome = r.outcome, message = r.message,
-      start = r.started and (r.started - run.started), duration = r.duration,
-      marker = r.marker and (r.marker - run.started), dir = r.dir,
+      start = r.started, duration = r.duration, marker = ok and at or nil, dir = r.dir,
     }
   end
   return info, results

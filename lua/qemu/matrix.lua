@@ -210,11 +210,6 @@ end
 local function finish(run, r, outcome, message)
   r.outcome, r.message = outcome, message
   r.duration = r.started and (qemu.now() - r.started) or 0
-  -- when the test's first console:expect matched (the HTML report's boot-to-marker)
-  if r.vm and r.vm.console then
-    local ok, t = pcall(r.vm.console.matched_at, r.vm.console)
-    r.marker = ok and t or nil
-  end
   r.co = nil
   if r.vm then
     local vm = r.vm
