@@ -161,7 +161,7 @@ describe("--html FILE on a matrix run", function()
     assert.is_truthy(page:find('<p class="note">Each bar is a cell, from its start to its end; the darker part '
       .. 'is the time to its first console match (boot to marker). Bars in different lanes ran at the same '
       .. 'time: at most 2 at once.</p>', 1, true))
-    assert.is_truthy(page:find('<p class="note">Each log shows at most its last 256 KiB.</p>', 1, true))
+    assert.is_truthy(page:find('<p class="note">Each log shows at most its last 256 KiB (16 KiB once the page holds 8 MiB of logs).</p>', 1, true))
 
     -- each cell: the escaped message, argv, console, stderr, QMP transcript
     local esc = "&lt;/script&gt;&lt;b&gt;&amp;&quot;&#39;"
@@ -435,6 +435,31 @@ describe("qemu.html on plain data", function()
     assert.is_truthy(page:find("THE-END</pre>", 1, true))
     assert.is_truthy(#page < 3 * limit, #page)
     assert.are.equal("function", type(html.write))
+  end)
+
+  it("once the page holds PAGE_LOGS bytes of logs, the next logs show their last 16 KiB", function()
+    local saved = html.PAGE_LOGS
+    finally(function() html.PAGE_LOGS = saved end)
+    html.PAGE_LOGS = 600 * 1024
+    local log = ("x"):rep(300 * 1024)
+    local results = {}
+    for i = 1, 3 do
+      results[i] = { name = "n=" .. i, index = i, cell = { n = i }, outcome = "pass", logs = { console = log } }
+    end
+    local page = html.page({ name = "budget" }, results)
+    local cuts = {}
+    for skipped in page:gmatch('<p class="cut">The first (%d+) bytes of 307200 are not shown.</p>') do
+      cuts[#cuts + 1] = tonumber(skipped)
+    end
+    -- 256 KiB, 256 KiB (512 KiB shown: under 600), 256 KiB (768: over), then 16 KiB
+    assert.are.same({ 307200 - 262144, 307200 - 262144, 307200 - 262144 }, cuts)
+    results[4] = { name = "n=4", index = 4, cell = { n = 4 }, outcome = "pass", logs = { console = log } }
+    cuts = {}
+    page = html.page({ name = "budget" }, results)
+    for skipped in page:gmatch('<p class="cut">The first (%d+) bytes of 307200 are not shown.</p>') do
+      cuts[#cuts + 1] = tonumber(skipped)
+    end
+    assert.are.same({ 45056, 45056, 45056, 307200 - 16384 }, cuts)
   end)
 
   it("plays out what a terminal would show, and escapes the rest", function()

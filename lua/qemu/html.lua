@@ -36,12 +36,18 @@
 -- made UTF-8 ('?' for bytes that are not), terminal control sequences are
 -- played out (a line the guest redrew shows as it ended) and the rest of
 -- the control characters shown as '?', then HTML-escaped.  Each log shows
--- at most its last LOG_LIMIT bytes, with a note saying so.
+-- at most its last LOG_LIMIT bytes (SMALL_LIMIT once the page holds
+-- PAGE_LOGS bytes of logs), with a note saying so.
 local report = require "qemu.report"
 
 local M = {}
 
 M.LOG_LIMIT = 256 * 1024
+-- Once the page holds PAGE_LOGS bytes of logs, each further log shows only
+-- its last SMALL_LIMIT bytes: a large matrix of chatty guests stays a page
+-- a browser opens.
+M.PAGE_LOGS, M.SMALL_LIMIT = 8 * 1024 * 1024, 16 * 1024
+local shown = 0  -- log bytes on the page being made
 
 -- The outcomes in the order the page lists them; colours: background,
 -- border.  "missing" is a cell no shard reported (qlua --merge).
@@ -147,9 +153,13 @@ end
 
 -- The last LOG_LIMIT bytes of text (from a character boundary), and how
 -- many bytes before them are not shown.
+local function limit()
+  return shown < M.PAGE_LOGS and M.LOG_LIMIT or M.SMALL_LIMIT
+end
+
 local function tail(text)
-  if #text <= M.LOG_LIMIT then return text, 0 end
-  local t = text:sub(#text - M.LOG_LIMIT + 1):gsub("^[\128-\191]+", "")
+  if #text <= limit() then return text, 0 end
+  local t = text:sub(#text - limit() + 1):gsub("^[\128-\191]+", "")
   return t, #text - #t
 end
 
@@ -158,7 +168,7 @@ local function tail_file(path)
   local f = path and io.open(path, "rb")
   if not f then return nil end
   local size = f:seek("end")
-  f:seek("set", math.max(0, size - M.LOG_LIMIT))
+  f:seek("set", math.max(0, size - limit()))
   local t = f:read("a") or ""
   f:close()
   t = t:gsub("^[\128-\191]+", "")
@@ -446,6 +456,7 @@ end
 -- ---- the cells' logs ---------------------------------------------------------------
 
 local function log_block(out, title, text, skipped, where)
+  shown = shown + #(text or "")
   if not text then
     out[#out + 1] = ('<details class="log"><summary>%s (none)</summary></details>\n'):format(title)
     return
@@ -706,7 +717,9 @@ function M.page(info, results)
 
   out[#out + 1] = '<section id="cells">\n<h2>Logs</h2>\n<p class="toolbar" id="toolbar" hidden><button id="expand" type="button">'
     .. 'Expand all</button><button id="collapse" type="button">Collapse all</button></p>\n'
-  out[#out + 1] = ('<p class="note">Each log shows at most its last %d KiB.</p>\n'):format(M.LOG_LIMIT // 1024)
+  out[#out + 1] = ('<p class="note">Each log shows at most its last %d KiB (%d KiB once the page holds %d MiB '
+    .. 'of logs).</p>\n'):format(M.LOG_LIMIT // 1024, M.SMALL_LIMIT // 1024, M.PAGE_LOGS // (1024 * 1024))
+  shown = 0
   for _, r in ipairs(sorted) do cell_details(out, r) end
   out[#out + 1] = "</section>\n<script>\n" .. JS .. "</script>\n</body>\n</html>\n"
   return table.concat(out)
