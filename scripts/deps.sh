@@ -8,14 +8,15 @@
 # and munge: spec/cluster_spec.lua starts a one-node Slurm cluster of its own
 # (scripts/slurm-local.sh); the packages' own services are not needed.  Run as
 # root it installs them; otherwise
-# it says which are missing and how to get them.
+# it says which are missing and how to get them.  (chromium: spec/html_spec.lua
+# loads the matrix's HTML report in it, headless.)
 set -eu
 
 # (busybox-static for the test guest is downloaded by build-guest.sh, not
 # installed: it conflicts with Debian's busybox.)
 PACKAGES="make gcc pkg-config lua5.4 liblua5.4-dev lua-busted libjansson-dev
 qemu-system-x86 qemu-utils ovmf iproute2 cpio kmod xz-utils libxml2-utils python3-junitparser
-parallel luarocks man-db valgrind slurm-wlm munge"
+parallel luarocks man-db valgrind slurm-wlm munge chromium"
 [ "${1:-}" = fuzz ] && PACKAGES="$PACKAGES clang libclang-rt-14-dev"
 [ "${1:-}" = distro ] && PACKAGES="$PACKAGES mmdebstrap grub-pc-bin grub-efi-amd64-bin
 grub-common ovmf dosfstools mtools xorriso fdisk cloud-image-utils

@@ -55,8 +55,8 @@ static const struct opt {
  * that this list is M.OPTIONS'. */
 static const struct { const char *name, *arg; } matrix_options[] = {
 	{ "-j", "N" }, { "--fail-fast", NULL }, { "--only", "TEXT" }, { "--timeout", "S" },
-	{ "--tap", NULL }, { "--junit", "FILE" }, { "--list", NULL }, { "--shard", "I/N" },
-	{ "--out", "DIR" },
+	{ "--tap", NULL }, { "--junit", "FILE" }, { "--html", "FILE" }, { "--list", NULL },
+	{ "--shard", "I/N" }, { "--out", "DIR" },
 };
 #define NMATRIX (int)(sizeof matrix_options / sizeof matrix_options[0])
 

@@ -14,7 +14,7 @@
 --   }
 --
 -- `qlua boot.lua [-j N] [--fail-fast] [--only TEXT] [--timeout S] [--tap]
--- [--junit FILE] [--list] [--shard I/N] [--out DIR]` runs it (the qlua
+-- [--junit FILE] [--html FILE] [--list] [--shard I/N] [--out DIR]` runs it (the qlua
 -- command calls m:run(options)).
 --
 -- How it works: each cell's test runs as a coroutine registered with
@@ -371,7 +371,7 @@ local function round(run)
 end
 
 -- m:run(opts) -> exit status (0 when every cell passed or was skipped).
--- opts: jobs, fail_fast, only (list), timeout, tap, junit (path), shard
+-- opts: jobs, fail_fast, only (list), timeout, tap, junit (path), html (path), shard
 -- ({i, n}), out (directory), list (print the cells and return).
 function Matrix:run(opts)
   opts = opts or {}
@@ -438,6 +438,10 @@ function Matrix:run(opts)
   report.finish(run, opts)
   shards.write(run)
   report.write_files(run, run.results_dir)
+  if opts.html then
+    local html = require "qemu.html"
+    html.write(opts.html, html.from_run(run))
+  end
   if interrupted then error(interrupted, 0) end
   for _, r in ipairs(records) do
     if r.outcome ~= "pass" and r.outcome ~= "skip" then return 1 end
@@ -456,6 +460,7 @@ M.OPTIONS = {
   { "--timeout", "S", "timeout", "seconds per cell (default: the matrix's, else 300)" },
   { "--tap", nil, "tap", "TAP on standard output" },
   { "--junit", "FILE", "junit", "write JUnit XML to FILE" },
+  { "--html", "FILE", "html", "write a self-contained HTML report to FILE" },
   { "--list", nil, "list", "print the cells as JSON lines and run nothing" },
   { "--shard", "I/N", "shard", "run the I-th of N shares of the cells (1 <= I <= N); auto or auto/N: "
     .. "the shard the environment names (Slurm array, GitLab parallel, Kubernetes Indexed Job, GNU parallel)" },
