@@ -15,7 +15,7 @@ local EXAMPLES = H.root .. "/examples/"
 -- without a test here fails the first test.
 local KNOWN = {
   ["hello.lua"] = true, ["overlay-share.lua"] = true, ["hotplug.lua"] = true,
-  ["matrix.lua"] = true, ["tap.lua"] = true,
+  ["matrix.lua"] = true, ["tap.lua"] = true, ["agent.lua"] = true,
 }
 
 local have_guest = io.open(G.kernel) and io.open(G.initrd) and true or false
@@ -193,6 +193,15 @@ describe("examples/", function()
       assert.truthy(has(out, "hotplug: the guest read: hello from a hotplugged disk\n"), out)
       assert.truthy(has(out, "hotplug: unplugged"), out)
       assert.truthy(has(out, "hotplug: the guest powered off; QEMU exited with code 0\n"), out)
+    end)
+
+    it("agent.lua: runs commands in the guest through the guest agent, then shuts it down", function()
+      local S = G.scope(finally)
+      local code, out, err = example(S, nil, "agent.lua")
+      assert.are.equal(0, code, ctx(code, out, err))
+      assert.truthy(has(out, "agent: cat gave back 'data', status 0\n"), out)
+      assert.truthy(has(out, "agent: /etc/motd holds 'hello\\n'\n"), out)
+      assert.truthy(has(out, "agent: the guest powered off; QEMU exited with code 0\n"), out)
     end)
 
     it("matrix.lua -j 2: every cell passes; TAP and JUnit say so", function()
