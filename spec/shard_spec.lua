@@ -235,6 +235,20 @@ describe("qlua --merge", function()
       .. "shard 1 of 2 left no results\"\n", 1, true), out)
   end)
 
+  it("--html: one page of the whole matrix, missing cells included, the logs read from each shard", function()
+    local S = scope(finally)
+    two_shards(S)
+    os.execute("rm -rf " .. q(S.dir .. "/runs/shard-1-of-2"))
+    local code, _, err = qlua(S, {}, "--merge", "runs", "--html", "all.html")
+    assert.are.equal(1, code)
+    assert.are.equal("", err)
+    local page = H.slurp(S.dir .. "/all.html")
+    -- every cell of the whole matrix is on the page, four of them missing
+    for n = 1, 7 do assert.is_truthy(page:find("n=" .. n, 1, true), "n=" .. n) end
+    assert.is_truthy(page:find("no result: shard 1 of 2 left no results", 1, true))
+    assert.is_nil(page:find("https?://[%w.]+/"))   -- self-contained
+  end)
+
   it("qemu.matrix.merge from Lua: the same report, its exit status returned", function()
     local S = scope(finally)
     two_shards(S)
@@ -338,11 +352,11 @@ io.stderr:write("status ", status, "\n")
     os.execute("mkdir -p " .. q(S.dir .. "/empty") .. " " .. q(S.dir .. "/bad"))
     H.write(S.dir .. "/bad/results.json", '{"format": "something else"}')
     local cases = {
-      { {}, "qlua: --merge: no directory given (qlua --merge DIR... [--junit FILE] [--tap])" },
+      { {}, "qlua: --merge: no directory given (qlua --merge DIR... [--junit FILE] [--tap] [--html FILE])" },
       { { "empty" }, "qlua: --merge: 'empty' holds no matrix results (no results.json, no shard-I-of-N directory)" },
       { { "bad" }, "qlua: --merge: 'bad/results.json' is not a qlua matrix results file" },
       { { "empty", "--junit" }, "qlua: option '--junit' needs an argument (FILE)" },
-      { { "empty", "--bogus" }, "qlua: unknown merge option '--bogus' (qlua --merge DIR... takes --junit, --tap)" },
+      { { "empty", "--bogus" }, "qlua: unknown merge option '--bogus' (qlua --merge DIR... takes --junit, --tap, --html)" },
     }
     for _, c in ipairs(cases) do
       local code, out, err = qlua(S, {}, "--merge", table.unpack(c[1]))

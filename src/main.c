@@ -42,7 +42,7 @@ static const struct opt {
 	[O_LIB] = { 'L', NULL, "DIR", "look for Lua modules in DIR first (qemu.NAME in DIR/qemu/NAME.lua; as QLUA_PATH=DIR)" },
 	[O_DESCRIBE] = { 0, "describe", "KIND", "print the fields of a device kind or section" },
 	[O_MERGE] = { 0, "merge", "DIR...", "report a matrix's shards as one (each DIR a run directory or its "
-	                                   "shard-I-of-N): --junit FILE, --tap after the DIRs; exit 0 only when "
+	                                   "shard-I-of-N): --junit FILE, --tap, --html FILE after the DIRs; exit 0 only when "
 	                                   "every cell of the whole matrix passed" },
 	[O_VERSION] = { 0, "version", NULL, "print the version and exit" },
 	[O_HELP] = { 'h', "help", NULL, "print this help and exit" },
@@ -63,7 +63,7 @@ static const struct { const char *name, *arg; } matrix_options[] = {
 static void usage(FILE *f)
 {
 	fputs("usage: qlua [options] script.lua [args...]\n"
-	      "       qlua --merge DIR... [--junit FILE] [--tap]\n\n"
+	      "       qlua --merge DIR... [--junit FILE] [--tap] [--html FILE]\n\n"
 	      "Runs a Lua script that describes QEMU virtual machines.  A script that returns\n"
 	      "a VM description runs it in the foreground (its console on this terminal) and\n"
 	      "exits with QEMU's status; a script that returns nothing did its own work.\n"

@@ -329,7 +329,7 @@ end
 -- on a cell reported twice.  Records of missing cells have outcome
 -- "missing".
 function S.collect(dirs)
-  if #dirs == 0 then merr("no directory given (qlua --merge DIR... [--junit FILE] [--tap])") end
+  if #dirs == 0 then merr("no directory given (qlua --merge DIR... [--junit FILE] [--tap] [--html FILE])") end
   local shards = {}
   for _, d in ipairs(dirs) do
     for _, e in ipairs(expand(d)) do shards[#shards + 1] = load(e) end
@@ -414,7 +414,29 @@ end
 S.OPTIONS = {
   { "--junit", "FILE", "junit", "write the whole matrix's JUnit XML to FILE" },
   { "--tap", nil, "tap", "the whole matrix's TAP on standard output" },
+  { "--html", "FILE", "html", "write the whole matrix's HTML report to FILE (missing cells included)" },
 }
+
+-- The merged run as the HTML report's plain data (lua/qemu/html.lua): the
+-- shards' results.json records as they are, their log paths relative to
+-- their shard's directory, missing cells as such.
+local function html_data(run)
+  local results = {}
+  for i, r in ipairs(run.records) do
+    local res = {}
+    for k, v in pairs(r.result or {}) do res[k] = v end
+    res.name, res.index, res.outcome, res.message = r.name, r.cell.index or i, r.outcome, r.message
+    res.axes = res.axes or r.cell.axes
+    if r.shard then
+      res.base = r.shard.path
+      res.shard = res.shard or { index = r.shard.index, count = r.shard.count }
+    end
+    results[i] = res
+  end
+  local info = { name = run.matrix.name, total = #run.records,
+                 duration = run.ended > 0 and run.ended - run.started or nil }
+  return info, results
+end
 
 -- S.merge(dirs, opts) -> exit status: 0 when every cell of the whole
 -- matrix ran and passed (or was skipped), 1 otherwise.  Prints each cell
@@ -431,6 +453,9 @@ function S.merge(dirs, opts)
   run.where = ("%d of %d shard%s: %s"):format(present, run.count, run.count == 1 and "" or "s",
     table.concat(paths, ", "))
   report.replay(run, opts)
+  if opts.html then
+    require("qemu.html").write(opts.html, html_data(run))
+  end
   for _, r in ipairs(run.records) do
     if r.outcome ~= "pass" and r.outcome ~= "skip" then return 1 end
   end
