@@ -9,7 +9,7 @@ set -eu
 # installed: it conflicts with Debian's busybox.)
 PACKAGES="make gcc pkg-config lua5.4 liblua5.4-dev lua-busted libjansson-dev
 qemu-system-x86 qemu-utils iproute2 cpio kmod xz-utils libxml2-utils python3-junitparser
-parallel luarocks man-db valgrind"
+parallel luarocks man-db valgrind xorriso openssh-client openssh-server python3-yaml"
 [ "${1:-}" = fuzz ] && PACKAGES="$PACKAGES clang libclang-rt-14-dev"
 
 missing=""
