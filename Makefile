@@ -50,6 +50,18 @@ deps:
 guest:
 	scripts/build-guest.sh
 
+# A real Debian 12 system image (build/distro/debian-12.qcow2: GRUB on a GPT
+# disk, boots by SeaBIOS and OVMF, cloud-init, qemu-guest-agent) and a
+# serial-console installer ISO (build/distro/debian-12-installer.iso), each
+# rebuilt only when its inputs change (the image needs root); not part of
+# make check.
+# scripts/distro/README.md; scripts/distro/smoke.sh boots them.
+distro-image:
+	scripts/build-distro-image.sh
+
+installer-iso:
+	scripts/build-installer-iso.sh
+
 # The README's first command: boots the test guest with its console here.
 demo: deps
 	$(MAKE) all guest
@@ -58,6 +70,12 @@ demo: deps
 check: deps
 	$(MAKE) all guest
 	scripts/check.sh $(SPEC)
+
+# The Slurm spec alone (it is part of check too, about 25 s): a one-node
+# cluster started and stopped by the spec (scripts/slurm-local.sh; root).
+check-cluster: deps
+	$(MAKE) all
+	scripts/check.sh spec/cluster_spec.lua
 
 # The whole suite again with qlua built with AddressSanitizer (leaks
 # included) and UndefinedBehaviorSanitizer: busted itself runs in that qlua,
@@ -141,4 +159,4 @@ bench: all
 docs: qlua
 	scripts/gen-docs.sh
 
-.PHONY: all deps guest demo fuzz fuzz-merge bench check check-asan check-valgrind clean install uninstall docs
+.PHONY: all deps guest distro-image installer-iso demo fuzz fuzz-merge bench check check-cluster check-asan check-valgrind clean install uninstall docs

@@ -5,6 +5,8 @@
 -- constructors replaced by a no-op (what plain Lua costs).  The last line
 -- is the result line bench/run.lua (`make bench`) collects.
 --   ./qlua bench/argv.lua 20000
+-- With a second argument "build" it only builds N argvs and prints nothing:
+-- what bench/govmm.sh runs under callgrind (two N, the difference divided).
 local qemu = qemu or require "qemu"
 local n = tonumber(arg and arg[1]) or 20000
 local typical = (arg and arg[0] or "bench/argv.lua"):gsub("argv%.lua$", "typical.lua")
@@ -21,6 +23,10 @@ local function best_of(f)
 end
 
 local build = dofile(typical)
+if arg and arg[2] == "build" then
+  for _ = 1, n do qemu.argv(build()) end
+  return
+end
 for _ = 1, math.max(1, n // 10) do qemu.argv(build()) end  -- warm-up
 local us = best_of(function() qemu.argv(build()) end)
 

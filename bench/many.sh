@@ -18,7 +18,7 @@
 #
 # QLUA=path measures another qlua binary (default ./qlua).
 #
-# Every run is bounded (timeout(1); launch_floor also alarm(30)) and leaves
+# Every run is bounded (timeout(1); launch_floor also alarm(30 + N - 1)) and leaves
 # no QEMU behind: qlua's QEMUs get SIGKILL when qlua dies, launch_floor
 # kills its own on any failure.
 set -euo pipefail

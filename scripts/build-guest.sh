@@ -1,12 +1,16 @@
 #!/bin/sh
 # Build the small Linux test guest that qlua's boot tests run:
 #   build/guest/vmlinux    uncompressed ELF kernel (PVH note: -kernel on q35, pc, microvm)
+#   build/guest/vmlinuz    the same kernel as Debian ships it (bzImage, EFI stub): for OVMF
 #   build/guest/initrd.gz  busybox-static + virtio/9p/nvdimm/... modules + scripts/guest/init
+#                          + /agent.cpio.gz: qemu-ga and its libraries (unpacked on qlua.agent)
 #   build/guest/VERSION    kernel version (uname -r in the guest)
 #   build/guest/STAMP      the inputs of the build; unchanged inputs => nothing to do
-# The kernel is Debian's linux-image-amd64 and busybox comes from busybox-static,
-# both fetched with apt-get download into build/guest-cache/ and unpacked there,
-# never installed. Tools it needs (cpio, kmod, xz-utils) are installed if missing.
+# The kernel is Debian's linux-image-amd64, busybox comes from busybox-static and
+# qemu-ga from qemu-guest-agent, all fetched with apt-get download into
+# build/guest-cache/ and unpacked there, never installed.  qemu-ga's shared
+# libraries (glib, ...) and the dynamic loader are copied from the host (ldd):
+# the host is the same Debian release as the package. Tools it needs (cpio, kmod, xz-utils) are installed if missing.
 # Usage: scripts/build-guest.sh [--force]
 # Contract of the guest (command line checks, markers): scripts/guest/README.md
 set -eu
@@ -74,7 +78,7 @@ fi
 
 # --- inputs -------------------------------------------------------------------
 # Inputs: the kernel package linux-image-amd64 resolves to, busybox-static's
-# version, and the content of this script and of scripts/guest/.
+# and qemu-guest-agent's versions, and the content of this script and of scripts/guest/.
 srchash=$({
 	cat "$here/build-guest.sh"
 	(cd "$src" && find . -type f | sort) | while read -r f; do
@@ -89,7 +93,7 @@ srchash=$({
 aptfp=$(stat -c '%n %s %Y' /var/lib/apt/lists/*Packages* /var/lib/apt/lists/*Release \
 	/etc/apt/sources.list /etc/apt/sources.list.d/* /etc/apt/preferences /etc/apt/preferences.d/* \
 	2>/dev/null | sha256sum | cut -d' ' -f1)
-outputs_exist() { [ -f "$out/vmlinux" ] && [ -f "$out/initrd.gz" ] && [ -f "$out/VERSION" ] && [ -f "$out/STAMP" ]; }
+outputs_exist() { [ -f "$out/vmlinux" ] && [ -f "$out/vmlinuz" ] && [ -f "$out/initrd.gz" ] && [ -f "$out/VERSION" ] && [ -f "$out/STAMP" ]; }
 stamp_line() { sed -n "s/^$1 //p" "$out/STAMP"; }
 if [ -z "$force" ] && outputs_exist && [ "$(stamp_line sources)" = "$srchash" ] &&
 	[ "$(stamp_line apt-lists)" = "$aptfp" ]; then
@@ -104,22 +108,25 @@ resolve() {
 	kver=
 	[ -z "$kpkg" ] || kver=$(candidate "$kpkg")
 	bver=$(candidate busybox-static)
+	qver=$(candidate qemu-guest-agent)
 	[ -n "$kpkg" ] && [ -n "$kver" ] && [ "$kver" != "(none)" ] &&
-		[ -n "$bver" ] && [ "$bver" != "(none)" ]
+		[ -n "$bver" ] && [ "$bver" != "(none)" ] &&
+		[ -n "$qver" ] && [ "$qver" != "(none)" ]
 }
 if ! resolve; then
 	apt_update
 	aptfp=changed
-	resolve || die "apt-cache finds no linux-image-amd64 / busybox-static candidate"
+	resolve || die "apt-cache finds no linux-image-amd64 / busybox-static / qemu-guest-agent candidate"
 fi
 
 inputs="kernel-package $kpkg $kver
 busybox-static $bver
+qemu-guest-agent $qver
 sources $srchash"
 stamp="$inputs
 apt-lists $aptfp"
 
-if [ -z "$force" ] && outputs_exist && [ "$(sed 3q "$out/STAMP")" = "$inputs" ]; then
+if [ -z "$force" ] && outputs_exist && [ "$(sed 4q "$out/STAMP")" = "$inputs" ]; then
 	[ "$aptfp" = changed ] || printf '%s\n' "$stamp" >"$out/STAMP"
 	say "guest up to date ($(cat "$out/VERSION"))"
 	exit 0
@@ -164,6 +171,7 @@ download() {
 }
 kdeb=$(download "$kpkg" "$kver")
 bdeb=$(download busybox-static "$bver")
+qdeb=$(download qemu-guest-agent "$qver")
 
 say "unpacking $kpkg $kver"
 mkdir -p "$work/k" "$work/b"
@@ -177,6 +185,13 @@ dpkg-deb -x "$bdeb" "$work/b" || {
 }
 busybox=$work/b/bin/busybox
 [ -x "$busybox" ] || die "no bin/busybox in $bdeb"
+mkdir -p "$work/q"
+dpkg-deb -x "$qdeb" "$work/q" || {
+	rm -f "$qdeb"
+	die "cannot unpack $qdeb (removed it from the cache; run again)"
+}
+qga=$work/q/usr/sbin/qemu-ga
+[ -x "$qga" ] || die "no usr/sbin/qemu-ga in $qdeb"
 
 # Debian 12 ships /lib/modules; later releases may use /usr/lib/modules.
 if [ ! -d "$work/k/lib/modules" ] && [ -d "$work/k/usr/lib/modules" ]; then
@@ -274,22 +289,45 @@ while read -r m; do
 	cp "$moddir/$m" "$root/lib/modules/$kv/$m"
 done <"$work/order.all"
 cp "$work/order" "$root/etc/qlua-modules"
+# qemu-ga, the shared libraries ldd finds for it on the host and the dynamic
+# loader, at the paths the binary names (the loader's own path included).
+# They more than double the initramfs, and the kernel would inflate them at
+# every boot: they travel as /agent.cpio.gz, which the outer gzip stores
+# as it is (inflating stored blocks is a copy), and /init unpacks only on
+# qlua.agent.
+agent=$work/agent
+mkdir -p "$agent/bin"
+cp "$qga" "$agent/bin/qemu-ga"
+ldd "$qga" >"$work/ldd" 2>&1 || die "ldd $qga failed: $(cat "$work/ldd")"
+grep -q 'not found' "$work/ldd" && die "qemu-ga needs libraries the host lacks: $(grep 'not found' "$work/ldd" | tr -s ' \t\n' ' ')"
+awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' "$work/ldd" | sort -u >"$work/libs"
+[ -s "$work/libs" ] || die "ldd lists no library for qemu-ga"
+while read -r lib; do
+	mkdir -p "$agent${lib%/*}"
+	cp -L "$lib" "$agent$lib"
+done <"$work/libs"
+find "$agent" -type d -exec chmod 755 {} +
+find "$agent" -type f -exec chmod 755 {} +
+find "$agent" -exec touch -h -d @0 {} +
+(cd "$agent" && find . | sort | cpio -o -H newc --reproducible -R 0:0 --quiet) | gzip -n -9 >"$root/agent.cpio.gz"
+cp "$src/shutdown" "$root/bin/shutdown"
 depmod -b "$root" "$kv" 2>"$work/depmod.err" || die "depmod in the initramfs failed: $(cat "$work/depmod.err")"
 cp "$src/init" "$root/init"
 find "$root" -type d -exec chmod 755 {} +
 find "$root" -type f -exec chmod 644 {} +
-chmod 755 "$root/init" "$root/bin/busybox"
+chmod 755 "$root/init" "$root/bin/busybox" "$root/bin/shutdown"
 find "$root" -exec touch -h -d @0 {} +
 (cd "$root" && find . | sort | cpio -o -H newc --reproducible -R 0:0 --quiet) | gzip -n -9 >"$work/initrd.gz"
 
 # --- install -----------------------------------------------------------------------
 printf '%s\n' "$kv" >"$work/VERSION"
-for f in vmlinux initrd.gz VERSION; do
+cp "$bz" "$work/vmlinuz"  # OVMF boots no ELF: firmware = "uefi" boots this one
+for f in vmlinux vmlinuz initrd.gz VERSION; do
 	mv -f "$work/$f" "$out/$f"
 done
 printf '%s\n' "$stamp" >"$out/STAMP"
 # keep only the packages in use in the cache
 for f in "$cache"/*.deb; do
-	[ "$f" = "$kdeb" ] || [ "$f" = "$bdeb" ] || rm -f "$f"
+	[ "$f" = "$kdeb" ] || [ "$f" = "$bdeb" ] || [ "$f" = "$qdeb" ] || rm -f "$f"
 done
 say "built guest $kv in $(($(date +%s) - start)) s: $out/vmlinux ($(du -k "$out/vmlinux" | cut -f1) KiB), $out/initrd.gz ($(du -k "$out/initrd.gz" | cut -f1) KiB, $(wc -l <"$work/order") modules at boot, $(wc -l <"$work/order.extra") more on demand)"

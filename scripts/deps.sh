@@ -1,16 +1,28 @@
 #!/bin/sh
-# deps.sh [fuzz] - install the Debian packages qlua's build and test suite
-# need (with "fuzz": also what make fuzz needs, clang and its libFuzzer
-# runtime), when they are missing.  Run as root it installs them; otherwise
-# it says which are missing and how to get them.
+# deps.sh [fuzz|distro|bench] - install the Debian packages qlua's build and test
+# suite need (with "fuzz": also what make fuzz needs, clang and its libFuzzer
+# runtime; with "distro": what make distro-image and make installer-iso need,
+# mmdebstrap, GRUB for BIOS and EFI, OVMF, the installer's netboot files;
+# with "bench": what make bench's govmm rows need, Go and govmm's source,
+# which bench/govmm.sh skips when missing), when they are missing.  slurm-wlm
+# and munge: spec/cluster_spec.lua starts a one-node Slurm cluster of its own
+# (scripts/slurm-local.sh); the packages' own services are not needed.  Run as
+# root it installs them; otherwise
+# it says which are missing and how to get them.  (chromium: spec/html_spec.lua
+# loads the matrix's HTML report in it, headless.)
 set -eu
 
 # (busybox-static for the test guest is downloaded by build-guest.sh, not
 # installed: it conflicts with Debian's busybox.)
 PACKAGES="make gcc pkg-config lua5.4 liblua5.4-dev lua-busted libjansson-dev
-qemu-system-x86 qemu-utils iproute2 cpio kmod xz-utils libxml2-utils python3-junitparser
-parallel luarocks man-db valgrind xorriso openssh-client openssh-server python3-yaml"
+qemu-system-x86 qemu-utils ovmf iproute2 cpio kmod xz-utils libxml2-utils python3-junitparser
+parallel luarocks man-db valgrind slurm-wlm munge chromium xorriso openssh-client openssh-server
+python3-yaml"
 [ "${1:-}" = fuzz ] && PACKAGES="$PACKAGES clang libclang-rt-14-dev"
+[ "${1:-}" = distro ] && PACKAGES="$PACKAGES mmdebstrap grub-pc-bin grub-efi-amd64-bin
+grub-common ovmf dosfstools mtools xorriso fdisk cloud-image-utils
+debian-installer-12-netboot-amd64"
+[ "${1:-}" = bench ] && PACKAGES="$PACKAGES golang-go golang-github-kata-containers-govmm-dev"
 
 missing=""
 for p in $PACKAGES; do

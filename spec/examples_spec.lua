@@ -15,7 +15,7 @@ local EXAMPLES = H.root .. "/examples/"
 -- without a test here fails the first test.
 local KNOWN = {
   ["hello.lua"] = true, ["overlay-share.lua"] = true, ["hotplug.lua"] = true,
-  ["matrix.lua"] = true, ["tap.lua"] = true,
+  ["matrix.lua"] = true, ["tap.lua"] = true, ["agent.lua"] = true,
 }
 
 local have_guest = io.open(G.kernel) and io.open(G.initrd) and true or false
@@ -195,6 +195,15 @@ describe("examples/", function()
       assert.truthy(has(out, "hotplug: the guest powered off; QEMU exited with code 0\n"), out)
     end)
 
+    it("agent.lua: runs commands in the guest through the guest agent, then shuts it down", function()
+      local S = G.scope(finally)
+      local code, out, err = example(S, nil, "agent.lua")
+      assert.are.equal(0, code, ctx(code, out, err))
+      assert.truthy(has(out, "agent: cat gave back 'data', status 0\n"), out)
+      assert.truthy(has(out, "agent: /etc/motd holds 'hello\\n'\n"), out)
+      assert.truthy(has(out, "agent: the guest powered off; QEMU exited with code 0\n"), out)
+    end)
+
     it("matrix.lua -j 2: every cell passes; TAP and JUnit say so", function()
       local S = G.scope(finally)
       local d0 = S:tmpdir()
@@ -273,9 +282,11 @@ local function code_of(line)
   return (line:gsub("%s+%-%-%s.*$", ""):match("^%s*(.-)%s*$"))
 end
 
--- A printed output line as a pattern: digits and runs of blanks may differ.
+-- A printed output line as a pattern: digits, random hex names (8 or more
+-- hex digits: qlua-run.3f9c0a1b2d4e) and runs of blanks may differ.
 local function line_pattern(line)
-  local p = line:gsub("%s+$", ""):gsub("%p", "%%%0"):gsub("%d+", "%%d+"):gsub(" +", " +")
+  local p = line:gsub("%s+$", ""):gsub("%p", "%%%0"):gsub("%x%x%x%x%x%x%x%x+", "%%x+"):gsub("%d+", "%%d+")
+    :gsub(" +", " +")
   return "^" .. p .. "$"
 end
 
@@ -372,6 +383,7 @@ describe("README.md", function()
       out = out:gsub("\r", "")
       local name = cmd:match("examples/([%w_%-]+)%.lua")
       if name then out = out:gsub(ex:gsub("%p", "%%%0"), "/tmp/qlua-" .. name) end
+      out = out:gsub((d .. "/tmp/"):gsub("%p", "%%%0"), "/tmp/")   -- $TMPDIR as a reader's
       return code, out
     end
 

@@ -18,7 +18,6 @@ local q = H.q
 -- Debian's python3 by its path: a python3 earlier on PATH (pyenv, a venv)
 -- may not see python3-junitparser.
 local PY = "/usr/bin/python3"
-local MERGE = H.root .. "/scripts/junit-merge.py"
 
 local have_guest = io.open(G.kernel) and io.open(G.initrd) and true or false
 
@@ -635,10 +634,17 @@ return matrix {
         assert.is_nil(ran[name], name .. " ran twice")
         ran[name] = true
       end
+      -- a shard's run directories are in OUT/shard-I-of-N
+      local where = {}
+      for i = 1, n do
+        for _, c in ipairs(list(S, m, "--shard", i .. "/" .. n)) do
+          where[c.name] = ("%s/shard-%d-of-%d"):format(out, i, n)
+        end
+      end
       for _, name in ipairs(ALL) do
         assert.is_true(ran[name], name)
         assert.is_true(reported[name], name)
-        assert.are.equal("pass\n", H.slurp(rundir(out, name) .. "/result"))
+        assert.are.equal("pass\n", H.slurp(rundir(where[name], name) .. "/result"))
       end
       local count = 0
       for _ in pairs(ran) do count = count + 1 end
@@ -832,7 +838,7 @@ return matrix {
   end)
 end)
 
--- ---- GNU parallel and junit-merge.py --------------------------------------------------------
+-- ---- GNU parallel and qlua --merge --------------------------------------------------------
 
 describe("GNU parallel over shards", function()
   local BODY = [[
@@ -849,7 +855,7 @@ return matrix {
 }
 ]]
 
-  it("`parallel ./qlua m.lua --shard {}/2 --junit out-{}.xml ::: 1 2`, merged by scripts/junit-merge.py", function()
+  it("`parallel ./qlua m.lua --shard {}/2 --junit out-{}.xml --out runs ::: 1 2`, merged by qlua --merge runs", function()
     local S = scope(finally)
     script(S, BODY)
     local code, out, err = H.sh(("cd %s && timeout -k 5 60 parallel --will-cite -j 2 %s m.lua --shard {}/2 "
@@ -865,16 +871,13 @@ return matrix {
     assert.are.equal(4, shard1.tests)
     assert.are.equal(3, shard2.tests)
 
-    local _, cells = qlua(S, 30, S.dir .. "/m.lua", "--list")
-    H.write(S.dir .. "/cells.jsonl", cells)
-    local merged = S.dir .. "/merged.xml"
-    code, out, err = H.sh(("cd %s && %s --list cells.jsonl -o merged.xml out-1.xml out-2.xml")
-      :format(q(S.dir), q(MERGE)))
-    assert.are.equal(0, code, err)
-    assert.are.equal("", out)
-    assert.are.equal("junit-merge: 2 file(s): 7 tests, 1 failures, 0 errors, 1 skipped\n", err)
-
-    local r = junit(merged)
+    -- qlua --merge: one JUnit file of the whole matrix from the shards' results
+    code, out, err = H.sh(("cd %s && %s --merge runs --junit merged.xml"):format(q(S.dir), H.qlua_cmd))
+    assert.are.equal(1, code, err)  -- cell 4 failed
+    assert.are.equal("", err)
+    assert.is_truthy(out:find("\npar: 7 cells: 5 passed, 1 failed, 1 skipped (", 1, true), out)
+    assert.is_truthy(out:find("2 of 2 shards: runs/shard-1-of-2, runs/shard-2-of-2)\n", 1, true), out)
+    local r = junit(S.dir .. "/merged.xml")
     assert.are.same({ 7, 1, 0, 1 }, { r.tests, r.failures, r.errors, r.skipped })
     assert.are.equal(1, #r.suites)
     assert.are.equal("par", r.suites[1].name)
@@ -887,17 +890,8 @@ return matrix {
     end
     assert.are.equal("cell 6 skips", r.suites[1].by_name["n=6"].message)
     assert.matches("cell 4 fails", r.suites[1].by_name["n=4"].message)
-    -- what qlua wrote in a testcase survives the merge (the logs)
-    assert.is_truthy(r.suites[1].by_name["n=4"].out:find("logs: ", 1, true))
-
-    -- a lost shard, or one shard twice, is an error
-    code, _, err = H.sh(("cd %s && %s --list cells.jsonl -o lost.xml out-1.xml"):format(q(S.dir), q(MERGE)))
-    assert.are.equal(1, code)
-    assert.matches("^junit%-merge: 3 cell%(s%) of cells%.jsonl have no testcase: n=2, n=4, n=6\n$", err)
-    assert.is_nil(io.open(S.dir .. "/lost.xml"))
-    code, _, err = H.sh(("cd %s && %s -o twice.xml out-1.xml out-2.xml out-1.xml"):format(q(S.dir), q(MERGE)))
-    assert.are.equal(1, code)
-    assert.matches("testcase 'n=1' of 'par' is in out%-1%.xml and in out%-1%.xml", err)
+    -- the merged testcase keeps the logs of its shard
+    assert.is_truthy(r.suites[1].by_name["n=4"].out:find("logs: runs/shard-2-of-2/n=4", 1, true))
     assert.are.same({}, procs_with(S.tag))
   end)
 end)

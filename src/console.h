@@ -16,6 +16,7 @@ struct console {
 	uint64_t total;          /* bytes received since the start */
 	uint64_t read_mark;      /* :read() returns from here */
 	uint64_t expect_mark;    /* :expect() searches from here */
+	double matched_at;       /* loop_now() of the first :expect match (0: none yet) */
 	int eof;
 	int logfd;               /* -1: no log */
 	char *logpath;           /* its path, for the warning when it fails */

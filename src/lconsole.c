@@ -1,6 +1,6 @@
 /* lconsole.c - a captured console from Lua (vm.console, with console =
  * "capture"): expect (Lua patterns or plain text), expect_line, send, read,
- * tail, log.  The bytes are
+ * tail, log, matched_at.  The bytes are
  * kept by console.c; waiting is the event loop. */
 #include <errno.h>
 #include <stdio.h>
@@ -177,6 +177,8 @@ static int look(lua_State *L, struct console *c, struct wstate *w, int flags)
 		if (!lua_isnil(L, base + 1)) {
 			lua_Integer s = lua_tointeger(L, base + 1), e = lua_tointeger(L, base + 2);
 			c->expect_mark = start + (uint64_t)e;
+			if (c->matched_at == 0)
+				c->matched_at = loop_now();
 			lua_pushlstring(L, text + s - 1, (size_t)(e - s + 1));
 			free(text);
 			lua_replace(L, base + 2);   /* the matched text where 'end' was, */
@@ -203,6 +205,8 @@ static int look(lua_State *L, struct console *c, struct wstate *w, int flags)
 		find(L, flags);
 		if (!lua_isnil(L, base + 1)) {
 			c->expect_mark = w->id;
+			if (c->matched_at == 0)
+				c->matched_at = loop_now();
 			lua_pushlstring(L, text + from, len);
 			free(text);
 			lua_replace(L, base + 2);   /* the line where 'end' was, */
@@ -368,6 +372,19 @@ static int m_read(lua_State *L)
 	return 1;
 }
 
+/* console:matched_at() -> the qemu.now() time when an expect or
+ * expect_line on this console first matched, or nil: how long a guest took
+ * to its first marker (a matrix report's boot-to-marker time). */
+static int m_matched_at(lua_State *L)
+{
+	struct vm *v = getvm(L);
+	if (v->console->matched_at == 0)
+		lua_pushnil(L);
+	else
+		lua_pushnumber(L, v->console->matched_at);
+	return 1;
+}
+
 /* console:log(path): everything so far and from now on, appended to path */
 static int m_log(lua_State *L)
 {
@@ -397,7 +414,8 @@ void lconsole_push_for_vm(lua_State *L, int vm_idx)
 void lconsole_register(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
-		{ "expect", m_expect }, { "expect_line", m_expect_line }, { "log", m_log }, { "read", m_read },
+		{ "expect", m_expect }, { "expect_line", m_expect_line }, { "log", m_log }, { "matched_at", m_matched_at },
+		{ "read", m_read },
 		{ "send", m_send }, { "tail", m_tail }, { NULL, NULL },
 	};
 	if (luaL_newmetatable(L, CONSOLE_MT)) {

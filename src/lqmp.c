@@ -171,6 +171,16 @@ static json_t *to_json(lua_State *L, int idx, int depth, char *err, size_t errle
 	return NULL;
 }
 
+json_t *lqmp_to_json(lua_State *L, int idx, char *err, size_t errlen)
+{
+	return to_json(L, idx, 0, err, errlen);
+}
+
+void lqmp_push_json(lua_State *L, json_t *j)
+{
+	push_json(L, j, 0);
+}
+
 /* ---- errors ---------------------------------------------------------------------- */
 
 /* Pushes nil and an error value { class = ..., desc = ... } that prints as

@@ -36,9 +36,10 @@ struct lvm {
 /* ---- options ---------------------------------------------------------------------- */
 
 enum { O_STDERR, O_DETACH, O_TIMEOUT, O_UID, O_GID, O_GROUPS, O_SETSID, O_CONSOLE, O_QMP, O_STDERR_LOG,
-       O_STDOUT, O_INPUT };
+       O_AGENT, O_STDOUT, O_INPUT };
 static const char *const opt_names[] = { "stderr", "detach", "timeout", "uid", "gid", "groups",
-                                         "setsid", "console", "qmp", "stderr_log", "stdout", "input", NULL };
+                                         "setsid", "console", "qmp", "stderr_log", "agent", "stdout",
+                                         "input", NULL };
 #define OPT(o) (1u << (o))
 
 struct opts {
@@ -46,6 +47,7 @@ struct opts {
 	int detach;
 	double timeout;         /* < 0: none */
 	int qmp;
+	int agent;              /* a guest agent channel (vm.agent) */
 	const char *console;    /* as given */
 	const char *stderr_log;
 	int capture_out;        /* stdout = "capture" */
@@ -130,6 +132,7 @@ static void getopts(lua_State *L, int idx, const char *fname, unsigned allowed, 
 			break;
 		}
 		case O_QMP: o->qmp = lua_toboolean(L, -1); break;
+		case O_AGENT: o->agent = lua_toboolean(L, -1); break;
 		case O_STDOUT: {
 			const char *v = luaL_checkstring(L, -1);
 			if (strcmp(v, "capture") && strcmp(v, "inherit")) {
@@ -433,8 +436,8 @@ static int m_index(lua_State *L)
 		lua_pushinteger(L, h->v ? h->v->pid : 0);
 		return 1;
 	}
-	static const char *const uv[] = { "argv", "qmp", "console", "description" };
-	for (int i = 0; i < 4; i++)
+	static const char *const uv[] = { "argv", "qmp", "console", "agent", "description" };
+	for (int i = 0; i < 5; i++)
 		if (!strcmp(k, uv[i])) {
 			lua_getiuservalue(L, 1, i + 1);
 			return 1;
@@ -495,13 +498,13 @@ static int m_tostring(lua_State *L)
 
 /* Descriptors made for one start, closed by __gc if an error comes first. */
 struct fdset {
-	int fd[10];
+	int fd[11];
 };
 
 static int fdset_gc(lua_State *L)
 {
 	struct fdset *s = lua_touserdata(L, 1);
-	for (int i = 0; i < 10; i++)
+	for (int i = 0; i < 11; i++)
 		if (s->fd[i] >= 0) {
 			close(s->fd[i]);
 			s->fd[i] = -1;
@@ -512,7 +515,7 @@ static int fdset_gc(lua_State *L)
 static struct fdset *push_fdset(lua_State *L)
 {
 	struct fdset *s = lua_newuserdatauv(L, sizeof *s, 0);
-	for (int i = 0; i < 10; i++)
+	for (int i = 0; i < 11; i++)
 		s->fd[i] = -1;
 	if (luaL_newmetatable(L, "qlua.fdset")) {
 		lua_pushcfunction(L, fdset_gc);
@@ -529,7 +532,8 @@ static void make_pair(lua_State *L, struct fdset *s, int slot, const char *what)
 		luaL_error(L, "cannot create a socketpair for %s: %s", what, strerror(errno));
 }
 
-enum { S_QMP = 0, S_QMP_CHILD, S_CON, S_CON_CHILD, S_ERR, S_ERR_CHILD, S_OUT, S_OUT_CHILD, S_IN };
+enum { S_QMP = 0, S_QMP_CHILD, S_CON, S_CON_CHILD, S_ERR, S_ERR_CHILD, S_AGENT, S_AGENT_CHILD, S_OUT,
+       S_OUT_CHILD, S_IN };  /* (struct fdset holds 11) */
 
 /* Spawns argv and pushes the handle, which keeps argv_idx as vm.argv.  The
  * parent ends in s (QMP, console, stderr) go to the vm. */
@@ -537,7 +541,7 @@ static struct lvm *start(lua_State *L, char **argv, const int *fds, int nfds, co
                          int argv_idx, struct fdset *s)
 {
 	argv_idx = lua_absindex(L, argv_idx);
-	struct lvm *h = lua_newuserdatauv(L, sizeof *h, 4);
+	struct lvm *h = lua_newuserdatauv(L, sizeof *h, 5);
 	h->v = NULL;
 	luaL_setmetatable(L, QLUA_VM_MT);
 	lua_pushvalue(L, argv_idx);
@@ -574,8 +578,8 @@ static struct lvm *start(lua_State *L, char **argv, const int *fds, int nfds, co
 	};
 	char err[512];
 	int code = 0;
-	int errfd = s->fd[S_ERR], qmpfd = s->fd[S_QMP], confd = s->fd[S_CON];
-	s->fd[S_ERR] = s->fd[S_QMP] = s->fd[S_CON] = -1;  /* vm_start owns them now */
+	int errfd = s->fd[S_ERR], qmpfd = s->fd[S_QMP], confd = s->fd[S_CON], agentfd = s->fd[S_AGENT];
+	s->fd[S_ERR] = s->fd[S_QMP] = s->fd[S_CON] = s->fd[S_AGENT] = -1;  /* vm_start owns them now */
 	if (errfd >= 0)
 		fcntl(errfd, F_SETFL, O_NONBLOCK);
 	struct vm *v = vm_start(&req, errfd, qmpfd, confd, err, sizeof err, &code);
@@ -584,12 +588,14 @@ static struct lvm *start(lua_State *L, char **argv, const int *fds, int nfds, co
 		vm_capture_stdout(v, s->fd[S_OUT]);
 		s->fd[S_OUT] = -1;
 	}
-	for (int i = 0; i < 10; i++)
+	for (int i = 0; i < 11; i++)
 		if (s->fd[i] >= 0) {
 			close(s->fd[i]);  /* the child's ends: only QEMU keeps them */
 			s->fd[i] = -1;
 		}
 	if (!v) {
+		if (agentfd >= 0)
+			close(agentfd);
 		if (errlog >= 0)
 			close(errlog);
 		luaL_where(L, 1);
@@ -607,6 +613,14 @@ static struct lvm *start(lua_State *L, char **argv, const int *fds, int nfds, co
 		v->errlog_path = strdup(o->stderr_log);  /* NULL (out of memory): "?" in messages */
 	h->v = v;
 	int hidx = lua_gettop(L);
+	if (agentfd >= 0 && !(v->agent = qga_open(agentfd))) {
+		close(agentfd);
+		luaL_error(L, "cannot watch the guest agent's channel: %s", strerror(errno));
+	}
+	if (v->agent) {
+		lagent_push_for_vm(L, hidx);
+		lua_setiuservalue(L, hidx, 4);
+	}
 	if (v->qmp) {
 		lqmp_push_for_vm(L, hidx);
 		lua_setiuservalue(L, hidx, 2);
@@ -626,11 +640,17 @@ static struct lvm *start_vm(lua_State *L, struct opts *o, const char *fname)
 	struct fdset *s = push_fdset(L);
 	struct qfd qmp_child = { -1, "qemu.launch's QMP channel" };
 	struct qfd con_child = { -1, "qemu.launch's console" };
+	struct qfd agent_child = { -1, "qemu.launch's guest agent channel" };
 	struct runtime rt = { 0 };
 	if (o->qmp) {
 		make_pair(L, s, S_QMP, "QEMU's QMP channel");
 		qmp_child.fd = s->fd[S_QMP_CHILD];
 		rt.qmp = &qmp_child;
+	}
+	if (o->agent) {
+		make_pair(L, s, S_AGENT, "the guest agent's channel");
+		agent_child.fd = s->fd[S_AGENT_CHILD];
+		rt.agent = &agent_child;
 	}
 	if (o->console) {
 		if (!strcmp(o->console, "capture")) {
@@ -674,7 +694,7 @@ static struct lvm *start_vm(lua_State *L, struct opts *o, const char *fname)
 	}
 	struct lvm *h = start(L, e.argv, fds, e.nfds, o, -1, s);
 	lua_pushvalue(L, 1);
-	lua_setiuservalue(L, -2, 4);  /* vm.description: what vm:ssh reads its settings from */
+	lua_setiuservalue(L, -2, 5);  /* vm.description: what vm:ssh reads its settings from */
 	return h;
 }
 
@@ -682,7 +702,8 @@ static struct lvm *start_vm(lua_State *L, struct opts *o, const char *fname)
 static int l_launch(lua_State *L)
 {
 	struct opts o = { .capture = 1, .qmp = 1 };
-	getopts(L, 2, "launch", OPT(O_STDERR) | OPT(O_DETACH) | OPT(O_CONSOLE) | OPT(O_QMP) | OPT(O_STDERR_LOG), &o);
+	getopts(L, 2, "launch", OPT(O_STDERR) | OPT(O_DETACH) | OPT(O_CONSOLE) | OPT(O_QMP) | OPT(O_STDERR_LOG) |
+	        OPT(O_AGENT), &o);
 	lua_settop(L, 2);
 	start_vm(L, &o, "launch");
 	return 1;
@@ -815,4 +836,5 @@ void lvm_register(lua_State *L)
 	luaL_setfuncs(L, funcs, 0);
 	lqmp_register(L);
 	lconsole_register(L);
+	lagent_register(L);
 }

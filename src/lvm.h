@@ -16,6 +16,9 @@
 #define QLUA_EXPECT_TIMEOUT 60.0    /* console:expect() */
 #define QLUA_POWERDOWN_TIMEOUT 30.0 /* vm:shutdown(): how long the guest may take */
 #define QLUA_CLOSE_TIMEOUT 10.0     /* a <close> handle: the same, shorter */
+#define QLUA_AGENT_WAIT_TIMEOUT 60.0 /* agent:wait(): a boot may come first */
+#define QLUA_AGENT_EXEC_TIMEOUT 60.0 /* agent:exec() */
+#define QLUA_AGENT_TIMEOUT 30.0      /* the other agent methods */
 
 /* The last "cannot execute" error raised, and 126 or 127 for it: when the
  * error that ends a script is this one, qlua exits the way a shell would. */
@@ -73,5 +76,12 @@ void lqmp_register(lua_State *L);
 void lqmp_push_for_vm(lua_State *L, int vm_idx);
 void lconsole_register(lua_State *L);
 void lconsole_push_for_vm(lua_State *L, int vm_idx);
+void lagent_register(lua_State *L);
+void lagent_push_for_vm(lua_State *L, int vm_idx);
+/* lqmp.c's conversions, for lagent.c: a Lua value as JSON (NULL with a
+ * message in err when it has none), JSON as a Lua value. */
+#include <jansson.h>
+json_t *lqmp_to_json(lua_State *L, int idx, char *err, size_t errlen);
+void lqmp_push_json(lua_State *L, json_t *j);
 
 #endif

@@ -26,7 +26,7 @@
 #define EXIT_USAGE 2   /* usage, script and validation errors */
 
 /* The option table: the parser and --help both read it. */
-enum { O_DRY, O_JSON, O_CHECK, O_EXEC, O_LIB, O_DESCRIBE, O_VERSION, O_HELP };
+enum { O_DRY, O_JSON, O_CHECK, O_EXEC, O_LIB, O_DESCRIBE, O_MERGE, O_VERSION, O_HELP };
 static const struct opt {
 	char shortname;
 	const char *longname;
@@ -41,6 +41,9 @@ static const struct opt {
 	[O_EXEC] = { 'e', NULL, "CHUNK", "run the Lua chunk CHUNK before the script" },
 	[O_LIB] = { 'L', NULL, "DIR", "look for Lua modules in DIR first (qemu.NAME in DIR/qemu/NAME.lua; as QLUA_PATH=DIR)" },
 	[O_DESCRIBE] = { 0, "describe", "KIND", "print the fields of a device kind or section" },
+	[O_MERGE] = { 0, "merge", "DIR...", "report a matrix's shards as one (each DIR a run directory or its "
+	                                   "shard-I-of-N): --junit FILE, --tap, --html FILE after the DIRs; exit 0 only when "
+	                                   "every cell of the whole matrix passed" },
 	[O_VERSION] = { 0, "version", NULL, "print the version and exit" },
 	[O_HELP] = { 'h', "help", NULL, "print this help and exit" },
 };
@@ -52,14 +55,15 @@ static const struct opt {
  * that this list is M.OPTIONS'. */
 static const struct { const char *name, *arg; } matrix_options[] = {
 	{ "-j", "N" }, { "--fail-fast", NULL }, { "--only", "TEXT" }, { "--timeout", "S" },
-	{ "--tap", NULL }, { "--junit", "FILE" }, { "--list", NULL }, { "--shard", "I/N" },
-	{ "--out", "DIR" },
+	{ "--tap", NULL }, { "--junit", "FILE" }, { "--html", "FILE" }, { "--list", NULL },
+	{ "--shard", "I/N" }, { "--out", "DIR" },
 };
 #define NMATRIX (int)(sizeof matrix_options / sizeof matrix_options[0])
 
 static void usage(FILE *f)
 {
-	fputs("usage: qlua [options] script.lua [args...]\n\n"
+	fputs("usage: qlua [options] script.lua [args...]\n"
+	      "       qlua --merge DIR... [--junit FILE] [--tap] [--html FILE]\n\n"
 	      "Runs a Lua script that describes QEMU virtual machines.  A script that returns\n"
 	      "a VM description runs it in the foreground (its console on this terminal) and\n"
 	      "exits with QEMU's status; a script that returns nothing did its own work.\n"
@@ -110,6 +114,7 @@ struct args {
 	const char *describe;    /* --describe */
 	const char *lib;         /* -L */
 	int script;              /* index of the script in argv, 0 if none */
+	int merge;               /* --merge: index of its first argument, 0 if none */
 };
 
 /* Writes s as one shell word. */
@@ -201,6 +206,10 @@ static int parse(int argc, char **argv, struct args *a)
 			return -1;
 		}
 		a->flags[o] = 1;
+		if (o == O_MERGE) {  /* the rest are its directories and options */
+			a->merge = i + 1;
+			return 0;
+		}
 		if (options[o].arg) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "qlua: option '%s' needs an argument (%s)\n", s, options[o].arg);
@@ -604,6 +613,21 @@ static int pmain(lua_State *L)
 		print_describe(L, a->describe);
 		return 0;
 	}
+	if (a->merge) {
+		/* qlua --merge DIR...: lua/qemu/shards.lua reads its arguments */
+		lua_getglobal(L, "require");
+		lua_pushliteral(L, "qemu.shards");
+		lua_call(L, 1, 1);
+		lua_getfield(L, -1, "main");
+		lua_createtable(L, p->argc - a->merge, 0);
+		for (int i = a->merge; i < p->argc; i++) {
+			lua_pushstring(L, p->argv[i]);
+			lua_rawseti(L, -2, i - a->merge + 1);
+		}
+		lua_call(L, 1, 1);
+		p->status = (int)lua_tointeger(L, -1);
+		return 0;
+	}
 	/* arg, as lua.c sets it: arg[0] the script, arg[1..] its arguments,
 	 * negative indices the interpreter and its options. */
 	int base = a->script;  /* lua.c: with no script, arg[0] is the program */
@@ -733,7 +757,7 @@ int main(int argc, char **argv)
 		printf("qlua %s (%s)\n", QLUA_VERSION, LUA_RELEASE);
 		return 0;
 	}
-	if (!p.a.script && !p.a.exec && !p.a.describe) {
+	if (!p.a.script && !p.a.exec && !p.a.describe && !p.a.merge) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}

@@ -178,6 +178,35 @@ const char *runtime_console_problem(const char *v, size_t n, int launch, int *ch
 	return launch ? "expected 'stdio', 'capture', 'none' or 'file:PATH'" : "expected 'stdio', 'none' or 'file:PATH'";
 }
 
+/* The guest agent's channel (qemu.launch's agent = true): a virtio-serial
+ * controller of its own on the machine's virtio transport, and the port
+ * qemu-ga looks for by name. */
+static void render_agent(struct emit *e, struct qfd *fd)
+{
+	static const struct kind no_transport;
+	static const char *const controller[] = {
+		[TR_PCI] = "virtio-serial-pci", [TR_MMIO] = "virtio-serial-device", [TR_CCW] = "virtio-serial-ccw",
+	};
+	struct rec none = { .k = &no_transport };
+	int t = vm_transport(cur_vm, &none, NULL, 0);
+	const char *drv = t < TR_AP ? controller[t] : controller[TR_PCI];
+	opt_begin(e, "-chardev");
+	opt_head(e, "socket", 6);
+	opt_cstr(e, "id", "qlua-agent");
+	opt_fd(e, "fd", fd);
+	opt_end(e);
+	opt_begin(e, "-device");
+	opt_head(e, drv, strlen(drv));
+	opt_cstr(e, "id", "qlua-agent-serial");
+	opt_end(e);
+	opt_begin(e, "-device");
+	opt_head(e, "virtserialport", 14);
+	opt_cstr(e, "bus", "qlua-agent-serial.0");
+	opt_cstr(e, "chardev", "qlua-agent");
+	opt_cstr(e, "name", "org.qemu.guest_agent.0");
+	opt_end(e);
+}
+
 static void render_runtime(struct emit *e, const struct runtime *rt)
 {
 	if (rt->qmp) {
@@ -205,6 +234,8 @@ static void render_runtime(struct emit *e, const struct runtime *rt)
 		opt_end(e);
 		emit_arg(e, "-serial", "chardev:qlua-console", 20);
 	}
+	if (rt->agent)
+		render_agent(e, rt->agent);
 }
 
 /* Field `name` of record r when it is set, else NULL. */

@@ -11,6 +11,7 @@
 struct runtime {
 	struct qfd *qmp;           /* child end of the private QMP socketpair, or NULL */
 	struct qfd *console;       /* child end of the captured console, or NULL */
+	struct qfd *agent;         /* child end of the guest agent's channel, or NULL */
 	const char *console_file;  /* the console into this file, or NULL */
 	const char *serial;        /* "stdio": the console on the terminal and no window
 	                              (qlua vm.lua); "none": no serial; or NULL */

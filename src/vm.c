@@ -230,6 +230,8 @@ void vm_abandon(struct vm *v)
 	v->qmp = NULL;
 	console_free(v->console);
 	v->console = NULL;
+	qga_free(v->agent);
+	v->agent = NULL;
 }
 
 void vm_free(struct vm *v)
@@ -251,6 +253,7 @@ void vm_free(struct vm *v)
 	free(v->errlog_path);
 	qmp_free(v->qmp);
 	console_free(v->console);
+	qga_free(v->agent);
 	free(v->err);
 	free(v);
 }

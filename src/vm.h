@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "console.h"
+#include "qga.h"
 #include "qmp.h"
 #include "spawn.h"
 
@@ -32,6 +33,7 @@ struct vm {
 	int cut;                  /* bytes of the captured stdout or stderr were dropped */
 	struct qmp *qmp;          /* private QMP channel, or NULL */
 	struct console *console;  /* captured console, or NULL */
+	struct qga *agent;        /* the guest agent's channel, or NULL (set by lvm.c) */
 	struct vm *next, **prevp; /* every VM not yet freed (for shutdown at exit) */
 };
 

@@ -14,7 +14,7 @@
 --   }
 --
 -- `qlua boot.lua [-j N] [--fail-fast] [--only TEXT] [--timeout S] [--tap]
--- [--junit FILE] [--list] [--shard I/N] [--out DIR]` runs it (the qlua
+-- [--junit FILE] [--html FILE] [--list] [--shard I/N] [--out DIR]` runs it (the qlua
 -- command calls m:run(options)).
 --
 -- How it works: each cell's test runs as a coroutine registered with
@@ -24,6 +24,7 @@
 -- the cells.  Cells never block one another and cost no threads.
 local qemu = require "qemu"
 local report = require "qemu.report"
+local shards = require "qemu.shards"
 
 local M = {}
 local Matrix = { __name = "qemu.matrix" }
@@ -137,7 +138,8 @@ function M.skip(reason)
 end
 
 -- The cells a run takes: --only (any of the texts, as plain substrings of
--- the name), then --shard I/N (every N-th, from the I-th).
+-- the name), then --shard I/N (every N-th, from the I-th; {i, n}, or a
+-- resolved shard { index, count }).
 function Matrix:cells(opts)
   opts = opts or {}
   local out = {}
@@ -149,7 +151,7 @@ function Matrix:cells(opts)
     if ok then out[#out + 1] = c end
   end
   if opts.shard then
-    local i, n = opts.shard[1], opts.shard[2]
+    local i, n = opts.shard.index or opts.shard[1], opts.shard.count or opts.shard[2]
     local sharded = {}
     for pos, c in ipairs(out) do
       if (pos - 1) % n == i - 1 then sharded[#sharded + 1] = c end
@@ -209,7 +211,8 @@ end
 -- cell of its own.
 local function finish(run, r, outcome, message)
   r.outcome, r.message = outcome, message
-  r.duration = r.started and (qemu.now() - r.started) or 0
+  r.ended = qemu.now()
+  r.duration = r.started and (r.ended - r.started) or 0
   r.co = nil
   if r.vm then
     local vm = r.vm
@@ -228,6 +231,9 @@ local function finish(run, r, outcome, message)
   if r.started then run.running = run.running - 1 end
   if outcome ~= "pass" and outcome ~= "skip" then run.failed = run.failed + 1 end
   report.progress(run, r)
+  -- results.json as each cell ends: a shard killed later keeps these
+  run.ended_records[#run.ended_records + 1] = r
+  shards.write(run)
 end
 
 -- How a test that did not pass ended: a QEMU that died on its own (a
@@ -252,7 +258,7 @@ local function start(run, r)
   local m, c = run.matrix, r.cell
   r.started = qemu.now()
   r.deadline = r.started + run.timeout
-  r.dir = run.out .. "/" .. safe(c.name)
+  r.dir = run.results_dir .. "/" .. safe(c.name)
   getmetatable(c).__index.dir = r.dir
   os.execute("rm -rf '" .. r.dir:gsub("'", "'\\''") .. "'")
   mkdir(r.dir)
@@ -274,6 +280,7 @@ local function start(run, r)
   ok, vm = pcall(qemu.launch, desc, lopts)
   if not ok then return finish(run, r, "error", "launch: " .. tostring(vm)) end
   r.vm = vm
+  r.argv = vm.argv
   write(r.dir .. "/argv", table.concat(vm.argv, "\n") .. "\n")
   if vm.console then vm.console:log(r.dir .. "/console.log") end
   if vm.qmp then vm.qmp:log(r.dir .. "/qmp.log") end
@@ -282,19 +289,37 @@ local function start(run, r)
   r.wake = -1
 end
 
+-- The boot marker, when it can be known: the first console text the test
+-- waited for ("'QLUA-GUEST-READY' (plain text)", as the console describes
+-- its waits) and when the wait ended, if it ended before its own deadline
+-- (a wait that timed out saw no marker).  results.json has it.
+local function is_console_wait(what)
+  return what and (what:match("%(plain text%)$") or what:match("%(Lua pattern%)$"))
+end
+
+local function console_marker(r, was, wake)
+  if r.marker_seen or not is_console_wait(was) or r.waiting == was then return end
+  r.marker_seen = true
+  if wake and wake >= 0 and qemu.now() >= wake then return end
+  r.marker, r.marker_at = was, qemu.now()
+end
+
 -- Resumes cell r once; finishes it when its test ends.  A wait that
 -- suspends the cell yields its deadline and, after it, what it waits for.
 local function step(run, r)
+  local was, wake = r.waiting, r.wake
   local ok, res, what = coroutine.resume(r.co)
+  local dead = not ok or coroutine.status(r.co) == "dead"
+  r.wake = not dead and type(res) == "number" and res or -1
+  r.waiting = not dead and type(what) == "string" and what or nil
+  if ok then console_marker(r, was, wake) end
   if not ok then
     return finish(run, r, verdict(r, false, res))
   end
-  if coroutine.status(r.co) == "dead" then
+  if dead then
     if res == false then return finish(run, r, "fail", "test returned false") end
     return finish(run, r, verdict(r, true))
   end
-  r.wake = type(res) == "number" and res or -1
-  r.waiting = type(what) == "string" and what or nil
 end
 
 -- Why cell r timed out: what its test was waiting for, and the last lines
@@ -346,12 +371,14 @@ local function round(run)
 end
 
 -- m:run(opts) -> exit status (0 when every cell passed or was skipped).
--- opts: jobs, fail_fast, only (list), timeout, tap, junit (path), shard
+-- opts: jobs, fail_fast, only (list), timeout, tap, junit (path), html (path), shard
 -- ({i, n}), out (directory), list (print the cells and return).
 function Matrix:run(opts)
   opts = opts or {}
   self:check_only(opts.only)
-  local cells = self:cells(opts)
+  -- --shard auto: the engine's variables say which shard this is
+  local shard = shards.resolve(opts.shard)
+  local cells = self:cells({ only = opts.only, shard = shard })
   if opts.list then
     for _, c in ipairs(cells) do
       local axes = {}
@@ -367,10 +394,16 @@ function Matrix:run(opts)
     timeout = opts.timeout or self.def.timeout or 300,
     out = opts.out or ("qlua-runs/" .. safe(self.name)),
     done = 0, running = 0, failed = 0, stoppers = {}, started = qemu.now(), next = 1,
-    tap = opts.tap,
+    tap = opts.tap, shard = shard, only = opts.only,
+    -- what results.json says: the cells all shards share, those that ended
+    whole = self:cells({ only = opts.only }), ended_records = {}, host = shards.hostname(),
   }
-  mkdir(run.out)
+  -- a shard's results and cells go into RUN_DIR/shard-I-of-N
+  run.results_dir = shards.dir(run.out, shard)
+  run.wall0, run.mono0 = shards.clocks()
+  mkdir(run.results_dir)
   report.start(run)
+  shards.write(run)
   local interrupted
   while true do
     local done_before = run.done
@@ -385,20 +418,30 @@ function Matrix:run(opts)
   end
   if interrupted then
     -- the cells still running end as interrupted; their VMs are stopped
-    -- by qlua at exit
+    -- by qlua at exit.  results.json leaves them out: to a merge, a cell
+    -- a signal stopped is missing
+    run.interrupted = interrupted
     for _, r in ipairs(records) do
       if r.co then
         r.vm = nil  -- no graceful stop here: qlua stops every VM on its way out
+        r.not_run = true
         finish(run, r, "error", "interrupted (" .. interrupted .. ")")
       end
     end
   end
   for _, r in ipairs(records) do
     if not r.outcome then
+      r.not_run = interrupted and true or nil
       finish(run, r, "skip", interrupted and "not run (interrupted)" or "not run (--fail-fast)")
     end
   end
   report.finish(run, opts)
+  shards.write(run)
+  report.write_files(run, run.results_dir)
+  if opts.html then
+    local html = require "qemu.html"
+    html.write(opts.html, html.from_run(run))
+  end
   if interrupted then error(interrupted, 0) end
   for _, r in ipairs(records) do
     if r.outcome ~= "pass" and r.outcome ~= "skip" then return 1 end
@@ -417,9 +460,12 @@ M.OPTIONS = {
   { "--timeout", "S", "timeout", "seconds per cell (default: the matrix's, else 300)" },
   { "--tap", nil, "tap", "TAP on standard output" },
   { "--junit", "FILE", "junit", "write JUnit XML to FILE" },
+  { "--html", "FILE", "html", "write a self-contained HTML report to FILE" },
   { "--list", nil, "list", "print the cells as JSON lines and run nothing" },
-  { "--shard", "I/N", "shard", "run the I-th of N shares of the cells (1 <= I <= N)" },
-  { "--out", "DIR", "out", "run directories and logs under DIR (default: qlua-runs/NAME)" },
+  { "--shard", "I/N", "shard", "run the I-th of N shares of the cells (1 <= I <= N); auto or auto/N: "
+    .. "the shard the environment names (Slurm array, GitLab parallel, Kubernetes Indexed Job, GNU parallel)" },
+  { "--out", "DIR", "out", "run directories and logs under DIR (default: qlua-runs/NAME; a shard's "
+    .. "in DIR/shard-I-of-N)" },
 }
 
 function M.usage()
@@ -458,12 +504,7 @@ function Matrix:main(args)
     elseif o[3] == "only" then
       opts.only[#opts.only + 1] = v
     elseif o[3] == "shard" then
-      local si, sn = v:match("^(%d+)/(%d+)$")
-      si, sn = tonumber(si), tonumber(sn)
-      if not si or sn < 1 or si < 1 or si > sn then
-        error(("option '--shard': I/N expected with 1 <= I <= N, got '%s'"):format(v), 0)
-      end
-      opts.shard = { si, sn }
+      opts.shard = shards.parse(v)
     else
       opts[o[3]] = v or true
     end
@@ -471,5 +512,9 @@ function Matrix:main(args)
   end
   return self:run(opts)
 end
+
+-- matrix.merge(dirs, opts) -> exit status: the shards' results as one
+-- report (qlua --merge DIR...; lua/qemu/shards.lua).
+M.merge = shards.merge
 
 return M

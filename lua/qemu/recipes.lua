@@ -30,6 +30,10 @@
 --                                           test vCPU here, else tcg; a note on stderr
 --                                           says which and why);
 --                                           cpu: cpu_model; options: machine.options.
+--   uefi{secure}                           OVMF firmware on q35 (firmware = "uefi";
+--                                           secure = true: "uefi-secure", Secure Boot
+--                                           with SMM).  Merge it after pc{}/q35{}/
+--                                           microvm{}: it sets machine.type "q35".
 --   microvm{accel, cpu, options, tsc_early_khz}
 --                                           -machine microvm, and tsc_early_khz=N on the
 --                                           kernel command line (N from /proc/cpuinfo's
@@ -301,6 +305,14 @@ end
 function R.q35(opts)
   local info = U.caller()
   return machine("q35", options("recipes.q35", opts, MACHINE_SPEC, info))
+end
+
+-- firmware = "uefi" (OVMF) on q35; secure: "uefi-secure" (Secure Boot,
+-- qlua adds smm=on).  C checks the rest (see the VM field `firmware`).
+function R.uefi(opts)
+  local info = U.caller()
+  local o = options("recipes.uefi", opts, { { "secure", "boolean" } }, info)
+  return { firmware = o.secure and "uefi-secure" or "uefi", machine = { type = "q35" } }
 end
 
 local host_khz

@@ -6,7 +6,8 @@ local qemu = require "qemu"
 
 local R = {}
 
-local OUTCOMES = { "pass", "fail", "timeout", "crash", "error", "skip" }
+-- missing: a cell no shard reported (qlua --merge)
+local OUTCOMES = { "pass", "fail", "timeout", "crash", "error", "skip", "missing" }
 
 -- Text from the guest or QEMU may be any bytes; reports are UTF-8 (JUnit
 -- declares it, JSON needs it).  Every byte of a sequence that is not UTF-8
@@ -29,7 +30,8 @@ local function utf8_clean(s)
   return table.concat(out)
 end
 R.utf8_clean = utf8_clean
-local COLORS = { pass = "32", fail = "31", timeout = "33", crash = "35", error = "31", skip = "36" }
+local COLORS = { pass = "32", fail = "31", timeout = "33", crash = "35", error = "31", skip = "36",
+                 missing = "31" }
 
 local function isatty(f)
   -- io has no isatty: ask test(1) about the descriptor
@@ -48,6 +50,7 @@ function R.start(run)
   run.tty = isatty(run.human)
   run.color = run.tty and (os.getenv("NO_COLOR") or "") == "" and (os.getenv("TERM") or "") ~= "dumb"
   run.tapn = 0
+  run.tap_lines = { "TAP version 13\n1.." .. #run.records .. "\n" }  -- results.tap
   if run.tap then
     io.stdout:write("TAP version 13\n1..", #run.records, "\n")
     io.stdout:flush()
@@ -59,23 +62,31 @@ local function status_line(run)
     #run.records, run.running, run.failed, qemu.now() - run.started)
 end
 
+-- The TAP lines of the cell c, test number n.
+local function tap_text(n, c)
+  local line
+  if c.outcome == "pass" then
+    line = ("ok %d - %s"):format(n, c.name)
+  elseif c.outcome == "skip" then
+    line = ("ok %d - %s # SKIP %s"):format(n, c.name, c.message or "")
+  else
+    line = ("not ok %d - %s # %s"):format(n, c.name, c.outcome)
+  end
+  local out = { utf8_clean(line), "\n" }
+  if c.outcome ~= "pass" and c.message then
+    out[#out + 1] = "  ---\n  outcome: " .. c.outcome .. "\n  message: " .. qemu.json(utf8_clean(c.message))
+      .. "\n  logs: " .. qemu.json(utf8_clean(c.dir or "")) .. "\n  ...\n"
+  end
+  return table.concat(out)
+end
+
 -- One cell ended (c: the runner's record of it).
 function R.progress(run, c)
+  run.tapn = run.tapn + 1
+  local tap = tap_text(run.tapn, c)
+  run.tap_lines[#run.tap_lines + 1] = tap
   if run.tap then
-    run.tapn = run.tapn + 1
-    local line
-    if c.outcome == "pass" then
-      line = ("ok %d - %s"):format(run.tapn, c.name)
-    elseif c.outcome == "skip" then
-      line = ("ok %d - %s # SKIP %s"):format(run.tapn, c.name, c.message or "")
-    else
-      line = ("not ok %d - %s # %s"):format(run.tapn, c.name, c.outcome)
-    end
-    io.stdout:write(utf8_clean(line), "\n")
-    if c.outcome ~= "pass" and c.message then
-      io.stdout:write("  ---\n  outcome: ", c.outcome, "\n  message: ",
-        qemu.json(utf8_clean(c.message)), "\n  logs: ", qemu.json(utf8_clean(c.dir or "")), "\n  ...\n")
-    end
+    io.stdout:write(tap)
     io.stdout:flush()
   end
   local out = run.human
@@ -161,8 +172,8 @@ function R.finish(run, opts)
   end
   local out = run.human
   if run.tty then out:write("\r\27[K") end
-  out:write(("%s: %d cells: %s (%.1f s, logs in %s)\n"):format(run.matrix.name, #run.records,
-    #parts > 0 and table.concat(parts, ", ") or "none", run.ended - run.started, run.out))
+  out:write(("%s: %d cells: %s (%.1f s, %s)\n"):format(run.matrix.name, #run.records,
+    #parts > 0 and table.concat(parts, ", ") or "none", run.ended - run.started, run.where or ("logs in " .. (run.results_dir or run.out))))
   out:flush()
   if opts.junit then
     local f, err = io.open(opts.junit, "w")
@@ -170,6 +181,33 @@ function R.finish(run, opts)
     f:write(R.junit(run))
     f:close()
   end
+end
+
+-- The run's TAP (as --tap printed it) and JUnit, as results.tap and
+-- junit.xml in dir: each shard's own, beside its results.json.
+function R.write_files(run, dir)
+  for name, text in pairs({ ["results.tap"] = table.concat(run.tap_lines), ["junit.xml"] = R.junit(run) }) do
+    local f, err = io.open(dir .. "/" .. name, "w")
+    if not f then error("cannot write " .. tostring(err), 0) end
+    f:write(text)
+    f:close()
+  end
+end
+
+-- The report of cells that ended elsewhere (qlua --merge): run.records
+-- hold their outcomes; the same lines, TAP, summary and JUnit as a run.
+function R.replay(run, opts)
+  local started, ended = run.started, run.ended
+  run.done, run.running, run.failed = 0, 0, 0
+  R.start(run)
+  run.tty = false  -- no live line: nothing is running
+  for _, c in ipairs(run.records) do
+    run.done = run.done + 1
+    if c.outcome ~= "pass" and c.outcome ~= "skip" then run.failed = run.failed + 1 end
+    R.progress(run, c)
+  end
+  run.started, run.ended = started, ended
+  R.finish(run, opts)
 end
 
 return R

@@ -1,0 +1,298 @@
+-- spec/agent_spec.lua - the guest agent (vm.agent, qemu.launch(vm, { agent
+-- = true })) against the real test guest, whose /init starts qemu-ga on
+-- qlua.agent (scripts/guest/README.md).  One boot at a time, every wait
+-- under a timeout, every VM stopped in finally; timings are never asserted,
+-- only that a failure ends long before its timeout.
+local H = require "helper"
+local G = require "support.guest"
+local F = require "support.fake"
+local qemu = require "qemu"
+
+local have_guest = io.open(G.kernel) and io.open(G.initrd) and true or false
+
+-- The test guest with its agent, staying up (qlua.agent implies qlua.wait).
+local function launch(S, checks, t)
+  local vm = S:own(qemu.launch(G.desc(checks or "qlua.agent", t), { console = "capture", qmp = true, agent = true }))
+  return vm
+end
+
+local function err_of(ok, err)
+  assert.is_nil(ok)
+  assert.are.equal("table", type(err))
+  return err
+end
+
+describe("vm.agent", function()
+  it("is there only with agent = true, and adds its own virtio-serial port", function()
+    local F_dir = F.dir({ SLEEP = 30 })
+    local vm = qemu.launch(F.vm(F_dir), { agent = true })
+    local ok, e = pcall(function()
+      assert.are.equal("qemu.agent(vm)", tostring(vm.agent))
+      local argv = table.concat(vm.argv, " "):gsub("fd=%d+", "fd=N")
+      assert.truthy(argv:find("-chardev socket,id=qlua-agent,fd=N -device virtio-serial-pci,id=qlua-agent-serial "
+        .. "-device virtserialport,bus=qlua-agent-serial.0,chardev=qlua-agent,name=org.qemu.guest_agent.0", 1, true))
+      local plain = qemu.launch(F.vm(F.dir({ SLEEP = 30 })))
+      assert.is_nil(plain.agent)
+      plain:kill(9)
+      plain:wait(10)
+    end)
+    vm:kill(9)
+    vm:wait(10)
+    assert(ok, e)
+  end)
+
+  it("on microvm the port's controller is virtio-serial-device", function()
+    local vm = qemu.launch(F.vm(F.dir({ SLEEP = 30 }), { machine = { type = "microvm" } }), { agent = true })
+    local argv = table.concat(vm.argv, " ")
+    vm:kill(9)
+    vm:wait(10)
+    assert.truthy(argv:find("-device virtio-serial-device,id=qlua-agent-serial ", 1, true))
+  end)
+
+  it("rejects bad arguments before sending anything", function()
+    local vm = qemu.launch(F.vm(F.dir({ SLEEP = 30 })), { agent = true })
+    local a = vm.agent
+    local function raises(msg, method, ...)
+      local args = table.pack(...)
+      local ok, e = pcall(function() a[method](a, table.unpack(args, 1, args.n)) end)
+      assert.is_false(ok)
+      assert.are.equal(msg, (tostring(e):gsub("^[^:]*:%d+: ", "")))
+    end
+    raises("bad argument #1 to 'exec' (the command is an empty list)", "exec", {})
+    raises("bad argument #1 to 'exec' (list of words or shell command string expected, got number)", "exec", 42)
+    raises("bad argument #1 to 'exec' (word 2: string expected, got table)", "exec", { "echo", {} })
+    raises("bad argument #2 to 'exec' (unknown option 'stdin')", "exec", "true", { stdin = "x" })
+    raises("bad argument #2 to 'exec' (option 'input': string expected, got number)", "exec", "true", { input = 1 })
+    raises("bad argument #2 to 'exec' (option 'env': table expected, got string)", "exec", "true", { env = "A=1" })
+    raises("bad argument #1 to 'shutdown' (invalid option 'off' (expected 'powerdown', 'reboot' or 'halt'))",
+      "shutdown", "off")
+    raises("bad argument #1 to 'ping' (table expected, got string)", "ping", "x")
+    raises("option 'timeout' must be a number, got string", "ping", { timeout = "5" })
+    raises("bad argument #2 to 'shutdown' (unknown option 'mode')", "shutdown", "halt", { mode = "x" })
+    raises("bad argument #1 to 'read_file' (string expected, got no value)", "read_file")
+    raises("bad argument #2 to 'write_file' (string expected, got no value)", "write_file", "/tmp/x")
+    raises("bad argument #1 to 'wait' (timeout must not be negative)", "wait", -1)
+    raises("option 'timeout' must not be negative", "ping", { timeout = -1 })
+    vm:kill(9)
+    vm:wait(10)
+  end)
+end)
+
+describe("vm.agent with the test guest #guest", function()
+  if not have_guest then
+    pending("build/guest is missing: run `make guest` (make check builds it first)")
+    return
+  end
+
+  describe("one guest", function()
+    local S, vm
+    local releases = {}
+    lazy_setup(function()
+      S = G.scope(function(f) releases[#releases + 1] = f end)
+      vm = launch(S)
+    end)
+    lazy_teardown(function()
+      for _, f in ipairs(releases) do f() end
+    end)
+
+    it("wait answers once qemu-ga runs, then ping", function()
+      assert.is_true(vm.agent:wait(G.BOOT))
+      G.expect(vm, "QLUA%-AGENT%-OK", G.STEP)
+      assert.is_true(vm.agent:ping())
+      assert.are.equal("7.2", vm.agent:execute("guest-info").version:match("^%d+%.%d+"))
+    end)
+
+    it("exec of a list of words: status, stdout, stderr", function()
+      local r = assert(vm.agent:exec({ "uname", "-r" }))
+      assert.are.same({ status = 0, stdout = G.version .. "\n", stderr = "", truncated = false }, r)
+      r = assert(vm.agent:exec({ "ls", "/nonexistent" }))
+      assert.are.equal(1, r.status)
+      assert.are.equal("", r.stdout)
+      assert.truthy(r.stderr:find("/nonexistent", 1, true))
+    end)
+
+    it("exec of a shell string with input and env; a non-zero status", function()
+      local r = assert(vm.agent:exec("echo out; echo err >&2; cat; echo \"$FOO,$BAR\"; exit 3",
+        { input = "in\0put\n", env = { FOO = "foo", "BAR=bar" } }))
+      assert.are.same({ status = 3, stdout = "out\nin\0put\nfoo,bar\n", stderr = "err\n", truncated = false }, r)
+      -- a signal: 128 + its number, and the number
+      r = assert(vm.agent:exec("kill -9 $$"))
+      assert.are.equal(137, r.status)
+      assert.are.equal(9, r.signal)
+    end)
+
+    it("exec of a program that does not exist: the agent's error", function()
+      local e = err_of(vm.agent:exec({ "no-such-program", "x" }))
+      assert.are.equal("GenericError", e.class)
+      assert.are.equal("Guest agent command failed, error was 'Failed to execute child process "
+        .. "\u{201C}no-such-program\u{201D} (No such file or directory)'", e.desc)
+      -- and the agent is still fine
+      assert.is_true(vm.agent:ping())
+    end)
+
+    it("exec of a command that prints 10 MiB: all of it, not truncated", function()
+      local r = assert(vm.agent:exec("head -c 10485760 /dev/zero | tr '\\0' x; echo done >&2", { timeout = G.STEP }))
+      assert.are.equal(0, r.status)
+      assert.are.equal(10485760, #r.stdout)
+      assert.are.equal(string.rep("x", 10485760), r.stdout)
+      assert.are.equal("done\n", r.stderr)
+      assert.is_false(r.truncated)
+    end)
+
+    it("exec of a command that prints 17 MiB: the agent's 16 MiB, truncated = true", function()
+      local r = assert(vm.agent:exec("head -c 17825792 /dev/zero", { timeout = G.STEP }))
+      assert.are.equal(0, r.status)
+      assert.are.equal(16 * 1024 * 1024, #r.stdout)
+      assert.is_true(r.truncated)
+    end)
+
+    it("exec that does not finish within its timeout says so, and kills the command", function()
+      local t0 = G.now()
+      local e = err_of(vm.agent:exec({ "sleep", "300" }, { timeout = 1 }))
+      assert.are.equal("Timeout", e.class)
+      local pid = e.desc:match("^the command did not finish within 1 s %(guest pid (%d+), killed%)$")
+      assert.truthy(pid, e.desc)
+      assert.is_true(G.now() - t0 < 4)
+      assert.is_true(vm.agent:ping())
+      -- gone from the guest (reaped by qemu-ga as soon as it died)
+      local left
+      for _ = 1, 50 do
+        left = vm.agent:exec("cat /proc/" .. pid .. "/cmdline 2>/dev/null").stdout
+        if left == "" then break end
+        qemu.poll(qemu.now() + 0.1)
+      end
+      assert.are.equal("", left)
+    end)
+
+    it("write_file then read_file: the same bytes, also over several chunks", function()
+      local small = "hello\0world\n\255"
+      assert.is_true(vm.agent:write_file("/tmp/small", small))
+      assert.are.equal(small, vm.agent:read_file("/tmp/small"))
+      local t = {}
+      for i = 0, 255 do t[#t + 1] = string.char(i) end
+      local big = string.rep(table.concat(t), 3 * 4096 + 7)  -- 3 MiB + a bit: 4 chunks
+      assert.is_true(vm.agent:write_file("/tmp/big", big, { timeout = G.STEP }))
+      assert.are.equal(big, vm.agent:read_file("/tmp/big", { timeout = G.STEP }))
+      assert.are.equal(tostring(#big) .. "\n", vm.agent:exec("wc -c </tmp/big").stdout)
+      assert.is_true(vm.agent:write_file("/tmp/empty", ""))
+      assert.are.equal("", vm.agent:read_file("/tmp/empty"))
+    end)
+
+    it("read_file of a missing file: the agent's error", function()
+      local e = err_of(vm.agent:read_file("/no/such/file"))
+      assert.are.equal("GenericError", e.class)
+      assert.are.equal("failed to open file '/no/such/file' (mode: 'r'): No such file or directory", e.desc)
+      assert.are.equal("GenericError: failed to open file '/no/such/file' (mode: 'r'): No such file or directory",
+        tostring(e))
+    end)
+
+    it("a reply that comes after its timeout is dropped; the next call syncs again", function()
+      local e = err_of(vm.agent:execute("guest-info", nil, { timeout = 0 }))
+      assert.are.equal("Timeout", e.class)
+      assert.are.equal("no reply to 'guest-info' from the agent within 0 s", e.desc)
+      -- the late guest-info reply must not be taken for what comes next
+      assert.is_true(vm.agent:ping())
+      assert.are.same({}, vm.agent:execute("guest-ping"))
+      assert.are.equal("ok\n", vm.agent:exec({ "echo", "ok" }).stdout)
+    end)
+
+    it("waits suspend in a matrix cell instead of blocking", function()
+      local co = coroutine.create(function() return vm.agent:exec({ "echo", "from a cell" }) end)
+      qemu.cell(co)
+      local yields = 0
+      local ok, r = coroutine.resume(co)
+      while coroutine.status(co) == "suspended" do
+        assert.is_number(r)  -- the deadline it waits for
+        yields = yields + 1
+        qemu.poll(r)
+        ok, r = coroutine.resume(co)
+      end
+      assert(ok, r)
+      assert.is_true(yields > 0)
+      assert.are.equal("from a cell\n", r.stdout)
+    end)
+
+    it("shutdown powers the guest off", function()
+      assert.is_true(vm.agent:shutdown())
+      G.expect(vm, "QLUA%-AGENT%-SHUTDOWN poweroff", G.STEP)
+      assert.are.same({ code = 0 }, G.wait(vm))
+      -- QEMU is gone: every call ends at once, saying so
+      local e = err_of(vm.agent:ping())
+      assert.are.equal("Disconnected", e.class)
+      assert.are.equal("QEMU exited (code 0) while waiting for the agent", e.desc)
+    end)
+  end)
+
+  it("on a microvm (virtio-serial-device on virtio-mmio): exec works", function()
+    local S = G.scope(finally)
+    local micro = require("qemu.recipes").microvm()
+    local khz = micro.kernel and micro.kernel.params
+    if not khz then
+      pending("no cpu MHz in /proc/cpuinfo for tsc_early_khz")
+      return
+    end
+    local desc = G.desc(khz .. " qlua.agent")
+    desc.machine = { type = "microvm", accel = "tcg" }
+    local vm = S:own(qemu.launch(desc, { console = "capture", qmp = true, agent = true }))
+    assert.truthy(table.concat(vm.argv, " "):find("-device virtio-serial-device,id=qlua-agent-serial ", 1, true))
+    assert.is_true(vm.agent:wait(G.BOOT))
+    assert.are.same({ status = 0, stdout = "microvm\n", stderr = "", truncated = false },
+      vm.agent:exec("echo microvm"))
+    assert.is_true(vm.agent:shutdown())
+    assert.are.same({ code = 0 }, G.wait(vm))
+  end)
+
+  it("a guest without the agent: a clear timeout, nothing left running", function()
+    local before_fds = F.fdcount()
+    local before = F.child_set()
+    do
+      local S = G.scope(finally)
+      local vm = launch(S, "qlua.wait")
+      G.expect(vm, "QLUA%-GUEST%-WAITING", G.BOOT)
+      local t0 = G.now()
+      local e = err_of(vm.agent:wait(3))
+      assert.are.equal("Timeout", e.class)
+      assert.are.equal("agent did not answer within 3 s", e.desc)
+      assert.are.equal("Timeout: agent did not answer within 3 s", tostring(e))
+      assert.is_true(G.now() - t0 < 10)
+      e = err_of(vm.agent:exec("true", { timeout = 2 }))
+      assert.are.equal("agent did not answer within 2 s", e.desc)
+      local st, step = vm:shutdown({ timeout = 10 })
+      assert.are.same({ code = 0 }, st)
+      assert.are.equal("powerdown", step)
+      S:release()
+    end
+    F.assert_no_new_child(before)
+    assert.are.equal(before_fds, F.fdcount())
+  end)
+
+  it("QEMU killed during exec: the exec ends at once with QEMU's status", function()
+    local S = G.scope(finally)
+    local vm = launch(S)
+    assert.is_true(vm.agent:wait(G.BOOT))
+    -- a host process kills QEMU while the exec waits for `sleep 60`
+    os.execute(("(sleep 2; kill -9 %d) >/dev/null 2>&1 &"):format(vm.pid))
+    local t0 = G.now()
+    local e = err_of(vm.agent:exec("sleep 60", { timeout = 90 }))
+    assert.is_true(G.now() - t0 < 30)
+    assert.are.equal("Disconnected", e.class)
+    assert.are.equal("QEMU exited (signal 9) while waiting for the agent's reply to 'guest-exec-status'", e.desc)
+    assert.are.same({ signal = 9 }, G.wait(vm))
+  end)
+
+  it("the guest reboots during exec: a clear error within the timeout", function()
+    local S = G.scope(finally)
+    local desc = G.desc("qlua.agent")
+    desc.knobs.no_reboot = nil
+    local vm = S:own(qemu.launch(desc, { console = "capture", qmp = true, agent = true }))
+    assert.is_true(vm.agent:wait(G.BOOT))
+    local t0 = G.now()
+    local e = err_of(vm.agent:exec("sleep 1; reboot -f", { timeout = 60 }))
+    assert.is_true(G.now() - t0 < 60)
+    assert.are.equal("Reset", e.class)
+    assert.matches("^the guest was reset while the command ran %(guest pid %d+%)$", e.desc)
+    -- the agent of the new boot answers
+    assert.is_true(vm.agent:wait(G.BOOT))
+    assert.are.equal(0, vm.agent:exec("true").status)
+  end)
+end)

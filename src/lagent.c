@@ -1,0 +1,990 @@
+/* lagent.c - the guest agent from Lua: the qemu.agent object (vm.agent,
+ * with qemu.launch(vm, { agent = true })).  The protocol is plain C
+ * (qga.c); this file turns each method into a wait that a matrix cell can
+ * be suspended in (lvm.h), and replies into Lua values.
+ *
+ * Every method synchronises with the agent first when the stream is not
+ * known to be in sync (the first call, or after a timeout), retrying
+ * guest-sync-delimited with short tries: the agent may not run yet.  Every
+ * wait ends at its timeout, at once when QEMU exits, and on a signal.
+ * Failures return nil, err (err.class, err.desc, printed "class: desc"),
+ * like qmp:execute; bad arguments raise. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <jansson.h>
+#include <lauxlib.h>
+
+#include "loop.h"
+#include "lvm.h"
+#include "qga.h"
+
+#define AGENT_MT "qemu.agent"
+#define ERROR_MT "qemu.error"   /* lqmp.c's error values */
+
+#define TRY_FIRST 0.25    /* the first guest-sync try waits this long, */
+#define TRY_MAX 2.0       /* doubling up to this */
+#define POLL_FIRST 0.005  /* guest-exec-status: first poll after this, */
+#define POLL_MAX 0.2      /* doubling up to this */
+#define CHUNK (1u << 20)  /* guest-file-read/-write: bytes per command */
+
+struct lagent {
+	struct vm **vmref;    /* the handle's vm (user value 1 keeps it alive) */
+};
+
+/* A method's wait: struct wstate first (lvm_expired takes it). */
+struct astate {
+	struct wstate w;
+	double timeout;       /* for messages */
+	double wake;          /* an earlier wake-up than w.deadline (0: none) */
+	double try_deadline, try_len;
+	int tried;            /* a sync try was sent */
+	int phase;
+	uint64_t id, id2;
+	json_int_t pid, handle;
+	int have_handle;
+	double poll_len;
+	double started;       /* exec: wall-clock time it was sent (QMP timestamps) */
+	size_t off;
+};
+
+struct actx {
+	struct vm *v;
+	struct qga *q;
+};
+
+static void get(lua_State *L, struct actx *c)
+{
+	struct lagent *a = luaL_checkudata(L, 1, AGENT_MT);
+	if (!*a->vmref)
+		luaL_error(L, "the VM handle of this agent channel was released");
+	c->v = *a->vmref;
+	c->q = c->v->agent;
+}
+
+static int push_error(lua_State *L, const char *class, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int push_error(lua_State *L, const char *class, const char *fmt, ...)
+{
+	char desc[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(desc, sizeof desc, fmt, ap);
+	va_end(ap);
+	lua_pushnil(L);
+	lua_createtable(L, 0, 2);
+	lua_pushstring(L, class);
+	lua_setfield(L, -2, "class");
+	lua_pushstring(L, desc);
+	lua_setfield(L, -2, "desc");
+	luaL_setmetatable(L, ERROR_MT);
+	return 2;
+}
+
+static struct astate *new_state(lua_State *L, double timeout)
+{
+	struct astate *s = lua_newuserdatauv(L, sizeof *s, 0);
+	memset(s, 0, sizeof *s);
+	s->w.deadline = loop_deadline(timeout);
+	s->timeout = timeout;
+	s->try_len = TRY_FIRST;
+	s->poll_len = POLL_FIRST;
+	return s;
+}
+
+/* Why waiting is over for good, or NULL.  The channel closing is nearly
+ * always QEMU exiting, which the kernel tells the socket before the pidfd:
+ * give the exit a moment to be seen, so the message says how QEMU ended. */
+static const char *dead(struct actx *c, char *buf, size_t n)
+{
+	if (!c->v->exited && !qga_alive(c->q))
+		vm_wait(c->v, loop_deadline(0.5));
+	if (c->v->exited) {
+		char st[32];
+		snprintf(buf, n, "QEMU exited (%s)", vm_status_text(c->v, st, sizeof st));
+		return buf;
+	}
+	return qga_alive(c->q) ? NULL : c->q->error;
+}
+
+/* One look at whether the stream is in sync: 1; 0 while it may become so
+ * (a try is on its way); -1 after pushing nil, err. */
+static int synced_now(lua_State *L, struct actx *c, struct astate *s)
+{
+	char why[600];
+	if (c->q->synced)
+		return 1;
+	const char *d = dead(c, why, sizeof why);
+	if (d) {
+		push_error(L, "Disconnected", "%s while waiting for the agent", d);
+		return -1;
+	}
+	if (lvm_expired(&s->w)) {
+		if (c->q->synced)
+			return 1;
+		push_error(L, "Timeout", "agent did not answer within %g s", s->timeout);
+		return -1;
+	}
+	if (!s->tried || loop_now() >= s->try_deadline) {
+		/* no answer to the last try: the agent was not running yet (what
+		 * QEMU passed on before it opened the port may be lost), try again */
+		if (!qga_sync(c->q, !s->tried)) {
+			push_error(L, "Disconnected", "%s while waiting for the agent", c->q->error);
+			return -1;
+		}
+		s->tried = 1;
+		s->try_deadline = loop_now() + s->try_len;
+		s->try_len = s->try_len * 2 > TRY_MAX ? TRY_MAX : s->try_len * 2;
+	}
+	s->wake = s->try_deadline;
+	return 0;
+}
+
+/* Sends cmd (args consumed): 1, or -1 after pushing nil, err. */
+static int send_cmd(lua_State *L, struct actx *c, struct astate *s, const char *cmd, json_t *args)
+{
+	s->id = qga_send(c->q, cmd, args);
+	if (!s->id) {
+		char why[600];
+		const char *d = dead(c, why, sizeof why);
+		push_error(L, "Disconnected", "%s while sending '%s' to the agent", d ? d : "cannot send", cmd);
+		return -1;
+	}
+	s->wake = 0;
+	return 1;
+}
+
+/* The reply to s->id: 1 with *ret (the whole message, the caller's); 0
+ * while it has not come; -1 after pushing nil, err (an error reply, QEMU
+ * gone, the timeout). */
+static int reply_now(lua_State *L, struct actx *c, struct astate *s, const char *cmd, json_t **ret)
+{
+	char why[600];
+	json_t *msg = qga_take_reply(c->q, s->id);
+	if (msg) {
+		json_t *err = json_object_get(msg, "error");
+		if (err) {
+			push_error(L, json_string_value(json_object_get(err, "class")) ?: "GenericError",
+			           "%s", json_string_value(json_object_get(err, "desc")) ?: "(no description)");
+			json_decref(msg);
+			return -1;
+		}
+		*ret = msg;
+		return 1;
+	}
+	const char *d = dead(c, why, sizeof why);
+	if (d) {
+		push_error(L, "Disconnected", "%s while waiting for the agent's reply to '%s'", d, cmd);
+		return -1;
+	}
+	if (lvm_expired(&s->w)) {
+		qga_forget(c->q, s->id);
+		push_error(L, "Timeout", "no reply to '%s' from the agent within %g s", cmd, s->timeout);
+		return -1;
+	}
+	return 0;
+}
+
+/* The end of a round of a wait that goes on: suspends a matrix cell, or
+ * runs the loop once, until the deadline or an earlier wake-up. */
+static int round_end(lua_State *L, struct astate *s, lua_KFunction k, const char *what)
+{
+	double until = s->w.deadline;
+	if (s->wake > 0 && (until < 0 || s->wake < until))
+		until = s->wake;
+	if (lvm_in_cell(L)) {
+		lua_pushnumber(L, until);
+		return lua_yieldk(L, 1, 0, k);
+	}
+	if (loop_round(until) < 0)
+		return lvm_interrupted(L, what);
+	return -1;  /* go on */
+}
+
+#define ROUND(L, s, k, what)                              \
+	do {                                                  \
+		int r_ = round_end(L, s, k, what);                \
+		if (r_ >= 0)                                      \
+			return r_;                                    \
+	} while (0)
+
+/* Argument errors name the method and count its arguments after self,
+ * however it was called (luaL_argerror needs a method call to do so). */
+static int arg_error(lua_State *L, int idx, const char *fname, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int arg_error(lua_State *L, int idx, const char *fname, const char *fmt, ...)
+{
+	char msg[300];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	return luaL_error(L, "bad argument #%d to '%s' (%s)", idx - 1, fname, msg);
+}
+
+static void check_string(lua_State *L, int idx, const char *fname)
+{
+	if (lua_type(L, idx) != LUA_TSTRING && lua_type(L, idx) != LUA_TNUMBER)
+		arg_error(L, idx, fname, "string expected, got %s", luaL_typename(L, idx));
+}
+
+static double opt_timeout(lua_State *L, int idx, double def)
+{
+	if (lua_isnoneornil(L, idx))
+		return def;
+	luaL_checktype(L, idx, LUA_TTABLE);
+	if (lua_getfield(L, idx, "timeout") != LUA_TNIL && lua_type(L, -1) != LUA_TNUMBER)
+		luaL_error(L, "option 'timeout' must be a number, got %s", luaL_typename(L, -1));
+	double t = luaL_optnumber(L, -1, def);
+	lua_pop(L, 1);
+	if (!(t >= 0))
+		luaL_error(L, "option 'timeout' must not be negative");
+	return t;
+}
+
+/* Raises on an option that is not one of names (a NULL-ended list). */
+static void check_opts(lua_State *L, int idx, const char *fname, const char *const *names)
+{
+	if (lua_isnoneornil(L, idx))
+		return;
+	if (!lua_istable(L, idx))
+		arg_error(L, idx, fname, "table expected, got %s", luaL_typename(L, idx));
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		int ok = 0;
+		for (int i = 0; names[i] && !ok; i++)
+			ok = lua_type(L, -2) == LUA_TSTRING && !strcmp(lua_tostring(L, -2), names[i]);
+		if (!ok)
+			luaL_error(L, "bad argument #%d to '%s' (unknown option '%s')", idx - 1, fname,
+			           luaL_tolstring(L, -2, NULL));
+		lua_pop(L, 1);
+	}
+}
+
+static const char *const only_timeout[] = { "timeout", NULL };
+
+
+/* ---- wait, ping ------------------------------------------------------------------- */
+
+/* agent:wait([timeout]) -> true | nil, err.  Stack: 1 self, 2 timeout, 3 state. */
+static int wait_k(lua_State *L, int status, lua_KContext kc)
+{
+	struct actx c;
+	get(L, &c);
+	struct astate *s = lua_touserdata(L, 3);
+	for (;;) {
+		int r = synced_now(L, &c, s);
+		if (r < 0)
+			return 2;
+		if (r > 0) {
+			lua_pushboolean(L, 1);
+			return 1;
+		}
+		ROUND(L, s, wait_k, "agent:wait");
+	}
+}
+
+static int m_wait(lua_State *L)
+{
+	struct actx c;
+	get(L, &c);
+	if (!lua_isnoneornil(L, 2) && lua_type(L, 2) != LUA_TNUMBER)
+		return arg_error(L, 2, "wait", "number expected, got %s", luaL_typename(L, 2));
+	double t = luaL_optnumber(L, 2, QLUA_AGENT_WAIT_TIMEOUT);
+	if (!(t >= 0))
+		return arg_error(L, 2, "wait", "timeout must not be negative");
+	lua_settop(L, 2);
+	new_state(L, t);  /* 3 */
+	return wait_k(L, LUA_OK, 0);
+}
+
+/* agent:ping([{timeout}]) -> true | nil, err.  Stack: 1 self, 2 opts, 3 state. */
+static int ping_k(lua_State *L, int status, lua_KContext kc)
+{
+	struct actx c;
+	get(L, &c);
+	struct astate *s = lua_touserdata(L, 3);
+	for (;;) {
+		if (s->phase == 0) {
+			int r = synced_now(L, &c, s);
+			if (r < 0)
+				return 2;
+			if (r > 0) {
+				if (send_cmd(L, &c, s, "guest-ping", NULL) < 0)
+					return 2;
+				s->phase = 1;
+				continue;
+			}
+		} else {
+			json_t *msg;
+			int r = reply_now(L, &c, s, "guest-ping", &msg);
+			if (r < 0)
+				return 2;
+			if (r > 0) {
+				json_decref(msg);
+				lua_pushboolean(L, 1);
+				return 1;
+			}
+		}
+		ROUND(L, s, ping_k, "agent:ping");
+	}
+}
+
+static int m_ping(lua_State *L)
+{
+	struct actx c;
+	get(L, &c);
+	check_opts(L, 2, "ping", only_timeout);
+	double t = opt_timeout(L, 2, QLUA_AGENT_TIMEOUT);
+	lua_settop(L, 2);
+	new_state(L, t);  /* 3 */
+	return ping_k(L, LUA_OK, 0);
+}
+
+/* ---- exec ------------------------------------------------------------------------ */
+
+/* Pushes field f of guest-exec-status's reply decoded from base64 (""
+ * when absent); 0, or -1 when it is not base64. */
+static int push_b64(lua_State *L, json_t *ret, const char *f)
+{
+	json_t *j = json_object_get(ret, f);
+	if (!json_is_string(j)) {
+		lua_pushliteral(L, "");
+		return 0;
+	}
+	char *buf;
+	size_t n;
+	if (qga_b64_decode(json_string_value(j), json_string_length(j), &buf, &n) < 0)
+		return -1;
+	lua_pushlstring(L, buf, n);
+	free(buf);
+	return 0;
+}
+
+/* The arguments of guest-exec from the Lua values: 2 the command (a list
+ * of words, or a string for /bin/sh -c), 3 the options. */
+static json_t *exec_args(lua_State *L)
+{
+	json_t *a = json_pack("{s:b}", "capture-output", 1);
+	json_t *argv = json_array();
+	if (lua_type(L, 2) == LUA_TSTRING) {
+		json_object_set_new(a, "path", json_string("/bin/sh"));
+		json_array_append_new(argv, json_string("-c"));
+		json_array_append_new(argv, json_stringn(lua_tostring(L, 2), lua_rawlen(L, 2)));
+	} else {
+		lua_Integer n = luaL_len(L, 2);
+		for (lua_Integer i = 1; i <= n; i++) {
+			lua_rawgeti(L, 2, i);
+			size_t len;
+			const char *w = lua_tolstring(L, -1, &len);
+			json_t *js = json_stringn(w, len);
+			lua_pop(L, 1);
+			if (i == 1)
+				json_object_set_new(a, "path", js);
+			else
+				json_array_append_new(argv, js);
+		}
+	}
+	json_object_set_new(a, "arg", argv);
+	if (!lua_isnoneornil(L, 3)) {
+		if (lua_getfield(L, 3, "input") == LUA_TSTRING) {
+			size_t n;
+			const char *in = lua_tolstring(L, -1, &n);
+			char *b = qga_b64_encode(in, n);
+			if (b)
+				json_object_set_new(a, "input-data", json_string(b));
+			free(b);
+		}
+		lua_pop(L, 1);
+		if (lua_getfield(L, 3, "env") == LUA_TTABLE) {
+			json_t *env = json_array();
+			lua_Integer n = luaL_len(L, -1);
+			for (lua_Integer i = 1; i <= n; i++) {
+				lua_rawgeti(L, -1, i);
+				json_array_append_new(env, json_string(lua_tostring(L, -1)));
+				lua_pop(L, 1);
+			}
+			lua_pushnil(L);
+			while (lua_next(L, -2)) {
+				if (lua_type(L, -2) == LUA_TSTRING) {
+					lua_pushvalue(L, -2);
+					lua_pushliteral(L, "=");
+					lua_pushvalue(L, -3);
+					lua_concat(L, 3);
+					json_array_append_new(env, json_string(lua_tostring(L, -1)));
+					lua_pop(L, 1);
+				}
+				lua_pop(L, 1);
+			}
+			json_object_set_new(a, "env", env);
+		}
+		lua_pop(L, 1);
+	}
+	return a;
+}
+
+/* Pushes { status, stdout, stderr, truncated [, signal] } from a finished
+ * guest-exec-status: 1, or nil, err (2) when its output is not base64. */
+static int push_result(lua_State *L, json_t *ret)
+{
+	lua_createtable(L, 0, 5);
+	json_t *sig = json_object_get(ret, "signal");
+	if (json_is_integer(sig)) {
+		lua_pushinteger(L, 128 + json_integer_value(sig));
+		lua_setfield(L, -2, "status");
+		lua_pushinteger(L, json_integer_value(sig));
+		lua_setfield(L, -2, "signal");
+	} else {
+		lua_pushinteger(L, json_integer_value(json_object_get(ret, "exitcode")));
+		lua_setfield(L, -2, "status");
+	}
+	if (push_b64(L, ret, "out-data") < 0 || (lua_setfield(L, -2, "stdout"), push_b64(L, ret, "err-data") < 0))
+		return push_error(L, "GenericError", "the agent sent output that is not base64");
+	lua_setfield(L, -2, "stderr");
+	lua_pushboolean(L, json_is_true(json_object_get(ret, "out-truncated")) ||
+	                   json_is_true(json_object_get(ret, "err-truncated")));
+	lua_setfield(L, -2, "truncated");
+	return 1;
+}
+
+static double wall_now(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+/* Did QEMU report a guest reset (QMP event RESET, not yet taken by anyone)
+ * since `since` (wall clock, like QMP's timestamps)?  A reset kills the
+ * agent and the command with it: nothing will answer for them. */
+static int reset_since(struct vm *v, double since)
+{
+	if (!v->qmp)
+		return 0;
+	for (struct qmp_msg *m = v->qmp->events; m; m = m->next) {
+		const char *name = json_string_value(json_object_get(m->msg, "event"));
+		json_t *ts = json_object_get(m->msg, "timestamp");
+		double t = (double)json_integer_value(json_object_get(ts, "seconds")) +
+		           (double)json_integer_value(json_object_get(ts, "microseconds")) / 1e6;
+		if (name && !strcmp(name, "RESET") && t >= since)
+			return 1;
+	}
+	return 0;
+}
+
+/* The command outlived its timeout: it is killed (SIGKILL, through one
+ * more guest-exec whose reply nobody waits for: the guest may be too busy
+ * to answer soon), so nothing is left running in the guest.  Only that
+ * process: its own children, if any, are the caller's business. */
+static int exec_timeout(lua_State *L, struct actx *c, struct astate *s)
+{
+	char pid[32];
+	snprintf(pid, sizeof pid, "%lld", (long long)s->pid);
+	uint64_t id = qga_send(c->q, "guest-exec", json_pack("{s:s, s:[s,s]}", "path", "kill", "arg", "-KILL", pid));
+	if (id)
+		qga_forget(c->q, id);
+	return push_error(L, "Timeout", "the command did not finish within %g s (guest pid %s, killed)", s->timeout, pid);
+}
+
+/* agent:exec(cmd [, {input, env, timeout}]) -> result | nil, err.
+ * Stack: 1 self, 2 cmd, 3 opts, 4 state. */
+static int exec_k(lua_State *L, int status, lua_KContext kc)
+{
+	struct actx c;
+	get(L, &c);
+	struct astate *s = lua_touserdata(L, 4);
+	for (;;) {
+		json_t *msg;
+		int r;
+		switch (s->phase) {
+		case 0:  /* in sync */
+			if ((r = synced_now(L, &c, s)) < 0)
+				return 2;
+			if (r > 0) {
+				s->started = wall_now() - 0.01;  /* QMP's clock rounds to microseconds */
+				if (send_cmd(L, &c, s, "guest-exec", exec_args(L)) < 0)
+					return 2;
+				s->phase = 1;
+				continue;
+			}
+			break;
+		case 1:  /* its pid */
+			if ((r = reply_now(L, &c, s, "guest-exec", &msg)) < 0)
+				return 2;
+			if (r > 0) {
+				s->pid = json_integer_value(json_object_get(json_object_get(msg, "return"), "pid"));
+				json_decref(msg);
+				s->phase = 2;
+				s->wake = loop_now() + s->poll_len;
+			}
+			break;
+		case 2:  /* time to ask whether it finished */
+			if (s->w.deadline >= 0 && loop_now() >= s->w.deadline)
+				return exec_timeout(L, &c, s);
+			if (loop_now() >= s->wake) {
+				if (send_cmd(L, &c, s, "guest-exec-status", json_pack("{s:I}", "pid", s->pid)) < 0)
+					return 2;
+				s->phase = 3;
+				continue;
+			}
+			if (!qga_alive(c.q) || c.v->exited) {
+				s->phase = 3;  /* reply_now tells */
+				continue;
+			}
+			break;
+		case 3:
+			if ((r = reply_now(L, &c, s, "guest-exec-status", &msg)) < 0)
+				return 2;
+			if (r > 0) {
+				json_t *ret = json_object_get(msg, "return");
+				if (json_is_true(json_object_get(ret, "exited"))) {
+					r = push_result(L, ret);
+					json_decref(msg);
+					return r;
+				}
+				json_decref(msg);
+				s->poll_len = s->poll_len * 2 > POLL_MAX ? POLL_MAX : s->poll_len * 2;
+				s->wake = loop_now() + s->poll_len;
+				s->phase = 2;
+				continue;
+			}
+			break;
+		}
+		if (s->phase >= 2 && reset_since(c.v, s->started)) {
+			if (s->phase == 3)
+				qga_forget(c.q, s->id);
+			else
+				c.q->synced = 0, c.q->sync_from = c.q->sync_to = 0;  /* a new agent needs a sync */
+			return push_error(L, "Reset", "the guest was reset while the command ran (guest pid %lld)",
+			                  (long long)s->pid);
+		}
+		ROUND(L, s, exec_k, "agent:exec");
+	}
+}
+
+static int m_exec(lua_State *L)
+{
+	static const char *const names[] = { "input", "env", "timeout", NULL };
+	struct actx c;
+	get(L, &c);
+	if (lua_type(L, 2) == LUA_TTABLE) {
+		lua_Integer n = luaL_len(L, 2);
+		if (n < 1)
+			return arg_error(L, 2, "exec", "the command is an empty list");
+		for (lua_Integer i = 1; i <= n; i++)
+			if (lua_rawgeti(L, 2, i) != LUA_TSTRING && !lua_isnumber(L, -1))
+				return luaL_error(L, "bad argument #1 to 'exec' (word %d: string expected, got %s)", (int)i,
+				                  luaL_typename(L, -1));
+			else
+				lua_pop(L, 1);
+	} else if (lua_type(L, 2) != LUA_TSTRING) {
+		return arg_error(L, 2, "exec", "list of words or shell command string expected, got %s",
+		                 luaL_typename(L, 2));
+	}
+	check_opts(L, 3, "exec", names);
+	if (!lua_isnoneornil(L, 3)) {
+		int t = lua_getfield(L, 3, "input");
+		if (t != LUA_TNIL && t != LUA_TSTRING)
+			return luaL_error(L, "bad argument #2 to 'exec' (option 'input': string expected, got %s)",
+			                  lua_typename(L, t));
+		t = lua_getfield(L, 3, "env");
+		if (t != LUA_TNIL && t != LUA_TTABLE)
+			return luaL_error(L, "bad argument #2 to 'exec' (option 'env': table expected, got %s)",
+			                  lua_typename(L, t));
+		if (t == LUA_TTABLE) {
+			lua_pushnil(L);
+			while (lua_next(L, -2)) {
+				if (lua_type(L, -1) != LUA_TSTRING && !lua_isnumber(L, -1))
+					return luaL_error(L, "bad argument #2 to 'exec' (option 'env': values must be strings)");
+				lua_pop(L, 1);
+			}
+		}
+		lua_pop(L, 2);
+	}
+	double t = opt_timeout(L, 3, QLUA_AGENT_EXEC_TIMEOUT);
+	lua_settop(L, 3);
+	new_state(L, t);  /* 4 */
+	return exec_k(L, LUA_OK, 0);
+}
+
+/* ---- files ------------------------------------------------------------------------ */
+
+/* A handle left open by an error is closed without waiting for the reply. */
+static void close_quietly(struct actx *c, struct astate *s)
+{
+	if (s->have_handle && qga_alive(c->q)) {
+		uint64_t id = qga_send(c->q, "guest-file-close", json_pack("{s:I}", "handle", s->handle));
+		if (id)
+			qga_forget(c->q, id);
+	}
+	s->have_handle = 0;
+}
+
+/* agent:read_file(path [, {timeout}]) -> data | nil, err.
+ * Stack: 1 self, 2 path, 3 opts, 4 state, 5 the chunks read so far. */
+static int read_k(lua_State *L, int status, lua_KContext kc)
+{
+	struct actx c;
+	get(L, &c);
+	struct astate *s = lua_touserdata(L, 4);
+	for (;;) {
+		json_t *msg = NULL;
+		int r = 0;
+		switch (s->phase) {
+		case 0:
+			if ((r = synced_now(L, &c, s)) < 0)
+				return 2;
+			if (r > 0) {
+				if (send_cmd(L, &c, s, "guest-file-open",
+				             json_pack("{s:s%, s:s}", "path", lua_tostring(L, 2), lua_rawlen(L, 2), "mode", "r")) < 0)
+					return 2;
+				s->phase = 1;
+				continue;
+			}
+			break;
+		case 1:
+			if ((r = reply_now(L, &c, s, "guest-file-open", &msg)) < 0)
+				return 2;
+			if (r > 0) {
+				s->handle = json_integer_value(json_object_get(msg, "return"));
+				s->have_handle = 1;
+				json_decref(msg);
+				s->phase = 2;
+				continue;
+			}
+			break;
+		case 2:
+			if (send_cmd(L, &c, s, "guest-file-read",
+			             json_pack("{s:I, s:I}", "handle", s->handle, "count", (json_int_t)CHUNK)) < 0)
+				return close_quietly(&c, s), 2;
+			s->phase = 3;
+			continue;
+		case 3:
+			if ((r = reply_now(L, &c, s, "guest-file-read", &msg)) < 0)
+				return close_quietly(&c, s), 2;
+			if (r > 0) {
+				json_t *ret = json_object_get(msg, "return");
+				if (push_b64(L, ret, "buf-b64") < 0) {
+					json_decref(msg);
+					close_quietly(&c, s);
+					return push_error(L, "GenericError", "the agent sent file data that is not base64");
+				}
+				lua_rawseti(L, 5, (lua_Integer)lua_rawlen(L, 5) + 1);
+				int eof = json_is_true(json_object_get(ret, "eof")) ||
+				          json_integer_value(json_object_get(ret, "count")) == 0;
+				json_decref(msg);
+				if (!eof) {
+					s->phase = 2;
+					continue;
+				}
+				s->have_handle = 0;
+				if (send_cmd(L, &c, s, "guest-file-close", json_pack("{s:I}", "handle", s->handle)) < 0)
+					return 2;
+				s->phase = 4;
+				continue;
+			}
+			break;
+		case 4:
+			if ((r = reply_now(L, &c, s, "guest-file-close", &msg)) < 0)
+				return 2;
+			if (r > 0) {
+				json_decref(msg);
+				luaL_Buffer b;
+				lua_Integer n = (lua_Integer)lua_rawlen(L, 5);
+				luaL_buffinit(L, &b);
+				for (lua_Integer i = 1; i <= n; i++) {
+					lua_rawgeti(L, 5, i);
+					luaL_addvalue(&b);
+				}
+				luaL_pushresult(&b);
+				return 1;
+			}
+			break;
+		}
+		ROUND(L, s, read_k, "agent:read_file");
+	}
+}
+
+static int m_read_file(lua_State *L)
+{
+	struct actx c;
+	get(L, &c);
+	check_string(L, 2, "read_file");
+	check_opts(L, 3, "read_file", only_timeout);
+	double t = opt_timeout(L, 3, QLUA_AGENT_TIMEOUT);
+	lua_settop(L, 3);
+	new_state(L, t);  /* 4 */
+	lua_newtable(L);  /* 5 */
+	return read_k(L, LUA_OK, 0);
+}
+
+/* agent:write_file(path, data [, {timeout}]) -> true | nil, err.
+ * Stack: 1 self, 2 path, 3 data, 4 opts, 5 state. */
+static int write_k(lua_State *L, int status, lua_KContext kc)
+{
+	struct actx c;
+	get(L, &c);
+	struct astate *s = lua_touserdata(L, 5);
+	size_t len;
+	const char *data = lua_tolstring(L, 3, &len);
+	for (;;) {
+		json_t *msg = NULL;
+		int r = 0;
+		switch (s->phase) {
+		case 0:
+			if ((r = synced_now(L, &c, s)) < 0)
+				return 2;
+			if (r > 0) {
+				if (send_cmd(L, &c, s, "guest-file-open",
+				             json_pack("{s:s%, s:s}", "path", lua_tostring(L, 2), lua_rawlen(L, 2), "mode", "w")) < 0)
+					return 2;
+				s->phase = 1;
+				continue;
+			}
+			break;
+		case 1:
+			if ((r = reply_now(L, &c, s, "guest-file-open", &msg)) < 0)
+				return 2;
+			if (r > 0) {
+				s->handle = json_integer_value(json_object_get(msg, "return"));
+				s->have_handle = 1;
+				json_decref(msg);
+				s->phase = 2;
+				continue;
+			}
+			break;
+		case 2:
+			if (s->off >= len) {
+				s->have_handle = 0;
+				if (send_cmd(L, &c, s, "guest-file-close", json_pack("{s:I}", "handle", s->handle)) < 0)
+					return 2;
+				s->phase = 4;
+				continue;
+			} else {
+				size_t n = len - s->off < CHUNK ? len - s->off : CHUNK;
+				char *b = qga_b64_encode(data + s->off, n);
+				if (!b)
+					return close_quietly(&c, s), luaL_error(L, "out of memory");
+				json_t *args = json_pack("{s:I, s:s}", "handle", s->handle, "buf-b64", b);
+				free(b);
+				if (send_cmd(L, &c, s, "guest-file-write", args) < 0)
+					return close_quietly(&c, s), 2;
+				s->phase = 3;
+				continue;
+			}
+		case 3:
+			if ((r = reply_now(L, &c, s, "guest-file-write", &msg)) < 0)
+				return close_quietly(&c, s), 2;
+			if (r > 0) {
+				json_int_t n = json_integer_value(json_object_get(json_object_get(msg, "return"), "count"));
+				json_decref(msg);
+				if (n <= 0) {
+					close_quietly(&c, s);
+					return push_error(L, "GenericError", "the agent wrote nothing to '%s'", lua_tostring(L, 2));
+				}
+				s->off += (size_t)n;
+				s->phase = 2;
+				continue;
+			}
+			break;
+		case 4:
+			if ((r = reply_now(L, &c, s, "guest-file-close", &msg)) < 0)
+				return 2;
+			if (r > 0) {
+				json_decref(msg);
+				lua_pushboolean(L, 1);
+				return 1;
+			}
+			break;
+		}
+		ROUND(L, s, write_k, "agent:write_file");
+	}
+}
+
+static int m_write_file(lua_State *L)
+{
+	struct actx c;
+	get(L, &c);
+	check_string(L, 2, "write_file");
+	check_string(L, 3, "write_file");
+	check_opts(L, 4, "write_file", only_timeout);
+	double t = opt_timeout(L, 4, QLUA_AGENT_TIMEOUT);
+	lua_settop(L, 4);
+	new_state(L, t);  /* 5 */
+	return write_k(L, LUA_OK, 0);
+}
+
+/* ---- shutdown ------------------------------------------------------------------------ */
+
+/* agent:shutdown([mode [, {timeout}]]) -> true | nil, err.  guest-shutdown
+ * sends no reply when it succeeds, only when it fails: a guest-ping goes
+ * right behind it (the agent runs commands in order), and its answer, or
+ * QEMU exiting, says the shutdown was accepted.
+ * Stack: 1 self, 2 mode, 3 opts, 4 state. */
+static int shutdown_k(lua_State *L, int status, lua_KContext kc)
+{
+	struct actx c;
+	get(L, &c);
+	struct astate *s = lua_touserdata(L, 4);
+	for (;;) {
+		int r;
+		if (s->phase == 0) {
+			if ((r = synced_now(L, &c, s)) < 0)
+				return 2;
+			if (r > 0) {
+				if (send_cmd(L, &c, s, "guest-shutdown", json_pack("{s:s}", "mode", lua_tostring(L, 2))) < 0)
+					return 2;
+				s->id2 = s->id;
+				if (send_cmd(L, &c, s, "guest-ping", NULL) < 0)
+					return 2;
+				s->phase = 1;
+				continue;
+			}
+		} else {
+			json_t *msg = qga_take_reply(c.q, s->id2);
+			if (msg) {  /* only an error has a reply */
+				json_t *err = json_object_get(msg, "error");
+				push_error(L, json_string_value(json_object_get(err, "class")) ?: "GenericError",
+				           "%s", json_string_value(json_object_get(err, "desc")) ?: "(no description)");
+				json_decref(msg);
+				qga_forget(c.q, s->id);
+				return 2;
+			}
+			if ((msg = qga_take_reply(c.q, s->id)) || c.v->exited || !qga_alive(c.q)) {
+				json_decref(msg);
+				qga_forget(c.q, s->id2);  /* and the guest is going away: sync again */
+				lua_pushboolean(L, 1);
+				return 1;
+			}
+			if (lvm_expired(&s->w)) {
+				qga_forget(c.q, s->id2);
+				qga_forget(c.q, s->id);
+				return push_error(L, "Timeout", "no answer from the agent after 'guest-shutdown' within %g s",
+				                  s->timeout);
+			}
+		}
+		ROUND(L, s, shutdown_k, "agent:shutdown");
+	}
+}
+
+static int m_shutdown(lua_State *L)
+{
+	static const char *const modes[] = { "powerdown", "reboot", "halt", NULL };
+	struct actx c;
+	get(L, &c);
+	if (!lua_isnoneornil(L, 2)) {
+		check_string(L, 2, "shutdown");
+		int i = 0;
+		while (modes[i] && strcmp(modes[i], lua_tostring(L, 2)))
+			i++;
+		if (!modes[i])
+			return arg_error(L, 2, "shutdown", "invalid option '%s' (expected 'powerdown', 'reboot' or 'halt')",
+			                 lua_tostring(L, 2));
+	} else {
+		lua_settop(L, 3);
+		lua_pushliteral(L, "powerdown");
+		lua_replace(L, 2);
+	}
+	check_opts(L, 3, "shutdown", only_timeout);
+	double t = opt_timeout(L, 3, QLUA_AGENT_TIMEOUT);
+	lua_settop(L, 3);
+	new_state(L, t);  /* 4 */
+	return shutdown_k(L, LUA_OK, 0);
+}
+
+/* ---- execute: any agent command ------------------------------------------------------ */
+
+/* agent:execute(command [, args [, {timeout}]]) -> return value | nil, err.
+ * Stack: 1 self, 2 command, 3 args, 4 opts, 5 state. */
+static int execute_k(lua_State *L, int status, lua_KContext kc)
+{
+	struct actx c;
+	get(L, &c);
+	struct astate *s = lua_touserdata(L, 5);
+	const char *cmd = lua_tostring(L, 2);
+	for (;;) {
+		if (s->phase == 0) {
+			int r = synced_now(L, &c, s);
+			if (r < 0)
+				return 2;
+			if (r > 0) {
+				char err[200];
+				json_t *args = lua_isnil(L, 3) ? NULL : lqmp_to_json(L, 3, err, sizeof err);
+				if (send_cmd(L, &c, s, cmd, args) < 0)
+					return 2;
+				s->phase = 1;
+				continue;
+			}
+		} else {
+			json_t *msg;
+			int r = reply_now(L, &c, s, cmd, &msg);
+			if (r < 0)
+				return 2;
+			if (r > 0) {
+				lqmp_push_json(L, json_object_get(msg, "return"));
+				json_decref(msg);
+				return 1;
+			}
+		}
+		ROUND(L, s, execute_k, cmd);
+	}
+}
+
+static int m_execute(lua_State *L)
+{
+	struct actx c;
+	get(L, &c);
+	check_string(L, 2, "execute");
+	if (!lua_isnoneornil(L, 3)) {
+		char err[200];
+		if (!lua_istable(L, 3))
+			return arg_error(L, 3, "execute", "table expected, got %s", luaL_typename(L, 3));
+		json_t *args = lqmp_to_json(L, 3, err, sizeof err);
+		if (!args)
+			return arg_error(L, 3, "execute", "%s", err);
+		int obj = json_is_object(args);
+		json_decref(args);
+		if (!obj)
+			return arg_error(L, 3, "execute", "arguments must be a table of named fields");
+	}
+	check_opts(L, 4, "execute", only_timeout);
+	double t = opt_timeout(L, 4, QLUA_AGENT_TIMEOUT);
+	lua_settop(L, 4);
+	new_state(L, t);  /* 5 */
+	return execute_k(L, LUA_OK, 0);
+}
+
+static int m_tostring(lua_State *L)
+{
+	struct lagent *a = luaL_checkudata(L, 1, AGENT_MT);
+	lua_pushstring(L, *a->vmref ? "qemu.agent(vm)" : "qemu.agent(released)");
+	return 1;
+}
+
+void lagent_push_for_vm(lua_State *L, int vm_idx)
+{
+	struct lagent *a = lua_newuserdatauv(L, sizeof *a, 1);
+	a->vmref = lvm_ref(L, vm_idx);
+	luaL_setmetatable(L, AGENT_MT);
+	lua_pushvalue(L, vm_idx);  /* keeps the handle (and its vm) alive */
+	lua_setiuservalue(L, -2, 1);
+}
+
+void lagent_register(lua_State *L)
+{
+	static const luaL_Reg methods[] = {
+		{ "exec", m_exec }, { "execute", m_execute }, { "ping", m_ping }, { "read_file", m_read_file },
+		{ "shutdown", m_shutdown }, { "wait", m_wait }, { "write_file", m_write_file }, { NULL, NULL },
+	};
+	if (luaL_newmetatable(L, AGENT_MT)) {
+		luaL_newlib(L, methods);
+		lua_setfield(L, -2, "__index");
+		lua_pushcfunction(L, m_tostring);
+		lua_setfield(L, -2, "__tostring");
+	}
+	lua_pop(L, 1);
+}
