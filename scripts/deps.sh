@@ -16,7 +16,8 @@ set -eu
 # installed: it conflicts with Debian's busybox.)
 PACKAGES="make gcc pkg-config lua5.4 liblua5.4-dev lua-busted libjansson-dev
 qemu-system-x86 qemu-utils ovmf iproute2 cpio kmod xz-utils libxml2-utils python3-junitparser
-parallel luarocks man-db valgrind slurm-wlm munge chromium"
+parallel luarocks man-db valgrind slurm-wlm munge chromium xorriso openssh-client openssh-server
+python3-yaml"
 [ "${1:-}" = fuzz ] && PACKAGES="$PACKAGES clang libclang-rt-14-dev"
 [ "${1:-}" = distro ] && PACKAGES="$PACKAGES mmdebstrap grub-pc-bin grub-efi-amd64-bin
 grub-common ovmf dosfstools mtools xorriso fdisk cloud-image-utils

@@ -198,17 +198,20 @@ int ck_l_suggest(lua_State *L)
 /* ---- scalar checks --------------------------------------------------------- */
 
 /* A string QEMU can be given: no NUL (argv cannot carry it), no newline
- * (QEMU's option parser and the kernel command line cannot take one). */
+ * (QEMU's option parser and the kernel command line cannot take one).
+ * allow_empty: bit 1, an empty string is fine; bit 2 (STR_LINES), line
+ * breaks are (F_TEXT: arguments of other programs). */
+#define STR_LINES 2
 static const char *checkstr(struct ck *c, const char *name, int idx, size_t *len, int allow_empty)
 {
 	if (lua_type(c->L, idx) != LUA_TSTRING)
 		expected(c, name, "string", idx);
 	const char *s = lua_tolstring(c->L, idx, len);
-	if (!allow_empty && *len == 0)
+	if (!(allow_empty & 1) && *len == 0)
 		field_fail(c, name, "empty string (leave the field out instead)");
 	if (memchr(s, '\0', *len))
 		field_fail(c, name, "contains a NUL byte, which cannot be passed to QEMU");
-	if (memchr(s, '\n', *len) || memchr(s, '\r', *len))
+	if (!(allow_empty & STR_LINES) && (memchr(s, '\n', *len) || memchr(s, '\r', *len)))
 		field_fail(c, name, "contains a line break, which QEMU cannot take");
 	return s;
 }
@@ -511,7 +514,8 @@ static int str_ok(lua_State *L, int idx, int allow_empty)
 	if (lua_type(L, idx) != LUA_TSTRING)
 		return 0;
 	const char *s = lua_tolstring(L, idx, &n);
-	return (allow_empty || n) && !memchr(s, '\0', n) && !memchr(s, '\n', n) && !memchr(s, '\r', n);
+	return ((allow_empty & 1) || n) && !memchr(s, '\0', n) &&
+	       ((allow_empty & STR_LINES) || (!memchr(s, '\n', n) && !memchr(s, '\r', n)));
 }
 
 static void check_props(struct ck *c, const char *name, int slot, int idx, struct qval *v);
@@ -656,10 +660,11 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 		for (int i = 1; i <= len; i++) {
 			char el[64];
 			lua_rawgeti(L, idx, i);
-			if (str_ok(L, -1, 1))
+			int how = 1 | (f->flags & F_TEXT ? STR_LINES : 0);
+			if (str_ok(L, -1, how))
 				v->u.strs.v[i - 1] = lua_tolstring(L, -1, &v->u.strs.len[i - 1]);
 			else
-				checkstr(c, elname(el, sizeof el, name, i), lua_gettop(L), &v->u.strs.len[i - 1], 1);
+				checkstr(c, elname(el, sizeof el, name, i), lua_gettop(L), &v->u.strs.len[i - 1], how);
 			if (c->anchor)
 				lua_rawseti(L, -2, i);
 			else

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,9 +35,11 @@ struct lvm {
 
 /* ---- options ---------------------------------------------------------------------- */
 
-enum { O_STDERR, O_DETACH, O_TIMEOUT, O_UID, O_GID, O_GROUPS, O_SETSID, O_CONSOLE, O_QMP, O_STDERR_LOG, O_AGENT };
+enum { O_STDERR, O_DETACH, O_TIMEOUT, O_UID, O_GID, O_GROUPS, O_SETSID, O_CONSOLE, O_QMP, O_STDERR_LOG,
+       O_AGENT, O_STDOUT, O_INPUT };
 static const char *const opt_names[] = { "stderr", "detach", "timeout", "uid", "gid", "groups",
-                                         "setsid", "console", "qmp", "stderr_log", "agent", NULL };
+                                         "setsid", "console", "qmp", "stderr_log", "agent", "stdout",
+                                         "input", NULL };
 #define OPT(o) (1u << (o))
 
 struct opts {
@@ -47,6 +50,9 @@ struct opts {
 	int agent;              /* a guest agent channel (vm.agent) */
 	const char *console;    /* as given */
 	const char *stderr_log;
+	int capture_out;        /* stdout = "capture" */
+	const char *input;      /* bytes for its stdin, or NULL (stdin inherited) */
+	size_t inputlen;
 	int set_uid, set_gid, set_groups, new_session;
 	uid_t uid;
 	gid_t gid;
@@ -127,6 +133,20 @@ static void getopts(lua_State *L, int idx, const char *fname, unsigned allowed, 
 		}
 		case O_QMP: o->qmp = lua_toboolean(L, -1); break;
 		case O_AGENT: o->agent = lua_toboolean(L, -1); break;
+		case O_STDOUT: {
+			const char *v = luaL_checkstring(L, -1);
+			if (strcmp(v, "capture") && strcmp(v, "inherit")) {
+				snprintf(msg, sizeof msg, "option 'stdout': invalid option '%s' (expected 'capture' or 'inherit')", v);
+				opt_error(L, idx, fname, msg);
+			}
+			o->capture_out = !strcmp(v, "capture");
+			break;
+		}
+		case O_INPUT:
+			if (lua_type(L, -1) != LUA_TSTRING)
+				opt_error(L, idx, fname, "option 'input': string expected");
+			o->input = lua_tolstring(L, -1, &o->inputlen);  /* the options table keeps it alive */
+			break;
 		case O_STDERR_LOG: {
 			size_t n;
 			o->stderr_log = luaL_checklstring(L, -1, &n);
@@ -343,6 +363,18 @@ static int m_kill(lua_State *L)
 	return 1;
 }
 
+/* vm:stdout() -> text, cut: what the process wrote to stdout so far (with
+ * launch_custom's stdout = "capture"), and whether bytes of its stdout or
+ * stderr were dropped (past VM_STDOUT_KEEP, VM_STDERR_KEEP). */
+static int m_stdout(lua_State *L)
+{
+	struct vm *v = getvm(L, 1);
+	loop_round(0);  /* a deadline already past: takes in what is pending, no wait */
+	lua_pushlstring(L, v->out ? v->out : "", v->outlen);
+	lua_pushboolean(L, v->cut);
+	return 2;
+}
+
 /* vm:stderr(): what QEMU wrote to stderr so far (with stderr = "capture") */
 static int m_stderr(lua_State *L)
 {
@@ -404,8 +436,8 @@ static int m_index(lua_State *L)
 		lua_pushinteger(L, h->v ? h->v->pid : 0);
 		return 1;
 	}
-	static const char *const uv[] = { "argv", "qmp", "console", "agent" };
-	for (int i = 0; i < 4; i++)
+	static const char *const uv[] = { "argv", "qmp", "console", "agent", "description" };
+	for (int i = 0; i < 5; i++)
 		if (!strcmp(k, uv[i])) {
 			lua_getiuservalue(L, 1, i + 1);
 			return 1;
@@ -466,13 +498,13 @@ static int m_tostring(lua_State *L)
 
 /* Descriptors made for one start, closed by __gc if an error comes first. */
 struct fdset {
-	int fd[8];
+	int fd[11];
 };
 
 static int fdset_gc(lua_State *L)
 {
 	struct fdset *s = lua_touserdata(L, 1);
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < 11; i++)
 		if (s->fd[i] >= 0) {
 			close(s->fd[i]);
 			s->fd[i] = -1;
@@ -483,7 +515,7 @@ static int fdset_gc(lua_State *L)
 static struct fdset *push_fdset(lua_State *L)
 {
 	struct fdset *s = lua_newuserdatauv(L, sizeof *s, 0);
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < 11; i++)
 		s->fd[i] = -1;
 	if (luaL_newmetatable(L, "qlua.fdset")) {
 		lua_pushcfunction(L, fdset_gc);
@@ -500,7 +532,8 @@ static void make_pair(lua_State *L, struct fdset *s, int slot, const char *what)
 		luaL_error(L, "cannot create a socketpair for %s: %s", what, strerror(errno));
 }
 
-enum { S_QMP = 0, S_QMP_CHILD, S_CON, S_CON_CHILD, S_ERR, S_ERR_CHILD, S_AGENT, S_AGENT_CHILD };
+enum { S_QMP = 0, S_QMP_CHILD, S_CON, S_CON_CHILD, S_ERR, S_ERR_CHILD, S_AGENT, S_AGENT_CHILD, S_OUT,
+       S_OUT_CHILD, S_IN };  /* (struct fdset holds 11) */
 
 /* Spawns argv and pushes the handle, which keeps argv_idx as vm.argv.  The
  * parent ends in s (QMP, console, stderr) go to the vm. */
@@ -508,7 +541,7 @@ static struct lvm *start(lua_State *L, char **argv, const int *fds, int nfds, co
                          int argv_idx, struct fdset *s)
 {
 	argv_idx = lua_absindex(L, argv_idx);
-	struct lvm *h = lua_newuserdatauv(L, sizeof *h, 4);
+	struct lvm *h = lua_newuserdatauv(L, sizeof *h, 5);
 	h->v = NULL;
 	luaL_setmetatable(L, QLUA_VM_MT);
 	lua_pushvalue(L, argv_idx);
@@ -516,12 +549,29 @@ static struct lvm *start(lua_State *L, char **argv, const int *fds, int nfds, co
 
 	if (o->capture && pipe2(&s->fd[S_ERR], O_CLOEXEC) < 0)
 		luaL_error(L, "cannot create a pipe for QEMU's stderr: %s", strerror(errno));
+	if (o->capture_out && pipe2(&s->fd[S_OUT], O_CLOEXEC) < 0)
+		luaL_error(L, "cannot create a pipe for the process's stdout: %s", strerror(errno));
+	if (o->input) {
+		/* all of it in a memory file: the child reads it at its pace and
+		 * qlua never blocks writing to a pipe */
+		if ((s->fd[S_IN] = memfd_create("qlua-input", MFD_CLOEXEC)) < 0)
+			luaL_error(L, "cannot create a memory file for the process's stdin: %s", strerror(errno));
+		for (size_t done = 0; done < o->inputlen;) {
+			ssize_t n = write(s->fd[S_IN], o->input + done, o->inputlen - done);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				luaL_error(L, "cannot write the process's stdin: %s", strerror(errno));
+			done += (size_t)n;
+		}
+		lseek(s->fd[S_IN], 0, SEEK_SET);
+	}
 	int errlog = -1;
 	if (o->stderr_log && (errlog = open(o->stderr_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666)) < 0)
 		luaL_error(L, "cannot open '%s': %s", o->stderr_log, strerror(errno));
 	struct spawn_req req = {
 		.path = argv[0], .argv = argv, .fds = fds, .nfds = nfds,
-		.stdin_fd = -1, .stdout_fd = -1, .stderr_fd = s->fd[S_ERR_CHILD],
+		.stdin_fd = s->fd[S_IN], .stdout_fd = s->fd[S_OUT_CHILD], .stderr_fd = s->fd[S_ERR_CHILD],
 		.detach = o->detach, .new_session = o->new_session,
 		.set_uid = o->set_uid, .uid = o->uid, .set_gid = o->set_gid, .gid = o->gid,
 		.set_groups = o->set_groups, .groups = o->groups, .ngroups = o->ngroups,
@@ -533,7 +583,12 @@ static struct lvm *start(lua_State *L, char **argv, const int *fds, int nfds, co
 	if (errfd >= 0)
 		fcntl(errfd, F_SETFL, O_NONBLOCK);
 	struct vm *v = vm_start(&req, errfd, qmpfd, confd, err, sizeof err, &code);
-	for (int i = 0; i < 8; i++)
+	if (v && s->fd[S_OUT] >= 0) {
+		fcntl(s->fd[S_OUT], F_SETFL, O_NONBLOCK);
+		vm_capture_stdout(v, s->fd[S_OUT]);
+		s->fd[S_OUT] = -1;
+	}
+	for (int i = 0; i < 11; i++)
 		if (s->fd[i] >= 0) {
 			close(s->fd[i]);  /* the child's ends: only QEMU keeps them */
 			s->fd[i] = -1;
@@ -637,7 +692,10 @@ static struct lvm *start_vm(lua_State *L, struct opts *o, const char *fname)
 		lua_pushlstring(L, e.argv[i], e.argl[i]);
 		lua_rawseti(L, -2, i + 1);
 	}
-	return start(L, e.argv, fds, e.nfds, o, -1, s);
+	struct lvm *h = start(L, e.argv, fds, e.nfds, o, -1, s);
+	lua_pushvalue(L, 1);
+	lua_setiuservalue(L, -2, 5);  /* vm.description: what vm:ssh reads its settings from */
+	return h;
 }
 
 /* qemu.launch(vm [, opts]) -> handle */
@@ -689,7 +747,7 @@ static int l_launch_custom(lua_State *L)
 	luaL_checktype(L, 2, LUA_TTABLE);
 	struct opts o = { 0 };
 	getopts(L, 4, "launch_custom", OPT(O_STDERR) | OPT(O_DETACH) | OPT(O_UID) | OPT(O_GID) |
-	        OPT(O_GROUPS) | OPT(O_SETSID) | OPT(O_STDERR_LOG), &o);
+	        OPT(O_GROUPS) | OPT(O_SETSID) | OPT(O_STDERR_LOG) | OPT(O_STDOUT) | OPT(O_INPUT), &o);
 	lua_settop(L, 4);
 	int nargs = (int)lua_rawlen(L, 2);
 	int nfds = lua_isnoneornil(L, 3) ? 0 : (luaL_checktype(L, 3, LUA_TTABLE), (int)lua_rawlen(L, 3));
@@ -759,7 +817,7 @@ void lvm_register(lua_State *L)
 	lua_pop(L, 1);
 	static const luaL_Reg methods[] = {
 		{ "alive", m_alive }, { "kill", m_kill }, { "shutdown", m_shutdown }, { "stderr", m_stderr },
-		{ "wait", m_wait }, { NULL, NULL },
+		{ "stdout", m_stdout }, { "wait", m_wait }, { NULL, NULL },
 	};
 	static const luaL_Reg meta[] = {
 		{ "__close", m_close }, { "__gc", m_gc }, { "__index", m_index }, { "__tostring", m_tostring },

@@ -50,8 +50,10 @@ enum ns { NS_NONE, NS_DEVICE, NS_DRIVE, NS_NETDEV, NS_CHARDEV, NS_OBJECT,
 enum { F_REQ = 1,        /* required */
        F_BUS = 2,        /* (T_ID) also declares a bus with this name */
        F_BUS0 = 4,       /* (T_ID) also declares the bus "<id>.0" */
-       F_LIST = 8 };     /* (T_STRS) a list only: arguments, where one string
+       F_LIST = 8,       /* (T_STRS) a list only: arguments, where one string
                             would read as one argument ("-m 1G") */
+       F_TEXT = 16 };    /* (T_STRS list items) line breaks allowed: arguments
+                            of a program that is not QEMU (prepare steps) */
 
 /* "Only when field `field` is one of `values`": used for fields that exist
  * for some types of a kind only, and for requirements that depend on type. */

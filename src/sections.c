@@ -563,8 +563,9 @@ static const struct kind sec_numa = {
  * making them when the VM is only described. */
 enum { PR_ARGV, PR_REMOVE };
 static const struct field prepare_fields[] = {
-	[PR_ARGV] = { .name = "argv", .type = T_STRS, .flags = F_REQ,
-	              .doc = "the command: program ($PATH is searched) and arguments, run without a shell" },
+	[PR_ARGV] = { .name = "argv", .type = T_STRS, .flags = F_REQ | F_TEXT,
+	              .doc = "the command: program ($PATH is searched) and arguments (which may hold line "
+	                     "breaks: a file's text), run without a shell" },
 	[PR_REMOVE] = { .name = "remove", .type = T_PATH,
 	                .doc = "a file or directory the command made: removed when qlua exits (only if the command ran)" },
 };
@@ -582,12 +583,30 @@ static const struct kind sec_prepare = {
 	.doc = "a command run before QEMU starts (a dry run prints it instead)", .check = prepare_check,
 };
 
+/* ---- ssh: how vm:ssh reaches the guest ------------------------------------------------ */
+
+/* Nothing for QEMU: what vm:ssh (lua/qemu/handle.lua) reads from the
+ * handle's description, so callers need not repeat it; recipes.cloud_init
+ * fills it with the key pair it makes at launch. */
+enum { SS_USER, SS_KEY, SS_GUEST_PORT };
+static const struct field ssh_fields[] = {
+	[SS_USER] = { .name = "user", .type = T_STR, .doc = "the guest account vm:ssh logs in as (default 'root')" },
+	[SS_KEY] = { .name = "key", .type = T_PATH,
+	             .doc = "the private key vm:ssh uses (ssh -i; it may be made by a prepare step)" },
+	[SS_GUEST_PORT] = { .name = "guest_port", .type = T_UINT, .min = 1, .max = 65535,
+	                    .doc = "the guest's sshd port, forwarded by a user netdev (default 22)" },
+};
+static const struct kind sec_ssh = {
+	.name = "ssh", .fields = ssh_fields, .nfields = NFIELDS(ssh_fields),
+	.doc = "how vm:ssh logs in (renders nothing)",
+};
+
 /* ---- the VM ------------------------------------------------------------------------ */
 
 enum { VM_PATH, VM_NAME, VM_UUID, VM_MACHINE, VM_CPU_MODEL, VM_CPU_FEATURES, VM_QMP, VM_MEMORY,
        VM_SMP, VM_DEVICES, VM_RTC, VM_GLOBAL, VM_VGA, VM_KERNEL, VM_BIOS, VM_KNOBS, VM_PFLASH,
        VM_FIRMWARE, VM_IOTHREADS, VM_INCOMING, VM_PIDFILE, VM_FW_CFG, VM_SANDBOX, VM_NUMA, VM_UID, VM_GID,
-       VM_GROUPS, VM_DEBUG, VM_LOG_FILE, VM_BOOT, VM_SMBIOS, VM_EXTRA_ARGS, VM_PREPARE };
+       VM_GROUPS, VM_DEBUG, VM_LOG_FILE, VM_BOOT, VM_SMBIOS, VM_EXTRA_ARGS, VM_PREPARE, VM_SSH };
 static const struct field vm_fields[] = {
 	[VM_PATH] = { .name = "path", .type = T_PATH,
 	              .doc = "QEMU binary (default: $QLUA_QEMU, else qemu-system-<host arch>)" },
@@ -643,6 +662,8 @@ static const struct field vm_fields[] = {
 	                    .doc = "arguments appended verbatim, after everything else: a list, one string each" },
 	[VM_PREPARE] = { .name = "prepare", .type = T_RECS, .sub = &sec_prepare,
 	                 .doc = "commands a launch runs first, in order: { {argv = {...}, remove = path}, ... }" },
+	[VM_SSH] = { .name = "ssh", .type = T_REC, .sub = &sec_ssh,
+	             .doc = "vm:ssh's login: { user, key, guest_port } (renders nothing)" },
 };
 
 static int knob(const struct rec *vm, int k)

@@ -75,6 +75,7 @@ static void keep_stderr(struct vm *v, const char *s, size_t n)
 		return;
 	if (v->errlen + n > VM_STDERR_KEEP) {
 		size_t drop = v->errlen + n - VM_STDERR_KEEP;
+		v->cut = 1;
 		memmove(v->err, v->err + drop, v->errlen - drop);
 		v->errlen -= drop;
 	}
@@ -109,6 +110,58 @@ static void on_stderr(void *ctx, int fd, uint32_t events)
 	}
 }
 
+static void close_stdout(struct vm *v)
+{
+	if (v->outfd >= 0) {
+		loop_del(v->outfd);
+		close(v->outfd);
+		v->outfd = -1;
+	}
+}
+
+/* Keeps the first VM_STDOUT_KEEP bytes and reads (and drops) the rest, so
+ * the process can write all it wants and still finish. */
+static void on_stdout(void *ctx, int fd, uint32_t events)
+{
+	struct vm *v = ctx;
+	char buf[65536];
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			close_stdout(v);
+			return;
+		}
+		size_t keep = VM_STDOUT_KEEP - v->outlen < (size_t)n ? VM_STDOUT_KEEP - v->outlen : (size_t)n;
+		if (keep < (size_t)n)
+			v->cut = 1;
+		if (v->outlen + keep > v->outcap) {
+			size_t cap = v->outcap ? v->outcap : 65536;
+			while (cap < v->outlen + keep)
+				cap *= 2;
+			char *p = realloc(v->out, cap);
+			if (!p) {  /* out of memory: what does not fit is dropped */
+				v->cut = 1;
+				continue;
+			}
+			v->out = p;
+			v->outcap = cap;
+		}
+		memcpy(v->out + v->outlen, buf, keep);
+		v->outlen += keep;
+	}
+}
+
+void vm_capture_stdout(struct vm *v, int fd)
+{
+	v->outfd = fd;
+	if (loop_add(fd, EPOLLIN, on_stdout, v) < 0)
+		close_stdout(v);  /* (cannot happen short of memory: then nothing is captured) */
+}
+
 struct vm *vm_start(const struct spawn_req *req, int errfd, int qmpfd, int confd,
                     char *err, size_t errlen, int *code)
 {
@@ -118,7 +171,7 @@ struct vm *vm_start(const struct spawn_req *req, int errfd, int qmpfd, int confd
 		*code = ENOMEM;
 		goto fail;
 	}
-	v->pidfd = v->errfd = v->errlog = -1;
+	v->pidfd = v->errfd = v->errlog = v->outfd = -1;
 	v->detach = req->detach;
 	int rc = spawn_start(req, &v->pid, err, errlen);
 	if (rc) {
@@ -172,6 +225,7 @@ void vm_abandon(struct vm *v)
 	 * nothing else) so it is reaped, not left a zombie, when it exits. */
 	v->orphan = 1;
 	close_stderr(v);
+	close_stdout(v);
 	qmp_free(v->qmp);
 	v->qmp = NULL;
 	console_free(v->console);
@@ -192,6 +246,8 @@ void vm_free(struct vm *v)
 		close(v->pidfd);
 	}
 	close_stderr(v);
+	close_stdout(v);
+	free(v->out);
 	if (v->errlog >= 0)
 		close(v->errlog);
 	free(v->errlog_path);
@@ -214,6 +270,8 @@ int vm_wait(struct vm *v, double deadline)
 	int r = loop_run(exited, v, deadline);
 	if (r == 1 && v->errfd >= 0)
 		on_stderr(v, v->errfd, EPOLLIN);  /* what QEMU wrote last */
+	if (r == 1 && v->outfd >= 0)
+		on_stdout(v, v->outfd, EPOLLIN);
 	return r;
 }
 

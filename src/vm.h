@@ -13,6 +13,7 @@
 #include "spawn.h"
 
 #define VM_STDERR_KEEP (1u << 20)  /* the last 1 MiB of stderr is kept */
+#define VM_STDOUT_KEEP (16u << 20) /* the first 16 MiB of a captured stdout (as qemu-ga's guest-exec) */
 
 struct vm {
 	pid_t pid;
@@ -26,6 +27,10 @@ struct vm {
 	size_t errlen;
 	int errlog;               /* also copied here, or -1 */
 	char *errlog_path;        /* its path, for the warning when it fails */
+	int outfd;                /* read end of its stdout pipe (launch_custom's stdout = "capture"), or -1 */
+	char *out;                /* captured stdout: its first VM_STDOUT_KEEP bytes */
+	size_t outlen, outcap;
+	int cut;                  /* bytes of the captured stdout or stderr were dropped */
 	struct qmp *qmp;          /* private QMP channel, or NULL */
 	struct console *console;  /* captured console, or NULL */
 	struct qga *agent;        /* the guest agent's channel, or NULL (set by lvm.c) */
@@ -40,6 +45,11 @@ struct vm {
  * turns it into 126/127), negative when qlua failed before (spawn.h). */
 struct vm *vm_start(const struct spawn_req *req, int errfd, int qmpfd, int confd,
                     char *err, size_t errlen, int *code);
+/* Captures the process's stdout from fd, the read end of its pipe (the
+ * vm owns it from here on), as stderr is: read in the event loop, so the
+ * process never blocks on a full pipe. */
+void vm_capture_stdout(struct vm *v, int fd);
+
 /* Stops watching, closes everything, frees.  A QEMU still running is left
  * running: callers decide (vm_kill first unless it was detached). */
 void vm_free(struct vm *v);

@@ -41,4 +41,100 @@ function M.forwarded_port(vm, guest_port, proto)
        #seen > 0 and " (forwards: " .. table.concat(seen, ", ") .. ")" or " (the VM has none)")
 end
 
+-- ssh(cmd [, opts]) -> { status, stdout, stderr, truncated [, signal] }, as
+-- vm.agent:exec: runs cmd in the guest with Debian's ssh client (a child
+-- process, no shell on this side) over the user-networking forward to the
+-- guest's sshd.  cmd: a string for the guest's shell, or a list of words
+-- (each quoted for it).  status: the exit code, or 128 + the signal.
+-- The login comes from opts, else the description's `ssh` section (which
+-- recipes.cloud_init fills), else root and ssh's own keys.  opts: user,
+-- key, port (the guest port, default ssh.guest_port or 22; the host port
+-- is vm:forwarded_port(port)), host_port (the host port itself: no QMP
+-- query), input (bytes for the command's stdin; default none), timeout
+-- (seconds, default 60: then ssh is killed and this raises).  The wait is
+-- vm:wait's, so a matrix cell waiting here lets the others run.  ssh's own
+-- failures (exit 255: refused, no route, authentication) raise with its
+-- message; stdout keeps its first 16 MiB (truncated = true beyond).
+local SSH_OPTS = { user = "string", key = "string", port = "integer", host_port = "integer",
+                   input = "string", timeout = "number" }
+
+local function shell_word(w)
+  if w:match("^[%w%-%._/=:@,+]+$") then return w end
+  return "'" .. w:gsub("'", [['\'']]) .. "'"
+end
+
+function M.ssh(vm, cmd, opts)
+  local text
+  if type(cmd) == "string" then
+    text = cmd
+  elseif type(cmd) == "table" and #cmd > 0 then
+    local words = {}
+    for i = 1, #cmd do
+      if type(cmd[i]) ~= "string" then
+        fail("bad argument #1 to 'ssh' (cmd[%d]: string expected, got %s)", i, type(cmd[i]))
+      end
+      words[i] = shell_word(cmd[i])
+    end
+    text = table.concat(words, " ")
+  else
+    fail("bad argument #1 to 'ssh' (a command string or a list of words expected, got %s)",
+         type(cmd) == "table" and "empty table" or type(cmd))
+  end
+  opts = opts or {}
+  if type(opts) ~= "table" then fail("bad argument #2 to 'ssh' (table expected, got %s)", type(opts)) end
+  for k, v in pairs(opts) do
+    local want = SSH_OPTS[k]
+    if not want then fail("bad argument #2 to 'ssh' (unknown option '%s')", tostring(k)) end
+    local got = want == "integer" and math.type(v) or type(v)
+    if got ~= want then
+      fail("bad argument #2 to 'ssh' (option '%s': %s expected, got %s)", k, want, math.type(v) or type(v))
+    end
+  end
+  local timeout = opts.timeout or 60
+  if not (timeout > 0) then fail("bad argument #2 to 'ssh' (option 'timeout' must be positive)") end
+  for _, k in ipairs { "port", "host_port" } do
+    if opts[k] and (opts[k] < 1 or opts[k] > 65535) then
+      fail("bad argument #2 to 'ssh' (option '%s': a port 1..65535 expected, got %d)", k, opts[k])
+    end
+  end
+  local d = vm.description
+  local conf = type(d) == "table" and type(d.ssh) == "table" and d.ssh or {}
+  local user = opts.user or conf.user or "root"
+  local key = opts.key or conf.key
+  local port = opts.host_port or M.forwarded_port(vm, opts.port or conf.guest_port or 22)
+  local ssh = os.getenv("QLUA_SSH")
+  if not ssh or ssh == "" then ssh = "ssh" end
+  -- ssh's own connect timeout comes first, so its message says what hung
+  local connect = math.max(1, math.min(30, math.floor(timeout / 2)))
+  local args = { "-F", "/dev/null", "-T", "-p", tostring(port),
+    "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+    "-o", "ConnectTimeout=" .. connect, "-o", "LogLevel=ERROR" }
+  if key then
+    for _, a in ipairs { "-i", key, "-o", "IdentitiesOnly=yes" } do args[#args + 1] = a end
+  end
+  for _, a in ipairs { "-l", user, "127.0.0.1", "--", text } do args[#args + 1] = a end
+  local q = require "qemu"
+  local p = q.launch_custom(ssh, args, {}, { stdout = "capture", stderr = "capture", input = opts.input or "" })
+  local st = p:wait(timeout)
+  if not st then
+    p:kill(9)
+    p:wait(10)
+    fail("ssh: timeout after %g s running '%s'", timeout, text)
+  end
+  local out, cut = p:stdout()
+  local err = p:stderr()
+  local r = { stdout = out, stderr = err, truncated = cut }
+  if st.signal then
+    r.status, r.signal = 128 + st.signal, st.signal
+  else
+    r.status = st.code
+  end
+  if r.status == 255 then
+    local msg = err:gsub("[\r\n]+$", ""):gsub("[\r\n]+", "; ")
+    fail("ssh: '%s' failed as %s@127.0.0.1 port %d (%s)", text, user, port,
+         msg ~= "" and msg or "ssh exited with code 255 and said nothing")
+  end
+  return r
+end
+
 return M

@@ -77,6 +77,11 @@
 --                                           (qemu.tap, vnet_hdr when queues > 1); fds: the
 --                                           given qemu.fd queues.  mac: mac_address.
 --                                           id: default the ifname, else "net0".
+--   cloud_init{hostname, user_data, meta_data, network_config, ssh_authorized_keys,
+--              run_cmd, ssh_key, user, instance_id, dir, id, transport}
+--                                           a cloud-init NoCloud seed made at launch, as a
+--                                           read-only virtio disk, with a per-VM ssh key
+--                                           pair for vm:ssh: see lua/qemu/cloud_init.lua.
 --   test_guest{checks, machine, accel, memory, name, guest_dir}
 --                                           a whole bootable description of the test
 --                                           guest (scripts/build-guest.sh): q35 (or
@@ -561,6 +566,16 @@ function R.test_guest(opts)
     R.serial_console(),
     { kernel = { params = "quiet panic=-1" } },
     checks and { kernel = { params = checks } } or nil))
+end
+
+---------------------------------------------------------------------------
+-- Cloud-init: the body is lua/qemu/cloud_init.lua, which shares these.
+
+R._helpers = { options = options, types = TYPES, run_dir = run_dir, build = build,
+               absolute = absolute, R = R }
+
+function R.cloud_init(opts)
+  return (require("qemu.cloud_init").recipe(opts))
 end
 
 return R
