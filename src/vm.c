@@ -83,12 +83,13 @@ static void keep_stderr(struct vm *v, const char *s, size_t n)
 	v->errlen += n;
 }
 
-static void close_stderr(struct vm *v)
+/* Stops watching a captured stream (stderr, stdout) and closes it. */
+static void close_watched(int *fd)
 {
-	if (v->errfd >= 0) {
-		loop_del(v->errfd);
-		close(v->errfd);
-		v->errfd = -1;
+	if (*fd >= 0) {
+		loop_del(*fd);
+		close(*fd);
+		*fd = -1;
 	}
 }
 
@@ -103,19 +104,10 @@ static void on_stderr(void *ctx, int fd, uint32_t events)
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n <= 0) {
-			close_stderr(v);
+			close_watched(&v->errfd);
 			return;
 		}
 		keep_stderr(v, buf, n);
-	}
-}
-
-static void close_stdout(struct vm *v)
-{
-	if (v->outfd >= 0) {
-		loop_del(v->outfd);
-		close(v->outfd);
-		v->outfd = -1;
 	}
 }
 
@@ -132,7 +124,7 @@ static void on_stdout(void *ctx, int fd, uint32_t events)
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n <= 0) {
-			close_stdout(v);
+			close_watched(&v->outfd);
 			return;
 		}
 		size_t keep = VM_STDOUT_KEEP - v->outlen < (size_t)n ? VM_STDOUT_KEEP - v->outlen : (size_t)n;
@@ -159,7 +151,7 @@ void vm_capture_stdout(struct vm *v, int fd)
 {
 	v->outfd = fd;
 	if (loop_add(fd, EPOLLIN, on_stdout, v) < 0)
-		close_stdout(v);  /* (cannot happen short of memory: then nothing is captured) */
+		close_watched(&v->outfd);  /* (cannot happen short of memory: then nothing is captured) */
 }
 
 struct vm *vm_start(const struct spawn_req *req, int errfd, int qmpfd, int confd,
@@ -224,8 +216,8 @@ void vm_abandon(struct vm *v)
 	/* A detached QEMU is still qlua's child: keep watching its pidfd (and
 	 * nothing else) so it is reaped, not left a zombie, when it exits. */
 	v->orphan = 1;
-	close_stderr(v);
-	close_stdout(v);
+	close_watched(&v->errfd);
+	close_watched(&v->outfd);
 	qmp_free(v->qmp);
 	v->qmp = NULL;
 	console_free(v->console);
@@ -245,8 +237,8 @@ void vm_free(struct vm *v)
 		loop_del(v->pidfd);
 		close(v->pidfd);
 	}
-	close_stderr(v);
-	close_stdout(v);
+	close_watched(&v->errfd);
+	close_watched(&v->outfd);
 	free(v->out);
 	if (v->errlog >= 0)
 		close(v->errlog);
