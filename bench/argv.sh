@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/argv.sh [RUNS [N]] - the argv benchmark of issue #2:
+# bench/argv.sh [RUNS [N]] - the argv benchmark:
 #  1. microseconds per configuration built in one process (bench/argv.lua N,
 #     default 20000), next to the same Lua tables built alone;
 #  2. whole-process time of `qlua -n bench/dry_run.lua` next to `lua5.4 -e ''`,
@@ -30,5 +30,5 @@ while read -r j mean med min; do
 	awk -v name="${names[j]}" -v a="$mean" -v b="$med" -v c="$min" \
 	    'BEGIN { printf "%-28s %6.2f ms %6.2f ms %6.2f ms\n", name, a / 1000, b / 1000, c / 1000 }'
 done < <(stats "$tmp")
-awk -v q="${median[1]}" -v b="${median[0]}" 'BEGIN { printf "qlua -n / lua5.4: %.3f (medians); goal <= 1.1 (issue #13)\n", q / b }'
+awk -v q="${median[1]}" -v b="${median[0]}" 'BEGIN { printf "qlua -n / lua5.4: %.3f (medians); goal <= 1.1\n", q / b }'
 echo "bench-result process qlua=${median[1]} base=${median[0]} unit=us runs=$runs"

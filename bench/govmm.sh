@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/govmm.sh [N [ROUNDS]] - qlua's argv next to govmm's (issue #13):
+# bench/govmm.sh [N [ROUNDS]] - qlua's argv next to govmm's:
 #  1. govmm's builder on bench/typical.lua's configuration with Go's own
 #     testing.B: bench/govmm/typical_test.go copied into a copy of govmm's
 #     qemu package (Debian's golang-github-kata-containers-govmm-dev, under

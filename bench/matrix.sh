@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/matrix.sh [ROUNDS] - matrix throughput (issue 4's goal: qlua at least
+# bench/matrix.sh [ROUNDS] - matrix throughput (the goal: qlua at least
 # 0.9 of GNU parallel's cells per second): the whole process
 #   ./qlua bench/matrix.lua -j 2 --out DIR
 # (16 cells of QEMU -machine none: launch, query-status, quit, exit) next to

@@ -1,4 +1,4 @@
--- bench/typical.lua - the typical configuration of issue #2's benchmark:
+-- bench/typical.lua - the typical configuration of the argv benchmark:
 -- 2 disks (qcow2 + threads; raw, read-only, io_uring), a 9p share, a tap
 -- netdev with 2 queue descriptors, a virtio-serial controller with a
 -- console on a socket chardev, a PCI bridge, an rtc, a QMP socket, kernel +

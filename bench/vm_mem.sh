@@ -1,6 +1,6 @@
 #!/bin/bash
 # bench/vm_mem.sh [RUNS [N...]] - the launcher's memory per supervised VM
-# (issue #13: <= 8 KiB per VM): `./qlua bench/many.lua N` (N QEMUs -machine
+# (the goal: <= 8 KiB per VM): `./qlua bench/many.lua N` (N QEMUs -machine
 # none, each with its QMP channel and a captured console, all running at
 # once; see bench/many.lua) for each N (default 32 128 256), and `bench/many.lua
 # 0` (the same script, no VM), RUNS times each (default 2); qlua's peak RSS

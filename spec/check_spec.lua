@@ -117,7 +117,7 @@ return {
         " has no device 'virtio-blk-ccw' (did you mean 'virtio-blk-pci'?)\n", err)
   end)
 
-  -- issue #11 item 21: qlua renders a tdx-guest; whether the binary has
+  -- qlua renders a tdx-guest (govmm's TDX object); whether the binary has
   -- that object type is --check's to say (QEMU 7.2 has none)
   it("catches an object type the binary lacks (tdx-guest on QEMU 7.2), from the cache too", function()
     local d = script([[
@@ -216,7 +216,7 @@ return {
     assert.are.equal(0, starts())
   end)
 
-  -- issue #11: bus = "pci.0" on q35 passed --check, then QEMU said "Bus 'pci.0' not found"
+  -- a regression: bus = "pci.0" on q35 passed --check, then QEMU said "Bus 'pci.0' not found"
   it("refuses a bus the machine type has not, before asking anything", function()
     local qemu_path, starts = counting_qemu()
     local d = script('local b = qemu.block { id = "hd0", file = "/d.img", format = "raw", bus = "pci.0" }\n' ..

@@ -1,4 +1,4 @@
--- spec/cli_spec.lua - the qlua command (API.md §1, §7): options, `arg` and
+-- spec/cli_spec.lua - the qlua command (docs/contract.md §1, §7): options, `arg` and
 -- `...`, what a script's return value means, the exit status, the dry run
 -- (proved copy-pasteable by running it through sh against a stand-in QEMU),
 -- --json, --describe, and the schema introspection it prints.
@@ -707,10 +707,10 @@ end)
 
 -- ---- --describe and introspection ------------------------------------------------------
 
--- API.md §3: the seed device kinds, all of which must exist.
+-- docs/contract.md §3: the seed device kinds, all of which must exist.
 local SEED_KINDS = { "object", "fsdev", "chardev", "netdev", "serial", "block", "vhost_user", "vfio", "bridge", "device" }
 
--- API.md, appendix: the fields of the seed kinds (the contract).
+-- docs/contract.md, appendix: the fields of the seed kinds (the contract).
 local APPENDIX = {
   object = { "type", "id", "device_id", "driver", "mem_path", "size", "read_only", "prealloc", "file" },
   fsdev = { "fs_driver", "id", "path", "mount_tag", "security_model", "multidev", "driver" },
@@ -874,8 +874,8 @@ describe("qemu.kinds(), qemu.kind(), qemu.describe()", function()
     assert.are.same({ "cpus", "cores", "threads", "sockets", "maxcpus" }, field_names("smp"))
   end)
 
-  -- Fields govmm grew after the seed and qlua does not have yet (issue #5
-  -- added object.file, vfio.devfs_dev and the knobs file_backed_mem,
+  -- Fields govmm grew after the seed and qlua does not have yet (qlua
+  -- has added object.file, vfio.devfs_dev and the knobs file_backed_mem,
   -- mem_shared, iommu_platform): none left.
   local LATER = {}
 
@@ -892,7 +892,7 @@ describe("qemu.kinds(), qemu.kind(), qemu.describe()", function()
     assert.are.same({}, missing)
   end)
 
-  it("knobs has every knob API.md §2 lists", function()
+  it("knobs has every knob docs/contract.md §2 lists", function()
     local have = {}
     for _, n in ipairs(field_names("knobs")) do have[n] = true end
     local missing = {}
@@ -911,7 +911,7 @@ describe("qemu.kinds(), qemu.kind(), qemu.describe()", function()
   end)
 end)
 
--- API.md, appendix: the later govmm kinds and the sections (issue #5).
+-- docs/contract.md, appendix: the later govmm kinds and the sections.
 describe("describe() has the appendix fields of the later kinds and sections", function()
   local LATER_KINDS = {
     legacy_serial = { "chardev" },

@@ -1,4 +1,4 @@
--- spec/cluster_spec.lua - a matrix on a real Slurm cluster (issue 14): a
+-- spec/cluster_spec.lua - a matrix on a real Slurm cluster: a
 -- one-node cluster on this machine, started by the spec itself
 -- (scripts/slurm-local.sh: its own slurm.conf, munge key and socket, ports,
 -- state and pid files in a temporary directory), the README's sbatch script

@@ -1,4 +1,4 @@
--- spec/console_spec.lua - console:expect and its relatives (API.md §5):
+-- spec/console_spec.lua - console:expect and its relatives (docs/contract.md §5):
 -- plain-text matching, expect_line (whole lines only), tail, and what a
 -- timeout says (what was waited for, the console's last lines), plus the
 -- timeout texts of vm:wait.  The stand-in QEMU (spec/support/fake-qemu)

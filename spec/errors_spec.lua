@@ -1,5 +1,5 @@
 -- spec/errors_spec.lua - the exact text of every class of error, and the
--- line it names.  The messages are part of the product (API.md §8): each
+-- line it names.  The messages are part of the product (docs/contract.md §8): each
 -- test compares the whole message, "file:line: " prefix included.
 --
 -- Three ways a description reaches the checker, three lines it may blame:
@@ -795,7 +795,7 @@ return { devices = { qemu.netdev { id = "n0", type = "tap", ifname = arg[1], fds
     ok('return qemu.chardev { id = "c0", backend = "pty", driver = "virtconsole", name = "port", addr = 3 }')
   end)
 
-  -- issue #11 item 20: QEMU cuts a virtio-blk serial at 20 bytes
+  -- QEMU cuts a virtio-blk serial at 20 bytes
   it("block: a virtio-blk serial holds 20 bytes", function()
     local msg = "block: field 'serial': 'abcdefghij0123456789x' is 21 bytes, longer than a virtio-blk serial " ..
                 "(20 bytes; QEMU would cut it)"
@@ -1004,7 +1004,7 @@ describe("errors: nothing starts when the description is invalid", function()
   end)
 end)
 
--- ---- the kinds and sections govmm grew after the seed (issue #5) --------------------
+-- ---- the kinds and sections govmm grew after the seed ------------------------------
 
 -- A description (source text of a table, built from the device locals of
 -- setup, one per line) whose error blames the line of device number `line`:
@@ -1021,7 +1021,7 @@ describe("errors: later govmm device kinds", function()
       "object: field 'type': QEMU 7.2 has no 'sev-snp-guest' object (SEV-SNP came with QEMU 9.1); qlua does not emit it")
   end)
 
-  -- issue #11 item 21: tdx-guest is rendered (whether the binary has it is
+  -- tdx-guest is rendered (whether the binary has it is
   -- --check's to say); its quote-generation socket is one of two kinds
   it("object: tdx-guest and its quote-generation socket", function()
     ok('return qemu.object { type = "tdx-guest", id = "t" }')
@@ -1119,7 +1119,7 @@ describe("errors: later govmm device kinds", function()
       "pcie_root_port: field 'pref32_reserve': not with 'pref64_reserve' (QEMU has one prefetchable window)")
   end)
 
-  -- issue #11 item 19: every PCI kind has romfile (API.md); on a bridge or
+  -- every PCI kind has romfile (docs/contract.md); on a bridge or
   -- port QEMU aborts on it (7.2 and later: pci_register_bar asserts that a
   -- bridge has BARs 0 and 1 only), so there it is refused, saying why
   it("romfile on a PCI bridge or port is refused: QEMU aborts on it", function()
@@ -1392,7 +1392,7 @@ describe("errors: a chardev connects to one device", function()
       'qemu.chardev { backend = "pty", id = "c1" }, qemu.legacy_serial { chardev = "c1" } } }')
   end)
 
-  -- issue #11 item 17: driver "serial" is govmm's mark for a chardev of a
+  -- driver "serial" is govmm's mark for a chardev of a
   -- legacy serial port; it makes no device, so the port may use it
   it("a chardev with driver 'serial' is the legacy_serial's to use", function()
     vm_ok('{ devices = { qemu.chardev { backend = "pty", id = "c0", driver = "serial" }, ' ..
@@ -1429,9 +1429,9 @@ describe("errors: the console and log options of qemu.argv and qemu.launch", fun
   end)
 end)
 
--- ---- issue #11: lists, the order faults are reported in, buses, rtc ------------------
+-- ---- lists, the order faults are reported in, buses, rtc -----------------------------
 
-describe("errors: a list names its first fault (issue #11)", function()
+describe("errors: a list names its first fault", function()
   it("a hole names the missing index and the one set after it", function()
     vm_err('{ devices = { d, nil, d2 } }', "field 'devices': list expected (devices[2] is nil but devices[3] is set)",
       "local d = " .. DISK .. '\nlocal d2 = qemu.block { id = "hd1", file = "b.img", format = "raw" }')
@@ -1511,7 +1511,7 @@ return qemu.netdev { id = "n0", type = "tap", fds = { a }, vhost = true, vhost_f
   end)
 end)
 
-describe("errors: several faults are reported in schema order (issue #11)", function()
+describe("errors: several faults are reported in schema order", function()
   -- Builds kind's table with the fields in the given order, after `pad`
   -- keys added and removed again (so the hash part has another size and
   -- Lua's order another shape), and returns the error of the constructor.
@@ -1609,7 +1609,7 @@ describe("errors: several faults are reported in schema order (issue #11)", func
   end)
 end)
 
-describe("errors: rtc (issue #11)", function()
+describe("errors: rtc", function()
   it("an empty rtc section is refused (it would print -rtc '')", function()
     vm_err('{ rtc = {} }', "field 'rtc': empty section (leave it out for QEMU's defaults, or give 'base', " ..
       "'clock' or 'driftfix')")
@@ -1617,7 +1617,7 @@ describe("errors: rtc (issue #11)", function()
   end)
 end)
 
-describe("errors: bus= names a bus of the machine type (issue #11)", function()
+describe("errors: bus= names a bus of the machine type", function()
   -- Each case: machine type, options, driver, bus, and what qlua says:
   -- nothing (then the real QEMU must start with it) or the error (then the
   -- real QEMU, given the same options by hand, must fail on the bus).

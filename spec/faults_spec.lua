@@ -1,4 +1,4 @@
--- spec/faults_spec.lua - fault injection (issue #6, hardening): files that
+-- spec/faults_spec.lua - fault injection (hardening): files that
 -- are missing or unreadable, programs that cannot be executed, running out
 -- of descriptors, a full disk under the logs, QEMU killed at every stage,
 -- and signals to qlua while it launches.  Each fault must end in a clear

@@ -1,4 +1,4 @@
--- spec/fd_spec.lua - descriptors passed to QEMU (API.md §4, §5): the qemu.fd
+-- spec/fd_spec.lua - descriptors passed to QEMU (docs/contract.md §4, §5): the qemu.fd
 -- objects, and the map a launched QEMU receives: exactly 0, 1, 2 and 3..N,
 -- where 2 + i is the i-th descriptor of qemu.argv's list, in argv order.
 -- The stand-in QEMU (spec/support/fake-qemu) records what it received.

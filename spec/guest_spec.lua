@@ -193,7 +193,7 @@ describe("the test guest #guest", function()
       assert.matches("^/dev/fdset/", ins.file)
     end)
 
-    -- issue #11 item 20: the drive id is the disk's serial (govmm's
+    -- the drive id is the disk's serial (govmm's
     -- default), which the guest reads in /sys/block/vda/serial
     it("the guest sees the drive id as the disk's serial", function()
       local S = G.scope(finally)

@@ -1,4 +1,4 @@
--- spec/lib_spec.lua - the qemu table itself (API.md §1, §5): a name it does
+-- spec/lib_spec.lua - the qemu table itself (docs/contract.md §1, §5): a name it does
 -- not have is an error that says what there is; the QMP wrappers work on
 -- every handle without require "qemu.qmp"; QMP's answers print as JSON.
 -- Through the real ./qlua (a fresh Lua state each time) and the real QEMU

@@ -1,4 +1,4 @@
--- spec/lifetime_spec.lua - how long a VM lives (API.md §5, §7 and the
+-- spec/lifetime_spec.lua - how long a VM lives (docs/contract.md §5, §7 and the
 -- behaviour details): qlua stops every VM it launched when it is killed or
 -- signalled (gracefully when it can: QMP quit), vm:shutdown escalates step
 -- by step and says which step ended QEMU, a <close> handle shuts its VM

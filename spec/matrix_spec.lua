@@ -1,4 +1,4 @@
--- spec/matrix_spec.lua - matrices (API.md §6, issue 4) through the real ./qlua
+-- spec/matrix_spec.lua - matrices (docs/contract.md §6) through the real ./qlua
 -- binary: temporary matrix scripts run with --out in a temporary directory,
 -- their exit status, TAP (checked line by line, plan included), JUnit
 -- (xmllint, then Debian's python3-junitparser as a real consumer reads it),

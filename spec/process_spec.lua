@@ -1,4 +1,4 @@
--- spec/process_spec.lua - turning a description into a process (API.md §5,
+-- spec/process_spec.lua - turning a description into a process (docs/contract.md §5,
 -- §7): qemu.run, qemu.launch, qemu.launch_custom and the VM handle, the
 -- foreground mode of ./qlua (exit status, signals, standard streams), and
 -- the lifetime of the child: it never outlives qlua or its handle unless

@@ -1,4 +1,4 @@
--- spec/qmp_faults_spec.lua - QMP when QEMU misbehaves (API.md §5 and the
+-- spec/qmp_faults_spec.lua - QMP when QEMU misbehaves (docs/contract.md §5 and the
 -- behaviour details): every wait ends promptly with a clear error, never at
 -- its timeout, when the channel fails; errors are values with class and
 -- desc; events are kept in order.  The misbehaving QEMU is the stand-in

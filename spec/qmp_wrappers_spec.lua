@@ -1,5 +1,5 @@
 -- spec/qmp_wrappers_spec.lua - require "qemu.qmp": govmm's QMP wrappers
--- (API.md §5), against the real QEMU 7.2.
+-- (docs/contract.md §5), against the real QEMU 7.2.
 --
 -- Three layers:
 -- 1. The module: what it adds to the QMP objects, that qlua embeds it, that

@@ -1,4 +1,4 @@
--- spec/shard_spec.lua - matrices over many machines (issue 14): --shard auto
+-- spec/shard_spec.lua - matrices over many machines: --shard auto
 -- from each engine's variables (set here as Slurm, GitLab, Kubernetes and
 -- GNU parallel set them), results.json in RUN_DIR/shard-I-of-N, and qlua
 -- --merge: the whole matrix from its shards, overlaps refused, the cells

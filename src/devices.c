@@ -39,7 +39,7 @@
                      .doc = "QEMU device model (default: the kind's device on its transport, decided when the " \
                             "VM is rendered: see qemu.describe(kind).transports)" }
 
-/* Transports (API.md: transport, devno): the choice is the machine's unless
+/* Transports (docs/contract.md: transport, devno): the choice is the machine's unless
  * given; devno places a ccw device. */
 #define TRANSPORT_DOC "how it attaches: 'pci', 'mmio' (virtio-mmio: microvm) or 'ccw' (s390x); default: the " \
                       "machine's (mmio on microvm, ccw on s390-ccw-virtio or with qemu-system-s390x, else pci)"

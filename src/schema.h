@@ -80,7 +80,7 @@ struct field {
 	const char *doc;
 };
 
-/* How a virtio (or VFIO) device attaches to the machine: API.md's
+/* How a virtio (or VFIO) device attaches to the machine: docs/contract.md's
  * `transport`.  Which one a device gets is decided when the VM is known
  * (sections.c: the machine type and the QEMU binary), never by the host. */
 enum transport { TR_PCI, TR_MMIO, TR_CCW, TR_AP, TR_COUNT };

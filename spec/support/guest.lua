@@ -40,7 +40,7 @@ end
 --
 -- `-display none` is added by hand: qemu.launch with console = "capture"
 -- does not add it (the foreground path does), and QEMU's default display
--- (gtk) fails without $DISPLAY (see /tmp/qlua-bugs-guest.md, bug 1).
+-- (gtk) fails without $DISPLAY.
 function G.desc(checks, t)
   t = t or {}
   local extra = { "-display", "none" }
