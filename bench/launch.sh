@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/launch.sh [RUNS] - launch cost (the launch goal, <= 1.03x the
+# bench/launch.sh [RUNS] - launch cost (the launch goal, <= 1.03x the
 # floor): the whole process `./qlua bench/launch.lua` next to
 # bench/launch_floor, the same steps in bare C (socketpair, posix_spawn of
 # QEMU -machine none with QMP on fd 3, greeting, qmp_capabilities,

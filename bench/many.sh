@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/many.sh [RUNS [N]] - many VMs from one process (the goal:
+# bench/many.sh [RUNS [N]] - many VMs from one process (the goal:
 # the launcher's peak RSS <= 8 MiB with 32 VMs).  N QEMUs (default 32), each
 # -machine none with a private QMP channel and a captured console:
 # `./qlua bench/many.lua N` next to `bench/launch_floor -c N` (the same

@@ -24,7 +24,7 @@ local scripts = quick
        "bench/vm_mem.sh 2 32 128 256", "bench/matrix.sh 20" }
 
 -- One table row per ROW, in this order: what is measured, its baseline, the
--- issue's goal.  {KEY} is replaced by the result line's KEY.
+-- goal.  {KEY} is replaced by the result line's KEY.
 local rows = {
   { "argv", "argv of the typical configuration, built in one process (best of 5 rounds of {n})",
     "the same Lua tables alone", "<= 8 us" },

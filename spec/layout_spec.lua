@@ -1,0 +1,118 @@
+-- spec/layout_spec.lua - the map of the tree cannot rot: every file git
+-- tracks is named in the README's Layout section or in
+-- docs/architecture.md, every src/ and lua/qemu/ file is in the
+-- architecture's table, and neither names a file that is gone.
+--
+-- A name is a path as written (src/lib.c), or a glob where one name stands
+-- for many files of one kind (spec/golden/*.args, fuzz/corpus/*/*: `*`
+-- is any run of characters but '/').  A failure lists every file at fault,
+-- so the lists can be fixed in one go after a merge.
+local H = require "helper"
+
+local function tracked()
+  local p = assert(io.popen("cd " .. H.q(H.root) .. " && git ls-files 2>/dev/null"))
+  local files = {}
+  for line in p:lines() do files[#files + 1] = line end
+  p:close()
+  return files
+end
+
+-- The README's Layout section: from its heading to the next one.
+local function readme_layout()
+  local readme = assert(H.slurp(H.root .. "/README.md"))
+  local from = assert(readme:find("\n## Layout\n", 1, true), "README.md has no '## Layout' section")
+  local to = readme:find("\n## ", from + 1, true)
+  return readme:sub(from, to)
+end
+
+local function architecture()
+  return assert(H.slurp(H.root .. "/docs/architecture.md"), "docs/architecture.md is missing")
+end
+
+-- The names a text gives: words that look like paths (a '/' inside, or a
+-- top-level file's name given in `names`), stripped of the punctuation
+-- around them in prose and tables.
+local function names(text, top)
+  local out = {}
+  for word in text:gmatch("[^%s`|,;()]+") do
+    word = word:gsub("[.:]+$", ""):gsub("^%[", ""):gsub("%]$", "")
+    if word:find("/", 1, true) or top[word] then out[word] = true end
+  end
+  return out
+end
+
+local function glob(word)
+  return "^" .. word:gsub("[%^%$%(%)%%%.%[%]%+%-%?]", "%%%0"):gsub("%*", "[^/]*") .. "$"
+end
+
+-- Does one of the names in set name file?
+local function named(set, file)
+  if set[file] then return true end
+  for word in pairs(set) do
+    if word:find("*", 1, true) and file:match(glob(word)) then return true end
+  end
+  return false
+end
+
+local function sorted(t)
+  table.sort(t)
+  return t
+end
+
+describe("the layout of the tree", function()
+  local files = tracked()
+  if #files == 0 then
+    pending("not a git checkout: no tracked files to compare the layout with")
+    return
+  end
+  local top = {}
+  for _, f in ipairs(files) do
+    if not f:find("/", 1, true) then top[f] = true end
+  end
+  top[".ci/run"] = true
+
+  it("every tracked file is named in the README's Layout or docs/architecture.md", function()
+    local set = names(readme_layout() .. "\n" .. architecture(), top)
+    local missing = {}
+    for _, f in ipairs(files) do
+      if not named(set, f) then missing[#missing + 1] = f end
+    end
+    assert(#missing == 0, ("%d tracked file(s) named in neither the README's Layout section nor " ..
+      "docs/architecture.md (add each with its one concern):\n  %s"):format(#missing,
+      table.concat(sorted(missing), "\n  ")))
+  end)
+
+  it("every src/ and lua/qemu/ file has its row in docs/architecture.md", function()
+    local set = names(architecture(), top)
+    local missing = {}
+    for _, f in ipairs(files) do
+      if (f:match("^src/") or f:match("^lua/qemu/")) and not set[f] then missing[#missing + 1] = f end
+    end
+    assert(#missing == 0, ("%d source file(s) without a row in docs/architecture.md's table:\n  %s")
+      :format(#missing, table.concat(sorted(missing), "\n  ")))
+  end)
+
+  it("neither names a file of the tree that is not there", function()
+    local have = {}
+    for _, f in ipairs(files) do have[f] = true end
+    local roots = { "src/", "lua/qemu/", "scripts/", "bench/", "examples/", "spec/", "docs/", "fuzz/" }
+    local gone = {}
+    for where, text in pairs({ ["README.md's Layout"] = readme_layout(), ["docs/architecture.md"] = architecture() }) do
+      for word in pairs(names(text, top)) do
+        local under = false
+        for _, r in ipairs(roots) do
+          if word:sub(1, #r) == r and #word > #r then under = true end
+        end
+        local ok = have[word]
+        if under and not ok and word:find("*", 1, true) then
+          for _, f in ipairs(files) do
+            if f:match(glob(word)) then ok = true; break end
+          end
+        end
+        if under and not ok then gone[#gone + 1] = word .. " (" .. where .. ")" end
+      end
+    end
+    assert(#gone == 0, ("%d name(s) for files that git does not track:\n  %s"):format(#gone,
+      table.concat(sorted(gone), "\n  ")))
+  end)
+end)
