@@ -1,5 +1,5 @@
--- spec/guest_kinds_spec.lua - what real distribution guests need (issue
--- #12, item 2): user networking with port forwards, install media
+-- spec/guest_kinds_spec.lua - what real distribution guests need:
+-- user networking with port forwards, install media
 -- (qemu.cdrom), the boot order (boot{} and bootindex), SMBIOS structures
 -- and the snapshot knob.  Golden command lines, exact errors, the real QEMU
 -- accepting each configuration, and forwarded ports that really listen.

@@ -1,5 +1,5 @@
--- spec/html_spec.lua - the HTML report of a matrix run (--html FILE, issue
--- 14): a real matrix of QEMU -machine none cells ending in every outcome,
+-- spec/html_spec.lua - the HTML report of a matrix run (--html FILE):
+-- a real matrix of QEMU -machine none cells ending in every outcome,
 -- with hostile text (</script>, <b>, &, quotes, bytes that are not UTF-8)
 -- in an axis value, messages, QEMU's stderr and the console log, and the
 -- page loaded in a real browser, Debian's headless chromium: no console
