@@ -217,20 +217,6 @@ static void check_string(lua_State *L, int idx, const char *fname)
 		arg_error(L, idx, fname, "string expected, got %s", luaL_typename(L, idx));
 }
 
-static double opt_timeout(lua_State *L, int idx, double def)
-{
-	if (lua_isnoneornil(L, idx))
-		return def;
-	luaL_checktype(L, idx, LUA_TTABLE);
-	if (lua_getfield(L, idx, "timeout") != LUA_TNIL && lua_type(L, -1) != LUA_TNUMBER)
-		luaL_error(L, "option 'timeout' must be a number, got %s", luaL_typename(L, -1));
-	double t = luaL_optnumber(L, -1, def);
-	lua_pop(L, 1);
-	if (!(t >= 0))
-		luaL_error(L, "option 'timeout' must not be negative");
-	return t;
-}
-
 /* Raises on an option that is not one of names (a NULL-ended list). */
 static void check_opts(lua_State *L, int idx, const char *fname, const char *const *names)
 {
@@ -319,7 +305,7 @@ static int m_ping(lua_State *L)
 	struct actx c;
 	get(L, &c);
 	check_opts(L, 2, "ping", only_timeout);
-	double t = opt_timeout(L, 2, QLUA_AGENT_TIMEOUT);
+	double t = wait_opt_timeout(L, 2, QLUA_AGENT_TIMEOUT, 0, "ping");
 	lua_settop(L, 2);
 	static const struct wait_ops ops = { ping_step, agent_expire, NULL };
 	return wait_run(L, &new_state(L, &ops, "agent:ping", t)->w);  /* 3 */
@@ -585,7 +571,7 @@ static int m_exec(lua_State *L)
 		}
 		lua_pop(L, 2);
 	}
-	double t = opt_timeout(L, 3, QLUA_AGENT_EXEC_TIMEOUT);
+	double t = wait_opt_timeout(L, 3, QLUA_AGENT_EXEC_TIMEOUT, 0, "exec");
 	lua_settop(L, 3);
 	static const struct wait_ops ops = { exec_step, agent_expire, NULL };
 	return wait_run(L, &new_state(L, &ops, "agent:exec", t)->w);  /* 4 */
@@ -695,7 +681,7 @@ static int m_read_file(lua_State *L)
 	get(L, &c);
 	check_string(L, 2, "read_file");
 	check_opts(L, 3, "read_file", only_timeout);
-	double t = opt_timeout(L, 3, QLUA_AGENT_TIMEOUT);
+	double t = wait_opt_timeout(L, 3, QLUA_AGENT_TIMEOUT, 0, "read_file");
 	lua_settop(L, 3);
 	static const struct wait_ops ops = { read_step, agent_expire, NULL };
 	struct astate *s = new_state(L, &ops, "agent:read_file", t);  /* 4 */
@@ -793,7 +779,7 @@ static int m_write_file(lua_State *L)
 	check_string(L, 2, "write_file");
 	check_string(L, 3, "write_file");
 	check_opts(L, 4, "write_file", only_timeout);
-	double t = opt_timeout(L, 4, QLUA_AGENT_TIMEOUT);
+	double t = wait_opt_timeout(L, 4, QLUA_AGENT_TIMEOUT, 0, "write_file");
 	lua_settop(L, 4);
 	static const struct wait_ops ops = { write_step, agent_expire, NULL };
 	return wait_run(L, &new_state(L, &ops, "agent:write_file", t)->w);  /* 5 */
@@ -877,7 +863,7 @@ static int m_shutdown(lua_State *L)
 		lua_replace(L, 2);
 	}
 	check_opts(L, 3, "shutdown", only_timeout);
-	double t = opt_timeout(L, 3, QLUA_AGENT_TIMEOUT);
+	double t = wait_opt_timeout(L, 3, QLUA_AGENT_TIMEOUT, 0, "shutdown");
 	lua_settop(L, 3);
 	static const struct wait_ops ops = { shutdown_step, shutdown_expire, NULL };
 	return wait_run(L, &new_state(L, &ops, "agent:shutdown", t)->w);  /* 4 */
@@ -939,7 +925,7 @@ static int m_execute(lua_State *L)
 			return arg_error(L, 3, "execute", "arguments must be a table of named fields");
 	}
 	check_opts(L, 4, "execute", only_timeout);
-	double t = opt_timeout(L, 4, QLUA_AGENT_TIMEOUT);
+	double t = wait_opt_timeout(L, 4, QLUA_AGENT_TIMEOUT, 0, "execute");
 	lua_settop(L, 4);
 	static const struct wait_ops ops = { execute_step, agent_expire, NULL };
 	return wait_run(L, &new_state(L, &ops, lua_tostring(L, 2), t)->w);  /* 5 */
