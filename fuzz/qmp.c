@@ -97,7 +97,7 @@ static void same_state(const struct conn *a, const struct conn *b)
 	    (p->nabandoned && memcmp(p->abandoned, q->abandoned, p->nabandoned * sizeof *p->abandoned)))
 		differ("abandoned ids");
 	/* (after a failure nothing reads them: how many were taken differs) */
-	if (qmp_alive(p) && (p->inlen != q->inlen || (p->inlen && memcmp(p->in, q->in, p->inlen))))
+	if (qmp_alive(p) && (p->in.len != q->in.len || (p->in.len && memcmp(p->in.buf, q->in.buf, p->in.len))))
 		differ("unread bytes");
 	if (a->nsent != b->nsent || memcmp(a->sent, b->sent, a->nsent))
 		differ("bytes sent");
@@ -114,7 +114,7 @@ static void check_one(const struct qmp *q)
 {
 	if (qmp_alive(q) ? q->error[0] != '\0' : !q->error[0])
 		broken("an error text, but not failed (or failed without one)");
-	if (qmp_alive(q) && q->inlen > QMP_MAX_MESSAGE)
+	if (qmp_alive(q) && q->in.len > QMP_MAX_MESSAGE)
 		broken("more unread than one message may be");
 	for (const struct qmp_msg *m = q->replies; m; m = m->next)
 		if (!json_is_integer(json_object_get(m->msg, "id")))

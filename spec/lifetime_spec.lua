@@ -144,6 +144,30 @@ vm.qmp:execute("query-status", nil, { timeout = 600 })
     assert.matches("^qlua: [^\n]*vm%.lua:3: query%-status interrupted by signal 15\n$", H.slurp(err))
   end)
 
+  it("at its end, qlua takes vm:shutdown's steps (no powerdown) within 15 s, even for a QEMU that ignores quit and SIGTERM", function()
+    local defer = cleanups()
+    local dir = H.tmpdir()
+    local desc, rec = fake_desc({ "--quit", "ignore", "--term", "ignore" })
+    local script = H.script(([[
+local vm = qemu.launch(%s)
+assert(vm.qmp:execute("query-status", nil, { timeout = 20 }))
+assert(io.open(%q, "w")):close()
+]]):format(("{ path = %q, extra_args = { %q, %q, %q, %q, %q, %q } }"):format(desc.path, table.unpack(desc.extra_args)),
+      dir .. "/ready"))
+    local q, _, err = F.spawn_qlua(script)
+    defer(function() F.stop(q); F.kill_dir(rec) end)
+    assert.is_truthy(F.await(dir, "ready", 20, q), tostring(H.slurp(err)))
+    local t0 = now()
+    local pid = tonumber(F.read(rec, "pid"))
+    assert.are.same({ code = 0 }, q:wait(40))
+    local took = now() - t0
+    assert.is_true(F.gone(pid))
+    assert.are.same({ "qmp_capabilities", "query-status", "quit" }, F.lines(rec, "commands"))
+    assert.are.same({ "TERM" }, F.lines(rec, "signals"))
+    -- quit and SIGTERM had their 5 s each, SIGKILL ended it (the margin: a loaded machine)
+    assert.is_true(took >= 8 and took < 15 + 5, ("took %.2f s"):format(took))
+  end)
+
   it("a detached VM survives both its handle and qlua's shutdown of the others", function()
     local defer = cleanups()
     local dir = H.tmpdir()
@@ -191,8 +215,48 @@ describe("vm:shutdown", function()
     local took = now() - t0
     assert.are.same({ code = 0 }, st)
     assert.are.equal("quit", step)
-    -- the powerdown step waited its second, then quit was prompt
-    assert.is_true(took >= 0.9 and took < 6, ("took %.2f s"):format(took))
+    -- the powerdown step waited its share (half of a timeout this short),
+    -- then quit was prompt
+    assert.is_true(took >= 0.4 and took < 6, ("took %.2f s"):format(took))
+    assert.is_false(vm:alive())
+  end)
+
+  -- The timeout bounds the whole escalation: the guest gets what the later
+  -- steps leave (each at most 5 s, a sixth of the timeout), not the whole
+  -- timeout before them.
+  it("bounds the whole escalation by its timeout when QEMU ignores powerdown, quit and SIGTERM", function()
+    local defer = cleanups()
+    local desc, rec = fake_desc({ "--quit", "ignore", "--term", "ignore" })
+    local vm = qemu.launch(desc)
+    defer(function() F.stop(vm) end)
+    assert(vm.qmp:execute("query-status", nil, T))
+    local pid = vm.pid
+    local t0 = now()
+    local st, step = vm:shutdown({ timeout = 12 })
+    local took = now() - t0
+    assert.are.same({ signal = 9 }, st)
+    assert.are.equal("kill", step)
+    assert.are.same({ "qmp_capabilities", "query-status", "system_powerdown", "quit" }, F.lines(rec, "commands"))
+    assert.are.same({ "TERM" }, F.lines(rec, "signals"))
+    -- every step had its turn: not all at once, and within the timeout
+    -- (the margin: a loaded machine)
+    assert.is_true(took >= 5 and took < 12 + 4, ("took %.2f s"):format(took))
+    assert.is_false(vm:alive())
+    assert.is_true(F.gone(pid))
+  end)
+
+  it("on the real QEMU without ACPI returns within its timeout, and QEMU is gone", function()
+    local defer = cleanups()
+    local vm = qemu.launch(real_desc())
+    defer(function() F.stop(vm) end)
+    assert(vm.qmp:execute("query-status", nil, T))
+    local t0 = now()
+    local st, step = vm:shutdown({ timeout = 8 })
+    local took = now() - t0
+    assert.are.same({ code = 0 }, st)
+    assert.are.equal("quit", step)
+    -- the guest had 4 s of the 8 (it never powers off: no ACPI), then quit
+    assert.is_true(took >= 3.5 and took < 8 + 4, ("took %.2f s"):format(took))
     assert.is_false(vm:alive())
   end)
 

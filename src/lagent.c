@@ -1,7 +1,7 @@
 /* lagent.c - the guest agent from Lua: the qemu.agent object (vm.agent,
  * with qemu.launch(vm, { agent = true })).  The protocol is plain C
  * (qga.c); this file turns each method into a wait that a matrix cell can
- * be suspended in (lvm.h), and replies into Lua values.
+ * be suspended in (lwait.h), and replies into Lua values.
  *
  * Every method synchronises with the agent first when the stream is not
  * known to be in sync (the first call, or after a timeout), retrying
@@ -19,9 +19,12 @@
 #include <jansson.h>
 #include <lauxlib.h>
 
+#include "lagent.h"
 #include "loop.h"
-#include "lvm.h"
+#include "lqmp.h"
+#include "lwait.h"
 #include "qga.h"
+#include "vm.h"
 
 #define AGENT_MT "qemu.agent"
 #define ERROR_MT "qemu.error"   /* lqmp.c's error values */
@@ -36,11 +39,10 @@ struct lagent {
 	struct vm **vmref;    /* the handle's vm (user value 1 keeps it alive) */
 };
 
-/* A method's wait: struct wstate first (lvm_expired takes it). */
+/* A method's wait: the generic state first (lwait.h). */
 struct astate {
-	struct wstate w;
-	double timeout;       /* for messages */
-	double wake;          /* an earlier wake-up than w.deadline (0: none) */
+	struct wait w;
+	const char *cmd;      /* the command whose reply it waits for (NULL: in sync first) */
 	double try_deadline, try_len;
 	int tried;            /* a sync try was sent */
 	int phase;
@@ -85,12 +87,9 @@ static int push_error(lua_State *L, const char *class, const char *fmt, ...)
 	return 2;
 }
 
-static struct astate *new_state(lua_State *L, double timeout)
+static struct astate *new_state(lua_State *L, const struct wait_ops *ops, const char *name, double timeout)
 {
-	struct astate *s = lua_newuserdatauv(L, sizeof *s, 0);
-	memset(s, 0, sizeof *s);
-	s->w.deadline = loop_deadline(timeout);
-	s->timeout = timeout;
+	struct astate *s = (struct astate *)wait_new(L, sizeof *s, ops, name, timeout);
 	s->try_len = TRY_FIRST;
 	s->poll_len = POLL_FIRST;
 	return s;
@@ -112,7 +111,8 @@ static const char *dead(struct actx *c, char *buf, size_t n)
 }
 
 /* One look at whether the stream is in sync: 1; 0 while it may become so
- * (a try is on its way); -1 after pushing nil, err. */
+ * (a try is on its way); -1 after pushing nil, err.  (Its timeout:
+ * agent_expire.) */
 static int synced_now(lua_State *L, struct actx *c, struct astate *s)
 {
 	char why[600];
@@ -123,12 +123,8 @@ static int synced_now(lua_State *L, struct actx *c, struct astate *s)
 		push_error(L, "Disconnected", "%s while waiting for the agent", d);
 		return -1;
 	}
-	if (lvm_expired(&s->w)) {
-		if (c->q->synced)
-			return 1;
-		push_error(L, "Timeout", "agent did not answer within %g s", s->timeout);
-		return -1;
-	}
+	if (wait_past(&s->w))
+		return 0;  /* no more tries */
 	if (!s->tried || loop_now() >= s->try_deadline) {
 		/* no answer to the last try: the agent was not running yet (what
 		 * QEMU passed on before it opened the port may be lost), try again */
@@ -140,7 +136,7 @@ static int synced_now(lua_State *L, struct actx *c, struct astate *s)
 		s->try_deadline = loop_now() + s->try_len;
 		s->try_len = s->try_len * 2 > TRY_MAX ? TRY_MAX : s->try_len * 2;
 	}
-	s->wake = s->try_deadline;
+	s->w.wake = s->try_deadline;
 	return 0;
 }
 
@@ -148,19 +144,20 @@ static int synced_now(lua_State *L, struct actx *c, struct astate *s)
 static int send_cmd(lua_State *L, struct actx *c, struct astate *s, const char *cmd, json_t *args)
 {
 	s->id = qga_send(c->q, cmd, args);
+	s->cmd = cmd;
 	if (!s->id) {
 		char why[600];
 		const char *d = dead(c, why, sizeof why);
 		push_error(L, "Disconnected", "%s while sending '%s' to the agent", d ? d : "cannot send", cmd);
 		return -1;
 	}
-	s->wake = 0;
+	s->w.wake = 0;
 	return 1;
 }
 
 /* The reply to s->id: 1 with *ret (the whole message, the caller's); 0
  * while it has not come; -1 after pushing nil, err (an error reply, QEMU
- * gone, the timeout). */
+ * gone).  (Its timeout: agent_expire.) */
 static int reply_now(lua_State *L, struct actx *c, struct astate *s, const char *cmd, json_t **ret)
 {
 	char why[600];
@@ -181,36 +178,24 @@ static int reply_now(lua_State *L, struct actx *c, struct astate *s, const char 
 		push_error(L, "Disconnected", "%s while waiting for the agent's reply to '%s'", d, cmd);
 		return -1;
 	}
-	if (lvm_expired(&s->w)) {
-		qga_forget(c->q, s->id);
-		push_error(L, "Timeout", "no reply to '%s' from the agent within %g s", cmd, s->timeout);
-		return -1;
-	}
 	return 0;
 }
 
-/* The end of a round of a wait that goes on: suspends a matrix cell, or
- * runs the loop once, until the deadline or an earlier wake-up. */
-static int round_end(lua_State *L, struct astate *s, lua_KFunction k, const char *what)
-{
-	double until = s->w.deadline;
-	if (s->wake > 0 && (until < 0 || s->wake < until))
-		until = s->wake;
-	if (lvm_in_cell(L)) {
-		lua_pushnumber(L, until);
-		return lua_yieldk(L, 1, 0, k);
-	}
-	if (loop_round(until) < 0)
-		return lvm_interrupted(L, what);
-	return -1;  /* go on */
-}
+static void close_quietly(struct actx *c, struct astate *s);
 
-#define ROUND(L, s, k, what)                              \
-	do {                                                  \
-		int r_ = round_end(L, s, k, what);                \
-		if (r_ >= 0)                                      \
-			return r_;                                    \
-	} while (0)
+/* The timeout of every agent method: the agent never answered the sync,
+ * or the command's reply did not come (a file left open is closed). */
+static int agent_expire(lua_State *L, struct wait *w)
+{
+	struct astate *s = (struct astate *)w;
+	struct actx c;
+	get(L, &c);
+	if (!s->cmd)
+		return push_error(L, "Timeout", "agent did not answer within %g s", w->timeout);
+	qga_forget(c.q, s->id);
+	close_quietly(&c, s);
+	return push_error(L, "Timeout", "no reply to '%s' from the agent within %g s", s->cmd, w->timeout);
+}
 
 /* Argument errors name the method and count its arguments after self,
  * however it was called (luaL_argerror needs a method call to do so). */
@@ -230,20 +215,6 @@ static void check_string(lua_State *L, int idx, const char *fname)
 {
 	if (lua_type(L, idx) != LUA_TSTRING && lua_type(L, idx) != LUA_TNUMBER)
 		arg_error(L, idx, fname, "string expected, got %s", luaL_typename(L, idx));
-}
-
-static double opt_timeout(lua_State *L, int idx, double def)
-{
-	if (lua_isnoneornil(L, idx))
-		return def;
-	luaL_checktype(L, idx, LUA_TTABLE);
-	if (lua_getfield(L, idx, "timeout") != LUA_TNIL && lua_type(L, -1) != LUA_TNUMBER)
-		luaL_error(L, "option 'timeout' must be a number, got %s", luaL_typename(L, -1));
-	double t = luaL_optnumber(L, -1, def);
-	lua_pop(L, 1);
-	if (!(t >= 0))
-		luaL_error(L, "option 'timeout' must not be negative");
-	return t;
 }
 
 /* Raises on an option that is not one of names (a NULL-ended list). */
@@ -270,44 +241,39 @@ static const char *const only_timeout[] = { "timeout", NULL };
 
 /* ---- wait, ping ------------------------------------------------------------------- */
 
-/* agent:wait([timeout]) -> true | nil, err.  Stack: 1 self, 2 timeout, 3 state. */
-static int wait_k(lua_State *L, int status, lua_KContext kc)
+/* agent:wait([timeout | {timeout = s}]) -> true | nil, err.
+ * Stack: 1 self, 2 timeout, 3 state. */
+static int wait_step(lua_State *L, struct wait *w)
 {
 	struct actx c;
 	get(L, &c);
-	struct astate *s = lua_touserdata(L, 3);
-	for (;;) {
-		int r = synced_now(L, &c, s);
-		if (r < 0)
-			return 2;
-		if (r > 0) {
-			lua_pushboolean(L, 1);
-			return 1;
-		}
-		ROUND(L, s, wait_k, "agent:wait");
-	}
+	int r = synced_now(L, &c, (struct astate *)w);
+	if (r < 0)
+		return 2;
+	if (r == 0)
+		return 0;
+	lua_pushboolean(L, 1);
+	return 1;
 }
 
 static int m_wait(lua_State *L)
 {
 	struct actx c;
 	get(L, &c);
-	if (!lua_isnoneornil(L, 2) && lua_type(L, 2) != LUA_TNUMBER)
-		return arg_error(L, 2, "wait", "number expected, got %s", luaL_typename(L, 2));
-	double t = luaL_optnumber(L, 2, QLUA_AGENT_WAIT_TIMEOUT);
-	if (!(t >= 0))
-		return arg_error(L, 2, "wait", "timeout must not be negative");
+	if (lua_istable(L, 2))
+		check_opts(L, 2, "wait", only_timeout);
+	double t = wait_opt_timeout(L, 2, QLUA_AGENT_WAIT_TIMEOUT, 1, "wait");
 	lua_settop(L, 2);
-	new_state(L, t);  /* 3 */
-	return wait_k(L, LUA_OK, 0);
+	static const struct wait_ops ops = { wait_step, agent_expire, NULL };
+	return wait_run(L, &new_state(L, &ops, "agent:wait", t)->w);  /* 3 */
 }
 
 /* agent:ping([{timeout}]) -> true | nil, err.  Stack: 1 self, 2 opts, 3 state. */
-static int ping_k(lua_State *L, int status, lua_KContext kc)
+static int ping_step(lua_State *L, struct wait *w)
 {
 	struct actx c;
 	get(L, &c);
-	struct astate *s = lua_touserdata(L, 3);
+	struct astate *s = (struct astate *)w;
 	for (;;) {
 		if (s->phase == 0) {
 			int r = synced_now(L, &c, s);
@@ -330,7 +296,7 @@ static int ping_k(lua_State *L, int status, lua_KContext kc)
 				return 1;
 			}
 		}
-		ROUND(L, s, ping_k, "agent:ping");
+		return 0;
 	}
 }
 
@@ -339,10 +305,10 @@ static int m_ping(lua_State *L)
 	struct actx c;
 	get(L, &c);
 	check_opts(L, 2, "ping", only_timeout);
-	double t = opt_timeout(L, 2, QLUA_AGENT_TIMEOUT);
+	double t = wait_opt_timeout(L, 2, QLUA_AGENT_TIMEOUT, 0, "ping");
 	lua_settop(L, 2);
-	new_state(L, t);  /* 3 */
-	return ping_k(L, LUA_OK, 0);
+	static const struct wait_ops ops = { ping_step, agent_expire, NULL };
+	return wait_run(L, &new_state(L, &ops, "agent:ping", t)->w);  /* 3 */
 }
 
 /* ---- exec ------------------------------------------------------------------------ */
@@ -487,16 +453,16 @@ static int exec_timeout(lua_State *L, struct actx *c, struct astate *s)
 	uint64_t id = qga_send(c->q, "guest-exec", json_pack("{s:s, s:[s,s]}", "path", "kill", "arg", "-KILL", pid));
 	if (id)
 		qga_forget(c->q, id);
-	return push_error(L, "Timeout", "the command did not finish within %g s (guest pid %s, killed)", s->timeout, pid);
+	return push_error(L, "Timeout", "the command did not finish within %g s (guest pid %s, killed)", s->w.timeout, pid);
 }
 
 /* agent:exec(cmd [, {input, env, timeout}]) -> result | nil, err.
  * Stack: 1 self, 2 cmd, 3 opts, 4 state. */
-static int exec_k(lua_State *L, int status, lua_KContext kc)
+static int exec_step(lua_State *L, struct wait *w)
 {
 	struct actx c;
 	get(L, &c);
-	struct astate *s = lua_touserdata(L, 4);
+	struct astate *s = (struct astate *)w;
 	for (;;) {
 		json_t *msg;
 		int r;
@@ -519,13 +485,13 @@ static int exec_k(lua_State *L, int status, lua_KContext kc)
 				s->pid = json_integer_value(json_object_get(json_object_get(msg, "return"), "pid"));
 				json_decref(msg);
 				s->phase = 2;
-				s->wake = loop_now() + s->poll_len;
+				s->w.wake = loop_now() + s->poll_len;
 			}
 			break;
 		case 2:  /* time to ask whether it finished */
 			if (s->w.deadline >= 0 && loop_now() >= s->w.deadline)
 				return exec_timeout(L, &c, s);
-			if (loop_now() >= s->wake) {
+			if (loop_now() >= s->w.wake) {
 				if (send_cmd(L, &c, s, "guest-exec-status", json_pack("{s:I}", "pid", s->pid)) < 0)
 					return 2;
 				s->phase = 3;
@@ -548,7 +514,7 @@ static int exec_k(lua_State *L, int status, lua_KContext kc)
 				}
 				json_decref(msg);
 				s->poll_len = s->poll_len * 2 > POLL_MAX ? POLL_MAX : s->poll_len * 2;
-				s->wake = loop_now() + s->poll_len;
+				s->w.wake = loop_now() + s->poll_len;
 				s->phase = 2;
 				continue;
 			}
@@ -562,7 +528,7 @@ static int exec_k(lua_State *L, int status, lua_KContext kc)
 			return push_error(L, "Reset", "the guest was reset while the command ran (guest pid %lld)",
 			                  (long long)s->pid);
 		}
-		ROUND(L, s, exec_k, "agent:exec");
+		return 0;
 	}
 }
 
@@ -605,10 +571,10 @@ static int m_exec(lua_State *L)
 		}
 		lua_pop(L, 2);
 	}
-	double t = opt_timeout(L, 3, QLUA_AGENT_EXEC_TIMEOUT);
+	double t = wait_opt_timeout(L, 3, QLUA_AGENT_EXEC_TIMEOUT, 0, "exec");
 	lua_settop(L, 3);
-	new_state(L, t);  /* 4 */
-	return exec_k(L, LUA_OK, 0);
+	static const struct wait_ops ops = { exec_step, agent_expire, NULL };
+	return wait_run(L, &new_state(L, &ops, "agent:exec", t)->w);  /* 4 */
 }
 
 /* ---- files ------------------------------------------------------------------------ */
@@ -626,11 +592,11 @@ static void close_quietly(struct actx *c, struct astate *s)
 
 /* agent:read_file(path [, {timeout}]) -> data | nil, err.
  * Stack: 1 self, 2 path, 3 opts, 4 state, 5 the chunks read so far. */
-static int read_k(lua_State *L, int status, lua_KContext kc)
+static int read_step(lua_State *L, struct wait *w)
 {
 	struct actx c;
 	get(L, &c);
-	struct astate *s = lua_touserdata(L, 4);
+	struct astate *s = (struct astate *)w;
 	for (;;) {
 		json_t *msg = NULL;
 		int r = 0;
@@ -705,7 +671,7 @@ static int read_k(lua_State *L, int status, lua_KContext kc)
 			}
 			break;
 		}
-		ROUND(L, s, read_k, "agent:read_file");
+		return 0;
 	}
 }
 
@@ -715,20 +681,21 @@ static int m_read_file(lua_State *L)
 	get(L, &c);
 	check_string(L, 2, "read_file");
 	check_opts(L, 3, "read_file", only_timeout);
-	double t = opt_timeout(L, 3, QLUA_AGENT_TIMEOUT);
+	double t = wait_opt_timeout(L, 3, QLUA_AGENT_TIMEOUT, 0, "read_file");
 	lua_settop(L, 3);
-	new_state(L, t);  /* 4 */
+	static const struct wait_ops ops = { read_step, agent_expire, NULL };
+	struct astate *s = new_state(L, &ops, "agent:read_file", t);  /* 4 */
 	lua_newtable(L);  /* 5 */
-	return read_k(L, LUA_OK, 0);
+	return wait_run(L, &s->w);
 }
 
 /* agent:write_file(path, data [, {timeout}]) -> true | nil, err.
  * Stack: 1 self, 2 path, 3 data, 4 opts, 5 state. */
-static int write_k(lua_State *L, int status, lua_KContext kc)
+static int write_step(lua_State *L, struct wait *w)
 {
 	struct actx c;
 	get(L, &c);
-	struct astate *s = lua_touserdata(L, 5);
+	struct astate *s = (struct astate *)w;
 	size_t len;
 	const char *data = lua_tolstring(L, 3, &len);
 	for (;;) {
@@ -801,7 +768,7 @@ static int write_k(lua_State *L, int status, lua_KContext kc)
 			}
 			break;
 		}
-		ROUND(L, s, write_k, "agent:write_file");
+		return 0;
 	}
 }
 
@@ -812,10 +779,10 @@ static int m_write_file(lua_State *L)
 	check_string(L, 2, "write_file");
 	check_string(L, 3, "write_file");
 	check_opts(L, 4, "write_file", only_timeout);
-	double t = opt_timeout(L, 4, QLUA_AGENT_TIMEOUT);
+	double t = wait_opt_timeout(L, 4, QLUA_AGENT_TIMEOUT, 0, "write_file");
 	lua_settop(L, 4);
-	new_state(L, t);  /* 5 */
-	return write_k(L, LUA_OK, 0);
+	static const struct wait_ops ops = { write_step, agent_expire, NULL };
+	return wait_run(L, &new_state(L, &ops, "agent:write_file", t)->w);  /* 5 */
 }
 
 /* ---- shutdown ------------------------------------------------------------------------ */
@@ -825,11 +792,11 @@ static int m_write_file(lua_State *L)
  * right behind it (the agent runs commands in order), and its answer, or
  * QEMU exiting, says the shutdown was accepted.
  * Stack: 1 self, 2 mode, 3 opts, 4 state. */
-static int shutdown_k(lua_State *L, int status, lua_KContext kc)
+static int shutdown_step(lua_State *L, struct wait *w)
 {
 	struct actx c;
 	get(L, &c);
-	struct astate *s = lua_touserdata(L, 4);
+	struct astate *s = (struct astate *)w;
 	for (;;) {
 		int r;
 		if (s->phase == 0) {
@@ -860,15 +827,21 @@ static int shutdown_k(lua_State *L, int status, lua_KContext kc)
 				lua_pushboolean(L, 1);
 				return 1;
 			}
-			if (lvm_expired(&s->w)) {
-				qga_forget(c.q, s->id2);
-				qga_forget(c.q, s->id);
-				return push_error(L, "Timeout", "no answer from the agent after 'guest-shutdown' within %g s",
-				                  s->timeout);
-			}
 		}
-		ROUND(L, s, shutdown_k, "agent:shutdown");
+		return 0;
 	}
+}
+
+static int shutdown_expire(lua_State *L, struct wait *w)
+{
+	struct astate *s = (struct astate *)w;
+	struct actx c;
+	if (s->phase == 0)
+		return agent_expire(L, w);
+	get(L, &c);
+	qga_forget(c.q, s->id2);
+	qga_forget(c.q, s->id);
+	return push_error(L, "Timeout", "no answer from the agent after 'guest-shutdown' within %g s", w->timeout);
 }
 
 static int m_shutdown(lua_State *L)
@@ -890,21 +863,21 @@ static int m_shutdown(lua_State *L)
 		lua_replace(L, 2);
 	}
 	check_opts(L, 3, "shutdown", only_timeout);
-	double t = opt_timeout(L, 3, QLUA_AGENT_TIMEOUT);
+	double t = wait_opt_timeout(L, 3, QLUA_AGENT_TIMEOUT, 0, "shutdown");
 	lua_settop(L, 3);
-	new_state(L, t);  /* 4 */
-	return shutdown_k(L, LUA_OK, 0);
+	static const struct wait_ops ops = { shutdown_step, shutdown_expire, NULL };
+	return wait_run(L, &new_state(L, &ops, "agent:shutdown", t)->w);  /* 4 */
 }
 
 /* ---- execute: any agent command ------------------------------------------------------ */
 
 /* agent:execute(command [, args [, {timeout}]]) -> return value | nil, err.
  * Stack: 1 self, 2 command, 3 args, 4 opts, 5 state. */
-static int execute_k(lua_State *L, int status, lua_KContext kc)
+static int execute_step(lua_State *L, struct wait *w)
 {
 	struct actx c;
 	get(L, &c);
-	struct astate *s = lua_touserdata(L, 5);
+	struct astate *s = (struct astate *)w;
 	const char *cmd = lua_tostring(L, 2);
 	for (;;) {
 		if (s->phase == 0) {
@@ -930,7 +903,7 @@ static int execute_k(lua_State *L, int status, lua_KContext kc)
 				return 1;
 			}
 		}
-		ROUND(L, s, execute_k, cmd);
+		return 0;
 	}
 }
 
@@ -952,10 +925,10 @@ static int m_execute(lua_State *L)
 			return arg_error(L, 3, "execute", "arguments must be a table of named fields");
 	}
 	check_opts(L, 4, "execute", only_timeout);
-	double t = opt_timeout(L, 4, QLUA_AGENT_TIMEOUT);
+	double t = wait_opt_timeout(L, 4, QLUA_AGENT_TIMEOUT, 0, "execute");
 	lua_settop(L, 4);
-	new_state(L, t);  /* 5 */
-	return execute_k(L, LUA_OK, 0);
+	static const struct wait_ops ops = { execute_step, agent_expire, NULL };
+	return wait_run(L, &new_state(L, &ops, lua_tostring(L, 2), t)->w);  /* 5 */
 }
 
 static int m_tostring(lua_State *L)
@@ -965,10 +938,10 @@ static int m_tostring(lua_State *L)
 	return 1;
 }
 
-void lagent_push_for_vm(lua_State *L, int vm_idx)
+void lagent_push_for_vm(lua_State *L, int vm_idx, struct vm **ref)
 {
 	struct lagent *a = lua_newuserdatauv(L, sizeof *a, 1);
-	a->vmref = lvm_ref(L, vm_idx);
+	a->vmref = ref;
 	luaL_setmetatable(L, AGENT_MT);
 	lua_pushvalue(L, vm_idx);  /* keeps the handle (and its vm) alive */
 	lua_setiuservalue(L, -2, 1);

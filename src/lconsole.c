@@ -10,8 +10,10 @@
 #include <lauxlib.h>
 
 #include "console.h"
+#include "lconsole.h"
 #include "loop.h"
-#include "lvm.h"
+#include "lwait.h"
+#include "vm.h"
 
 #define CONSOLE_MT "qemu.console"
 
@@ -162,7 +164,7 @@ static int find(lua_State *L, int flags)
 /* The text from the expect mark: one search (expect), or the complete
  * lines not looked at yet, one by one (expect_line).  Returns the number
  * of results pushed (0: no match yet). */
-static int look(lua_State *L, struct console *c, struct wstate *w, int flags)
+static int look(lua_State *L, struct console *c, struct wait *w, int flags)
 {
 	size_t n;
 	uint64_t start;
@@ -224,44 +226,46 @@ static int look(lua_State *L, struct console *c, struct wstate *w, int flags)
  * exited or the console ended first.  Matching starts where the last match
  * ended.  console:expect_line the same, for one whole line: the line (and
  * captures).
- * Stack: 1 self, 2 pattern, 3 timeout, 4 flags, 5 the wait's state. */
-static int expect_k(lua_State *L, int status, lua_KContext kc)
+ * Stack: 1 self, 2 pattern, 3 the wait's state. */
+struct expect_state {
+	struct wait w;
+	int flags;
+};
+
+static int expect_step(lua_State *L, struct wait *w)
 {
 	struct vm *v = getvm(L);
 	struct console *c = v->console;
-	struct wstate *w = lua_touserdata(L, 5);
-	int flags = (int)lua_tointeger(L, 4);
-	for (;;) {
-		if (w->phase == 0 || c->total != w->seen) {  /* new text: look for the pattern */
-			if (w->phase == 0)
-				w->id = c->expect_mark;
-			w->phase = 1;
-			w->seen = c->total;
-			int r = look(L, c, w, flags);
-			if (r > 0)
-				return r;
-		}
-		if (c->eof && !v->exited)
-			vm_wait(v, loop_deadline(0.5));  /* the console ending is QEMU exiting: say how */
-		if (c->eof || v->exited) {
-			char st[32];
-			lua_pushnil(L);
-			lua_pushfstring(L, "closed (%s; QEMU %s)", c->eof ? "console ended" : "console open",
-			                vm_status_text(v, st, sizeof st));
-			return 2;
-		}
-		if (lvm_expired(w)) {
-			if (c->total != w->seen)
-				continue;  /* text came in the last look */
-			return push_timeout(L, c, 2, lua_tonumber(L, 3), flags);
-		}
-		if (lvm_in_cell(L)) {
-			push_what(L, 2, flags);
-			return lvm_suspend_what(L, w, expect_k);
-		}
-		if (loop_round(w->deadline) < 0)
-			return lvm_interrupted(L, flags & X_LINE ? "expect_line" : "expect");
+	int flags = ((struct expect_state *)w)->flags;
+	if (w->phase == 0 || c->total != w->seen) {  /* new text: look for the pattern */
+		if (w->phase == 0)
+			w->id = c->expect_mark;
+		w->phase = 1;
+		w->seen = c->total;
+		int r = look(L, c, w, flags);
+		if (r > 0)
+			return r;
 	}
+	if (c->eof && !v->exited)
+		vm_wait(v, loop_deadline(0.5));  /* the console ending is QEMU exiting: say how */
+	if (c->eof || v->exited) {
+		char st[32];
+		lua_pushnil(L);
+		lua_pushfstring(L, "closed (%s; QEMU %s)", c->eof ? "console ended" : "console open",
+		                vm_status_text(v, st, sizeof st));
+		return 2;
+	}
+	return 0;
+}
+
+static int expect_expire(lua_State *L, struct wait *w)
+{
+	return push_timeout(L, getvm(L)->console, 2, w->timeout, ((struct expect_state *)w)->flags);
+}
+
+static void expect_what(lua_State *L, struct wait *w)
+{
+	push_what(L, 2, ((struct expect_state *)w)->flags);
 }
 
 /* The arguments of expect and expect_line: (pattern [, timeout]
@@ -310,11 +314,12 @@ static int start_expect(lua_State *L, int flags)
 	}
 	if (!(timeout >= 0))
 		return luaL_argerror(L, 3, "timeout must not be negative");
+	static const struct wait_ops ops = { expect_step, expect_expire, expect_what };
 	lua_settop(L, 2);
-	lua_pushnumber(L, timeout);  /* 3 */
-	lua_pushinteger(L, flags);   /* 4 */
-	lvm_wstate_new(L, timeout);  /* 5 */
-	return expect_k(L, LUA_OK, 0);
+	struct expect_state *e = (struct expect_state *)wait_new(L, sizeof *e, &ops,
+	                                                         flags & X_LINE ? "expect_line" : "expect", timeout);
+	e->flags = flags;
+	return wait_run(L, &e->w);
 }
 
 static int m_expect(lua_State *L)
@@ -402,10 +407,10 @@ static int m_tostring(lua_State *L)
 	return 1;
 }
 
-void lconsole_push_for_vm(lua_State *L, int vm_idx)
+void lconsole_push_for_vm(lua_State *L, int vm_idx, struct vm **ref)
 {
 	struct lcon *o = lua_newuserdatauv(L, sizeof *o, 1);
-	o->vmref = lvm_ref(L, vm_idx);
+	o->vmref = ref;
 	luaL_setmetatable(L, CONSOLE_MT);
 	lua_pushvalue(L, vm_idx);
 	lua_setiuservalue(L, -2, 1);

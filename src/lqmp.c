@@ -14,8 +14,10 @@
 
 #include "lfd.h"
 #include "loop.h"
-#include "lvm.h"
+#include "lqmp.h"
+#include "lwait.h"
 #include "qmp.h"
+#include "vm.h"
 
 #define QMP_MT "qemu.qmp"
 #define ERROR_MT "qemu.error"
@@ -217,7 +219,13 @@ static int error_tostring(lua_State *L)
 struct lqmp_ctx {
 	struct qmp *q;
 	struct vm *v;         /* NULL for qemu.qmp_connect */
-	uint64_t seen;
+};
+
+/* A QMP wait: the generic state (lwait.h) and where its qemu.qmp object is
+ * on the stack. */
+struct qwait {
+	struct wait w;
+	int self;
 };
 
 static struct lqmp *checkqmp(lua_State *L, int idx)
@@ -240,7 +248,20 @@ static void get(lua_State *L, int idx, struct lqmp_ctx *c)
 		c->v = *o->vmref;
 		c->q = c->v->qmp;
 	}
-	c->seen = c->q->nreceived;
+}
+
+/* The connection of a wait's object. */
+static void wget(lua_State *L, struct wait *w, struct lqmp_ctx *c)
+{
+	get(L, ((struct qwait *)w)->self, c);
+}
+
+/* Pushes a new QMP wait (self: the object's stack index). */
+static struct qwait *qwait_new(lua_State *L, const struct wait_ops *ops, const char *name, double timeout, int self)
+{
+	struct qwait *s = (struct qwait *)wait_new(L, sizeof *s, ops, name, timeout);
+	s->self = self;
+	return s;
 }
 
 /* Why waiting is over for good, or NULL when it is not.  A QMP channel
@@ -262,9 +283,8 @@ static const char *dead(struct lqmp_ctx *c, char *buf, size_t n)
 }
 
 /* One look at whether the channel is READY: 1; 0 while it may still
- * become ready; -1 after pushing nil, err (it never will, or the deadline
- * passed). */
-static int ready_now(lua_State *L, struct lqmp_ctx *c, struct wstate *w, const char *what)
+ * become ready; -1 after pushing nil, err (it never will). */
+static int ready_now(lua_State *L, struct lqmp_ctx *c, const char *what)
 {
 	char why[600];
 	if (c->q->state == QMP_READY)
@@ -274,27 +294,8 @@ static int ready_now(lua_State *L, struct lqmp_ctx *c, struct wstate *w, const c
 		push_error(L, "Disconnected", "%s before %s", d, what);
 		return -1;
 	}
-	if (lvm_expired(w)) {
-		if (c->q->state == QMP_READY)
-			return 1;
-		push_error(L, "Timeout", "no QMP greeting within the timeout (%s)", what);
-		return -1;
-	}
 	return 0;
 }
-
-/* The end of a round of a QMP wait that goes on: suspends a matrix cell
- * (continuing in k; the runner is told what for: "QMP: event 'STOP'"), or
- * runs the loop once. */
-#define WAIT_ROUND(L, w, k, what, fmt, arg)              \
-	do {                                                 \
-		if (lvm_in_cell(L)) {                            \
-			lua_pushfstring(L, "QMP: " fmt, arg);        \
-			return lvm_suspend_what(L, w, k);            \
-		}                                                \
-		if (loop_round((w)->deadline) < 0)               \
-			return lvm_interrupted(L, what);             \
-	} while (0)
 
 static double opt_timeout(lua_State *L, int idx, double def)
 {
@@ -313,8 +314,8 @@ static double opt_timeout(lua_State *L, int idx, double def)
 
 /* Takes the reply to w->id if it came: pushes its value (1) or nil, err
  * (2); 0 while it has not come, -2 after pushing nil, err when it never
- * will (or the deadline passed). */
-static int reply_now(lua_State *L, struct lqmp_ctx *c, struct wstate *w, const char *cmd)
+ * will. */
+static int reply_now(lua_State *L, struct lqmp_ctx *c, struct wait *w, const char *cmd)
 {
 	char why[600];
 	json_t *msg = qmp_take_reply(c->q, w->id);
@@ -334,46 +335,53 @@ static int reply_now(lua_State *L, struct lqmp_ctx *c, struct wstate *w, const c
 		push_error(L, "Disconnected", "%s while waiting for the reply to '%s'", d, cmd);
 		return -2;
 	}
-	if (lvm_expired(w)) {  /* (the last look was taken: the reply is not there) */
-		qmp_forget(c->q, w->id);
-		push_error(L, "Timeout", "no reply to '%s' within the timeout", cmd);
-		return -2;
-	}
 	return 0;
+}
+
+/* The timeout of a command (execute, getfd): before it was sent, the
+ * greeting never came; after, its reply. */
+static int command_expire(lua_State *L, struct wait *w)
+{
+	struct lqmp_ctx c;
+	wget(L, w, &c);
+	if (w->phase == 0 && c.q->state != QMP_READY)
+		return push_error(L, "Timeout", "no QMP greeting within the timeout (%s)", w->name);
+	if (w->phase == 1)
+		qmp_forget(c.q, w->id);
+	return push_error(L, "Timeout", "no reply to '%s' within the timeout", w->name);
+}
+
+static void command_what(lua_State *L, struct wait *w)
+{
+	lua_pushfstring(L, "QMP: the reply to '%s'", w->name);
 }
 
 /* qmp:execute(command [, args [, {timeout = s}]]) -> return value | nil, err
  * Stack: 1 self, 2 command, 3 args, 4 options, 5 the wait's state. */
-static int execute_k(lua_State *L, int status, lua_KContext kc)
+static int execute_step(lua_State *L, struct wait *w)
 {
 	struct lqmp_ctx c;
 	get(L, 1, &c);
-	struct wstate *w = lua_touserdata(L, 5);
-	const char *cmd = lua_tostring(L, 2);
-	for (;;) {
-		if (w->phase == 0) {  /* the greeting and negotiation */
-			int r = ready_now(L, &c, w, cmd);
-			if (r < 0)
-				return 2;
-			if (r > 0) {
-				char err[200];
-				json_t *args = lua_isnil(L, 3) ? NULL : to_json(L, 3, 0, err, sizeof err);
-				if (!(w->id = qmp_send(c.q, cmd, args)))
-					return push_error(L, "Disconnected", "%s", c.q->error[0] ? c.q->error : "cannot send");
-				w->phase = 1;
-				continue;
-			}
-		} else {
-			int r = reply_now(L, &c, w, cmd);
-			if (r != 0)
-				return r < 0 ? 2 : r;
-		}
-		WAIT_ROUND(L, w, execute_k, cmd, "the reply to '%s'", cmd);
+	const char *cmd = w->name;
+	if (w->phase == 0) {  /* the greeting and negotiation */
+		int r = ready_now(L, &c, cmd);
+		if (r < 0)
+			return 2;
+		if (r == 0)
+			return 0;
+		char err[200];
+		json_t *args = lua_isnil(L, 3) ? NULL : to_json(L, 3, 0, err, sizeof err);
+		if (!(w->id = qmp_send(c.q, cmd, args)))
+			return push_error(L, "Disconnected", "%s", c.q->error[0] ? c.q->error : "cannot send");
+		w->phase = 1;
 	}
+	int r = reply_now(L, &c, w, cmd);
+	return r < 0 ? 2 : r;
 }
 
 static int m_execute(lua_State *L)
 {
+	static const struct wait_ops ops = { execute_step, command_expire, command_what };
 	struct lqmp_ctx c;
 	get(L, 1, &c);
 	luaL_checkstring(L, 2);
@@ -390,50 +398,42 @@ static int m_execute(lua_State *L)
 			return luaL_argerror(L, 3, "arguments must be a table of named fields");
 	}
 	lua_settop(L, 4);
-	lvm_wstate_new(L, timeout);  /* 5 */
-	return execute_k(L, LUA_OK, 0);
+	return wait_run(L, &qwait_new(L, &ops, lua_tostring(L, 2), timeout, 1)->w);  /* 5 */
 }
 
 /* qmp:getfd(name, fd [, {timeout}]) -> true | nil, err: passes a qemu.fd to
  * QEMU over SCM_RIGHTS under that name (for netdev_add fd=name, ...).
  * Stack: 1 self, 2 name, 3 fd, 4 options, 5 state. */
-static int getfd_k(lua_State *L, int status, lua_KContext kc)
+static int getfd_step(lua_State *L, struct wait *w)
 {
 	struct lqmp_ctx c;
 	get(L, 1, &c);
-	struct wstate *w = lua_touserdata(L, 5);
-	for (;;) {
-		if (w->phase == 0) {
-			int r = ready_now(L, &c, w, "getfd");
-			if (r < 0)
-				return 2;
-			/* one descriptor on its way at a time */
-			if (r > 0 && !qmp_fd_pending(c.q)) {
-				struct qfd *f = qfd_test(L, 3);
-				if (f->fd < 0)
-					return luaL_argerror(L, 3, "descriptor is closed");
-				w->id = qmp_send_fd(c.q, "getfd", json_pack("{s:s}", "fdname", lua_tostring(L, 2)), f->fd);
-				if (!w->id)
-					return push_error(L, "Disconnected", "%s", c.q->error[0] ? c.q->error : "cannot send");
-				w->phase = 1;
-				continue;
-			}
-		} else {
-			int r = reply_now(L, &c, w, "getfd");
-			if (r == 1) {
-				lua_pop(L, 1);
-				lua_pushboolean(L, 1);
-				return 1;
-			}
-			if (r != 0)
-				return 2;
-		}
-		WAIT_ROUND(L, w, getfd_k, "getfd", "the reply to '%s'", "getfd");
+	if (w->phase == 0) {
+		int r = ready_now(L, &c, "getfd");
+		if (r < 0)
+			return 2;
+		/* one descriptor on its way at a time */
+		if (r == 0 || qmp_fd_pending(c.q))
+			return 0;
+		struct qfd *f = qfd_test(L, 3);
+		if (f->fd < 0)
+			return luaL_argerror(L, 3, "descriptor is closed");
+		w->id = qmp_send_fd(c.q, "getfd", json_pack("{s:s}", "fdname", lua_tostring(L, 2)), f->fd);
+		if (!w->id)
+			return push_error(L, "Disconnected", "%s", c.q->error[0] ? c.q->error : "cannot send");
+		w->phase = 1;
 	}
+	int r = reply_now(L, &c, w, "getfd");
+	if (r == 1) {
+		lua_pop(L, 1);
+		lua_pushboolean(L, 1);
+	}
+	return r < 0 ? 2 : r;
 }
 
 static int m_getfd(lua_State *L)
 {
+	static const struct wait_ops ops = { getfd_step, command_expire, command_what };
 	struct lqmp_ctx c;
 	get(L, 1, &c);
 	luaL_checkstring(L, 2);
@@ -444,8 +444,7 @@ static int m_getfd(lua_State *L)
 		return luaL_argerror(L, 3, "descriptor is closed");
 	double timeout = opt_timeout(L, 4, QLUA_QMP_TIMEOUT);
 	lua_settop(L, 4);
-	lvm_wstate_new(L, timeout);  /* 5 */
-	return getfd_k(L, LUA_OK, 0);
+	return wait_run(L, &qwait_new(L, &ops, "getfd", timeout, 1)->w);  /* 5 */
 }
 
 static void push_event(lua_State *L, json_t *ev)
@@ -525,54 +524,49 @@ static int ev_match(json_t *ev, void *ctx)
 }
 
 /* nil, Timeout "no event 'DEVICE_DELETED' with data {"device":"vd0"}
- * within 5 s": the event and the data it waited for (options at 3). */
-static int event_timeout(lua_State *L, struct evmatch *m)
+ * within 5 s": the event and the data it waited for (data at 4).
+ * Stack: 1 self, 2 name, 3 options, 4 data (or nil), 5 state. */
+static int event_expire(lua_State *L, struct wait *w)
 {
 	char secs[32], err[64];
-	snprintf(secs, sizeof secs, "%g", opt_timeout(L, 3, QLUA_QMP_TIMEOUT));
-	json_t *data = m->data_idx ? to_json(L, m->data_idx, 0, err, sizeof err) : NULL;
+	snprintf(secs, sizeof secs, "%g", w->timeout);
+	json_t *data = lua_isnil(L, 4) ? NULL : to_json(L, 4, 0, err, sizeof err);
 	char *text = data ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(data);
-	push_error(L, "Timeout", "no event '%s'%s%.800s within %s s", m->name, text ? " with data " : "",
+	push_error(L, "Timeout", "no event '%s'%s%.800s within %s s", lua_tostring(L, 2), text ? " with data " : "",
 	           text ? text : "", secs);
 	free(text);
 	return 2;
 }
 
+static void event_what(lua_State *L, struct wait *w)
+{
+	lua_pushfstring(L, "QMP: event '%s'", lua_tostring(L, 2));
+}
+
 /* qmp:wait_event(name [, {timeout = s, data = {...}}]) -> event | nil, err:
- * takes the first matching event (older or newer), leaving the others.
- * Stack: 1 self, 2 name, 3 options, 4 data (or nil), 5 state. */
-static int wait_event_k(lua_State *L, int status, lua_KContext kc)
+ * takes the first matching event (older or newer), leaving the others. */
+static int wait_event_step(lua_State *L, struct wait *w)
 {
 	struct lqmp_ctx c;
 	get(L, 1, &c);
-	struct wstate *w = lua_touserdata(L, 5);
 	struct evmatch m = { L, lua_tostring(L, 2), lua_isnil(L, 4) ? 0 : 4 };
 	char why[600];
-	for (;;) {
-		json_t *ev = qmp_take_event_if(c.q, ev_match, &m);
-		if (ev) {
-			push_event(L, ev);
-			json_decref(ev);
-			return 1;
-		}
-		const char *d = dead(&c, why, sizeof why);
-		if (d)
-			return push_error(L, "Disconnected", "%s while waiting for event '%s'", d, m.name);
-		if (lvm_expired(w)) {
-			if ((ev = qmp_take_event_if(c.q, ev_match, &m))) {
-				push_event(L, ev);
-				json_decref(ev);
-				return 1;
-			}
-			return event_timeout(L, &m);
-		}
-		WAIT_ROUND(L, w, wait_event_k, "wait_event", "event '%s'", m.name);
+	json_t *ev = qmp_take_event_if(c.q, ev_match, &m);
+	if (ev) {
+		push_event(L, ev);
+		json_decref(ev);
+		return 1;
 	}
+	const char *d = dead(&c, why, sizeof why);
+	if (d)
+		return push_error(L, "Disconnected", "%s while waiting for event '%s'", d, m.name);
+	return 0;
 }
 
 static int m_wait_event(lua_State *L)
 {
+	static const struct wait_ops ops = { wait_event_step, event_expire, event_what };
 	struct lqmp_ctx c;
 	get(L, 1, &c);
 	luaL_checkstring(L, 2);
@@ -584,36 +578,42 @@ static int m_wait_event(lua_State *L)
 		lua_pushnil(L);
 	if (!lua_isnil(L, 4))
 		luaL_checktype(L, 4, LUA_TTABLE);
-	lvm_wstate_new(L, timeout);  /* 5 */
-	return wait_event_k(L, LUA_OK, 0);
+	return wait_run(L, &qwait_new(L, &ops, "wait_event", timeout, 1)->w);  /* 5 */
+}
+
+/* The greeting's wait (qmp:greeting, qemu.qmp_connect): until the channel
+ * is ready. */
+static int greeting_expire(lua_State *L, struct wait *w)
+{
+	return push_error(L, "Timeout", "no QMP greeting within the timeout (%s)", w->name);
+}
+
+static void greeting_what(lua_State *L, struct wait *w)
+{
+	lua_pushliteral(L, "QMP: the greeting");
 }
 
 /* qmp:greeting([{timeout}]) -> QEMU's greeting ({ QMP = { version = ... } })
  * Stack: 1 self, 2 options, 3 state. */
-static int greeting_k(lua_State *L, int status, lua_KContext kc)
+static int greeting_step(lua_State *L, struct wait *w)
 {
 	struct lqmp_ctx c;
 	get(L, 1, &c);
-	struct wstate *w = lua_touserdata(L, 3);
-	for (;;) {
-		if (c.q->greeting) {
-			push_json(L, c.q->greeting, 0);
-			return 1;
-		}
-		if (ready_now(L, &c, w, "greeting") < 0)
-			return 2;
-		WAIT_ROUND(L, w, greeting_k, "greeting", "the %s", "greeting");
+	if (c.q->greeting) {
+		push_json(L, c.q->greeting, 0);
+		return 1;
 	}
+	return ready_now(L, &c, "greeting") < 0 ? 2 : 0;
 }
 
 static int m_greeting(lua_State *L)
 {
+	static const struct wait_ops ops = { greeting_step, greeting_expire, greeting_what };
 	struct lqmp_ctx c;
 	get(L, 1, &c);
 	double timeout = opt_timeout(L, 2, QLUA_QMP_TIMEOUT);
 	lua_settop(L, 2);
-	lvm_wstate_new(L, timeout);  /* 3 */
-	return greeting_k(L, LUA_OK, 0);
+	return wait_run(L, &qwait_new(L, &ops, "greeting", timeout, 1)->w);  /* 3 */
 }
 
 /* qmp:log(path): every message in and out, with a timestamp, appended to path */
@@ -650,37 +650,41 @@ static int m_tostring(lua_State *L)
 }
 
 /* qemu.qmp_connect(path [, {timeout}]) -> qmp | nil, err: attaches to any
- * running QEMU's QMP socket, negotiated and ready. */
+ * running QEMU's QMP socket, negotiated and ready.
+ * Stack: 1 path, 2 options, 3 the object, 4 state. */
+static int connect_step(lua_State *L, struct wait *w)
+{
+	struct lqmp_ctx c;
+	wget(L, w, &c);
+	int r = ready_now(L, &c, "qmp_connect");
+	if (r < 0)
+		return 2;
+	if (r == 0)
+		return 0;
+	lua_pushvalue(L, ((struct qwait *)w)->self);
+	return 1;
+}
+
 static int l_connect(lua_State *L)
 {
+	static const struct wait_ops ops = { connect_step, greeting_expire, greeting_what };
 	const char *path = luaL_checkstring(L, 1);
-	double deadline = loop_deadline(opt_timeout(L, 2, QLUA_QMP_TIMEOUT));
-	struct lqmp *o = lua_newuserdatauv(L, sizeof *o, 1);
+	double timeout = opt_timeout(L, 2, QLUA_QMP_TIMEOUT);
+	lua_settop(L, 2);
+	struct lqmp *o = lua_newuserdatauv(L, sizeof *o, 1);  /* 3 */
 	o->own = NULL;
 	o->vmref = NULL;
 	luaL_setmetatable(L, QMP_MT);
 	if (!(o->own = qmp_connect(path)))
 		return push_error(L, "Disconnected", "cannot connect to '%s': %s", path, strerror(errno));
-	struct lqmp_ctx c = { o->own, NULL, 0 };
-	struct wstate *w = lvm_wstate_new(L, 0);
-	w->deadline = deadline;
-	lua_insert(L, -2);  /* the object on top again */
-	for (;;) {
-		int r = ready_now(L, &c, w, "qmp_connect");
-		if (r < 0)
-			return 2;
-		if (r > 0)
-			return 1;
-		if (loop_round(w->deadline) < 0)
-			return lvm_interrupted(L, "qmp_connect");
-	}
+	return wait_run(L, &qwait_new(L, &ops, "qmp_connect", timeout, 3)->w);  /* 4 */
 }
 
-void lqmp_push_for_vm(lua_State *L, int vm_idx)
+void lqmp_push_for_vm(lua_State *L, int vm_idx, struct vm **ref)
 {
 	struct lqmp *o = lua_newuserdatauv(L, sizeof *o, 1);
 	o->own = NULL;
-	o->vmref = lvm_ref(L, vm_idx);
+	o->vmref = ref;
 	luaL_setmetatable(L, QMP_MT);
 	lua_pushvalue(L, vm_idx);  /* keeps the handle (and its vm) alive */
 	lua_setiuservalue(L, -2, 1);

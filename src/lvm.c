@@ -18,9 +18,13 @@
 #include <lauxlib.h>
 
 #include "check.h"
+#include "lagent.h"
+#include "lconsole.h"
 #include "lfd.h"
 #include "lib.h"
 #include "loop.h"
+#include "lqmp.h"
+#include "lwait.h"
 #include "prepare.h"
 #include "render.h"
 
@@ -175,114 +179,18 @@ static struct vm *getvm(lua_State *L, int idx)
 	return h->v;
 }
 
-struct vm **lvm_ref(lua_State *L, int idx)
+/* Raises on an option of a method's options table at idx but 'timeout'. */
+static void only_timeout(lua_State *L, int idx, const char *fname)
 {
-	return &checkvm(L, idx)->v;
-}
-
-int lvm_interrupted(lua_State *L, const char *what)
-{
-	/* qlua's signal handler armed a hook to stop running Lua code; this
-	 * error says more (what was interrupted, and where): let it through */
-	lua_sethook(L, NULL, 0, 0);
-	return luaL_error(L, "%s interrupted by signal %d", what, loop_signal());
-}
-
-/* ---- waits a matrix cell can be suspended in (see lvm.h) ---------------------------- */
-
-#define CELLS_KEY "qlua.cells"
-
-struct wstate *lvm_wstate_new(lua_State *L, double timeout)
-{
-	struct wstate *w = lua_newuserdatauv(L, sizeof *w, 0);
-	memset(w, 0, sizeof *w);
-	w->deadline = loop_deadline(timeout);
-	return w;
-}
-
-int lvm_expired(struct wstate *w)
-{
-	if (w->deadline < 0 || loop_now() < w->deadline)
-		return 0;
-	if (w->last)
-		return 1;
-	w->last = 1;
-	loop_round(w->deadline);  /* past the deadline: takes in what is pending, no wait */
-	return 0;
-}
-
-int lvm_in_cell(lua_State *L)
-{
-	if (!lua_isyieldable(L))
-		return 0;
-	if (lua_getfield(L, LUA_REGISTRYINDEX, CELLS_KEY) != LUA_TTABLE) {
+	if (!lua_istable(L, idx))
+		return;
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		if (lua_type(L, -2) != LUA_TSTRING || strcmp(lua_tostring(L, -2), "timeout"))
+			luaL_error(L, "bad argument #%d to '%s' (unknown option '%s')", idx - 1, fname,
+			           luaL_tolstring(L, -2, NULL));
 		lua_pop(L, 1);
-		return 0;
 	}
-	lua_pushthread(L);
-	int cell = lua_rawget(L, -2) != LUA_TNIL;
-	lua_pop(L, 2);
-	return cell;
-}
-
-int lvm_suspend(lua_State *L, struct wstate *w, lua_KFunction k)
-{
-	lua_pushnumber(L, w->deadline);
-	return lua_yieldk(L, 1, 0, k);
-}
-
-int lvm_suspend_what(lua_State *L, struct wstate *w, lua_KFunction k)
-{
-	lua_pushnumber(L, w->deadline);
-	lua_insert(L, -2);
-	return lua_yieldk(L, 2, 0, k);
-}
-
-/* qemu.cell(co): marks a coroutine as a matrix cell, whose waits yield to
- * the runner instead of blocking the process. */
-static int l_cell(lua_State *L)
-{
-	luaL_checktype(L, 1, LUA_TTHREAD);
-	if (lua_getfield(L, LUA_REGISTRYINDEX, CELLS_KEY) != LUA_TTABLE) {
-		lua_pop(L, 1);
-		lua_newtable(L);
-		lua_newtable(L);
-		lua_pushliteral(L, "k");
-		lua_setfield(L, -2, "__mode");
-		lua_setmetatable(L, -2);
-		lua_pushvalue(L, -1);
-		lua_setfield(L, LUA_REGISTRYINDEX, CELLS_KEY);
-	}
-	lua_pushvalue(L, 1);
-	lua_pushboolean(L, 1);
-	lua_rawset(L, -3);
-	return 0;
-}
-
-/* qemu.now(): seconds on the monotonic clock the deadlines use */
-static int l_now(lua_State *L)
-{
-	lua_pushnumber(L, loop_now());
-	return 1;
-}
-
-/* qemu.poll(deadline): one round of the event loop, until something
- * happens or the deadline (a qemu.now() time; nil: none) passes.  The
- * matrix runner drives its cells with it. */
-static int l_poll(lua_State *L)
-{
-	static unsigned long seen;
-	double deadline = luaL_optnumber(L, 1, -1);
-	/* Events someone else took in since the last poll (a cell calling
-	 * vm:alive(), say) may be what a suspended cell waits for: then no
-	 * waiting now, the runner must look at its cells first. */
-	if (loop_events() != seen)
-		deadline = 0;
-	int r = loop_round(deadline);
-	seen = loop_events();
-	if (r < 0)
-		return lvm_interrupted(L, "poll");
-	return 0;
 }
 
 static void push_status(lua_State *L, const struct vm *v)
@@ -297,50 +205,40 @@ static void push_status(lua_State *L, const struct vm *v)
 	}
 }
 
-static double opttimeout(lua_State *L, int idx, double def)
-{
-	double t = luaL_optnumber(L, idx, def);
-	if (!(t >= 0))
-		luaL_argerror(L, idx, "timeout must not be negative");
-	return t;
-}
-
-/* vm:wait([timeout]) -> status | nil, "timeout after 5 s waiting for QEMU (pid N) to exit" */
-static int wait_k(lua_State *L, int status, lua_KContext kc)
+/* vm:wait([timeout | {timeout = s}]) -> status | nil, "timeout after 5 s
+ * waiting for QEMU (pid N) to exit".  Stack: 1 self, 2 timeout, 3 state. */
+static int wait_step(lua_State *L, struct wait *w)
 {
 	struct vm *v = getvm(L, 1);
-	struct wstate *w = lua_touserdata(L, 3);
-	for (;;) {
-		if (v->exited) {
-			push_status(L, v);
-			return 1;
-		}
-		if (lvm_expired(w)) {
-			if (v->exited)
-				continue;
-			char secs[32];
-			snprintf(secs, sizeof secs, "%g", lua_tonumber(L, 2));
-			lua_pushnil(L);
-			lua_pushfstring(L, "timeout after %s s waiting for QEMU (pid %d) to exit", secs, (int)v->pid);
-			return 2;
-		}
-		if (lvm_in_cell(L)) {
-			lua_pushfstring(L, "QEMU (pid %d) to exit", (int)v->pid);
-			return lvm_suspend_what(L, w, wait_k);
-		}
-		if (loop_round(w->deadline) < 0)
-			return lvm_interrupted(L, "wait");
-	}
+	if (!v->exited)
+		return 0;
+	push_status(L, v);
+	return 1;
+}
+
+static int wait_expire(lua_State *L, struct wait *w)
+{
+	char secs[32];
+	snprintf(secs, sizeof secs, "%g", w->timeout);
+	lua_pushnil(L);
+	lua_pushfstring(L, "timeout after %s s waiting for QEMU (pid %d) to exit", secs, (int)getvm(L, 1)->pid);
+	return 2;
+}
+
+static void wait_what(lua_State *L, struct wait *w)
+{
+	lua_pushfstring(L, "QEMU (pid %d) to exit", (int)getvm(L, 1)->pid);
 }
 
 static int m_wait(lua_State *L)
 {
+	static const struct wait_ops ops = { wait_step, wait_expire, wait_what };
 	getvm(L, 1);
-	double t = opttimeout(L, 2, QLUA_WAIT_TIMEOUT);
-	lua_settop(L, 1);
-	lua_pushnumber(L, t);  /* 2: for the timeout's message */
-	lvm_wstate_new(L, t);  /* 3 */
-	return wait_k(L, LUA_OK, 0);
+	if (lua_istable(L, 2))
+		only_timeout(L, 2, "wait");
+	double t = wait_opt_timeout(L, 2, QLUA_WAIT_TIMEOUT, 1, "wait");
+	lua_settop(L, 2);
+	return wait_run(L, wait_new(L, sizeof(struct wait), &ops, "wait", t));
 }
 
 static int m_alive(lua_State *L)
@@ -384,48 +282,38 @@ static int m_stderr(lua_State *L)
 	return 1;
 }
 
-/* vm:shutdown{timeout = s} -> status, step */
-static int shutdown_k(lua_State *L, int status, lua_KContext kc)
+/* vm:shutdown{timeout = s} -> status, step: the escalation of vm.c
+ * (vm_stop_step), which bounds itself within the timeout.
+ * Stack: 1 self, 2 options, 3 state. */
+struct shutdown_state {
+	struct wait w;
+	struct vm_stop stop;
+};
+
+static int shutdown_step(lua_State *L, struct wait *w)
 {
 	struct vm *v = getvm(L, 1);
-	struct wstate *w = lua_touserdata(L, 3);
-	for (;;) {
-		const char *step = vm_stop_step(v, &w->stop, &w->deadline);
-		if (!step)
-			return luaL_error(L, "shutdown: QEMU (pid %d) did not exit even after SIGKILL", (int)v->pid);
-		if (*step) {
-			push_status(L, v);
-			lua_pushstring(L, step);
-			return 2;
-		}
-		if (lvm_in_cell(L))
-			return lvm_suspend(L, w, shutdown_k);
-		if (loop_round(w->deadline) < 0)
-			return lvm_interrupted(L, "shutdown");
-	}
+	struct shutdown_state *s = (struct shutdown_state *)w;
+	const char *step = vm_stop_step(v, &s->stop, &w->wake);
+	if (!step)
+		return luaL_error(L, "shutdown: QEMU (pid %d) did not exit even after SIGKILL", (int)v->pid);
+	if (!*step)
+		return 0;
+	push_status(L, v);
+	lua_pushstring(L, step);
+	return 2;
 }
 
 static int m_shutdown(lua_State *L)
 {
+	static const struct wait_ops ops = { shutdown_step, NULL, NULL };
 	struct vm *v = getvm(L, 1);
-	double t = QLUA_POWERDOWN_TIMEOUT;
-	if (!lua_isnoneornil(L, 2)) {
-		luaL_checktype(L, 2, LUA_TTABLE);
-		lua_pushnil(L);
-		while (lua_next(L, 2)) {
-			if (lua_type(L, -2) != LUA_TSTRING || strcmp(lua_tostring(L, -2), "timeout"))
-				return luaL_error(L, "bad argument #1 to 'shutdown' (unknown option '%s')",
-				                  luaL_tolstring(L, -2, NULL));
-			lua_pop(L, 1);
-		}
-		lua_getfield(L, 2, "timeout");
-		t = opttimeout(L, -1, QLUA_POWERDOWN_TIMEOUT);
-		lua_pop(L, 1);
-	}
+	only_timeout(L, 2, "shutdown");
+	double t = wait_opt_timeout(L, 2, QLUA_SHUTDOWN_TIMEOUT, 0, "shutdown");
 	lua_settop(L, 2);
-	struct wstate *w = lvm_wstate_new(L, -1);  /* 3 */
-	vm_stop_init(v, &w->stop, t);
-	return shutdown_k(L, LUA_OK, 0);
+	struct shutdown_state *s = (struct shutdown_state *)wait_new(L, sizeof *s, &ops, "shutdown", -1);  /* 3 */
+	vm_stop_init(v, &s->stop, t, VM_STOP_POWERDOWN);
+	return wait_run(L, &s->w);
 }
 
 static int m_index(lua_State *L)
@@ -479,7 +367,7 @@ static int m_close(lua_State *L)
 {
 	struct vm *v = checkvm(L, 1)->v;
 	if (v && !v->exited && !v->detach)
-		vm_shutdown(v, QLUA_CLOSE_TIMEOUT);
+		vm_shutdown(v, QLUA_CLOSE_TIMEOUT, VM_STOP_POWERDOWN);
 	return 0;
 }
 
@@ -618,15 +506,15 @@ static struct lvm *start(lua_State *L, char **argv, const int *fds, int nfds, co
 		luaL_error(L, "cannot watch the guest agent's channel: %s", strerror(errno));
 	}
 	if (v->agent) {
-		lagent_push_for_vm(L, hidx);
+		lagent_push_for_vm(L, hidx, &h->v);
 		lua_setiuservalue(L, hidx, 4);
 	}
 	if (v->qmp) {
-		lqmp_push_for_vm(L, hidx);
+		lqmp_push_for_vm(L, hidx, &h->v);
 		lua_setiuservalue(L, hidx, 2);
 	}
 	if (v->console) {
-		lconsole_push_for_vm(L, hidx);
+		lconsole_push_for_vm(L, hidx, &h->v);
 		lua_setiuservalue(L, hidx, 3);
 	}
 	return h;
@@ -721,7 +609,7 @@ static int l_run(lua_State *L)
 	struct vm *v = h->v;
 	int r = vm_wait(v, loop_deadline(o.timeout));
 	if (r < 0)
-		return lvm_interrupted(L, "run");
+		return wait_interrupted(L, "run");
 	if (r == 0) {
 		vm_kill(v, SIGKILL);
 		vm_wait(v, loop_deadline(10));
@@ -824,8 +712,7 @@ void lvm_register(lua_State *L)
 		{ NULL, NULL },
 	};
 	static const luaL_Reg funcs[] = {
-		{ "cell", l_cell }, { "launch", l_launch }, { "launch_custom", l_launch_custom },
-		{ "now", l_now }, { "poll", l_poll }, { "run", l_run }, { NULL, NULL },
+		{ "launch", l_launch }, { "launch_custom", l_launch_custom }, { "run", l_run }, { NULL, NULL },
 	};
 	if (luaL_newmetatable(L, QLUA_VM_MT)) {
 		luaL_setfuncs(L, meta, 0);
@@ -834,6 +721,7 @@ void lvm_register(lua_State *L)
 	}
 	lua_pop(L, 1);
 	luaL_setfuncs(L, funcs, 0);
+	wait_register(L);
 	lqmp_register(L);
 	lconsole_register(L);
 	lagent_register(L);

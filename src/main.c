@@ -18,6 +18,7 @@
 #include "lib.h"
 #include "loop.h"
 #include "lvm.h"
+#include "lwait.h"
 #include "prepare.h"
 #include "render.h"
 #include "retline.h"
@@ -789,8 +790,9 @@ int main(int argc, char **argv)
 	}
 	int sig = loop_signal();
 	/* QEMU never outlives qlua unless detached: whatever still runs is
-	 * stopped now, gracefully (QMP quit, SIGTERM, SIGKILL) */
-	vm_shutdown_all(15);
+	 * stopped now, gracefully (QMP quit, SIGTERM, SIGKILL: vm:shutdown's
+	 * steps without the powerdown, bounded as a whole) */
+	vm_shutdown_all(QLUA_EXIT_TIMEOUT);
 	globalL = NULL;
 	lua_close(L);
 	if (sig)

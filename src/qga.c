@@ -1,6 +1,7 @@
 /* qga.c - see qga.h.  The agent ends every message with "\n" and JSON
  * never holds a raw newline or a 0xFF byte (not valid UTF-8), so a message
- * is a line and a 0xFF is a reset mark between lines. */
+ * is a line and a 0xFF is a reset mark between lines: lines.c frames them,
+ * as it does QMP's. */
 #include "qga.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "lines.h"
 #include "loop.h"
 
 static void on_io(void *ctx, int fd, uint32_t events);
@@ -39,6 +41,8 @@ struct qga *qga_open(int fd)
 		return NULL;
 	q->fd = fd;
 	q->next_id = 1;
+	q->in.max = QGA_MAX_MESSAGE;
+	q->in.reset = 1;
 	if (loop_add(fd, EPOLLIN, on_io, q) < 0) {
 		free(q);
 		return NULL;
@@ -61,7 +65,7 @@ void qga_free(struct qga *q)
 		free(m);
 	}
 	free(q->wanted);
-	free(q->in);
+	lines_free(&q->in);
 	free(q->out);
 	free(q);
 }
@@ -178,7 +182,7 @@ uint64_t qga_sync(struct qga *q, int new_round)
 		q->synced = 0;
 	}
 	q->sync_to = id;
-	q->discard = 1;  /* what comes before the reply's 0xFF is stale */
+	q->in.discard = 1;  /* what comes before the reply's 0xFF is stale */
 	if (put(q, "guest-sync-delimited", json_pack("{s:I}", "id", (json_int_t)id), id, 1) < 0) {
 		fail(q, "out of memory writing to the agent");
 		return 0;
@@ -232,76 +236,37 @@ static void handle(struct qga *q, json_t *msg)
 	q->replies = m;
 }
 
-/* Takes every whole line of the input buffer. */
+/* Takes every whole line received (lines.c frames them, 0xFF marks and
+ * all). */
 static void parse(struct qga *q)
 {
-	size_t start = 0;
-	if (q->discard) {
-		char *ff = memchr(q->in, 0xff, q->inlen);
-		if (!ff) {
-			q->inlen = q->scanned = 0;
-			return;
-		}
-		q->discard = 0;
-		start = ff - q->in + 1;
-		q->scanned = start;
-	}
-	for (;;) {
-		char *p = q->in + q->scanned, *end = q->in + q->inlen;
-		while (p < end && *p != '\n' && (unsigned char)*p != 0xff)
-			p++;
-		if (p == end)
-			break;
-		size_t len = p - (q->in + start);
-		if ((unsigned char)*p == 0xff) {
-			/* a reset mark: what came before it on this line is stale */
-			start = p - q->in + 1;
-			q->scanned = start;
+	const char *line;
+	size_t len;
+	int r;
+	while ((r = lines_next(&q->in, &line, &len)) > 0) {
+		if (!len)
 			continue;
+		json_error_t jerr;
+		json_t *msg = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+		if (msg && json_is_object(msg)) {
+			q->nreceived++;
+			handle(q, msg);
+			if (q->fd < 0)
+				return;
+		} else {
+			json_decref(msg);  /* garbage in a stale stream: its reply is not ours */
 		}
-		if (len > QGA_MAX_MESSAGE) {
-			fail(q, "a message from the agent is larger than %u MiB", QGA_MAX_MESSAGE >> 20);
-			return;
-		}
-		if (len && q->in[start + len - 1] == '\r')
-			len--;
-		if (len) {
-			json_error_t jerr;
-			json_t *msg = json_loadb(q->in + start, len, JSON_REJECT_DUPLICATES, &jerr);
-			if (msg && json_is_object(msg)) {
-				q->nreceived++;
-				handle(q, msg);
-				if (q->fd < 0)
-					return;
-			} else {
-				json_decref(msg);  /* garbage in a stale stream: its reply is not ours */
-			}
-		}
-		start = p - q->in + 1;
-		q->scanned = start;
 	}
-	memmove(q->in, q->in + start, q->inlen - start);
-	q->inlen -= start;
-	q->scanned = q->inlen;
-	if (q->inlen > QGA_MAX_MESSAGE)
+	if (r < 0 || lines_compact(&q->in) < 0)
 		fail(q, "a message from the agent is larger than %u MiB", QGA_MAX_MESSAGE >> 20);
 }
 
 static int make_room(struct qga *q)
 {
-	if (q->incap - q->inlen >= 65536)
+	if (lines_room(&q->in) == 0)
 		return 0;
-	size_t cap = q->incap ? q->incap * 2 : 65536 * 2;
-	if (cap > (size_t)QGA_MAX_MESSAGE + 65536)
-		cap = (size_t)QGA_MAX_MESSAGE + 65536;
-	char *nb = realloc(q->in, cap);
-	if (!nb) {
-		fail(q, "out of memory reading from the agent");
-		return -1;
-	}
-	q->in = nb;
-	q->incap = cap;
-	return 0;
+	fail(q, "out of memory reading from the agent");
+	return -1;
 }
 
 static void receive(struct qga *q)
@@ -309,8 +274,8 @@ static void receive(struct qga *q)
 	for (;;) {
 		if (make_room(q) < 0)
 			return;
-		size_t room = q->incap - q->inlen;
-		ssize_t n = recv(q->fd, q->in + q->inlen, room, MSG_DONTWAIT);
+		size_t room = q->in.cap - q->in.len;
+		ssize_t n = recv(q->fd, q->in.buf + q->in.len, room, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -322,7 +287,7 @@ static void receive(struct qga *q)
 			fail(q, "agent channel closed by QEMU");
 			return;
 		}
-		q->inlen += n;
+		q->in.len += n;
 		parse(q);
 		if (q->fd < 0 || (size_t)n < room)
 			return;

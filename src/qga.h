@@ -18,6 +18,8 @@
 
 #include <jansson.h>
 
+#include "lines.h"
+
 /* A message may be this big: guest-exec-status carries up to 16 MiB of
  * output per stream, base64-encoded (~22 MiB each). */
 #define QGA_MAX_MESSAGE (256u << 20)
@@ -31,10 +33,8 @@ struct qga {
 	int fd;                   /* -1 once closed */
 	char error[512];          /* why it closed */
 	int synced;               /* a sync of this round was answered */
-	int discard;              /* dropping bytes until a 0xFF */
 	uint64_t sync_from, sync_to;  /* ids of this round's syncs */
-	char *in;
-	size_t inlen, incap, scanned;
+	struct lines in;          /* bytes received (in.discard: dropping them until a 0xFF) */
 	char *out;
 	size_t outlen, outcap, outoff;
 	int want_out;

@@ -1,5 +1,6 @@
 /* qmp.c - see qmp.h.  QEMU ends every message with "\r\n" and never puts a
- * raw newline inside one (JSON escapes it), so a message is a line. */
+ * raw newline inside one (JSON escapes it), so a message is a line
+ * (lines.c frames them, as it does the agent's). */
 #include "qmp.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "fdutil.h"
+#include "lines.h"
 #include "loop.h"
 
 static void on_io(void *ctx, int fd, uint32_t events);
@@ -49,6 +51,7 @@ struct qmp *qmp_open(int fd)
 	q->logfd = -1;
 	q->next_id = 1;
 	q->events_tail = &q->events;
+	q->in.max = QMP_MAX_MESSAGE;
 	if (loop_add(fd, EPOLLIN, on_io, q) < 0) {
 		free(q);
 		return NULL;
@@ -84,7 +87,7 @@ void qmp_free(struct qmp *q)
 	free_list(q->events);
 	free(q->sent);
 	free(q->abandoned);
-	free(q->in);
+	lines_free(&q->in);
 	free(q->out);
 	free(q);
 }
@@ -406,70 +409,46 @@ static void handle(struct qmp *q, json_t *msg)
 }
 
 /* A message longer than QMP_MAX_MESSAGE (its bytes before the '\n'), or the
- * start of one, breaks the connection.  The limit is the same whether the
- * bytes come in one piece or many: it is checked on lines, never on how
- * full the buffer happens to be. */
+ * start of one, breaks the connection (lines.h). */
 static void too_big(struct qmp *q)
 {
 	fail(q, QMP_BROKEN, "a QMP message from QEMU is larger than %u MiB", QMP_MAX_MESSAGE >> 20);
 }
 
-/* Parses every whole line in the input buffer. */
+/* Takes every whole line received (lines.c frames them). */
 static void parse(struct qmp *q)
 {
-	size_t start = 0;
-	char *nl;
-	while ((nl = memchr(q->in + q->scanned, '\n', q->inlen - q->scanned))) {
-		size_t end = nl - q->in, len = end - start;
-		if (len > QMP_MAX_MESSAGE) {
-			too_big(q);
+	const char *line;
+	size_t len;
+	int r;
+	while ((r = lines_next(&q->in, &line, &len)) > 0) {
+		if (!len)
+			continue;
+		json_error_t jerr;
+		note(q, "<", line, len);
+		json_t *msg = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+		if (!msg || !json_is_object(msg)) {
+			json_decref(msg);
+			fail(q, QMP_BROKEN, "malformed JSON from QEMU: %s", msg ? "not an object" : jerr.text);
 			return;
 		}
-		if (len && q->in[start + len - 1] == '\r')
-			len--;
-		if (len) {
-			json_error_t jerr;
-			note(q, "<", q->in + start, len);
-			json_t *msg = json_loadb(q->in + start, len, JSON_REJECT_DUPLICATES, &jerr);
-			if (!msg || !json_is_object(msg)) {
-				json_decref(msg);
-				fail(q, QMP_BROKEN, "malformed JSON from QEMU: %s", msg ? "not an object" : jerr.text);
-				return;
-			}
-			q->nreceived++;
-			handle(q, msg);
-			if (!qmp_alive(q))
-				return;
-		}
-		start = end + 1;
-		q->scanned = start;
+		q->nreceived++;
+		handle(q, msg);
+		if (!qmp_alive(q))
+			return;
 	}
-	memmove(q->in, q->in + start, q->inlen - start);
-	q->inlen -= start;
-	q->scanned = q->inlen;
-	if (q->inlen > QMP_MAX_MESSAGE)
+	if (r < 0 || lines_compact(&q->in) < 0)
 		too_big(q);
 }
 
-/* Room for the next bytes: at least 64 KiB free after the input, the
- * buffer doubling as it fills, up to what a message of QMP_MAX_MESSAGE
- * bytes needs (parse() leaves no more than that).  0, or -1 when memory
- * ran out (the connection is then BROKEN). */
+/* Room for the next bytes (lines_room); 0, or -1 when memory ran out
+ * (the connection is then BROKEN). */
 static int make_room(struct qmp *q)
 {
-	if (q->incap - q->inlen >= 65536)
+	if (lines_room(&q->in) == 0)
 		return 0;
-	size_t cap = q->incap ? q->incap * 2 : 65536 * 2;
-	if (cap > (size_t)QMP_MAX_MESSAGE + 65536)
-		cap = (size_t)QMP_MAX_MESSAGE + 65536;
-	char *nb = realloc(q->in, cap);
-	if (!nb) {
-		fail(q, QMP_BROKEN, "out of memory reading QMP");
-		return -1;
-	}
-	q->in = nb;
-	q->incap = cap;
-	return 0;
+	fail(q, QMP_BROKEN, "out of memory reading QMP");
+	return -1;
 }
 
 /* From the socket straight into the buffer: a reply can be hundreds of
@@ -479,8 +458,8 @@ static void receive(struct qmp *q)
 	for (;;) {
 		if (make_room(q) < 0)
 			return;
-		size_t room = q->incap - q->inlen;
-		ssize_t n = recv(q->fd, q->in + q->inlen, room, MSG_DONTWAIT);
+		size_t room = q->in.cap - q->in.len;
+		ssize_t n = recv(q->fd, q->in.buf + q->in.len, room, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -489,11 +468,11 @@ static void receive(struct qmp *q)
 			return;
 		}
 		if (n == 0) {
-			fail(q, QMP_CLOSED, q->inlen ? "QMP connection closed by QEMU in the middle of a message"
+			fail(q, QMP_CLOSED, q->in.len ? "QMP connection closed by QEMU in the middle of a message"
 			                             : "QMP connection closed by QEMU");
 			return;
 		}
-		q->inlen += n;
+		q->in.len += n;
 		parse(q);
 		if (q->fd < 0 || (size_t)n < room)
 			return;  /* a short read: the socket is empty, no need to ask again */
@@ -504,9 +483,9 @@ void qmp_feed(struct qmp *q, const void *buf, size_t n)
 {
 	const char *p = buf;
 	while (n && qmp_alive(q) && make_room(q) == 0) {
-		size_t k = q->incap - q->inlen < n ? q->incap - q->inlen : n;
-		memcpy(q->in + q->inlen, p, k);
-		q->inlen += k;
+		size_t k = q->in.cap - q->in.len < n ? q->in.cap - q->in.len : n;
+		memcpy(q->in.buf + q->in.len, p, k);
+		q->in.len += k;
 		parse(q);
 		p += k;
 		n -= k;

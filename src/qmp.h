@@ -9,6 +9,8 @@
 
 #include <jansson.h>
 
+#include "lines.h"
+
 enum qmp_state {
 	QMP_GREETING,      /* waiting for {"QMP": ...} */
 	QMP_NEGOTIATING,   /* qmp_capabilities sent */
@@ -33,8 +35,7 @@ struct qmp {
 	enum qmp_state state;
 	char error[512];          /* why it is CLOSED or BROKEN */
 	json_t *greeting;
-	char *in;                 /* bytes received, not yet a whole message */
-	size_t inlen, incap, scanned;
+	struct lines in;          /* bytes received, not yet a whole message */
 	char *out;                /* bytes to send */
 	size_t outlen, outcap, outoff;
 	int want_out;             /* the loop watches for "writable" */

@@ -296,28 +296,44 @@ int vm_qmp_ready(struct vm *v, double deadline)
 }
 
 /* The escalation as a state machine, so it can also be driven by a
- * suspended wait (a matrix cell): each call does what can be done now. */
+ * suspended wait (a matrix cell) and for every VM at once (at exit): each
+ * call does what can be done now. */
 enum { STOP_POWERDOWN, STOP_QUIT, STOP_TERM, STOP_KILL, STOP_FAILED };
 static const char *const stop_names[] = { "powerdown", "quit", "term", "kill" };
 
-/* Enters step: sends what it sends, sets its deadline. */
+/* Enters step: sends what it sends, sets its deadline (its share of the
+ * timeout from now: a step that ended early leaves its time unused). */
 static void stop_enter(struct vm *v, struct vm_stop *s, int step)
 {
+	if (step == STOP_POWERDOWN && !((s->flags & VM_STOP_POWERDOWN) && s->powerdown > 0 && v->qmp))
+		step = STOP_QUIT;
+	if (step == STOP_QUIT && (s->flags & VM_STOP_READY_ONLY) && !(v->qmp && v->qmp->state == QMP_READY))
+		step = STOP_TERM;  /* at exit nothing waits for a QMP channel that is not ready */
 	s->step = step;
 	s->sent = s->closed = 0;
 	switch (step) {
 	case STOP_POWERDOWN: s->deadline = loop_deadline(s->powerdown); break;
-	case STOP_QUIT: s->deadline = loop_deadline(5); break;
-	case STOP_TERM: vm_kill(v, SIGTERM); s->deadline = loop_deadline(5); break;
-	case STOP_KILL: vm_kill(v, SIGKILL); s->deadline = loop_deadline(5); break;
+	case STOP_QUIT: s->deadline = loop_deadline(s->share); break;
+	case STOP_TERM: vm_kill(v, SIGTERM); s->deadline = loop_deadline(s->share); break;
+	case STOP_KILL: vm_kill(v, SIGKILL); s->deadline = loop_deadline(s->share); break;
 	}
 }
 
-void vm_stop_init(struct vm *v, struct vm_stop *s, double powerdown)
+void vm_stop_init(struct vm *v, struct vm_stop *s, double timeout, int flags)
 {
-	s->powerdown = powerdown;
+	int later = flags & VM_STOP_POWERDOWN ? 6 : 3;  /* the three later steps: half the timeout, or all */
+	double share = timeout / later < VM_STOP_STEP_MAX ? timeout / later : VM_STOP_STEP_MAX;
+	s->flags = flags;
+	s->powerdown = flags & VM_STOP_POWERDOWN ? timeout - 3 * share : 0;
+	s->share = share > VM_STOP_STEP_MIN ? share : VM_STOP_STEP_MIN;
 	s->started = 0;
 	s->step = STOP_POWERDOWN;
+}
+
+void vm_stop_hurry(struct vm_stop *s)
+{
+	s->deadline = 0;
+	s->closed = 1;  /* no grace for a channel that closed either */
 }
 
 const char *vm_stop_step(struct vm *v, struct vm_stop *s, double *deadline)
@@ -326,7 +342,7 @@ const char *vm_stop_step(struct vm *v, struct vm_stop *s, double *deadline)
 		s->started = 1;
 		if (v->exited)
 			return "exited";
-		stop_enter(v, s, s->powerdown >= 0 && v->qmp ? STOP_POWERDOWN : STOP_QUIT);
+		stop_enter(v, s, STOP_POWERDOWN);
 	}
 	for (;;) {
 		if (v->exited)
@@ -368,11 +384,11 @@ const char *vm_stop_step(struct vm *v, struct vm_stop *s, double *deadline)
 	}
 }
 
-const char *vm_shutdown(struct vm *v, double powerdown)
+const char *vm_shutdown(struct vm *v, double timeout, int flags)
 {
 	struct vm_stop s;
 	double deadline;
-	vm_stop_init(v, &s, powerdown);
+	vm_stop_init(v, &s, timeout, flags);
 	for (;;) {
 		const char *r = vm_stop_step(v, &s, &deadline);
 		if (!r || *r)
@@ -392,27 +408,60 @@ static int all_exited(void *ctx)
 
 void vm_shutdown_all(double timeout)
 {
-	/* Every step for every VM at once: QMP quit where QMP is ready (the
-	 * others get SIGTERM right away: nothing else would stop them), then
-	 * SIGTERM, then SIGKILL. */
-	for (struct vm *v = all; v; v = v->next) {
-		if (v->detach || v->exited)
-			continue;
-		if (!(v->qmp && v->qmp->state == QMP_READY && qmp_send(v->qmp, "quit", NULL)))
-			vm_kill(v, SIGTERM);
+	/* Every VM's escalation at once, in one loop: each VM's own steps
+	 * (vm_stop_step), the loop waiting until the soonest step's end. */
+	int n = 0;
+	for (struct vm *v = all; v; v = v->next)
+		n += !v->detach && !v->exited;
+	if (!n)
+		return;
+	struct stopping {
+		struct vm *v;
+		struct vm_stop s;
+		int done;
+	} *st = calloc((size_t)n, sizeof *st);
+	int i = 0;
+	for (struct vm *v = all; v && st; v = v->next)
+		if (!v->detach && !v->exited) {
+			st[i].v = v;
+			vm_stop_init(v, &st[i++].s, timeout, VM_STOP_READY_ONLY);
+		}
+	if (!st) {  /* out of memory: no grace */
+		for (struct vm *v = all; v; v = v->next)
+			if (!v->detach && !v->exited)
+				vm_kill(v, SIGKILL);
+		loop_clear_signal();
+		loop_run(all_exited, NULL, loop_deadline(VM_STOP_STEP_MAX));
+		return;
 	}
-	loop_clear_signal();
-	loop_run(all_exited, NULL, loop_deadline(timeout / 3));
-	for (struct vm *v = all; v; v = v->next)
-		if (!v->detach && !v->exited)
-			vm_kill(v, SIGTERM);
-	loop_clear_signal();
-	loop_run(all_exited, NULL, loop_deadline(timeout / 3));
-	for (struct vm *v = all; v; v = v->next)
-		if (!v->detach && !v->exited)
-			vm_kill(v, SIGKILL);
-	loop_clear_signal();
-	loop_run(all_exited, NULL, loop_deadline(timeout / 3));
+	/* (no VM is freed meanwhile: only detached ones are orphans) */
+	for (;;) {
+		double soonest = -1, d;
+		int left = 0;
+		for (i = 0; i < n; i++) {
+			if (st[i].done)
+				continue;
+			const char *r = vm_stop_step(st[i].v, &st[i].s, &d);
+			if (!r || *r) {
+				st[i].done = 1;
+				continue;
+			}
+			left++;
+			if (soonest < 0 || d < soonest)
+				soonest = d;
+		}
+		if (!left)
+			break;
+		/* the signal that ends qlua must not end this; a later one (Ctrl-C
+		 * again) only ends the steps at hand */
+		loop_clear_signal();
+		if (loop_round(soonest) < 0) {
+			loop_clear_signal();
+			for (i = 0; i < n; i++)
+				vm_stop_hurry(&st[i].s);
+		}
+	}
+	free(st);
 }
 
 const char *vm_status_text(const struct vm *v, char *buf, size_t n)

@@ -67,27 +67,47 @@ int vm_kill(struct vm *v, int sig);   /* 0 or -1 (it exited already) */
  * the deadline passed (0) or a signal came (-1). */
 int vm_qmp_ready(struct vm *v, double deadline);
 
-/* The escalation of vm:shutdown: ACPI powerdown (waiting up to powerdown
- * seconds; skipped when < 0 or without QMP), QMP quit, SIGTERM, SIGKILL
- * (5 s each).  Returns the step that ended QEMU: "exited" (it had already),
- * "powerdown", "quit", "term", "kill", or NULL if even SIGKILL did not
- * (or a signal interrupted it). */
-const char *vm_shutdown(struct vm *v, double powerdown);
+/* The escalation of vm:shutdown, bounded as a whole by one timeout:
+ * ACPI powerdown (with VM_STOP_POWERDOWN and a QMP channel: the guest's
+ * share), QMP quit (without QMP: skipped), SIGTERM, SIGKILL.  The last
+ * three steps get a share each: a sixth of the timeout (a third without
+ * the powerdown step), at most VM_STOP_STEP_MAX and at least
+ * VM_STOP_STEP_MIN seconds, so QEMU always has a moment to act on quit and
+ * SIGTERM and the kernel to reap it after SIGKILL; the guest gets the rest
+ * (timeout 45 s: 30 s).  A step that ends early leaves its time unused, so
+ * the whole takes at most the timeout (or 3 * VM_STOP_STEP_MIN plus half
+ * the timeout, when that is more: timeouts under 12 s).  A step whose
+ * share is 0 (powerdown with timeout 0) is skipped.
+ *
+ * vm_shutdown returns the step that ended QEMU: "exited" (it had
+ * already), "powerdown", "quit", "term", "kill", or NULL if even SIGKILL
+ * did not (or a signal interrupted it). */
+#define VM_STOP_STEP_MAX 5.0
+#define VM_STOP_STEP_MIN 2.0
+enum {
+	VM_STOP_POWERDOWN = 1,   /* begin with ACPI powerdown (vm:shutdown, a <close> handle) */
+	VM_STOP_READY_ONLY = 2,  /* quit only where QMP is ready now, else SIGTERM at once (at exit) */
+};
+const char *vm_shutdown(struct vm *v, double timeout, int flags);
 
 /* The same, a step at a time, for waits that must not block (matrix
- * cells): vm_stop_step does what can be done now and returns the step name
- * once QEMU exited, NULL if even SIGKILL failed, or "" with *deadline set
- * to when it must be called again at the latest (or after any event). */
+ * cells, every VM at exit): vm_stop_step does what can be done now and
+ * returns the step name once QEMU exited, NULL if even SIGKILL failed, or
+ * "" with *deadline set to when it must be called again at the latest (or
+ * after any event).  vm_stop_hurry ends the current step now (a second
+ * signal while qlua stops its VMs). */
 struct vm_stop {
-	int step, sent, closed, started;
-	double deadline, powerdown;
+	int step, sent, closed, started, flags;
+	double deadline;         /* the current step's */
+	double powerdown, share; /* the guest's share, each later step's */
 };
-void vm_stop_init(struct vm *v, struct vm_stop *s, double powerdown);
+void vm_stop_init(struct vm *v, struct vm_stop *s, double timeout, int flags);
 const char *vm_stop_step(struct vm *v, struct vm_stop *s, double *deadline);
+void vm_stop_hurry(struct vm_stop *s);
 
 /* At exit, or when qlua gets SIGINT/SIGTERM: stops every VM that was not
- * detached (QMP quit, SIGTERM, SIGKILL), all at once, within about
- * `timeout` seconds. */
+ * detached, all at once, with the same steps (no powerdown: QMP quit where
+ * QMP is ready, SIGTERM, SIGKILL) within `timeout` seconds. */
 void vm_shutdown_all(double timeout);
 
 /* "code 0", "signal 9": QEMU's exit status in words. */

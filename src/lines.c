@@ -1,0 +1,82 @@
+/* lines.c - see lines.h. */
+#include "lines.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define ROOM 65536
+
+int lines_room(struct lines *b)
+{
+	if (b->cap - b->len >= ROOM)
+		return 0;
+	size_t cap = b->cap ? b->cap * 2 : ROOM * 2;
+	if (cap > b->max + ROOM)
+		cap = b->max + ROOM;
+	char *nb = realloc(b->buf, cap);
+	if (!nb)
+		return -1;
+	b->buf = nb;
+	b->cap = cap;
+	return 0;
+}
+
+int lines_next(struct lines *b, const char **line, size_t *len)
+{
+	if (!b->buf)
+		return 0;
+	if (b->discard) {
+		char *ff = memchr(b->buf + b->start, 0xff, b->len - b->start);
+		if (!ff) {
+			b->start = b->scanned = b->len;
+			return 0;
+		}
+		b->discard = 0;
+		b->start = b->scanned = (size_t)(ff - b->buf) + 1;
+	}
+	for (;;) {
+		char *p = b->buf + b->scanned, *end = b->buf + b->len;
+		if (b->reset) {
+			while (p < end && *p != '\n' && (unsigned char)*p != 0xff)
+				p++;
+		} else if (!(p = memchr(p, '\n', (size_t)(end - p)))) {
+			p = end;
+		}
+		if (p == end) {
+			b->scanned = b->len;
+			return 0;
+		}
+		size_t next = (size_t)(p - b->buf) + 1;
+		if ((unsigned char)*p == 0xff) {  /* what came before it on this line is stale */
+			b->start = b->scanned = next;
+			continue;
+		}
+		size_t n = (size_t)(p - (b->buf + b->start));
+		if (n > b->max)
+			return -1;
+		*line = b->buf + b->start;
+		if (n && (*line)[n - 1] == '\r')
+			n--;
+		*len = n;
+		b->start = b->scanned = next;
+		return 1;
+	}
+}
+
+int lines_compact(struct lines *b)
+{
+	if (b->start) {
+		memmove(b->buf, b->buf + b->start, b->len - b->start);
+		b->len -= b->start;
+		b->scanned -= b->start;
+		b->start = 0;
+	}
+	return b->len > b->max ? -1 : 0;
+}
+
+void lines_free(struct lines *b)
+{
+	free(b->buf);
+	b->buf = NULL;
+	b->len = b->cap = b->start = b->scanned = 0;
+}

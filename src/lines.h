@@ -1,0 +1,39 @@
+/* lines.h - the receiving side of a line protocol: QMP (qmp.c) and the
+ * guest agent (qga.c) both send one JSON message per line, so both keep
+ * what arrived in one of these and take whole lines out of it.  Plain C.
+ *
+ * A line may be `max` bytes long (its bytes before the '\n'); a longer one,
+ * or the start of one, is an error the caller reports (the same whether the
+ * bytes come in one piece or many: it is checked on lines, never on how
+ * full the buffer happens to be).  For the agent a 0xFF byte is a reset
+ * mark: what came before it on its line is dropped, and while `discard` is
+ * set everything up to the next 0xFF is. */
+#ifndef QLUA_LINES_H
+#define QLUA_LINES_H
+
+#include <stddef.h>
+
+struct lines {
+	char *buf;
+	size_t len, cap;
+	size_t start;     /* where the line not taken yet begins */
+	size_t scanned;   /* how far it was searched for its end */
+	size_t max;       /* the longest line */
+	int reset;        /* 0xFF is a reset mark (the agent) */
+	int discard;      /* dropping bytes until the next 0xFF (set by the agent's sync) */
+};
+
+/* Room for the next bytes at buf + len: at least 64 KiB, the buffer
+ * doubling as it fills, up to what a line of max bytes needs.  0, or -1
+ * when memory ran out. */
+int lines_room(struct lines *b);
+/* The next whole line, its "\n" (and a "\r" before it) cut off: 1 with
+ * *line and *len set (valid until the next lines_room or lines_compact);
+ * 0 when no whole line is left; -1 when a line is longer than max. */
+int lines_next(struct lines *b, const char **line, size_t *len);
+/* After the lines were taken: keeps only the line not finished yet.  0, or
+ * -1 when it is already longer than max. */
+int lines_compact(struct lines *b);
+void lines_free(struct lines *b);
+
+#endif
