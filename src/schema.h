@@ -39,6 +39,11 @@ enum ftype {
 	T_RTCBASE,  /* "utc", "localtime" or a date */
 	T_UINTS,    /* a list of integers in [min, max] (may be empty) */
 	T_DEVNO,    /* a ccw device number: fe.0.0001 */
+	/* Types of named options only (src/options.c), never rendered: */
+	T_NUM,      /* a number >= min (a float: seconds) */
+	T_FUNC,     /* a Lua function */
+	T_TABLE,    /* any table; its caller checks inside */
+	T_ANY,      /* any value but nil; its caller checks it */
 	T_NTYPES
 };
 
@@ -133,6 +138,7 @@ struct qval {
 	union {
 		struct { const char *s; size_t n; struct qfd *fd; } str; /* also T_FILE */
 		long long i;                          /* BOOL, UINT, ENUM index, HEX16 */
+		double num;                           /* NUM */
 		unsigned long long size;              /* SIZE */
 		struct { int slot, fn; } pci;         /* PCIADDR (fn -1: none) */
 		struct qfd *fd;
