@@ -24,8 +24,9 @@ describe("tables of named options", function()
     for i, n in ipairs(names) do sorted[i] = n end
     table.sort(sorted)
     assert.are.same(sorted, names)
-    for _, want in ipairs({ "argv", "launch", "run", "launch_custom", "tap", "shutdown", "execute", "wait_event",
-                            "expect", "exec", "check", "matrix", "recipes.disk", "recipes.cloud_init" }) do
+    for _, want in ipairs({ "argv", "launch", "run", "launch_custom", "tap", "shutdown", "qmp.execute",
+                            "qmp.wait_event", "console.expect", "agent.exec", "check", "matrix", "recipes.disk",
+                            "recipes.cloud_init", "qmp.blockdev_add", "qmp.command" }) do
       local found = false
       for _, n in ipairs(names) do found = found or n == want end
       assert.is_true(found, want)
@@ -64,8 +65,8 @@ describe("tables of named options", function()
     assert.truthy(out:find("\n  file             path-or-fd   required the image: a path or a qemu.fd\n", 1, true), out)
     code, out, e = H.qlua("--describe", "nope")
     assert.are.equal(2, code)
-    assert.truthy(e:find("; options: argv, check, exec, execute, expect, launch, launch_custom, matrix, " ..
-      "recipes.cloud_init, recipes.disk, ", 1, true), e)
+    assert.truthy(e:find("; options: agent.exec, argv, check, console.expect, launch, launch_custom, matrix, " ..
+      "qmp.ap_vfio_mediated_device_add, ", 1, true), e)
   end)
 end)
 

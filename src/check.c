@@ -531,7 +531,8 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 	switch ((enum ftype)f->type) {
 	case T_STR:
 	case T_PATH:
-		v->u.str.s = checkstr(c, name, idx, &v->u.str.n, 0);
+		v->u.str.s = checkstr(c, name, idx, &v->u.str.n,
+		                      (f->flags & F_EMPTY ? 1 : 0) | (f->flags & F_TEXT ? STR_LINES : 0));
 		break;
 	case T_NAME:
 		s = checkstr(c, name, idx, &n, 0);

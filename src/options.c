@@ -4,6 +4,7 @@
 #include "options.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,7 +41,8 @@ OPTIONS(options_launch, "launch", "qemu.launch(vm, opts): start QEMU and return 
 
 OPTIONS(options_run, "run", "qemu.run(vm, opts): start QEMU and wait until it exits",
 	{ .name = "timeout", .type = T_NUM, .doc = "seconds until QEMU is killed (default: none)" },
-	{ .name = "console", .type = T_STR, .doc = "the guest's first serial port: 'stdio', 'none' or 'file:PATH'" },
+	{ .name = "console", .type = T_STR,
+	  .doc = "the guest's first serial port: 'capture' (its output is kept), 'stdio', 'none' or 'file:PATH'" },
 	{ .name = "stderr_log", .type = T_PATH, .doc = "also append QEMU's standard error to this file" },
 );
 
@@ -70,21 +72,22 @@ OPTIONS(options_shutdown, "shutdown", "vm:shutdown(opts): ACPI powerdown, then q
 	{ .name = "timeout", .type = T_NUM, .doc = "seconds the guest has to power down" },
 );
 
-OPTIONS(options_execute, "execute", "vm.qmp:execute(command, args, opts): one QMP command",
+OPTIONS(options_execute, "qmp.execute",
+	"vm.qmp:execute(command, args, opts), and getfd, greeting, qemu.qmp_connect: one QMP command",
 	{ .name = "timeout", .type = T_NUM, .doc = "seconds to wait for the reply" },
 );
 
-OPTIONS(options_wait_event, "wait_event", "vm.qmp:wait_event(name, opts): wait for a QMP event",
+OPTIONS(options_wait_event, "qmp.wait_event", "vm.qmp:wait_event(name, opts): wait for a QMP event",
 	{ .name = "timeout", .type = T_NUM, .doc = "seconds to wait" },
 	{ .name = "data", .type = T_TABLE, .doc = "the event's data must hold these keys and values" },
 );
 
-OPTIONS(options_expect, "expect", "vm.console:expect(pattern, opts): wait for console output",
+OPTIONS(options_expect, "console.expect", "vm.console:expect(pattern, opts): wait for console output",
 	{ .name = "timeout", .type = T_NUM, .doc = "seconds to wait" },
 	{ .name = "plain", .type = T_BOOL, .def = "false", .doc = "the pattern is plain text, not a Lua pattern" },
 );
 
-OPTIONS(options_exec, "exec", "vm.agent:exec(argv, opts): run a program in the guest",
+OPTIONS(options_exec, "agent.exec", "vm.agent:exec(argv, opts): run a program in the guest",
 	{ .name = "input", .type = T_ANY, .doc = "a string: its standard input" },
 	{ .name = "env", .type = T_TABLE, .doc = "environment variables: { NAME = value }" },
 	{ .name = "timeout", .type = T_NUM, .doc = "seconds to wait for it to end" },
@@ -192,12 +195,298 @@ OPTIONS(options_cloud_init, "recipes.cloud_init", "recipes.cloud_init{...}: a cl
 	{ .name = "transport", .type = T_ENUM, .choices = transports, .doc = "default: the machine's" },
 );
 
+/* ---- the QMP wrappers (lua/qemu/qmp.lua) ---------------------------------------- */
+
+/* Every wrapper's options table takes a timeout too (its qmp:execute's). */
+/* QMP strings are JSON: "" is a value (romfile = "": no option ROM), and
+ * they never reach a command line. */
+#define QMP_STR (F_EMPTY | F_TEXT)
+#define QMP_TIMEOUT { .name = "timeout", .type = T_NUM, .doc = "seconds to wait for the reply" }
+
+OPTIONS(options_qmp_command, "qmp.command",
+	"the options of a QMP wrapper that takes only a timeout (status, stop, cont, device_del, ...)",
+	QMP_TIMEOUT,
+);
+
+OPTIONS(options_qmp_blockdev_cache, "qmp.blockdev_add.cache", "qmp:blockdev_add{cache = {...}}: the cache mode",
+	{ .name = "direct", .type = T_BOOL, .doc = "O_DIRECT: bypass the host page cache" },
+	{ .name = "no_flush", .type = T_BOOL, .doc = "ignore flush requests" },
+);
+
+OPTIONS(options_qmp_blockdev_add, "qmp.blockdev_add", "qmp:blockdev_add{...}: blockdev-add of a file (govmm ExecuteBlockdevAdd)",
+	{ .name = "node_name", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "filename", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "driver", .type = T_STR, .flags = QMP_STR },
+	{ .name = "format", .type = T_STR, .flags = QMP_STR },
+	{ .name = "read_only", .type = T_BOOL },
+	{ .name = "cache", .type = T_REC, .sub = &options_qmp_blockdev_cache },
+	{ .name = "discard", .type = T_STR, .flags = QMP_STR },
+	{ .name = "detect_zeroes", .type = T_STR, .flags = QMP_STR },
+	{ .name = "auto_read_only", .type = T_BOOL },
+	{ .name = "force_share", .type = T_BOOL },
+	QMP_TIMEOUT,
+);
+
+OPTIONS(options_qmp_blockdev_add_with_cache, "qmp.blockdev_add_with_cache", "qmp:blockdev_add_with_cache{...}: blockdev_add with cache = { direct, no_flush } (govmm ExecuteBlockdevAddWithCache)",
+	{ .name = "node_name", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "filename", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "driver", .type = T_STR, .flags = QMP_STR },
+	{ .name = "direct", .type = T_BOOL },
+	{ .name = "no_flush", .type = T_BOOL },
+	{ .name = "read_only", .type = T_BOOL },
+	QMP_TIMEOUT,
+);
+
+OPTIONS(options_qmp_blockdev_add_with_driver_cache, "qmp.blockdev_add_with_driver_cache", "qmp:blockdev_add_with_driver_cache{...}: the same with the protocol driver named (govmm ExecuteBlockdevAddWithDriverCache)",
+	{ .name = "node_name", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "filename", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "driver", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "direct", .type = T_BOOL },
+	{ .name = "no_flush", .type = T_BOOL },
+	{ .name = "read_only", .type = T_BOOL },
+	QMP_TIMEOUT,
+);
+
+static const char *const scsi_drivers[] = { "scsi-hd", "scsi-cd", NULL };
+OPTIONS(options_qmp_scsi_device_add, "qmp.scsi_device_add", "qmp:scsi_device_add{...}: a SCSI disk on a SCSI controller's bus (govmm ExecuteSCSIDeviceAdd)",
+	{ .name = "drive", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "id", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "driver", .type = T_ENUM, .choices = scsi_drivers, .flags = F_REQ },
+	{ .name = "bus", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "scsi_id", .type = T_UINT, .max = INT64_MAX },
+	{ .name = "lun", .type = T_UINT, .max = INT64_MAX },
+	{ .name = "share_rw", .type = T_BOOL },
+	QMP_TIMEOUT,
+);
+
+OPTIONS(options_qmp_pci_device_add, "qmp.pci_device_add", "qmp:pci_device_add{...}: a block device on PCI (govmm ExecutePCIDeviceAdd)",
+	{ .name = "drive", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "id", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "driver", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "addr", .type = T_STR, .flags = QMP_STR },
+	{ .name = "bus", .type = T_STR, .flags = QMP_STR },
+	{ .name = "romfile", .type = T_STR, .flags = QMP_STR },
+	{ .name = "queues", .type = T_UINT, .max = INT64_MAX },
+	{ .name = "share_rw", .type = T_BOOL },
+	{ .name = "disable_modern", .type = T_BOOL },
+	QMP_TIMEOUT,
+);
+
+OPTIONS(options_qmp_pci_vhost_user_dev_add, "qmp.pci_vhost_user_dev_add", "qmp:pci_vhost_user_dev_add{...}: a vhost-user device on PCI (govmm ExecutePCIVhostUserDevAdd)",
+	{ .name = "driver", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "id", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "chardev", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "addr", .type = T_STR, .flags = QMP_STR },
+	{ .name = "bus", .type = T_STR, .flags = QMP_STR },
+	QMP_TIMEOUT,
+);
+
+OPTIONS(options_qmp_net_pci_device_add, "qmp.net_pci_device_add", "qmp:net_pci_device_add{...}: a NIC on PCI (govmm ExecuteNetPCIDeviceAdd)",
+	{ .name = "netdev", .type = T_STR, .flags = QMP_STR },
+	{ .name = "id", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "mac", .type = T_STR, .flags = QMP_STR },
+	{ .name = "addr", .type = T_STR, .flags = QMP_STR },
+	{ .name = "bus", .type = T_STR, .flags = QMP_STR },
+	{ .name = "romfile", .type = T_STR, .flags = QMP_STR },
+	{ .name = "queues", .type = T_UINT, .max = INT64_MAX },
+	{ .name = "disable_modern", .type = T_BOOL },
+	{ .name = "driver", .type = T_STR, .flags = QMP_STR },
+	QMP_TIMEOUT,
+);
+
+OPTIONS(options_qmp_net_ccw_device_add, "qmp.net_ccw_device_add", "qmp:net_ccw_device_add{...}: virtio-net-ccw, s390x (govmm ExecuteNetCCWDeviceAdd)",
+	{ .name = "netdev", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "id", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "mac", .type = T_STR, .flags = QMP_STR },
+	{ .name = "devno", .type = T_STR, .flags = QMP_STR },
+	{ .name = "queues", .type = T_UINT, .max = INT64_MAX },
+	QMP_TIMEOUT,
+);
+
+OPTIONS(options_qmp_vfio_device_add, "qmp.vfio_device_add", "qmp:vfio_device_add{...}: a VFIO device (govmm ExecuteVFIODeviceAdd)",
+	{ .name = "id", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "host", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "bus", .type = T_STR, .flags = QMP_STR },
+	{ .name = "romfile", .type = T_STR, .flags = QMP_STR },
+	{ .name = "driver", .type = T_STR, .flags = QMP_STR },
+	QMP_TIMEOUT,
+);
+
+OPTIONS(options_qmp_pci_vfio_device_add, "qmp.pci_vfio_device_add", "qmp:pci_vfio_device_add{...}: vfio-pci at an address on a bus (govmm ExecutePCIVFIODeviceAdd)",
+	{ .name = "id", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "host", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "addr", .type = T_STR, .flags = QMP_STR },
+	{ .name = "bus", .type = T_STR, .flags = QMP_STR },
+	{ .name = "romfile", .type = T_STR, .flags = QMP_STR },
+	QMP_TIMEOUT,
+);
+
+OPTIONS(options_qmp_pci_vfio_mediated_device_add, "qmp.pci_vfio_mediated_device_add", "qmp:pci_vfio_mediated_device_add{...}: a mediated VFIO device (govmm ExecutePCIVFIOMediatedDeviceAdd)",
+	{ .name = "id", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "sysfsdev", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "addr", .type = T_STR, .flags = QMP_STR },
+	{ .name = "bus", .type = T_STR, .flags = QMP_STR },
+	{ .name = "romfile", .type = T_STR, .flags = QMP_STR },
+	QMP_TIMEOUT,
+);
+
+OPTIONS(options_qmp_ap_vfio_mediated_device_add, "qmp.ap_vfio_mediated_device_add", "qmp:ap_vfio_mediated_device_add{...}: vfio-ap, s390x (govmm ExecuteAPVFIOMediatedDeviceAdd)",
+	{ .name = "sysfsdev", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "id", .type = T_STR, .flags = QMP_STR },
+	QMP_TIMEOUT,
+);
+
+OPTIONS(options_qmp_pci_vsock_add, "qmp.pci_vsock_add", "qmp:pci_vsock_add{...}: vhost-vsock-pci (govmm ExecutePCIVSockAdd)",
+	{ .name = "id", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "guest_cid", .type = T_UINT, .flags = F_REQ, .max = INT64_MAX },
+	{ .name = "vhostfd", .type = T_ANY, .doc = "a getfd name or a qemu.fd" },
+	{ .name = "addr", .type = T_STR, .flags = QMP_STR },
+	{ .name = "bus", .type = T_STR, .flags = QMP_STR },
+	{ .name = "romfile", .type = T_STR, .flags = QMP_STR },
+	{ .name = "disable_modern", .type = T_BOOL },
+	QMP_TIMEOUT,
+);
+
+OPTIONS(options_qmp_virt_serial_port_add, "qmp.virt_serial_port_add", "qmp:virt_serial_port_add{...}: a virtserialport (govmm ExecuteVirtSerialPortAdd)",
+	{ .name = "id", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "name", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "chardev", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "bus", .type = T_STR, .flags = QMP_STR },
+	{ .name = "nr", .type = T_UINT, .max = INT64_MAX },
+	QMP_TIMEOUT,
+);
+
+OPTIONS(options_qmp_cpu_device_add, "qmp.cpu_device_add", "qmp:cpu_device_add{...}: a CPU (govmm ExecuteCPUDeviceAdd)",
+	{ .name = "driver", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "id", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "socket_id", .type = T_UINT, .max = INT64_MAX },
+	{ .name = "die_id", .type = T_UINT, .max = INT64_MAX },
+	{ .name = "core_id", .type = T_UINT, .max = INT64_MAX },
+	{ .name = "thread_id", .type = T_UINT, .max = INT64_MAX },
+	{ .name = "node_id", .type = T_UINT, .max = INT64_MAX },
+	QMP_TIMEOUT,
+);
+
+OPTIONS(options_qmp_hotplug_cpu, "qmp.hotplug_cpu", "qmp:hotplug_cpu{...}: plugs the next hot-pluggable CPU",
+	{ .name = "id", .type = T_STR, .flags = F_REQ | QMP_STR },
+	QMP_TIMEOUT,
+);
+
+OPTIONS(options_qmp_memdev_add, "qmp.memdev_add", "qmp:memdev_add{...}: a memory backend and its device (govmm ExecuteMemdevAdd)",
+	{ .name = "qom_type", .type = T_STR, .flags = QMP_STR },
+	{ .name = "id", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "size", .type = T_SIZE, .flags = F_REQ },
+	{ .name = "mem_path", .type = T_STR, .flags = QMP_STR },
+	{ .name = "share", .type = T_BOOL },
+	{ .name = "driver", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "driver_id", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "addr", .type = T_STR, .flags = QMP_STR },
+	{ .name = "bus", .type = T_STR, .flags = QMP_STR },
+	QMP_TIMEOUT,
+);
+
+OPTIONS(options_qmp_hotplug_memory, "qmp.hotplug_memory", "qmp:hotplug_memory{...}: a memory backend and a pc-dimm (govmm ExecHotplugMemory)",
+	{ .name = "id", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "size", .type = T_SIZE, .flags = F_REQ },
+	{ .name = "qom_type", .type = T_STR, .flags = QMP_STR },
+	{ .name = "mem_path", .type = T_STR, .flags = QMP_STR },
+	{ .name = "share", .type = T_BOOL },
+	QMP_TIMEOUT,
+);
+
+OPTIONS(options_qmp_nvdimm_device_add, "qmp.nvdimm_device_add", "qmp:nvdimm_device_add{...}: an NVDIMM on a memory-backend-file (govmm ExecuteNVDIMMDeviceAdd)",
+	{ .name = "id", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "mem_path", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "size", .type = T_SIZE, .flags = F_REQ },
+	{ .name = "pmem", .type = T_BOOL },
+	QMP_TIMEOUT,
+);
+
+OPTIONS(options_qmp_netdev_add_by_fds, "qmp.netdev_add_by_fds", "qmp:netdev_add_by_fds{...}: a tap netdev on open tap queues (govmm ExecuteNetdevAddByFds)",
+	{ .name = "type", .type = T_STR, .flags = QMP_STR },
+	{ .name = "id", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "fds", .type = T_ANY, .flags = F_REQ, .doc = "a non-empty list of getfd names or qemu.fd objects" },
+	{ .name = "vhost_fds", .type = T_ANY, .doc = "a non-empty list of getfd names or qemu.fd objects" },
+	QMP_TIMEOUT,
+);
+
+OPTIONS(options_qmp_netdev_chardev_add, "qmp.netdev_chardev_add", "qmp:netdev_chardev_add{...}: a netdev on a chardev (govmm ExecuteNetdevChardevAdd)",
+	{ .name = "type", .type = T_STR, .flags = QMP_STR },
+	{ .name = "id", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "chardev", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "queues", .type = T_UINT, .max = INT64_MAX },
+	QMP_TIMEOUT,
+);
+
+OPTIONS(options_qmp_chardev_unix_socket_add, "qmp.chardev_unix_socket_add", "qmp:chardev_unix_socket_add{...}: a chardev on a Unix socket (govmm ExecuteChardevUnixSocketAdd)",
+	{ .name = "id", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "path", .type = T_STR, .flags = F_REQ | QMP_STR },
+	{ .name = "server", .type = T_BOOL },
+	{ .name = "wait", .type = T_BOOL },
+	QMP_TIMEOUT,
+);
+
+OPTIONS(options_qmp_dump_guest_memory, "qmp.dump_guest_memory", "qmp:dump_guest_memory{...}: dump-guest-memory (govmm ExecuteDumpGuestMemory)",
+	{ .name = "file", .type = T_STR, .flags = QMP_STR },
+	{ .name = "protocol", .type = T_STR, .flags = QMP_STR },
+	{ .name = "paging", .type = T_BOOL },
+	{ .name = "format", .type = T_STR, .flags = QMP_STR },
+	{ .name = "detach", .type = T_BOOL },
+	{ .name = "begin", .type = T_UINT, .max = INT64_MAX },
+	{ .name = "length", .type = T_UINT, .max = INT64_MAX },
+	QMP_TIMEOUT,
+);
+
 /* Sorted by name: qemu.option_kinds() and the docs list them in this order. */
 const struct kind *const options_kinds[] = {
-	&options_argv, &options_check_, &options_exec, &options_execute, &options_expect, &options_launch,
-	&options_launch_custom, &options_matrix, &options_cloud_init, &options_disk, &options_linux,
-	&options_microvm, &options_pc, &options_q35, &options_serial_console, &options_share, &options_rtap,
-	&options_test_guest, &options_uefi, &options_run, &options_shutdown, &options_tap, &options_wait_event,
+	&options_exec,
+	&options_argv,
+	&options_check_,
+	&options_expect,
+	&options_launch,
+	&options_launch_custom,
+	&options_matrix,
+	&options_qmp_ap_vfio_mediated_device_add,
+	&options_qmp_blockdev_add,
+	&options_qmp_blockdev_cache,
+	&options_qmp_blockdev_add_with_cache,
+	&options_qmp_blockdev_add_with_driver_cache,
+	&options_qmp_chardev_unix_socket_add,
+	&options_qmp_command,
+	&options_qmp_cpu_device_add,
+	&options_qmp_dump_guest_memory,
+	&options_execute,
+	&options_qmp_hotplug_cpu,
+	&options_qmp_hotplug_memory,
+	&options_qmp_memdev_add,
+	&options_qmp_net_ccw_device_add,
+	&options_qmp_net_pci_device_add,
+	&options_qmp_netdev_add_by_fds,
+	&options_qmp_netdev_chardev_add,
+	&options_qmp_nvdimm_device_add,
+	&options_qmp_pci_device_add,
+	&options_qmp_pci_vfio_device_add,
+	&options_qmp_pci_vfio_mediated_device_add,
+	&options_qmp_pci_vhost_user_dev_add,
+	&options_qmp_pci_vsock_add,
+	&options_qmp_scsi_device_add,
+	&options_qmp_vfio_device_add,
+	&options_qmp_virt_serial_port_add,
+	&options_wait_event,
+	&options_cloud_init,
+	&options_disk,
+	&options_linux,
+	&options_microvm,
+	&options_pc,
+	&options_q35,
+	&options_serial_console,
+	&options_share,
+	&options_rtap,
+	&options_test_guest,
+	&options_uefi,
+	&options_run,
+	&options_shutdown,
+	&options_tap,
 	NULL,
 };
 
@@ -296,14 +585,14 @@ static int raise(lua_State *L, const char *fmt, ...)
 	return lua_error(L);
 }
 
-/* qemu.check_options(name, t [, where [, argn]]) -> t (a new empty table
+/* qemu.check_options(name, t [, where [, argn [, fname]]]) -> t (a new empty table
  * for nil): checks t, a table of named options, against the record `name`
  * (qemu.option_kinds()).  Errors name `where`: a string as it is
  * ("vm.lua:3: "), a level as error() takes one (default 1: the function
  * that called check_options), and then the record:
  *   vm.lua:3: recipes.disk: unknown field 'fiel' (did you mean 'file'?)
  * With argn, they read as an error in that argument of the function the
- * record is named after (the name's last word):
+ * record is named after (the name's last word), or of fname:
  *   vm.lua:3: bad argument #2 to 'check' (unknown field 'cache')  */
 static int l_check_options(lua_State *L)
 {
@@ -317,7 +606,8 @@ static int l_check_options(lua_State *L)
 	else
 		ck_where(L, (int)luaL_optinteger(L, 3, 1), where, sizeof where);
 	int argn = (int)luaL_optinteger(L, 4, 0);
-	const char *fname = strrchr(name, '.') ? strrchr(name, '.') + 1 : name;
+	char fname[64];  /* (a copy: the arguments go from the stack below) */
+	snprintf(fname, sizeof fname, "%s", luaL_optstring(L, 5, strrchr(name, '.') ? strrchr(name, '.') + 1 : name));
 	lua_settop(L, 2);
 	if (lua_isnil(L, 2)) {
 		lua_newtable(L);

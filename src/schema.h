@@ -57,8 +57,10 @@ enum { F_REQ = 1,        /* required */
        F_BUS0 = 4,       /* (T_ID) also declares the bus "<id>.0" */
        F_LIST = 8,       /* (T_STRS) a list only: arguments, where one string
                             would read as one argument ("-m 1G") */
-       F_TEXT = 16 };    /* (T_STRS list items) line breaks allowed: arguments
-                            of a program that is not QEMU (prepare steps) */
+       F_TEXT = 16,      /* (T_STRS list items) line breaks allowed: arguments
+                            of a program that is not QEMU (prepare steps);
+                            (T_STR) too, for options that never reach argv */
+       F_EMPTY = 32 };   /* (T_STR) "" is a value (a QMP member: romfile = "") */
 
 /* "Only when field `field` is one of `values`": used for fields that exist
  * for some types of a kind only, and for requirements that depend on type. */
