@@ -9,10 +9,10 @@ local qemu = H.qemu
 
 -- Runs chunk as vm.lua (line numbers count from its first line); returns
 -- the error it raised.
-local function err(chunk)
+local function err(chunk, ...)
   local env = setmetatable({ qemu = qemu, recipes = require "qemu.recipes", matrix = require "qemu.matrix" },
     { __index = _G })
-  local ok, e = pcall(load(chunk, "=vm.lua", "t", env))
+  local ok, e = pcall(load(chunk, "=vm.lua", "t", env), ...)
   assert.is_false(ok, "no error from: " .. chunk)
   return e
 end
@@ -119,6 +119,21 @@ describe("one grammar for options, C and Lua", function()
       err("local u = recipes.uefi { secur = true }"))
     assert.are.equal("vm.lua:1: matrix: unknown field 'axis' (did you mean 'axes'?)",
       err("local m = matrix { axis = {} }"))
+  end)
+
+  it("QMP's and the handle's options too: an unknown key is refused, not ignored", function()
+    -- (qmp:execute's, wait_event's, qemu.qmp_connect's options once ignored every key but timeout)
+    assert.are.equal("vm.lua:1: bad argument #2 to 'qmp_connect' (unknown field 'tiemout' (did you mean " ..
+      "'timeout'?))", err("local q = qemu.qmp_connect('/nonexistent.qmp', { tiemout = 1 })"))
+    local vm = qemu.launch_custom("/bin/sleep", { "30" }, {})
+    finally(function() vm:kill(9) vm:wait(10) end)
+    assert.are.equal("vm.lua:1: bad argument #1 to 'shutdown' (unknown field 'tmeout' (did you mean 'timeout'?))",
+      err("local vm = ... ; vm:shutdown { tmeout = 1 }", vm))
+    assert.are.equal("vm.lua:1: bad argument #1 to 'shutdown' (field 'timeout': number expected, got string)",
+      err("local vm = ... ; vm:shutdown { timeout = '5' }", vm))
+    assert.are.equal("vm.lua:1: bad argument #2 to 'ssh' (unknown field 'hostport' (did you mean 'host_port'?))",
+      err("local vm = ... ; vm:ssh('true', { hostport = 1 })", vm))
+    assert.is_true(vm:alive())
   end)
 
   it("a wrong value names the field", function()

@@ -15,6 +15,7 @@
 #include "lfd.h"
 #include "loop.h"
 #include "lvm.h"
+#include "options.h"
 #include "qmp.h"
 
 #define QMP_MT "qemu.qmp"
@@ -296,16 +297,16 @@ static int ready_now(lua_State *L, struct lqmp_ctx *c, struct wstate *w, const c
 			return lvm_interrupted(L, what);             \
 	} while (0)
 
-static double opt_timeout(lua_State *L, int idx, double def)
+/* The timeout of the options table at idx, checked against its record in
+ * options.c ("qmp.execute", "qmp.wait_event"): an unknown key is an error. */
+static double opt_timeout(lua_State *L, int idx, double def, const char *record)
 {
 	if (lua_isnoneornil(L, idx))
 		return def;
-	luaL_checktype(L, idx, LUA_TTABLE);
-	lua_getfield(L, idx, "timeout");
-	double t = luaL_optnumber(L, -1, def);
-	lua_pop(L, 1);
-	if (!(t >= 0))
-		luaL_error(L, "option 'timeout' must not be negative");
+	const struct rec *r = options_check(L, idx, options_find(record));
+	int f = schema_field(r->k, "timeout", 7);
+	double t = r->v[f].set ? r->v[f].u.num : def;
+	lua_pop(L, 1);  /* the record's arena */
 	return t;
 }
 
@@ -377,7 +378,7 @@ static int m_execute(lua_State *L)
 	struct lqmp_ctx c;
 	get(L, 1, &c);
 	luaL_checkstring(L, 2);
-	double timeout = opt_timeout(L, 4, QLUA_QMP_TIMEOUT);
+	double timeout = opt_timeout(L, 4, QLUA_QMP_TIMEOUT, "qmp.execute");
 	if (!lua_isnoneornil(L, 3)) {
 		char err[200];
 		luaL_checktype(L, 3, LUA_TTABLE);
@@ -442,7 +443,7 @@ static int m_getfd(lua_State *L)
 		return luaL_typeerror(L, 3, "qemu.fd");
 	if (f->fd < 0)
 		return luaL_argerror(L, 3, "descriptor is closed");
-	double timeout = opt_timeout(L, 4, QLUA_QMP_TIMEOUT);
+	double timeout = opt_timeout(L, 4, QLUA_QMP_TIMEOUT, "qmp.execute");
 	lua_settop(L, 4);
 	lvm_wstate_new(L, timeout);  /* 5 */
 	return getfd_k(L, LUA_OK, 0);
@@ -529,7 +530,7 @@ static int ev_match(json_t *ev, void *ctx)
 static int event_timeout(lua_State *L, struct evmatch *m)
 {
 	char secs[32], err[64];
-	snprintf(secs, sizeof secs, "%g", opt_timeout(L, 3, QLUA_QMP_TIMEOUT));
+	snprintf(secs, sizeof secs, "%g", opt_timeout(L, 3, QLUA_QMP_TIMEOUT, "qmp.wait_event"));
 	json_t *data = m->data_idx ? to_json(L, m->data_idx, 0, err, sizeof err) : NULL;
 	char *text = data ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(data);
@@ -576,7 +577,7 @@ static int m_wait_event(lua_State *L)
 	struct lqmp_ctx c;
 	get(L, 1, &c);
 	luaL_checkstring(L, 2);
-	double timeout = opt_timeout(L, 3, QLUA_QMP_TIMEOUT);
+	double timeout = opt_timeout(L, 3, QLUA_QMP_TIMEOUT, "qmp.wait_event");
 	lua_settop(L, 3);
 	if (!lua_isnil(L, 3))
 		lua_getfield(L, 3, "data");
@@ -610,7 +611,7 @@ static int m_greeting(lua_State *L)
 {
 	struct lqmp_ctx c;
 	get(L, 1, &c);
-	double timeout = opt_timeout(L, 2, QLUA_QMP_TIMEOUT);
+	double timeout = opt_timeout(L, 2, QLUA_QMP_TIMEOUT, "qmp.execute");
 	lua_settop(L, 2);
 	lvm_wstate_new(L, timeout);  /* 3 */
 	return greeting_k(L, LUA_OK, 0);
@@ -654,7 +655,7 @@ static int m_tostring(lua_State *L)
 static int l_connect(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
-	double deadline = loop_deadline(opt_timeout(L, 2, QLUA_QMP_TIMEOUT));
+	double deadline = loop_deadline(opt_timeout(L, 2, QLUA_QMP_TIMEOUT, "qmp.execute"));
 	struct lqmp *o = lua_newuserdatauv(L, sizeof *o, 1);
 	o->own = NULL;
 	o->vmref = NULL;

@@ -95,6 +95,16 @@ OPTIONS(options_exec, "agent.exec", "vm.agent:exec(argv, opts): run a program in
 
 /* ---- the Lua library --------------------------------------------------------- */
 
+OPTIONS(options_vm_ssh, "vm.ssh", "vm:ssh(cmd, opts): run a command in the guest over ssh",
+	{ .name = "user", .type = T_STR, .doc = "default: the description's ssh.user, else root" },
+	{ .name = "key", .type = T_PATH, .doc = "private key file (default: the description's ssh.key)" },
+	{ .name = "port", .type = T_UINT, .min = 1, .max = 65535,
+	  .doc = "the guest's port, forwarded by user networking (default 22)" },
+	{ .name = "host_port", .type = T_UINT, .min = 1, .max = 65535, .doc = "the host's port to connect to instead" },
+	{ .name = "input", .type = T_ANY, .doc = "a string: the command's standard input" },
+	{ .name = "timeout", .type = T_NUM, .doc = "seconds (positive; default 60)" },
+);
+
 OPTIONS(options_check_, "check", "qemu.check(vm, opts): ask the QEMU binary whether it takes the description",
 	{ .name = "cache_dir", .type = T_ANY,
 	  .doc = "where the answers of each QEMU binary are kept (a directory), or false: keep nothing" },
@@ -487,6 +497,7 @@ const struct kind *const options_kinds[] = {
 	&options_run,
 	&options_shutdown,
 	&options_tap,
+	&options_vm_ssh,
 	NULL,
 };
 
