@@ -65,8 +65,8 @@ describe("tables of named options", function()
     assert.truthy(out:find("\n  file             path-or-fd   required the image: a path or a qemu.fd\n", 1, true), out)
     code, out, e = H.qlua("--describe", "nope")
     assert.are.equal(2, code)
-    assert.truthy(e:find("; options: agent.exec, argv, check, console.expect, launch, launch_custom, matrix, " ..
-      "qmp.ap_vfio_mediated_device_add, ", 1, true), e)
+    assert.truthy(e:find("; options: agent.call, agent.exec, argv, check, console.expect, launch, launch_custom, " ..
+      "matrix, qmp.ap_vfio_mediated_device_add, ", 1, true), e)
   end)
 end)
 

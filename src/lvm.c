@@ -367,7 +367,7 @@ static int m_shutdown(lua_State *L)
 	struct vm *v = getvm(L, 1);
 	double t = QLUA_POWERDOWN_TIMEOUT;
 	if (!lua_isnoneornil(L, 2)) {  /* its record in options.c */
-		const struct qval *to = optval(options_check(L, 2, options_find("shutdown")), "timeout");
+		const struct qval *to = optval(options_check_named(L, 2, options_find("shutdown"), "shutdown", 1), "timeout");
 		if (to)
 			t = to->u.num;
 	}

@@ -82,9 +82,15 @@ OPTIONS(options_wait_event, "qmp.wait_event", "vm.qmp:wait_event(name, opts): wa
 	{ .name = "data", .type = T_TABLE, .doc = "the event's data must hold these keys and values" },
 );
 
-OPTIONS(options_expect, "console.expect", "vm.console:expect(pattern, opts): wait for console output",
+OPTIONS(options_expect, "console.expect",
+	"vm.console:expect(pattern, opts) and expect_line: wait for console output",
 	{ .name = "timeout", .type = T_NUM, .doc = "seconds to wait" },
 	{ .name = "plain", .type = T_BOOL, .def = "false", .doc = "the pattern is plain text, not a Lua pattern" },
+);
+
+OPTIONS(options_agent_call, "agent.call",
+	"the options of vm.agent's ping, read_file, write_file, shutdown and execute",
+	{ .name = "timeout", .type = T_NUM, .doc = "seconds to wait for the guest agent's answer" },
 );
 
 OPTIONS(options_exec, "agent.exec", "vm.agent:exec(argv, opts): run a program in the guest",
@@ -449,6 +455,7 @@ OPTIONS(options_qmp_dump_guest_memory, "qmp.dump_guest_memory", "qmp:dump_guest_
 
 /* Sorted by name: qemu.option_kinds() and the docs list them in this order. */
 const struct kind *const options_kinds[] = {
+	&options_agent_call,
 	&options_exec,
 	&options_argv,
 	&options_check_,
@@ -560,7 +567,14 @@ static const struct rec *check(lua_State *L, int idx, const struct kind *k, stru
 
 const struct rec *options_check(lua_State *L, int arg, const struct kind *k)
 {
+	return options_check_named(L, arg, k, NULL, 0);
+}
+
+const struct rec *options_check_named(lua_State *L, int arg, const struct kind *k, const char *fname, int argn)
+{
 	int none = lua_isnoneornil(L, arg);
+	if (!none && fname && !lua_istable(L, arg))
+		luaL_error(L, "bad argument #%d to '%s' (table expected, got %s)", argn, fname, luaL_typename(L, arg));
 	if (!none)
 		luaL_checktype(L, arg, LUA_TTABLE);
 	arg = lua_absindex(L, arg);
@@ -568,6 +582,8 @@ const struct rec *options_check(lua_State *L, int arg, const struct kind *k)
 	if (none)
 		lua_newtable(L);
 	const struct rec *r = check(L, none ? -1 : arg, k, a);
+	if (!r && fname)
+		luaL_error(L, "bad argument #%d to '%s' (%s)", argn, fname, lua_tostring(L, -1));
 	if (!r)
 		luaL_argerror(L, arg, lua_tostring(L, -1));
 	if (none)

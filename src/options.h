@@ -27,6 +27,11 @@ const struct kind *options_find(const char *name);
  * "bad argument #2 to 'tap' (field 'queues': ...)". */
 const struct rec *options_check(lua_State *L, int arg, const struct kind *k);
 
+/* The same, its errors naming fname's argument #argn however the function
+ * was called (luaL_argerror counts a method's arguments after self only
+ * when it is called as a method, and names it only when it can). */
+const struct rec *options_check_named(lua_State *L, int arg, const struct kind *k, const char *fname, int argn);
+
 /* Raises "bad argument #arg to 'f' (field 'name': <fmt>)": for the rules a
  * caller checks itself, worded as the checker words them. */
 int options_fail(lua_State *L, int arg, const char *name, const char *fmt, ...)
