@@ -233,17 +233,15 @@ static void check_string(lua_State *L, int idx, const char *fname)
 		arg_error(L, idx, fname, "string expected, got %s", luaL_typename(L, idx));
 }
 
+/* The timeout of the options table at idx, which check_opts checked
+ * (a number >= 0 when given). */
 static double opt_timeout(lua_State *L, int idx, double def)
 {
 	if (lua_isnoneornil(L, idx))
 		return def;
-	luaL_checktype(L, idx, LUA_TTABLE);
-	if (lua_getfield(L, idx, "timeout") != LUA_TNIL && lua_type(L, -1) != LUA_TNUMBER)
-		luaL_error(L, "option 'timeout' must be a number, got %s", luaL_typename(L, -1));
+	lua_getfield(L, idx, "timeout");
 	double t = luaL_optnumber(L, -1, def);
 	lua_pop(L, 1);
-	if (!(t >= 0))
-		luaL_error(L, "option 'timeout' must not be negative");
 	return t;
 }
 
