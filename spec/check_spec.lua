@@ -370,7 +370,7 @@ describe("qemu.check(vm)", function()
     assert.matches("bad argument #1 to 'check' (VM description expected, got string)", e, 1, true)
     ok, e = pcall(qemu.check, {}, { cache = "x" })
     assert.is_false(ok)
-    assert.matches("bad argument #2 to 'check' (unknown option 'cache')", e, 1, true)
+    assert.matches("bad argument #2 to 'check' (unknown field 'cache' (did you mean 'cache_dir'?))", e, 1, true)
   end)
 
   it("cache_dir = false keeps nothing (and asks every time)", function()

@@ -140,21 +140,21 @@ describe("recipes.cloud_init", function()
       assert.is_false(ok)
       return e
     end
-    assert.are.equal("vm.lua:2: recipes.cloud_init: unknown option 'hostnme' (did you mean 'hostname'?)",
+    assert.are.equal("vm.lua:2: recipes.cloud_init: unknown field 'hostnme' (did you mean 'hostname'?)",
       err("local x\nlocal d = recipes.cloud_init { hostnme = 'a' }"))
-    assert.are.equal("vm.lua:1: recipes.cloud_init: option 'hostname': invalid hostname 'a b' (letters, digits, " ..
+    assert.are.equal("vm.lua:1: recipes.cloud_init: field 'hostname': invalid hostname 'a b' (letters, digits, " ..
       "'-' and '.')", err("local d = recipes.cloud_init { hostname = 'a b' }"))
-    assert.are.equal("vm.lua:1: recipes.cloud_init: option 'run_cmd' needs 'user_data' to be a table (a string " ..
+    assert.are.equal("vm.lua:1: recipes.cloud_init: field 'run_cmd' needs 'user_data' to be a table (a string " ..
       "is written as is)", err("local d = recipes.cloud_init { user_data = '#cloud-config', run_cmd = 'ls' }"))
-    assert.are.equal("vm.lua:1: recipes.cloud_init: option 'user_data': value at 'user_data.write_files[1]': " ..
+    assert.are.equal("vm.lua:1: recipes.cloud_init: field 'user_data': value at 'user_data.write_files[1]': " ..
       "a function cannot be written as YAML", err("local d = recipes.cloud_init { user_data = { write_files = { print } } }"))
-    assert.are.equal("vm.lua:1: recipes.cloud_init: option 'user_data': string or table expected, got number",
+    assert.are.equal("vm.lua:1: recipes.cloud_init: field 'user_data': string or table expected, got number",
       err("local d = recipes.cloud_init { user_data = 1 }"))
-    assert.are.equal("vm.lua:1: recipes.cloud_init: option 'run_cmd': string or list of commands expected, got table",
+    assert.are.equal("vm.lua:1: recipes.cloud_init: field 'run_cmd': string or list of commands expected, got table",
       err("local d = recipes.cloud_init { run_cmd = { { 1 } } }"))
-    assert.are.equal("vm.lua:1: recipes.cloud_init: option 'hostname' ('a') differs from user_data.hostname ('b')",
+    assert.are.equal("vm.lua:1: recipes.cloud_init: field 'hostname' ('a') differs from user_data.hostname ('b')",
       err("local d = recipes.cloud_init { hostname = 'a', user_data = { hostname = 'b' } }"))
-    assert.are.equal("vm.lua:1: recipes.cloud_init: give the instance id once: option 'instance_id' or " ..
+    assert.are.equal("vm.lua:1: recipes.cloud_init: give the instance id once: field 'instance_id' or " ..
       "meta_data['instance-id']", err("local d = recipes.cloud_init { instance_id = 'a', meta_data = { ['instance-id'] = 'b' } }"))
   end)
 

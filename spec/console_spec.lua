@@ -70,14 +70,15 @@ describe("console:expect", function()
       assert.are.equal(where, e:sub(1, #where))
       return e:sub(#where + 1)
     end
-    assert.are.equal("bad argument #2 to 'expect' (unknown option 'plian')", err("x", { plian = true }))
-    assert.are.equal("bad argument #2 to 'expect' (option 'plain': boolean expected, got string)",
+    assert.are.equal("bad argument #2 to 'expect' (unknown field 'plian' (did you mean 'plain'?))",
+      err("x", { plian = true }))
+    assert.are.equal("bad argument #2 to 'expect' (field 'plain': boolean expected, got string)",
       err("x", { plain = "yes" }))
-    assert.are.equal("bad argument #2 to 'expect' (option 'timeout': number expected, got string)",
+    assert.are.equal("bad argument #2 to 'expect' (field 'timeout': number expected, got string)",
       err("x", { timeout = "soon" }))
-    assert.are.equal("bad argument #3 to 'expect' (option 'timeout': the timeout was given before the options)",
+    assert.are.equal("bad argument #3 to 'expect' (field 'timeout': the timeout was given before the options)",
       err("x", 5, { timeout = 5 }))
-    assert.are.equal("bad argument #2 to 'expect' (timeout must not be negative)",
+    assert.are.equal("bad argument #2 to 'expect' (field 'timeout': -1 is out of range (expected a number >= 0))",
       err("x", { timeout = -1 }))
     assert.are.equal("bad argument #3 to 'expect' (nothing expected after the options)",
       err("x", { plain = true }, 5))

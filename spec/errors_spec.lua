@@ -1409,21 +1409,22 @@ describe("errors: the console and log options of qemu.argv and qemu.launch", fun
   -- (found by the argv fuzzer: the path was read as a C string, so a NUL
   -- cut it and a line break went through)
   it("a console path with a NUL or a line break is refused, not cut", function()
-    assert.are.equal("vm.lua:1: bad argument #2 to 'argv' (option 'console': contains a NUL byte, which cannot be "
+    assert.are.equal("vm.lua:1: bad argument #2 to 'argv' (field 'console': contains a NUL byte, which cannot be "
       .. "passed to QEMU)", err('local a = qemu.argv({}, { console = "file:/tmp/a\\0b" })'))
-    assert.are.equal("vm.lua:1: bad argument #2 to 'argv' (option 'console': contains a line break, which QEMU "
+    assert.are.equal("vm.lua:1: bad argument #2 to 'argv' (field 'console': contains a line break, which QEMU "
       .. "cannot take)", err('local a = qemu.argv({}, { console = "file:/tmp/a\\nb" })'))
-    assert.are.equal("vm.lua:1: bad argument #2 to 'argv' (option 'console': contains a NUL byte, which cannot be "
+    assert.are.equal("vm.lua:1: bad argument #2 to 'argv' (field 'console': contains a NUL byte, which cannot be "
       .. "passed to QEMU)", err('local a = qemu.argv({}, { console = "stdio\\0x" })'))
-    assert.are.equal("vm.lua:1: bad argument #2 to 'argv' (option 'console': expected 'stdio', 'none' or "
-      .. "'file:PATH')", err('local a = qemu.argv({}, { console = "capture" })'))
-    assert.are.equal("vm.lua:1: bad argument #2 to 'launch' (option 'console': contains a NUL byte, which cannot "
+    assert.are.equal("vm.lua:1: bad argument #2 to 'argv' (field 'console': invalid option 'capture' (expected "
+      .. "'stdio', 'none' or 'file:PATH'))", err('local a = qemu.argv({}, { console = "capture" })'))
+    assert.are.equal("vm.lua:1: bad argument #2 to 'launch' (field 'console': contains a NUL byte, which cannot "
       .. "be passed to QEMU)", err('local a = qemu.launch({ path = "/bin/true" }, { console = "file:/tmp/a\\0b" })'))
-    assert.are.equal("vm.lua:1: bad argument #2 to 'launch' (option 'console': contains a line break, which QEMU "
+    assert.are.equal("vm.lua:1: bad argument #2 to 'launch' (field 'console': contains a line break, which QEMU "
       .. "cannot take)", err('local a = qemu.launch({ path = "/bin/true" }, { console = "file:a\\rb" })'))
-    assert.are.equal("vm.lua:1: bad argument #2 to 'run' (option 'console': invalid option 'x' (expected 'stdio', "
+    assert.are.equal("vm.lua:1: bad argument #2 to 'run' (field 'console': invalid option 'x' (expected 'stdio', "
       .. "'capture', 'none' or 'file:PATH'))", err('local a = qemu.run({ path = "/bin/true" }, { console = "x" })'))
-    assert.are.equal("vm.lua:1: bad argument #2 to 'launch' (option 'stderr_log': contains a NUL byte)",
+    assert.are.equal("vm.lua:1: bad argument #2 to 'launch' (field 'stderr_log': contains a NUL byte, which cannot "
+      .. "be passed to QEMU)",
       err('local a = qemu.launch({ path = "/bin/true" }, { stderr_log = "/tmp/x\\0y" })'))
     assert.are.equal("file,id=qlua-console,path=/tmp/a,,b", qemu.argv({}, { console = "file:/tmp/a,b" })[3])
   end)

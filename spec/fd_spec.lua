@@ -241,9 +241,9 @@ describe("qemu.fd objects", function()
       { { "" }, "bad argument #1 to 'qemu.tap' (interface name is empty)" },
       { { "a/b" }, "bad argument #1 to 'qemu.tap' (invalid interface name 'a/b' (no '/', ':', white space, '.' or '..'))" },
       { { "abcdefghijklmnop" }, "bad argument #1 to 'qemu.tap' (interface name 'abcdefghijklmnop' is too long (at most 15 bytes))" },
-      { { "t0", { queue = 2 } }, "bad argument #2 to 'qemu.tap' (unknown option 'queue' (did you mean 'queues'?))" },
-      { { "t0", { queues = 0 } }, "bad argument #2 to 'qemu.tap' (field 'queues': 0 out of range (expected 1 to 256))" },
-      { { "t0", { queues = 1.5 } }, "bad argument #2 to 'qemu.tap' (field 'queues': integer expected, got float)" },
+      { { "t0", { queue = 2 } }, "bad argument #2 to 'qemu.tap' (unknown field 'queue' (did you mean 'queues'?))" },
+      { { "t0", { queues = 0 } }, "bad argument #2 to 'qemu.tap' (field 'queues': 0 is out of range (expected 1..256))" },
+      { { "t0", { queues = 1.5 } }, "bad argument #2 to 'qemu.tap' (field 'queues': number has no integer representation)" },
       { { "t0", { vnet_hdr = 1 } }, "bad argument #2 to 'qemu.tap' (field 'vnet_hdr': boolean expected, got number)" },
     }
     local before = F.fdcount()

@@ -238,9 +238,9 @@ describe("firmware", function()
         assert.is_false(ok)
         return msg
       end
-      assert.are.equal("vm.lua:1: recipes.uefi: unknown option 'secur' (did you mean 'secure'?)",
+      assert.are.equal("vm.lua:1: recipes.uefi: unknown field 'secur' (did you mean 'secure'?)",
         re("local vm = recipes.uefi { secur = true }"))
-      assert.are.equal("vm.lua:1: recipes.uefi: option 'secure': boolean expected, got string",
+      assert.are.equal("vm.lua:1: recipes.uefi: field 'secure': boolean expected, got string",
         re("local vm = recipes.uefi { secure = 'yes' }"))
     end)
   end)

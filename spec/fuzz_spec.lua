@@ -56,7 +56,7 @@ describe("fuzz findings", function()
   it("refuses a console file path with a NUL byte instead of cutting it", function()
     local ok, e = pcall(qemu.argv, {}, { console = "file:/tmp/a\0b" })
     assert.is_false(ok)
-    assert.are.equal("bad argument #2 to 'argv' (option 'console': contains a NUL byte, which cannot be passed "
+    assert.are.equal("bad argument #2 to 'qemu.argv' (field 'console': contains a NUL byte, which cannot be passed "
                      .. "to QEMU)", e)
   end)
 end)

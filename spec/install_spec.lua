@@ -326,14 +326,14 @@ describe("the generated documentation", function()
       ctx(code, out, err))
   end)
 
-  it("docs/api.md has every kind and section that qlua --describe knows", function()
+  it("docs/api.md has every kind, section and table of options that qlua --describe knows", function()
     -- the list qlua --describe gives for an unknown kind
     local _, _, err = H.qlua("--describe", "?")
-    local kinds, sections = err:match("%(kinds: (.-); sections: (.-)%)")
+    local kinds, sections, options = err:match("%(kinds: (.-); sections: (.-); options: (.-)%)")
     assert.truthy(kinds, err)
     local api = assert(H.slurp(ROOT .. "/docs/api.md"))
     local n = 0
-    for name in (kinds .. ", " .. sections):gmatch("[^, ]+") do
+    for name in (kinds .. ", " .. sections .. ", " .. options):gmatch("[^, ]+") do
       n = n + 1
       assert.truthy(api:find("\n## " .. name .. "\n", 1, true), "docs/api.md has no section for " .. name)
       local _, d = H.qlua("--describe", name)
@@ -342,7 +342,7 @@ describe("the generated documentation", function()
         assert.truthy(api:find("| `" .. field .. "`", 1, true), "docs/api.md lacks " .. name .. "." .. field)
       end
     end
-    assert.is_true(n > 30)
+    assert.is_true(n > 50)
     assert.truthy(io.open(ROOT .. "/docs/qmp-wrappers.md"))
   end)
 

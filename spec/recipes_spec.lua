@@ -400,9 +400,9 @@ local r = merge(base, { devices = { qemu.block { id = "hd1", file = "b", format 
       -- `return f(...)` drops the caller's frame before a Lua function runs
       assert.are.equal("merge: field 'a': cannot merge a table into a string (merge.replace(value) replaces it)",
         err('local x = 1\nreturn merge({ a = "s" }, { a = {} })'))
-      assert.are.equal("recipes.disk: unknown option 'fiel' (did you mean 'file'?)",
+      assert.are.equal("recipes.disk: unknown field 'fiel' (did you mean 'file'?)",
         err('local x = 1\nreturn recipes.disk { fiel = "a.img" }'))
-      assert.are.equal("vm.lua:2: recipes.disk: unknown option 'fiel' (did you mean 'file'?)",
+      assert.are.equal("vm.lua:2: recipes.disk: unknown field 'fiel' (did you mean 'file'?)",
         err('local x = 1\nreturn (recipes.disk { fiel = "a.img" })'))
     end)
 
@@ -607,52 +607,52 @@ describe("qemu.recipes", function()
 
   describe("option errors name the recipe and the caller's line", function()
     it("an unknown option, with the closest name", function()
-      assert.are.equal("vm.lua:2: recipes.disk: unknown option 'fiel' (did you mean 'file'?)", err([[
+      assert.are.equal("vm.lua:2: recipes.disk: unknown field 'fiel' (did you mean 'file'?)", err([[
 local x = 1
 local r = recipes.disk { fiel = "disk.img", format = "raw" }
 ]]))
-      assert.are.equal("vm.lua:1: recipes.linux: unknown option 'cmdline'",
+      assert.are.equal("vm.lua:1: recipes.linux: unknown field 'cmdline'",
         err('local r = recipes.linux { kernel = "k", cmdline = "quiet" }'))
-      assert.are.equal("vm.lua:1: recipes.q35: unknown option 'acel' (did you mean 'accel'?)",
+      assert.are.equal("vm.lua:1: recipes.q35: unknown field 'acel' (did you mean 'accel'?)",
         err('local r = recipes.q35 { acel = "kvm" }'))
-      assert.are.equal("vm.lua:1: recipes.serial_console: unknown option 'tty'",
+      assert.are.equal("vm.lua:1: recipes.serial_console: unknown field 'tty'",
         err('local r = recipes.serial_console { tty = "ttyS1" }'))
-      assert.are.equal("vm.lua:1: recipes.test_guest: unknown option 'check' (did you mean 'checks'?)",
+      assert.are.equal("vm.lua:1: recipes.test_guest: unknown field 'check' (did you mean 'checks'?)",
         err('local r = recipes.test_guest { check = "qlua.blk" }'))
     end)
 
     it("a missing or mistyped option", function()
-      assert.are.equal("vm.lua:1: recipes.linux: option 'kernel' is required", err('local r = recipes.linux { initrd = "i" }'))
-      assert.are.equal("vm.lua:1: recipes.share: option 'tag' is required", err('local r = recipes.share { path = "/srv" }'))
-      assert.are.equal("vm.lua:1: recipes.disk: option 'readonly': boolean expected, got string",
+      assert.are.equal("vm.lua:1: recipes.linux: field 'kernel' is required", err('local r = recipes.linux { initrd = "i" }'))
+      assert.are.equal("vm.lua:1: recipes.share: field 'tag' is required", err('local r = recipes.share { path = "/srv" }'))
+      assert.are.equal("vm.lua:1: recipes.disk: field 'readonly': boolean expected, got string",
         err('local r = recipes.disk { file = "a", format = "raw", readonly = "yes" }'))
-      assert.are.equal("vm.lua:1: recipes.disk: option 'transport': invalid option 'ap' (expected 'pci', 'mmio' or 'ccw')",
+      assert.are.equal("vm.lua:1: recipes.disk: field 'transport': invalid option 'ap' (expected 'pci', 'mmio' or 'ccw')",
         err('local r = recipes.disk { file = "a", format = "raw", transport = "ap" }'))
-      assert.are.equal("vm.lua:1: recipes.test_guest: option 'machine': invalid option 'virt' (expected 'q35', 'pc' or 'microvm')",
+      assert.are.equal("vm.lua:1: recipes.test_guest: field 'machine': invalid option 'virt' (expected 'q35', 'pc' or 'microvm')",
         err('local r = recipes.test_guest { machine = "virt" }'))
-      assert.are.equal("vm.lua:1: recipes.microvm: option 'tsc_early_khz': positive integer or false expected, got string",
+      assert.are.equal("vm.lua:1: recipes.microvm: field 'tsc_early_khz': positive integer or false expected, got string",
         err('local r = recipes.microvm { tsc_early_khz = "2G" }'))
-      assert.are.equal("vm.lua:1: recipes.linux: option 'append': string or list of strings expected, got table",
+      assert.are.equal("vm.lua:1: recipes.linux: field 'append[2]': string expected, got number",
         err('local r = recipes.linux { kernel = "k", append = { "a", 1 } }'))
-      assert.are.equal("vm.lua:1: recipes.tap: option 'queues': positive integer expected, got number",
+      assert.are.equal("vm.lua:1: recipes.tap: field 'queues': number has no integer representation",
         err('local r = recipes.tap { ifname = "tap0", queues = 0.5 }'))
       assert.are.equal("vm.lua:1: recipes.disk: table of options expected, got string",
         err('local r = recipes.disk "disk.img"'))
-      assert.are.equal("vm.lua:1: recipes.disk: unexpected value at [1] (options are named: file, format, " ..
-        "readonly, overlay, dir, id, transport)", err('local r = recipes.disk { "disk.img" }'))
+      assert.are.equal("vm.lua:1: recipes.disk: field names must be strings, got number 1 (fields are named: " ..
+        "write key = value)", err('local r = recipes.disk { "disk.img" }'))
     end)
 
     it("options that go together", function()
-      assert.are.equal("vm.lua:1: recipes.tap: option 'ifname' or 'fds' is required", err('local r = recipes.tap {}'))
+      assert.are.equal("vm.lua:1: recipes.tap: field 'ifname' or 'fds' is required", err('local r = recipes.tap {}'))
       assert.are.equal("vm.lua:2: recipes.tap: give 'ifname' or 'fds', not both",
         err('local a = qemu.socketpair()\nlocal r = recipes.tap { ifname = "tap0", fds = { a } }'))
-      assert.are.equal("vm.lua:2: recipes.tap: option 'queues' is 2 but 'fds' has 1",
+      assert.are.equal("vm.lua:2: recipes.tap: field 'queues' is 2 but 'fds' has 1",
         err('local a = qemu.socketpair()\nlocal r = recipes.tap { fds = { a }, queues = 2 }'))
-      assert.are.equal("vm.lua:2: recipes.disk: option 'id' is required when 'file' is a qemu.fd",
+      assert.are.equal("vm.lua:2: recipes.disk: field 'id' is required when 'file' is a qemu.fd",
         err('local fd = qemu.open("/dev/null", "r")\nlocal r = recipes.disk { file = fd, format = "raw" }'))
-      assert.are.equal("vm.lua:1: recipes.disk: option 'format' is required with 'overlay' (the format of 'file')",
+      assert.are.equal("vm.lua:1: recipes.disk: field 'format' is required with 'overlay' (the format of 'file')",
         err('local r = recipes.disk { file = "/a.img", overlay = true }'))
-      assert.are.equal("vm.lua:1: recipes.disk: option 'dir' is only used with 'overlay = true'",
+      assert.are.equal("vm.lua:1: recipes.disk: field 'dir' is only used with 'overlay = true'",
         err('local r = recipes.disk { file = "/a.img", format = "raw", dir = "/tmp" }'))
     end)
 
@@ -780,7 +780,7 @@ print(vm.devices[1].file)
       assert.are.equal("vm.lua:1: recipes.disk: cannot make the overlay of '" .. d .. "/missing.img': " .. d ..
         "/missing.img: No such file or directory",
         err('local r = recipes.disk { file = "' .. d .. '/missing.img", format = "raw", overlay = true, dir = "' .. d .. '" }'))
-      assert.are.equal("vm.lua:2: recipes.disk: option 'overlay' needs 'file' to be a path, not a qemu.fd",
+      assert.are.equal("vm.lua:2: recipes.disk: field 'overlay' needs 'file' to be a path, not a qemu.fd",
         err('local fd = qemu.open("/dev/null", "r")\nlocal r = recipes.disk { file = fd, format = "raw", overlay = true, id = "x" }'))
       -- a raw base said to be qcow2: qemu-img refuses it when the launch runs it
       local base = base_image(d)

@@ -225,10 +225,11 @@ describe("vm:ssh without an sshd", function()
       assert.is_false(ok)
       return (e:gsub("^[^:]*:%d+: ", ""))
     end
-    assert.are.equal("bad argument #2 to 'ssh' (unknown option 'hostport')", err("true", { hostport = 1 }))
-    assert.are.equal("bad argument #2 to 'ssh' (option 'timeout': number expected, got string)",
+    assert.are.equal("bad argument #2 to 'ssh' (unknown field 'hostport' (did you mean 'host_port'?))",
+      err("true", { hostport = 1 }))
+    assert.are.equal("bad argument #2 to 'ssh' (field 'timeout': number expected, got string)",
       err("true", { timeout = "1" }))
-    assert.are.equal("bad argument #2 to 'ssh' (option 'host_port': a port 1..65535 expected, got 70000)",
+    assert.are.equal("bad argument #2 to 'ssh' (field 'host_port': 70000 is out of range (expected 1..65535))",
       err("true", { host_port = 70000 }))
     assert.are.equal("bad argument #1 to 'ssh' (a command string or a list of words expected, got empty table)",
       err({}))

@@ -531,7 +531,8 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 	switch ((enum ftype)f->type) {
 	case T_STR:
 	case T_PATH:
-		v->u.str.s = checkstr(c, name, idx, &v->u.str.n, 0);
+		v->u.str.s = checkstr(c, name, idx, &v->u.str.n,
+		                      (f->flags & F_EMPTY ? 1 : 0) | (f->flags & F_TEXT ? STR_LINES : 0));
 		break;
 	case T_NAME:
 		s = checkstr(c, name, idx, &n, 0);
@@ -786,6 +787,25 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 		}
 		return;
 	}
+	case T_NUM: {  /* named options (options.c): seconds */
+		if (lua_type(L, idx) != LUA_TNUMBER)
+			expected(c, name, "number", idx);
+		double d = lua_tonumber(L, idx);
+		if (!(d >= (double)f->min))  /* NaN too */
+			field_fail(c, name, "%g is out of range (expected a number >= %lld)", d, f->min);
+		v->u.num = d;
+		break;
+	}
+	case T_FUNC:
+		if (!lua_isfunction(L, idx))
+			expected(c, name, "function", idx);
+		break;
+	case T_TABLE:
+		if (!lua_istable(L, idx))
+			expected(c, name, "table", idx);
+		break;
+	case T_ANY:
+		break;
 	case T_NTYPES:
 		break;
 	}

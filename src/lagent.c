@@ -23,6 +23,7 @@
 #include "loop.h"
 #include "lqmp.h"
 #include "lwait.h"
+#include "options.h"
 #include "qga.h"
 #include "vm.h"
 
@@ -217,26 +218,16 @@ static void check_string(lua_State *L, int idx, const char *fname)
 		arg_error(L, idx, fname, "string expected, got %s", luaL_typename(L, idx));
 }
 
-/* Raises on an option that is not one of names (a NULL-ended list). */
-static void check_opts(lua_State *L, int idx, const char *fname, const char *const *names)
+/* Checks the options table at idx against its record in options.c
+ * ("agent.exec", else "agent.call"), errors naming method fname;
+ * wait_opt_timeout then reads its timeout. */
+static void check_opts(lua_State *L, int idx, const char *fname, const char *record)
 {
-	if (lua_isnoneornil(L, idx))
-		return;
-	if (!lua_istable(L, idx))
-		arg_error(L, idx, fname, "table expected, got %s", luaL_typename(L, idx));
-	lua_pushnil(L);
-	while (lua_next(L, idx)) {
-		int ok = 0;
-		for (int i = 0; names[i] && !ok; i++)
-			ok = lua_type(L, -2) == LUA_TSTRING && !strcmp(lua_tostring(L, -2), names[i]);
-		if (!ok)
-			luaL_error(L, "bad argument #%d to '%s' (unknown option '%s')", idx - 1, fname,
-			           luaL_tolstring(L, -2, NULL));
-		lua_pop(L, 1);
-	}
+	options_check_named(L, idx, options_find(record), fname, idx - 1);
+	lua_pop(L, 1);  /* the record's arena */
 }
 
-static const char *const only_timeout[] = { "timeout", NULL };
+static const char only_timeout[] = "agent.call";
 
 
 /* ---- wait, ping ------------------------------------------------------------------- */
@@ -534,7 +525,6 @@ static int exec_step(lua_State *L, struct wait *w)
 
 static int m_exec(lua_State *L)
 {
-	static const char *const names[] = { "input", "env", "timeout", NULL };
 	struct actx c;
 	get(L, &c);
 	if (lua_type(L, 2) == LUA_TTABLE) {
@@ -551,21 +541,18 @@ static int m_exec(lua_State *L)
 		return arg_error(L, 2, "exec", "list of words or shell command string expected, got %s",
 		                 luaL_typename(L, 2));
 	}
-	check_opts(L, 3, "exec", names);
+	check_opts(L, 3, "exec", "agent.exec");
 	if (!lua_isnoneornil(L, 3)) {
 		int t = lua_getfield(L, 3, "input");
 		if (t != LUA_TNIL && t != LUA_TSTRING)
-			return luaL_error(L, "bad argument #2 to 'exec' (option 'input': string expected, got %s)",
+			return luaL_error(L, "bad argument #2 to 'exec' (field 'input': string expected, got %s)",
 			                  lua_typename(L, t));
 		t = lua_getfield(L, 3, "env");
-		if (t != LUA_TNIL && t != LUA_TTABLE)
-			return luaL_error(L, "bad argument #2 to 'exec' (option 'env': table expected, got %s)",
-			                  lua_typename(L, t));
 		if (t == LUA_TTABLE) {
 			lua_pushnil(L);
 			while (lua_next(L, -2)) {
 				if (lua_type(L, -1) != LUA_TSTRING && !lua_isnumber(L, -1))
-					return luaL_error(L, "bad argument #2 to 'exec' (option 'env': values must be strings)");
+					return luaL_error(L, "bad argument #2 to 'exec' (field 'env': values must be strings)");
 				lua_pop(L, 1);
 			}
 		}

@@ -13,6 +13,7 @@
 #include "lconsole.h"
 #include "loop.h"
 #include "lwait.h"
+#include "options.h"
 #include "vm.h"
 
 #define CONSOLE_MT "qemu.console"
@@ -287,30 +288,16 @@ static int start_expect(lua_State *L, int flags)
 			opts = 4;
 		}
 	}
-	if (opts) {
-		lua_pushnil(L);
-		while (lua_next(L, opts)) {
-			const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-			if (k && !strcmp(k, "plain")) {
-				if (!lua_isboolean(L, -1))
-					return luaL_argerror(L, opts, lua_pushfstring(L,
-					       "option 'plain': boolean expected, got %s", luaL_typename(L, -1)));
-				if (lua_toboolean(L, -1))
-					flags |= X_PLAIN;
-			} else if (k && !strcmp(k, "timeout") && opts == 3) {
-				if (!lua_isnumber(L, -1))
-					return luaL_argerror(L, opts, lua_pushfstring(L,
-					       "option 'timeout': number expected, got %s", luaL_typename(L, -1)));
-				timeout = lua_tonumber(L, -1);
-			} else if (k && !strcmp(k, "timeout")) {
-				return luaL_argerror(L, opts, "option 'timeout': the timeout was given before the options");
-			} else {
-				lua_pop(L, 1);
-				return luaL_argerror(L, opts, lua_pushfstring(L, "unknown option '%s'",
-				                     k ? k : luaL_tolstring(L, -1, NULL)));
-			}
-			lua_pop(L, 1);
-		}
+	if (opts) {  /* its record in options.c */
+		const struct rec *r = options_check(L, opts, options_find("console.expect"));
+		const struct qval *t = &r->v[schema_field(r->k, "timeout", 7)];
+		if (t->set && opts == 4)
+			return luaL_argerror(L, opts, "field 'timeout': the timeout was given before the options");
+		if (t->set)
+			timeout = t->u.num;
+		if (r->v[schema_field(r->k, "plain", 5)].u.i)
+			flags |= X_PLAIN;
+		lua_pop(L, 1);  /* the record's arena */
 	}
 	if (!(timeout >= 0))
 		return luaL_argerror(L, 3, "timeout must not be negative");

@@ -13,6 +13,7 @@
 
 #include "arena.h"
 #include "check.h"
+#include "options.h"
 
 struct ldev {
 	struct arena a;
@@ -203,6 +204,8 @@ static int l_describe(lua_State *L)
 {
 	const char *name = luaL_checkstring(L, 1);
 	const struct kind *k = schema_find(name);
+	if (!k)
+		k = options_find(name);  /* a table of named options (options.h) */
 	if (!k)
 		return luaL_argerror(L, 1, lua_pushfstring(L, "unknown kind '%s'", name));
 	lua_createtable(L, 0, 4);

@@ -14,6 +14,7 @@
 #include <lauxlib.h>
 
 #include "fdutil.h"
+#include "options.h"
 #include "tap.h"
 
 /* Registry key of a weak-keyed set of every qemu.fd created, so qemu.fd(n)
@@ -239,83 +240,16 @@ static int l_socketpair(lua_State *L)
 	return 2;
 }
 
-/* Edit distance, for "did you mean"; option names are short. */
-static size_t distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	size_t row[32];
-
-	if (la >= 32 || lb >= 32)
-		return 32;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t best = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
-/* Raises "unknown option 'x'", naming a known option within two edits. */
-static int unknown_option(lua_State *L, int arg, const char *key,
-                          const char *const *known)
-{
-	for (; *known; known++) {
-		if (distance(key, *known) <= 2)
-			return luaL_argerror(L, arg, lua_pushfstring(L,
-			        "unknown option '%s' (did you mean '%s'?)", key, *known));
-	}
-	return luaL_argerror(L, arg, lua_pushfstring(L, "unknown option '%s'", key));
-}
-
-/* Reads qemu.tap's options table at arg; unknown keys are an error so a
- * typo is never silently ignored. */
+/* Reads qemu.tap's options table at arg (the record in options.c: unknown
+ * keys are an error, so a typo is never silently ignored). */
 static void tap_options(lua_State *L, int arg, int *queues, int *vnet_hdr)
 {
-	static const char *const known[] = { "queues", "vnet_hdr", NULL };
-
 	if (lua_isnoneornil(L, arg))
 		return;
-	luaL_checktype(L, arg, LUA_TTABLE);
-	lua_pushnil(L);
-	while (lua_next(L, arg)) {
-		if (lua_type(L, -2) != LUA_TSTRING)
-			luaL_argerror(L, arg, lua_pushfstring(L,
-			        "option names must be strings, got %s", luaL_typename(L, -2)));
-		const char *key = lua_tostring(L, -2);
-		if (strcmp(key, "queues") == 0) {
-			int isint;
-			lua_Integer n = lua_tointegerx(L, -1, &isint);
-			if (lua_type(L, -1) != LUA_TNUMBER || !isint)
-				luaL_argerror(L, arg, lua_pushfstring(L,
-				        "field 'queues': integer expected, got %s",
-				        lua_type(L, -1) == LUA_TNUMBER ? "float" : luaL_typename(L, -1)));
-			if (n < 1 || n > TAP_MAX_QUEUES)
-				luaL_argerror(L, arg, lua_pushfstring(L,
-				        "field 'queues': %I out of range (expected 1 to %d)",
-				        n, TAP_MAX_QUEUES));
-			*queues = (int)n;
-		} else if (strcmp(key, "vnet_hdr") == 0) {
-			if (!lua_isboolean(L, -1))
-				luaL_argerror(L, arg, lua_pushfstring(L,
-				        "field 'vnet_hdr': boolean expected, got %s",
-				        luaL_typename(L, -1)));
-			*vnet_hdr = lua_toboolean(L, -1);
-		} else {
-			unknown_option(L, arg, key, known);
-		}
-		lua_pop(L, 1);
-	}
+	const struct rec *o = options_check(L, arg, &options_tap);
+	*queues = (int)o->v[OTAP_QUEUES].u.i;    /* (defaults applied: 1, false) */
+	*vnet_hdr = (int)o->v[OTAP_VNET_HDR].u.i;
+	lua_pop(L, 1);  /* the record's arena */
 }
 
 /* qemu.tap(ifname [, {queues = n, vnet_hdr = bool}]) -> { qemu.fd, ... } */

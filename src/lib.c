@@ -18,6 +18,7 @@
 #include "ldev.h"
 #include "lfd.h"
 #include "lvm.h"
+#include "options.h"
 #include "render.h"
 
 #define ARENA_MT "qlua.arena"
@@ -104,24 +105,20 @@ static int l_argv(lua_State *L)
 	struct emit e;
 	struct runtime rt = { 0 };
 	luaL_checktype(L, 1, LUA_TTABLE);
-	if (!lua_isnoneornil(L, 2)) {
-		luaL_checktype(L, 2, LUA_TTABLE);
-		lua_pushnil(L);
-		while (lua_next(L, 2)) {
-			const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
-			size_t n;
-			const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
-			if (strcmp(k, "console"))
-				return luaL_error(L, "bad argument #2 to 'argv' (unknown option '%s')", k);
+	if (!lua_isnoneornil(L, 2)) {  /* (without options no check: qemu.argv is the hot path) */
+		const struct rec *o = options_check(L, 2, &options_argv);
+		if (o->v[OARGV_CONSOLE].set) {
+			const char *v = o->v[OARGV_CONSOLE].u.str.s;
 			int choice;
-			const char *why = v ? runtime_console_problem(v, n, 0, &choice) : "expected 'stdio', 'none' or 'file:PATH'";
+			const char *why = runtime_console_problem(v, o->v[OARGV_CONSOLE].u.str.n, 0, &choice);
+			if (why && choice)  /* a word, but not one of them: show it */
+				return options_fail(L, 2, "console", "invalid option '%.60s' (%s)", v, why);
 			if (why)
-				return luaL_error(L, "bad argument #2 to 'argv' (option 'console': %s)", why);
+				return options_fail(L, 2, "console", "%s", why);
 			if (!strncmp(v, "file:", 5))
 				rt.console_file = v + 5;
 			else
-				rt.serial = v;
-			lua_pop(L, 1);
+				rt.serial = v;  /* (the options table keeps it alive) */
 		}
 	}
 	lua_settop(L, 2);
@@ -380,6 +377,7 @@ int luaopen_qemu(lua_State *L)
 	lfd_register(L);
 	lvm_register(L);
 	lcheck_register(L);
+	options_register(L);
 	setup_merge(L);
 	setup_index(L);  /* last: everything it has is there now */
 	return 1;

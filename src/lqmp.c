@@ -16,6 +16,7 @@
 #include "loop.h"
 #include "lqmp.h"
 #include "lwait.h"
+#include "options.h"
 #include "qmp.h"
 #include "vm.h"
 
@@ -297,16 +298,16 @@ static int ready_now(lua_State *L, struct lqmp_ctx *c, const char *what)
 	return 0;
 }
 
-static double opt_timeout(lua_State *L, int idx, double def)
+/* The timeout of the options table at idx, checked against its record in
+ * options.c ("qmp.execute", "qmp.wait_event"): an unknown key is an error. */
+static double opt_timeout(lua_State *L, int idx, double def, const char *record)
 {
 	if (lua_isnoneornil(L, idx))
 		return def;
-	luaL_checktype(L, idx, LUA_TTABLE);
-	lua_getfield(L, idx, "timeout");
-	double t = luaL_optnumber(L, -1, def);
-	lua_pop(L, 1);
-	if (!(t >= 0))
-		luaL_error(L, "option 'timeout' must not be negative");
+	const struct rec *r = options_check(L, idx, options_find(record));
+	int f = schema_field(r->k, "timeout", 7);
+	double t = r->v[f].set ? r->v[f].u.num : def;
+	lua_pop(L, 1);  /* the record's arena */
 	return t;
 }
 
@@ -385,7 +386,7 @@ static int m_execute(lua_State *L)
 	struct lqmp_ctx c;
 	get(L, 1, &c);
 	luaL_checkstring(L, 2);
-	double timeout = opt_timeout(L, 4, QLUA_QMP_TIMEOUT);
+	double timeout = opt_timeout(L, 4, QLUA_QMP_TIMEOUT, "qmp.execute");
 	if (!lua_isnoneornil(L, 3)) {
 		char err[200];
 		luaL_checktype(L, 3, LUA_TTABLE);
@@ -442,7 +443,7 @@ static int m_getfd(lua_State *L)
 		return luaL_typeerror(L, 3, "qemu.fd");
 	if (f->fd < 0)
 		return luaL_argerror(L, 3, "descriptor is closed");
-	double timeout = opt_timeout(L, 4, QLUA_QMP_TIMEOUT);
+	double timeout = opt_timeout(L, 4, QLUA_QMP_TIMEOUT, "qmp.execute");
 	lua_settop(L, 4);
 	return wait_run(L, &qwait_new(L, &ops, "getfd", timeout, 1)->w);  /* 5 */
 }
@@ -570,7 +571,7 @@ static int m_wait_event(lua_State *L)
 	struct lqmp_ctx c;
 	get(L, 1, &c);
 	luaL_checkstring(L, 2);
-	double timeout = opt_timeout(L, 3, QLUA_QMP_TIMEOUT);
+	double timeout = opt_timeout(L, 3, QLUA_QMP_TIMEOUT, "qmp.wait_event");
 	lua_settop(L, 3);
 	if (!lua_isnil(L, 3))
 		lua_getfield(L, 3, "data");
@@ -611,7 +612,7 @@ static int m_greeting(lua_State *L)
 	static const struct wait_ops ops = { greeting_step, greeting_expire, greeting_what };
 	struct lqmp_ctx c;
 	get(L, 1, &c);
-	double timeout = opt_timeout(L, 2, QLUA_QMP_TIMEOUT);
+	double timeout = opt_timeout(L, 2, QLUA_QMP_TIMEOUT, "qmp.execute");
 	lua_settop(L, 2);
 	return wait_run(L, &qwait_new(L, &ops, "greeting", timeout, 1)->w);  /* 3 */
 }
@@ -669,7 +670,7 @@ static int l_connect(lua_State *L)
 {
 	static const struct wait_ops ops = { connect_step, greeting_expire, greeting_what };
 	const char *path = luaL_checkstring(L, 1);
-	double timeout = opt_timeout(L, 2, QLUA_QMP_TIMEOUT);
+	double timeout = opt_timeout(L, 2, QLUA_QMP_TIMEOUT, "qmp.execute");
 	lua_settop(L, 2);
 	struct lqmp *o = lua_newuserdatauv(L, sizeof *o, 1);  /* 3 */
 	o->own = NULL;

@@ -25,6 +25,7 @@
 #include "loop.h"
 #include "lqmp.h"
 #include "lwait.h"
+#include "options.h"
 #include "prepare.h"
 #include "render.h"
 
@@ -38,13 +39,6 @@ struct lvm {
 };
 
 /* ---- options ---------------------------------------------------------------------- */
-
-enum { O_STDERR, O_DETACH, O_TIMEOUT, O_UID, O_GID, O_GROUPS, O_SETSID, O_CONSOLE, O_QMP, O_STDERR_LOG,
-       O_AGENT, O_STDOUT, O_INPUT };
-static const char *const opt_names[] = { "stderr", "detach", "timeout", "uid", "gid", "groups",
-                                         "setsid", "console", "qmp", "stderr_log", "agent", "stdout",
-                                         "input", NULL };
-#define OPT(o) (1u << (o))
 
 struct opts {
 	int capture;            /* stderr = "capture" */
@@ -64,103 +58,66 @@ struct opts {
 	int ngroups;
 };
 
-static void opt_error(lua_State *L, int idx, const char *fname, const char *msg)
+/* The value of option `name` in the checked record r, or NULL when the
+ * record has no such field or it is unset (no default either). */
+static const struct qval *optval(const struct rec *r, const char *name)
 {
-	luaL_error(L, "bad argument #%d to '%s' (%s)", idx, fname, msg);
+	int f = schema_field(r->k, name, strlen(name));
+	return f >= 0 && r->v[f].set ? &r->v[f] : NULL;
 }
 
-/* Reads the options table at idx; `allowed` is a mask of OPT() bits. */
-static void getopts(lua_State *L, int idx, const char *fname, unsigned allowed, struct opts *o)
+/* Reads the options table at idx, checked against fname's record in
+ * options.c (which options fname takes, their types, their defaults). */
+static void getopts(lua_State *L, int idx, const char *fname, struct opts *o)
 {
-	char msg[160];
+	const struct rec *r = options_check(L, idx, options_find(fname));
+	const struct qval *v;
 	o->timeout = -1;
-	if (lua_isnoneornil(L, idx))
-		return;
-	luaL_checktype(L, idx, LUA_TTABLE);
-	lua_pushnil(L);
-	while (lua_next(L, idx)) {
-		const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
-		int i = 0;
-		while (opt_names[i] && strcmp(opt_names[i], k))
-			i++;
-		if (!opt_names[i] || !(allowed & OPT(i))) {
-			snprintf(msg, sizeof msg, "unknown option '%s'", k);
-			opt_error(L, idx, fname, msg);
-		}
-		switch (i) {
-		case O_STDERR: {
-			const char *v = luaL_checkstring(L, -1);
-			if (strcmp(v, "capture") && strcmp(v, "inherit")) {
-				snprintf(msg, sizeof msg, "option 'stderr': invalid option '%s' (expected 'capture' or 'inherit')", v);
-				opt_error(L, idx, fname, msg);
-			}
-			o->capture = !strcmp(v, "capture");
-			break;
-		}
-		case O_DETACH: o->detach = lua_toboolean(L, -1); break;
-		case O_TIMEOUT:
-			o->timeout = luaL_checknumber(L, -1);
-			if (!(o->timeout >= 0))  /* NaN too */
-				opt_error(L, idx, fname, "option 'timeout' must not be negative");
-			break;
-		case O_UID: o->set_uid = 1; o->uid = (uid_t)luaL_checkinteger(L, -1); break;
-		case O_GID: o->set_gid = 1; o->gid = (gid_t)luaL_checkinteger(L, -1); break;
-		case O_GROUPS: {
-			luaL_checktype(L, -1, LUA_TTABLE);
-			int n = (int)lua_rawlen(L, -1);
-			if (n > 64)
-				opt_error(L, idx, fname, "more than 64 groups");
-			for (int g = 1; g <= n; g++) {
-				lua_rawgeti(L, -1, g);
-				o->groups[g - 1] = (gid_t)luaL_checkinteger(L, -1);
-				lua_pop(L, 1);
-			}
-			o->ngroups = n;
-			o->set_groups = 1;
-			break;
-		}
-		case O_SETSID: o->new_session = lua_toboolean(L, -1); break;
-		case O_CONSOLE: {
-			size_t n;
-			const char *v = luaL_checklstring(L, -1, &n);
-			int choice;
-			const char *why = runtime_console_problem(v, n, 1, &choice);
-			if (why && choice) {  /* a word, but not one of them: show it */
-				snprintf(msg, sizeof msg, "option 'console': invalid option '%.60s' (%s)", v, why);
-				opt_error(L, idx, fname, msg);
-			} else if (why) {
-				snprintf(msg, sizeof msg, "option 'console': %s", why);
-				opt_error(L, idx, fname, msg);
-			}
-			o->console = v;  /* the options table keeps it alive */
-			break;
-		}
-		case O_QMP: o->qmp = lua_toboolean(L, -1); break;
-		case O_AGENT: o->agent = lua_toboolean(L, -1); break;
-		case O_STDOUT: {
-			const char *v = luaL_checkstring(L, -1);
-			if (strcmp(v, "capture") && strcmp(v, "inherit")) {
-				snprintf(msg, sizeof msg, "option 'stdout': invalid option '%s' (expected 'capture' or 'inherit')", v);
-				opt_error(L, idx, fname, msg);
-			}
-			o->capture_out = !strcmp(v, "capture");
-			break;
-		}
-		case O_INPUT:
-			if (lua_type(L, -1) != LUA_TSTRING)
-				opt_error(L, idx, fname, "option 'input': string expected");
-			o->input = lua_tolstring(L, -1, &o->inputlen);  /* the options table keeps it alive */
-			break;
-		case O_STDERR_LOG: {
-			size_t n;
-			o->stderr_log = luaL_checklstring(L, -1, &n);
-			if (strlen(o->stderr_log) != n)  /* open() would take the path up to the NUL */
-				opt_error(L, idx, fname, "option 'stderr_log': contains a NUL byte");
-			break;
-		}
-		}
+	if ((v = optval(r, "stderr")))
+		o->capture = v->u.i == 0;  /* "capture" */
+	if ((v = optval(r, "stdout")))
+		o->capture_out = v->u.i == 0;
+	if ((v = optval(r, "detach")))
+		o->detach = (int)v->u.i;
+	if ((v = optval(r, "timeout")))
+		o->timeout = v->u.num;
+	if ((v = optval(r, "qmp")))
+		o->qmp = (int)v->u.i;
+	if ((v = optval(r, "agent")))
+		o->agent = (int)v->u.i;
+	if ((v = optval(r, "setsid")))
+		o->new_session = (int)v->u.i;
+	if ((v = optval(r, "uid")))
+		o->set_uid = 1, o->uid = (uid_t)v->u.i;
+	if ((v = optval(r, "gid")))
+		o->set_gid = 1, o->gid = (gid_t)v->u.i;
+	if ((v = optval(r, "groups"))) {
+		if (v->u.ints.n > 64)
+			options_fail(L, idx, "groups", "more than 64 groups");
+		for (int g = 0; g < v->u.ints.n; g++)
+			o->groups[g] = (gid_t)v->u.ints.v[g];
+		o->ngroups = v->u.ints.n;
+		o->set_groups = 1;
+	}
+	if ((v = optval(r, "console"))) {
+		int choice;
+		const char *why = runtime_console_problem(v->u.str.s, v->u.str.n, 1, &choice);
+		if (why && choice)  /* a word, but not one of them: show it */
+			options_fail(L, idx, "console", "invalid option '%.60s' (%s)", v->u.str.s, why);
+		else if (why)
+			options_fail(L, idx, "console", "%s", why);
+		o->console = v->u.str.s;  /* the options table keeps it alive */
+	}
+	if ((v = optval(r, "stderr_log")))
+		o->stderr_log = v->u.str.s;
+	if (optval(r, "input")) {
+		lua_getfield(L, idx, "input");
+		if (lua_type(L, -1) != LUA_TSTRING)
+			options_fail(L, idx, "input", "string expected, got %s", luaL_typename(L, -1));
+		o->input = lua_tolstring(L, -1, &o->inputlen);  /* the options table keeps it alive */
 		lua_pop(L, 1);
 	}
+	lua_pop(L, 1);  /* the record's arena */
 }
 
 /* ---- the handle ---------------------------------------------------------------------- */
@@ -179,18 +136,14 @@ static struct vm *getvm(lua_State *L, int idx)
 	return h->v;
 }
 
-/* Raises on an option of a method's options table at idx but 'timeout'. */
-static void only_timeout(lua_State *L, int idx, const char *fname)
+/* Checks a method's options table at idx against its record in options.c
+ * (only 'timeout' there); wait_opt_timeout then reads it. */
+static void only_timeout(lua_State *L, int idx, const char *record, const char *fname)
 {
 	if (!lua_istable(L, idx))
 		return;
-	lua_pushnil(L);
-	while (lua_next(L, idx)) {
-		if (lua_type(L, -2) != LUA_TSTRING || strcmp(lua_tostring(L, -2), "timeout"))
-			luaL_error(L, "bad argument #%d to '%s' (unknown option '%s')", idx - 1, fname,
-			           luaL_tolstring(L, -2, NULL));
-		lua_pop(L, 1);
-	}
+	options_check_named(L, idx, options_find(record), fname, idx - 1);
+	lua_pop(L, 1);
 }
 
 static void push_status(lua_State *L, const struct vm *v)
@@ -235,7 +188,7 @@ static int m_wait(lua_State *L)
 	static const struct wait_ops ops = { wait_step, wait_expire, wait_what };
 	getvm(L, 1);
 	if (lua_istable(L, 2))
-		only_timeout(L, 2, "wait");
+		only_timeout(L, 2, "vm.wait", "wait");
 	double t = wait_opt_timeout(L, 2, QLUA_WAIT_TIMEOUT, 1, "wait");
 	lua_settop(L, 2);
 	return wait_run(L, wait_new(L, sizeof(struct wait), &ops, "wait", t));
@@ -308,7 +261,7 @@ static int m_shutdown(lua_State *L)
 {
 	static const struct wait_ops ops = { shutdown_step, NULL, NULL };
 	struct vm *v = getvm(L, 1);
-	only_timeout(L, 2, "shutdown");
+	only_timeout(L, 2, "shutdown", "shutdown");
 	double t = wait_opt_timeout(L, 2, QLUA_SHUTDOWN_TIMEOUT, 0, "shutdown");
 	lua_settop(L, 2);
 	struct shutdown_state *s = (struct shutdown_state *)wait_new(L, sizeof *s, &ops, "shutdown", -1);  /* 3 */
@@ -590,8 +543,7 @@ static struct lvm *start_vm(lua_State *L, struct opts *o, const char *fname)
 static int l_launch(lua_State *L)
 {
 	struct opts o = { .capture = 1, .qmp = 1 };
-	getopts(L, 2, "launch", OPT(O_STDERR) | OPT(O_DETACH) | OPT(O_CONSOLE) | OPT(O_QMP) | OPT(O_STDERR_LOG) |
-	        OPT(O_AGENT), &o);
+	getopts(L, 2, "launch", &o);
 	lua_settop(L, 2);
 	start_vm(L, &o, "launch");
 	return 1;
@@ -603,7 +555,7 @@ static int l_launch(lua_State *L)
 static int l_run(lua_State *L)
 {
 	struct opts o = { .capture = 1 };
-	getopts(L, 2, "run", OPT(O_TIMEOUT) | OPT(O_CONSOLE) | OPT(O_STDERR_LOG), &o);
+	getopts(L, 2, "run", &o);
 	lua_settop(L, 2);
 	struct lvm *h = start_vm(L, &o, "run");
 	struct vm *v = h->v;
@@ -634,8 +586,7 @@ static int l_launch_custom(lua_State *L)
 	const char *path = luaL_checkstring(L, 1);
 	luaL_checktype(L, 2, LUA_TTABLE);
 	struct opts o = { 0 };
-	getopts(L, 4, "launch_custom", OPT(O_STDERR) | OPT(O_DETACH) | OPT(O_UID) | OPT(O_GID) |
-	        OPT(O_GROUPS) | OPT(O_SETSID) | OPT(O_STDERR_LOG) | OPT(O_STDOUT) | OPT(O_INPUT), &o);
+	getopts(L, 4, "launch_custom", &o);
 	lua_settop(L, 4);
 	int nargs = (int)lua_rawlen(L, 2);
 	int nfds = lua_isnoneornil(L, 3) ? 0 : (luaL_checktype(L, 3, LUA_TTABLE), (int)lua_rawlen(L, 3));

@@ -19,6 +19,7 @@
 #include "loop.h"
 #include "lvm.h"
 #include "lwait.h"
+#include "options.h"
 #include "prepare.h"
 #include "render.h"
 #include "retline.h"
@@ -41,7 +42,8 @@ static const struct opt {
 	                                "property and object type the VM uses (exit 2 if not); runs nothing" },
 	[O_EXEC] = { 'e', NULL, "CHUNK", "run the Lua chunk CHUNK before the script" },
 	[O_LIB] = { 'L', NULL, "DIR", "look for Lua modules in DIR first (qemu.NAME in DIR/qemu/NAME.lua; as QLUA_PATH=DIR)" },
-	[O_DESCRIBE] = { 0, "describe", "KIND", "print the fields of a device kind or section" },
+	[O_DESCRIBE] = { 0, "describe", "KIND", "print the fields of a device kind, a section or a table of named options "
+	                                  "(launch, tap, recipes.disk, matrix, ...)" },
 	[O_MERGE] = { 0, "merge", "DIR...", "report a matrix's shards as one (each DIR a run directory or its "
 	                                   "shard-I-of-N): --junit FILE, --tap, --html FILE after the DIRs; exit 0 only when "
 	                                   "every cell of the whole matrix passed" },
@@ -348,7 +350,7 @@ static void print_transports(lua_State *L, int idx, const char *kind)
 
 static void print_describe(lua_State *L, const char *kind)
 {
-	if (!schema_find(kind)) {
+	if (!schema_find(kind) && !options_find(kind)) {
 		luaL_Buffer b;
 		luaL_buffinit(L, &b);
 		for (int i = 0; schema_devices[i]; i++) {
@@ -361,6 +363,11 @@ static void print_describe(lua_State *L, const char *kind)
 				luaL_addstring(&b, ", ");
 				luaL_addstring(&b, schema_vm.fields[i].name);
 			}
+		luaL_addstring(&b, "; options: ");
+		for (int i = 0; options_kinds[i]; i++) {
+			luaL_addstring(&b, i ? ", " : "");
+			luaL_addstring(&b, options_kinds[i]->name);
+		}
 		luaL_pushresult(&b);
 		luaL_error(L, "unknown kind '%s' (kinds: %s)", kind, lua_tostring(L, -1));
 	}

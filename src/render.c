@@ -57,6 +57,7 @@ void render_field(struct emit *e, const struct rec *r, int f)
 		render_props(e, v->u.props.v, v->u.props.n);
 		break;
 	case T_STRS: case T_UINTS: case T_REC: case T_RECS: case T_DEVS: case T_NTYPES:
+	case T_NUM: case T_FUNC: case T_TABLE: case T_ANY:
 		break; /* structure, not values: the kind's hook renders them */
 	}
 	e->trace_field = NULL;

@@ -72,6 +72,7 @@ const char *schema_type_name(const struct field *f)
 		[T_FILE] = "path-or-fd", [T_STRS] = "strings", [T_PROPS] = "properties",
 		[T_REC] = "section", [T_RECS] = "list-of-sections", [T_DEVS] = "devices",
 		[T_RTCBASE] = "rtc-base", [T_UINTS] = "integers", [T_DEVNO] = "ccw-devno",
+		[T_NUM] = "number", [T_FUNC] = "function", [T_TABLE] = "table", [T_ANY] = "any",
 	};
 	if (f->type == T_STRS && (f->flags & F_LIST))
 		return "list-of-strings";

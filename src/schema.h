@@ -39,6 +39,11 @@ enum ftype {
 	T_RTCBASE,  /* "utc", "localtime" or a date */
 	T_UINTS,    /* a list of integers in [min, max] (may be empty) */
 	T_DEVNO,    /* a ccw device number: fe.0.0001 */
+	/* Types of named options only (src/options.c), never rendered: */
+	T_NUM,      /* a number >= min (a float: seconds) */
+	T_FUNC,     /* a Lua function */
+	T_TABLE,    /* any table; its caller checks inside */
+	T_ANY,      /* any value but nil; its caller checks it */
 	T_NTYPES
 };
 
@@ -52,8 +57,10 @@ enum { F_REQ = 1,        /* required */
        F_BUS0 = 4,       /* (T_ID) also declares the bus "<id>.0" */
        F_LIST = 8,       /* (T_STRS) a list only: arguments, where one string
                             would read as one argument ("-m 1G") */
-       F_TEXT = 16 };    /* (T_STRS list items) line breaks allowed: arguments
-                            of a program that is not QEMU (prepare steps) */
+       F_TEXT = 16,      /* (T_STRS list items) line breaks allowed: arguments
+                            of a program that is not QEMU (prepare steps);
+                            (T_STR) too, for options that never reach argv */
+       F_EMPTY = 32 };   /* (T_STR) "" is a value (a QMP member: romfile = "") */
 
 /* "Only when field `field` is one of `values`": used for fields that exist
  * for some types of a kind only, and for requirements that depend on type. */
@@ -133,6 +140,7 @@ struct qval {
 	union {
 		struct { const char *s; size_t n; struct qfd *fd; } str; /* also T_FILE */
 		long long i;                          /* BOOL, UINT, ENUM index, HEX16 */
+		double num;                           /* NUM */
 		unsigned long long size;              /* SIZE */
 		struct { int slot, fn; } pci;         /* PCIADDR (fn -1: none) */
 		struct qfd *fd;

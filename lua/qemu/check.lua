@@ -498,26 +498,14 @@ local function compare(u, c, errors, warn)
   end
 end
 
-local function check_opts(fname, opts, allowed)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then
-    error(("bad argument #2 to '%s' (table expected, got %s)"):format(fname, type(opts)), 3)
-  end
-  for k in pairs(opts) do
-    if not allowed[k] then
-      error(("bad argument #2 to '%s' (unknown option '%s')"):format(fname, tostring(k)), 3)
-    end
-  end
-  return opts
-end
-
 -- qemu.check(vm [, opts]) -> true, warnings | nil, errors, warnings.
 -- (where, nargs: the caller's line and argument count, from the C stub.)
 function M.check(vm, opts, where, nargs)
   if type(vm) ~= "table" then
     error(("%sbad argument #1 to 'check' (VM description expected, got %s)"):format(where or "", type(vm)), 0)
   end
-  opts = check_opts("check", opts, { cache_dir = true, warn = true })
+  -- its record in src/options.c (qlua --describe check)
+  opts = Q().check_options("check", opts, where or "", 2)
   local u = Q()._uses(vm, where)
   local warnings = {}
   local function warn(msg)

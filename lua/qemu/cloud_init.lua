@@ -273,18 +273,24 @@ function M.recipe(opts)
   local R = "recipes.cloud_init"
   local o = H.options(R, opts, SPEC, info)
   local function bad(fmt, ...) U.raise(info, R .. ": " .. fmt:format(...)) end
+  -- the shapes its record (src/options.c) leaves to the recipe
+  for _, sp in ipairs(SPEC) do
+    local check = sp[2] ~= "string" and H.types[sp[2]]
+    local want = check and o[sp[1]] ~= nil and check(o[sp[1]])
+    if want then bad("field '%s': %s expected, got %s", sp[1], want, type(o[sp[1]])) end
+  end
   local function yaml(v, name, indent)
     local text, err = render(v, indent or 0, name)
-    if not text then bad("option '%s': %s", name:match("^[%w_]+"), err) end
+    if not text then bad("field '%s': %s", name:match("^[%w_]+"), err) end
     return text
   end
 
   if o.hostname and not o.hostname:match("^%w[%w%-%.]*$") then
-    bad("option 'hostname': invalid hostname '%s' (letters, digits, '-' and '.')", o.hostname)
+    bad("field 'hostname': invalid hostname '%s' (letters, digits, '-' and '.')", o.hostname)
   end
   local id = o.id or "cidata"
   if not id:match("^%a[%w%-%._]*$") then
-    bad("option 'id': invalid id '%s' (a letter, then letters, digits, '-', '.', '_')", id)
+    bad("field 'id': invalid id '%s' (a letter, then letters, digits, '-', '.', '_')", id)
   end
   local user = o.user or "root"
   local ssh_key = o.ssh_key ~= false
@@ -297,7 +303,8 @@ function M.recipe(opts)
       if o[n] ~= nil then extra[#extra + 1] = "'" .. n .. "'" end
     end
     if #extra > 0 then
-      bad("option %s needs 'user_data' to be a table (a string is written as is)", table.concat(extra, " and "))
+      bad("%s %s 'user_data' to be a table (a string is written as is)", #extra > 1 and "fields" or "field",
+        table.concat(extra, " and ") .. (#extra > 1 and " need" or " needs"))
     end
     user_data = o.user_data
   else
@@ -305,7 +312,7 @@ function M.recipe(opts)
     for k, v in pairs(o.user_data or {}) do cc[k] = v end
     if o.hostname then
       if cc.hostname ~= nil and cc.hostname ~= o.hostname then
-        bad("option 'hostname' ('%s') differs from user_data.hostname ('%s')", o.hostname, tostring(cc.hostname))
+        bad("field 'hostname' ('%s') differs from user_data.hostname ('%s')", o.hostname, tostring(cc.hostname))
       end
       cc.hostname = o.hostname
     end
@@ -321,7 +328,7 @@ function M.recipe(opts)
   local meta = {}
   for k, v in pairs(o.meta_data or {}) do meta[k] = v end
   if o.instance_id and meta["instance-id"] ~= nil then
-    bad("give the instance id once: option 'instance_id' or meta_data['instance-id']")
+    bad("give the instance id once: field 'instance_id' or meta_data['instance-id']")
   end
   meta["instance-id"] = meta["instance-id"] or o.instance_id or ("qlua-" .. random_hex(6))
   if o.hostname then meta["local-hostname"] = meta["local-hostname"] or o.hostname end
@@ -331,7 +338,7 @@ function M.recipe(opts)
   if ssh_key then
     keys = list_of(keys)
     for i, k in ipairs(keys) do
-      if type(k) ~= "string" then bad("option 'meta_data': value at 'public-keys[%d]': string expected", i) end
+      if type(k) ~= "string" then bad("field 'meta_data': value at 'public-keys[%d]': string expected", i) end
     end
     meta_data = meta_data .. "public-keys:\n" .. (#keys > 0 and yaml(keys, "meta_data.public-keys", 2) or "")
   elseif keys ~= nil then

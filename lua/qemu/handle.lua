@@ -55,8 +55,6 @@ end
 -- vm:wait's, so a matrix cell waiting here lets the others run.  ssh's own
 -- failures (exit 255: refused, no route, authentication) raise with its
 -- message; stdout keeps its first 16 MiB (truncated = true beyond).
-local SSH_OPTS = { user = "string", key = "string", port = "integer", host_port = "integer",
-                   input = "string", timeout = "number" }
 
 local function shell_word(w)
   if w:match("^[%w%-%._/=:@,+]+$") then return w end
@@ -80,23 +78,13 @@ function M.ssh(vm, cmd, opts)
     fail("bad argument #1 to 'ssh' (a command string or a list of words expected, got %s)",
          type(cmd) == "table" and "empty table" or type(cmd))
   end
-  opts = opts or {}
-  if type(opts) ~= "table" then fail("bad argument #2 to 'ssh' (table expected, got %s)", type(opts)) end
-  for k, v in pairs(opts) do
-    local want = SSH_OPTS[k]
-    if not want then fail("bad argument #2 to 'ssh' (unknown option '%s')", tostring(k)) end
-    local got = want == "integer" and math.type(v) or type(v)
-    if got ~= want then
-      fail("bad argument #2 to 'ssh' (option '%s': %s expected, got %s)", k, want, math.type(v) or type(v))
-    end
+  -- its record in src/options.c (qlua --describe vm.ssh)
+  opts = require("qemu").check_options("vm.ssh", opts, 2, 2, "ssh")
+  if opts.input ~= nil and type(opts.input) ~= "string" then
+    fail("bad argument #2 to 'ssh' (field 'input': string expected, got %s)", type(opts.input))
   end
   local timeout = opts.timeout or 60
-  if not (timeout > 0) then fail("bad argument #2 to 'ssh' (option 'timeout' must be positive)") end
-  for _, k in ipairs { "port", "host_port" } do
-    if opts[k] and (opts[k] < 1 or opts[k] > 65535) then
-      fail("bad argument #2 to 'ssh' (option '%s': a port 1..65535 expected, got %d)", k, opts[k])
-    end
-  end
+  if not (timeout > 0) then fail("bad argument #2 to 'ssh' (field 'timeout' must be positive)") end
   local d = vm.description
   local conf = type(d) == "table" and type(d.ssh) == "table" and d.ssh or {}
   local user = opts.user or conf.user or "root"

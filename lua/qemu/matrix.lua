@@ -32,9 +32,6 @@ Matrix.__index = Matrix
 
 -- ---- describing ------------------------------------------------------------
 
-local FIELDS = { name = "string", axes = "table", exclude = "table", include = "table",
-                 timeout = "number", vm = "function", test = "function", launch = "table" }
-
 local function fail(level, fmt, ...)
   error("matrix: " .. fmt:format(...), level + 1)
 end
@@ -59,13 +56,9 @@ end
 -- vm(cell) builds them) and returns the matrix.
 function M.new(def)
   if type(def) ~= "table" then fail(2, "table expected, got %s", type(def)) end
-  for k, v in pairs(def) do
-    if not FIELDS[k] then fail(2, "unknown field '%s'", tostring(k)) end
-    if type(v) ~= FIELDS[k] then fail(2, "field '%s': %s expected, got %s", k, FIELDS[k], type(v)) end
-  end
-  for _, k in ipairs({ "axes", "vm", "test" }) do
-    if def[k] == nil then fail(2, "field '%s' is required", k) end
-  end
+  -- its record in src/options.c (qlua --describe matrix), checked as a
+  -- device's fields are; errors name the caller of matrix{}
+  qemu.check_options("matrix", def, 2)
   local keys = {}
   for k, values in pairs(def.axes) do
     if type(k) ~= "string" then fail(2, "field 'axes': axis names must be strings") end

@@ -129,46 +129,75 @@ local KINDS = {
 local KIND_TEXT = { size = "a size (bytes or a string like \"512M\")", fd = "a getfd name or a qemu.fd",
                     fds = "a non-empty list of getfd names or qemu.fd objects" }
 
--- Checks wrapper fname's argument #n, a table of named options, against
--- spec (option -> "kind" or "kind!" when required); `timeout` is always
--- allowed.  Raises on anything else.  Returns the checked values (sizes as
--- bytes) and the timeout.
-local function options(fname, n, t, spec)
-  if type(t) ~= "table" then
-    badarg(fname, n, "table of named options expected, got " .. type(t))
+-- The caller's line outside this file, as error() would name it.
+local function where()
+  local level = 2
+  while true do
+    local info = debug.getinfo(level, "Sl")
+    if not info then return "" end
+    if info.source ~= THIS_FILE then
+      return info.currentline > 0 and (info.short_src .. ":" .. info.currentline .. ": ") or ""
+    end
+    level = level + 1
+  end
+end
+
+-- The option fields the C checker takes as any value, and what they are.
+local SHAPES = { vhostfd = "fd", fds = "fds", vhost_fds = "fds" }
+
+-- Checks wrapper fname's argument #n, a table of named options, against its
+-- record in src/options.c ("qmp." .. fname, or `record`; qlua --describe
+-- qmp.blockdev_add), with the checker and the words of the device kinds:
+-- "bad argument #1 to 'blockdev_add' (field 'filename' is required)".
+-- Returns the values (sizes as bytes) and the timeout.
+local size_fields = {}   -- record -> { name = true } of its fields of type size
+local function options(fname, n, t, record)
+  record = record or ("qmp." .. fname)
+  qemu.check_options(record, t, where(), n, fname)
+  local sizes = size_fields[record]
+  if not sizes then
+    sizes = {}
+    for _, f in ipairs(qemu.describe(record).fields) do
+      if f.type == "size" then sizes[f.name] = true end
+    end
+    size_fields[record] = sizes
   end
   local out = {}
   for k, v in pairs(t) do
-    if k ~= "timeout" and not spec[k] then
-      badarg(fname, n, ("unknown option '%s'"):format(tostring(k)))
+    local shape = SHAPES[k]
+    if shape and KINDS[shape](v) == nil then
+      badarg(fname, n, ("field '%s': %s expected, got %s"):format(k, KIND_TEXT[shape], type(v)))
     end
+    if k ~= "timeout" then out[k] = sizes[k] and bytes(v) or v end
   end
-  for k, kind in pairs(spec) do
-    local required = kind:sub(-1) == "!"
-    if required then kind = kind:sub(1, -2) end
-    local v = t[k]
-    if v == nil then
-      if required then badarg(fname, n, ("option '%s' is required"):format(k)) end
-    else
-      local ok = KINDS[kind](v)
-      if ok == nil then
-        badarg(fname, n, ("option '%s': %s expected, got %s"):format(k, KIND_TEXT[kind] or kind,
-          math.type(v) == "float" and "float" or type(v)))
-      end
-      out[k] = ok
-    end
-  end
-  local timeout = t.timeout
-  if timeout ~= nil and (type(timeout) ~= "number" or not (timeout >= 0)) then
-    badarg(fname, n, "option 'timeout': non-negative number expected")
-  end
-  return out, timeout
+  return out, t.timeout
 end
 
 -- The timeout of an optional trailing { timeout = s } table (argument #n).
 local function opt_timeout(fname, n, opts)
   if opts == nil then return nil end
-  return select(2, options(fname, n, opts, {}))
+  return select(2, options(fname, n, opts, "qmp.command"))
+end
+
+-- For the wrappers whose options are QEMU's own properties (device_add,
+-- object_add, netdev_add: no record can list them): the fields they need,
+-- in the checker's words, and the timeout, checked by its record.
+local function required_string(fname, n, t, k)
+  if t[k] == nil then badarg(fname, n, ("field '%s' is required"):format(k)) end
+  if type(t[k]) ~= "string" then
+    badarg(fname, n, ("field '%s': string expected, got %s"):format(k, type(t[k])))
+  end
+end
+local function open_options(fname, n, t, required)
+  if type(t) ~= "table" then badarg(fname, n, "table expected, got " .. type(t)) end
+  for k in pairs(t) do
+    if type(k) ~= "string" then
+      badarg(fname, n, ("field names must be strings, got %s %s"):format(type(k), tostring(k)))
+    end
+  end
+  for _, k in ipairs(required) do required_string(fname, n, t, k) end
+  qemu.check_options("qmp.command", { timeout = t.timeout }, where(), n, fname)
+  return t.timeout
 end
 
 local function check(fname, n, v, kind)
@@ -354,17 +383,11 @@ M.system_powerdown = M.powerdown
 -- devices (govmm's choice; QEMU refuses it for a regular file),
 -- "host_cdrom".  discard: "ignore"|"unmap"; detect_zeroes:
 -- "off"|"on"|"unmap".
-local BLOCKDEV = {
-  node_name = "string!", filename = "string!", driver = "string", format = "string",
-  read_only = "boolean", cache = "table", discard = "string", detect_zeroes = "string",
-  auto_read_only = "boolean", force_share = "boolean",
-}
 function M.blockdev_add(qmp, o)
-  local a, timeout = options("blockdev_add", 1, o, BLOCKDEV)
+  local a, timeout = options("blockdev_add", 1, o)
   local cache
   if a.cache then
-    local c = options("blockdev_add", 1, a.cache, { direct = "boolean", no_flush = "boolean" })
-    cache = { direct = c.direct, ["no-flush"] = c.no_flush }
+    cache = { direct = a.cache.direct, ["no-flush"] = a.cache.no_flush }   -- (checked with its record)
   end
   return run(qmp, "blockdev-add", {
     driver = a.format or "raw",
@@ -386,12 +409,8 @@ end
 -- qmp:blockdev_add_with_driver_cache{ driver, node_name, filename, direct,
 --                                     no_flush, read_only, timeout } -> {}
 -- (ExecuteBlockdevAddWithDriverCache) the same with the protocol driver named.
-local WITH_CACHE = {
-  node_name = "string!", filename = "string!", driver = "string", direct = "boolean",
-  no_flush = "boolean", read_only = "boolean",
-}
 local function with_cache(fname, qmp, o, default_driver)
-  local a, timeout = options(fname, 1, o, WITH_CACHE)
+  local a, timeout = options(fname, 1, o)
   return M.blockdev_add(qmp, {
     node_name = a.node_name, filename = a.filename, driver = a.driver or default_driver,
     read_only = a.read_only, cache = { direct = a.direct or false, no_flush = a.no_flush or false },
@@ -402,9 +421,6 @@ function M.blockdev_add_with_cache(qmp, o)
   return with_cache("blockdev_add_with_cache", qmp, o, "host_device")
 end
 function M.blockdev_add_with_driver_cache(qmp, o)
-  if type(o) == "table" and o.driver == nil then
-    badarg("blockdev_add_with_driver_cache", 1, "option 'driver' is required")
-  end
   return with_cache("blockdev_add_with_driver_cache", qmp, o, nil)
 end
 
@@ -420,19 +436,9 @@ end
 -- name is QEMU's own (drive, romfile, netdev, mac, chardev, memdev,
 -- "x-foo"...).  Values go as they are: booleans, integers, strings.
 function M.device_add(qmp, props)
-  if type(props) ~= "table" then
-    badarg("device_add", 1, "table of device properties expected, got " .. type(props))
-  end
-  if type(props.driver) ~= "string" then
-    badarg("device_add", 1, "option 'driver' (string) is required")
-  end
-  local timeout = props.timeout
-  if timeout ~= nil and (type(timeout) ~= "number" or not (timeout >= 0)) then
-    badarg("device_add", 1, "option 'timeout': non-negative number expected")
-  end
+  local timeout = open_options("device_add", 1, props, { "driver" })
   local args = {}
   for k, v in pairs(props) do
-    if type(k) ~= "string" then badarg("device_add", 1, "property names must be strings") end
     if k ~= "timeout" then args[DEVICE_PROPS[k] or k] = v end
   end
   return run(qmp, "device_add", args, timeout)
@@ -463,15 +469,8 @@ end
 -- (govmm ExecuteSCSIDeviceAdd) a SCSI disk on a SCSI controller's bus
 -- ("scsi0.0"); driver "scsi-hd" or "scsi-cd" ("scsi-disk" was removed in
 -- QEMU 6.0).
-local SCSI_DRIVERS = { ["scsi-hd"] = true, ["scsi-cd"] = true }
 function M.scsi_device_add(qmp, o)
-  local a, timeout = options("scsi_device_add", 1, o, {
-    drive = "string!", id = "string!", driver = "string!", bus = "string!",
-    scsi_id = "integer", lun = "integer", share_rw = "boolean",
-  })
-  if not SCSI_DRIVERS[a.driver] then
-    badarg("scsi_device_add", 1, ("option 'driver': 'scsi-hd' or 'scsi-cd' expected, got '%s'"):format(a.driver))
-  end
+  local a, timeout = options("scsi_device_add", 1, o)   -- (its record: driver is one of those)
   return add_device(qmp, { driver = a.driver, id = a.id, drive = a.drive, bus = a.bus,
     ["scsi-id"] = a.scsi_id, lun = a.lun, ["share-rw"] = a.share_rw }, timeout)
 end
@@ -483,10 +482,7 @@ end
 -- id of a pcie-root-port (pcie.0 itself takes no hotplug).  queues sets
 -- num-queues.
 function M.pci_device_add(qmp, o)
-  local a, timeout = options("pci_device_add", 1, o, {
-    drive = "string!", id = "string!", driver = "string!", addr = "string", bus = "string",
-    romfile = "string", queues = "integer", share_rw = "boolean", disable_modern = "boolean",
-  })
+  local a, timeout = options("pci_device_add", 1, o)
   return add_device(qmp, { driver = a.driver, id = a.id, drive = a.drive, addr = a.addr,
     bus = a.bus, romfile = a.romfile, ["num-queues"] = a.queues, ["share-rw"] = a.share_rw,
     ["disable-modern"] = a.disable_modern }, timeout)
@@ -496,9 +492,7 @@ end
 -- (govmm ExecutePCIVhostUserDevAdd) vhost-user-blk-pci, vhost-user-fs-pci...
 -- on a chardev that is connected to the vhost-user backend.
 function M.pci_vhost_user_dev_add(qmp, o)
-  local a, timeout = options("pci_vhost_user_dev_add", 1, o, {
-    driver = "string!", id = "string!", chardev = "string!", addr = "string", bus = "string",
-  })
+  local a, timeout = options("pci_vhost_user_dev_add", 1, o)
   return add_device(qmp, { driver = a.driver, id = a.id, chardev = a.chardev, addr = a.addr,
     bus = a.bus }, timeout)
 end
@@ -508,10 +502,7 @@ end
 -- (govmm ExecuteNetPCIDeviceAdd) a NIC on a netdev; queues = N turns on
 -- multiqueue: mq = true, vectors = 2N + 2.
 function M.net_pci_device_add(qmp, o)
-  local a, timeout = options("net_pci_device_add", 1, o, {
-    netdev = "string", id = "string!", mac = "string", addr = "string", bus = "string",
-    romfile = "string", queues = "integer", disable_modern = "boolean", driver = "string",
-  })
+  local a, timeout = options("net_pci_device_add", 1, o)
   local mq, vectors
   if a.queues and a.queues > 0 then mq, vectors = true, 2 * a.queues + 2 end
   return add_device(qmp, { driver = a.driver or "virtio-net-pci", id = a.id, netdev = a.netdev,
@@ -523,9 +514,7 @@ end
 -- (govmm ExecuteNetCCWDeviceAdd) virtio-net-ccw: s390x machines only;
 -- other QEMUs answer "'virtio-net-ccw' is not a valid device model name".
 function M.net_ccw_device_add(qmp, o)
-  local a, timeout = options("net_ccw_device_add", 1, o, {
-    netdev = "string!", id = "string!", mac = "string", devno = "string", queues = "integer",
-  })
+  local a, timeout = options("net_ccw_device_add", 1, o)
   return add_device(qmp, { driver = "virtio-net-ccw", id = a.id, netdev = a.netdev, mac = a.mac,
     devno = a.devno, mq = (a.queues and a.queues > 0) or nil }, timeout)
 end
@@ -535,9 +524,7 @@ end
 -- ("0000:01:00.0"), which must be bound to vfio-pci; driver "vfio-ccw"
 -- on s390x (govmm picks it there).
 function M.vfio_device_add(qmp, o)
-  local a, timeout = options("vfio_device_add", 1, o, {
-    id = "string!", host = "string!", bus = "string", romfile = "string", driver = "string",
-  })
+  local a, timeout = options("vfio_device_add", 1, o)
   return add_device(qmp, { driver = a.driver or "vfio-pci", id = a.id, host = a.host, bus = a.bus,
     romfile = a.romfile }, timeout)
 end
@@ -545,9 +532,7 @@ end
 -- qmp:pci_vfio_device_add{ id, host, addr, bus, romfile, timeout } -> {}
 -- (govmm ExecutePCIVFIODeviceAdd) vfio-pci at a given address on a bus.
 function M.pci_vfio_device_add(qmp, o)
-  local a, timeout = options("pci_vfio_device_add", 1, o, {
-    id = "string!", host = "string!", addr = "string", bus = "string", romfile = "string",
-  })
+  local a, timeout = options("pci_vfio_device_add", 1, o)
   return add_device(qmp, { driver = "vfio-pci", id = a.id, host = a.host, addr = a.addr,
     bus = a.bus, romfile = a.romfile }, timeout)
 end
@@ -556,9 +541,7 @@ end
 -- (govmm ExecutePCIVFIOMediatedDeviceAdd) a mediated device (vGPU...):
 -- sysfsdev = "/sys/bus/mdev/devices/UUID".
 function M.pci_vfio_mediated_device_add(qmp, o)
-  local a, timeout = options("pci_vfio_mediated_device_add", 1, o, {
-    id = "string!", sysfsdev = "string!", addr = "string", bus = "string", romfile = "string",
-  })
+  local a, timeout = options("pci_vfio_mediated_device_add", 1, o)
   return add_device(qmp, { driver = "vfio-pci", id = a.id, sysfsdev = a.sysfsdev, addr = a.addr,
     bus = a.bus, romfile = a.romfile }, timeout)
 end
@@ -566,9 +549,7 @@ end
 -- qmp:ap_vfio_mediated_device_add{ sysfsdev, id, timeout } -> {}
 -- (govmm ExecuteAPVFIOMediatedDeviceAdd) vfio-ap, s390x only.
 function M.ap_vfio_mediated_device_add(qmp, o)
-  local a, timeout = options("ap_vfio_mediated_device_add", 1, o, {
-    sysfsdev = "string!", id = "string",
-  })
+  local a, timeout = options("ap_vfio_mediated_device_add", 1, o)
   return add_device(qmp, { driver = "vfio-ap", id = a.id, sysfsdev = a.sysfsdev }, timeout)
 end
 
@@ -580,10 +561,7 @@ end
 -- device_add fails); without it QEMU opens
 -- /dev/vhost-vsock itself.
 function M.pci_vsock_add(qmp, o)
-  local a, timeout = options("pci_vsock_add", 1, o, {
-    id = "string!", guest_cid = "integer!", vhostfd = "fd", addr = "string", bus = "string",
-    romfile = "string", disable_modern = "boolean",
-  })
+  local a, timeout = options("pci_vsock_add", 1, o)
   local dl = deadline(timeout)
   local vhostfd, err, passed = a.vhostfd, nil, nil
   if vhostfd ~= nil then
@@ -602,9 +580,7 @@ end
 -- sees /dev/virtio-ports/NAME) on chardev; needs a virtio-serial
 -- controller (bus: "<its id>.0").
 function M.virt_serial_port_add(qmp, o)
-  local a, timeout = options("virt_serial_port_add", 1, o, {
-    id = "string!", name = "string!", chardev = "string!", bus = "string", nr = "integer",
-  })
+  local a, timeout = options("virt_serial_port_add", 1, o)
   return add_device(qmp, { driver = "virtserialport", id = a.id, name = a.name, chardev = a.chardev,
     bus = a.bus, nr = a.nr }, timeout)
 end
@@ -619,10 +595,7 @@ end
 -- names ("qemu64-x86_64-cpu", "host-x86_64-cpu"...); the ids (integers)
 -- are a free slot's props from query_hotpluggable_cpus.
 function M.cpu_device_add(qmp, o)
-  local a, timeout = options("cpu_device_add", 1, o, {
-    driver = "string!", id = "string!", socket_id = "integer", die_id = "integer",
-    core_id = "integer", thread_id = "integer", node_id = "integer",
-  })
+  local a, timeout = options("cpu_device_add", 1, o)
   return add_device(qmp, { driver = a.driver, id = a.id, ["socket-id"] = a.socket_id,
     ["die-id"] = a.die_id, ["core-id"] = a.core_id, ["thread-id"] = a.thread_id,
     ["node-id"] = a.node_id }, timeout)
@@ -634,7 +607,7 @@ end
 -- nil, err (GenericError) when every slot is taken.
 local TOPOLOGY = { "node-id", "socket-id", "die-id", "core-id", "thread-id" }
 function M.hotplug_cpu(qmp, o)
-  local a, timeout = options("hotplug_cpu", 1, o, { id = "string!" })
+  local a, timeout = options("hotplug_cpu", 1, o)
   local dl = deadline(timeout)
   local slots, err = qmp:execute("query-hotpluggable-cpus", nil, left(dl))
   if not slots then return nil, err end
@@ -680,14 +653,7 @@ local OBJECT_PROPS = {
 -- prealloc_threads, discard_data, poll_max_ns... turned into QEMU's
 -- hyphenated names; sizes are integers here.
 function M.object_add(qmp, props)
-  if type(props) ~= "table" then
-    badarg("object_add", 1, "table of object properties expected, got " .. type(props))
-  end
-  for _, k in ipairs({ "qom_type", "id" }) do
-    if type(props[k]) ~= "string" then
-      badarg("object_add", 1, ("option '%s' (string) is required"):format(k))
-    end
-  end
+  open_options("object_add", 1, props, { "qom_type", "id" })
   local args = {}
   for k, v in pairs(props) do
     if k ~= "timeout" then args[OBJECT_PROPS[k] or k] = v end
@@ -715,10 +681,7 @@ end
 -- it.  size in bytes or "128M" (govmm took MiB).  The backend is removed
 -- again when device_add fails.
 function M.memdev_add(qmp, o)
-  local a, timeout = options("memdev_add", 1, o, {
-    qom_type = "string", id = "string!", size = "size!", mem_path = "string", share = "boolean",
-    driver = "string!", driver_id = "string!", addr = "string", bus = "string",
-  })
+  local a, timeout = options("memdev_add", 1, o)
   return memdev(qmp,
     { ["qom-type"] = a.qom_type or "memory-backend-ram", id = a.id, size = a.size,
       ["mem-path"] = a.mem_path, share = a.share },
@@ -731,9 +694,7 @@ end
 -- (govmm ExecHotplugMemory) memdev_add with a pc-dimm named "dimm" .. id.
 -- Needs memory = { slots, maxmem } in the VM description.
 function M.hotplug_memory(qmp, o)
-  local a, timeout = options("hotplug_memory", 1, o, {
-    id = "string!", size = "size!", qom_type = "string", mem_path = "string", share = "boolean",
-  })
+  local a, timeout = options("hotplug_memory", 1, o)
   return M.memdev_add(qmp, { qom_type = a.qom_type, id = a.id, size = a.size, mem_path = a.mem_path,
     share = a.share, driver = "pc-dimm", driver_id = "dimm" .. a.id, timeout = timeout })
 end
@@ -743,9 +704,7 @@ end
 -- on mem_path (share = true) and an nvdimm "nvdimm" .. id on it.  Needs
 -- machine = { options = { nvdimm = true } } and memory slots.
 function M.nvdimm_device_add(qmp, o)
-  local a, timeout = options("nvdimm_device_add", 1, o, {
-    id = "string!", mem_path = "string!", size = "size!", pmem = "boolean",
-  })
+  local a, timeout = options("nvdimm_device_add", 1, o)
   return memdev(qmp,
     { ["qom-type"] = "memory-backend-file", id = "nvdimmbackmem" .. a.id, ["mem-path"] = a.mem_path,
       size = a.size, share = true, pmem = a.pmem },
@@ -786,27 +745,17 @@ local NETDEV_FDS = { fd = true, fds = true, vhostfd = true, vhostfds = true }
 -- list of several, "<id>-<member><n>"; closed again when netdev_add fails).
 -- down_script, vhost_fds are accepted for downscript, vhostfds.
 function M.netdev_add(qmp, o)
-  if type(o) ~= "table" then
-    badarg("netdev_add", 1, "table of named options expected, got " .. type(o))
-  end
-  for _, k in ipairs({ "type", "id" }) do
-    if type(o[k]) ~= "string" then badarg("netdev_add", 1, ("option '%s' (string) is required"):format(k)) end
-  end
-  local timeout = o.timeout
-  if timeout ~= nil and (type(timeout) ~= "number" or not (timeout >= 0)) then
-    badarg("netdev_add", 1, "option 'timeout': non-negative number expected")
-  end
+  local timeout = open_options("netdev_add", 1, o, { "type", "id" })
   local dl = deadline(timeout)
   local args, all_passed = {}, {}
   for k, v in pairs(o) do
-    if type(k) ~= "string" then badarg("netdev_add", 1, "option names must be strings") end
     local name = NETDEV_NAMES[k] or k
     if k == "timeout" then
       name = nil
     elseif NETDEV_FDS[name] then
       local list = (type(v) == "table") and v or { v }
       if not KINDS.fds(list) then
-        badarg("netdev_add", 1, ("option '%s': %s expected"):format(k, KIND_TEXT.fds))
+        badarg("netdev_add", 1, ("field '%s': %s expected, got %s"):format(k, KIND_TEXT.fds, type(v)))
       end
       local joined, err, passed = pass_fds(qmp, list, o.id .. "-" .. name, dl)
       for _, p in ipairs(passed) do all_passed[#all_passed + 1] = p end
@@ -828,9 +777,7 @@ end
 -- per queue) and, with vhost_fds, vhost-net (vhost = true, vhostfds).
 -- Each list holds getfd names or qemu.fd objects (qemu.tap's result).
 function M.netdev_add_by_fds(qmp, o)
-  local a, timeout = options("netdev_add_by_fds", 1, o, {
-    type = "string", id = "string!", fds = "fds!", vhost_fds = "fds",
-  })
+  local a, timeout = options("netdev_add_by_fds", 1, o)
   return M.netdev_add(qmp, { type = a.type or "tap", id = a.id, fds = a.fds,
     vhost = a.vhost_fds and true or nil, vhostfds = a.vhost_fds, timeout = timeout })
 end
@@ -839,9 +786,7 @@ end
 -- (govmm ExecuteNetdevChardevAdd) a netdev on a chardev (vhost-user's
 -- socket); queues is sent when above 1, as govmm does.
 function M.netdev_chardev_add(qmp, o)
-  local a, timeout = options("netdev_chardev_add", 1, o, {
-    type = "string", id = "string!", chardev = "string!", queues = "integer",
-  })
+  local a, timeout = options("netdev_chardev_add", 1, o)
   return run(qmp, "netdev_add", { type = a.type or "vhost-user", id = a.id, chardev = a.chardev,
     queues = (a.queues and a.queues > 1) and a.queues or nil }, timeout)
 end
@@ -858,12 +803,10 @@ end
 -- at once.  `wait` is sent only for servers (QEMU 6.0 refuses it for
 -- clients).
 function M.chardev_unix_socket_add(qmp, o)
-  local a, timeout = options("chardev_unix_socket_add", 1, o, {
-    id = "string!", path = "string!", server = "boolean", wait = "boolean",
-  })
+  local a, timeout = options("chardev_unix_socket_add", 1, o)
   local server = a.server or false
   if a.wait ~= nil and not server then
-    badarg("chardev_unix_socket_add", 1, "option 'wait' only goes with server = true")
+    badarg("chardev_unix_socket_add", 1, "field 'wait' is only used with server = true")
   end
   local data = { server = server, addr = { type = "unix", data = { path = a.path } } }
   if server then data.wait = a.wait end
@@ -997,10 +940,7 @@ end
 -- Returns when the dump is written unless detach = true (then watch
 -- DUMP_COMPLETED or query_dump).
 function M.dump_guest_memory(qmp, o)
-  local a, timeout = options("dump_guest_memory", 1, o, {
-    file = "string", protocol = "string", paging = "boolean", format = "string",
-    detach = "boolean", begin = "integer", length = "integer",
-  })
+  local a, timeout = options("dump_guest_memory", 1, o)
   if (a.file == nil) == (a.protocol == nil) then
     badarg("dump_guest_memory", 1, "give exactly one of 'file' and 'protocol'")
   end

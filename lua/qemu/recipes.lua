@@ -16,9 +16,11 @@
 -- adds its own words to the kernel command line (console=ttyS0,
 -- tsc_early_khz=...) and its own devices.
 --
--- A recipe checks only its own options: an unknown option, a missing required
--- one or one of the wrong type raises at the caller's line, naming the recipe:
---   vm.lua:7: recipes.disk: unknown option 'fiel' (did you mean 'file'?)
+-- A recipe checks only its own options (their schema is its record in
+-- src/options.c: `qlua --describe recipes.disk`): an unknown option, a
+-- missing required one or one of the wrong type raises at the caller's line,
+-- naming the recipe, in the words the device fields use:
+--   vm.lua:7: recipes.disk: unknown field 'fiel' (did you mean 'file'?)
 -- Device fields are checked by the C constructors; their errors are raised at
 -- the caller's line too, and the devices are recorded as built there:
 --   vm.lua:7: recipes.disk: block: field 'format': invalid option 'qcow3' (...)
@@ -181,10 +183,33 @@ local function quoted_list(choices)
   return table.concat(q, ", ", 1, #q - 1) .. " or " .. q[#q]
 end
 
--- Checks opts against spec, a list of { name, type, required = bool,
--- choices = {...} }; returns a table of the options (never opts itself).
+-- The options tables the C core knows (src/options.c: qemu.option_kinds()).
+local known
+local function c_record(name)
+  if not known then
+    known = {}
+    local Q = U.Q()
+    if rawget(Q, "option_kinds") then
+      for _, k in ipairs(Q.option_kinds()) do known[k] = true end
+    end
+  end
+  return known[name]
+end
+
+-- Checks a recipe's options and returns a copy of them (never opts
+-- itself).  The recipe's record in src/options.c is the schema, checked by
+-- qemu.check_options as devices are (one checker, one error grammar:
+-- "recipes.disk: unknown field 'fiel' (did you mean 'file'?)").  spec, a
+-- list of { name, type, required = bool, choices = {...} }, is only for a
+-- recipe that has no record yet; it is checked here in the same words.
 local function options(recipe, opts, spec, info)
   local function bad(msg) U.raise(info, recipe .. ": " .. msg) end
+  if c_record(recipe) then
+    U.Q().check_options(recipe, opts, U.where(info))
+    local out = {}
+    for k, v in pairs(opts or {}) do out[k] = v end
+    return out
+  end
   if opts == nil then opts = {} end
   if type(opts) ~= "table" or U.kind_of(opts) then
     bad(("table of options expected, got %s"):format(typename(opts)))
@@ -199,32 +224,30 @@ local function options(recipe, opts, spec, info)
   end)
   for _, k in ipairs(keys) do
     if type(k) ~= "string" then
-      local names = {}
-      for i, o in ipairs(spec) do names[i] = o[1] end
-      bad(("unexpected value at [%s] (options are named: %s)"):format(tostring(k),
-        #names > 0 and table.concat(names, ", ") or "none"))
+      bad(("field names must be strings, got %s %s (fields are named: write key = value)"):format(type(k),
+        tostring(k)))
     end
     if not byname[k] then
       local s = suggest(k, spec)
-      if s then bad(("unknown option '%s' (did you mean '%s'?)"):format(k, s)) end
-      bad(("unknown option '%s'"):format(k))
+      if s then bad(("unknown field '%s' (did you mean '%s'?)"):format(k, s)) end
+      bad(("unknown field '%s'"):format(k))
     end
   end
   local out = {}
   for _, o in ipairs(spec) do
     local name, v = o[1], opts[o[1]]
     if v == nil then
-      if o.required then bad(("option '%s' is required"):format(name)) end
+      if o.required then bad(("field '%s' is required"):format(name)) end
     else
       local want = TYPES[o[2]](v)
       if want then
-        bad(("option '%s': %s expected, got %s"):format(name, want, typename(v)))
+        bad(("field '%s': %s expected, got %s"):format(name, want, typename(v)))
       end
       if o.choices then
         local okc = false
         for _, c in ipairs(o.choices) do if c == v then okc = true end end
         if not okc then
-          bad(("option '%s': invalid option '%s' (expected %s)"):format(name, tostring(v),
+          bad(("field '%s': invalid option '%s' (expected %s)"):format(name, tostring(v),
             quoted_list(o.choices)))
         end
       end
@@ -341,6 +364,10 @@ local MICROVM_SPEC = {
 function R.microvm(opts)
   local info = U.caller()
   local o = options("recipes.microvm", opts, MICROVM_SPEC, info)
+  if o.tsc_early_khz ~= nil and TYPES.khz(o.tsc_early_khz) then
+    U.raise(info, ("recipes.microvm: field 'tsc_early_khz': positive integer or false expected, got %s"):format(
+      typename(o.tsc_early_khz)))
+  end
   local d = machine("microvm", o)
   local khz = o.tsc_early_khz
   if khz == nil then khz = tsc_khz() end
@@ -412,17 +439,17 @@ function R.disk(opts)
   local id = o.id
   if not id then
     if type(o.file) ~= "string" then
-      U.raise(info, "recipes.disk: option 'id' is required when 'file' is a qemu.fd")
+      U.raise(info, "recipes.disk: field 'id' is required when 'file' is a qemu.fd")
     end
     id = make_id(o.file:match("([^/]*)/*$"), "disk-")
   end
   local file, format, prepare = o.file, o.format, nil
   if o.overlay then
     if type(file) ~= "string" then
-      U.raise(info, "recipes.disk: option 'overlay' needs 'file' to be a path, not a qemu.fd")
+      U.raise(info, "recipes.disk: field 'overlay' needs 'file' to be a path, not a qemu.fd")
     end
     if not format then
-      U.raise(info, "recipes.disk: option 'format' is required with 'overlay' (the format of 'file')")
+      U.raise(info, "recipes.disk: field 'format' is required with 'overlay' (the format of 'file')")
     end
     -- the base must exist now (qemu-img would only say so at launch)
     local base = absolute(file)
@@ -437,7 +464,7 @@ function R.disk(opts)
     prepare[#prepare + 1] = { argv = { img, "create", "-q", "-f", "qcow2", "-b", base, "-F", format, overlay } }
     file, format = overlay, "qcow2"
   elseif o.dir then
-    U.raise(info, "recipes.disk: option 'dir' is only used with 'overlay = true'")
+    U.raise(info, "recipes.disk: field 'dir' is only used with 'overlay = true'")
   end
   return { devices = { build("recipes.disk", info, "block", {
     id = id, file = file, format = format, read_only = o.readonly or nil, transport = o.transport,
@@ -465,20 +492,26 @@ local TAP_SPEC = {
 
 function R.tap(opts)
   local info = U.caller()
+  if type(opts) == "table" and is_fd(rawget(opts, "fds")) then   -- one queue: a list of one
+    local copy = {}
+    for k, v in pairs(opts) do copy[k] = v end
+    copy.fds = { opts.fds }
+    opts = copy
+  end
   local o = options("recipes.tap", opts, TAP_SPEC, info)
   local fds, ifname = o.fds, o.ifname
   if fds and ifname then
     U.raise(info, "recipes.tap: give 'ifname' or 'fds', not both")
   elseif not fds and not ifname then
-    U.raise(info, "recipes.tap: option 'ifname' or 'fds' is required")
+    U.raise(info, "recipes.tap: field 'ifname' or 'fds' is required")
   end
   if fds then
     if is_fd(fds) then fds = { fds } end
     if o.queues and o.queues ~= #fds then
-      U.raise(info, ("recipes.tap: option 'queues' is %d but 'fds' has %d"):format(o.queues, #fds))
+      U.raise(info, ("recipes.tap: field 'queues' is %d but 'fds' has %d"):format(o.queues, #fds))
     end
     if o.vnet_hdr ~= nil then
-      U.raise(info, "recipes.tap: option 'vnet_hdr' is for the queues qlua opens (ifname with queues)")
+      U.raise(info, "recipes.tap: field 'vnet_hdr' is for the queues qlua opens (ifname with queues)")
     end
   elseif o.queues then
     local vnet = o.vnet_hdr
@@ -487,7 +520,7 @@ function R.tap(opts)
     if not ok then U.raise(info, "recipes.tap: " .. tostring(res)) end
     fds, ifname = res, nil
   elseif o.vnet_hdr ~= nil then
-    U.raise(info, "recipes.tap: option 'vnet_hdr' is for the queues qlua opens (ifname with queues)")
+    U.raise(info, "recipes.tap: field 'vnet_hdr' is for the queues qlua opens (ifname with queues)")
   end
   local copy
   if fds then
