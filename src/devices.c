@@ -20,6 +20,7 @@
 #include "schema.h"
 #include "tap.h"
 #include "values.h"
+#include "vm_kind.h"
 
 /* Fields most PCI devices have.  o is the option they render into. */
 #define BUS(o)     { .name = "bus", .type = T_REF, .ns = NS_BUS, .opt = o, .key = "bus", \
@@ -136,8 +137,9 @@ static void object_check(struct ck *c, const struct rec *r)
 /* A tdx-guest as a JSON -object: its quote-generation-socket is a nested
  * SocketAddress, which key=value cannot spell.  What govmm built (its own
  * JSON), with the socket optional (as QEMU has it) and unix as well as vsock. */
-static void tdx_render(struct emit *e, const struct rec *r)
+static void tdx_render(struct render *rc, const struct rec *r)
 {
+	struct emit *e = rc->e;
 	json_t *o = json_object();
 	json_object_set_new(o, "qom-type", json_string("tdx-guest"));
 	json_object_set_new(o, "id", json_stringn(sval(r, OB_ID), slen(r, OB_ID)));
@@ -162,10 +164,11 @@ static void tdx_render(struct emit *e, const struct rec *r)
 		emit_arg(e, "-bios", sval(r, OB_FILE), slen(r, OB_FILE));
 }
 
-static void object_render(struct emit *e, const struct rec *r)
+static void object_render(struct render *rc, const struct rec *r)
 {
+	struct emit *e = rc->e;
 	if (eis(r, OB_TYPE, "tdx-guest")) {
-		tdx_render(e, r);
+		tdx_render(rc, r);
 		return;
 	}
 	opt_begin(e, "-object");
@@ -226,19 +229,20 @@ static const struct field fsdev_fields[] = {
 	[FS_DISABLE_MODERN] = DISMOD(2), [FS_TRANSPORT] = TRANSPORT, [FS_DEVNO] = DEVNO(2),
 };
 
-static void fsdev_render(struct emit *e, const struct rec *r)
+static void fsdev_render(struct render *rc, const struct rec *r)
 {
+	struct emit *e = rc->e;
 	opt_begin(e, "-fsdev");
 	opt_head(e, eval(r, FS_FS_DRIVER), strlen(eval(r, FS_FS_DRIVER)));
 	render_fields(e, r, 1);
 	opt_end(e);
 	size_t n;
-	const char *drv = render_driver(r, &n);
+	const char *drv = render_driver(rc, r, &n);
 	opt_begin(e, "-device");
 	opt_head(e, drv, n);
 	opt_str(e, "fsdev", sval(r, FS_ID), slen(r, FS_ID));
 	render_fields(e, r, 2);
-	render_virtio(e, drv, n);
+	render_virtio(rc, drv, n);
 	opt_end(e);
 }
 
@@ -295,8 +299,9 @@ static void chardev_check(struct ck *c, const struct rec *r)
 			        : "only used with a device (set 'driver')");
 }
 
-static void chardev_render(struct emit *e, const struct rec *r)
+static void chardev_render(struct render *rc, const struct rec *r)
 {
+	struct emit *e = rc->e;
 	/* QEMU on Linux has no 'console' backend (it is Windows' stdio), and
 	 * 'tty' is an old alias of 'serial'. */
 	const char *be = eval(r, CH_BACKEND);
@@ -317,7 +322,7 @@ static void chardev_render(struct emit *e, const struct rec *r)
 		opt_head(e, sval(r, CH_DRIVER), slen(r, CH_DRIVER));
 		opt_str(e, "chardev", sval(r, CH_ID), slen(r, CH_ID));
 		render_fields(e, r, 2);
-		render_virtio(e, sval(r, CH_DRIVER), slen(r, CH_DRIVER));
+		render_virtio(rc, sval(r, CH_DRIVER), slen(r, CH_DRIVER));
 		opt_end(e);
 	}
 }
@@ -468,8 +473,9 @@ static void netdev_check(struct ck *c, const struct rec *r)
 	}
 }
 
-static void netdev_render(struct emit *e, const struct rec *r)
+static void netdev_render(struct render *rc, const struct rec *r)
 {
+	struct emit *e = rc->e;
 	const struct qval *fds = &r->v[NET_FDS];
 	if (eis(r, NET_TYPE, "vfio")) {
 		/* An assigned VF has no netdev: the device is the NIC. */
@@ -536,7 +542,7 @@ static void netdev_render(struct emit *e, const struct rec *r)
 	opt_end(e);
 
 	size_t n;
-	const char *drv = render_driver(r, &n);
+	const char *drv = render_driver(rc, r, &n);
 	opt_begin(e, "-device");
 	opt_head(e, drv, n);
 	opt_str(e, "netdev", sval(r, NET_ID), slen(r, NET_ID));
@@ -545,10 +551,10 @@ static void netdev_render(struct emit *e, const struct rec *r)
 		/* multiqueue: 2N+2 MSI-X vectors (N rx, N tx, config, control);
 		 * MSI-X is PCI's, the other transports have no vectors */
 		opt_bool(e, "mq", 1);
-		if (render_transport(r) == TR_PCI)
+		if (render_transport(rc, r) == TR_PCI)
 			opt_int(e, "vectors", 2LL * fds->u.fds.n + 2);
 	}
-	render_virtio(e, drv, n);
+	render_virtio(rc, drv, n);
 	opt_end(e);
 }
 
@@ -575,14 +581,15 @@ static const struct field serial_fields[] = {
 
 /* "-device <driver for the transport>,<fields of option 1>,<virtio extras>":
  * the hook of every virtio device with nothing unusual about it. */
-static void virtio_device_render(struct emit *e, const struct rec *r)
+static void virtio_device_render(struct render *rc, const struct rec *r)
 {
+	struct emit *e = rc->e;
 	size_t n;
-	const char *drv = render_driver(r, &n);
+	const char *drv = render_driver(rc, r, &n);
 	opt_begin(e, "-device");
 	opt_head(e, drv, n);
 	render_fields(e, r, 1);
-	render_virtio(e, drv, n);
+	render_virtio(rc, drv, n);
 	opt_end(e);
 }
 
@@ -674,8 +681,9 @@ static void block_check(struct ck *c, const struct rec *r)
 		        sval(r, BL_SERIAL), slen(r, BL_SERIAL), VIRTIO_BLK_SERIAL);
 }
 
-static void block_render(struct emit *e, const struct rec *r)
+static void block_render(struct render *rc, const struct rec *r)
 {
+	struct emit *e = rc->e;
 	struct qfd *fd = r->v[BL_FILE].u.str.fd;
 	char fdset[32];
 	if (fd) {
@@ -711,7 +719,7 @@ static void block_render(struct emit *e, const struct rec *r)
 	if (eis(r, BL_INTERFACE, "ide") || eis(r, BL_INTERFACE, "virtio"))
 		return;
 	size_t n;
-	const char *drv = render_driver(r, &n);
+	const char *drv = render_driver(rc, r, &n);
 	opt_begin(e, "-device");
 	opt_head(e, drv, n);
 	opt_str(e, "drive", sval(r, BL_ID), slen(r, BL_ID));
@@ -727,7 +735,7 @@ static void block_render(struct emit *e, const struct rec *r)
 		else
 			render_field(e, r, f);
 	}
-	render_virtio(e, drv, n);
+	render_virtio(rc, drv, n);
 	opt_end(e);
 }
 
@@ -765,8 +773,9 @@ static void cdrom_check(struct ck *c, const struct rec *r)
 		ck_fail(c, "file", "'%s' is a directory (an ISO image expected)", sval(r, CD_FILE));
 }
 
-static void cdrom_render(struct emit *e, const struct rec *r)
+static void cdrom_render(struct render *rc, const struct rec *r)
 {
+	struct emit *e = rc->e;
 	opt_begin(e, "-drive");
 	opt_str(e, "id", sval(r, CD_ID), slen(r, CD_ID));
 	opt_str(e, "file", sval(r, CD_FILE), slen(r, CD_FILE));
@@ -777,7 +786,7 @@ static void cdrom_render(struct emit *e, const struct rec *r)
 	opt_end(e);
 	const char *drv = "ide-cd";
 	size_t n = 6;
-	const struct rec *owner = has(r, CD_BUS) ? render_bus_device(sval(r, CD_BUS), slen(r, CD_BUS)) : NULL;
+	const struct rec *owner = has(r, CD_BUS) ? render_bus_device(rc, sval(r, CD_BUS), slen(r, CD_BUS)) : NULL;
 	if (has(r, CD_DRIVER))
 		drv = sval(r, CD_DRIVER), n = slen(r, CD_DRIVER);
 	else if (owner && !strcmp(owner->k->name, "scsi_controller"))
@@ -846,10 +855,11 @@ static int vhost_user_id_ns(const struct rec *r, int f)
 	return f == VU_TYPE_DEV_ID && eis(r, VU_TYPE, "net") ? NS_NETDEV : r->k->fields[f].ns;
 }
 
-static void vhost_user_render(struct emit *e, const struct rec *r)
+static void vhost_user_render(struct render *rc, const struct rec *r)
 {
+	struct emit *e = rc->e;
 	size_t n;
-	const char *drv = render_driver(r, &n);
+	const char *drv = render_driver(rc, r, &n);
 	const char *type = eval(r, VU_TYPE);
 	opt_begin(e, "-chardev");
 	opt_head(e, "socket", 6);
@@ -873,7 +883,7 @@ static void vhost_user_render(struct emit *e, const struct rec *r)
 		opt_str(e, "chardev", sval(r, VU_CHARDEV_ID), slen(r, VU_CHARDEV_ID));
 	}
 	render_fields(e, r, 1);
-	render_virtio(e, drv, n);
+	render_virtio(rc, drv, n);
 	opt_end(e);
 }
 
@@ -922,10 +932,11 @@ static void vfio_check(struct ck *c, const struct rec *r)
 		                       : "field 'bdf' or 'sysfs_dev' is required");
 }
 
-static void vfio_render(struct emit *e, const struct rec *r)
+static void vfio_render(struct render *rc, const struct rec *r)
 {
+	struct emit *e = rc->e;
 	size_t n;
-	const char *drv = render_driver(r, &n);
+	const char *drv = render_driver(rc, r, &n);
 	opt_begin(e, "-device");
 	opt_head(e, drv, n);
 	render_fields(e, r, 1);
@@ -980,8 +991,9 @@ static const struct field bridge_fields[] = {
 	[BR_ROMFILE] = BRIDGE_ROMFILE,
 };
 
-static void bridge_render(struct emit *e, const struct rec *r)
+static void bridge_render(struct render *rc, const struct rec *r)
 {
+	struct emit *e = rc->e;
 	const char *drv = eis(r, BR_TYPE, "pcie") ? "pcie-pci-bridge" : "pci-bridge";
 	opt_begin(e, "-device");
 	opt_head(e, drv, strlen(drv));
@@ -1003,8 +1015,9 @@ static const struct field legacy_serial_fields[] = {
 };
 
 /* -serial chardev:ID: not a key=value option, and ids have no commas. */
-static void legacy_serial_render(struct emit *e, const struct rec *r)
+static void legacy_serial_render(struct render *rc, const struct rec *r)
 {
+	struct emit *e = rc->e;
 	size_t n = slen(r, LS_CHARDEV);
 	char *s = arena_alloc(e->a, n + 9);
 	memcpy(s, "chardev:", 8);
@@ -1026,11 +1039,12 @@ static const struct field pvpanic_fields[] = {
 	                            "look at a panicked guest" },
 };
 
-static void pvpanic_render(struct emit *e, const struct rec *r)
+static void pvpanic_render(struct render *rc, const struct rec *r)
 {
+	struct emit *e = rc->e;
 	emit_arg(e, "-device", "pvpanic", 7);
 	/* once, even when knobs.no_shutdown says it too */
-	if (has(r, PP_NO_SHUTDOWN) && ival(r, PP_NO_SHUTDOWN) && !render_knob("no_shutdown"))
+	if (has(r, PP_NO_SHUTDOWN) && ival(r, PP_NO_SHUTDOWN) && !render_knob(rc, KN_NO_SHUTDOWN))
 		emit_word(e, "-no-shutdown");
 }
 
@@ -1051,8 +1065,9 @@ static const struct field loader_fields[] = {
 
 /* "-device <the kind's fixed model>,<fields of option 1>": kinds that are one
  * QEMU device and nothing more name it in kind.device and share this hook. */
-static void fixed_device_render(struct emit *e, const struct rec *r)
+static void fixed_device_render(struct render *rc, const struct rec *r)
 {
+	struct emit *e = rc->e;
 	opt_begin(e, "-device");
 	opt_head(e, r->k->device, strlen(r->k->device));
 	render_fields(e, r, 1);
@@ -1247,19 +1262,20 @@ static void rng_check(struct ck *c, const struct rec *r)
 		ck_fail(c, "max_bytes", "%llu is out of range (expected 1..2^63-1)", mb);
 }
 
-static void rng_render(struct emit *e, const struct rec *r)
+static void rng_render(struct render *rc, const struct rec *r)
 {
+	struct emit *e = rc->e;
 	opt_begin(e, "-object");
 	opt_head(e, "rng-random", 10);
 	render_fields(e, r, 1);
 	opt_end(e);
 	size_t n;
-	const char *drv = render_driver(r, &n);
+	const char *drv = render_driver(rc, r, &n);
 	opt_begin(e, "-device");
 	opt_head(e, drv, n);
 	opt_str(e, "rng", sval(r, RN_ID), slen(r, RN_ID));
 	render_fields(e, r, 2);
-	render_virtio(e, drv, n);
+	render_virtio(rc, drv, n);
 	opt_end(e);
 }
 
@@ -1317,8 +1333,9 @@ static const struct field device_fields[] = {
 	[DV_BUS] = BUS(1), [DV_ADDR] = ADDR(1),
 };
 
-static void device_render(struct emit *e, const struct rec *r)
+static void device_render(struct render *rc, const struct rec *r)
 {
+	struct emit *e = rc->e;
 	render_plain_device(e, r, DV_DRIVER);
 }
 
