@@ -160,7 +160,10 @@ static void arg_devs(struct render *rc, const struct field *fl, const struct qva
 	for (int i = 0; i < v->u.recs.n; i++) {
 		const struct rec *d = v->u.recs.v[i];
 		rc->e->trace_dev = i + 1;
-		d->k->render(rc, d);
+		if (d->k->render)
+			d->k->render(rc, d);
+		else
+			render_device(rc, d);
 		rc->e->trace_dev = 0;
 	}
 }
@@ -294,13 +297,21 @@ void render_virtio(const struct render *rc, const char *driver, size_t n)
 	opt_bool(rc->e, "iommu_platform", 1);
 }
 
-void render_plain_device(struct emit *e, const struct rec *r, int driver_field)
+void render_device(struct render *rc, const struct rec *r)
 {
-	opt_begin(e, "-device");
-	opt_head(e, sval(r, driver_field), slen(r, driver_field));
-	render_fields(e, r, 1);
-	render_props(e, r->props, r->nprops);
-	opt_end(e);
+	size_t n;
+	const char *drv = r->k->device;
+	if (drv)
+		n = strlen(drv);
+	else
+		drv = render_driver(rc, r, &n);
+	opt_begin(rc->e, "-device");
+	opt_head(rc->e, drv, n);
+	render_fields(rc->e, r, 1);
+	render_props(rc->e, r->props, r->nprops);
+	if (!r->k->open)
+		render_virtio(rc, drv, n);
+	opt_end(rc->e);
 }
 
 const char *runtime_console_problem(const char *v, size_t n, int launch, int *choice)

@@ -78,8 +78,12 @@ void render_props(struct emit *e, const struct prop *p, int n);
  * (kernel), the devices by their kinds' hooks, a list without a flag as
  * verbatim words (extra_args). */
 void render_flag(struct render *rc, const struct rec *r, int f);
-/* "-device <driver>,<fields of option 1>,<free properties>": most devices. */
-void render_plain_device(struct emit *e, const struct rec *r, int driver_field);
+/* A device kind without a hook is one -device, the shape most devices
+ * have: "-device <model>,<fields of option 1>,<free properties>,<virtio
+ * extras>".  The model is kind.device, else the `driver` given or the
+ * kind's device on its transport (render_driver); an open kind
+ * (qemu.device{}) is passed as given, without virtio extras. */
+void render_device(struct render *rc, const struct rec *r);
 
 /* Is knob k (an index in the knobs section: vm_kind.h's KN_*) set in the
  * VM being rendered?  For device hooks whose output depends on a VM-wide

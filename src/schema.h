@@ -113,7 +113,7 @@ struct kind {
 	void (*check)(struct ck *c, const struct rec *r);     /* cross-field rules */
 	void (*render)(struct render *rc, const struct rec *r);  /* NULL: nothing */
 	const char *device;          /* the fixed first word of its option: the QEMU model of a
-	                                one-device kind (fixed_device_render), a section's head
+	                                one-device kind (render_device), a section's head
 	                                ("-sandbox on", "-object iothread") */
 	/* The namespace of id field f when it depends on the type (else .ns). */
 	int (*id_ns)(const struct rec *r, int f);

@@ -174,57 +174,65 @@ static void join(struct groups *g, int group, int i)
 	g->v[group][g->n[group]++] = i;
 }
 
-/* Device d (devices[i + 1]) on its transport: the kind has a device there
- * (unless `driver` names one), and it has no field that transport lacks. */
-static void check_transport(struct ck *c, const struct rec *vm, int i)
+/* Blames device i, and says where its transport came from (vm_transport),
+ * for an error raised right after. */
+static const char *blame_transport(struct ck *c, const struct rec *vm, int i, char *why, size_t n)
+{
+	blame_dev(c, vm, i);
+	vm_transport(vm, device(vm, i), why, n);
+	return why;
+}
+
+/* Device d (devices[i + 1]) on its transport (its own, else `machine`,
+ * the machine's): the kind has a device there (unless `driver` names one),
+ * and it has no field that transport lacks. */
+static void check_transport(struct ck *c, const struct rec *vm, int i, int machine)
 {
 	static const char *const pci_only[] = { "addr", "romfile", "disable_modern", "bdf", "vendor_id",
 	                                        "device_id", NULL };
 	const struct rec *d = device(vm, i);
-	int tf = schema_field(d->k, "transport", 9);
-	if (!d->k->tr || tf < 0 || !schema_when(d, &d->k->fields[tf].only))
+	int tf = d->k->tr ? schema_field(d->k, "transport", 9) : -1;
+	if (tf < 0 || !schema_when(d, &d->k->fields[tf].only))
 		return;  /* no transports, or not for this type (block interface 'ide', ...) */
-	char why[160];
-	int t = vm_transport(vm, d, why, sizeof why);
+	int t = rec_transport(d);
+	if (t < 0)
+		t = machine;
 	const char *tn = transport_names[t];
-	const struct qval *drv = dfield(d, "driver");
-	const char *where = c->where, *ctx = c->ctx;
-	const struct rec *dev = c->dev;
-	int devindex = c->devindex;
-	char path[sizeof c->path];
-	memcpy(path, c->path, sizeof path);
-	blame_dev(c, vm, i);  /* for the errors below; restored when there is none */
-	if (!drv && !schema_transport_name(d, t)) {
+	char why[160];
+	if (!dfield(d, "driver") && !schema_transport_name(d, t)) {
 		char label[64];
 		if (d->k->ntr > 1)
 			snprintf(label, sizeof label, "%s '%s'", d->k->name, eval(d, d->k->tr_by));
 		else
 			snprintf(label, sizeof label, "%s", d->k->name);
+		blame_dev(c, vm, i);
 		if (d->v[tf].set)
 			ck_fail(c, "transport", "QEMU has no %s transport for %s", tn, label);
-		ck_fail(c, NULL, "QEMU has no %s transport for %s (from %s)%s", tn, label, why,
+		ck_fail(c, NULL, "QEMU has no %s transport for %s (from %s)%s", tn, label,
+		        blame_transport(c, vm, i, why, sizeof why),
 		        t == TR_MMIO ? "; a microvm has PCI with machine.options.pcie = true" : "");
 	}
 	if (t != TR_PCI) {
 		for (int k = 0; pci_only[k]; k++)
 			if (dfield(d, pci_only[k]))
-				ck_fail(c, pci_only[k], "PCI only, but this device uses the %s transport (from %s)", tn, why);
+				ck_fail(c, pci_only[k], "PCI only, but this device uses the %s transport (from %s)", tn,
+				        blame_transport(c, vm, i, why, sizeof why));
 		const struct qval *bus = dfield(d, "bus");
 		if (bus && !(t == TR_MMIO && !strncmp(bus->u.str.s, "virtio-mmio-bus.", 16)))
 			ck_fail(c, "bus", "'%s' is not a%s bus, and this device uses the %s transport (from %s)%s",
-			        bus->u.str.s, t == TR_MMIO ? " virtio-mmio" : "n s390 channel", tn, why,
+			        bus->u.str.s, t == TR_MMIO ? " virtio-mmio" : "n s390 channel", tn,
+			        blame_transport(c, vm, i, why, sizeof why),
 			        t == TR_MMIO ? "; leave 'bus' out, or give 'virtio-mmio-bus.N'" :
 			        t == TR_CCW ? "; ccw devices are placed with 'devno'" : "");
 	}
 	if (t != TR_CCW && dfield(d, "devno"))
-		ck_fail(c, "devno", "only used with the ccw transport, and this device uses %s (from %s)", tn, why);
-	c->where = where, c->ctx = ctx, c->dev = dev, c->devindex = devindex;
-	memcpy(c->path, path, sizeof path);
+		ck_fail(c, "devno", "only used with the ccw transport, and this device uses %s (from %s)", tn,
+		        blame_transport(c, vm, i, why, sizeof why));
 }
 
 /* Device i with the sections: its NUMA node, the machine an iommu needs, a
  * cdrom's controller on a microvm, firmware given twice, knobs.iommu_platform. */
-static void check_with_sections(struct ck *c, const struct rec *vm, const struct dev *f, int i)
+static void check_with_sections(struct ck *c, const struct rec *vm, const struct dev *f, int i, int machine)
 {
 	const struct rec *d = device(vm, i);
 	const struct rec *ma = vm_sec(vm, VM_MACHINE);
@@ -256,7 +264,7 @@ static void check_with_sections(struct ck *c, const struct rec *vm, const struct
 		}
 	}
 
-	if (f->kind == K_CDROM && vm_machine_transport(vm, NULL, 0) == TR_MMIO) {
+	if (f->kind == K_CDROM && machine == TR_MMIO) {
 		const struct qval *bus = dfield(d, "bus");
 		const struct rec *owner = bus ? vm_bus_device(vm, bus->u.str.s, bus->u.str.n) : NULL;
 		if (!owner || strcmp(owner->k->name, "scsi_controller")) {
@@ -314,11 +322,12 @@ void vm_check_devices(struct ck *c, const struct rec *vm)
 	struct groups g = { { 0 }, { 0 } };
 	for (int k = 0; k < G_COUNT; k++)
 		g.v[k] = arena_alloc(c->a, n * sizeof *g.v[k]);
+	int machine = vm_machine_transport(vm, NULL, 0);
 
 	for (int i = 0; i < n; i++) {
 		struct dev *f = &devs[i];
 		dev_facts(device(vm, i), f);
-		check_transport(c, vm, i);
+		check_transport(c, vm, i, machine);
 		if (single[f->kind] && g.n[f->kind]) {
 			/* QEMU takes one per VM */
 			blame_dev(c, vm, i);
@@ -329,7 +338,7 @@ void vm_check_devices(struct ck *c, const struct rec *vm)
 		 * vsock CIDs, ccw devnos, expander bus numbers, (chassis, slot) of
 		 * PCIe ports */
 		check_clashes(c, vm, &g, devs, i);
-		check_with_sections(c, vm, f, i);
+		check_with_sections(c, vm, f, i, machine);
 		/* QEMU refuses a bootindex used twice, naming neither device */
 		for (int k = 0; f->bootindex && k < g.n[G_BOOTINDEX]; k++) {
 			int j = g.v[G_BOOTINDEX][k];
