@@ -158,70 +158,92 @@ const struct rec *vm_bus_device(const struct rec *vm, const char *bus, size_t n)
 
 /* ---- checking ---- */
 
-static void vm_check(struct ck *c, const struct rec *vm)
+/* -cpu splits on every comma: ",," is no escape there. */
+static void check_cpu_features(struct ck *c, const struct rec *vm)
 {
-	if (has(vm, VM_CPU_FEATURES)) {
-		/* -cpu splits on every comma: ",," is no escape there */
-		const struct qval *p = &vm->v[VM_CPU_FEATURES];
-		for (int i = 0; i < p->u.props.n; i++)
-			if (p->u.props.v[i].is_str && memchr(p->u.props.v[i].val, ',', p->u.props.v[i].len)) {
-				char name[96];
-				snprintf(name, sizeof name, "cpu_features.%s", p->u.props.v[i].key);
-				ck_fail(c, name, "contains a comma, which -cpu cannot take");
-			}
-	}
-	vm_check_memory_knobs(c, vm);
-	if (has(vm, VM_GLOBAL)) {
-		const struct qval *g = &vm->v[VM_GLOBAL];
-		for (int i = 0; i < g->u.strs.n; i++) {
-			/* QEMU reads "driver.property=value" with sscanf("%[^.=].%[^=]=") */
-			const char *s = g->u.strs.v[i];
-			size_t d = strcspn(s, ".="), p = d < strlen(s) ? strcspn(s + d + 1, "=") : 0;
-			if (!d || s[d] != '.' || !p || s[d + 1 + p] != '=') {
-				char name[32];
-				snprintf(name, sizeof name, g->u.strs.list ? "global[%d]" : "global", i + 1);
-				ck_fail(c, name, "invalid global '%s' (expected 'driver.property=value')", s);
-			}
+	const struct qval *p = &vm->v[VM_CPU_FEATURES];
+	for (int i = 0; p->set && i < p->u.props.n; i++)
+		if (p->u.props.v[i].is_str && memchr(p->u.props.v[i].val, ',', p->u.props.v[i].len)) {
+			char name[96];
+			snprintf(name, sizeof name, "cpu_features.%s", p->u.props.v[i].key);
+			ck_fail(c, name, "contains a comma, which -cpu cannot take");
+		}
+}
+
+/* QEMU reads "driver.property=value" with sscanf("%[^.=].%[^=]="). */
+static void check_global(struct ck *c, const struct rec *vm)
+{
+	const struct qval *g = &vm->v[VM_GLOBAL];
+	for (int i = 0; g->set && i < g->u.strs.n; i++) {
+		const char *s = g->u.strs.v[i];
+		size_t d = strcspn(s, ".="), p = d < strlen(s) ? strcspn(s + d + 1, "=") : 0;
+		if (!d || s[d] != '.' || !p || s[d + 1 + p] != '=') {
+			char name[32];
+			snprintf(name, sizeof name, g->u.strs.list ? "global[%d]" : "global", i + 1);
+			ck_fail(c, name, "invalid global '%s' (expected 'driver.property=value')", s);
 		}
 	}
-	if (has(vm, VM_PFLASH)) {
-		const struct qval *p = &vm->v[VM_PFLASH];
-		char name[32];
-		for (int i = 0; i < p->u.strs.n; i++)
-			if (!p->u.strs.len[i]) {
-				snprintf(name, sizeof name, "pflash[%d]", i + 1);
-				ck_fail(c, name, "empty string (a flash image path)");
+}
+
+static void check_pflash(struct ck *c, const struct rec *vm)
+{
+	const struct qval *p = &vm->v[VM_PFLASH];
+	char name[32];
+	if (!p->set)
+		return;
+	for (int i = 0; i < p->u.strs.n; i++)
+		if (!p->u.strs.len[i]) {
+			snprintf(name, sizeof name, "pflash[%d]", i + 1);
+			ck_fail(c, name, "empty string (a flash image path)");
+		}
+	if (p->u.strs.n > 2)
+		ck_fail(c, "pflash", "%d images, but QEMU's machines have two flash units (0 and 1)", p->u.strs.n);
+	if (!p->u.strs.n)
+		ck_fail(c, "pflash", "empty list (leave the field out instead)");
+}
+
+/* Each fw_cfg item once. */
+static void check_fw_cfg(struct ck *c, const struct rec *vm)
+{
+	const struct qval *f = &vm->v[VM_FW_CFG];
+	for (int i = 0; f->set && i < f->u.recs.n; i++)
+		for (int j = 0; j < i; j++)
+			if (slen(f->u.recs.v[i], FW_NAME) == slen(f->u.recs.v[j], FW_NAME) &&
+			    !memcmp(sval(f->u.recs.v[i], FW_NAME), sval(f->u.recs.v[j], FW_NAME), slen(f->u.recs.v[i], FW_NAME))) {
+				char name[40];
+				snprintf(name, sizeof name, "fw_cfg[%d].name", i + 1);
+				ck_fail(c, name, "'%s' is fw_cfg[%d]'s too (each item once)", sval(f->u.recs.v[i], FW_NAME), j + 1);
 			}
-		if (p->u.strs.n > 2)
-			ck_fail(c, "pflash", "%d images, but QEMU's machines have two flash units (0 and 1)", p->u.strs.n);
-		if (!p->u.strs.n)
-			ck_fail(c, "pflash", "empty list (leave the field out instead)");
-	}
-	if (has(vm, VM_FW_CFG)) {
-		const struct qval *f = &vm->v[VM_FW_CFG];
-		for (int i = 0; i < f->u.recs.n; i++)
-			for (int j = 0; j < i; j++)
-				if (slen(f->u.recs.v[i], FW_NAME) == slen(f->u.recs.v[j], FW_NAME) &&
-				    !memcmp(sval(f->u.recs.v[i], FW_NAME), sval(f->u.recs.v[j], FW_NAME), slen(f->u.recs.v[i], FW_NAME))) {
-					char name[40];
-					snprintf(name, sizeof name, "fw_cfg[%d].name", i + 1);
-					ck_fail(c, name, "'%s' is fw_cfg[%d]'s too (each item once)", sval(f->u.recs.v[i], FW_NAME), j + 1);
-				}
-	}
-	if (has(vm, VM_PIDFILE)) {
-		/* QEMU removes a pidfile it cannot truncate: given /dev/null or
-		 * /dev/full (or a FIFO, a socket) it would delete that path */
-		struct stat st;
-		if (stat(sval(vm, VM_PIDFILE), &st) == 0 && !S_ISREG(st.st_mode))
-			ck_fail(c, "pidfile", "'%s' exists and is not a regular file (QEMU removes a pidfile it cannot write)",
-			        sval(vm, VM_PIDFILE));
-	}
+}
+
+/* QEMU removes a pidfile it cannot truncate: given /dev/null or /dev/full
+ * (or a FIFO, a socket) it would delete that path. */
+static void check_pidfile(struct ck *c, const struct rec *vm)
+{
+	struct stat st;
+	if (has(vm, VM_PIDFILE) && stat(sval(vm, VM_PIDFILE), &st) == 0 && !S_ISREG(st.st_mode))
+		ck_fail(c, "pidfile", "'%s' exists and is not a regular file (QEMU removes a pidfile it cannot write)",
+		        sval(vm, VM_PIDFILE));
+}
+
+static void check_groups(struct ck *c, const struct rec *vm)
+{
 	if (has(vm, VM_GROUPS) && vm->v[VM_GROUPS].u.ints.n > 64)
 		ck_fail(c, "groups", "%d groups (qlua passes at most 64)", vm->v[VM_GROUPS].u.ints.n);
-	vm_check_firmware(c, vm);
-	vm_check_numa(c, vm);
-	vm_check_devices(c, vm);
-	vm_check_sandbox(c, vm);
+}
+
+/* The rules over the whole record, in the order they run (the first
+ * broken one is reported); each section's own rules ran when it was
+ * checked. */
+static void (*const vm_checks[])(struct ck *c, const struct rec *vm) = {
+	check_cpu_features, vm_check_memory_knobs, check_global, check_pflash, check_fw_cfg, check_pidfile,
+	check_groups, vm_check_firmware, vm_check_numa, vm_check_devices, vm_check_sandbox,
+};
+
+static void vm_check(struct ck *c, const struct rec *vm)
+{
+	for (size_t i = 0; i < sizeof vm_checks / sizeof vm_checks[0]; i++)
+		vm_checks[i](c, vm);
 }
 
 /* ---- rendering ---- */

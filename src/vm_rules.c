@@ -48,10 +48,16 @@ static const struct { const char *name; int kind; } kind_names[] = {
 	{ "block", K_BLOCK },
 };
 
+#define NKIND_NAMES (sizeof kind_names / sizeof kind_names[0])
+
 static int kind_of(const struct rec *d)
 {
-	for (size_t i = 0; i < sizeof kind_names / sizeof kind_names[0]; i++)
-		if (!strcmp(d->k->name, kind_names[i].name))
+	static const struct kind *known[NKIND_NAMES];  /* kind_names[i]'s kind, looked up once */
+	if (!known[0])
+		for (size_t i = 0; i < NKIND_NAMES; i++)
+			known[i] = schema_device(kind_names[i].name);
+	for (size_t i = 0; i < NKIND_NAMES; i++)
+		if (d->k == known[i])
 			return kind_names[i].kind;
 	return K_OTHER;
 }
