@@ -1,5 +1,8 @@
 /* render.h - a checked description to QEMU options.  Plain C: it reads
- * checked records only and writes through the one emitter (emit.h). */
+ * checked records only and writes through the one emitter (emit.h).
+ * render.c: how each field type is written, and what a hook may ask of the
+ * VM around it; render_runtime.c: what qlua adds at launch; the VM's own
+ * options in order: vm_kind.c. */
 #ifndef QLUA_RENDER_H
 #define QLUA_RENDER_H
 
@@ -44,6 +47,8 @@ struct render {
 	int transport;             /* the machine's transport for virtio devices (vm_transport) */
 };
 
+/* What qlua adds after the description's options (render_runtime.c). */
+void render_runtime(struct render *rc, const struct runtime *rt);
 /* Renders the whole VM record (path first) into e; rt may be NULL. */
 void render_vm(struct emit *e, const struct rec *vm, const char *path, const struct runtime *rt);
 /* The VM's tail (vm_kind.c): credentials, prepare steps, extra_args (always last). */
