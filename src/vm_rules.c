@@ -165,6 +165,8 @@ static void check_clashes(struct ck *c, const struct rec *vm, const struct group
 	int best = -1, best_rule = -1;
 	for (int r = 0; r < R_COUNT; r++) {
 		const int gr = rule_group[r];
+		if (gr < K_COUNT && gr != devs[i].kind)
+			continue;  /* a rule among devices of one kind, not this device's */
 		for (int k = 0; k < g->n[gr] && (best < 0 || g->v[gr][k] < best); k++)
 			if (clash(r, &devs[i], &devs[g->v[gr][k]])) {
 				best = g->v[gr][k], best_rule = r;
