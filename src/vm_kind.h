@@ -9,7 +9,9 @@
  *   vm_memory.c    guest RAM: memory, NUMA, their backends and their rules
  *   vm_firmware.c  firmware = 'uefi': OVMF's images and the VM's own variables
  *   vm_hooks.c     the options whose shape is irregular (-name, -machine,
- *                  -accel, -cpu, qmp's chardev and monitor, pflash, -incoming)
+ *                  -accel, -cpu, qmp's chardev and monitor, pflash, -incoming),
+ *                  and the tail that is not options (who QEMU runs as, the
+ *                  prepare steps)
  *   vm_rules.c     rules across the description: devices against each other
  *                  (by groups of kinds) and against the sections
  *
