@@ -1392,6 +1392,22 @@ describe("errors: a chardev connects to one device", function()
       'qemu.chardev { backend = "pty", id = "c1" }, qemu.legacy_serial { chardev = "c1" } } }')
   end)
 
+  -- devices are compared within groups (src/vm_rules.c: a chardev's users,
+  -- ccw devnos, ...); a device clashing in two groups names the earlier
+  -- device, whichever group it is in
+  it("a device clashing with two others names the earlier one", function()
+    local setup = 'local r = qemu.rng { id = "r0", devno = "fe.0.0001", transport = "ccw" }\n' ..
+                  'local c = qemu.chardev { backend = "socket", id = "c0", path = "/s" }\n' ..
+                  'local l = qemu.legacy_serial { chardev = "c0" }\n' ..
+                  'local n = qemu.netdev { type = "vhostuser", id = "n0", chardev = "c0", devno = "fe.0.0001", ' ..
+                  'transport = "ccw" }'
+    dev_err(setup, "{ devices = { r, c, l, n } }", 4,
+      "devices[4] (netdev): field 'devno': 'fe.0.0001' is devices[1]'s too (each ccw device needs its own)")
+    dev_err(setup, "{ devices = { c, l, r, n } }", 4,
+      "devices[4] (netdev): field 'chardev': chardev 'c0' is devices[2]'s already (QEMU connects a chardev " ..
+      "to one device)")
+  end)
+
   -- driver "serial" is govmm's mark for a chardev of a
   -- legacy serial port; it makes no device, so the port may use it
   it("a chardev with driver 'serial' is the legacy_serial's to use", function()

@@ -4,7 +4,8 @@
  *
  * .opt says which of the kind's options a field renders into (1 = the
  * first, usually -device or the backend; 2 = the second); 0 = the hook
- * renders it itself. */
+ * renders it itself.  A kind without a hook is one -device (render_device:
+ * kind.device, or its driver on its transport). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "schema.h"
 #include "tap.h"
 #include "values.h"
+#include "vm_kind.h"
 
 /* Fields most PCI devices have.  o is the option they render into. */
 #define BUS(o)     { .name = "bus", .type = T_REF, .ns = NS_BUS, .opt = o, .key = "bus", \
@@ -136,8 +138,9 @@ static void object_check(struct ck *c, const struct rec *r)
 /* A tdx-guest as a JSON -object: its quote-generation-socket is a nested
  * SocketAddress, which key=value cannot spell.  What govmm built (its own
  * JSON), with the socket optional (as QEMU has it) and unix as well as vsock. */
-static void tdx_render(struct emit *e, const struct rec *r)
+static void tdx_render(struct render *rc, const struct rec *r)
 {
+	struct emit *e = rc->e;
 	json_t *o = json_object();
 	json_object_set_new(o, "qom-type", json_string("tdx-guest"));
 	json_object_set_new(o, "id", json_stringn(sval(r, OB_ID), slen(r, OB_ID)));
@@ -162,10 +165,11 @@ static void tdx_render(struct emit *e, const struct rec *r)
 		emit_arg(e, "-bios", sval(r, OB_FILE), slen(r, OB_FILE));
 }
 
-static void object_render(struct emit *e, const struct rec *r)
+static void object_render(struct render *rc, const struct rec *r)
 {
+	struct emit *e = rc->e;
 	if (eis(r, OB_TYPE, "tdx-guest")) {
-		tdx_render(e, r);
+		tdx_render(rc, r);
 		return;
 	}
 	opt_begin(e, "-object");
@@ -226,20 +230,39 @@ static const struct field fsdev_fields[] = {
 	[FS_DISABLE_MODERN] = DISMOD(2), [FS_TRANSPORT] = TRANSPORT, [FS_DEVNO] = DEVNO(2),
 };
 
-static void fsdev_render(struct emit *e, const struct rec *r)
+/* A backend option and the -device using it, joined by the backend's id
+ * (<link>=<id>): the shape of fsdev and rng, as data. */
+struct pair {
+	const char *option;          /* the backend's option: "-fsdev", "-object" */
+	const char *head;            /* its first word, or NULL: the value of enum field head_field */
+	int head_field, id_field;
+	const char *link;            /* the -device's key naming the backend */
+};
+
+/* "<option> <head>,<fields of option 1>" and "-device <driver for the
+ * transport>,<link>=<id>,<fields of option 2>,<virtio extras>". */
+static void pair_render(struct render *rc, const struct rec *r, const struct pair *p)
 {
-	opt_begin(e, "-fsdev");
-	opt_head(e, eval(r, FS_FS_DRIVER), strlen(eval(r, FS_FS_DRIVER)));
+	struct emit *e = rc->e;
+	const char *head = p->head ? p->head : eval(r, p->head_field);
+	opt_begin(e, p->option);
+	opt_head(e, head, strlen(head));
 	render_fields(e, r, 1);
 	opt_end(e);
 	size_t n;
-	const char *drv = render_driver(r, &n);
+	const char *drv = render_driver(rc, r, &n);
 	opt_begin(e, "-device");
 	opt_head(e, drv, n);
-	opt_str(e, "fsdev", sval(r, FS_ID), slen(r, FS_ID));
+	opt_str(e, p->link, sval(r, p->id_field), slen(r, p->id_field));
 	render_fields(e, r, 2);
-	render_virtio(e, drv, n);
+	render_virtio(rc, drv, n);
 	opt_end(e);
+}
+
+static void fsdev_render(struct render *rc, const struct rec *r)
+{
+	static const struct pair fsdev = { "-fsdev", NULL, FS_FS_DRIVER, FS_ID, "fsdev" };
+	pair_render(rc, r, &fsdev);
 }
 
 static const struct kind kind_fsdev = {
@@ -295,8 +318,9 @@ static void chardev_check(struct ck *c, const struct rec *r)
 			        : "only used with a device (set 'driver')");
 }
 
-static void chardev_render(struct emit *e, const struct rec *r)
+static void chardev_render(struct render *rc, const struct rec *r)
 {
+	struct emit *e = rc->e;
 	/* QEMU on Linux has no 'console' backend (it is Windows' stdio), and
 	 * 'tty' is an old alias of 'serial'. */
 	const char *be = eval(r, CH_BACKEND);
@@ -317,7 +341,7 @@ static void chardev_render(struct emit *e, const struct rec *r)
 		opt_head(e, sval(r, CH_DRIVER), slen(r, CH_DRIVER));
 		opt_str(e, "chardev", sval(r, CH_ID), slen(r, CH_ID));
 		render_fields(e, r, 2);
-		render_virtio(e, sval(r, CH_DRIVER), slen(r, CH_DRIVER));
+		render_virtio(rc, sval(r, CH_DRIVER), slen(r, CH_DRIVER));
 		opt_end(e);
 	}
 }
@@ -468,8 +492,9 @@ static void netdev_check(struct ck *c, const struct rec *r)
 	}
 }
 
-static void netdev_render(struct emit *e, const struct rec *r)
+static void netdev_render(struct render *rc, const struct rec *r)
 {
+	struct emit *e = rc->e;
 	const struct qval *fds = &r->v[NET_FDS];
 	if (eis(r, NET_TYPE, "vfio")) {
 		/* An assigned VF has no netdev: the device is the NIC. */
@@ -536,7 +561,7 @@ static void netdev_render(struct emit *e, const struct rec *r)
 	opt_end(e);
 
 	size_t n;
-	const char *drv = render_driver(r, &n);
+	const char *drv = render_driver(rc, r, &n);
 	opt_begin(e, "-device");
 	opt_head(e, drv, n);
 	opt_str(e, "netdev", sval(r, NET_ID), slen(r, NET_ID));
@@ -545,10 +570,10 @@ static void netdev_render(struct emit *e, const struct rec *r)
 		/* multiqueue: 2N+2 MSI-X vectors (N rx, N tx, config, control);
 		 * MSI-X is PCI's, the other transports have no vectors */
 		opt_bool(e, "mq", 1);
-		if (render_transport(r) == TR_PCI)
+		if (render_transport(rc, r) == TR_PCI)
 			opt_int(e, "vectors", 2LL * fds->u.fds.n + 2);
 	}
-	render_virtio(e, drv, n);
+	render_virtio(rc, drv, n);
 	opt_end(e);
 }
 
@@ -573,23 +598,9 @@ static const struct field serial_fields[] = {
 	[SE_DISABLE_MODERN] = DISMOD(1), [SE_TRANSPORT] = TRANSPORT, [SE_DEVNO] = DEVNO(1),
 };
 
-/* "-device <driver for the transport>,<fields of option 1>,<virtio extras>":
- * the hook of every virtio device with nothing unusual about it. */
-static void virtio_device_render(struct emit *e, const struct rec *r)
-{
-	size_t n;
-	const char *drv = render_driver(r, &n);
-	opt_begin(e, "-device");
-	opt_head(e, drv, n);
-	render_fields(e, r, 1);
-	render_virtio(e, drv, n);
-	opt_end(e);
-}
-
 static const struct kind kind_serial = {
 	.name = "serial", .fields = serial_fields, .nfields = NFIELDS(serial_fields), .is_device = 1,
 	.doc = "a virtio-serial controller (consoles and ports plug into '<id>.0')",
-	.render = virtio_device_render,
 	.tr = TR1("virtio-serial-pci", "virtio-serial-device", "virtio-serial-ccw"), .ntr = 1,
 };
 
@@ -674,8 +685,9 @@ static void block_check(struct ck *c, const struct rec *r)
 		        sval(r, BL_SERIAL), slen(r, BL_SERIAL), VIRTIO_BLK_SERIAL);
 }
 
-static void block_render(struct emit *e, const struct rec *r)
+static void block_render(struct render *rc, const struct rec *r)
 {
+	struct emit *e = rc->e;
 	struct qfd *fd = r->v[BL_FILE].u.str.fd;
 	char fdset[32];
 	if (fd) {
@@ -711,7 +723,7 @@ static void block_render(struct emit *e, const struct rec *r)
 	if (eis(r, BL_INTERFACE, "ide") || eis(r, BL_INTERFACE, "virtio"))
 		return;
 	size_t n;
-	const char *drv = render_driver(r, &n);
+	const char *drv = render_driver(rc, r, &n);
 	opt_begin(e, "-device");
 	opt_head(e, drv, n);
 	opt_str(e, "drive", sval(r, BL_ID), slen(r, BL_ID));
@@ -727,7 +739,7 @@ static void block_render(struct emit *e, const struct rec *r)
 		else
 			render_field(e, r, f);
 	}
-	render_virtio(e, drv, n);
+	render_virtio(rc, drv, n);
 	opt_end(e);
 }
 
@@ -765,8 +777,9 @@ static void cdrom_check(struct ck *c, const struct rec *r)
 		ck_fail(c, "file", "'%s' is a directory (an ISO image expected)", sval(r, CD_FILE));
 }
 
-static void cdrom_render(struct emit *e, const struct rec *r)
+static void cdrom_render(struct render *rc, const struct rec *r)
 {
+	struct emit *e = rc->e;
 	opt_begin(e, "-drive");
 	opt_str(e, "id", sval(r, CD_ID), slen(r, CD_ID));
 	opt_str(e, "file", sval(r, CD_FILE), slen(r, CD_FILE));
@@ -777,7 +790,7 @@ static void cdrom_render(struct emit *e, const struct rec *r)
 	opt_end(e);
 	const char *drv = "ide-cd";
 	size_t n = 6;
-	const struct rec *owner = has(r, CD_BUS) ? render_bus_device(sval(r, CD_BUS), slen(r, CD_BUS)) : NULL;
+	const struct rec *owner = has(r, CD_BUS) ? render_bus_device(rc, sval(r, CD_BUS), slen(r, CD_BUS)) : NULL;
 	if (has(r, CD_DRIVER))
 		drv = sval(r, CD_DRIVER), n = slen(r, CD_DRIVER);
 	else if (owner && !strcmp(owner->k->name, "scsi_controller"))
@@ -846,10 +859,11 @@ static int vhost_user_id_ns(const struct rec *r, int f)
 	return f == VU_TYPE_DEV_ID && eis(r, VU_TYPE, "net") ? NS_NETDEV : r->k->fields[f].ns;
 }
 
-static void vhost_user_render(struct emit *e, const struct rec *r)
+static void vhost_user_render(struct render *rc, const struct rec *r)
 {
+	struct emit *e = rc->e;
 	size_t n;
-	const char *drv = render_driver(r, &n);
+	const char *drv = render_driver(rc, r, &n);
 	const char *type = eval(r, VU_TYPE);
 	opt_begin(e, "-chardev");
 	opt_head(e, "socket", 6);
@@ -873,7 +887,7 @@ static void vhost_user_render(struct emit *e, const struct rec *r)
 		opt_str(e, "chardev", sval(r, VU_CHARDEV_ID), slen(r, VU_CHARDEV_ID));
 	}
 	render_fields(e, r, 1);
-	render_virtio(e, drv, n);
+	render_virtio(rc, drv, n);
 	opt_end(e);
 }
 
@@ -922,19 +936,9 @@ static void vfio_check(struct ck *c, const struct rec *r)
 		                       : "field 'bdf' or 'sysfs_dev' is required");
 }
 
-static void vfio_render(struct emit *e, const struct rec *r)
-{
-	size_t n;
-	const char *drv = render_driver(r, &n);
-	opt_begin(e, "-device");
-	opt_head(e, drv, n);
-	render_fields(e, r, 1);
-	opt_end(e);
-}
-
 static const struct kind kind_vfio = {
 	.name = "vfio", .fields = vfio_fields, .nfields = NFIELDS(vfio_fields), .is_device = 1,
-	.doc = "a host device assigned to the guest", .check = vfio_check, .render = vfio_render,
+	.doc = "a host device assigned to the guest", .check = vfio_check,
 	.tr = (const struct transports[]){ { { "vfio-pci", NULL, "vfio-ccw", "vfio-ap" } } }, .ntr = 1,
 };
 
@@ -980,8 +984,9 @@ static const struct field bridge_fields[] = {
 	[BR_ROMFILE] = BRIDGE_ROMFILE,
 };
 
-static void bridge_render(struct emit *e, const struct rec *r)
+static void bridge_render(struct render *rc, const struct rec *r)
 {
+	struct emit *e = rc->e;
 	const char *drv = eis(r, BR_TYPE, "pcie") ? "pcie-pci-bridge" : "pci-bridge";
 	opt_begin(e, "-device");
 	opt_head(e, drv, strlen(drv));
@@ -1003,8 +1008,9 @@ static const struct field legacy_serial_fields[] = {
 };
 
 /* -serial chardev:ID: not a key=value option, and ids have no commas. */
-static void legacy_serial_render(struct emit *e, const struct rec *r)
+static void legacy_serial_render(struct render *rc, const struct rec *r)
 {
+	struct emit *e = rc->e;
 	size_t n = slen(r, LS_CHARDEV);
 	char *s = arena_alloc(e->a, n + 9);
 	memcpy(s, "chardev:", 8);
@@ -1026,11 +1032,12 @@ static const struct field pvpanic_fields[] = {
 	                            "look at a panicked guest" },
 };
 
-static void pvpanic_render(struct emit *e, const struct rec *r)
+static void pvpanic_render(struct render *rc, const struct rec *r)
 {
+	struct emit *e = rc->e;
 	emit_arg(e, "-device", "pvpanic", 7);
 	/* once, even when knobs.no_shutdown says it too */
-	if (has(r, PP_NO_SHUTDOWN) && ival(r, PP_NO_SHUTDOWN) && !render_knob("no_shutdown"))
+	if (has(r, PP_NO_SHUTDOWN) && ival(r, PP_NO_SHUTDOWN) && !render_knob(rc, KN_NO_SHUTDOWN))
 		emit_word(e, "-no-shutdown");
 }
 
@@ -1049,19 +1056,9 @@ static const struct field loader_fields[] = {
 	            .doc = "device id" },
 };
 
-/* "-device <the kind's fixed model>,<fields of option 1>": kinds that are one
- * QEMU device and nothing more name it in kind.device and share this hook. */
-static void fixed_device_render(struct emit *e, const struct rec *r)
-{
-	opt_begin(e, "-device");
-	opt_head(e, r->k->device, strlen(r->k->device));
-	render_fields(e, r, 1);
-	opt_end(e);
-}
-
 static const struct kind kind_loader = {
 	.name = "loader", .fields = loader_fields, .nfields = NFIELDS(loader_fields), .is_device = 1,
-	.doc = "the generic loader: a file put into guest memory", .render = fixed_device_render, .device = "loader",
+	.doc = "the generic loader: a file put into guest memory", .device = "loader",
 };
 
 /* ---- PCIe topology: expander bus, root ports, switches --------------------------------- */
@@ -1095,7 +1092,7 @@ static const struct field pxb_pcie_fields[] = {
 static const struct kind kind_pxb_pcie = {
 	.name = "pxb_pcie", .fields = pxb_pcie_fields, .nfields = NFIELDS(pxb_pcie_fields), .is_device = 1,
 	.doc = "a PCIe expander bus (pxb-pcie, q35): another root bus, e.g. for a NUMA node",
-	.render = fixed_device_render, .device = "pxb-pcie",
+	.device = "pxb-pcie",
 };
 
 enum { RP_ID, RP_BUS, RP_CHASSIS, RP_SLOT, RP_ADDR, RP_MULTIFUNCTION, RP_BUS_RESERVE,
@@ -1130,7 +1127,7 @@ static void pcie_root_port_check(struct ck *c, const struct rec *r)
 static const struct kind kind_pcie_root_port = {
 	.name = "pcie_root_port", .fields = pcie_root_port_fields, .nfields = NFIELDS(pcie_root_port_fields),
 	.is_device = 1, .doc = "a PCIe root port (q35): one hot-pluggable slot",
-	.check = pcie_root_port_check, .render = fixed_device_render, .device = "pcie-root-port",
+	.check = pcie_root_port_check, .device = "pcie-root-port",
 };
 
 enum { SU_ID, SU_BUS, SU_ROMFILE };
@@ -1146,7 +1143,7 @@ static const struct kind kind_pcie_switch_upstream = {
 	.name = "pcie_switch_upstream", .fields = pcie_switch_upstream_fields,
 	.nfields = NFIELDS(pcie_switch_upstream_fields), .is_device = 1,
 	.doc = "the upstream port of a PCIe switch (x3130-upstream)", .check = bridge_romfile_check,
-	.render = fixed_device_render, .device = "x3130-upstream",
+	.device = "x3130-upstream",
 };
 
 enum { SD_ID, SD_BUS, SD_CHASSIS, SD_SLOT, SD_BUS_RESERVE, SD_PREF64_RESERVE, SD_PREF32_RESERVE,
@@ -1178,7 +1175,7 @@ static const struct kind kind_pcie_switch_downstream = {
 	.name = "pcie_switch_downstream", .fields = pcie_switch_downstream_fields,
 	.nfields = NFIELDS(pcie_switch_downstream_fields), .is_device = 1,
 	.doc = "a downstream port of a PCIe switch (xio3130-downstream): one hot-pluggable slot",
-	.check = pcie_switch_downstream_check, .render = fixed_device_render, .device = "xio3130-downstream",
+	.check = pcie_switch_downstream_check, .device = "xio3130-downstream",
 };
 
 /* ---- scsi_controller: virtio-scsi ------------------------------------------------------- */
@@ -1197,7 +1194,6 @@ static const struct field scsi_controller_fields[] = {
 static const struct kind kind_scsi_controller = {
 	.name = "scsi_controller", .fields = scsi_controller_fields, .nfields = NFIELDS(scsi_controller_fields),
 	.is_device = 1, .doc = "a virtio-scsi controller (disks plug into '<id>.0')",
-	.render = virtio_device_render,
 	.tr = TR1("virtio-scsi-pci", "virtio-scsi-device", "virtio-scsi-ccw"), .ntr = 1,
 };
 
@@ -1219,7 +1215,7 @@ static const struct field vsock_fields[] = {
 
 static const struct kind kind_vsock = {
 	.name = "vsock", .fields = vsock_fields, .nfields = NFIELDS(vsock_fields), .is_device = 1,
-	.doc = "a vhost-vsock device (AF_VSOCK sockets between host and guest)", .render = virtio_device_render,
+	.doc = "a vhost-vsock device (AF_VSOCK sockets between host and guest)",
 	.tr = TR1("vhost-vsock-pci", "vhost-vsock-device", "vhost-vsock-ccw"), .ntr = 1,
 };
 
@@ -1247,20 +1243,10 @@ static void rng_check(struct ck *c, const struct rec *r)
 		ck_fail(c, "max_bytes", "%llu is out of range (expected 1..2^63-1)", mb);
 }
 
-static void rng_render(struct emit *e, const struct rec *r)
+static void rng_render(struct render *rc, const struct rec *r)
 {
-	opt_begin(e, "-object");
-	opt_head(e, "rng-random", 10);
-	render_fields(e, r, 1);
-	opt_end(e);
-	size_t n;
-	const char *drv = render_driver(r, &n);
-	opt_begin(e, "-device");
-	opt_head(e, drv, n);
-	opt_str(e, "rng", sval(r, RN_ID), slen(r, RN_ID));
-	render_fields(e, r, 2);
-	render_virtio(e, drv, n);
-	opt_end(e);
+	static const struct pair rng = { "-object", "rng-random", -1, RN_ID, "rng" };
+	pair_render(rc, r, &rng);
 }
 
 static const struct kind kind_rng = {
@@ -1286,7 +1272,7 @@ static const struct field balloon_fields[] = {
 
 static const struct kind kind_balloon = {
 	.name = "balloon", .fields = balloon_fields, .nfields = NFIELDS(balloon_fields), .is_device = 1,
-	.doc = "a virtio memory balloon (one per VM)", .render = virtio_device_render,
+	.doc = "a virtio memory balloon (one per VM)",
 	.tr = TR1("virtio-balloon-pci", "virtio-balloon-device", "virtio-balloon-ccw"), .ntr = 1,
 };
 
@@ -1305,7 +1291,7 @@ static const struct field iommu_fields[] = {
 
 static const struct kind kind_iommu = {
 	.name = "iommu", .fields = iommu_fields, .nfields = NFIELDS(iommu_fields), .is_device = 1,
-	.doc = "an Intel vIOMMU (intel-iommu, machine q35; one per VM)", .render = fixed_device_render, .device = "intel-iommu",
+	.doc = "an Intel vIOMMU (intel-iommu, machine q35; one per VM)", .device = "intel-iommu",
 };
 
 /* ---- device: any QEMU -device, for what qlua does not model ------------------------ */
@@ -1317,15 +1303,9 @@ static const struct field device_fields[] = {
 	[DV_BUS] = BUS(1), [DV_ADDR] = ADDR(1),
 };
 
-static void device_render(struct emit *e, const struct rec *r)
-{
-	render_plain_device(e, r, DV_DRIVER);
-}
-
 static const struct kind kind_device = {
 	.name = "device", .fields = device_fields, .nfields = NFIELDS(device_fields), .is_device = 1, .open = 1,
 	.doc = "any QEMU device; every other field is a QEMU property (escaped like all values)",
-	.render = device_render,
 };
 
 const struct kind *const schema_devices[] = {

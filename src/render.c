@@ -1,66 +1,208 @@
-/* render.c - see render.h.  How each field type is written as key=value
- * lives here, once; kinds say which key and which option. */
+/* render.c - see render.h.  How each field type is written, as key=value
+ * or as an option of its own, lives here once (one row per type); kinds say
+ * which key, flag and option. */
 #include "render.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "vm_kind.h"
+
+/* ---- how each field type is written ---------------------------------------- */
+
+static void kv_str(struct emit *e, const struct field *fl, const struct qval *v)
+{
+	opt_str(e, fl->key, v->u.str.s, v->u.str.n);
+}
+
+static void kv_file(struct emit *e, const struct field *fl, const struct qval *v)
+{
+	if (v->u.str.fd)
+		opt_fd(e, fl->key, v->u.str.fd);
+	else
+		opt_str(e, fl->key, v->u.str.s, v->u.str.n);
+}
+
+static void kv_enum(struct emit *e, const struct field *fl, const struct qval *v)
+{
+	opt_cstr(e, fl->key, fl->choices[v->u.i]);
+}
+
+static void kv_bool(struct emit *e, const struct field *fl, const struct qval *v)
+{
+	opt_bool(e, fl->key, v->u.i);
+}
+
+static void kv_int(struct emit *e, const struct field *fl, const struct qval *v)
+{
+	opt_int(e, fl->key, v->u.i);
+}
+
+static void kv_size(struct emit *e, const struct field *fl, const struct qval *v)
+{
+	opt_uint(e, fl->key, v->u.size);
+}
+
+static void kv_pciaddr(struct emit *e, const struct field *fl, const struct qval *v)
+{
+	char b[32];
+	if (v->u.pci.fn >= 0)
+		snprintf(b, sizeof b, "0x%x.%x", v->u.pci.slot, v->u.pci.fn);
+	else
+		snprintf(b, sizeof b, "0x%x", v->u.pci.slot);
+	opt_cstr(e, fl->key, b);
+}
+
+static void kv_hex16(struct emit *e, const struct field *fl, const struct qval *v)
+{
+	char b[32];
+	snprintf(b, sizeof b, "0x%04llx", v->u.i);
+	opt_cstr(e, fl->key, b);
+}
+
+static void kv_fd(struct emit *e, const struct field *fl, const struct qval *v)
+{
+	opt_fd(e, fl->key, v->u.fd);
+}
+
+static void kv_fds(struct emit *e, const struct field *fl, const struct qval *v)
+{
+	opt_fds(e, fl->key, v->u.fds.v, v->u.fds.n);
+}
+
+static void kv_props(struct emit *e, const struct field *fl, const struct qval *v)
+{
+	render_props(e, v->u.props.v, v->u.props.n);
+}
+
+/* As an option of its own (render_flag). */
+static void arg_str(struct render *rc, const struct field *fl, const struct qval *v)
+{
+	emit_arg(rc->e, fl->flag, v->u.str.s, v->u.str.n);
+}
+
+static void arg_enum(struct render *rc, const struct field *fl, const struct qval *v)
+{
+	emit_arg(rc->e, fl->flag, fl->choices[v->u.i], strlen(fl->choices[v->u.i]));
+}
+
+/* A switch: the bare flag when true ("-nodefaults"), or "-flag key=on";
+ * false says nothing (QEMU's default). */
+static void arg_bool(struct render *rc, const struct field *fl, const struct qval *v)
+{
+	if (!v->u.i)
+		return;
+	if (!fl->key) {
+		emit_word(rc->e, fl->flag);
+		return;
+	}
+	opt_begin(rc->e, fl->flag);
+	opt_bool(rc->e, fl->key, 1);
+	opt_end(rc->e);
+}
+
+/* One option per string; without a flag, verbatim words (extra_args). */
+static void arg_strs(struct render *rc, const struct field *fl, const struct qval *v)
+{
+	for (int i = 0; i < v->u.strs.n; i++)
+		if (fl->flag)
+			emit_arg(rc->e, fl->flag, v->u.strs.v[i], v->u.strs.len[i]);
+		else
+			emit_wordn(rc->e, v->u.strs.v[i], v->u.strs.len[i]);
+}
+
+/* "-flag <head>,<keys of option 1>": the head is the kind's fixed word
+ * (kind.device) or its F_HEAD field. */
+static void render_section(struct render *rc, const char *flag, const struct rec *s)
+{
+	struct emit *e = rc->e;
+	opt_begin(e, flag);
+	if (s->k->device)
+		opt_head(e, s->k->device, strlen(s->k->device));
+	for (int f = 0; f < s->k->nfields; f++) {
+		if (!(s->k->fields[f].flags & F_HEAD) || !s->v[f].set)
+			continue;
+		if (s->k->fields[f].type == T_UINT) {
+			char b[32];
+			int n = snprintf(b, sizeof b, "%lld", s->v[f].u.i);
+			opt_head(e, b, (size_t)n);
+		} else {
+			opt_head(e, s->v[f].u.str.s, s->v[f].u.str.n);
+		}
+	}
+	render_fields(e, s, 1);
+	opt_end(e);
+}
+
+/* A section with a flag is one option; without, its fields are options of
+ * their own (kernel: -kernel, -initrd, -append). */
+static void arg_rec(struct render *rc, const struct field *fl, const struct qval *v)
+{
+	const struct rec *s = v->u.rec;
+	if (fl->flag) {
+		render_section(rc, fl->flag, s);
+		return;
+	}
+	for (int f = 0; f < s->k->nfields; f++)
+		if (s->k->fields[f].flag)
+			render_flag(rc, s, f);
+}
+
+static void arg_recs(struct render *rc, const struct field *fl, const struct qval *v)
+{
+	for (int i = 0; i < v->u.recs.n; i++)
+		render_section(rc, fl->flag, v->u.recs.v[i]);
+}
+
+/* Each device by its kind's hook, traced as devices[i]. */
+static void arg_devs(struct render *rc, const struct field *fl, const struct qval *v)
+{
+	for (int i = 0; i < v->u.recs.n; i++) {
+		const struct rec *d = v->u.recs.v[i];
+		rc->e->trace_dev = i + 1;
+		if (d->k->render)
+			d->k->render(rc, d);
+		else
+			render_device(rc, d);
+		rc->e->trace_dev = 0;
+	}
+}
+
+/* Per field type: how a value is written as key=value in an option (kv),
+ * and as options of its own (arg).  NULL: the type has no such form, and
+ * the kind's hook writes it. */
+static const struct {
+	void (*kv)(struct emit *e, const struct field *fl, const struct qval *v);
+	void (*arg)(struct render *rc, const struct field *fl, const struct qval *v);
+} types[T_NTYPES] = {
+	[T_STR] = { kv_str, arg_str },     [T_NAME] = { kv_str, arg_str },   [T_ID] = { kv_str, arg_str },
+	[T_REF] = { kv_str, arg_str },     [T_PATH] = { kv_str, arg_str },   [T_MAC] = { kv_str, arg_str },
+	[T_UUID] = { kv_str, arg_str },    [T_BDF] = { kv_str, arg_str },    [T_RTCBASE] = { kv_str, arg_str },
+	[T_DEVNO] = { kv_str, arg_str },   [T_FILE] = { kv_file, NULL },     [T_ENUM] = { kv_enum, arg_enum },
+	[T_BOOL] = { kv_bool, arg_bool },  [T_UINT] = { kv_int, NULL },      [T_SIZE] = { kv_size, NULL },
+	[T_PCIADDR] = { kv_pciaddr, NULL }, [T_HEX16] = { kv_hex16, NULL },  [T_FD] = { kv_fd, NULL },
+	[T_FDS] = { kv_fds, NULL },        [T_PROPS] = { kv_props, NULL },   [T_STRS] = { NULL, arg_strs },
+	[T_UINTS] = { NULL, NULL },        [T_REC] = { NULL, arg_rec },      [T_RECS] = { NULL, arg_recs },
+	[T_DEVS] = { NULL, arg_devs },
+	/* T_NUM, T_FUNC, T_TABLE, T_ANY: options tables' types (src/options.c), never rendered */
+};
+
 void render_field(struct emit *e, const struct rec *r, int f)
 {
 	const struct field *fl = &r->k->fields[f];
 	const struct qval *v = &r->v[f];
-	char b[32];
-	if (!v->set || (!fl->key && fl->type != T_PROPS))
+	if (!v->set || (!fl->key && fl->type != T_PROPS) || !types[fl->type].kv)
 		return;
 	e->trace_field = fl->name;  /* for a traced build (qemu.check): the key's field */
-	switch ((enum ftype)fl->type) {
-	case T_STR: case T_NAME: case T_ID: case T_REF: case T_PATH: case T_MAC:
-	case T_UUID: case T_BDF: case T_RTCBASE: case T_DEVNO:
-		opt_str(e, fl->key, v->u.str.s, v->u.str.n);
-		break;
-	case T_FILE:
-		if (v->u.str.fd)
-			opt_fd(e, fl->key, v->u.str.fd);
-		else
-			opt_str(e, fl->key, v->u.str.s, v->u.str.n);
-		break;
-	case T_ENUM:
-		opt_cstr(e, fl->key, fl->choices[v->u.i]);
-		break;
-	case T_BOOL:
-		opt_bool(e, fl->key, v->u.i);
-		break;
-	case T_UINT:
-		opt_int(e, fl->key, v->u.i);
-		break;
-	case T_SIZE:
-		opt_uint(e, fl->key, v->u.size);
-		break;
-	case T_PCIADDR:
-		if (v->u.pci.fn >= 0)
-			snprintf(b, sizeof b, "0x%x.%x", v->u.pci.slot, v->u.pci.fn);
-		else
-			snprintf(b, sizeof b, "0x%x", v->u.pci.slot);
-		opt_cstr(e, fl->key, b);
-		break;
-	case T_HEX16:
-		snprintf(b, sizeof b, "0x%04llx", v->u.i);
-		opt_cstr(e, fl->key, b);
-		break;
-	case T_FD:
-		opt_fd(e, fl->key, v->u.fd);
-		break;
-	case T_FDS:
-		opt_fds(e, fl->key, v->u.fds.v, v->u.fds.n);
-		break;
-	case T_PROPS:
-		render_props(e, v->u.props.v, v->u.props.n);
-		break;
-	case T_STRS: case T_UINTS: case T_REC: case T_RECS: case T_DEVS: case T_NTYPES:
-	case T_NUM: case T_FUNC: case T_TABLE: case T_ANY:
-		break; /* structure, not values: the kind's hook renders them */
-	}
+	types[fl->type].kv(e, fl, v);
 	e->trace_field = NULL;
+}
+
+void render_flag(struct render *rc, const struct rec *r, int f)
+{
+	const struct field *fl = &r->k->fields[f];
+	if (r->v[f].set && types[fl->type].arg)
+		types[fl->type].arg(rc, fl, &r->v[f]);
 }
 
 void render_fields(struct emit *e, const struct rec *r, int opt)
@@ -82,34 +224,34 @@ void render_props(struct emit *e, const struct prop *p, int n)
 	e->trace_free = 0;
 }
 
-/* The VM render_vm is rendering: device hooks see its knobs through it. */
-static const struct rec *cur_vm;
+/* ---- the VM around a device -------------------------------------------------- */
 
-int render_knob(const char *name)
+int render_knob(const struct render *rc, int k)
 {
-	return cur_vm && vm_knob(cur_vm, name);
+	return vm_knob_on(rc->vm, k);
 }
 
-const struct rec *render_bus_device(const char *bus, size_t n)
+const struct rec *render_bus_device(const struct render *rc, const char *bus, size_t n)
 {
-	return cur_vm ? vm_bus_device(cur_vm, bus, n) : NULL;
+	return vm_bus_device(rc->vm, bus, n);
 }
 
-int render_transport(const struct rec *r)
+int render_transport(const struct render *rc, const struct rec *r)
 {
-	return cur_vm ? vm_transport(cur_vm, r, NULL, 0) : TR_PCI;
+	int t = rec_transport(r);
+	return t >= 0 ? t : rc->transport;
 }
 
-const char *render_driver(const struct rec *r, size_t *n)
+const char *render_driver(const struct render *rc, const struct rec *r, size_t *n)
 {
 	int f = schema_field(r->k, "driver", 6);
 	if (f >= 0 && r->v[f].set && r->k->fields[f].type == T_NAME) {
 		*n = r->v[f].u.str.n;
 		return r->v[f].u.str.s;
 	}
-	const char *s = schema_transport_name(r, render_transport(r));
+	const char *s = schema_transport_name(r, render_transport(rc, r));
 	if (!s)
-		s = "";  /* not reached: sections.c refuses a transport without a name */
+		s = "";  /* not reached: vm_rules.c refuses a transport without a name */
 	*n = strlen(s);
 	return s;
 }
@@ -147,179 +289,38 @@ int render_needs_modern(const char *d, size_t n)
 	return 1;
 }
 
-void render_virtio(struct emit *e, const char *driver, size_t n)
+void render_virtio(const struct render *rc, const char *driver, size_t n)
 {
-	if (!render_knob("iommu_platform") || !render_is_virtio(driver, n))
+	if (!render_knob(rc, KN_IOMMU_PLATFORM) || !render_is_virtio(driver, n))
 		return;
 	if (render_needs_modern(driver, n))
-		opt_bool(e, "disable-legacy", 1);
-	opt_bool(e, "iommu_platform", 1);
+		opt_bool(rc->e, "disable-legacy", 1);
+	opt_bool(rc->e, "iommu_platform", 1);
 }
 
-void render_plain_device(struct emit *e, const struct rec *r, int driver_field)
+void render_device(struct render *rc, const struct rec *r)
 {
-	opt_begin(e, "-device");
-	opt_head(e, sval(r, driver_field), slen(r, driver_field));
-	render_fields(e, r, 1);
-	render_props(e, r->props, r->nprops);
-	opt_end(e);
-}
-
-const char *runtime_console_problem(const char *v, size_t n, int launch, int *choice)
-{
-	*choice = 0;
-	if (memchr(v, '\0', n))
-		return "contains a NUL byte, which cannot be passed to QEMU";
-	if (memchr(v, '\n', n) || memchr(v, '\r', n))
-		return "contains a line break, which QEMU cannot take";
-	if (!strcmp(v, "stdio") || !strcmp(v, "none") || (launch && !strcmp(v, "capture")) ||
-	    (!strncmp(v, "file:", 5) && v[5]))
-		return NULL;
-	*choice = 1;
-	return launch ? "expected 'stdio', 'capture', 'none' or 'file:PATH'" : "expected 'stdio', 'none' or 'file:PATH'";
-}
-
-/* The guest agent's channel (qemu.launch's agent = true): a virtio-serial
- * controller of its own on the machine's virtio transport, and the port
- * qemu-ga looks for by name. */
-static void render_agent(struct emit *e, struct qfd *fd)
-{
-	static const struct kind no_transport;
-	static const char *const controller[] = {
-		[TR_PCI] = "virtio-serial-pci", [TR_MMIO] = "virtio-serial-device", [TR_CCW] = "virtio-serial-ccw",
-	};
-	struct rec none = { .k = &no_transport };
-	int t = vm_transport(cur_vm, &none, NULL, 0);
-	const char *drv = t < TR_AP ? controller[t] : controller[TR_PCI];
-	opt_begin(e, "-chardev");
-	opt_head(e, "socket", 6);
-	opt_cstr(e, "id", "qlua-agent");
-	opt_fd(e, "fd", fd);
-	opt_end(e);
-	opt_begin(e, "-device");
-	opt_head(e, drv, strlen(drv));
-	opt_cstr(e, "id", "qlua-agent-serial");
-	opt_end(e);
-	opt_begin(e, "-device");
-	opt_head(e, "virtserialport", 14);
-	opt_cstr(e, "bus", "qlua-agent-serial.0");
-	opt_cstr(e, "chardev", "qlua-agent");
-	opt_cstr(e, "name", "org.qemu.guest_agent.0");
-	opt_end(e);
-}
-
-static void render_runtime(struct emit *e, const struct runtime *rt)
-{
-	if (rt->qmp) {
-		opt_begin(e, "-chardev");
-		opt_head(e, "socket", 6);
-		opt_cstr(e, "id", "qlua-qmp");
-		opt_fd(e, "fd", rt->qmp);
-		opt_end(e);
-		opt_begin(e, "-mon");
-		opt_cstr(e, "chardev", "qlua-qmp");
-		opt_cstr(e, "mode", "control");
-		opt_end(e);
-	}
-	if (rt->console || rt->console_file) {
-		opt_begin(e, "-chardev");
-		if (rt->console) {
-			opt_head(e, "socket", 6);
-			opt_cstr(e, "id", "qlua-console");
-			opt_fd(e, "fd", rt->console);
-		} else {
-			opt_head(e, "file", 4);
-			opt_cstr(e, "id", "qlua-console");
-			opt_cstr(e, "path", rt->console_file);
-		}
-		opt_end(e);
-		emit_arg(e, "-serial", "chardev:qlua-console", 20);
-	}
-	if (rt->agent)
-		render_agent(e, rt->agent);
-}
-
-/* Field `name` of record r when it is set, else NULL. */
-static const struct qval *set_field(const struct rec *r, const char *name)
-{
-	int f = schema_field(r->k, name, strlen(name));
-	return f >= 0 && r->v[f].set ? &r->v[f] : NULL;
-}
-
-static int is_str(const struct qval *v, const char *s)
-{
-	return v && v->u.str.n == strlen(s) && !memcmp(v->u.str.s, s, v->u.str.n);
-}
-
-/* An isa-serial device that takes port 0 (ttyS0): its index is 0, or unset
- * (QEMU gives it the first free port, 0 when no -serial came before). */
-static int isa_serial_first(const struct rec *d)
-{
-	if (!is_str(set_field(d, "driver"), "isa-serial"))
-		return 0;
-	for (int p = 0; p < d->nprops; p++)
-		if (!strcmp(d->props[p].key, "index"))
-			return d->props[p].len == 1 && d->props[p].val[0] == '0';
-	return 1;
-}
-
-const char *render_serial_taken(const struct rec *vm)
-{
-	const struct qval *devs = set_field(vm, "devices");
-	for (int i = 0; devs && i < devs->u.recs.n; i++) {
-		const struct rec *d = devs->u.recs.v[i];
-		if (!strcmp(d->k->name, "legacy_serial"))
-			return "a legacy_serial device";
-		if (isa_serial_first(d))
-			return "an isa-serial device";
-		const struct qval *be = !strcmp(d->k->name, "chardev") ? set_field(d, "backend") : NULL;
-		if (be && !strcmp(d->k->fields[schema_field(d->k, "backend", 7)].choices[be->u.i], "console"))
-			return "a chardev on QEMU's stdio";
-	}
-	const struct qval *x = set_field(vm, "extra_args");
-	for (int i = 0; x && i < x->u.strs.n; i++)
-		if (!strcmp(x->u.strs.v[i], "-serial") || !strcmp(x->u.strs.v[i], "--serial"))
-			return "-serial in extra_args";
-	return NULL;
-}
-
-/* -nographic puts the first serial port on stdio itself, unless
- * -nodefaults took the port away (or the description connected it). */
-static int nographic_serial(const struct rec *vm)
-{
-	return vm_knob(vm, "no_graphic") && !vm_knob(vm, "no_defaults");
-}
-
-int render_console_on_stdio(const struct rec *vm)
-{
-	return vm_knob(vm, "no_graphic") || !render_serial_taken(vm);
-}
-
-/* console = "stdio" (qlua vm.lua): the guest's first serial port on the
- * terminal, unless the description connects that port itself; nothing
- * is added where -nographic does it already (QEMU gives stdio to one
- * chardev only).  "none": no serial port. */
-static void render_serial(struct emit *e, const struct rec *vm, const char *serial)
-{
-	if (!strcmp(serial, "none"))
-		emit_arg(e, "-serial", "none", 4);
-	else if (!render_serial_taken(vm) && !nographic_serial(vm))
-		emit_arg(e, "-serial", "stdio", 5);
+	size_t n;
+	const char *drv = r->k->device;
+	if (drv)
+		n = strlen(drv);
+	else
+		drv = render_driver(rc, r, &n);
+	opt_begin(rc->e, "-device");
+	opt_head(rc->e, drv, n);
+	render_fields(rc->e, r, 1);
+	render_props(rc->e, r->props, r->nprops);
+	if (!r->k->open)
+		render_virtio(rc, drv, n);
+	opt_end(rc->e);
 }
 
 void render_vm(struct emit *e, const struct rec *vm, const char *path, const struct runtime *rt)
 {
+	struct render rc = { .e = e, .vm = vm, .transport = vm_machine_transport(vm, NULL, 0) };
 	emit_word(e, path);
-	cur_vm = vm;
-	schema_vm.render(e, vm);
+	schema_vm.render(&rc, vm);
 	if (rt)
-		render_runtime(e, rt);
-	/* whoever chose the console chose no window (QEMU would open one, or
-	 * fail without $DISPLAY); -nographic says so already */
-	if (rt && (rt->serial || rt->console || rt->console_file) && !vm_knob(vm, "no_graphic"))
-		emit_arg(e, "-display", "none", 4);
-	if (rt && rt->serial)
-		render_serial(e, vm, rt->serial);
-	render_vm_tail(e, vm);
-	cur_vm = NULL;
+		render_runtime(&rc, rt);
+	render_vm_tail(&rc, vm);
 }

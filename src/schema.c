@@ -1,5 +1,5 @@
 /* schema.c - the registry of kinds, and lookups over it.  The kinds
- * themselves live in devices.c (device kinds) and sections.c (the VM). */
+ * themselves live in devices.c (device kinds) and vm_kind.c (the VM). */
 #include "schema.h"
 
 #include <string.h>

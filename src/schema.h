@@ -10,8 +10,8 @@
 #include <stddef.h>
 
 struct qfd;
-struct emit;
 struct rec;
+struct render;
 
 enum ftype {
 	T_STR,      /* free text; commas doubled when rendered */
@@ -60,7 +60,8 @@ enum { F_REQ = 1,        /* required */
        F_TEXT = 16,      /* (T_STRS list items) line breaks allowed: arguments
                             of a program that is not QEMU (prepare steps);
                             (T_STR) too, for options that never reach argv */
-       F_EMPTY = 32 };   /* (T_STR) "" is a value (a QMP member: romfile = "") */
+       F_EMPTY = 32,     /* (T_STR) "" is a value (a QMP member: romfile = "") */
+       F_HEAD = 64 };    /* the first word of its option, before the keys (smp's cpus) */
 
 /* "Only when field `field` is one of `values`": used for fields that exist
  * for some types of a kind only, and for requirements that depend on type. */
@@ -76,6 +77,9 @@ struct field {
 	unsigned char ns;            /* T_ID, T_REF */
 	signed char opt;             /* which of the kind's options it renders into (-1: hook) */
 	const char *key;             /* the QEMU key it renders as */
+	const char *flag;            /* the QEMU option it renders as, by its type (render_flag):
+	                                "-nodefaults" for a true knob, "-uuid <value>", a section
+	                                as "-rtc <its fields>" */
 	const char *const *choices;  /* T_ENUM */
 	long long min, max;          /* T_UINT */
 	const char *def;             /* default, as Lua text; NULL: none */
@@ -89,7 +93,7 @@ struct field {
 
 /* How a virtio (or VFIO) device attaches to the machine: docs/contract.md's
  * `transport`.  Which one a device gets is decided when the VM is known
- * (sections.c: the machine type and the QEMU binary), never by the host. */
+ * (vm_kind.c: the machine type and the QEMU binary), never by the host. */
 enum transport { TR_PCI, TR_MMIO, TR_CCW, TR_AP, TR_COUNT };
 extern const char *const transport_names[TR_COUNT];
 
@@ -114,8 +118,10 @@ struct kind {
 	int open;                    /* other keys are free QEMU properties (qemu.device{}) */
 	const char *doc;
 	void (*check)(struct ck *c, const struct rec *r);     /* cross-field rules */
-	void (*render)(struct emit *e, const struct rec *r);  /* NULL: nothing */
-	const char *device;          /* the QEMU model of a one-device kind (fixed_device_render) */
+	void (*render)(struct render *rc, const struct rec *r);  /* NULL: nothing */
+	const char *device;          /* the fixed first word of its option: the QEMU model of a
+	                                one-device kind (render_device), a section's head
+	                                ("-sandbox on", "-object iothread") */
 	/* The namespace of id field f when it depends on the type (else .ns). */
 	int (*id_ns)(const struct rec *r, int f);
 	/* Device names per transport, chosen at render (render_driver): one
