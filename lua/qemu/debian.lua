@@ -94,6 +94,17 @@ local function root_disk(bus, info, file)
   return devices
 end
 
+-- Calls another recipe; its error is raised as this recipe's, at the same
+-- line: "vm.lua:3: recipes.debian: recipes.cloud_init: option 'hostname': ...".
+local function inner(info, recipe, t)
+  local ok, res = pcall(recipe, t)
+  if ok then return res end
+  local w = U.where(info)
+  res = tostring(res)
+  if res:sub(1, #w) == w then res = res:sub(#w + 1) end
+  U.raise(info, "recipes.debian: " .. res)
+end
+
 function M.recipe(opts)
   local info = U.caller()
   local o = H.options("recipes.debian", opts, SPEC, info)
@@ -111,10 +122,10 @@ function M.recipe(opts)
       end
     end
   end
-  local disk = R.disk { file = image, format = "qcow2", overlay = true, dir = dir, id = "root" }
+  local disk = inner(info, R.disk, { file = image, format = "qcow2", overlay = true, dir = dir, id = "root" })
   add(disk.prepare)
-  local seed = R.cloud_init { hostname = o.hostname, user_data = o.user_data, run_cmd = o.run_cmd,
-    ssh_authorized_keys = o.ssh_authorized_keys, user = o.user, dir = dir }
+  local seed = inner(info, R.cloud_init, { hostname = o.hostname, user_data = o.user_data,
+    run_cmd = o.run_cmd, ssh_authorized_keys = o.ssh_authorized_keys, user = o.user, dir = dir })
   add(seed.prepare)
 
   local devices = root_disk(o.disk_bus or "virtio-blk", info, disk.devices[1].file)
