@@ -2,10 +2,10 @@
 -- by its firmware from a throw-away overlay, configured by cloud-init, and
 -- reached both ways: commands through the guest agent and over ssh (the
 -- forward from a free host port, the VM's own key, as root and as the
--- image's user debian).  Then it powers the guest off through the agent.
+-- image's user debian).  Then it powers the guest off (ACPI, as a power button).
 --
 --   ./qlua examples/debian.lua          SeaBIOS
---   ./qlua examples/debian.lua uefi     OVMF (also "uefi-secure"; "bios")
+--   ./qlua examples/debian.lua uefi     OVMF
 --
 -- A boot takes one to two minutes under TCG.  The script returns nothing: it
 -- runs the VM itself (under -n, qemu.launch prints the command line instead).
@@ -14,20 +14,20 @@ local firmware = ... or "bios"
 
 local vm <close> = qemu.launch(recipes.debian { firmware = firmware, hostname = "qlua-" .. firmware },
   { agent = true, console = "capture" })
-local function check(ok, what)                      -- a failure shows the console's last lines
-  if not ok then error(("%s; the console's last lines:\n%s"):format(what, vm.console:tail(10)), 2) end
+local function check(what, ok, err)                 -- a failure says why, and shows the console's end
+  if not ok then error(("%s: %s; the console's last lines:\n%s"):format(what, tostring(err), vm.console:tail(10)), 2) end
   return ok
 end
-check(vm.agent:wait(600), "the guest agent did not answer")
+check("the guest agent", vm.agent:wait(600))
 local function show(how, cmd, r)
   print(("%s: %s: %s"):format(how, cmd, r.stdout:gsub("%s+$", "")))
 end
 for _, cmd in ipairs { "uname -a", "systemctl is-system-running --wait" } do
-  show("agent", cmd, check(vm.agent:exec(cmd, { timeout = 300 }), "agent: " .. cmd))
+  show("agent", cmd, check("agent: " .. cmd, vm.agent:exec(cmd, { timeout = 300 })))
 end
 show("ssh root", "uname -a", vm:ssh("uname -a"))    -- { status, stdout, stderr, truncated }
 show("ssh root", "systemctl is-system-running", vm:ssh("systemctl is-system-running"))
 show("ssh debian", "sudo -n id -un", vm:ssh("sudo -n id -un", { user = "debian" }))
-check(vm.agent:shutdown(), "agent: shutdown")       -- powerdown
-local status = check(vm:wait(120), "the guest did not power off")
+local status, step = vm:shutdown { timeout = 120 }  -- ACPI powerdown: systemd powers the guest off
+check("shutdown", step == "powerdown", "QEMU was stopped by " .. step .. ", not by the guest")
 print(("the guest powered off; QEMU exited with code %d"):format(status.code))
