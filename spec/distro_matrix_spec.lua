@@ -20,7 +20,7 @@ local DISK = {
   ["nvme"] = { "nvme0n1", "nvme" },
 }
 
-describe("examples/distro-matrix.lua, as README.md shows #distro_full", function()
+describe("examples/distro-matrix.lua, as README.md shows #distro_full #guest", function()
   if not have_image then
     pending("build/distro/debian-12.qcow2 is missing: run `make distro-image` (make check-distro builds it first)")
     return

@@ -12,7 +12,8 @@
 -- ssh over the forward as root and as debian with the key the seed carried
 -- (the VM's own key: no other gets in), and the recipe's hostname in the
 -- guest.  make check-asan leaves the boots out (tag distro: its sanitizer
--- watches qlua, and a boot is minutes of QEMU, not of qlua).
+-- watches qlua, and a boot is minutes of QEMU, not of qlua), and so does
+-- make check-valgrind (tag guest: they boot a guest).
 local H = require "helper"
 local RM = require "support.readme"
 local qemu = require "qemu"
@@ -148,7 +149,7 @@ describe("recipes.debian", function()
   end)
 end)
 
-describe("Debian 12 booted by SeaBIOS and OVMF, as README.md shows #distro", function()
+describe("Debian 12 booted by SeaBIOS and OVMF, as README.md shows #distro #guest", function()
   if not have_image then
     pending("build/distro/debian-12.qcow2 is missing: run `make distro-image` (make check builds it first)")
     return
