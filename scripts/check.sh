@@ -1,11 +1,20 @@
 #!/bin/sh
-# check.sh [SPEC...] - run the busted specs (all of spec/ by default) with the
+# check.sh [BUSTED-OPTION...] [SPEC...] - run the busted specs (all of spec/ by default) with the
 # qemu module and qlua binary of this tree.  The TAP stream is kept in
 # build/test-results.tap, which .ci/run counts.
 set -u
 cd "$(dirname "$0")/.."
 mkdir -p build
-[ $# -gt 0 ] || set -- spec
+# Without a spec file or directory among the arguments (only options, such
+# as make check's --exclude-tags), all of spec/.
+paths=0
+for a in "$@"; do
+	case $a in
+	-*) ;;
+	*) paths=1 ;;
+	esac
+done
+[ "$paths" = 1 ] || set -- "$@" spec
 # The Lua that runs busted: Lua 5.4 explicitly (/usr/bin/busted runs
 # whatever "lua" is), or $QLUA_LUA: make check-asan runs busted in its
 # sanitized qlua, whose built-in qemu module is then the one under test, and

@@ -96,6 +96,12 @@
 --                                           source tree this file is in (or, from an
 --                                           installed qlua binary, of the tree the
 --                                           binary is in), else ./build/guest.
+--   debian{firmware, disk_bus, cpus, memory, hostname, image, ...}
+--                                           a whole Debian 12 system booted by its
+--                                           firmware from a throw-away overlay of
+--                                           `make distro-image`'s image, with a
+--                                           cloud-init seed, ssh forwarded from a free
+--                                           host port: see lua/qemu/debian.lua.
 --
 -- transport = "pci", "mmio" or "ccw" for disk, share and tap: the device's
 -- `transport` field.  Without it qlua picks the transport from the VM the
@@ -546,29 +552,40 @@ local function tree_of(source)
   return (pre:gsub("/+$", ""))
 end
 
-local function find_guest(dir)
+-- Something a build script made under build/ (rel: "build/guest"): the
+-- path given, else $ENV (env names it), else REL in the source tree of this
+-- library, else in the tree the running binary sits in, else ./REL.  ok(path)
+-- says whether a candidate is it.  Returns the path found (or nil) and the
+-- places tried.
+local function find_built(given, env, rel, ok)
   local tried = {}
   local function try(d)
     if not d or d == "" then return nil end
     tried[#tried + 1] = d
-    if exists(d .. "/vmlinux") and exists(d .. "/initrd.gz") then return d end
+    if ok(d) then return d end
     return nil
   end
-  if dir then return try(dir), tried end
-  local env = os.getenv("QLUA_GUEST_DIR")
-  if env and env ~= "" then return try(env), tried end
+  if given then return try(given), tried end
+  local e = os.getenv(env)
+  if e and e ~= "" then return try(e), tried end
   local tree = tree_of(SELF)
-  local found = tree and try(tree .. "/build/guest")
+  local found = tree and try(tree .. "/" .. rel)
   if found then return found, tried end
   -- the shell's parent is this process (qlua, or the lua interpreter)
   local p = io.popen('readlink "/proc/$PPID/exe" 2>/dev/null')
   local exe = p and p:read("l")
   if p then p:close() end
   local exedir = exe and exe:match("^(.*)/[^/]+$")
-  found = exedir and exedir ~= tree and try(exedir .. "/build/guest")
+  found = exedir and exedir ~= tree and try(exedir .. "/" .. rel)
   if found then return found, tried end
-  if tree ~= "." then found = try("./build/guest") end
+  if tree ~= "." then found = try("./" .. rel) end
   return found, tried
+end
+
+local function find_guest(dir)
+  return find_built(dir, "QLUA_GUEST_DIR", "build/guest", function(d)
+    return exists(d .. "/vmlinux") and exists(d .. "/initrd.gz")
+  end)
 end
 
 function R.guest_dir(dir)
@@ -605,10 +622,15 @@ end
 -- Cloud-init: the body is lua/qemu/cloud_init.lua, which shares these.
 
 R._helpers = { options = options, types = TYPES, run_dir = run_dir, build = build,
-               absolute = absolute, R = R }
+               absolute = absolute, R = R, find_built = find_built, exists = exists }
 
 function R.cloud_init(opts)
   return (require("qemu.cloud_init").recipe(opts))
+end
+
+-- A whole Debian 12 system: the body is lua/qemu/debian.lua.
+function R.debian(opts)
+  return (require("qemu.debian").recipe(opts))
 end
 
 return R
