@@ -7,7 +7,7 @@
 #    argv `./qlua --json bench/agent.lua boot` prints, with the same
 #    descriptors, polled with a bare guest-sync-delimited every 0.1 s, then
 #    guest-ping, SIGKILL, wait.  Alternately (bench/lib.sh), BOOTS times each
-#    (default 5) after one warm-up each; also `python3 -c ''` in the same
+#    (default 15) after one warm-up each; also `python3 -c ''` in the same
 #    alternation: the part of the floor's time that is Python starting.
 #    Goal: qlua/floor <= 1.02.
 # 2. the round trip of `vm.agent:exec({ "true" })`: `./qlua bench/agent.lua N`
@@ -26,7 +26,7 @@
 # that runs the floor (default /usr/bin/python3, else python3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-boots=${1:-5}
+boots=${1:-15}
 n=${2:-50}
 qlua=${QLUA:-./qlua}
 py=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
@@ -56,7 +56,9 @@ compare() {
 		    'BEGIN { printf "%-42s %7.3f s %7.3f s %7.3f s %8.3f\n", name, a / 1e6, b / 1e6, c / 1e6, b / f }'
 	done < <(stats "$tmp/$row.times")
 	echo "goal: qlua/floor <= 1.02"
-	echo "bench-result $row qlua=$qmed base=$fmed unit=us runs=$runs"
+	# whole microseconds: awk prints a median of 100 s or more as 1.6e+08
+	echo "bench-result $row $(awk -v q="$qmed" -v f="$fmed" -v n="$runs" \
+		'BEGIN { printf "qlua=%d base=%d unit=us runs=%d", q, f, n }')"
 }
 
 compare "boot to agent answers (test guest)" boot_agent 1 "$boots"

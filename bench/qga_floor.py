@@ -56,6 +56,9 @@ def main():
     for s in theirs.values():
         s.close()
     agent = ours[agent_fd]
+    console_fd = next((fd for fd, what in roles.items() if "console" in what), None)
+    names = {s: roles[fd] for fd, s in ours.items()}
+    console = b""
     drains = [s for fd, s in ours.items() if fd != agent_fd]
 
     deadline = time.monotonic() + timeout
@@ -76,9 +79,13 @@ def main():
             for s in ready:
                 data = s.recv(65536)
                 if not data:
-                    raise SystemExit("qga_floor: QEMU closed a channel")
+                    status = qemu.wait(timeout=10)
+                    raise SystemExit("qga_floor: QEMU closed its %s (exit status %s); the console's end:\n%s"
+                                     % (names[s], status, console[-2000:].decode(errors="replace")))
                 if s is agent:
                     buf += data
+                elif s is ours.get(console_fd):
+                    console = (console + data)[-4096:]
             while b"\n" in buf:
                 line, buf = buf.split(b"\n", 1)
                 if b"\xff" in line:

@@ -23,7 +23,7 @@ local scripts = quick
   and { "bench/argv.sh 10 500", "bench/govmm.sh 500 2", "bench/launch.sh 5", "bench/many.sh 1 4",
         "bench/vm_mem.sh 1 4 8 16", "CELLS=4 bench/matrix.sh 2", "bench/agent.sh 1 10" }
   or { "bench/argv.sh 200 20000", "bench/govmm.sh 20000 5", "bench/launch.sh 200", "bench/many.sh 15 32",
-       "bench/vm_mem.sh 2 32 128 256", "bench/matrix.sh 20", "bench/agent.sh 5 50" }
+       "bench/vm_mem.sh 2 32 128 256", "bench/matrix.sh 20", "bench/agent.sh 15 50" }
 
 -- One table row per ROW, in this order: what is measured, its baseline, the
 -- issue's goal.  {KEY} is replaced by the result line's KEY.
