@@ -1,23 +1,55 @@
--- bench/agent.lua - the guest agent's round trip: `./qlua bench/agent.lua
--- [N]` boots the test guest (build/guest, `make guest`) with qemu-ga
--- (qlua.agent), then times N (default 50) `vm.agent:exec({ "true" })`
--- after 3 unmeasured ones, next to N `vm.agent:ping()` (one command and its
--- reply: the floor under exec, which is guest-exec plus guest-exec-status
--- polls until `true` has exited).  Reports medians; asserts no timing.
--- Not part of `make bench` (bench/run.lua): a boot takes seconds.
+-- bench/agent.lua - the guest agent: its round trip, and a boot to the
+-- point where it answers.  Asserts no timing.
+--
+--   ./qlua bench/agent.lua [N]
+--       boots the test guest (build/guest, `make guest`) with qemu-ga
+--       (qlua.agent), then times N (default 50) `vm.agent:exec({ "true" })`
+--       after 3 unmeasured ones, next to N `vm.agent:ping()` (one command and
+--       its reply: the floor under exec, which is guest-exec plus
+--       guest-exec-status polls until `true` has exited).  Reports medians.
+--   ./qlua bench/agent.lua boot [distro]
+--       one boot to "agent answers": launch, vm.agent:wait, one ping, then
+--       SIGKILL and wait.  bench/agent.sh times this whole process next to
+--       bench/qga_floor.py running the same QEMU command line (taken from
+--       `./qlua --json bench/agent.lua boot`).  With "distro": the Debian
+--       image (build/distro/debian-12.qcow2, `make distro-image`) by SeaBIOS,
+--       -snapshot, no seed (its qemu-guest-agent starts by itself on the
+--       port), instead of the test guest.
 local qemu = require "qemu"
 
-local n = tonumber(arg and arg[1]) or 50
-local dir = "build/guest"
-local vm <close> = qemu.launch({
-  machine = { type = "q35", accel = "tcg" },
-  memory = { size = "256M" },
-  kernel = { path = dir .. "/vmlinux", initrd = dir .. "/initrd.gz",
-             params = "console=ttyS0 quiet panic=-1 qlua.agent" },
-  knobs = { no_defaults = true, no_reboot = true },
-  extra_args = { "-display", "none" },
-}, { console = "capture", agent = true })
-assert(vm.agent:wait(120))
+local boot = arg and arg[1] == "boot"
+local distro = boot and arg[2] == "distro"
+local n = not boot and tonumber(arg and arg[1]) or 50
+
+local desc
+if distro then
+  desc = {
+    machine = { type = "q35", accel = "tcg" },
+    cpu_model = "max",
+    smp = { cpus = 2 },
+    memory = { size = "1G" },
+    knobs = { no_defaults = true, no_user_config = true, snapshot = true },
+    devices = { qemu.block { id = "d0", file = "build/distro/debian-12.qcow2", format = "qcow2", bootindex = 0 } },
+  }
+else
+  local dir = "build/guest"
+  desc = {
+    machine = { type = "q35", accel = "tcg" },
+    memory = { size = "256M" },
+    kernel = { path = dir .. "/vmlinux", initrd = dir .. "/initrd.gz",
+               params = "console=ttyS0 quiet panic=-1 qlua.agent" },
+    knobs = { no_defaults = true, no_reboot = true },
+  }
+end
+local vm <close> = qemu.launch(desc, { console = "capture", agent = true })
+assert(vm.agent:wait(distro and 600 or 120))
+
+if boot then
+  assert(vm.agent:ping())
+  vm:kill(9)
+  vm:wait(30)
+  return
+end
 
 local function median(t)
   table.sort(t)

@@ -6,6 +6,8 @@
 --   BENCH_QUICK=1  small counts: seconds instead of minutes, to check that
 --                  everything runs (spec/bench_spec.lua); its figures mean little
 --   QLUA=path      another qlua binary (the scripts take it from the environment)
+--   BENCH_DISTRO=1 also boots the Debian image to "agent answers" (bench/agent.sh;
+--                  `make distro-image` first; minutes): its row is left out otherwise
 --
 -- Each script prints, among its own output, lines
 --   bench-result ROW qlua=X base=Y unit=U [KEY=VALUE...]
@@ -19,9 +21,9 @@ local out_path = os.getenv("BENCH_OUT") or "build/bench-results.md"
 -- The full counts are those of bench/README.md's figures.
 local scripts = quick
   and { "bench/argv.sh 10 500", "bench/govmm.sh 500 2", "bench/launch.sh 5", "bench/many.sh 1 4",
-        "bench/vm_mem.sh 1 4 8 16", "CELLS=4 bench/matrix.sh 2" }
+        "bench/vm_mem.sh 1 4 8 16", "CELLS=4 bench/matrix.sh 2", "bench/agent.sh 1 10" }
   or { "bench/argv.sh 200 20000", "bench/govmm.sh 20000 5", "bench/launch.sh 200", "bench/many.sh 15 32",
-       "bench/vm_mem.sh 2 32 128 256", "bench/matrix.sh 20" }
+       "bench/vm_mem.sh 2 32 128 256", "bench/matrix.sh 20", "bench/agent.sh 15 50" }
 
 -- One table row per ROW, in this order: what is measured, its baseline, the
 -- goal.  {KEY} is replaced by the result line's KEY.
@@ -48,6 +50,12 @@ local rows = {
     "`launch_floor -c {n}` (the same)", "<= 8 KiB/VM" },
   { "matrix", "matrix of {cells} cells at -j 2: cells/s (of the median of {rounds})",
     "GNU parallel -j 2 + `launch_floor`", "ratio >= 0.9" },
+  { "boot_agent", "test guest booted to \"agent answers\": `qlua bench/agent.lua boot`, whole process (median of {runs})",
+    "the same QEMU argv by hand, bare QGA ping (`bench/qga_floor.py`)", "ratio <= 1.02" },
+  { "boot_agent_distro", "Debian image booted to \"agent answers\" (SeaBIOS), whole process (median of {runs})",
+    "the same QEMU argv by hand, bare QGA ping (`bench/qga_floor.py`)", "ratio <= 1.02", optional = "BENCH_DISTRO" },
+  { "agent", "guest agent: `vm.agent:exec({ \"true\" })` round trip (median of {runs})",
+    "`vm.agent:ping()` round trip (the same boot)", "- (median reported)" },
 }
 
 local function sh(cmd)
@@ -122,7 +130,10 @@ for _, row in ipairs(rows) do
   local name, what, base, goal = table.unpack(row)
   local r = results[name]
   local q, b = tonumber(r and r.qlua), tonumber(r and r.base)
-  if r and r.skipped then
+  local env = row.optional and os.getenv(row.optional)
+  if not r and row.optional and (env == nil or env == "" or env == "0") then
+    -- a row asked for by an environment variable (the Debian image's boot)
+  elseif r and r.skipped then
     -- a baseline that is not installed here (govmm): said, not guessed
     lines[#lines + 1] = ("| %s | %s | %s | not measured | - | %s |"):format((what:gsub("{(%w+)}", r)),
       q and fmt(q, r.unit) or "-", (base:gsub("{(%w+)}", r)), goal)

@@ -2,7 +2,8 @@
 # deps.sh [fuzz|distro|bench] - install the Debian packages qlua's build and test
 # suite need (with "fuzz": also what make fuzz needs, clang and its libFuzzer
 # runtime; with "distro": what make distro-image and make installer-iso need,
-# mmdebstrap, GRUB for BIOS and EFI, OVMF, the installer's netboot files;
+# mmdebstrap, GRUB for BIOS and EFI, OVMF, the installer's netboot files,
+# and Pillow, which make check-distro reads the installer's screendumps with;
 # with "bench": what make bench's govmm rows need, Go and govmm's source,
 # which bench/govmm.sh skips when missing), when they are missing.  slurm-wlm
 # and munge: spec/cluster_spec.lua starts a one-node Slurm cluster of its own
@@ -21,7 +22,7 @@ python3-yaml"
 [ "${1:-}" = fuzz ] && PACKAGES="$PACKAGES clang libclang-rt-14-dev"
 [ "${1:-}" = distro ] && PACKAGES="$PACKAGES mmdebstrap grub-pc-bin grub-efi-amd64-bin
 grub-common ovmf dosfstools mtools xorriso fdisk cloud-image-utils
-debian-installer-12-netboot-amd64"
+debian-installer-12-netboot-amd64 python3-pil"
 [ "${1:-}" = bench ] && PACKAGES="$PACKAGES golang-go golang-github-kata-containers-govmm-dev"
 
 missing=""

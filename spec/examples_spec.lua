@@ -19,6 +19,9 @@ local KNOWN = {
   -- the Debian image's: -n and --list here, their boots in spec/distro_spec.lua and
   -- spec/distro_matrix_spec.lua
   ["debian.lua"] = true, ["distro-matrix.lua"] = true,
+  -- needs the installer ISO and minutes of booting: its tests are in
+  -- spec/distro_iso_spec.lua (make check-distro)
+  ["installer.lua"] = true,
 }
 
 local have_guest = io.open(G.kernel) and io.open(G.initrd) and true or false

@@ -233,6 +233,13 @@ describe("qemu.qmp, the module", function()
         "bad argument #1 to 'blockdev_add_with_driver_cache' (field 'driver' is required)" },
       { function() W.balloon(s, -1) end,
         "bad argument #1 to 'balloon' (a size (bytes or a string like \"512M\") expected, got number)" },
+      { function() W.screendump(s, 3) end, "bad argument #1 to 'screendump' (string expected, got number)" },
+      { function() W.screendump(s, "s.png", { format = "jpeg" }) end,
+        "bad argument #2 to 'screendump' (option 'format': 'png' or 'ppm' expected, got 'jpeg')" },
+      { function() W.screendump(s, "s.png", { fmt = "png" }) end,
+        "bad argument #2 to 'screendump' (unknown option 'fmt')" },
+      { function() W.screendump(s, "s.png", { head = "0" }) end,
+        "bad argument #2 to 'screendump' (option 'head': integer expected, got string)" },
     }
     for _, c in ipairs(cases) do
       local ok, err = pcall(c[1])
@@ -440,6 +447,12 @@ local function sends_table(fd1, fd2)
         begin = 0, length = 4096 } },
       { { "dump-guest-memory", { protocol = "fd:dumpfd", paging = true, format = "kdump-zlib", detach = true,
           begin = 0, length = 4096 } } } },
+    -- the format follows the file name unless given
+    { "screendump", { "/tmp/s.png" }, { { "screendump", { filename = "/tmp/s.png", format = "png" } } } },
+    { "screendump", { "/tmp/S.PNG" }, { { "screendump", { filename = "/tmp/S.PNG", format = "png" } } } },
+    { "screendump", { "/tmp/s.ppm", { device = "vga0", head = 0 } },
+      { { "screendump", { filename = "/tmp/s.ppm", device = "vga0", head = 0, format = "ppm" } } } },
+    { "screendump", { "/tmp/s", { format = "png", timeout = 5 } }, { { "screendump", { filename = "/tmp/s", format = "png" } } } },
   }
 end
 
@@ -914,6 +927,22 @@ describe("qemu.qmp against QEMU 7.2 (q35, TCG, no guest)", function()
     -- QEMU writes kdump in makedumpfile's flattened format
     assert.are.equal("makedumpfile", H.slurp(kdump):sub(1, 12))
     assert.are.equal("completed", qmp:query_dump().status)
+  end)
+
+  it("screendump: PNG and PPM of the display; QEMU's refusal without a display device", function()
+    local d = H.tmpdir()
+    local vm, qmp = launch({ "-vga", "std" })
+    assert.are.same({}, qmp:screendump(d .. "/screen.png"))
+    assert.are.equal("\137PNG\r\n\26\n", H.slurp(d .. "/screen.png"):sub(1, 8))
+    assert.are.same({}, qmp:screendump(d .. "/screen.ppm", { timeout = 30 }))
+    assert.are.equal("P6\n640 480\n255\n", H.slurp(d .. "/screen.ppm"):sub(1, 15))
+    assert.are.same({}, qmp:screendump(d .. "/screen", { format = "png" }))
+    assert.are.equal("\137PNG", H.slurp(d .. "/screen"):sub(1, 4))
+    local vm2, qmp2 = launch()
+    local r, err = qmp2:screendump(d .. "/none.png")
+    assert.is_nil(r)
+    assert.are.equal("GenericError: There is no console to take a screendump from", tostring(err))
+    assert.is_nil(io.open(d .. "/none.png"))
   end)
 
   it("migration: set_migration_caps, migrate_set_parameters, migrate to a file, migrate_incoming", function()

@@ -950,6 +950,26 @@ function M.dump_guest_memory(qmp, o)
   }, timeout)
 end
 
+-- qmp:screendump(filename [, { format, device, head, timeout }]) -> {}
+-- (not in govmm) writes what the display shows to filename, a path QEMU
+-- opens (relative to QEMU's working directory, the same as qlua's).
+-- format "png" or "ppm" (QEMU's default); without it, "png" when filename
+-- ends in ".png", else "ppm", so the file's name and content agree.  device
+-- (a display device's id) and head pick one display of several.  Needs a
+-- display device (vga = "std", ...): without one QEMU refuses
+-- (GenericError "There is no console to take a screendump from").
+local SCREEN_FORMATS = { png = true, ppm = true }
+function M.screendump(qmp, filename, opts)
+  check("screendump", 1, filename, "string")
+  local a, timeout = options("screendump", 2, opts or {}, { format = "string", device = "string", head = "integer" })
+  if a.format and not SCREEN_FORMATS[a.format] then
+    badarg("screendump", 2, ("option 'format': 'png' or 'ppm' expected, got '%s'"):format(a.format))
+  end
+  local format = a.format or (filename:lower():match("%.png$") and "png" or "ppm")
+  return run(qmp, "screendump", { filename = filename, device = a.device, head = a.head, format = format },
+    timeout)
+end
+
 ---------------------------------------------------------------------------
 
 -- The wrappers become methods of every QMP object; the C methods (execute,
