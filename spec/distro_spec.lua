@@ -33,31 +33,30 @@ end
 
 describe("recipes.debian", function()
   it("checks its options: exact errors at the caller's line", function()
-    assert.are.equal("vm.lua:2: recipes.debian: unknown option 'firmwre' (did you mean 'firmware'?)",
+    assert.are.equal("vm.lua:2: recipes.debian: unknown field 'firmwre' (did you mean 'firmware'?)",
       err("local x\nlocal d = recipes.debian { firmwre = 'uefi' }"))
-    assert.are.equal("vm.lua:1: recipes.debian: option 'disk_bus': invalid option 'ide' (expected 'virtio-blk', " ..
+    assert.are.equal("vm.lua:1: recipes.debian: field 'disk_bus': invalid option 'ide' (expected 'virtio-blk', " ..
       "'virtio-scsi' or 'nvme')", err("local d = recipes.debian { disk_bus = 'ide' }"))
-    assert.are.equal("vm.lua:1: recipes.debian: option 'firmware': invalid option 'coreboot' (expected 'bios', " ..
+    assert.are.equal("vm.lua:1: recipes.debian: field 'firmware': invalid option 'coreboot' (expected 'bios', " ..
       "'uefi' or 'uefi-secure')", err("local d = recipes.debian { firmware = 'coreboot' }"))
-    assert.are.equal("vm.lua:1: recipes.debian: option 'cpus': positive integer expected, got number",
+    assert.are.equal("vm.lua:1: recipes.debian: field 'cpus': positive integer expected, got number",
       err("local d = recipes.debian { cpus = 0 }"))
-    assert.are.equal("vm.lua:1: recipes.debian: option 'ssh_port': port 0..65535 expected, got number",
+    assert.are.equal("vm.lua:1: recipes.debian: field 'ssh_port': port 0..65535 expected, got number",
       err("local d = recipes.debian { ssh_port = 70000 }"))
-    assert.are.equal("vm.lua:1: recipes.debian: option 'user_data': string or table expected, got boolean",
+    assert.are.equal("vm.lua:1: recipes.debian: field 'user_data': string or table expected, got boolean",
       err("local d = recipes.debian { user_data = true }"))
-    assert.are.equal("vm.lua:1: recipes.debian: unexpected value at [1] (options are named: firmware, disk_bus, " ..
-      "cpus, memory, accel, cpu, name, hostname, user_data, run_cmd, ssh_authorized_keys, user, ssh_port, image, dir)",
+    assert.are.equal("vm.lua:1: recipes.debian: field names must be strings, got number 1 (fields are named: write key = value)",
       err("local d = recipes.debian { 'uefi' }"))
-    assert.are.equal("vm.lua:1: recipes.debian: option 'image': '/no/such/debian.qcow2' does not exist",
+    assert.are.equal("vm.lua:1: recipes.debian: field 'image': '/no/such/debian.qcow2' does not exist",
       err("local d = recipes.debian { image = '/no/such/debian.qcow2' }"))
   end)
 
   local with_image = have_image and it or pending
 
   with_image("passes its errors on from the recipes it is made of, at the same line", function()
-    assert.are.equal("vm.lua:1: recipes.debian: recipes.cloud_init: option 'hostname': invalid hostname 'a b' " ..
+    assert.are.equal("vm.lua:1: recipes.debian: recipes.cloud_init: field 'hostname': invalid hostname 'a b' " ..
       "(letters, digits, '-' and '.')", err("local d = recipes.debian { hostname = 'a b' }"))
-    assert.are.equal("vm.lua:1: recipes.debian: recipes.cloud_init: option 'run_cmd' needs 'user_data' to be a " ..
+    assert.are.equal("vm.lua:1: recipes.debian: recipes.cloud_init: field 'run_cmd' needs 'user_data' to be a " ..
       "table (a string is written as is)", err("local d = recipes.debian { user_data = '#!/bin/sh', run_cmd = 'ls' }"))
   end)
 

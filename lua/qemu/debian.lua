@@ -75,7 +75,7 @@ local SPEC = {
 local function find_image(given)
   local found, tried = H.find_built(given, "QLUA_DISTRO_IMAGE", IMAGE, H.exists)
   if found then return H.absolute(found) end
-  if given then return nil, ("option 'image': '%s' does not exist"):format(given) end
+  if given then return nil, ("field 'image': '%s' does not exist"):format(given) end
   return nil, ("no Debian image at '%s' (build it with 'make distro-image' in qlua's source tree, " ..
     "or give option 'image' or set QLUA_DISTRO_IMAGE)"):format(table.concat(tried, "', '"))
 end
