@@ -979,7 +979,7 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 		}
 		size_t kl;
 		const char *key = lua_tolstring(L, -2, &kl);
-		int fi = schema_field(k, key, kl);
+		int fi = c->names ? schema_field_lua(c->names, k, key) : schema_field(k, key, kl);
 		if (fi >= 0) {
 			lua_insert(L, -2);  /* value, key: the value stays */
 			pos[fi] = lua_gettop(L) - 1;

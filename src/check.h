@@ -22,6 +22,7 @@ struct ck {
 	                           what the record points into alive, or 0 */
 	const struct rec *dev;  /* whole-VM checks: the device blamed (ctx "devices[i] (kind)") */
 	int devindex;
+	const struct schema_lua *names;  /* the field index by interned key (ldev_names), or NULL */
 };
 
 /* luaL_where(L, level) into a C buffer: "vm.lua:12: ", or "" for C. */

@@ -35,6 +35,7 @@ static struct ldev *checkdev(lua_State *L, int idx)
 static int l_construct(lua_State *L)
 {
 	const struct kind *k = lua_touserdata(L, lua_upvalueindex(1));
+	const struct schema_lua *names = lua_touserdata(L, lua_upvalueindex(2));
 	luaL_checktype(L, 1, LUA_TTABLE);
 	lua_settop(L, 1);
 	/* The userdata first: if checking raises, __gc frees the arena. */
@@ -51,7 +52,8 @@ static int l_construct(lua_State *L)
 	}
 	char where[sizeof d->r->where];
 	ck_where(L, 1, where, sizeof where);
-	struct ck c = { .L = L, .a = &d->a, .where = where, .ctx = k->name, .anchor = 2 };
+	struct ck c = { .L = L, .a = &d->a, .where = where, .ctx = k->name, .anchor = 2,
+	                .names = names };
 	struct rec *r = check_record(&c, 1, k);
 	memcpy(r->where, where, sizeof where);
 	d->r = r;
@@ -289,6 +291,37 @@ static int l_describe(lua_State *L)
 	return 1;
 }
 
+static const char names_key = 'n', strings_key = 's';  /* registry keys: their addresses */
+
+const struct schema_lua *ldev_names(lua_State *L)
+{
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &names_key);
+	const struct schema_lua *t = lua_touserdata(L, -1);
+	lua_pop(L, 1);  /* the registry keeps it */
+	return t;
+}
+
+/* The field names as Lua strings, kept alive by a registry table (so
+ * every equal string is the same object, at the same address, for as
+ * long as the state lives), and the index by their addresses. */
+static void make_names(lua_State *L)
+{
+	int n = schema_nnames();
+	const char **interned = malloc(n * sizeof *interned);
+	if (!interned)
+		luaL_error(L, "out of memory");
+	lua_createtable(L, n, 0);
+	for (int i = 0; i < n; i++) {
+		interned[i] = lua_pushstring(L, schema_name(i));
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &strings_key);
+	struct schema_lua *t = lua_newuserdatauv(L, schema_lua_size(), 0);
+	schema_lua_init(t, interned);
+	free(interned);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &names_key);
+}
+
 void ldev_register(lua_State *L)
 {
 	static const luaL_Reg meta[] = {
@@ -302,9 +335,12 @@ void ldev_register(lua_State *L)
 		luaL_setfuncs(L, meta, 0);
 	lua_pop(L, 1);
 	luaL_setfuncs(L, funcs, 0);
+	make_names(L);
+	const struct schema_lua *names = ldev_names(L);
 	for (int i = 0; schema_devices[i]; i++) {
 		lua_pushlightuserdata(L, (void *)schema_devices[i]);
-		lua_pushcclosure(L, l_construct, 1);
+		lua_pushlightuserdata(L, (void *)names);
+		lua_pushcclosure(L, l_construct, 2);
 		lua_setfield(L, -2, schema_devices[i]->name);
 	}
 }

@@ -70,7 +70,7 @@ void qlua_build_ex(lua_State *L, int idx, const char *where, struct emit *e, con
 	} else {
 		snprintf(wherebuf, sizeof wherebuf, "%s", where);
 	}
-	struct ck c = { .L = L, .a = a, .where = wherebuf };
+	struct ck c = { .L = L, .a = a, .where = wherebuf, .names = ldev_names(L) };
 	struct rec *vm = check_record(&c, idx, &schema_vm);
 	check_vm(&c, vm);
 	/* The foreground's console is QEMU's stdio, which -daemonize closes:

@@ -160,7 +160,23 @@ extern const struct kind *const schema_devices[];   /* NULL-terminated */
 extern const struct kind schema_vm;
 const struct kind *schema_find(const char *name);    /* a device kind or section */
 const struct kind *schema_device(const char *name);
+/* Field `name` (len bytes) of kind k, or -1: a hash lookup (schema.c). */
 int schema_field(const struct kind *k, const char *name, size_t len);
+/* Builds the field index (once per process; schema_field does it first). */
+void schema_init(void);
+/* The distinct field names of all kinds: schema_name(0 .. schema_nnames() - 1). */
+int schema_nnames(void);
+const char *schema_name(int i);
+/* The same index keyed by the addresses of the names as interned Lua
+ * strings (ldev.c makes them and keeps them alive): interned[i] is
+ * schema_name(i)'s.  A key of a user's table maps to its field by its
+ * address alone (equal short strings are one object in a Lua state; a
+ * name longer than Lua's short strings is no field anyway).  The table is
+ * plain memory of schema_lua_size() bytes, e.g. inside a userdata. */
+struct schema_lua;
+size_t schema_lua_size(void);
+void schema_lua_init(struct schema_lua *t, const char *const *interned);
+int schema_field_lua(const struct schema_lua *t, const struct kind *k, const char *p);
 const char *schema_type_name(const struct field *f);
 /* Does rule w hold for record r (no rule: always)? */
 int schema_when(const struct rec *r, const struct when *w);

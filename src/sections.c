@@ -800,11 +800,6 @@ static const struct rec *device(const struct rec *vm, int i)
 	return vm->v[VM_DEVICES].u.recs.v[i];
 }
 
-static int is_kind(const struct rec *d, const char *kind)
-{
-	return !strcmp(d->k->name, kind);
-}
-
 /* Field `name` of device d when it is set (else NULL). */
 static const struct qval *dfield(const struct rec *d, const char *name)
 {
@@ -964,6 +959,8 @@ static void check_numa(struct ck *c, const struct rec *vm)
 				        "once any is given)", a, b);
 }
 
+static int is_kind(const struct rec *d, const char *kind);
+
 /* The chardev device d connects to (QEMU lets one frontend have a
  * chardev), and the field that says so; 0 when none. */
 static int chardev_use(const struct rec *d, const char **id, size_t *n, const char **field)
@@ -988,6 +985,14 @@ static int chardev_use(const struct rec *d, const char **id, size_t *n, const ch
 	return 0;
 }
 
+/* Where device d's transport comes from, for messages: worked out only
+ * when one is raised (snprintf was most of checking a transport). */
+static const char *transport_why(const struct rec *vm, const struct rec *d, char *why, size_t n)
+{
+	vm_transport(vm, d, why, n);
+	return why;
+}
+
 /* Device d (devices[i + 1]) on its transport: the kind has a device there
  * (unless `driver` names one), and it has no field that transport lacks. */
 static void check_transport(struct ck *c, const struct rec *vm, int i)
@@ -995,45 +1000,91 @@ static void check_transport(struct ck *c, const struct rec *vm, int i)
 	static const char *const pci_only[] = { "addr", "romfile", "disable_modern", "bdf", "vendor_id",
 	                                        "device_id", NULL };
 	const struct rec *d = device(vm, i);
+	if (!d->k->tr)
+		return;
 	int tf = schema_field(d->k, "transport", 9);
-	if (!d->k->tr || tf < 0 || !schema_when(d, &d->k->fields[tf].only))
+	if (tf < 0 || !schema_when(d, &d->k->fields[tf].only))
 		return;  /* no transports, or not for this type (block interface 'ide', ...) */
 	char why[160];
-	int t = vm_transport(vm, d, why, sizeof why);
+	int t = vm_transport(vm, d, NULL, 0);
 	const char *tn = transport_names[t];
 	const struct qval *drv = dfield(d, "driver");
-	const char *where = c->where, *ctx = c->ctx;
-	const struct rec *dev = c->dev;
-	int devindex = c->devindex;
-	char path[sizeof c->path];
-	memcpy(path, c->path, sizeof path);
-	blame_dev(c, vm, i);  /* for the errors below; restored when there is none */
 	if (!drv && !schema_transport_name(d, t)) {
 		char label[64];
+		blame_dev(c, vm, i);
 		if (d->k->ntr > 1)
 			snprintf(label, sizeof label, "%s '%s'", d->k->name, eval(d, d->k->tr_by));
 		else
 			snprintf(label, sizeof label, "%s", d->k->name);
 		if (d->v[tf].set)
 			ck_fail(c, "transport", "QEMU has no %s transport for %s", tn, label);
-		ck_fail(c, NULL, "QEMU has no %s transport for %s (from %s)%s", tn, label, why,
+		ck_fail(c, NULL, "QEMU has no %s transport for %s (from %s)%s", tn, label,
+		        transport_why(vm, d, why, sizeof why),
 		        t == TR_MMIO ? "; a microvm has PCI with machine.options.pcie = true" : "");
 	}
 	if (t != TR_PCI) {
 		for (int k = 0; pci_only[k]; k++)
-			if (dfield(d, pci_only[k]))
-				ck_fail(c, pci_only[k], "PCI only, but this device uses the %s transport (from %s)", tn, why);
+			if (dfield(d, pci_only[k])) {
+				blame_dev(c, vm, i);
+				ck_fail(c, pci_only[k], "PCI only, but this device uses the %s transport (from %s)", tn,
+				        transport_why(vm, d, why, sizeof why));
+			}
 		const struct qval *bus = dfield(d, "bus");
-		if (bus && !(t == TR_MMIO && !strncmp(bus->u.str.s, "virtio-mmio-bus.", 16)))
+		if (bus && !(t == TR_MMIO && !strncmp(bus->u.str.s, "virtio-mmio-bus.", 16))) {
+			blame_dev(c, vm, i);
 			ck_fail(c, "bus", "'%s' is not a%s bus, and this device uses the %s transport (from %s)%s",
-			        bus->u.str.s, t == TR_MMIO ? " virtio-mmio" : "n s390 channel", tn, why,
+			        bus->u.str.s, t == TR_MMIO ? " virtio-mmio" : "n s390 channel", tn,
+			        transport_why(vm, d, why, sizeof why),
 			        t == TR_MMIO ? "; leave 'bus' out, or give 'virtio-mmio-bus.N'" :
 			        t == TR_CCW ? "; ccw devices are placed with 'devno'" : "");
+		}
 	}
-	if (t != TR_CCW && dfield(d, "devno"))
-		ck_fail(c, "devno", "only used with the ccw transport, and this device uses %s (from %s)", tn, why);
-	c->where = where, c->ctx = ctx, c->dev = dev, c->devindex = devindex;
-	memcpy(c->path, path, sizeof path);
+	if (t != TR_CCW && dfield(d, "devno")) {
+		blame_dev(c, vm, i);
+		ck_fail(c, "devno", "only used with the ccw transport, and this device uses %s (from %s)", tn,
+		        transport_why(vm, d, why, sizeof why));
+	}
+}
+
+/* What the rules across devices compare, worked out once per device: the
+ * pairwise loop below then compares these, never fields by name. */
+enum { DK_OTHER, DK_BALLOON, DK_IOMMU, DK_PVPANIC, DK_VSOCK, DK_PXB_PCIE, DK_ROOT_PORT, DK_SWITCH_DOWN,
+       DK_CDROM, DK_OBJECT, DK_BLOCK, DK_CHARDEV, DK_LEGACY_SERIAL, DK_NETDEV, DK_VHOST_USER,
+       DK_SCSI_CONTROLLER, DK_COUNT };
+static const char *const dk_names[DK_COUNT] = {
+	[DK_BALLOON] = "balloon", [DK_IOMMU] = "iommu", [DK_PVPANIC] = "pvpanic", [DK_VSOCK] = "vsock",
+	[DK_PXB_PCIE] = "pxb_pcie", [DK_ROOT_PORT] = "pcie_root_port", [DK_SWITCH_DOWN] = "pcie_switch_downstream",
+	[DK_CDROM] = "cdrom", [DK_OBJECT] = "object", [DK_BLOCK] = "block", [DK_CHARDEV] = "chardev",
+	[DK_LEGACY_SERIAL] = "legacy_serial", [DK_NETDEV] = "netdev", [DK_VHOST_USER] = "vhost_user",
+	[DK_SCSI_CONTROLLER] = "scsi_controller",
+};
+
+/* Which of the kinds above d is (the kinds found by name once per process). */
+static int dkind(const struct rec *d)
+{
+	static const struct kind *kinds[DK_COUNT];
+	if (!kinds[DK_BALLOON])
+		for (int k = 1; k < DK_COUNT; k++)
+			kinds[k] = schema_device(dk_names[k]);
+	for (int k = 1; k < DK_COUNT; k++)
+		if (d->k == kinds[k])
+			return k;
+	return DK_OTHER;
+}
+
+struct dfacts {
+	int kind;                    /* DK_* */
+	int uses;                    /* chardev_use: cid, cn, cfield */
+	const char *cid, *cfield;
+	size_t cn;
+	const struct qval *devno, *bootindex;
+	long long cid_or_busnr;      /* vsock context_id, pxb_pcie bus_nr */
+	long long chassis, slot;     /* PCIe ports */
+};
+
+static int is_kind(const struct rec *d, const char *kind)
+{
+	return !strcmp(d->k->name, kind);
 }
 
 /* Rules across devices, and between devices and the sections. */
@@ -1041,81 +1092,83 @@ static void check_devices(struct ck *c, const struct rec *vm)
 {
 	int n = ndevices(vm);
 	int first[3];   /* the first balloon, iommu, pvpanic */
-	static const char *const single[] = { "balloon", "iommu", "pvpanic" };
+	static const int single[] = { DK_BALLOON, DK_IOMMU, DK_PVPANIC };
 	for (int k = 0; k < 3; k++)
 		first[k] = -1;
 	const struct rec *ma = sec(vm, VM_MACHINE);
 	const struct rec *nu = sec(vm, VM_NUMA);
 	int nnodes = nu && has(nu, NU_NODES) ? nu->v[NU_NODES].u.recs.n : 0;
 	const struct qval *pf = has(vm, VM_PFLASH) ? &vm->v[VM_PFLASH] : NULL;
+	struct dfacts *fa = n ? arena_alloc(c->a, n * sizeof *fa) : NULL;
 
 	for (int i = 0; i < n; i++) {
 		const struct rec *d = device(vm, i);
+		struct dfacts *f = &fa[i];
+		const struct qval *v;
+		f->kind = dkind(d);
+		f->uses = chardev_use(d, &f->cid, &f->cn, &f->cfield);
+		f->devno = dfield(d, "devno");
+		f->bootindex = dfield(d, "bootindex");
+		if (f->kind == DK_VSOCK)
+			f->cid_or_busnr = dfield(d, "context_id")->u.i;
+		if (f->kind == DK_PXB_PCIE)
+			f->cid_or_busnr = dfield(d, "bus_nr")->u.i;
+		if (f->kind == DK_ROOT_PORT || f->kind == DK_SWITCH_DOWN) {
+			f->chassis = (v = dfield(d, "chassis")) ? v->u.i : 0;
+			f->slot = (v = dfield(d, "slot")) ? v->u.i : 0;
+		}
+
 		check_transport(c, vm, i);
 		for (int k = 0; k < 3; k++)
-			if (is_kind(d, single[k])) {
+			if (f->kind == single[k]) {
 				if (first[k] >= 0) {
 					blame_dev(c, vm, i);
-					ck_fail(c, NULL, "a second %s (devices[%d] is one; QEMU takes one per VM)", single[k],
-					        first[k] + 1);
+					ck_fail(c, NULL, "a second %s (devices[%d] is one; QEMU takes one per VM)",
+					        dk_names[single[k]], first[k] + 1);
 				}
 				first[k] = i;
 			}
 
-		/* unique among devices of the same kinds: vsock CIDs, expander bus
-		 * numbers, (chassis, slot) of PCIe ports */
-		const char *cid, *cfield, *oid, *ofield;
-		size_t cn, on;
-		int uses = chardev_use(d, &cid, &cn, &cfield);
+		/* unique among devices of the same kinds: chardevs, vsock CIDs,
+		 * ccw numbers, expander bus numbers, (chassis, slot) of PCIe ports */
 		for (int j = 0; j < i; j++) {
-			const struct rec *o = device(vm, j);
-			const struct qval *a, *b;
-			if (uses && chardev_use(o, &oid, &on, &ofield) && on == cn && !memcmp(oid, cid, cn)) {
+			const struct dfacts *o = &fa[j];
+			if (f->uses && o->uses && o->cn == f->cn && !memcmp(o->cid, f->cid, f->cn)) {
 				blame_dev(c, vm, i);
-				ck_fail(c, cfield, "chardev '%.*s' is devices[%d]'s already (QEMU connects a chardev to one "
-				        "device)", (int)cn, cid, j + 1);
+				ck_fail(c, f->cfield, "chardev '%.*s' is devices[%d]'s already (QEMU connects a chardev to "
+				        "one device)", (int)f->cn, f->cid, j + 1);
 			}
-			if (is_kind(d, "vsock") && is_kind(o, "vsock") &&
-			    dfield(d, "context_id")->u.i == dfield(o, "context_id")->u.i) {
+			if (f->kind == DK_VSOCK && o->kind == DK_VSOCK && f->cid_or_busnr == o->cid_or_busnr) {
 				blame_dev(c, vm, i);
 				ck_fail(c, "context_id", "%lld is devices[%d]'s too (each vsock needs its own)",
-				        dfield(d, "context_id")->u.i, j + 1);
+				        f->cid_or_busnr, j + 1);
 			}
-			a = dfield(d, "devno"), b = dfield(o, "devno");
-			if (a && b && !strcasecmp(a->u.str.s, b->u.str.s)) {
+			if (f->devno && o->devno && !strcasecmp(f->devno->u.str.s, o->devno->u.str.s)) {
 				blame_dev(c, vm, i);
-				ck_fail(c, "devno", "'%s' is devices[%d]'s too (each ccw device needs its own)", a->u.str.s,
-				        j + 1);
+				ck_fail(c, "devno", "'%s' is devices[%d]'s too (each ccw device needs its own)",
+				        f->devno->u.str.s, j + 1);
 			}
-			if (is_kind(d, "pxb_pcie") && is_kind(o, "pxb_pcie") &&
-			    dfield(d, "bus_nr")->u.i == dfield(o, "bus_nr")->u.i) {
+			if (f->kind == DK_PXB_PCIE && o->kind == DK_PXB_PCIE && f->cid_or_busnr == o->cid_or_busnr) {
 				blame_dev(c, vm, i);
-				ck_fail(c, "bus_nr", "%lld is devices[%d]'s too", dfield(d, "bus_nr")->u.i, j + 1);
+				ck_fail(c, "bus_nr", "%lld is devices[%d]'s too", f->cid_or_busnr, j + 1);
 			}
-			int dport = is_kind(d, "pcie_root_port") || is_kind(d, "pcie_switch_downstream");
-			int oport = is_kind(o, "pcie_root_port") || is_kind(o, "pcie_switch_downstream");
-			if (dport && oport) {
-				a = dfield(d, "chassis"), b = dfield(o, "chassis");
-				long long ch1 = a ? a->u.i : 0, ch2 = b ? b->u.i : 0;
-				a = dfield(d, "slot"), b = dfield(o, "slot");
-				long long sl1 = a ? a->u.i : 0, sl2 = b ? b->u.i : 0;
-				if (ch1 == ch2 && sl1 == sl2) {
-					blame_dev(c, vm, i);
-					ck_fail(c, NULL, "chassis %lld slot %lld is devices[%d]'s too (QEMU needs each PCIe "
-					        "port's pair unique; both default to 0)", ch1, sl1, j + 1);
-				}
+			if ((f->kind == DK_ROOT_PORT || f->kind == DK_SWITCH_DOWN) &&
+			    (o->kind == DK_ROOT_PORT || o->kind == DK_SWITCH_DOWN) &&
+			    f->chassis == o->chassis && f->slot == o->slot) {
+				blame_dev(c, vm, i);
+				ck_fail(c, NULL, "chassis %lld slot %lld is devices[%d]'s too (QEMU needs each PCIe "
+				        "port's pair unique; both default to 0)", f->chassis, f->slot, j + 1);
 			}
 		}
 
-		if (is_kind(d, "pxb_pcie") && dfield(d, "numa_node") && dfield(d, "numa_node")->u.i >= nnodes) {
+		if (f->kind == DK_PXB_PCIE && (v = dfield(d, "numa_node")) && v->u.i >= nnodes) {
 			blame_dev(c, vm, i);
 			if (!nnodes)
 				ck_fail(c, "numa_node", "the VM has no numa.nodes");
-			ck_fail(c, "numa_node", "no NUMA node %lld (the nodes are 0..%d)", dfield(d, "numa_node")->u.i,
-			        nnodes - 1);
+			ck_fail(c, "numa_node", "no NUMA node %lld (the nodes are 0..%d)", v->u.i, nnodes - 1);
 		}
 
-		if (is_kind(d, "iommu")) {
+		if (f->kind == DK_IOMMU) {
 			if (!ma || !has(ma, MA_TYPE) || !strstr(sval(ma, MA_TYPE), "q35")) {
 				blame_dev(c, vm, i);
 				ck_fail(c, NULL, "needs machine.type 'q35' (QEMU has intel-iommu on q35 only)");
@@ -1133,26 +1186,26 @@ static void check_devices(struct ck *c, const struct rec *vm)
 			}
 		}
 
-		if (is_kind(d, "cdrom") && machine_transport(vm, NULL, 0) == TR_MMIO) {
+		if (f->kind == DK_CDROM && machine_transport(vm, NULL, 0) == TR_MMIO) {
 			const struct qval *bus = dfield(d, "bus");
 			const struct rec *owner = bus ? vm_bus_device(vm, bus->u.str.s, bus->u.str.n) : NULL;
-			if (!owner || !is_kind(owner, "scsi_controller")) {
+			if (!owner || dkind(owner) != DK_SCSI_CONTROLLER) {
 				blame_dev(c, vm, i);
 				ck_fail(c, NULL, "a microvm has no IDE controller: put the cdrom on a SCSI controller "
 				        "(bus = '<scsi_controller id>.0')");
 			}
 		}
 		/* QEMU refuses a bootindex used twice, naming neither device */
-		const struct qval *bi = dfield(d, "bootindex");
+		const struct qval *bi = f->bootindex;
 		for (int j = 0; bi && j < i; j++) {
-			const struct qval *obi = dfield(device(vm, j), "bootindex");
+			const struct qval *obi = fa[j].bootindex;
 			if (obi && obi->u.i == bi->u.i) {
 				blame_dev(c, vm, i);
 				ck_fail(c, "bootindex", "%lld is devices[%d]'s too (each boot index once)", bi->u.i, j + 1);
 			}
 		}
 
-		if (is_kind(d, "object") && dfield(d, "file") && (pf || has(vm, VM_BIOS) || has(vm, VM_FIRMWARE))) {
+		if (f->kind == DK_OBJECT && dfield(d, "file") && (pf || has(vm, VM_BIOS) || has(vm, VM_FIRMWARE))) {
 			blame_dev(c, vm, i);
 			if (has(vm, VM_FIRMWARE))
 				ck_fail(c, "file", "the VM has firmware '%s' too (give the firmware once)", eval(vm, VM_FIRMWARE));
@@ -1161,7 +1214,7 @@ static void check_devices(struct ck *c, const struct rec *vm)
 
 		if (knob(vm, KN_IOMMU_PLATFORM)) {
 			const struct qval *dm = dfield(d, "disable_modern");
-			const struct qval *iface = is_kind(d, "block") ? dfield(d, "interface") : NULL;
+			const struct qval *iface = f->kind == DK_BLOCK ? dfield(d, "interface") : NULL;
 			const struct qval *drv = dfield(d, "driver");
 			if (dm && dm->u.i) {
 				blame_dev(c, vm, i);
