@@ -338,11 +338,11 @@ static int keyref_cmp(const void *a, const void *b)
 }
 
 /* Appends a key to v (grown in the arena). */
-static struct keyref *keyref_add(struct ck *c, struct keyref *v, int *n, int *cap, const char *s, size_t len, int pos)
+static struct keyref *keyref_add(struct arena *a, struct keyref *v, int *n, int *cap, const char *s, size_t len, int pos)
 {
 	if (*n == *cap) {
 		int ncap = *cap ? *cap * 2 : 8;
-		struct keyref *nv = arena_alloc(c->a, ncap * sizeof *nv);
+		struct keyref *nv = arena_alloc_raw(a, ncap * sizeof *nv);
 		if (*n)
 			memcpy(nv, v, *n * sizeof *nv);
 		v = nv;
@@ -477,27 +477,45 @@ static const struct {
 	                                             "ssid 0..3, four digits" },
 };
 
-/* Keeps the value at idx alive in the anchor, the device userdata: field
- * i in its user value i + 1 (no table to allocate), free properties of
- * qemu.device{} by name in the table in user value nfields + 1. */
-static void keep(struct ck *c, int slot, int idx)
+/* Keeps the value at idx alive in the anchor, the device userdata, and
+ * remembers which user value holds it (v->uv): only values a device
+ * cannot give back from its record (descriptors, lists, tables, numbers
+ * given as text); strings, booleans and integers are read back from the
+ * record itself (ldev.c).  Free properties of qemu.device{} go by name
+ * into the table in user value c->propslot. */
+static void keep(struct ck *c, struct qval *v, int idx)
 {
 	if (c->anchor) {
 		lua_pushvalue(c->L, idx);
-		lua_setiuservalue(c->L, c->anchor, slot);
+		v->uv = (unsigned char)++c->nslot;
+		lua_setiuservalue(c->L, c->anchor, v->uv);
 	}
 }
 
+/* The same for a value built at the top of the stack (popped). */
+static void keep_top(struct ck *c, struct qval *v)
+{
+	v->uv = (unsigned char)++c->nslot;
+	lua_setiuservalue(c->L, c->anchor, v->uv);
+}
+
 /* The key at idx - 1 and the value at idx (idx < 0). */
-static void keep_prop(struct ck *c, int slot, int idx)
+static void keep_prop(struct ck *c, int idx)
 {
 	if (c->anchor) {
-		lua_getiuservalue(c->L, c->anchor, slot);
+		lua_getiuservalue(c->L, c->anchor, c->propslot);
 		lua_pushvalue(c->L, idx - 2);
 		lua_pushvalue(c->L, idx - 2);
 		lua_rawset(c->L, -3);
 		lua_pop(c->L, 1);
 	}
+}
+
+/* A string of the record: a device's own copy (c->copy), else the Lua
+ * string itself, which the description keeps alive while it is built. */
+static const char *own(struct ck *c, const char *s, size_t n)
+{
+	return c->copy ? arena_strndup(c->a, s, n) : s;
 }
 
 /* "fds[2]": built only when a message needs it. */
@@ -518,11 +536,11 @@ static int str_ok(lua_State *L, int idx, int allow_empty)
 	       ((allow_empty & STR_LINES) || (!memchr(s, '\n', n) && !memchr(s, '\r', n)));
 }
 
-static void check_props(struct ck *c, const char *name, int slot, int idx, struct qval *v);
+static void check_props(struct ck *c, const char *name, int idx, struct qval *v);
 
 /* Checks the value at idx for field f and fills v.  `name` is the field's
  * name as it appears in messages (relative to c->path). */
-static void check_value(struct ck *c, const struct field *f, int slot, const char *name, int idx, struct qval *v)
+static void check_value(struct ck *c, const struct field *f, const char *name, int idx, struct qval *v)
 {
 	lua_State *L = c->L;
 	size_t n;
@@ -531,16 +549,17 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 	switch ((enum ftype)f->type) {
 	case T_STR:
 	case T_PATH:
-		v->u.str.s = checkstr(c, name, idx, &v->u.str.n, 0);
-		break;
+		s = checkstr(c, name, idx, &n, 0);
+		v->u.str.s = own(c, s, n), v->u.str.n = n;
+		return;
 	case T_NAME:
 		s = checkstr(c, name, idx, &n, 0);
 		if (!val_name(s, n))
 			field_fail(c, name, "invalid name '%s' (expected letters, digits, '_', '.', '+' or '-')", s);
 		if (!strcmp(s, "help"))
 			field_fail(c, name, "'help' is not a name QEMU takes here (it would print a list instead)");
-		v->u.str.s = s, v->u.str.n = n;
-		break;
+		v->u.str.s = own(c, s, n), v->u.str.n = n;
+		return;
 	case T_ID:
 	case T_REF:
 		s = checkstr(c, name, idx, &n, 0);
@@ -548,20 +567,21 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 			field_fail(c, name, "invalid id '%s' (QEMU ids start with a letter, then letters, digits, '-', '.' or '_')", s);
 		if (f->type == T_ID && !strncmp(s, "qlua-", 5))
 			field_fail(c, name, "ids starting with 'qlua-' are reserved for qlua");
-		v->u.str.s = s, v->u.str.n = n;
-		break;
+		v->u.str.s = own(c, s, n), v->u.str.n = n;
+		return;
 	case T_BOOL:
 		if (!lua_isboolean(L, idx))
 			expected(c, name, "boolean", idx);
 		v->u.i = lua_toboolean(L, idx);
-		break;
+		return;
 	case T_UINT: {
 		long long i = checkint(c, name, idx);
 		long long max = f->max ? f->max : 0x7fffffff;
 		if (i < f->min || i > max)
 			field_fail(c, name, "%lld is out of range (expected %lld..%lld)", i, f->min, max);
 		v->u.i = i;
-		break;
+		v->isfloat = !lua_isinteger(L, idx);  /* read back as given: 2.0 stays a float */
+		return;
 	}
 	case T_SIZE:
 		v->u.size = checksize(c, name, idx);
@@ -572,7 +592,7 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 		if (e < 0)
 			enum_fail(c, name, s, f->choices);
 		v->u.i = e;
-		break;
+		return;
 	}
 	case T_MAC:
 	case T_UUID:
@@ -583,8 +603,8 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 		if (!shapes[f->type].ok(s, n))
 			field_fail(c, name, "invalid %s '%s' (expected %s)", shapes[f->type].what, s,
 			           shapes[f->type].expected);
-		v->u.str.s = s, v->u.str.n = n;
-		break;
+		v->u.str.s = own(c, s, n), v->u.str.n = n;
+		return;
 	case T_PCIADDR:
 		checkpci(c, name, idx, v);
 		break;
@@ -631,7 +651,7 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 				lua_pop(L, 1);
 		}
 		if (c->anchor)
-			lua_setiuservalue(L, c->anchor, slot);
+			keep_top(c, v);
 		return;
 	}
 	case T_STRS: {
@@ -671,7 +691,7 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 				lua_pop(L, 1);
 		}
 		if (c->anchor)
-			lua_setiuservalue(L, c->anchor, slot);
+			keep_top(c, v);
 		return;
 	}
 	case T_UINTS: {
@@ -694,11 +714,11 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 				lua_pop(L, 1);
 		}
 		if (c->anchor)
-			lua_setiuservalue(L, c->anchor, slot);
+			keep_top(c, v);
 		return;
 	}
 	case T_PROPS:
-		check_props(c, name, slot, idx, v);
+		check_props(c, name, idx, v);
 		return;
 	case T_REC: {
 		if (!lua_istable(L, idx))
@@ -753,7 +773,7 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 				lua_pop(L, 1);
 				lua_rawseti(L, -2, i);
 			}
-			lua_setiuservalue(L, c->anchor, slot);
+			keep_top(c, v);
 		}
 		return;
 	}
@@ -764,12 +784,12 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 		for (int i = 1; i <= len; i++) {
 			char el[64];
 			lua_rawgeti(L, idx, i);
-			struct rec *d = ldev_test(L, -1);
+			struct rec *d = ldev_testmt(L, -1, c->devmt);
 			if (!d) {
 				elname(el, sizeof el, name, i);
 				if (lua_istable(L, -1)) {
 					/* { a, { b, c } }: a list of devices inside the list */
-					int inner = lua_rawgeti(L, -1, 1) != LUA_TNIL && ldev_test(L, -1);
+					int inner = lua_rawgeti(L, -1, 1) != LUA_TNIL && ldev_testmt(L, -1, c->devmt);
 					lua_pop(L, 1);
 					if (inner)
 						field_fail(c, el, "device expected, got table (a list of devices inside the list: "
@@ -789,7 +809,7 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 	case T_NTYPES:
 		break;
 	}
-	keep(c, slot, idx);
+	keep(c, v, idx);
 }
 
 /* Fills one property from the key at -2 and value at -1. */
@@ -856,7 +876,7 @@ static struct keyref *sorted_pairs(struct ck *c, const char *name, int idx, int 
 		size_t kn;
 		const char *k = lua_tolstring(L, -2, &kn);
 		lua_pushvalue(L, -2);  /* key, value, key: the pair stays */
-		keys = keyref_add(c, keys, n, &cap, k, kn, lua_gettop(L) - 2);
+		keys = keyref_add(c->tmp ? c->tmp : c->a, keys, n, &cap, k, kn, lua_gettop(L) - 2);
 	}
 	if (!lua_isnil(L, bad))
 		field_fail(c, name, "property names must be strings, got %s", luaL_typename(L, bad));
@@ -865,7 +885,7 @@ static struct keyref *sorted_pairs(struct ck *c, const char *name, int idx, int 
 	return keys;
 }
 
-static void check_props(struct ck *c, const char *name, int slot, int idx, struct qval *v)
+static void check_props(struct ck *c, const char *name, int idx, struct qval *v)
 {
 	lua_State *L = c->L;
 	if (!lua_istable(L, idx))
@@ -887,7 +907,7 @@ static void check_props(struct ck *c, const char *name, int slot, int idx, struc
 			lua_pop(L, 2);
 	}
 	if (c->anchor)
-		lua_setiuservalue(L, c->anchor, slot);
+		keep_top(c, v);
 	lua_settop(L, base);
 	v->u.props.n = n;
 }
@@ -964,7 +984,8 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 	 * are checked after the walk, in schema order: which fault is reported
 	 * must not depend on Lua's table order (see key_before). */
 	int base = lua_gettop(L), nextra = 0, cap = 0;
-	int *pos = arena_alloc(c->a, k->nfields * sizeof *pos);  /* stack index of field i's value, or 0 */
+	struct arena *tmp = c->tmp ? c->tmp : c->a;  /* what dies with the check */
+	int *pos = arena_alloc(tmp, k->nfields * sizeof *pos);  /* stack index of field i's value, or 0 */
 	struct keyref *extra = NULL;
 	lua_pushnil(L);   /* base + 1: the first key that is no string */
 	lua_pushnil(L);   /* base + 2: the first unknown name */
@@ -985,7 +1006,7 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 			pos[fi] = lua_gettop(L) - 1;
 		} else if (k->open) {
 			lua_pushvalue(L, -2);  /* key, value, key: the pair stays */
-			extra = keyref_add(c, extra, &nextra, &cap, key, kl, lua_gettop(L) - 2);
+			extra = keyref_add(tmp, extra, &nextra, &cap, key, kl, lua_gettop(L) - 2);
 		} else {
 			if (key_before(L, -2, base + 2))
 				lua_copy(L, -2, base + 2);
@@ -1007,7 +1028,7 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 	}
 	for (int i = 0; i < k->nfields; i++)
 		if (pos[i])
-			check_value(c, &k->fields[i], i + 1, k->fields[i].name, pos[i], &r->v[i]);
+			check_value(c, &k->fields[i], k->fields[i].name, pos[i], &r->v[i]);
 
 	/* Pass 2: the schema: requirements, fields that exist only for some
 	 * types, defaults. */
@@ -1043,7 +1064,7 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 			lua_pushvalue(L, extra[i].pos);
 			lua_pushvalue(L, extra[i].pos + 1);
 			check_prop(c, "", &r->props[r->nprops++]);
-			keep_prop(c, k->nfields + 1, -1);
+			keep_prop(c, -1);
 			lua_pop(L, 2);
 		}
 	}

@@ -130,6 +130,8 @@ struct prop {
 
 struct qval {
 	unsigned char set;           /* 0 unset, 1 given, 2 default */
+	unsigned char uv;            /* a device value's user value holding it as given, or 0 */
+	unsigned char isfloat;       /* T_UINT given as a float with an integer value (2.0) */
 	union {
 		struct { const char *s; size_t n; struct qfd *fd; } str; /* also T_FILE */
 		long long i;                          /* BOOL, UINT, ENUM index, HEX16 */
