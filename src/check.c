@@ -48,6 +48,12 @@ void ck_raise(struct ck *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	char where[256];
+	if (!c->where && c->where_level) {
+		/* the Lua line that is building, still running: looked up only now */
+		ck_where(c->L, c->where_level, where, sizeof where);
+		c->where = where;
+	}
 	/* A C buffer, not lua_pushvfstring: it knows no %lld and no precision. */
 	if (c->dev)
 		lua_pushfstring(c->L, "%sdevices[%d] (%s): %s", c->where, c->devindex, c->dev->k->name, msg);
@@ -976,6 +982,7 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 	lua_State *L = c->L;
 	struct rec *r = arena_alloc(c->a, sizeof *r + k->nfields * sizeof r->v[0]);
 	r->k = k;
+	r->where = "";
 	idx = lua_absindex(L, idx);
 	luaL_checkstack(L, 8, NULL);
 

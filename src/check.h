@@ -16,6 +16,7 @@ struct ck {
 	lua_State *L;
 	struct arena *a;
 	const char *where;      /* "vm.lua:12: ", the line errors blame */
+	int where_level;        /* where NULL: the Lua level whose line errors blame, 0 none */
 	const char *ctx;        /* "block", "devices[3] (block)", or NULL */
 	char path[160];         /* prefix of the record being walked: "memory." */
 	int anchor;             /* stack index of the device userdata whose user values keep

@@ -54,13 +54,12 @@ void qlua_build(lua_State *L, int idx, const char *where, struct emit *e, const 
 static void build(lua_State *L, int idx, const char *where, struct emit *e, const struct runtime *rt,
                   struct emit_trace *trace, const struct rec **vmp, struct arena *a, const struct ldev_state *st)
 {
+	/* without `where`, errors blame the calling Lua line, looked up when one is raised */
 	char wherebuf[256];
-	if (!where) {
-		ck_where(L, 1, wherebuf, sizeof wherebuf);
-	} else {
-		snprintf(wherebuf, sizeof wherebuf, "%s", where);
-	}
-	struct ck c = { .L = L, .a = a, .where = wherebuf, .names = st->names, .devmt = st->mt };
+	if (where)
+		where = (snprintf(wherebuf, sizeof wherebuf, "%s", where), wherebuf);
+	struct ck c = { .L = L, .a = a, .where = where, .where_level = where ? 0 : 1, .names = st->names,
+	                .devmt = st->mt };
 	struct rec *vm = check_record(&c, idx, &schema_vm);
 	check_vm(&c, vm);
 	/* The foreground's console is QEMU's stdio, which -daemonize closes:
@@ -82,8 +81,12 @@ static void build(lua_State *L, int idx, const char *where, struct emit *e, cons
 
 	/* A descriptor closed after its device was built cannot be passed. */
 	for (int i = 0; i < e->nfds; i++)
-		if (e->fds[i]->fd < 0)
-			luaL_error(L, "%sdescriptor %d (%s) was closed before launch", wherebuf, 3 + i, e->fds[i]->what);
+		if (e->fds[i]->fd < 0) {
+			if (!where)
+				ck_where(L, 1, wherebuf, sizeof wherebuf);
+			luaL_error(L, "%sdescriptor %d (%s) was closed before launch", where ? where : wherebuf, 3 + i,
+			           e->fds[i]->what);
+		}
 }
 
 static void check_description(lua_State *L, int idx)

@@ -20,10 +20,9 @@ static const char state_key = 's';  /* the registry key of struct ldev_state: it
  * userdata's own memory (no finalizer: nothing is malloc'ed), the values
  * it cannot give back itself in its user values (see check.h). */
 struct ldev {
-	struct arena a;
 	struct rec *r;
 	int propslot;                /* qemu.device{}: the user value of the free properties */
-	char mem[];                  /* the arena's memory (arena_init aligns it) */
+	char mem[];                  /* the record's memory (arena_init aligns it) */
 };
 
 static struct ldev_state *state_of(lua_State *L)
@@ -90,36 +89,39 @@ static int l_construct(lua_State *L)
 	int nuv = k->open;
 	for (int f = 0; f < k->nfields; f++)
 		nuv += kept(k->fields[f].type);
-	char where[sizeof ((struct rec *)0)->where];
+	char where[80];
 	ck_where(L, 1, where, sizeof where);
+	size_t wn = strlen(where) + 1;
 	/* The record and its strings in the userdata: room for a typical one;
 	 * when it takes more, the check is made again in a userdata as big as
 	 * it took (the first one is garbage: nothing else points to it). */
-	size_t mem = sizeof(struct rec) + k->nfields * sizeof(struct qval) + 256;
+	size_t mem = sizeof(struct rec) + k->nfields * (sizeof(struct qval) + 16) + wn + 64;
 	for (;;) {
 		arena_reset(&st->scratch);
 		struct ldev *d = lua_newuserdatauv(L, sizeof *d + mem, nuv);  /* 2 */
+		struct arena a;
 		d->r = NULL;
 		d->propslot = nuv;
-		arena_init(&d->a, d->mem, mem);
-		d->a.spill = &st->scratch;
+		arena_init(&a, d->mem, mem);
+		a.spill = &st->scratch;
 		lua_pushvalue(L, lua_upvalueindex(3));
 		lua_setmetatable(L, 2);
 		if (k->open) {
 			lua_newtable(L);  /* qemu.device{}: the free properties by name */
 			lua_setiuservalue(L, 2, nuv);
 		}
-		struct ck c = { .L = L, .a = &d->a, .where = where, .ctx = k->name, .anchor = 2,
+		struct ck c = { .L = L, .a = &a, .where = where, .ctx = k->name, .anchor = 2,
 		                .names = st->names, .devmt = st->mt, .tmp = &st->scratch, .copy = 1,
 		                .propslot = nuv };
 		struct rec *r = check_record(&c, 1, k);
-		if (!d->a.spilled) {
-			memcpy(r->where, where, sizeof where);
+		char *w = arena_alloc_raw(&a, wn);
+		if (!a.spilled) {
+			r->where = memcpy(w, where, wn);
 			d->r = r;
 			lua_settop(L, 2);
 			return 1;
 		}
-		mem += d->a.spilled + 64;
+		mem += a.spilled + 64;
 		lua_settop(L, 1);
 	}
 }

@@ -150,7 +150,7 @@ struct qval {
 /* A checked record: a device or a section. */
 struct rec {
 	const struct kind *k;
-	char where[80];              /* "vm.lua:12:" where a device was built */
+	const char *where;           /* "vm.lua:12: " where a device was built, or "" */
 	int index;                   /* position in `devices` (1-based), 0 if none */
 	struct prop *props;          /* qemu.device{}: the free properties */
 	int nprops;

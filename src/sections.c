@@ -959,19 +959,43 @@ static void check_numa(struct ck *c, const struct rec *vm)
 				        "once any is given)", a, b);
 }
 
-static int is_kind(const struct rec *d, const char *kind);
+/* What the rules across devices compare, worked out once per device: the
+ * pairwise loop below then compares these, never fields by name. */
+enum { DK_OTHER, DK_BALLOON, DK_IOMMU, DK_PVPANIC, DK_VSOCK, DK_PXB_PCIE, DK_ROOT_PORT, DK_SWITCH_DOWN,
+       DK_CDROM, DK_OBJECT, DK_BLOCK, DK_CHARDEV, DK_LEGACY_SERIAL, DK_NETDEV, DK_VHOST_USER,
+       DK_SCSI_CONTROLLER, DK_COUNT };
+static const char *const dk_names[DK_COUNT] = {
+	[DK_BALLOON] = "balloon", [DK_IOMMU] = "iommu", [DK_PVPANIC] = "pvpanic", [DK_VSOCK] = "vsock",
+	[DK_PXB_PCIE] = "pxb_pcie", [DK_ROOT_PORT] = "pcie_root_port", [DK_SWITCH_DOWN] = "pcie_switch_downstream",
+	[DK_CDROM] = "cdrom", [DK_OBJECT] = "object", [DK_BLOCK] = "block", [DK_CHARDEV] = "chardev",
+	[DK_LEGACY_SERIAL] = "legacy_serial", [DK_NETDEV] = "netdev", [DK_VHOST_USER] = "vhost_user",
+	[DK_SCSI_CONTROLLER] = "scsi_controller",
+};
 
-/* The chardev device d connects to (QEMU lets one frontend have a
- * chardev), and the field that says so; 0 when none. */
-static int chardev_use(const struct rec *d, const char **id, size_t *n, const char **field)
+/* Which of the kinds above d is (the kinds found by name once per process). */
+static int dkind(const struct rec *d)
+{
+	static const struct kind *kinds[DK_COUNT];
+	if (!kinds[DK_BALLOON])
+		for (int k = 1; k < DK_COUNT; k++)
+			kinds[k] = schema_device(dk_names[k]);
+	for (int k = 1; k < DK_COUNT; k++)
+		if (d->k == kinds[k])
+			return k;
+	return DK_OTHER;
+}
+
+/* The chardev device d (of check_devices' kind tag dk) connects to (QEMU
+ * lets one frontend have a chardev), and the field that says so; 0 when none. */
+static int chardev_use(const struct rec *d, int dk, const char **id, size_t *n, const char **field)
 {
 	const struct qval *v = NULL;
 	/* driver "serial" (govmm's LegacySerial) makes no device: the chardev is a legacy_serial's */
-	if (is_kind(d, "chardev") && dfield(d, "driver") && strcmp(dfield(d, "driver")->u.str.s, "serial"))
+	if (dk == DK_CHARDEV && dfield(d, "driver") && strcmp(dfield(d, "driver")->u.str.s, "serial"))
 		v = dfield(d, "id"), *field = "driver";
-	else if (is_kind(d, "legacy_serial") || is_kind(d, "netdev"))
+	else if (dk == DK_LEGACY_SERIAL || dk == DK_NETDEV)
 		v = dfield(d, "chardev"), *field = "chardev";
-	else if (is_kind(d, "vhost_user"))
+	else if (dk == DK_VHOST_USER)
 		v = dfield(d, "chardev_id"), *field = "chardev_id";
 	if (v) {
 		*id = v->u.str.s, *n = v->u.str.n;
@@ -1046,32 +1070,6 @@ static void check_transport(struct ck *c, const struct rec *vm, int i)
 	}
 }
 
-/* What the rules across devices compare, worked out once per device: the
- * pairwise loop below then compares these, never fields by name. */
-enum { DK_OTHER, DK_BALLOON, DK_IOMMU, DK_PVPANIC, DK_VSOCK, DK_PXB_PCIE, DK_ROOT_PORT, DK_SWITCH_DOWN,
-       DK_CDROM, DK_OBJECT, DK_BLOCK, DK_CHARDEV, DK_LEGACY_SERIAL, DK_NETDEV, DK_VHOST_USER,
-       DK_SCSI_CONTROLLER, DK_COUNT };
-static const char *const dk_names[DK_COUNT] = {
-	[DK_BALLOON] = "balloon", [DK_IOMMU] = "iommu", [DK_PVPANIC] = "pvpanic", [DK_VSOCK] = "vsock",
-	[DK_PXB_PCIE] = "pxb_pcie", [DK_ROOT_PORT] = "pcie_root_port", [DK_SWITCH_DOWN] = "pcie_switch_downstream",
-	[DK_CDROM] = "cdrom", [DK_OBJECT] = "object", [DK_BLOCK] = "block", [DK_CHARDEV] = "chardev",
-	[DK_LEGACY_SERIAL] = "legacy_serial", [DK_NETDEV] = "netdev", [DK_VHOST_USER] = "vhost_user",
-	[DK_SCSI_CONTROLLER] = "scsi_controller",
-};
-
-/* Which of the kinds above d is (the kinds found by name once per process). */
-static int dkind(const struct rec *d)
-{
-	static const struct kind *kinds[DK_COUNT];
-	if (!kinds[DK_BALLOON])
-		for (int k = 1; k < DK_COUNT; k++)
-			kinds[k] = schema_device(dk_names[k]);
-	for (int k = 1; k < DK_COUNT; k++)
-		if (d->k == kinds[k])
-			return k;
-	return DK_OTHER;
-}
-
 struct dfacts {
 	int kind;                    /* DK_* */
 	int uses;                    /* chardev_use: cid, cn, cfield */
@@ -1081,11 +1079,6 @@ struct dfacts {
 	long long cid_or_busnr;      /* vsock context_id, pxb_pcie bus_nr */
 	long long chassis, slot;     /* PCIe ports */
 };
-
-static int is_kind(const struct rec *d, const char *kind)
-{
-	return !strcmp(d->k->name, kind);
-}
 
 /* Rules across devices, and between devices and the sections. */
 static void check_devices(struct ck *c, const struct rec *vm)
@@ -1106,7 +1099,7 @@ static void check_devices(struct ck *c, const struct rec *vm)
 		struct dfacts *f = &fa[i];
 		const struct qval *v;
 		f->kind = dkind(d);
-		f->uses = chardev_use(d, &f->cid, &f->cn, &f->cfield);
+		f->uses = chardev_use(d, f->kind, &f->cid, &f->cn, &f->cfield);
 		f->devno = dfield(d, "devno");
 		f->bootindex = dfield(d, "bootindex");
 		if (f->kind == DK_VSOCK)
@@ -1251,7 +1244,7 @@ static void check_sandbox(struct ck *c, const struct rec *vm)
 		        "the sandbox kills it)");
 	for (int i = 0; i < ndevices(vm); i++) {
 		const struct rec *d = device(vm, i);
-		if (is_kind(d, "netdev") && (dfield(d, "script") || dfield(d, "down_script")))
+		if (dkind(d) == DK_NETDEV && (dfield(d, "script") || dfield(d, "down_script")))
 			ck_fail(c, "sandbox.spawn", "'deny' with devices[%d]'s %s (QEMU forks to run it, and the "
 			        "sandbox kills it)", i + 1, dfield(d, "script") ? "script" : "down_script");
 	}
