@@ -208,6 +208,24 @@ int ck_l_suggest(lua_State *L)
  * allow_empty: bit 1, an empty string is fine; bit 2 (STR_LINES), line
  * breaks are (F_TEXT: arguments of other programs). */
 #define STR_LINES 2
+
+/* Does s hold a NUL, or (without STR_LINES) a line break?  One pass over
+ * the bytes: every string of a description goes through here. */
+static int str_bad(const char *s, size_t n, int allow)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	if (allow & STR_LINES) {
+		for (size_t i = 0; i < n; i++)
+			if (!u[i])
+				return 1;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (u[i] <= '\r' && (!u[i] || u[i] == '\n' || u[i] == '\r'))
+			return 1;
+	return 0;
+}
+
 static const char *checkstr(struct ck *c, const char *name, int idx, size_t *len, int allow_empty)
 {
 	if (lua_type(c->L, idx) != LUA_TSTRING)
@@ -215,10 +233,12 @@ static const char *checkstr(struct ck *c, const char *name, int idx, size_t *len
 	const char *s = lua_tolstring(c->L, idx, len);
 	if (!(allow_empty & 1) && *len == 0)
 		field_fail(c, name, "empty string (leave the field out instead)");
-	if (memchr(s, '\0', *len))
-		field_fail(c, name, "contains a NUL byte, which cannot be passed to QEMU");
-	if (!(allow_empty & STR_LINES) && (memchr(s, '\n', *len) || memchr(s, '\r', *len)))
+	if (str_bad(s, *len, allow_empty)) {
+		/* which fault: a NUL anywhere before a line break anywhere */
+		if (memchr(s, '\0', *len))
+			field_fail(c, name, "contains a NUL byte, which cannot be passed to QEMU");
 		field_fail(c, name, "contains a line break, which QEMU cannot take");
+	}
 	return s;
 }
 
@@ -538,8 +558,7 @@ static int str_ok(lua_State *L, int idx, int allow_empty)
 	if (lua_type(L, idx) != LUA_TSTRING)
 		return 0;
 	const char *s = lua_tolstring(L, idx, &n);
-	return ((allow_empty & 1) || n) && !memchr(s, '\0', n) &&
-	       ((allow_empty & STR_LINES) || (!memchr(s, '\n', n) && !memchr(s, '\r', n)));
+	return ((allow_empty & 1) || n) && !str_bad(s, n, allow_empty);
 }
 
 static void check_props(struct ck *c, const char *name, int idx, struct qval *v);
@@ -997,8 +1016,12 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 	lua_pushnil(L);   /* base + 1: the first key that is no string */
 	lua_pushnil(L);   /* base + 2: the first unknown name */
 	lua_pushnil(L);
+	/* each field's value stays on the stack (at most nfields), each free
+	 * property of qemu.device{} its key and value */
+	luaL_checkstack(L, k->nfields + 8, NULL);
 	while (lua_next(L, idx)) {
-		luaL_checkstack(L, 4, NULL);
+		if (k->open)
+			luaL_checkstack(L, 4, NULL);
 		if (lua_type(L, -2) != LUA_TSTRING) {
 			if (key_before(L, -2, base + 1))
 				lua_copy(L, -2, base + 1);

@@ -152,6 +152,8 @@ struct rec {
 	const struct kind *k;
 	const char *where;           /* "vm.lua:12: " where a device was built, or "" */
 	int index;                   /* position in `devices` (1-based), 0 if none */
+	unsigned char tr;            /* its transport in the VM being built, + 1 (check_devices
+	                                works it out once, render_transport reads it); 0: not yet */
 	struct prop *props;          /* qemu.device{}: the free properties */
 	int nprops;
 	struct qval v[];

@@ -1030,7 +1030,7 @@ static void check_transport(struct ck *c, const struct rec *vm, int i)
 	if (tf < 0 || !schema_when(d, &d->k->fields[tf].only))
 		return;  /* no transports, or not for this type (block interface 'ide', ...) */
 	char why[160];
-	int t = vm_transport(vm, d, NULL, 0);
+	int t = d->tr - 1;  /* (check_devices worked it out) */
 	const char *tn = transport_names[t];
 	const struct qval *drv = dfield(d, "driver");
 	if (!drv && !schema_transport_name(d, t)) {
@@ -1111,6 +1111,8 @@ static void check_devices(struct ck *c, const struct rec *vm)
 			f->slot = (v = dfield(d, "slot")) ? v->u.i : 0;
 		}
 
+		if (d->k->tr)  /* once per device and build: rendering reads it too (render_transport) */
+			((struct rec *)d)->tr = (unsigned char)(vm_transport(vm, d, NULL, 0) + 1);
 		check_transport(c, vm, i);
 		for (int k = 0; k < 3; k++)
 			if (f->kind == single[k]) {
@@ -1521,7 +1523,17 @@ static void size_text(unsigned long long v, char *b, size_t n)
 	int u = -1;
 	while (u < 3 && v && v % 1024 == 0)
 		v /= 1024, u++;
-	snprintf(b, n, u < 0 ? "%lluB" : "%llu%c", v, u < 0 ? 0 : units[u]);
+	/* by hand: snprintf was a tenth of rendering a typical VM */
+	char d[24], *p = d + sizeof d;
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	size_t len = d + sizeof d - p;
+	if (len + 2 > n)
+		len = n - 2;
+	memcpy(b, p, len);
+	b[len] = u < 0 ? 'B' : units[u];
+	b[len + 1] = '\0';
 }
 
 /* ---- rendering ---- */
@@ -1689,7 +1701,10 @@ static void vm_render(struct emit *e, const struct rec *vm)
 		for (int i = 0; i < vm->v[VM_QMP].u.recs.n; i++) {
 			const struct rec *q = vm->v[VM_QMP].u.recs.v[i];
 			int server = has(q, QM_SERVER) ? ival(q, QM_SERVER) : has(q, QM_PATH);
-			snprintf(b, sizeof b, "qlua-qmp%d", i);
+			if (i < 10)  /* (by hand, as size_text) */
+				memcpy(b, "qlua-qmp", 8), b[8] = (char)('0' + i), b[9] = '\0';
+			else
+				snprintf(b, sizeof b, "qlua-qmp%d", i);
 			opt_begin(e, "-chardev");
 			opt_head(e, "socket", 6);
 			opt_cstr(e, "id", b);
