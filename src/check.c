@@ -563,6 +563,26 @@ static int str_ok(lua_State *L, int idx, int allow_empty)
 
 static void check_props(struct ck *c, const char *name, int idx, struct qval *v);
 
+/* c->path from plen on: "name[i]." (as snprintf would cut it, by hand:
+ * every item of a list of sections comes here). */
+static void record_path(struct ck *c, size_t plen, const char *name, int i)
+{
+	char num[16], *p = num + sizeof num;
+	do
+		*--p = (char)('0' + i % 10);
+	while (i /= 10);
+	size_t nn = strlen(name), dn = num + sizeof num - p, room = sizeof c->path - plen;
+	if (nn + dn + 4 > room) {
+		snprintf(c->path + plen, room, "%s[%.*s].", name, (int)dn, p);
+		return;
+	}
+	char *o = c->path + plen;
+	memcpy(o, name, nn);
+	o[nn] = '[';
+	memcpy(o + nn + 1, p, dn);
+	memcpy(o + nn + 1 + dn, "].", 3);
+}
+
 /* Checks the value at idx for field f and fills v.  `name` is the field's
  * name as it appears in messages (relative to c->path). */
 static void check_value(struct ck *c, const struct field *f, const char *name, int idx, struct qval *v)
@@ -772,7 +792,7 @@ static void check_value(struct ck *c, const struct field *f, const char *name, i
 				snprintf(el, sizeof el, "%s[%d]", name, i);
 				expected(c, el, "table", -1);
 			}
-			snprintf(c->path + plen, sizeof c->path - plen, "%s[%d].", name, i);
+			record_path(c, plen, name, i);
 			/* the nested record's fields are not the device's: nothing
 			 * of them goes into the anchor's slots */
 			int anchor = c->anchor;
