@@ -52,7 +52,7 @@ void qlua_build(lua_State *L, int idx, const char *where, struct emit *e, const 
 
 /* Checks and renders the description at idx into e, in arena a. */
 static void build(lua_State *L, int idx, const char *where, struct emit *e, const struct runtime *rt,
-                  struct emit_trace *trace, const struct rec **vmp, struct arena *a, const struct ldev_state *st)
+                  struct emit_trace *trace, const struct rec **vmp, struct arena *a, struct ldev_state *st)
 {
 	/* without `where`, errors blame the calling Lua line, looked up when one is raised */
 	char wherebuf[256];

@@ -38,11 +38,6 @@ struct ldev_state *ldev_state(lua_State *L)
 	return state_of(L);
 }
 
-const struct schema_lua *ldev_names(lua_State *L)
-{
-	return state_of(L)->names;
-}
-
 struct rec *ldev_testmt(lua_State *L, int idx, const void *mt)
 {
 	if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx))
@@ -387,10 +382,10 @@ static int state_gc(lua_State *L)
 	return 0;
 }
 
-/* The module's state: the field names as Lua strings, kept alive by a
- * registry table (so every equal string is the same object, at the same
- * address, for as long as the state lives), the index by their addresses,
- * and the scratch arena.  Its one finalizer runs when the state closes. */
+/* The module's state: the field index by interned Lua string, filled as
+ * keys are met (its strings kept alive by a table, the state's user value,
+ * so every equal string stays the same object at the same address), and
+ * the scratch arena.  Its one finalizer runs when the state closes. */
 static struct ldev_state *make_state(lua_State *L)
 {
 	if (lua_rawgetp(L, LUA_REGISTRYINDEX, &state_key) == LUA_TUSERDATA) {
@@ -399,25 +394,32 @@ static struct ldev_state *make_state(lua_State *L)
 		return old;
 	}
 	lua_pop(L, 1);
-	int n = schema_nnames();
 	struct ldev_state *st = lua_newuserdatauv(L, sizeof *st + schema_lua_size(), 1);
 	memset(st, 0, sizeof *st);
 	st->names = (struct schema_lua *)(st + 1);
+	schema_lua_init(st->names);
 	lua_createtable(L, 0, 1);
 	lua_pushcfunction(L, state_gc);
 	lua_setfield(L, -2, "__gc");
 	lua_setmetatable(L, -2);
-	const char **interned = lua_newuserdatauv(L, n * sizeof *interned, 0);
-	lua_createtable(L, n, 0);
-	for (int i = 0; i < n; i++) {
-		interned[i] = lua_pushstring(L, schema_name(i));
-		lua_rawseti(L, -2, i + 1);
-	}
-	lua_setiuservalue(L, -3, 1);
-	schema_lua_init(st->names, interned);
-	lua_pop(L, 1);
+	lua_newtable(L);
+	lua_setiuservalue(L, -2, 1);
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &state_key);
 	return st;
+}
+
+int ldev_intern(lua_State *L, struct schema_lua *t, int key, const struct kind *k, int field)
+{
+	key = lua_absindex(L, key);
+	if (!schema_lua_add(t, k, lua_tostring(L, key), field))
+		return 0;
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &state_key);
+	lua_getiuservalue(L, -1, 1);
+	lua_pushvalue(L, key);
+	lua_pushboolean(L, 1);
+	lua_rawset(L, -3);
+	lua_pop(L, 2);
+	return 1;
 }
 
 void ldev_register(lua_State *L)

@@ -26,8 +26,9 @@ struct rec *ldev_testmt(lua_State *L, int idx, const void *mt);
 /* Registers the metatable and adds one constructor per device kind, plus
  * kinds(), describe() and kind(), to the table at the top of the stack. */
 void ldev_register(lua_State *L);
-/* The field index by interned Lua string of this state (schema.h), made by
- * ldev_register and kept in the registry. */
-const struct schema_lua *ldev_names(lua_State *L);
+/* Adds the (short, string) key at index key, field `field` of kind k, to
+ * the field index t of this state (schema_lua_add), keeping the string
+ * alive as long as the state; 0 when the index is full. */
+int ldev_intern(lua_State *L, struct schema_lua *t, int key, const struct kind *k, int field);
 
 #endif

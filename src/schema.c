@@ -24,7 +24,7 @@ const char *const transport_names[TR_COUNT] = {
  * (struct schema_lua) hashes the address of the name as an interned Lua
  * string, which is the same object for every Lua string with those bytes. */
 
-#define INDEX_BITS 12
+#define INDEX_BITS 11
 #define INDEX_SIZE (1u << INDEX_BITS)
 
 struct slot {
@@ -38,8 +38,6 @@ struct slot {
 static struct slot index_[INDEX_SIZE];
 static const struct kind *kinds_[256];    /* every kind, each once */
 static int nkinds_, nentries_;
-static const char *names_[INDEX_SIZE / 2]; /* every field name, each once */
-static int nnames_;
 
 /* A few bytes and the length, not all of them: field names differ early,
  * late or in length, and a hit is confirmed by memcmp anyway. */
@@ -77,11 +75,6 @@ static void add_kind(const struct kind *k)
 			s = (s + 1) & (INDEX_SIZE - 1);
 		index_[s] = (struct slot){ k, name, h, (unsigned short)len, (short)f };
 		nentries_++;
-		int known = 0;
-		for (int i = 0; i < nnames_ && !known; i++)
-			known = !strcmp(names_[i], name);
-		if (!known)
-			names_[nnames_++] = name;
 	}
 	for (int f = 0; f < k->nfields; f++)
 		if (k->fields[f].sub)
@@ -111,18 +104,12 @@ int schema_field(const struct kind *k, const char *name, size_t len)
 	}
 }
 
-int schema_nnames(void)
-{
-	schema_init();
-	return nnames_;
-}
+/* The Lua index: (kind, address of an interned Lua string) -> field,
+ * filled as keys are first met (schema_lua_add, after schema_field found
+ * the name): nothing to build when a state opens the module. */
+#define LUA_BITS 10
+#define LUA_SIZE (1u << LUA_BITS)
 
-const char *schema_name(int i)
-{
-	return names_[i];
-}
-
-/* The Lua index: the same entries, keyed by the interned strings' addresses. */
 struct lslot {
 	const struct kind *k;
 	const char *p;
@@ -130,7 +117,8 @@ struct lslot {
 };
 
 struct schema_lua {
-	struct lslot v[INDEX_SIZE];
+	unsigned n;
+	struct lslot v[LUA_SIZE];
 };
 
 size_t schema_lua_size(void)
@@ -142,36 +130,35 @@ static unsigned pslot(const struct kind *k, const char *p)
 {
 	unsigned long long x = (unsigned long long)(uintptr_t)k * 0x9E3779B97F4A7C15ull ^ (uintptr_t)p;
 	x *= 0xC2B2AE3D27D4EB4Full;
-	return (unsigned)(x >> (64 - INDEX_BITS));
+	return (unsigned)(x >> (64 - LUA_BITS));
 }
 
-void schema_lua_init(struct schema_lua *t, const char *const *interned)
+void schema_lua_init(struct schema_lua *t)
 {
-	schema_init();
 	memset(t, 0, sizeof *t);
-	for (unsigned s = 0; s < INDEX_SIZE; s++) {
-		const struct slot *e = &index_[s];
-		if (!e->k)
-			continue;
-		int n = 0;
-		while (strcmp(names_[n], e->name))
-			n++;
-		unsigned d = pslot(e->k, interned[n]);
-		while (t->v[d].k)
-			d = (d + 1) & (INDEX_SIZE - 1);
-		t->v[d] = (struct lslot){ e->k, interned[n], e->field };
-	}
 }
 
 int schema_field_lua(const struct schema_lua *t, const struct kind *k, const char *p)
 {
-	for (unsigned s = pslot(k, p);; s = (s + 1) & (INDEX_SIZE - 1)) {
+	for (unsigned s = pslot(k, p);; s = (s + 1) & (LUA_SIZE - 1)) {
 		const struct lslot *e = &t->v[s];
 		if (e->p == p && e->k == k)
 			return e->field;
 		if (!e->k)
-			return -1;
+			return -2;
 	}
+}
+
+int schema_lua_add(struct schema_lua *t, const struct kind *k, const char *p, int field)
+{
+	if (t->n >= LUA_SIZE / 2)
+		return 0;  /* full enough: later keys are found by schema_field */
+	unsigned s = pslot(k, p);
+	while (t->v[s].k)
+		s = (s + 1) & (LUA_SIZE - 1);
+	t->v[s] = (struct lslot){ k, p, field };
+	t->n++;
+	return 1;
 }
 
 const struct kind *schema_device(const char *name)

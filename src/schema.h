@@ -168,19 +168,19 @@ const struct kind *schema_device(const char *name);
 int schema_field(const struct kind *k, const char *name, size_t len);
 /* Builds the field index (once per process; schema_field does it first). */
 void schema_init(void);
-/* The distinct field names of all kinds: schema_name(0 .. schema_nnames() - 1). */
-int schema_nnames(void);
-const char *schema_name(int i);
-/* The same index keyed by the addresses of the names as interned Lua
- * strings (ldev.c makes them and keeps them alive): interned[i] is
- * schema_name(i)'s.  A key of a user's table maps to its field by its
- * address alone (equal short strings are one object in a Lua state; a
- * name longer than Lua's short strings is no field anyway).  The table is
- * plain memory of schema_lua_size() bytes, e.g. inside a userdata. */
+/* The same lookup keyed by the address of the name as an interned Lua
+ * string (equal short strings are one object in a Lua state, and a name
+ * longer than Lua's short strings is no field anyway): no hashing of the
+ * bytes.  Filled as names are first met: schema_field_lua returns -2 when
+ * the address is not there yet; the caller then asks schema_field and
+ * adds the name with schema_lua_add (0: not added, the table is full),
+ * keeping the string alive for as long as the table lives (ldev.c).  The
+ * table is plain memory of schema_lua_size() bytes, e.g. in a userdata. */
 struct schema_lua;
 size_t schema_lua_size(void);
-void schema_lua_init(struct schema_lua *t, const char *const *interned);
+void schema_lua_init(struct schema_lua *t);
 int schema_field_lua(const struct schema_lua *t, const struct kind *k, const char *p);
+int schema_lua_add(struct schema_lua *t, const struct kind *k, const char *p, int field);
 const char *schema_type_name(const struct field *f);
 /* Does rule w hold for record r (no rule: always)? */
 int schema_when(const struct rec *r, const struct when *w);
