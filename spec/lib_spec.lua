@@ -86,3 +86,59 @@ print(vm.qmp:execute("query-iothreads"), qemu.json_decode('{"b": [], "a": {"x": 
     assert.are.equal('{"a":[],"b":{}}', qemu.json(qemu.json_decode('{"a": [], "b": {}}')))
   end)
 end)
+
+-- Device values keep their record in their own memory and read back what
+-- was given from it (issue #13: no finalizer, user values only for what
+-- the record cannot give back): the same values as before, whatever the
+-- source table does afterwards.
+describe("device values", function()
+  it("read back what was given: strings, enums, booleans, integers, floats, text numbers, lists", function()
+    local fd1, fd2 = qemu.open("/dev/null", "rw"), qemu.open("/dev/null", "rw")
+    local b = qemu.block { id = "disk0", file = "/var/lib/vm/root.qcow2", format = "qcow2", read_only = true }
+    assert.are.equal("disk0", b.id)
+    assert.are.equal("/var/lib/vm/root.qcow2", b.file)
+    assert.are.equal("qcow2", b.format)
+    assert.are.equal(true, b.read_only)
+    assert.is_nil(b.aio)
+    local br = qemu.bridge { type = "pci", bus = "pcie.0", id = "br0", chassis = 1.0, addr = "1f.2" }
+    assert.are.equal("float", math.type(br.chassis))
+    assert.are.equal(1.0, br.chassis)
+    assert.are.equal("1f.2", br.addr)
+    local o = qemu.object { type = "memory-backend-ram", id = "m", size = "512M" }
+    assert.are.equal("512M", o.size)
+    local v = qemu.vfio { bdf = "00:1f.2", vendor_id = "0x8086", device_id = 4 }
+    assert.are.equal("0x8086", v.vendor_id)
+    assert.are.equal("integer", math.type(v.device_id))
+    local n = qemu.netdev { type = "tap", id = "net0", fds = { fd1, fd2 } }
+    local fds = n.fds
+    assert.are.equal(2, #fds)
+    assert.are.equal(fd1, fds[1])
+    assert.are.equal(fd2, fds[2])
+    fds[1] = nil  -- a copy: the device's own list is untouched
+    assert.are.equal(fd1, n.fds[1])
+    local d = qemu.device { driver = "e1000", id = "x", a = 1, b = "s", c = true, f = 1.5 }
+    assert.are.same({ "e1000", "x", 1, "s", true, 1.5 }, { d.driver, d.id, d.a, d.b, d.c, d.f })
+    local t = {}
+    for k, val in pairs(d) do t[k] = val end
+    assert.are.same({ driver = "e1000", id = "x", a = 1, b = "s", c = true, f = 1.5 }, t)
+    fd1:close()
+    fd2:close()
+  end)
+
+  it("keep their strings when the table they came from changes and is collected", function()
+    local long = "/srv/" .. string.rep("x", 3000) .. ".img"  -- more than a record's first guess
+    local src = { id = "disk" .. "0", file = long, format = "raw" }
+    local b = qemu.block(src)
+    src.file, src.id, src = "/elsewhere", "other", nil
+    collectgarbage()
+    collectgarbage()
+    assert.are.equal(long, b.file)
+    assert.are.equal("disk0", b.id)
+    local argv = qemu.argv { path = "qemu-system-x86_64", devices = { b } }
+    local found = false
+    for _, a in ipairs(argv) do
+      if a:find(long, 1, true) and a:find("id=disk0", 1, true) then found = true end
+    end
+    assert.is_true(found)
+  end)
+end)

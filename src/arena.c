@@ -8,6 +8,7 @@
 
 struct arena_chunk {
 	struct arena_chunk *next;
+	size_t size;
 	max_align_t data[];
 };
 
@@ -16,41 +17,76 @@ struct arena_chunk {
 void arena_init(struct arena *a, void *buf, size_t size)
 {
 	uintptr_t p = ((uintptr_t)buf + sizeof(max_align_t) - 1) & ~(uintptr_t)(sizeof(max_align_t) - 1);
-	a->head = NULL;
-	a->p = (char *)p;
+	memset(a, 0, sizeof *a);
+	a->p = a->base = (char *)p;
 	a->end = (char *)buf + size;
 	if (a->p > a->end)
-		a->p = a->end;
+		a->p = a->base = a->end;
+}
+
+static struct arena_chunk *chunk_new(struct arena *a, size_t size)
+{
+	struct arena_chunk *c = malloc(sizeof *c + size);
+	if (!c) {
+		fputs("qlua: out of memory\n", stderr);
+		abort();
+	}
+	c->next = a->head;
+	c->size = size;
+	a->head = c;
+	a->p = (char *)c->data;
+	a->end = a->p + size;
+	return c;
+}
+
+void *arena_alloc_raw(struct arena *a, size_t n)
+{
+	n = ALIGN(n ? n : 1);
+	if ((size_t)(a->end - a->p) < n) {
+		if (a->spill) {
+			a->spilled += n;
+			return arena_alloc_raw(a->spill, n);
+		}
+		/* Small descriptions fit in one 4 KiB chunk; big blocks get their own. */
+		chunk_new(a, n > 3072 ? n : 4096);
+	}
+	void *r = a->p;
+	a->p += n;
+	return r;
 }
 
 void *arena_alloc(struct arena *a, size_t n)
 {
-	n = ALIGN(n ? n : 1);
-	if ((size_t)(a->end - a->p) < n) {
-		/* Small descriptions fit in one 2 KiB chunk; big blocks get their own. */
-		size_t size = n > 3072 ? n : 4096;
-		struct arena_chunk *c = malloc(sizeof *c + size);
-		if (!c) {
-			fputs("qlua: out of memory\n", stderr);
-			abort();
-		}
-		c->next = a->head;
-		a->head = c;
-		a->p = (char *)c->data;
-		a->end = a->p + size;
-	}
-	void *r = a->p;
-	a->p += n;
+	void *r = arena_alloc_raw(a, n);
 	memset(r, 0, n);
 	return r;
 }
 
 char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
-	char *r = arena_alloc(a, n + 1);
+	char *r = arena_alloc_raw(a, n + 1);
 	memcpy(r, s, n);
 	r[n] = '\0';
 	return r;
+}
+
+void arena_reset(struct arena *a)
+{
+	a->spilled = 0;
+	if (!a->head) {
+		a->p = a->base;
+		return;
+	}
+	if (a->head->next) {
+		size_t total = 0;
+		for (struct arena_chunk *c = a->head; c; c = c->next)
+			total += c->size;
+		arena_free(a);
+		chunk_new(a, total);
+		return;
+	}
+	a->p = (char *)a->head->data;
+	a->end = a->p + a->head->size;
 }
 
 void arena_free(struct arena *a)
@@ -62,5 +98,5 @@ void arena_free(struct arena *a)
 		c = next;
 	}
 	a->head = NULL;
-	a->p = a->end = NULL;
+	a->p = a->end = a->base = NULL;
 }

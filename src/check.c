@@ -48,6 +48,12 @@ void ck_raise(struct ck *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	char where[256];
+	if (!c->where && c->where_level) {
+		/* the Lua line that is building, still running: looked up only now */
+		ck_where(c->L, c->where_level, where, sizeof where);
+		c->where = where;
+	}
 	/* A C buffer, not lua_pushvfstring: it knows no %lld and no precision. */
 	if (c->dev)
 		lua_pushfstring(c->L, "%sdevices[%d] (%s): %s", c->where, c->devindex, c->dev->k->name, msg);
@@ -202,6 +208,24 @@ int ck_l_suggest(lua_State *L)
  * allow_empty: bit 1, an empty string is fine; bit 2 (STR_LINES), line
  * breaks are (F_TEXT: arguments of other programs). */
 #define STR_LINES 2
+
+/* Does s hold a NUL, or (without STR_LINES) a line break?  One pass over
+ * the bytes: every string of a description goes through here. */
+static int str_bad(const char *s, size_t n, int allow)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	if (allow & STR_LINES) {
+		for (size_t i = 0; i < n; i++)
+			if (!u[i])
+				return 1;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (u[i] <= '\r' && (!u[i] || u[i] == '\n' || u[i] == '\r'))
+			return 1;
+	return 0;
+}
+
 static const char *checkstr(struct ck *c, const char *name, int idx, size_t *len, int allow_empty)
 {
 	if (lua_type(c->L, idx) != LUA_TSTRING)
@@ -209,10 +233,12 @@ static const char *checkstr(struct ck *c, const char *name, int idx, size_t *len
 	const char *s = lua_tolstring(c->L, idx, len);
 	if (!(allow_empty & 1) && *len == 0)
 		field_fail(c, name, "empty string (leave the field out instead)");
-	if (memchr(s, '\0', *len))
-		field_fail(c, name, "contains a NUL byte, which cannot be passed to QEMU");
-	if (!(allow_empty & STR_LINES) && (memchr(s, '\n', *len) || memchr(s, '\r', *len)))
+	if (str_bad(s, *len, allow_empty)) {
+		/* which fault: a NUL anywhere before a line break anywhere */
+		if (memchr(s, '\0', *len))
+			field_fail(c, name, "contains a NUL byte, which cannot be passed to QEMU");
 		field_fail(c, name, "contains a line break, which QEMU cannot take");
+	}
 	return s;
 }
 
@@ -338,11 +364,11 @@ static int keyref_cmp(const void *a, const void *b)
 }
 
 /* Appends a key to v (grown in the arena). */
-static struct keyref *keyref_add(struct ck *c, struct keyref *v, int *n, int *cap, const char *s, size_t len, int pos)
+static struct keyref *keyref_add(struct arena *a, struct keyref *v, int *n, int *cap, const char *s, size_t len, int pos)
 {
 	if (*n == *cap) {
 		int ncap = *cap ? *cap * 2 : 8;
-		struct keyref *nv = arena_alloc(c->a, ncap * sizeof *nv);
+		struct keyref *nv = arena_alloc_raw(a, ncap * sizeof *nv);
 		if (*n)
 			memcpy(nv, v, *n * sizeof *nv);
 		v = nv;
@@ -477,27 +503,45 @@ static const struct {
 	                                             "ssid 0..3, four digits" },
 };
 
-/* Keeps the value at idx alive in the anchor, the device userdata: field
- * i in its user value i + 1 (no table to allocate), free properties of
- * qemu.device{} by name in the table in user value nfields + 1. */
-static void keep(struct ck *c, int slot, int idx)
+/* Keeps the value at idx alive in the anchor, the device userdata, and
+ * remembers which user value holds it (v->uv): only values a device
+ * cannot give back from its record (descriptors, lists, tables, numbers
+ * given as text); strings, booleans and integers are read back from the
+ * record itself (ldev.c).  Free properties of qemu.device{} go by name
+ * into the table in user value c->propslot. */
+static void keep(struct ck *c, struct qval *v, int idx)
 {
 	if (c->anchor) {
 		lua_pushvalue(c->L, idx);
-		lua_setiuservalue(c->L, c->anchor, slot);
+		v->uv = (unsigned char)++c->nslot;
+		lua_setiuservalue(c->L, c->anchor, v->uv);
 	}
 }
 
+/* The same for a value built at the top of the stack (popped). */
+static void keep_top(struct ck *c, struct qval *v)
+{
+	v->uv = (unsigned char)++c->nslot;
+	lua_setiuservalue(c->L, c->anchor, v->uv);
+}
+
 /* The key at idx - 1 and the value at idx (idx < 0). */
-static void keep_prop(struct ck *c, int slot, int idx)
+static void keep_prop(struct ck *c, int idx)
 {
 	if (c->anchor) {
-		lua_getiuservalue(c->L, c->anchor, slot);
+		lua_getiuservalue(c->L, c->anchor, c->propslot);
 		lua_pushvalue(c->L, idx - 2);
 		lua_pushvalue(c->L, idx - 2);
 		lua_rawset(c->L, -3);
 		lua_pop(c->L, 1);
 	}
+}
+
+/* A string of the record: a device's own copy (c->copy), else the Lua
+ * string itself, which the description keeps alive while it is built. */
+static const char *own(struct ck *c, const char *s, size_t n)
+{
+	return c->copy ? arena_strndup(c->a, s, n) : s;
 }
 
 /* "fds[2]": built only when a message needs it. */
@@ -514,15 +558,34 @@ static int str_ok(lua_State *L, int idx, int allow_empty)
 	if (lua_type(L, idx) != LUA_TSTRING)
 		return 0;
 	const char *s = lua_tolstring(L, idx, &n);
-	return ((allow_empty & 1) || n) && !memchr(s, '\0', n) &&
-	       ((allow_empty & STR_LINES) || (!memchr(s, '\n', n) && !memchr(s, '\r', n)));
+	return ((allow_empty & 1) || n) && !str_bad(s, n, allow_empty);
 }
 
-static void check_props(struct ck *c, const char *name, int slot, int idx, struct qval *v);
+static void check_props(struct ck *c, const char *name, int idx, struct qval *v);
+
+/* c->path from plen on: "name[i]." (as snprintf would cut it, by hand:
+ * every item of a list of sections comes here). */
+static void record_path(struct ck *c, size_t plen, const char *name, int i)
+{
+	char num[16], *p = num + sizeof num;
+	do
+		*--p = (char)('0' + i % 10);
+	while (i /= 10);
+	size_t nn = strlen(name), dn = num + sizeof num - p, room = sizeof c->path - plen;
+	if (nn + dn + 4 > room) {
+		snprintf(c->path + plen, room, "%s[%.*s].", name, (int)dn, p);
+		return;
+	}
+	char *o = c->path + plen;
+	memcpy(o, name, nn);
+	o[nn] = '[';
+	memcpy(o + nn + 1, p, dn);
+	memcpy(o + nn + 1 + dn, "].", 3);
+}
 
 /* Checks the value at idx for field f and fills v.  `name` is the field's
  * name as it appears in messages (relative to c->path). */
-static void check_value(struct ck *c, const struct field *f, int slot, const char *name, int idx, struct qval *v)
+static void check_value(struct ck *c, const struct field *f, const char *name, int idx, struct qval *v)
 {
 	lua_State *L = c->L;
 	size_t n;
@@ -531,17 +594,17 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 	switch ((enum ftype)f->type) {
 	case T_STR:
 	case T_PATH:
-		v->u.str.s = checkstr(c, name, idx, &v->u.str.n,
-		                      (f->flags & F_EMPTY ? 1 : 0) | (f->flags & F_TEXT ? STR_LINES : 0));
-		break;
+		s = checkstr(c, name, idx, &n, (f->flags & F_EMPTY ? 1 : 0) | (f->flags & F_TEXT ? STR_LINES : 0));
+		v->u.str.s = own(c, s, n), v->u.str.n = n;
+		return;
 	case T_NAME:
 		s = checkstr(c, name, idx, &n, 0);
 		if (!val_name(s, n))
 			field_fail(c, name, "invalid name '%s' (expected letters, digits, '_', '.', '+' or '-')", s);
 		if (!strcmp(s, "help"))
 			field_fail(c, name, "'help' is not a name QEMU takes here (it would print a list instead)");
-		v->u.str.s = s, v->u.str.n = n;
-		break;
+		v->u.str.s = own(c, s, n), v->u.str.n = n;
+		return;
 	case T_ID:
 	case T_REF:
 		s = checkstr(c, name, idx, &n, 0);
@@ -549,20 +612,21 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 			field_fail(c, name, "invalid id '%s' (QEMU ids start with a letter, then letters, digits, '-', '.' or '_')", s);
 		if (f->type == T_ID && !strncmp(s, "qlua-", 5))
 			field_fail(c, name, "ids starting with 'qlua-' are reserved for qlua");
-		v->u.str.s = s, v->u.str.n = n;
-		break;
+		v->u.str.s = own(c, s, n), v->u.str.n = n;
+		return;
 	case T_BOOL:
 		if (!lua_isboolean(L, idx))
 			expected(c, name, "boolean", idx);
 		v->u.i = lua_toboolean(L, idx);
-		break;
+		return;
 	case T_UINT: {
 		long long i = checkint(c, name, idx);
 		long long max = f->max ? f->max : 0x7fffffff;
 		if (i < f->min || i > max)
 			field_fail(c, name, "%lld is out of range (expected %lld..%lld)", i, f->min, max);
 		v->u.i = i;
-		break;
+		v->isfloat = !lua_isinteger(L, idx);  /* read back as given: 2.0 stays a float */
+		return;
 	}
 	case T_SIZE:
 		v->u.size = checksize(c, name, idx);
@@ -573,7 +637,7 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 		if (e < 0)
 			enum_fail(c, name, s, f->choices);
 		v->u.i = e;
-		break;
+		return;
 	}
 	case T_MAC:
 	case T_UUID:
@@ -584,8 +648,8 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 		if (!shapes[f->type].ok(s, n))
 			field_fail(c, name, "invalid %s '%s' (expected %s)", shapes[f->type].what, s,
 			           shapes[f->type].expected);
-		v->u.str.s = s, v->u.str.n = n;
-		break;
+		v->u.str.s = own(c, s, n), v->u.str.n = n;
+		return;
 	case T_PCIADDR:
 		checkpci(c, name, idx, v);
 		break;
@@ -632,7 +696,7 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 				lua_pop(L, 1);
 		}
 		if (c->anchor)
-			lua_setiuservalue(L, c->anchor, slot);
+			keep_top(c, v);
 		return;
 	}
 	case T_STRS: {
@@ -672,7 +736,7 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 				lua_pop(L, 1);
 		}
 		if (c->anchor)
-			lua_setiuservalue(L, c->anchor, slot);
+			keep_top(c, v);
 		return;
 	}
 	case T_UINTS: {
@@ -695,11 +759,11 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 				lua_pop(L, 1);
 		}
 		if (c->anchor)
-			lua_setiuservalue(L, c->anchor, slot);
+			keep_top(c, v);
 		return;
 	}
 	case T_PROPS:
-		check_props(c, name, slot, idx, v);
+		check_props(c, name, idx, v);
 		return;
 	case T_REC: {
 		if (!lua_istable(L, idx))
@@ -728,7 +792,7 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 				snprintf(el, sizeof el, "%s[%d]", name, i);
 				expected(c, el, "table", -1);
 			}
-			snprintf(c->path + plen, sizeof c->path - plen, "%s[%d].", name, i);
+			record_path(c, plen, name, i);
 			/* the nested record's fields are not the device's: nothing
 			 * of them goes into the anchor's slots */
 			int anchor = c->anchor;
@@ -754,7 +818,7 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 				lua_pop(L, 1);
 				lua_rawseti(L, -2, i);
 			}
-			lua_setiuservalue(L, c->anchor, slot);
+			keep_top(c, v);
 		}
 		return;
 	}
@@ -765,12 +829,12 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 		for (int i = 1; i <= len; i++) {
 			char el[64];
 			lua_rawgeti(L, idx, i);
-			struct rec *d = ldev_test(L, -1);
+			struct rec *d = ldev_testmt(L, -1, c->devmt);
 			if (!d) {
 				elname(el, sizeof el, name, i);
 				if (lua_istable(L, -1)) {
 					/* { a, { b, c } }: a list of devices inside the list */
-					int inner = lua_rawgeti(L, -1, 1) != LUA_TNIL && ldev_test(L, -1);
+					int inner = lua_rawgeti(L, -1, 1) != LUA_TNIL && ldev_testmt(L, -1, c->devmt);
 					lua_pop(L, 1);
 					if (inner)
 						field_fail(c, el, "device expected, got table (a list of devices inside the list: "
@@ -809,7 +873,7 @@ static void check_value(struct ck *c, const struct field *f, int slot, const cha
 	case T_NTYPES:
 		break;
 	}
-	keep(c, slot, idx);
+	keep(c, v, idx);
 }
 
 /* Fills one property from the key at -2 and value at -1. */
@@ -876,7 +940,7 @@ static struct keyref *sorted_pairs(struct ck *c, const char *name, int idx, int 
 		size_t kn;
 		const char *k = lua_tolstring(L, -2, &kn);
 		lua_pushvalue(L, -2);  /* key, value, key: the pair stays */
-		keys = keyref_add(c, keys, n, &cap, k, kn, lua_gettop(L) - 2);
+		keys = keyref_add(c->tmp ? c->tmp : c->a, keys, n, &cap, k, kn, lua_gettop(L) - 2);
 	}
 	if (!lua_isnil(L, bad))
 		field_fail(c, name, "property names must be strings, got %s", luaL_typename(L, bad));
@@ -885,7 +949,7 @@ static struct keyref *sorted_pairs(struct ck *c, const char *name, int idx, int 
 	return keys;
 }
 
-static void check_props(struct ck *c, const char *name, int slot, int idx, struct qval *v)
+static void check_props(struct ck *c, const char *name, int idx, struct qval *v)
 {
 	lua_State *L = c->L;
 	if (!lua_istable(L, idx))
@@ -907,7 +971,7 @@ static void check_props(struct ck *c, const char *name, int slot, int idx, struc
 			lua_pop(L, 2);
 	}
 	if (c->anchor)
-		lua_setiuservalue(L, c->anchor, slot);
+		keep_top(c, v);
 	lua_settop(L, base);
 	v->u.props.n = n;
 }
@@ -976,6 +1040,7 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 	lua_State *L = c->L;
 	struct rec *r = arena_alloc(c->a, sizeof *r + k->nfields * sizeof r->v[0]);
 	r->k = k;
+	r->where = "";
 	idx = lua_absindex(L, idx);
 	luaL_checkstack(L, 8, NULL);
 
@@ -984,13 +1049,18 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 	 * are checked after the walk, in schema order: which fault is reported
 	 * must not depend on Lua's table order (see key_before). */
 	int base = lua_gettop(L), nextra = 0, cap = 0;
-	int *pos = arena_alloc(c->a, k->nfields * sizeof *pos);  /* stack index of field i's value, or 0 */
+	struct arena *tmp = c->tmp ? c->tmp : c->a;  /* what dies with the check */
+	int *pos = arena_alloc(tmp, k->nfields * sizeof *pos);  /* stack index of field i's value, or 0 */
 	struct keyref *extra = NULL;
 	lua_pushnil(L);   /* base + 1: the first key that is no string */
 	lua_pushnil(L);   /* base + 2: the first unknown name */
 	lua_pushnil(L);
+	/* each field's value stays on the stack (at most nfields), each free
+	 * property of qemu.device{} its key and value */
+	luaL_checkstack(L, k->nfields + 8, NULL);
 	while (lua_next(L, idx)) {
-		luaL_checkstack(L, 4, NULL);
+		if (k->open)
+			luaL_checkstack(L, 4, NULL);
 		if (lua_type(L, -2) != LUA_TSTRING) {
 			if (key_before(L, -2, base + 1))
 				lua_copy(L, -2, base + 1);
@@ -999,13 +1069,18 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 		}
 		size_t kl;
 		const char *key = lua_tolstring(L, -2, &kl);
-		int fi = schema_field(k, key, kl);
+		int fi = c->names ? schema_field_lua(c->names, k, key) : -2;
+		if (fi == -2) {  /* a name met for the first time */
+			fi = schema_field(k, key, kl);
+			if (fi >= 0 && c->names)
+				ldev_intern(L, c->names, -2, k, fi);
+		}
 		if (fi >= 0) {
 			lua_insert(L, -2);  /* value, key: the value stays */
 			pos[fi] = lua_gettop(L) - 1;
 		} else if (k->open) {
 			lua_pushvalue(L, -2);  /* key, value, key: the pair stays */
-			extra = keyref_add(c, extra, &nextra, &cap, key, kl, lua_gettop(L) - 2);
+			extra = keyref_add(tmp, extra, &nextra, &cap, key, kl, lua_gettop(L) - 2);
 		} else {
 			if (key_before(L, -2, base + 2))
 				lua_copy(L, -2, base + 2);
@@ -1027,7 +1102,7 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 	}
 	for (int i = 0; i < k->nfields; i++)
 		if (pos[i])
-			check_value(c, &k->fields[i], i + 1, k->fields[i].name, pos[i], &r->v[i]);
+			check_value(c, &k->fields[i], k->fields[i].name, pos[i], &r->v[i]);
 
 	/* Pass 2: the schema: requirements, fields that exist only for some
 	 * types, defaults. */
@@ -1063,7 +1138,7 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 			lua_pushvalue(L, extra[i].pos);
 			lua_pushvalue(L, extra[i].pos + 1);
 			check_prop(c, "", &r->props[r->nprops++]);
-			keep_prop(c, k->nfields + 1, -1);
+			keep_prop(c, -1);
 			lua_pop(L, 2);
 		}
 	}

@@ -16,12 +16,18 @@ struct ck {
 	lua_State *L;
 	struct arena *a;
 	const char *where;      /* "vm.lua:12: ", the line errors blame */
+	int where_level;        /* where NULL: the Lua level whose line errors blame, 0 none */
 	const char *ctx;        /* "block", "devices[3] (block)", or NULL */
 	char path[160];         /* prefix of the record being walked: "memory." */
 	int anchor;             /* stack index of the device userdata whose user values keep
 	                           what the record points into alive, or 0 */
 	const struct rec *dev;  /* whole-VM checks: the device blamed (ctx "devices[i] (kind)") */
 	int devindex;
+	struct schema_lua *names;  /* the field index by interned key (ldev_state), or NULL */
+	const void *devmt;      /* the device values' metatable (ldev_testmt) */
+	struct arena *tmp;      /* where what dies with the check goes (NULL: a) */
+	int copy;               /* strings go into a (a device's own memory), not left in Lua's */
+	int nslot, propslot;    /* the anchor's user values: the last used, the free properties' */
 };
 
 /* luaL_where(L, level) into a C buffer: "vm.lua:12: ", or "" for C. */
@@ -37,8 +43,10 @@ void ck_raise(struct ck *c, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 2, 3)));
 
 /* Checks the table at idx against kind k (into c->a).  With c->anchor set,
- * every value the record points into is stored in that userdata's user
- * values (field i in i + 1), so the record stays valid as long as it lives. */
+ * each value the record cannot give back itself (descriptors, lists,
+ * tables, numbers given as text) is stored in that userdata's next user
+ * value (c->nslot; qval.uv says which); with c->copy, strings are copied
+ * into c->a: the record stays valid as long as the userdata lives. */
 struct rec *check_record(struct ck *c, int idx, const struct kind *k);
 
 /* Whole-description checks: duplicate ids and references, over the devices

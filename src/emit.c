@@ -17,7 +17,7 @@ static void grow(struct emit *e, size_t more)
 	size_t cap = e->bufcap ? e->bufcap * 2 : 256;
 	while (cap < e->len + more + 1)
 		cap *= 2;
-	char *nb = arena_alloc(e->a, cap);
+	char *nb = arena_alloc_raw(e->a, cap);
 	if (e->len)
 		memcpy(nb, e->buf, e->len);
 	e->buf = nb;
@@ -32,12 +32,14 @@ static inline void put(struct emit *e, const char *s, size_t n)
 	e->len += n;
 }
 
-void emit_wordn(struct emit *e, const char *s, size_t n)
+/* Appends the word w (n bytes, NUL-terminated, which lives as long as e's
+ * arena): the one place words enter argv, never copied again. */
+static void add_word(struct emit *e, char *w, size_t n)
 {
 	if (e->argc + 2 > e->cap) {
 		int cap = e->cap ? e->cap * 2 : 64;
-		char **nv = arena_alloc(e->a, cap * sizeof *nv);
-		size_t *nl = arena_alloc(e->a, cap * sizeof *nl);
+		char **nv = arena_alloc_raw(e->a, cap * sizeof *nv);
+		size_t *nl = arena_alloc_raw(e->a, cap * sizeof *nl);
 		if (e->argc) {
 			memcpy(nv, e->argv, e->argc * sizeof *nv);
 			memcpy(nl, e->argl, e->argc * sizeof *nl);
@@ -47,13 +49,25 @@ void emit_wordn(struct emit *e, const char *s, size_t n)
 		e->cap = cap;
 	}
 	e->argl[e->argc] = n;
-	e->argv[e->argc++] = arena_strndup(e->a, s, n);
+	e->argv[e->argc++] = w;
 	e->argv[e->argc] = NULL;
+}
+
+void emit_wordn(struct emit *e, const char *s, size_t n)
+{
+	add_word(e, arena_strndup(e->a, s, n), n);
 }
 
 void emit_word(struct emit *e, const char *s)
 {
 	emit_wordn(e, s, strlen(s));
+}
+
+/* A flag of qlua's own ("-device"): a string literal, taken as it is
+ * (argv is char ** for execv, which writes nothing). */
+static void emit_flag(struct emit *e, const char *flag)
+{
+	add_word(e, (char *)flag, strlen(flag));
 }
 
 /* ---- tracing ---- */
@@ -93,7 +107,7 @@ static void trace_key(struct emit *e, const char *k)
 
 void emit_arg(struct emit *e, const char *flag, const char *val, size_t n)
 {
-	emit_word(e, flag);
+	emit_flag(e, flag);
 	emit_wordn(e, val, n);
 	if (e->trace) {
 		e->trace->cur = -1;
@@ -120,7 +134,7 @@ void emit_escape(struct emit *e, const char *s, size_t n)
 
 void opt_begin(struct emit *e, const char *flag)
 {
-	emit_word(e, flag);
+	emit_flag(e, flag);
 	e->len = 0;
 	e->nkeys = 0;
 	if (e->trace) {
@@ -225,8 +239,15 @@ void opt_fds(struct emit *e, const char *k, struct qfd *const *fds, int n)
 	}
 }
 
+/* The option built in e->buf becomes the word itself (no copy); the next
+ * one is built in what is left of the buffer. */
 void opt_end(struct emit *e)
 {
-	emit_wordn(e, e->buf ? e->buf : "", e->len);
+	if (e->len + 1 > e->bufcap)
+		grow(e, 1);
+	e->buf[e->len] = '\0';
+	add_word(e, e->buf, e->len);
+	e->buf += e->len + 1;
+	e->bufcap -= e->len + 1;
 	e->len = 0;
 }

@@ -62,9 +62,12 @@ struct emit {
 void emit_init(struct emit *e, struct arena *a);
 void emit_word(struct emit *e, const char *s);          /* a verbatim argument */
 void emit_wordn(struct emit *e, const char *s, size_t n);
+/* A flag ("-kernel", "-device") is taken as it is, not copied: a string
+ * literal (or anything that outlives the emitter's words). */
 void emit_arg(struct emit *e, const char *flag, const char *val, size_t n); /* "-kernel", path */
 
-/* Building one "-x head,key=value,..." option. */
+/* Building one "-x head,key=value,..." option: built in the emitter's
+ * buffer, which opt_end hands over as the word (copied once). */
 void opt_begin(struct emit *e, const char *flag);        /* "-device" */
 void opt_head(struct emit *e, const char *s, size_t n);  /* implied first value, escaped */
 void opt_str(struct emit *e, const char *key, const char *s, size_t n); /* escaped */

@@ -15,49 +15,111 @@
 #include "check.h"
 #include "options.h"
 
+static const char state_key = 's';  /* the registry key of struct ldev_state: its address */
+
+/* A device value: the record and everything it points to live in the
+ * userdata's own memory (no finalizer: nothing is malloc'ed), the values
+ * it cannot give back itself in its user values (see check.h). */
 struct ldev {
-	struct arena a;
 	struct rec *r;
-	char mem[];                  /* the arena's first chunk (arena_init aligns it): most devices need no malloc */
+	int propslot;                /* qemu.device{}: the user value of the free properties */
+	char mem[];                  /* the record's memory (arena_init aligns it) */
 };
+
+static struct ldev_state *state_of(lua_State *L)
+{
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &state_key);
+	struct ldev_state *st = lua_touserdata(L, -1);
+	lua_pop(L, 1);  /* the registry keeps it */
+	return st;
+}
+
+struct ldev_state *ldev_state(lua_State *L)
+{
+	return state_of(L);
+}
+
+struct rec *ldev_testmt(lua_State *L, int idx, const void *mt)
+{
+	if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx))
+		return NULL;
+	const void *p = lua_topointer(L, -1);
+	lua_pop(L, 1);
+	return p == mt ? ((struct ldev *)lua_touserdata(L, idx))->r : NULL;
+}
 
 struct rec *ldev_test(lua_State *L, int idx)
 {
-	struct ldev *d = luaL_testudata(L, idx, QLUA_DEVICE_MT);
-	return d ? d->r : NULL;
+	return ldev_testmt(L, idx, state_of(L)->mt);
 }
 
 static struct ldev *checkdev(lua_State *L, int idx)
 {
-	return luaL_checkudata(L, idx, QLUA_DEVICE_MT);
+	if (!ldev_test(L, idx))
+		luaL_checkudata(L, idx, QLUA_DEVICE_MT);  /* raises, in Lua's words */
+	return lua_touserdata(L, idx);
 }
 
-/* qemu.<kind>{...}: upvalue 1 is the kind. */
+/* Does a value of this type keep its Lua value in a user value (check.c's
+ * keep)?  Strings, booleans, integers and enums are read back from the
+ * record; sections of a device are not read back at all. */
+static int kept(int type)
+{
+	switch (type) {
+	case T_SIZE: case T_PCIADDR: case T_HEX16: case T_FD: case T_FILE: case T_STRS:
+	case T_FDS: case T_UINTS: case T_PROPS: case T_RECS:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* qemu.<kind>{...}: upvalue 1 is the kind, 2 the module state, 3 the
+ * device metatable. */
 static int l_construct(lua_State *L)
 {
 	const struct kind *k = lua_touserdata(L, lua_upvalueindex(1));
+	struct ldev_state *st = lua_touserdata(L, lua_upvalueindex(2));
 	luaL_checktype(L, 1, LUA_TTABLE);
 	lua_settop(L, 1);
-	/* The userdata first: if checking raises, __gc frees the arena. */
-	/* room for the record and a little more (lists of fds): a bigger block
-	 * would only make Lua's collector work harder */
-	size_t mem = sizeof(struct rec) + k->nfields * sizeof(struct qval) + 128;
-	struct ldev *d = lua_newuserdatauv(L, sizeof *d + mem, k->nfields + k->open);  /* 2 */
-	d->r = NULL;
-	arena_init(&d->a, d->mem, mem);
-	luaL_setmetatable(L, QLUA_DEVICE_MT);
-	if (k->open) {
-		lua_newtable(L);  /* qemu.device{}: the free properties by name */
-		lua_setiuservalue(L, 2, k->nfields + 1);
-	}
-	char where[sizeof d->r->where];
+	int nuv = k->open;
+	for (int f = 0; f < k->nfields; f++)
+		nuv += kept(k->fields[f].type);
+	char where[80];
 	ck_where(L, 1, where, sizeof where);
-	struct ck c = { .L = L, .a = &d->a, .where = where, .ctx = k->name, .anchor = 2 };
-	struct rec *r = check_record(&c, 1, k);
-	memcpy(r->where, where, sizeof where);
-	d->r = r;
-	lua_settop(L, 2);
-	return 1;
+	size_t wn = strlen(where) + 1;
+	/* The record and its strings in the userdata: room for a typical one;
+	 * when it takes more, the check is made again in a userdata as big as
+	 * it took (the first one is garbage: nothing else points to it). */
+	size_t mem = sizeof(struct rec) + k->nfields * (sizeof(struct qval) + 16) + wn + 64;
+	for (;;) {
+		arena_reset(&st->scratch);
+		struct ldev *d = lua_newuserdatauv(L, sizeof *d + mem, nuv);  /* 2 */
+		struct arena a;
+		d->r = NULL;
+		d->propslot = nuv;
+		arena_init(&a, d->mem, mem);
+		a.spill = &st->scratch;
+		lua_pushvalue(L, lua_upvalueindex(3));
+		lua_setmetatable(L, 2);
+		if (k->open) {
+			lua_newtable(L);  /* qemu.device{}: the free properties by name */
+			lua_setiuservalue(L, 2, nuv);
+		}
+		struct ck c = { .L = L, .a = &a, .where = where, .ctx = k->name, .anchor = 2,
+		                .names = st->names, .devmt = st->mt, .tmp = &st->scratch, .copy = 1,
+		                .propslot = nuv };
+		struct rec *r = check_record(&c, 1, k);
+		char *w = arena_alloc_raw(&a, wn);
+		if (!a.spilled) {
+			r->where = memcpy(w, where, wn);
+			d->r = r;
+			lua_settop(L, 2);
+			return 1;
+		}
+		mem += a.spilled + 64;
+		lua_settop(L, 1);
+	}
 }
 
 /* Pushes field f's default as a Lua value, or nil. */
@@ -89,18 +151,50 @@ static void push_applied(lua_State *L, const struct rec *r, int f)
 		lua_pushlstring(L, v->u.str.s, v->u.str.n);
 }
 
-/* dev.field: the value as given (fields sit at their slot, field index + 1;
- * qemu.device{} properties under their own name), else the default. */
+/* Pushes what field f of a device was given as, when the record holds it
+ * (a string, boolean, integer or enum: see kept). */
+static void push_given(lua_State *L, const struct rec *r, int f)
+{
+	const struct field *fl = &r->k->fields[f];
+	const struct qval *v = &r->v[f];
+	switch (fl->type) {
+	case T_BOOL:
+		lua_pushboolean(L, v->u.i);
+		break;
+	case T_UINT:
+		if (v->isfloat)
+			lua_pushnumber(L, (lua_Number)v->u.i);
+		else
+			lua_pushinteger(L, v->u.i);
+		break;
+	case T_ENUM:
+		lua_pushstring(L, fl->choices[v->u.i]);
+		break;
+	case T_STR: case T_NAME: case T_ID: case T_REF: case T_PATH: case T_MAC: case T_UUID:
+	case T_RTCBASE: case T_BDF: case T_DEVNO:
+		lua_pushlstring(L, v->u.str.s, v->u.str.n);
+		break;
+	default:
+		lua_pushnil(L);  /* a section of a device: not read back */
+	}
+}
+
+/* dev.field: the value as given (from the record, or the user value that
+ * keeps it; qemu.device{} properties under their own name), else the
+ * default. */
 static int l_index(lua_State *L)
 {
 	struct ldev *d = checkdev(L, 1);
 	size_t n;
 	const char *key = lua_tolstring(L, 2, &n);
 	int f = key ? schema_field(d->r->k, key, n) : -1;
-	if (f >= 0) {
-		lua_getiuservalue(L, 1, f + 1);
-	} else if (d->r->k->open) {
-		lua_getiuservalue(L, 1, d->r->k->nfields + 1);
+	if (f >= 0 && d->r->v[f].uv) {
+		lua_getiuservalue(L, 1, d->r->v[f].uv);
+	} else if (f >= 0 && d->r->v[f].set == 1) {
+		push_given(L, d->r, f);
+		return 1;
+	} else if (f < 0 && d->r->k->open) {
+		lua_getiuservalue(L, 1, d->propslot);
 		lua_pushvalue(L, 2);
 		lua_rawget(L, -2);
 	} else {
@@ -149,7 +243,7 @@ static int l_pairs(lua_State *L)
 		lua_setfield(L, -2, d->r->k->fields[f].name);
 	}
 	for (int p = 0; p < d->r->nprops; p++) {
-		lua_getiuservalue(L, 1, d->r->k->nfields + 1);
+		lua_getiuservalue(L, 1, d->propslot);
 		lua_getfield(L, -1, d->r->props[p].key);
 		lua_setfield(L, -3, d->r->props[p].key);
 		lua_pop(L, 1);
@@ -167,14 +261,6 @@ static int l_tostring(lua_State *L)
 	else
 		lua_pushfstring(L, "qemu.%s(%p)", d->r->k->name, (void *)d);
 	return 1;
-}
-
-static int l_gc(lua_State *L)
-{
-	struct ldev *d = checkdev(L, 1);
-	arena_free(&d->a);
-	d->r = NULL;
-	return 0;
 }
 
 /* qemu.kind(v): the kind name of a device value, or nil. */
@@ -292,22 +378,74 @@ static int l_describe(lua_State *L)
 	return 1;
 }
 
+static int state_gc(lua_State *L)
+{
+	struct ldev_state *st = lua_touserdata(L, 1);
+	arena_free(&st->scratch);
+	return 0;
+}
+
+/* The module's state: the field index by interned Lua string, filled as
+ * keys are met (its strings kept alive by a table, the state's user value,
+ * so every equal string stays the same object at the same address), and
+ * the scratch arena.  Its one finalizer runs when the state closes. */
+static struct ldev_state *make_state(lua_State *L)
+{
+	if (lua_rawgetp(L, LUA_REGISTRYINDEX, &state_key) == LUA_TUSERDATA) {
+		struct ldev_state *old = lua_touserdata(L, -1);  /* the module opened again: the same state */
+		lua_pop(L, 1);
+		return old;
+	}
+	lua_pop(L, 1);
+	struct ldev_state *st = lua_newuserdatauv(L, sizeof *st + schema_lua_size(), 1);
+	memset(st, 0, sizeof *st);
+	st->names = (struct schema_lua *)(st + 1);
+	schema_lua_init(st->names);
+	lua_createtable(L, 0, 1);
+	lua_pushcfunction(L, state_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_setmetatable(L, -2);
+	lua_newtable(L);
+	lua_setiuservalue(L, -2, 1);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &state_key);
+	return st;
+}
+
+int ldev_intern(lua_State *L, struct schema_lua *t, int key, const struct kind *k, int field)
+{
+	key = lua_absindex(L, key);
+	if (!schema_lua_add(t, k, lua_tostring(L, key), field))
+		return 0;
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &state_key);
+	lua_getiuservalue(L, -1, 1);
+	lua_pushvalue(L, key);
+	lua_pushboolean(L, 1);
+	lua_rawset(L, -3);
+	lua_pop(L, 2);
+	return 1;
+}
+
 void ldev_register(lua_State *L)
 {
 	static const luaL_Reg meta[] = {
-		{ "__gc", l_gc }, { "__index", l_index }, { "__newindex", l_newindex },
+		{ "__index", l_index }, { "__newindex", l_newindex },
 		{ "__pairs", l_pairs }, { "__tostring", l_tostring }, { NULL, NULL },
 	};
 	static const luaL_Reg funcs[] = {
 		{ "describe", l_describe }, { "kind", l_kind }, { "kinds", l_kinds }, { NULL, NULL },
 	};
-	if (luaL_newmetatable(L, QLUA_DEVICE_MT))
-		luaL_setfuncs(L, meta, 0);
-	lua_pop(L, 1);
 	luaL_setfuncs(L, funcs, 0);
+	luaL_newmetatable(L, QLUA_DEVICE_MT);
+	luaL_setfuncs(L, meta, 0);
+	struct ldev_state *st = make_state(L);
+	st->mt = lua_topointer(L, -1);
+	int mt = lua_gettop(L);
 	for (int i = 0; schema_devices[i]; i++) {
 		lua_pushlightuserdata(L, (void *)schema_devices[i]);
-		lua_pushcclosure(L, l_construct, 1);
-		lua_setfield(L, -2, schema_devices[i]->name);
+		lua_pushlightuserdata(L, st);
+		lua_pushvalue(L, mt);
+		lua_pushcclosure(L, l_construct, 3);
+		lua_setfield(L, mt - 1, schema_devices[i]->name);
 	}
+	lua_pop(L, 1);
 }

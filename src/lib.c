@@ -1,6 +1,7 @@
-/* lib.c - luaopen_qemu: the module table, and qemu.argv.  The other Lua-facing
- * files register their own functions here (ldev.c: constructors and schema
- * introspection; lfd.c: descriptors; lvm.c: processes). */
+/* lib.c - luaopen_qemu: the module table.  The other Lua-facing files
+ * register their own functions here (lbuild.c: qemu.argv; ldev.c:
+ * constructors and schema introspection; lfd.c: descriptors; lvm.c:
+ * processes). */
 #include "lib.h"
 
 #include <stddef.h>
@@ -20,121 +21,6 @@
 #include "lvm.h"
 #include "options.h"
 #include "render.h"
-
-#define ARENA_MT "qlua.arena"
-
-static int arena_gc(lua_State *L)
-{
-	arena_free(luaL_checkudata(L, 1, ARENA_MT));
-	return 0;
-}
-
-const char *qlua_default_qemu(void)
-{
-	static char path[128];
-	const char *env = getenv("QLUA_QEMU");
-	if (env && *env)
-		return env;
-	if (!path[0]) {
-		struct utsname u;
-		uname(&u);
-		/* qemu-system-<arch> as Debian names it; i686 and friends are i386 */
-		const char *arch = u.machine;
-		if (arch[0] == 'i' && !strcmp(arch + 2, "86"))
-			arch = "i386";
-		snprintf(path, sizeof path, "qemu-system-%s", arch);
-	}
-	return path;
-}
-
-void qlua_build(lua_State *L, int idx, const char *where, struct emit *e, const struct runtime *rt)
-{
-	qlua_build_ex(L, idx, where, e, rt, NULL, NULL);
-}
-
-void qlua_build_ex(lua_State *L, int idx, const char *where, struct emit *e, const struct runtime *rt,
-                   struct emit_trace *trace, const struct rec **vmp)
-{
-	idx = lua_absindex(L, idx);
-	if (!lua_istable(L, idx))
-		luaL_error(L, "VM description expected (a table), got %s", luaL_typename(L, idx));
-	/* The arena's first chunk sits in its userdata: one allocation for a
-	 * typical description, freed at once however the build ends. */
-	struct build_arena { struct arena a; char mem[4096]; } *ba;  /* Lua aligns userdata to 8 only */
-	ba = lua_newuserdatauv(L, sizeof *ba, 0);
-	arena_init(&ba->a, ba->mem, sizeof ba->mem);
-	luaL_setmetatable(L, ARENA_MT);
-	struct arena *a = &ba->a;
-	char wherebuf[256];
-	if (!where) {
-		ck_where(L, 1, wherebuf, sizeof wherebuf);
-	} else {
-		snprintf(wherebuf, sizeof wherebuf, "%s", where);
-	}
-	struct ck c = { .L = L, .a = a, .where = wherebuf };
-	struct rec *vm = check_record(&c, idx, &schema_vm);
-	check_vm(&c, vm);
-	/* The foreground's console is QEMU's stdio, which -daemonize closes:
-	 * refused here, not by QEMU once started */
-	if (rt && rt->serial && !strcmp(rt->serial, "stdio") && vm_knob(vm, "daemonize") &&
-	    render_console_on_stdio(vm))
-		ck_fail(&c, "knobs.daemonize", "not with the console on this terminal (QEMU cannot keep stdio once "
-		        "detached; connect the first serial port elsewhere, e.g. with qemu.legacy_serial)");
-
-	emit_init(e, a);
-	if (trace) {
-		trace->cur = -1;
-		e->trace = trace;
-	}
-	if (vmp)
-		*vmp = vm;
-	int pf = schema_field(&schema_vm, "path", 4);
-	render_vm(e, vm, vm->v[pf].set ? vm->v[pf].u.str.s : qlua_default_qemu(), rt);
-
-	/* A descriptor closed after its device was built cannot be passed. */
-	for (int i = 0; i < e->nfds; i++)
-		if (e->fds[i]->fd < 0)
-			luaL_error(L, "%sdescriptor %d (%s) was closed before launch", wherebuf, 3 + i, e->fds[i]->what);
-}
-
-/* qemu.argv(vm [, {console = "stdio"|"none"|"file:PATH"}]) -> argv, fds:
- * what would run, starting nothing.  With console, what qemu.launch with
- * that console (or qlua vm.lua: "stdio") adds is included. */
-static int l_argv(lua_State *L)
-{
-	struct emit e;
-	struct runtime rt = { 0 };
-	luaL_checktype(L, 1, LUA_TTABLE);
-	if (!lua_isnoneornil(L, 2)) {  /* (without options no check: qemu.argv is the hot path) */
-		const struct rec *o = options_check(L, 2, &options_argv);
-		if (o->v[OARGV_CONSOLE].set) {
-			const char *v = o->v[OARGV_CONSOLE].u.str.s;
-			int choice;
-			const char *why = runtime_console_problem(v, o->v[OARGV_CONSOLE].u.str.n, 0, &choice);
-			if (why && choice)  /* a word, but not one of them: show it */
-				return options_fail(L, 2, "console", "invalid option '%.60s' (%s)", v, why);
-			if (why)
-				return options_fail(L, 2, "console", "%s", why);
-			if (!strncmp(v, "file:", 5))
-				rt.console_file = v + 5;
-			else
-				rt.serial = v;  /* (the options table keeps it alive) */
-		}
-	}
-	lua_settop(L, 2);
-	qlua_build(L, 1, NULL, &e, &rt);
-	lua_createtable(L, e.argc, 0);
-	for (int i = 0; i < e.argc; i++) {
-		lua_pushlstring(L, e.argv[i], e.argl[i]);
-		lua_rawseti(L, -2, i + 1);
-	}
-	lua_createtable(L, e.nfds, 0);
-	for (int i = 0; i < e.nfds; i++) {
-		qfd_pushobj(L, e.fds[i]);
-		lua_rawseti(L, -2, i + 1);
-	}
-	return 2;
-}
 
 /* qemu.kvm_usable() -> ok, reason: does KVM run guests here (kvm.h)? */
 static int l_kvm_usable(lua_State *L)
@@ -363,14 +249,9 @@ static void setup_index(lua_State *L)
 int luaopen_qemu(lua_State *L)
 {
 	preload(L);
-	static const luaL_Reg funcs[] = { { "argv", l_argv }, { "kvm_usable", l_kvm_usable }, { "suggest", ck_l_suggest },
-	                                  { NULL, NULL } };
-	if (luaL_newmetatable(L, ARENA_MT)) {
-		lua_pushcfunction(L, arena_gc);
-		lua_setfield(L, -2, "__gc");
-	}
-	lua_pop(L, 1);
+	static const luaL_Reg funcs[] = { { "kvm_usable", l_kvm_usable }, { "suggest", ck_l_suggest }, { NULL, NULL } };
 	luaL_newlib(L, funcs);
+	lbuild_register(L);
 	lua_pushliteral(L, QLUA_VERSION);
 	lua_setfield(L, -2, "version");
 	ldev_register(L);

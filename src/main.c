@@ -432,9 +432,11 @@ static const void *main_chunk;
  * tail calls too, but would tax every line of every script.) */
 static void on_return(lua_State *L, lua_Debug *ar)
 {
-	if (ar->event != LUA_HOOKRET || !lua_getinfo(L, "fl", ar))
+	/* every return of every function comes here: the function first (a
+	 * pointer), its line only for the main chunk's own return */
+	if (ar->event != LUA_HOOKRET || !lua_getinfo(L, "f", ar))
 		return;
-	if (lua_topointer(L, -1) == main_chunk)
+	if (lua_topointer(L, -1) == main_chunk && lua_getinfo(L, "l", ar))
 		ret_line = ar->currentline;
 	lua_pop(L, 1);
 }
@@ -452,6 +454,21 @@ static int return_line(const char *file)
 	size_t n = fread(buf, 1, sizeof buf, f);
 	fclose(f);
 	return retline_find(buf, n, ret_line ? ret_line : 0x7fffffff);
+}
+
+/* Does the script need the return hook: is it stdin, or does its main
+ * chunk have more than one return statement?  With one, that is the
+ * statement any returned description came from (return_line finds it
+ * without the hook, which would tax every return of every function). */
+static int needs_return_hook(const char *file)
+{
+	FILE *f = strcmp(file, "-") ? fopen(file, "rb") : NULL;
+	if (!f)
+		return 1;
+	static char buf[1 << 20];
+	size_t n = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	return n == sizeof buf || retline_count(buf, n) > 1;
 }
 
 /* ---- --check ------------------------------------------------------------------ */
@@ -674,7 +691,8 @@ static int pmain(lua_State *L)
 	luaL_checkstack(L, nargs + 4, "too many arguments to script");
 	for (int i = a->script + 1; i < p->argc; i++)
 		lua_pushstring(L, p->argv[i]);
-	lua_sethook(L, on_return, LUA_MASKRET, 0);
+	if (needs_return_hook(file))
+		lua_sethook(L, on_return, LUA_MASKRET, 0);
 	lua_call(L, nargs, 1);
 	lua_sethook(L, NULL, 0, 0);
 

@@ -35,9 +35,12 @@ static const char *long_skip(const char *s, const char *end, int level, int *lin
 	return end;
 }
 
-int retline_find(const char *src, size_t n, int line)
+/* The line of the last main-chunk `return` at or before `line` (0: none);
+ * *count gets how many there are up to there. */
+static int scan(const char *src, size_t n, int line, int *count)
 {
 	const char *s = src, *end = src + n;
+	*count = 0;
 	int cur = 1, found = 0;
 	/* the block stack: 'f' for function bodies, 'b' for other blocks */
 	char stack[256];
@@ -93,11 +96,25 @@ int retline_find(const char *src, size_t n, int line)
 					fdepth--;
 			} else if (IS("return") && fdepth == 0) {
 				found = cur;
+				(*count)++;
 			}
 #undef IS
 		} else {
 			s++;
 		}
 	}
+	return found;
+}
+
+int retline_find(const char *src, size_t n, int line)
+{
+	int count, found = scan(src, n, line, &count);
 	return found ? found : line;
+}
+
+int retline_count(const char *src, size_t n)
+{
+	int count;
+	scan(src, n, 0x7fffffff, &count);
+	return count;
 }

@@ -10,5 +10,7 @@
 /* The line of the last `return` of the main chunk (outside any function)
  * that starts at or before `line`; `line` itself when there is none. */
 int retline_find(const char *src, size_t n, int line);
+/* How many `return` statements the main chunk has (outside any function). */
+int retline_count(const char *src, size_t n);
 
 #endif

@@ -2,6 +2,8 @@
  * themselves live in devices.c (device kinds) and vm_kind.c (the VM). */
 #include "schema.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *const ns_names[NS_COUNT] = {
@@ -14,15 +16,149 @@ const char *const transport_names[TR_COUNT] = {
 	[TR_PCI] = "pci", [TR_MMIO] = "mmio", [TR_CCW] = "ccw", [TR_AP] = "ap",
 };
 
+/* ---- the field index ------------------------------------------------------
+ * Every field of every kind (the devices, the VM and its sections at any
+ * depth) in one open-addressing table built once per process: a lookup is
+ * a hash and one or two probes, never a scan of the kind's names.  Keys are
+ * (kind, name): the C-string index hashes the name's bytes; the Lua index
+ * (struct schema_lua) hashes the address of the name as an interned Lua
+ * string, which is the same object for every Lua string with those bytes. */
+
+#define INDEX_BITS 11
+#define INDEX_SIZE (1u << INDEX_BITS)
+
+struct slot {
+	const struct kind *k;        /* NULL: empty */
+	const char *name;
+	unsigned hash;
+	unsigned short len;
+	short field;
+};
+
+static struct slot index_[INDEX_SIZE];
+static const struct kind *kinds_[256];    /* every kind, each once */
+static int nkinds_, nentries_;
+
+/* A few bytes and the length, not all of them: field names differ early,
+ * late or in length, and a hit is confirmed by memcmp anyway. */
+static unsigned name_hash(const char *s, size_t n)
+{
+	if (!n)
+		return 0;
+	const unsigned char *u = (const unsigned char *)s;
+	return ((unsigned)n * 0x9E3779B1u) ^ ((unsigned)u[0] << 24) ^ ((unsigned)u[n - 1] << 16) ^
+	       ((unsigned)u[n / 2] << 8) ^ u[(n - 1) / 3] ^ ((unsigned)u[1 % n] << 4);
+}
+
+static unsigned slot_of(const struct kind *k, unsigned h)
+{
+	unsigned long long x = ((unsigned long long)(uintptr_t)k * 0x9E3779B97F4A7C15ull) ^ h;
+	x *= 0xC2B2AE3D27D4EB4Full;
+	return (unsigned)(x >> (64 - INDEX_BITS));
+}
+
+static void add_kind(const struct kind *k)
+{
+	for (int i = 0; i < nkinds_; i++)
+		if (kinds_[i] == k)
+			return;
+	if (nkinds_ == (int)(sizeof kinds_ / sizeof kinds_[0]) || nentries_ + k->nfields > (int)INDEX_SIZE / 2)
+		abort();  /* the schema outgrew the index: raise INDEX_BITS */
+	kinds_[nkinds_++] = k;
+	for (int f = 0; f < k->nfields; f++) {
+		const char *name = k->fields[f].name;
+		size_t len = strlen(name);
+		if (len > 40)
+			abort();  /* longer than Lua's short strings (LUAI_MAXSHORTLEN): not interned, see schema_field_lua */
+		unsigned h = name_hash(name, len), s = slot_of(k, h);
+		while (index_[s].k)
+			s = (s + 1) & (INDEX_SIZE - 1);
+		index_[s] = (struct slot){ k, name, h, (unsigned short)len, (short)f };
+		nentries_++;
+	}
+	for (int f = 0; f < k->nfields; f++)
+		if (k->fields[f].sub)
+			add_kind(k->fields[f].sub);
+}
+
+void schema_init(void)
+{
+	if (nkinds_)
+		return;
+	for (int i = 0; schema_devices[i]; i++)
+		add_kind(schema_devices[i]);
+	add_kind(&schema_vm);
+}
+
 int schema_field(const struct kind *k, const char *name, size_t len)
 {
-	for (int i = 0; i < k->nfields; i++) {
-		const char *f = k->fields[i].name;
-		/* the first byte rules out most fields without a call */
-		if (f[0] == name[0] && !strncmp(f, name, len) && f[len] == '\0')
-			return i;
+	if (!nkinds_)
+		schema_init();
+	unsigned h = name_hash(name, len);
+	for (unsigned s = slot_of(k, h);; s = (s + 1) & (INDEX_SIZE - 1)) {
+		const struct slot *e = &index_[s];
+		if (!e->k)
+			return -1;
+		if (e->k == k && e->hash == h && e->len == len && !memcmp(e->name, name, len))
+			return e->field;
 	}
-	return -1;
+}
+
+/* The Lua index: (kind, address of an interned Lua string) -> field,
+ * filled as keys are first met (schema_lua_add, after schema_field found
+ * the name): nothing to build when a state opens the module. */
+#define LUA_BITS 10
+#define LUA_SIZE (1u << LUA_BITS)
+
+struct lslot {
+	const struct kind *k;
+	const char *p;
+	int field;
+};
+
+struct schema_lua {
+	unsigned n;
+	struct lslot v[LUA_SIZE];
+};
+
+size_t schema_lua_size(void)
+{
+	return sizeof(struct schema_lua);
+}
+
+static unsigned pslot(const struct kind *k, const char *p)
+{
+	unsigned long long x = (unsigned long long)(uintptr_t)k * 0x9E3779B97F4A7C15ull ^ (uintptr_t)p;
+	x *= 0xC2B2AE3D27D4EB4Full;
+	return (unsigned)(x >> (64 - LUA_BITS));
+}
+
+void schema_lua_init(struct schema_lua *t)
+{
+	memset(t, 0, sizeof *t);
+}
+
+int schema_field_lua(const struct schema_lua *t, const struct kind *k, const char *p)
+{
+	for (unsigned s = pslot(k, p);; s = (s + 1) & (LUA_SIZE - 1)) {
+		const struct lslot *e = &t->v[s];
+		if (e->p == p && e->k == k)
+			return e->field;
+		if (!e->k)
+			return -2;
+	}
+}
+
+int schema_lua_add(struct schema_lua *t, const struct kind *k, const char *p, int field)
+{
+	if (t->n >= LUA_SIZE / 2)
+		return 0;  /* full enough: later keys are found by schema_field */
+	unsigned s = pslot(k, p);
+	while (t->v[s].k)
+		s = (s + 1) & (LUA_SIZE - 1);
+	t->v[s] = (struct lslot){ k, p, field };
+	t->n++;
+	return 1;
 }
 
 const struct kind *schema_device(const char *name)

@@ -143,6 +143,8 @@ struct prop {
 
 struct qval {
 	unsigned char set;           /* 0 unset, 1 given, 2 default */
+	unsigned char uv;            /* a device value's user value holding it as given, or 0 */
+	unsigned char isfloat;       /* T_UINT given as a float with an integer value (2.0) */
 	union {
 		struct { const char *s; size_t n; struct qfd *fd; } str; /* also T_FILE */
 		long long i;                          /* BOOL, UINT, ENUM index, HEX16 */
@@ -162,7 +164,7 @@ struct qval {
 /* A checked record: a device or a section. */
 struct rec {
 	const struct kind *k;
-	char where[80];              /* "vm.lua:12:" where a device was built */
+	const char *where;           /* "vm.lua:12: " where a device was built, or "" */
 	int index;                   /* position in `devices` (1-based), 0 if none */
 	struct prop *props;          /* qemu.device{}: the free properties */
 	int nprops;
@@ -174,7 +176,23 @@ extern const struct kind *const schema_devices[];   /* NULL-terminated */
 extern const struct kind schema_vm;
 const struct kind *schema_find(const char *name);    /* a device kind or section */
 const struct kind *schema_device(const char *name);
+/* Field `name` (len bytes) of kind k, or -1: a hash lookup (schema.c). */
 int schema_field(const struct kind *k, const char *name, size_t len);
+/* Builds the field index (once per process; schema_field does it first). */
+void schema_init(void);
+/* The same lookup keyed by the address of the name as an interned Lua
+ * string (equal short strings are one object in a Lua state, and a name
+ * longer than Lua's short strings is no field anyway): no hashing of the
+ * bytes.  Filled as names are first met: schema_field_lua returns -2 when
+ * the address is not there yet; the caller then asks schema_field and
+ * adds the name with schema_lua_add (0: not added, the table is full),
+ * keeping the string alive for as long as the table lives (ldev.c).  The
+ * table is plain memory of schema_lua_size() bytes, e.g. in a userdata. */
+struct schema_lua;
+size_t schema_lua_size(void);
+void schema_lua_init(struct schema_lua *t);
+int schema_field_lua(const struct schema_lua *t, const struct kind *k, const char *p);
+int schema_lua_add(struct schema_lua *t, const struct kind *k, const char *p, int field);
 const char *schema_type_name(const struct field *f);
 /* Does rule w hold for record r (no rule: always)? */
 int schema_when(const struct rec *r, const struct when *w);

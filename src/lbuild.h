@@ -1,0 +1,30 @@
+/* lbuild.h - building a VM description's command line: check, then render
+ * (the build path), and qemu.argv, its Lua face. */
+#ifndef QLUA_LBUILD_H
+#define QLUA_LBUILD_H
+
+#include <lua.h>
+
+#include "emit.h"
+
+struct runtime;
+struct emit_trace;
+struct rec;
+
+/* Checks the VM description at idx and renders it into e.  Pushes the
+ * arena that owns e's memory (keep it on the stack while using e).
+ * Errors blame `where` ("vm.lua:40: "), or the calling Lua line when NULL.
+ * Raises on any invalid input; on return every descriptor in e->fds is open. */
+void qlua_build(lua_State *L, int idx, const char *where, struct emit *e, const struct runtime *rt);
+/* The same, recording what qemu.check asks QEMU about in *trace (when not
+ * NULL); *vmp (when not NULL) gets the checked VM record. */
+void qlua_build_ex(lua_State *L, int idx, const char *where, struct emit *e, const struct runtime *rt,
+                   struct emit_trace *trace, const struct rec **vmp);
+
+/* The QEMU binary a description without `path` runs. */
+const char *qlua_default_qemu(void);
+
+/* qemu.argv into the module table at the top of the stack. */
+void lbuild_register(lua_State *L);
+
+#endif
