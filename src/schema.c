@@ -88,6 +88,8 @@ void schema_init(void)
 	for (int i = 0; schema_devices[i]; i++)
 		add_kind(schema_devices[i]);
 	add_kind(&schema_vm);
+	for (int i = 0; options_kinds[i]; i++)
+		add_kind(options_kinds[i]);
 }
 
 int schema_field(const struct kind *k, const char *name, size_t len)

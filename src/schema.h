@@ -174,6 +174,8 @@ struct rec {
 /* The registry. */
 extern const struct kind *const schema_devices[];   /* NULL-terminated */
 extern const struct kind schema_vm;
+/* The tables of named options (options.c): kinds too, in the same field index. */
+extern const struct kind *const options_kinds[];  /* NULL-terminated */
 const struct kind *schema_find(const char *name);    /* a device kind or section */
 const struct kind *schema_device(const char *name);
 /* Field `name` (len bytes) of kind k, or -1: a hash lookup (schema.c). */
