@@ -540,7 +540,7 @@ static int protected_check(lua_State *L)
 }
 
 /* The arena a check allocates in, owned by a userdata pushed on the stack:
- * lib.c's "qlua.arena" frees what outgrew the buffer (long lists) when the
+ * lbuild.c's "qlua.arena" frees what outgrew the buffer (long lists) when the
  * value is collected, however the check or its caller ends. */
 struct options_arena {
 	struct arena a;
