@@ -19,6 +19,7 @@
 #include "ldev.h"
 #include "lfd.h"
 #include "render.h"
+#include "vm_kind.h"
 
 #define ARENA_MT "qlua.arena"
 
@@ -26,24 +27,6 @@ static int arena_gc(lua_State *L)
 {
 	arena_free(luaL_checkudata(L, 1, ARENA_MT));
 	return 0;
-}
-
-const char *qlua_default_qemu(void)
-{
-	static char path[128];
-	const char *env = getenv("QLUA_QEMU");
-	if (env && *env)
-		return env;
-	if (!path[0]) {
-		struct utsname u;
-		uname(&u);
-		/* qemu-system-<arch> as Debian names it; i686 and friends are i386 */
-		const char *arch = u.machine;
-		if (arch[0] == 'i' && !strcmp(arch + 2, "86"))
-			arch = "i386";
-		snprintf(path, sizeof path, "qemu-system-%s", arch);
-	}
-	return path;
 }
 
 void qlua_build(lua_State *L, int idx, const char *where, struct emit *e, const struct runtime *rt)

@@ -21,8 +21,6 @@ void qlua_build(lua_State *L, int idx, const char *where, struct emit *e, const 
 void qlua_build_ex(lua_State *L, int idx, const char *where, struct emit *e, const struct runtime *rt,
                    struct emit_trace *trace, const struct rec **vmp);
 
-/* The QEMU binary a description without `path` runs. */
-const char *qlua_default_qemu(void);
 
 /* qemu.argv into the module table at the top of the stack. */
 void lbuild_register(lua_State *L);

@@ -15,6 +15,7 @@
 
 #include "check.h"
 #include "emit.h"
+#include "lbuild.h"
 #include "lib.h"
 #include "lvm.h"
 #include "schema.h"

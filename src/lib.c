@@ -16,6 +16,7 @@
 #include "embedded.h"
 #include "check.h"
 #include "kvm.h"
+#include "lbuild.h"
 #include "ldev.h"
 #include "lfd.h"
 #include "lvm.h"

@@ -16,7 +16,6 @@ int luaopen_qemu(lua_State *L);
  * win over files there. */
 void qlua_path_script(lua_State *L, const char *path);
 
-#include "lbuild.h"  /* qlua_build, qlua_default_qemu: their declarations moved there */
 
 /* qemu._uses, qemu.which and the lazy qemu.check, qemu.has_device,
  * qemu.qemu_version (lcheck.c), into the table on top of the stack. */

@@ -21,7 +21,7 @@
 #include "lagent.h"
 #include "lconsole.h"
 #include "lfd.h"
-#include "lib.h"
+#include "lbuild.h"
 #include "loop.h"
 #include "lqmp.h"
 #include "lwait.h"

@@ -15,6 +15,7 @@
 #include "foreground.h"
 #include "kvm.h"
 #include "lfd.h"
+#include "lbuild.h"
 #include "lib.h"
 #include "loop.h"
 #include "lvm.h"

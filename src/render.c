@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vm_kind.h"
 
 /* ---- how each field type is written ---------------------------------------- */
 
@@ -226,16 +225,6 @@ void render_props(struct emit *e, const struct prop *p, int n)
 
 /* ---- the VM around a device -------------------------------------------------- */
 
-int render_knob(const struct render *rc, int k)
-{
-	return vm_knob_on(rc->vm, k);
-}
-
-const struct rec *render_bus_device(const struct render *rc, const char *bus, size_t n)
-{
-	return vm_bus_device(rc->vm, bus, n);
-}
-
 int render_transport(const struct render *rc, const struct rec *r)
 {
 	int t = rec_transport(r);
@@ -291,7 +280,7 @@ int render_needs_modern(const char *d, size_t n)
 
 void render_virtio(const struct render *rc, const char *driver, size_t n)
 {
-	if (!render_knob(rc, KN_IOMMU_PLATFORM) || !render_is_virtio(driver, n))
+	if (!rc->iommu_platform || !render_is_virtio(driver, n))
 		return;
 	if (render_needs_modern(driver, n))
 		opt_bool(rc->e, "disable-legacy", 1);
@@ -313,14 +302,4 @@ void render_device(struct render *rc, const struct rec *r)
 	if (!r->k->open)
 		render_virtio(rc, drv, n);
 	opt_end(rc->e);
-}
-
-void render_vm(struct emit *e, const struct rec *vm, const char *path, const struct runtime *rt)
-{
-	struct render rc = { .e = e, .vm = vm, .transport = vm_machine_transport(vm, NULL, 0) };
-	emit_word(e, path);
-	schema_vm.render(&rc, vm);
-	if (rt)
-		render_runtime(&rc, rt);
-	render_vm_tail(&rc, vm);
 }

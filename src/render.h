@@ -45,11 +45,13 @@ struct render {
 	struct emit *e;
 	const struct rec *vm;
 	int transport;             /* the machine's transport for virtio devices (vm_transport) */
+	unsigned char iommu_platform;  /* knobs.iommu_platform (render_virtio) */
 };
 
 /* What qlua adds after the description's options (render_runtime.c). */
 void render_runtime(struct render *rc, const struct runtime *rt);
-/* Renders the whole VM record (path first) into e; rt may be NULL. */
+/* Renders the whole VM record (path first) into e; rt may be NULL
+ * (vm_kind.c, which makes the context). */
 void render_vm(struct emit *e, const struct rec *vm, const char *path, const struct runtime *rt);
 /* The VM's tail (vm_kind.c): credentials, prepare steps, extra_args (always last). */
 void render_vm_tail(struct render *rc, const struct rec *vm);
@@ -91,7 +93,7 @@ void render_flag(struct render *rc, const struct rec *r, int f);
 void render_device(struct render *rc, const struct rec *r);
 
 /* Is knob k (an index in the knobs section: vm_kind.h's KN_*) set in the
- * VM being rendered?  For device hooks whose output depends on a VM-wide
+ * VM being rendered (vm_kind.c)?  For device hooks whose output depends on a VM-wide
  * knob. */
 int render_knob(const struct render *rc, int k);
 /* Is driver a virtio device (virtio-*, vhost-*)?  Does knobs.iommu_platform

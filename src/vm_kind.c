@@ -7,10 +7,11 @@
  * "-nodefaults"), or a hook from vm_hooks.c, vm_memory.c or vm_firmware.c
  * where QEMU's shape is irregular. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 
-#include "lib.h"
 #include "vm_kind.h"
 
 static const struct field vm_fields[] = {
@@ -311,3 +312,44 @@ const struct kind schema_vm = {
 	.name = "vm", .fields = vm_fields, .nfields = NFIELDS(vm_fields),
 	.doc = "a VM description", .check = vm_check, .render = vm_render,
 };
+
+const char *qlua_default_qemu(void)
+{
+	static char path[128];
+	const char *env = getenv("QLUA_QEMU");
+	if (env && *env)
+		return env;
+	if (!path[0]) {
+		struct utsname u;
+		uname(&u);
+		/* qemu-system-<arch> as Debian names it; i686 and friends are i386 */
+		const char *arch = u.machine;
+		if (arch[0] == 'i' && !strcmp(arch + 2, "86"))
+			arch = "i386";
+		snprintf(path, sizeof path, "qemu-system-%s", arch);
+	}
+	return path;
+}
+
+/* ---- rendering the VM (render.h): the context its devices get ---------- */
+
+int render_knob(const struct render *rc, int k)
+{
+	return vm_knob_on(rc->vm, k);
+}
+
+const struct rec *render_bus_device(const struct render *rc, const char *bus, size_t n)
+{
+	return vm_bus_device(rc->vm, bus, n);
+}
+
+void render_vm(struct emit *e, const struct rec *vm, const char *path, const struct runtime *rt)
+{
+	struct render rc = { .e = e, .vm = vm, .transport = vm_machine_transport(vm, NULL, 0),
+	                     .iommu_platform = (unsigned char)vm_knob_on(vm, KN_IOMMU_PLATFORM) };
+	emit_word(e, path);
+	schema_vm.render(&rc, vm);
+	if (rt)
+		render_runtime(&rc, rt);
+	render_vm_tail(&rc, vm);
+}

@@ -103,4 +103,8 @@ void vm_render_prepare(struct render *rc, const struct rec *vm);
 void vm_check_devices(struct ck *c, const struct rec *vm);
 void vm_check_sandbox(struct ck *c, const struct rec *vm);
 
+/* The QEMU binary a description without `path` runs: $QLUA_QEMU, else
+ * qemu-system-<this machine's arch> (vm_kind.c). */
+const char *qlua_default_qemu(void);
+
 #endif
