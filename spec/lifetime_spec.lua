@@ -385,17 +385,15 @@ describe("many launches", function()
     assert.are.same({ code = 0 }, warm:wait(5))
     warm = nil
     local before_fds, before = F.fdcount(), F.child_set()
-    local t0 = now()
+    -- (no bound on their time: tests assert no timings; each wait has its own)
     for i = 1, 1000 do
       local vm = qemu.launch({ path = "/bin/true" })
       local st = vm:wait(5)
       if not st then F.stop(vm) end
       assert(st and st.code == 0, "cycle " .. i .. " did not end")
     end
-    local took = now() - t0
     assert.are.equal(before_fds, F.fdcount())
     F.assert_no_new_child(before)
-    assert.is_true(took < 40, ("1000 cycles took %.2f s"):format(took))
   end)
 
   it("200 cycles that talk QMP and quit leak nothing either", function()

@@ -710,7 +710,8 @@ end)
 describe("many launches", function()
   it("1000 launch/wait cycles leave this process's descriptors and children as they were", function()
     local before_fds, before = F.fdcount(), child_set()
-    local t0 = now()
+    -- (no bound on the time they take: tests assert no timings; each wait
+    -- has its own 5 s timeout, so a stuck cycle fails rather than hangs)
     for i = 1, 1000 do
       local vm = qemu.launch_custom("/bin/true", {}, {}, i % 2 == 0 and { stderr = "capture" } or nil)
       local st = vm:wait(5)
@@ -718,10 +719,8 @@ describe("many launches", function()
       assert(st and st.code == 0, "cycle " .. i .. " did not end")
     end
     collectgarbage(); collectgarbage()
-    local took = now() - t0
     assert.are.equal(before_fds, F.fdcount())
     assert_no_new_child(before)
-    assert.is_true(took < 30, "1000 cycles took " .. took .. " s")
   end)
 
   it("qemu.run, failed launches and collected handles leak nothing either", function()
