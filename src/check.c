@@ -13,8 +13,7 @@
 #include <lauxlib.h>
 
 #include "buses.h"
-#include "ldev.h"
-#include "lfd.h"
+#include "lvalue.h"
 #include "values.h"
 
 /* ---- raising ------------------------------------------------------------ */

@@ -15,44 +15,6 @@
 #include "check.h"
 #include "options.h"
 
-static const char state_key = 's';  /* the registry key of struct ldev_state: its address */
-
-/* A device value: the record and everything it points to live in the
- * userdata's own memory (no finalizer: nothing is malloc'ed), the values
- * it cannot give back itself in its user values (see check.h). */
-struct ldev {
-	struct rec *r;
-	int propslot;                /* qemu.device{}: the user value of the free properties */
-	char mem[];                  /* the record's memory (arena_init aligns it) */
-};
-
-static struct ldev_state *state_of(lua_State *L)
-{
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &state_key);
-	struct ldev_state *st = lua_touserdata(L, -1);
-	lua_pop(L, 1);  /* the registry keeps it */
-	return st;
-}
-
-struct ldev_state *ldev_state(lua_State *L)
-{
-	return state_of(L);
-}
-
-struct rec *ldev_testmt(lua_State *L, int idx, const void *mt)
-{
-	if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx))
-		return NULL;
-	const void *p = lua_topointer(L, -1);
-	lua_pop(L, 1);
-	return p == mt ? ((struct ldev *)lua_touserdata(L, idx))->r : NULL;
-}
-
-struct rec *ldev_test(lua_State *L, int idx)
-{
-	return ldev_testmt(L, idx, state_of(L)->mt);
-}
-
 static struct ldev *checkdev(lua_State *L, int idx)
 {
 	if (!ldev_test(L, idx))
@@ -378,53 +340,6 @@ static int l_describe(lua_State *L)
 	return 1;
 }
 
-static int state_gc(lua_State *L)
-{
-	struct ldev_state *st = lua_touserdata(L, 1);
-	arena_free(&st->scratch);
-	return 0;
-}
-
-/* The module's state: the field index by interned Lua string, filled as
- * keys are met (its strings kept alive by a table, the state's user value,
- * so every equal string stays the same object at the same address), and
- * the scratch arena.  Its one finalizer runs when the state closes. */
-static struct ldev_state *make_state(lua_State *L)
-{
-	if (lua_rawgetp(L, LUA_REGISTRYINDEX, &state_key) == LUA_TUSERDATA) {
-		struct ldev_state *old = lua_touserdata(L, -1);  /* the module opened again: the same state */
-		lua_pop(L, 1);
-		return old;
-	}
-	lua_pop(L, 1);
-	struct ldev_state *st = lua_newuserdatauv(L, sizeof *st + schema_lua_size(), 1);
-	memset(st, 0, sizeof *st);
-	st->names = (struct schema_lua *)(st + 1);
-	schema_lua_init(st->names);
-	lua_createtable(L, 0, 1);
-	lua_pushcfunction(L, state_gc);
-	lua_setfield(L, -2, "__gc");
-	lua_setmetatable(L, -2);
-	lua_newtable(L);
-	lua_setiuservalue(L, -2, 1);
-	lua_rawsetp(L, LUA_REGISTRYINDEX, &state_key);
-	return st;
-}
-
-int ldev_intern(lua_State *L, struct schema_lua *t, int key, const struct kind *k, int field)
-{
-	key = lua_absindex(L, key);
-	if (!schema_lua_add(t, k, lua_tostring(L, key), field))
-		return 0;
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &state_key);
-	lua_getiuservalue(L, -1, 1);
-	lua_pushvalue(L, key);
-	lua_pushboolean(L, 1);
-	lua_rawset(L, -3);
-	lua_pop(L, 2);
-	return 1;
-}
-
 void ldev_register(lua_State *L)
 {
 	static const luaL_Reg meta[] = {
@@ -437,7 +352,7 @@ void ldev_register(lua_State *L)
 	luaL_setfuncs(L, funcs, 0);
 	luaL_newmetatable(L, QLUA_DEVICE_MT);
 	luaL_setfuncs(L, meta, 0);
-	struct ldev_state *st = make_state(L);
+	struct ldev_state *st = ldev_state_open(L);
 	st->mt = lua_topointer(L, -1);
 	int mt = lua_gettop(L);
 	for (int i = 0; schema_devices[i]; i++) {

@@ -24,11 +24,6 @@
  * for its finalizer stays listed until its descriptor is really closed. */
 #define OWNED_KEY "qemu.fd.owned"
 
-struct qfd *qfd_test(lua_State *L, int idx)
-{
-	return luaL_testudata(L, idx, QLUA_FD_MT);
-}
-
 static struct qfd *check_qfd(lua_State *L, int idx)
 {
 	return luaL_checkudata(L, idx, QLUA_FD_MT);

@@ -4,15 +4,8 @@
 
 #include <lua.h>
 
-#define QLUA_FD_MT "qemu.fd"
+#include "lvalue.h"  /* struct qfd, qfd_test: what check.c meets too */
 
-struct qfd {
-	int fd;            /* -1 once closed */
-	char what[96];     /* what it is, for --json and messages: "tap tap0 queue 1" */
-};
-
-/* The object at idx, or NULL when it is not a qemu.fd. */
-struct qfd *qfd_test(lua_State *L, int idx);
 /* Pushes a new, still empty (fd = -1) qemu.fd: wrap first, then acquire. */
 struct qfd *qfd_push(lua_State *L);
 /* Pushes the Lua object whose struct is q (found among the live qemu.fd
