@@ -1,6 +1,7 @@
 /* check.h - walking the user's Lua tables against the schema.
  *
- * The only place (besides lib.c and lfd.c) that reads Lua values: it turns a
+ * The only place that reads Lua tables of values (the l*.c bindings read only
+ * their own positional arguments; options.c checks named options here too): it turns a
  * table into a checked `struct rec`, building the error path as it goes
  * (`devices[3] (block): field 'fds[2]'`) and raising at the user's line.
  * Whatever passes here is safe to render: render code never re-validates. */
