@@ -235,11 +235,11 @@ describe("qemu.qmp, the module", function()
         "bad argument #1 to 'balloon' (a size (bytes or a string like \"512M\") expected, got number)" },
       { function() W.screendump(s, 3) end, "bad argument #1 to 'screendump' (string expected, got number)" },
       { function() W.screendump(s, "s.png", { format = "jpeg" }) end,
-        "bad argument #2 to 'screendump' (option 'format': 'png' or 'ppm' expected, got 'jpeg')" },
+        "bad argument #2 to 'screendump' (field 'format': invalid option 'jpeg' (expected 'png' or 'ppm'))" },
       { function() W.screendump(s, "s.png", { fmt = "png" }) end,
-        "bad argument #2 to 'screendump' (unknown option 'fmt')" },
+        "bad argument #2 to 'screendump' (unknown field 'fmt')" },
       { function() W.screendump(s, "s.png", { head = "0" }) end,
-        "bad argument #2 to 'screendump' (option 'head': integer expected, got string)" },
+        "bad argument #2 to 'screendump' (field 'head': number expected, got string)" },
     }
     for _, c in ipairs(cases) do
       local ok, err = pcall(c[1])

@@ -54,11 +54,11 @@ describe("launch_custom's stdout = 'capture' and input", function()
 
   it("refuses bad values", function()
     local ok, e = pcall(qemu.launch_custom, "true", {}, {}, { stdout = "pipe" })
-    assert.are.equal("bad argument #4 to 'launch_custom' (option 'stdout': invalid option 'pipe' " ..
+    assert.are.equal("bad argument #4 to 'qemu.launch_custom' (field 'stdout': invalid option 'pipe' " ..
       "(expected 'capture' or 'inherit'))", e)
     ok, e = pcall(qemu.launch_custom, "true", {}, {}, { input = 3 })
     assert.is_false(ok)
-    assert.are.equal("bad argument #4 to 'launch_custom' (option 'input': string expected)", e)
+    assert.are.equal("bad argument #4 to 'qemu.launch_custom' (field 'input': string expected, got number)", e)
   end)
 end)
 

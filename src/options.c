@@ -457,6 +457,16 @@ OPTIONS(options_qmp_dump_guest_memory, "qmp.dump_guest_memory", "qmp:dump_guest_
 	QMP_TIMEOUT,
 );
 
+static const char *const screen_formats[] = { "png", "ppm", NULL };
+OPTIONS(options_qmp_screendump, "qmp.screendump",
+	"qmp:screendump(filename, opts): what the display shows, as PNG or PPM (not in govmm)",
+	{ .name = "format", .type = T_ENUM, .choices = screen_formats,
+	  .doc = "default: png when the file name ends in .png, else ppm" },
+	{ .name = "device", .type = T_STR, .doc = "the display device's id (of several)" },
+	{ .name = "head", .type = T_UINT, .max = INT32_MAX, .doc = "the head of that device" },
+	QMP_TIMEOUT,
+);
+
 /* Sorted by name: qemu.option_kinds() and the docs list them in this order. */
 const struct kind *const options_kinds[] = {
 	&options_agent_call,
@@ -490,6 +500,7 @@ const struct kind *const options_kinds[] = {
 	&options_qmp_pci_vfio_mediated_device_add,
 	&options_qmp_pci_vhost_user_dev_add,
 	&options_qmp_pci_vsock_add,
+	&options_qmp_screendump,
 	&options_qmp_scsi_device_add,
 	&options_qmp_vfio_device_add,
 	&options_qmp_virt_serial_port_add,
