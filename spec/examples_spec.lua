@@ -143,10 +143,16 @@ describe("examples/", function()
     end)
 
     it("debian.lua -n: the Debian image booted by SeaBIOS from an overlay, the seed, ssh forwarded", function()
+      -- a dry run never reads the image, and the recipe only asks that it
+      -- exists: without the built one (make check builds it while the specs
+      -- before spec/distro_spec.lua run), an empty stand-in
       local image = H.root .. "/build/distro/debian-12.qcow2"
-      if not io.open(image) then
-        pending("build/distro/debian-12.qcow2 is missing: run `make distro-image`")
-        return
+      local f = io.open(image)
+      if f then
+        f:close()
+      else
+        image = os.tmpname()
+        finally(function() os.remove(image) end)
       end
       local S = G.scope(finally)
       local code, out, err, d = example(S, "env QLUA_DISTRO_IMAGE=" .. q(image), "-n", "debian.lua")
