@@ -11,6 +11,7 @@
 #include <lauxlib.h>
 
 #include "check.h"
+#include "loop.h"
 #include "tap.h"
 
 #define OPTIONS(var, nm, dc, ...)                                            \
@@ -576,8 +577,14 @@ static const struct rec *check(lua_State *L, int idx, const struct kind *k, stru
 	lua_pushcfunction(L, protected_check);
 	lua_pushlightuserdata(L, &cl);
 	lua_pushvalue(L, idx);
-	if (lua_pcall(L, 2, 0, 0) != LUA_OK)
+	if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+		/* A signal's hook (main.c) raises "interrupted by signal N" at
+		 * whatever Lua runs, this check included: that error goes on as it
+		 * is, not dressed as a fault of the options. */
+		if (loop_signal())
+			lua_error(L);
 		return NULL;
+	}
 	return cl.r;
 }
 
