@@ -107,11 +107,13 @@ double wait_opt_timeout(lua_State *L, int idx, double def, int number, const cha
 		return def;
 	}
 	if (t != LUA_TNUMBER)
-		luaL_error(L, "option 'timeout' must be a number, got %s", luaL_typename(L, -1));
+		luaL_error(L, "bad argument #%d to '%s' (field 'timeout': number expected, got %s)", idx - 1, fname,
+		           luaL_typename(L, -1));
 	s = lua_tonumber(L, -1);
 	lua_pop(L, 1);
 	if (!(s >= 0))
-		luaL_error(L, "option 'timeout' must not be negative");
+		luaL_error(L, "bad argument #%d to '%s' (field 'timeout': %g is out of range (expected a number >= 0))",
+		           idx - 1, fname, s);
 	return s;
 }
 

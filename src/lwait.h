@@ -15,7 +15,7 @@
  * The timeout convention: every wait takes an options table
  * { timeout = s } (the canonical form); vm:wait, agent:wait,
  * console:expect and :expect_line also take the number alone, the form
- * API.md fixes for them.  A timeout bounds the whole call. */
+ * docs/contract.md fixes for them.  A timeout bounds the whole call. */
 #ifndef QLUA_LWAIT_H
 #define QLUA_LWAIT_H
 
