@@ -577,6 +577,41 @@ static void close_quietly(struct actx *c, struct astate *s)
 	s->have_handle = 0;
 }
 
+/* Phases 0 and 1 of read_file and write_file: once synchronised,
+ * guest-file-open of the path at 2 in mode, and its handle once the agent
+ * answers (s->phase 2 then).  1: open; 0: not yet; -1: nil, err pushed. */
+static int open_now(lua_State *L, struct actx *c, struct astate *s, const char *mode)
+{
+	json_t *msg = NULL;
+	int r;
+	if (s->phase == 0) {
+		if ((r = synced_now(L, c, s)) <= 0)
+			return r;
+		if (send_cmd(L, c, s, "guest-file-open",
+		             json_pack("{s:s%, s:s}", "path", lua_tostring(L, 2), lua_rawlen(L, 2), "mode", mode)) < 0)
+			return -1;
+		s->phase = 1;
+	}
+	if ((r = reply_now(L, c, s, "guest-file-open", &msg)) <= 0)
+		return r;
+	s->handle = json_integer_value(json_object_get(msg, "return"));
+	s->have_handle = 1;
+	json_decref(msg);
+	s->phase = 2;
+	return 1;
+}
+
+/* The last phase of read_file and write_file: guest-file-close (phase 4
+ * takes its answer).  -1: nil, err pushed. */
+static int send_close(lua_State *L, struct actx *c, struct astate *s)
+{
+	s->have_handle = 0;
+	if (send_cmd(L, c, s, "guest-file-close", json_pack("{s:I}", "handle", s->handle)) < 0)
+		return -1;
+	s->phase = 4;
+	return 0;
+}
+
 /* agent:read_file(path [, {timeout}]) -> data | nil, err.
  * Stack: 1 self, 2 path, 3 opts, 4 state, 5 the chunks read so far. */
 static int read_step(lua_State *L, struct wait *w)
@@ -589,26 +624,11 @@ static int read_step(lua_State *L, struct wait *w)
 		int r = 0;
 		switch (s->phase) {
 		case 0:
-			if ((r = synced_now(L, &c, s)) < 0)
-				return 2;
-			if (r > 0) {
-				if (send_cmd(L, &c, s, "guest-file-open",
-				             json_pack("{s:s%, s:s}", "path", lua_tostring(L, 2), lua_rawlen(L, 2), "mode", "r")) < 0)
-					return 2;
-				s->phase = 1;
-				continue;
-			}
-			break;
 		case 1:
-			if ((r = reply_now(L, &c, s, "guest-file-open", &msg)) < 0)
+			if ((r = open_now(L, &c, s, "r")) < 0)
 				return 2;
-			if (r > 0) {
-				s->handle = json_integer_value(json_object_get(msg, "return"));
-				s->have_handle = 1;
-				json_decref(msg);
-				s->phase = 2;
+			if (r > 0)
 				continue;
-			}
 			break;
 		case 2:
 			if (send_cmd(L, &c, s, "guest-file-read",
@@ -634,10 +654,8 @@ static int read_step(lua_State *L, struct wait *w)
 					s->phase = 2;
 					continue;
 				}
-				s->have_handle = 0;
-				if (send_cmd(L, &c, s, "guest-file-close", json_pack("{s:I}", "handle", s->handle)) < 0)
+				if (send_close(L, &c, s) < 0)
 					return 2;
-				s->phase = 4;
 				continue;
 			}
 			break;
@@ -690,33 +708,16 @@ static int write_step(lua_State *L, struct wait *w)
 		int r = 0;
 		switch (s->phase) {
 		case 0:
-			if ((r = synced_now(L, &c, s)) < 0)
-				return 2;
-			if (r > 0) {
-				if (send_cmd(L, &c, s, "guest-file-open",
-				             json_pack("{s:s%, s:s}", "path", lua_tostring(L, 2), lua_rawlen(L, 2), "mode", "w")) < 0)
-					return 2;
-				s->phase = 1;
-				continue;
-			}
-			break;
 		case 1:
-			if ((r = reply_now(L, &c, s, "guest-file-open", &msg)) < 0)
+			if ((r = open_now(L, &c, s, "w")) < 0)
 				return 2;
-			if (r > 0) {
-				s->handle = json_integer_value(json_object_get(msg, "return"));
-				s->have_handle = 1;
-				json_decref(msg);
-				s->phase = 2;
+			if (r > 0)
 				continue;
-			}
 			break;
 		case 2:
 			if (s->off >= len) {
-				s->have_handle = 0;
-				if (send_cmd(L, &c, s, "guest-file-close", json_pack("{s:I}", "handle", s->handle)) < 0)
+				if (send_close(L, &c, s) < 0)
 					return 2;
-				s->phase = 4;
 				continue;
 			} else {
 				size_t n = len - s->off < CHUNK ? len - s->off : CHUNK;
