@@ -80,3 +80,47 @@ void lines_free(struct lines *b)
 	b->buf = NULL;
 	b->len = b->cap = b->start = b->scanned = 0;
 }
+
+int lines_queue(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	if (*len + n > *cap) {
+		size_t c = *cap ? *cap : 4096;
+		while (c < *len + n)
+			c *= 2;
+		char *nb = realloc(*buf, c);
+		if (!nb)
+			return -1;
+		*buf = nb;
+		*cap = c;
+	}
+	memcpy(*buf + *len, s, n);
+	*len += n;
+	return 0;
+}
+
+int ids_add(uint64_t **v, int *n, uint64_t id)
+{
+	for (int i = 0; i < *n; i++)
+		if (!(*v)[i]) {
+			(*v)[i] = id;
+			return 0;
+		}
+	uint64_t *nv = realloc(*v, (*n + 8) * sizeof *nv);
+	if (!nv)
+		return -1;
+	memset(nv + *n, 0, 8 * sizeof *nv);
+	nv[*n] = id;
+	*v = nv;
+	*n += 8;
+	return 0;
+}
+
+int ids_take(uint64_t *v, int n, uint64_t id)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i] == id) {
+			v[i] = 0;
+			return 1;
+		}
+	return 0;
+}

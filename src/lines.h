@@ -1,6 +1,7 @@
-/* lines.h - the receiving side of a line protocol: QMP (qmp.c) and the
- * guest agent (qga.c) both send one JSON message per line, so both keep
- * what arrived in one of these and take whole lines out of it.  Plain C.
+/* lines.h - what the two line protocols share: QMP (qmp.c) and the guest
+ * agent (qga.c) both send one JSON message per line, so both keep what
+ * arrived in one of these and take whole lines out of it, queue what they
+ * send in a growing buffer, and keep the ids of commands in flight.  Plain C.
  *
  * A line may be `max` bytes long (its bytes before the '\n'); a longer one,
  * or the start of one, is an error the caller reports (the same whether the
@@ -12,6 +13,7 @@
 #define QLUA_LINES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct lines {
 	char *buf;
@@ -35,5 +37,15 @@ int lines_next(struct lines *b, const char **line, size_t *len);
  * -1 when it is already longer than max. */
 int lines_compact(struct lines *b);
 void lines_free(struct lines *b);
+
+/* The sending side: appends n bytes of s to the buffer *buf (*len bytes
+ * used of *cap), which doubles as it fills.  0, or -1 when memory ran out. */
+int lines_queue(char **buf, size_t *len, size_t *cap, const char *s, size_t n);
+
+/* Ids of commands sent and not answered yet: a list of *n slots, 0 a free
+ * one.  ids_add: 0, or -1 when memory ran out; ids_take: 1 when id was
+ * there (its slot is free again), else 0. */
+int ids_add(uint64_t **v, int *n, uint64_t id);
+int ids_take(uint64_t *v, int n, uint64_t id);
 
 #endif

@@ -79,19 +79,7 @@ int qga_alive(const struct qga *q)
 
 static int queue(struct qga *q, const char *s, size_t n)
 {
-	if (q->outlen + n > q->outcap) {
-		size_t cap = q->outcap ? q->outcap : 4096;
-		while (cap < q->outlen + n)
-			cap *= 2;
-		char *nb = realloc(q->out, cap);
-		if (!nb)
-			return -1;
-		q->out = nb;
-		q->outcap = cap;
-	}
-	memcpy(q->out + q->outlen, s, n);
-	q->outlen += n;
-	return 0;
+	return lines_queue(&q->out, &q->outlen, &q->outcap, s, n);
 }
 
 static void want_out(struct qga *q, int on)
@@ -145,33 +133,6 @@ static int put(struct qga *q, const char *cmd, json_t *args, uint64_t id, int sy
 	return 0;
 }
 
-static int id_add(uint64_t **v, int *n, uint64_t id)
-{
-	for (int i = 0; i < *n; i++)
-		if (!(*v)[i]) {
-			(*v)[i] = id;
-			return 0;
-		}
-	uint64_t *nv = realloc(*v, (*n + 8) * sizeof *nv);
-	if (!nv)
-		return -1;
-	memset(nv + *n, 0, 8 * sizeof *nv);
-	nv[*n] = id;
-	*v = nv;
-	*n += 8;
-	return 0;
-}
-
-static int id_take(uint64_t *v, int n, uint64_t id)
-{
-	for (int i = 0; i < n; i++)
-		if (v[i] == id) {
-			v[i] = 0;
-			return 1;
-		}
-	return 0;
-}
-
 uint64_t qga_sync(struct qga *q, int new_round)
 {
 	if (q->fd < 0)
@@ -197,8 +158,8 @@ uint64_t qga_send(struct qga *q, const char *cmd, json_t *args)
 		return 0;
 	}
 	uint64_t id = q->next_id++;
-	if (id_add(&q->wanted, &q->nwanted, id) < 0 || put(q, cmd, args, id, 0) < 0) {
-		id_take(q->wanted, q->nwanted, id);
+	if (ids_add(&q->wanted, &q->nwanted, id) < 0 || put(q, cmd, args, id, 0) < 0) {
+		ids_take(q->wanted, q->nwanted, id);
 		fail(q, "out of memory writing to the agent");
 		return 0;
 	}
@@ -221,7 +182,7 @@ static void handle(struct qga *q, json_t *msg)
 	/* Only replies someone waits for are kept: stale ones (to commands
 	 * sent before a timeout, or by an earlier client) and the agent's
 	 * id-less complaints about the 0xFF are dropped. */
-	if (!id || !id_take(q->wanted, q->nwanted, id)) {
+	if (!id || !ids_take(q->wanted, q->nwanted, id)) {
 		json_decref(msg);
 		return;
 	}
@@ -325,7 +286,7 @@ void qga_forget(struct qga *q, uint64_t id)
 	if (late)
 		json_decref(late);
 	else
-		id_take(q->wanted, q->nwanted, id);
+		ids_take(q->wanted, q->nwanted, id);
 	q->synced = 0;
 	q->sync_from = q->sync_to = 0;  /* the next command starts a new round */
 }

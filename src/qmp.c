@@ -141,48 +141,7 @@ static void note(struct qmp *q, const char *dir, const char *text, size_t n)
 
 static int queue(struct qmp *q, const char *s, size_t n)
 {
-	if (q->outlen + n > q->outcap) {
-		size_t cap = q->outcap ? q->outcap : 4096;
-		while (cap < q->outlen + n)
-			cap *= 2;
-		char *nb = realloc(q->out, cap);
-		if (!nb)
-			return -1;
-		q->out = nb;
-		q->outcap = cap;
-	}
-	memcpy(q->out + q->outlen, s, n);
-	q->outlen += n;
-	return 0;
-}
-
-/* Adds id to a list of ids (a slot 0 is free); 0 or -1 (no memory). */
-static int id_add(uint64_t **v, int *n, uint64_t id)
-{
-	for (int i = 0; i < *n; i++)
-		if (!(*v)[i]) {
-			(*v)[i] = id;
-			return 0;
-		}
-	uint64_t *nv = realloc(*v, (*n + 8) * sizeof *nv);
-	if (!nv)
-		return -1;
-	memset(nv + *n, 0, 8 * sizeof *nv);
-	nv[*n] = id;
-	*v = nv;
-	*n += 8;
-	return 0;
-}
-
-/* Removes id from the list; 1 when it was there. */
-static int id_take(uint64_t *v, int n, uint64_t id)
-{
-	for (int i = 0; i < n; i++)
-		if (v[i] == id) {
-			v[i] = 0;
-			return 1;
-		}
-	return 0;
+	return lines_queue(&q->out, &q->outlen, &q->outcap, s, n);
 }
 
 void qmp_forget(struct qmp *q, uint64_t id)
@@ -192,8 +151,8 @@ void qmp_forget(struct qmp *q, uint64_t id)
 		json_decref(late);
 		return;
 	}
-	if (id_take(q->sent, q->nsent, id))
-		id_add(&q->abandoned, &q->nabandoned, id);
+	if (ids_take(q->sent, q->nsent, id))
+		ids_add(&q->abandoned, &q->nabandoned, id);
 }
 
 static uint64_t send_json(struct qmp *q, const char *cmd, json_t *args)
@@ -203,7 +162,7 @@ static uint64_t send_json(struct qmp *q, const char *cmd, json_t *args)
 		return 0;
 	}
 	uint64_t id = q->next_id++;
-	if (id_add(&q->sent, &q->nsent, id) < 0) {
+	if (ids_add(&q->sent, &q->nsent, id) < 0) {
 		json_decref(args);
 		return 0;
 	}
@@ -386,9 +345,9 @@ static void handle(struct qmp *q, json_t *msg)
 		return;
 	}
 	uint64_t n = (uint64_t)json_integer_value(id);
-	if (!id_take(q->sent, q->nsent, n)) {
+	if (!ids_take(q->sent, q->nsent, n)) {
 		json_decref(msg);
-		if (id_take(q->abandoned, q->nabandoned, n))
+		if (ids_take(q->abandoned, q->nabandoned, n))
 			return;  /* its caller gave up waiting: nobody wants it */
 		fail(q, QMP_BROKEN, "QEMU sent a reply to a command it was never sent (id %llu)",
 		     (unsigned long long)n);
