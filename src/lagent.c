@@ -28,7 +28,6 @@
 #include "vm.h"
 
 #define AGENT_MT "qemu.agent"
-#define ERROR_MT "qemu.error"   /* lqmp.c's error values */
 
 #define TRY_FIRST 0.25    /* the first guest-sync try waits this long, */
 #define TRY_MAX 2.0       /* doubling up to this */
@@ -69,25 +68,6 @@ static void get(lua_State *L, struct actx *c)
 	c->q = c->v->agent;
 }
 
-static int push_error(lua_State *L, const char *class, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int push_error(lua_State *L, const char *class, const char *fmt, ...)
-{
-	char desc[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(desc, sizeof desc, fmt, ap);
-	va_end(ap);
-	lua_pushnil(L);
-	lua_createtable(L, 0, 2);
-	lua_pushstring(L, class);
-	lua_setfield(L, -2, "class");
-	lua_pushstring(L, desc);
-	lua_setfield(L, -2, "desc");
-	luaL_setmetatable(L, ERROR_MT);
-	return 2;
-}
-
 static struct astate *new_state(lua_State *L, const struct wait_ops *ops, const char *name, double timeout)
 {
 	struct astate *s = (struct astate *)wait_new(L, sizeof *s, ops, name, timeout);
@@ -121,7 +101,7 @@ static int synced_now(lua_State *L, struct actx *c, struct astate *s)
 		return 1;
 	const char *d = dead(c, why, sizeof why);
 	if (d) {
-		push_error(L, "Disconnected", "%s while waiting for the agent", d);
+		lqmp_push_error(L, "Disconnected", "%s while waiting for the agent", d);
 		return -1;
 	}
 	if (wait_past(&s->w))
@@ -130,7 +110,7 @@ static int synced_now(lua_State *L, struct actx *c, struct astate *s)
 		/* no answer to the last try: the agent was not running yet (what
 		 * QEMU passed on before it opened the port may be lost), try again */
 		if (!qga_sync(c->q, !s->tried)) {
-			push_error(L, "Disconnected", "%s while waiting for the agent", c->q->error);
+			lqmp_push_error(L, "Disconnected", "%s while waiting for the agent", c->q->error);
 			return -1;
 		}
 		s->tried = 1;
@@ -149,7 +129,7 @@ static int send_cmd(lua_State *L, struct actx *c, struct astate *s, const char *
 	if (!s->id) {
 		char why[600];
 		const char *d = dead(c, why, sizeof why);
-		push_error(L, "Disconnected", "%s while sending '%s' to the agent", d ? d : "cannot send", cmd);
+		lqmp_push_error(L, "Disconnected", "%s while sending '%s' to the agent", d ? d : "cannot send", cmd);
 		return -1;
 	}
 	s->w.wake = 0;
@@ -166,7 +146,7 @@ static int reply_now(lua_State *L, struct actx *c, struct astate *s, const char 
 	if (msg) {
 		json_t *err = json_object_get(msg, "error");
 		if (err) {
-			push_error(L, json_string_value(json_object_get(err, "class")) ?: "GenericError",
+			lqmp_push_error(L, json_string_value(json_object_get(err, "class")) ?: "GenericError",
 			           "%s", json_string_value(json_object_get(err, "desc")) ?: "(no description)");
 			json_decref(msg);
 			return -1;
@@ -176,7 +156,7 @@ static int reply_now(lua_State *L, struct actx *c, struct astate *s, const char 
 	}
 	const char *d = dead(c, why, sizeof why);
 	if (d) {
-		push_error(L, "Disconnected", "%s while waiting for the agent's reply to '%s'", d, cmd);
+		lqmp_push_error(L, "Disconnected", "%s while waiting for the agent's reply to '%s'", d, cmd);
 		return -1;
 	}
 	return 0;
@@ -192,10 +172,10 @@ static int agent_expire(lua_State *L, struct wait *w)
 	struct actx c;
 	get(L, &c);
 	if (!s->cmd)
-		return push_error(L, "Timeout", "agent did not answer within %g s", w->timeout);
+		return lqmp_push_error(L, "Timeout", "agent did not answer within %g s", w->timeout);
 	qga_forget(c.q, s->id);
 	close_quietly(&c, s);
-	return push_error(L, "Timeout", "no reply to '%s' from the agent within %g s", s->cmd, w->timeout);
+	return lqmp_push_error(L, "Timeout", "no reply to '%s' from the agent within %g s", s->cmd, w->timeout);
 }
 
 /* Argument errors name the method and count its arguments after self,
@@ -400,7 +380,7 @@ static int push_result(lua_State *L, json_t *ret)
 		lua_setfield(L, -2, "status");
 	}
 	if (push_b64(L, ret, "out-data") < 0 || (lua_setfield(L, -2, "stdout"), push_b64(L, ret, "err-data") < 0))
-		return push_error(L, "GenericError", "the agent sent output that is not base64");
+		return lqmp_push_error(L, "GenericError", "the agent sent output that is not base64");
 	lua_setfield(L, -2, "stderr");
 	lua_pushboolean(L, json_is_true(json_object_get(ret, "out-truncated")) ||
 	                   json_is_true(json_object_get(ret, "err-truncated")));
@@ -444,7 +424,7 @@ static int exec_timeout(lua_State *L, struct actx *c, struct astate *s)
 	uint64_t id = qga_send(c->q, "guest-exec", json_pack("{s:s, s:[s,s]}", "path", "kill", "arg", "-KILL", pid));
 	if (id)
 		qga_forget(c->q, id);
-	return push_error(L, "Timeout", "the command did not finish within %g s (guest pid %s, killed)", s->w.timeout, pid);
+	return lqmp_push_error(L, "Timeout", "the command did not finish within %g s (guest pid %s, killed)", s->w.timeout, pid);
 }
 
 /* agent:exec(cmd [, {input, env, timeout}]) -> result | nil, err.
@@ -516,7 +496,7 @@ static int exec_step(lua_State *L, struct wait *w)
 				qga_forget(c.q, s->id);
 			else
 				c.q->synced = 0, c.q->sync_from = c.q->sync_to = 0;  /* a new agent needs a sync */
-			return push_error(L, "Reset", "the guest was reset while the command ran (guest pid %lld)",
+			return lqmp_push_error(L, "Reset", "the guest was reset while the command ran (guest pid %lld)",
 			                  (long long)s->pid);
 		}
 		return 0;
@@ -644,7 +624,7 @@ static int read_step(lua_State *L, struct wait *w)
 				if (push_b64(L, ret, "buf-b64") < 0) {
 					json_decref(msg);
 					close_quietly(&c, s);
-					return push_error(L, "GenericError", "the agent sent file data that is not base64");
+					return lqmp_push_error(L, "GenericError", "the agent sent file data that is not base64");
 				}
 				lua_rawseti(L, 5, (lua_Integer)lua_rawlen(L, 5) + 1);
 				int eof = json_is_true(json_object_get(ret, "eof")) ||
@@ -739,7 +719,7 @@ static int write_step(lua_State *L, struct wait *w)
 				json_decref(msg);
 				if (n <= 0) {
 					close_quietly(&c, s);
-					return push_error(L, "GenericError", "the agent wrote nothing to '%s'", lua_tostring(L, 2));
+					return lqmp_push_error(L, "GenericError", "the agent wrote nothing to '%s'", lua_tostring(L, 2));
 				}
 				s->off += (size_t)n;
 				s->phase = 2;
@@ -803,7 +783,7 @@ static int shutdown_step(lua_State *L, struct wait *w)
 			json_t *msg = qga_take_reply(c.q, s->id2);
 			if (msg) {  /* only an error has a reply */
 				json_t *err = json_object_get(msg, "error");
-				push_error(L, json_string_value(json_object_get(err, "class")) ?: "GenericError",
+				lqmp_push_error(L, json_string_value(json_object_get(err, "class")) ?: "GenericError",
 				           "%s", json_string_value(json_object_get(err, "desc")) ?: "(no description)");
 				json_decref(msg);
 				qga_forget(c.q, s->id);
@@ -829,7 +809,7 @@ static int shutdown_expire(lua_State *L, struct wait *w)
 	get(L, &c);
 	qga_forget(c.q, s->id2);
 	qga_forget(c.q, s->id);
-	return push_error(L, "Timeout", "no answer from the agent after 'guest-shutdown' within %g s", w->timeout);
+	return lqmp_push_error(L, "Timeout", "no answer from the agent after 'guest-shutdown' within %g s", w->timeout);
 }
 
 static int m_shutdown(lua_State *L)

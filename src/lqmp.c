@@ -186,11 +186,7 @@ void lqmp_push_json(lua_State *L, json_t *j)
 
 /* ---- errors ---------------------------------------------------------------------- */
 
-/* Pushes nil and an error value { class = ..., desc = ... } that prints as
- * "class: desc"; returns 2 (for `return push_error(...)`). */
-static int push_error(lua_State *L, const char *class, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int push_error(lua_State *L, const char *class, const char *fmt, ...)
+int lqmp_push_error(lua_State *L, const char *class, const char *fmt, ...)
 {
 	char desc[1024];
 	va_list ap;
@@ -292,7 +288,7 @@ static int ready_now(lua_State *L, struct lqmp_ctx *c, const char *what)
 		return 1;
 	const char *d = dead(c, why, sizeof why);
 	if (d) {
-		push_error(L, "Disconnected", "%s before %s", d, what);
+		lqmp_push_error(L, "Disconnected", "%s before %s", d, what);
 		return -1;
 	}
 	return 0;
@@ -323,7 +319,7 @@ static int reply_now(lua_State *L, struct lqmp_ctx *c, struct wait *w, const cha
 	if (msg) {
 		json_t *err = json_object_get(msg, "error");
 		if (err) {
-			push_error(L, json_string_value(json_object_get(err, "class")) ?: "GenericError",
+			lqmp_push_error(L, json_string_value(json_object_get(err, "class")) ?: "GenericError",
 			           "%s", json_string_value(json_object_get(err, "desc")) ?: "(no description)");
 		} else {
 			push_json(L, json_object_get(msg, "return"), 0);
@@ -333,7 +329,7 @@ static int reply_now(lua_State *L, struct lqmp_ctx *c, struct wait *w, const cha
 	}
 	const char *d = dead(c, why, sizeof why);
 	if (d) {
-		push_error(L, "Disconnected", "%s while waiting for the reply to '%s'", d, cmd);
+		lqmp_push_error(L, "Disconnected", "%s while waiting for the reply to '%s'", d, cmd);
 		return -2;
 	}
 	return 0;
@@ -346,10 +342,10 @@ static int command_expire(lua_State *L, struct wait *w)
 	struct lqmp_ctx c;
 	wget(L, w, &c);
 	if (w->phase == 0 && c.q->state != QMP_READY)
-		return push_error(L, "Timeout", "no QMP greeting within the timeout (%s)", w->name);
+		return lqmp_push_error(L, "Timeout", "no QMP greeting within the timeout (%s)", w->name);
 	if (w->phase == 1)
 		qmp_forget(c.q, w->id);
-	return push_error(L, "Timeout", "no reply to '%s' within the timeout", w->name);
+	return lqmp_push_error(L, "Timeout", "no reply to '%s' within the timeout", w->name);
 }
 
 static void command_what(lua_State *L, struct wait *w)
@@ -373,7 +369,7 @@ static int execute_step(lua_State *L, struct wait *w)
 		char err[200];
 		json_t *args = lua_isnil(L, 3) ? NULL : to_json(L, 3, 0, err, sizeof err);
 		if (!(w->id = qmp_send(c.q, cmd, args)))
-			return push_error(L, "Disconnected", "%s", c.q->error[0] ? c.q->error : "cannot send");
+			return lqmp_push_error(L, "Disconnected", "%s", c.q->error[0] ? c.q->error : "cannot send");
 		w->phase = 1;
 	}
 	int r = reply_now(L, &c, w, cmd);
@@ -421,7 +417,7 @@ static int getfd_step(lua_State *L, struct wait *w)
 			return luaL_argerror(L, 3, "descriptor is closed");
 		w->id = qmp_send_fd(c.q, "getfd", json_pack("{s:s}", "fdname", lua_tostring(L, 2)), f->fd);
 		if (!w->id)
-			return push_error(L, "Disconnected", "%s", c.q->error[0] ? c.q->error : "cannot send");
+			return lqmp_push_error(L, "Disconnected", "%s", c.q->error[0] ? c.q->error : "cannot send");
 		w->phase = 1;
 	}
 	int r = reply_now(L, &c, w, "getfd");
@@ -534,7 +530,7 @@ static int event_expire(lua_State *L, struct wait *w)
 	json_t *data = lua_isnil(L, 4) ? NULL : to_json(L, 4, 0, err, sizeof err);
 	char *text = data ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(data);
-	push_error(L, "Timeout", "no event '%s'%s%.800s within %s s", lua_tostring(L, 2), text ? " with data " : "",
+	lqmp_push_error(L, "Timeout", "no event '%s'%s%.800s within %s s", lua_tostring(L, 2), text ? " with data " : "",
 	           text ? text : "", secs);
 	free(text);
 	return 2;
@@ -561,7 +557,7 @@ static int wait_event_step(lua_State *L, struct wait *w)
 	}
 	const char *d = dead(&c, why, sizeof why);
 	if (d)
-		return push_error(L, "Disconnected", "%s while waiting for event '%s'", d, m.name);
+		return lqmp_push_error(L, "Disconnected", "%s while waiting for event '%s'", d, m.name);
 	return 0;
 }
 
@@ -586,7 +582,7 @@ static int m_wait_event(lua_State *L)
  * is ready. */
 static int greeting_expire(lua_State *L, struct wait *w)
 {
-	return push_error(L, "Timeout", "no QMP greeting within the timeout (%s)", w->name);
+	return lqmp_push_error(L, "Timeout", "no QMP greeting within the timeout (%s)", w->name);
 }
 
 static void greeting_what(lua_State *L, struct wait *w)
@@ -677,7 +673,7 @@ static int l_connect(lua_State *L)
 	o->vmref = NULL;
 	luaL_setmetatable(L, QMP_MT);
 	if (!(o->own = qmp_connect(path)))
-		return push_error(L, "Disconnected", "cannot connect to '%s': %s", path, strerror(errno));
+		return lqmp_push_error(L, "Disconnected", "cannot connect to '%s': %s", path, strerror(errno));
 	return wait_run(L, &qwait_new(L, &ops, "qmp_connect", timeout, 3)->w);  /* 4 */
 }
 

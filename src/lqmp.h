@@ -20,5 +20,10 @@ void lqmp_push_for_vm(lua_State *L, int vm_idx, struct vm **ref);
  * as a Lua value (the agent's replies are QMP's JSON too). */
 json_t *lqmp_to_json(lua_State *L, int idx, char *err, size_t errlen);
 void lqmp_push_json(lua_State *L, json_t *j);
+/* Pushes nil and an error value { class = ..., desc = ... } that prints as
+ * "class: desc" (QMP's errors, and the guest agent's: the same values);
+ * returns 2, for `return lqmp_push_error(...)`. */
+int lqmp_push_error(lua_State *L, const char *class, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif
