@@ -27,6 +27,10 @@ static void keep(struct console *c, const char *s, size_t n)
 {
 	if (c->logfd >= 0)
 		log_append(&c->logfd, c->logpath, "the console", s, n);
+	if (!c->ring && !(c->ring = malloc(CONSOLE_RING))) {
+		stop(c);  /* out of memory: the console ends here, as if QEMU closed it */
+		return;
+	}
 	for (size_t i = 0; i < n;) {
 		size_t at = c->total % CONSOLE_RING, room = CONSOLE_RING - at;
 		size_t k = n - i < room ? n - i : room;
@@ -73,6 +77,8 @@ static void on_io(void *ctx, int fd, uint32_t events)
 			return;
 		}
 		keep(c, buf, n);
+		if (c->fd < 0)
+			return;
 	}
 }
 
@@ -81,11 +87,12 @@ struct console *console_open(int fd)
 	struct console *c = calloc(1, sizeof *c);
 	if (!c)
 		return NULL;
-	c->ring = malloc(CONSOLE_RING);
+	/* The ring is allocated when the first byte arrives: a console that
+	 * never prints (QEMU -machine none, a guest not started yet) costs no
+	 * page of it. */
 	c->fd = fd;
 	c->logfd = -1;
-	if (!c->ring || loop_add(fd, EPOLLIN, on_io, c) < 0) {
-		free(c->ring);
+	if (loop_add(fd, EPOLLIN, on_io, c) < 0) {
 		free(c);
 		return NULL;
 	}

@@ -400,17 +400,7 @@ static double wall_now(void)
  * agent and the command with it: nothing will answer for them. */
 static int reset_since(struct vm *v, double since)
 {
-	if (!v->qmp)
-		return 0;
-	for (struct qmp_msg *m = v->qmp->events; m; m = m->next) {
-		const char *name = json_string_value(json_object_get(m->msg, "event"));
-		json_t *ts = json_object_get(m->msg, "timestamp");
-		double t = (double)json_integer_value(json_object_get(ts, "seconds")) +
-		           (double)json_integer_value(json_object_get(ts, "microseconds")) / 1e6;
-		if (name && !strcmp(name, "RESET") && t >= since)
-			return 1;
-	}
-	return 0;
+	return v->qmp && qmp_has_event(v->qmp, "RESET", since);
 }
 
 /* The command outlived its timeout: it is killed (SIGKILL, through one

@@ -4,13 +4,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ROOM 65536
+/* A channel starts with a small buffer that doubles as replies grow: most
+ * only ever carry a greeting and short replies, and a supervisor of
+ * hundreds of VMs keeps one per VM (a 128 KiB start cost each VM two
+ * touched pages of its own mapping).  Room never drops below ROOM, and
+ * after a doubling it is at least half the buffer, so a reply of many MiB
+ * still arrives in few, large reads. */
+#define ROOM 2048
+#define START 4096
 
 int lines_room(struct lines *b)
 {
 	if (b->cap - b->len >= ROOM)
 		return 0;
-	size_t cap = b->cap ? b->cap * 2 : ROOM * 2;
+	size_t cap = b->cap ? b->cap * 2 : START;
 	if (cap > b->max + ROOM)
 		cap = b->max + ROOM;
 	char *nb = realloc(b->buf, cap);
@@ -65,6 +72,12 @@ int lines_next(struct lines *b, const char **line, size_t *len)
 
 int lines_compact(struct lines *b)
 {
+	if (b->start == b->len) {
+		/* Everything was taken: an idle channel keeps no buffer (a
+		 * supervisor of hundreds of idle VMs would keep one each). */
+		lines_free(b);
+		return 0;
+	}
 	if (b->start) {
 		memmove(b->buf, b->buf + b->start, b->len - b->start);
 		b->len -= b->start;

@@ -25,8 +25,8 @@ struct lines {
 	int discard;      /* dropping bytes until the next 0xFF (set by the agent's sync) */
 };
 
-/* Room for the next bytes at buf + len: at least 64 KiB, the buffer
- * doubling as it fills, up to what a line of max bytes needs.  0, or -1
+/* Room for the next bytes at buf + len: at least 2 KiB (a 4 KiB buffer
+ * at first), the buffer doubling as it fills, up to what a line of max bytes needs.  0, or -1
  * when memory ran out. */
 int lines_room(struct lines *b);
 /* The next whole line, its "\n" (and a "\r" before it) cut off: 1 with

@@ -596,8 +596,10 @@ static int greeting_step(lua_State *L, struct wait *w)
 {
 	struct lqmp_ctx c;
 	get(L, 1, &c);
-	if (c.q->greeting) {
-		push_json(L, c.q->greeting, 0);
+	json_t *g = qmp_greeting(c.q);
+	if (g) {
+		push_json(L, g, 0);
+		json_decref(g);
 		return 1;
 	}
 	return ready_now(L, &c, "greeting") < 0 ? 2 : 0;

@@ -31,6 +31,10 @@ static void fail(struct qga *q, const char *fmt, ...)
 	loop_del(q->fd);
 	close(q->fd);
 	q->fd = -1;
+	lines_free(&q->in);  /* nothing more is read or sent */
+	free(q->out);
+	q->out = NULL;
+	q->outoff = q->outlen = q->outcap = 0;
 	q->nreceived++;  /* wake every wait on this connection */
 }
 
@@ -106,7 +110,9 @@ static void flush(struct qga *q)
 		}
 		q->outoff += n;
 	}
-	q->outoff = q->outlen = 0;
+	q->outoff = q->outlen = q->outcap = 0;
+	free(q->out);  /* all sent: an idle channel keeps no queue */
+	q->out = NULL;
 	want_out(q, 0);
 }
 

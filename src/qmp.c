@@ -38,6 +38,12 @@ static void fail(struct qmp *q, enum qmp_state st, const char *fmt, ...)
 		close(q->fd);
 		q->fd = -1;
 	}
+	/* Nothing more is read or sent: a closed channel keeps no buffers
+	 * (the events and replies already taken out of them stay). */
+	lines_free(&q->in);
+	free(q->out);
+	q->out = NULL;
+	q->outoff = q->outlen = q->outcap = 0;
 	q->nreceived++;  /* wake every wait on this connection */
 }
 
@@ -64,6 +70,7 @@ static void free_list(struct qmp_msg *m)
 	while (m) {
 		struct qmp_msg *next = m->next;
 		json_decref(m->msg);
+		free(m->text);
 		free(m);
 		m = next;
 	}
@@ -82,7 +89,7 @@ void qmp_free(struct qmp *q)
 	if (q->logfd >= 0)
 		close(q->logfd);
 	free(q->logpath);
-	json_decref(q->greeting);
+	free(q->greeting);
 	free_list(q->replies);
 	free_list(q->events);
 	free(q->sent);
@@ -288,7 +295,9 @@ static void flush(struct qmp *q)
 		}
 		q->outoff += n;
 	}
-	q->outoff = q->outlen = 0;
+	q->outoff = q->outlen = q->outcap = 0;
+	free(q->out);  /* all sent: an idle channel keeps no queue */
+	q->out = NULL;
 	want_out(q, 0);
 }
 
@@ -301,14 +310,23 @@ static void push(struct qmp_msg **head, json_t *msg)
 		json_decref(msg);
 		return;
 	}
-	m->msg = msg;
-	m->next = NULL;
+	*m = (struct qmp_msg){ .msg = msg };
 	while (*head)
 		head = &(*head)->next;
 	*head = m;
 }
 
-static void handle(struct qmp *q, json_t *msg)
+/* A copy of the len bytes at s, or NULL when memory ran out. */
+static char *copy(const char *s, size_t len)
+{
+	char *t = malloc(len ? len : 1);
+	if (t)
+		memcpy(t, s, len);
+	return t;
+}
+
+/* msg is the parsed line (len bytes at line). */
+static void handle(struct qmp *q, json_t *msg, const char *line, size_t len)
 {
 	json_t *id = json_object_get(msg, "id");
 	if (json_object_get(msg, "QMP")) {
@@ -317,7 +335,12 @@ static void handle(struct qmp *q, json_t *msg)
 			fail(q, QMP_BROKEN, "QEMU sent a second QMP greeting");
 			return;
 		}
-		q->greeting = msg;
+		json_decref(msg);
+		if (!(q->greeting = copy(line, len))) {
+			fail(q, QMP_BROKEN, "out of memory reading QMP");
+			return;
+		}
+		q->greeting_len = len;
 		q->state = QMP_NEGOTIATING;
 		q->caps_id = send_json(q, "qmp_capabilities", NULL);
 		return;
@@ -328,12 +351,15 @@ static void handle(struct qmp *q, json_t *msg)
 		return;
 	}
 	if (json_object_get(msg, "event")) {
+		json_decref(msg);
 		struct qmp_msg *m = malloc(sizeof *m);
-		if (!m) {
-			json_decref(msg);
+		char *text = copy(line, len);
+		if (!m || !text) {
+			free(m);
+			free(text);
 			return;
 		}
-		*m = (struct qmp_msg){ msg, NULL };
+		*m = (struct qmp_msg){ .text = text, .len = len };
 		*q->events_tail = m;
 		q->events_tail = &m->next;
 		q->nevents++;
@@ -392,7 +418,7 @@ static void parse(struct qmp *q)
 			return;
 		}
 		q->nreceived++;
-		handle(q, msg);
+		handle(q, msg, line, len);
 		if (!qmp_alive(q))
 			return;
 	}
@@ -477,17 +503,49 @@ json_t *qmp_take_reply(struct qmp *q, uint64_t id)
 	return NULL;
 }
 
+/* Text that parsed once parses again: NULL only when memory ran out. */
+static json_t *parse_text(const char *s, size_t len)
+{
+	json_error_t jerr;
+	return s ? json_loadb(s, len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+}
+
+json_t *qmp_greeting(const struct qmp *q)
+{
+	return parse_text(q->greeting, q->greeting_len);
+}
+
+int qmp_has_event(const struct qmp *q, const char *name, double since)
+{
+	int found = 0;
+	for (const struct qmp_msg *m = q->events; m && !found; m = m->next) {
+		json_t *ev = parse_text(m->text, m->len);
+		const char *e = json_string_value(json_object_get(ev, "event"));
+		json_t *ts = json_object_get(ev, "timestamp");
+		double t = (double)json_integer_value(json_object_get(ts, "seconds")) +
+		           (double)json_integer_value(json_object_get(ts, "microseconds")) / 1e6;
+		found = e && !strcmp(e, name) && t >= since;
+		json_decref(ev);
+	}
+	return found;
+}
+
 json_t *qmp_take_event_if(struct qmp *q, int (*match)(json_t *ev, void *ctx), void *ctx)
 {
 	for (struct qmp_msg **p = &q->events; *p; p = &(*p)->next) {
-		if (match && !match((*p)->msg, ctx))
+		json_t *msg = parse_text((*p)->text, (*p)->len);
+		if (!msg)
+			return NULL;
+		if (match && !match(msg, ctx)) {
+			json_decref(msg);
 			continue;
+		}
 		struct qmp_msg *m = *p;
-		json_t *msg = m->msg;
 		*p = m->next;
 		if (!*p)
 			q->events_tail = p;
 		q->nevents--;
+		free(m->text);
 		free(m);
 		return msg;
 	}

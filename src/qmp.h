@@ -25,8 +25,15 @@ enum qmp_state {
 #define QMP_MAX_MESSAGE (256u << 20)
 #endif
 
+/* A reply is kept as parsed JSON (its caller takes it soon); an event and
+ * the greeting as their text (len bytes, not terminated), parsed when
+ * taken: they may wait for the whole life of a VM that nobody asks, and a
+ * jansson tree costs several times its text (~1 KiB for a SHUTDOWN event,
+ * of a supervisor's ~8 KiB per VM). */
 struct qmp_msg {
 	json_t *msg;
+	char *text;
+	size_t len;
 	struct qmp_msg *next;
 };
 
@@ -34,7 +41,8 @@ struct qmp {
 	int fd;
 	enum qmp_state state;
 	char error[512];          /* why it is CLOSED or BROKEN */
-	json_t *greeting;
+	char *greeting;           /* its text (see qmp_msg), or NULL */
+	size_t greeting_len;
 	struct lines in;          /* bytes received, not yet a whole message */
 	char *out;                /* bytes to send */
 	size_t outlen, outcap, outoff;
@@ -74,6 +82,11 @@ json_t *qmp_take_reply(struct qmp *q, uint64_t id);
 /* The caller stopped waiting for id (a timeout): its reply, when it comes,
  * is dropped instead of kept forever. */
 void qmp_forget(struct qmp *q, uint64_t id);
+/* The greeting, parsed anew (the caller owns it), or NULL before it came. */
+json_t *qmp_greeting(const struct qmp *q);
+/* Is an event of that name, stamped at `since` (wall clock) or later,
+ * waiting to be taken?  1 or 0. */
+int qmp_has_event(const struct qmp *q, const char *name, double since);
 /* The oldest event not taken (the caller owns it), or NULL. */
 json_t *qmp_take_event(struct qmp *q);
 /* Removes and returns the first event for which match() is true. */
