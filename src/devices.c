@@ -951,7 +951,7 @@ static const struct kind kind_vfio = {
 
 static void bridge_romfile_check(struct ck *c, const struct rec *r)
 {
-	int f = schema_field(r->k, "romfile", 7);
+	int f = schema_cf(r->k, CF_ROMFILE);
 	if (f >= 0 && has(r, f))
 		ck_fail(c, "romfile", "QEMU aborts on an option ROM on a PCI bridge or port (pci_register_bar "
 		                      "allows a bridge BARs 0 and 1 only)");

@@ -48,7 +48,7 @@ static void build(lua_State *L, int idx, const char *where, struct emit *e, cons
 	check_vm(&c, vm);
 	/* The foreground's console is QEMU's stdio, which -daemonize closes:
 	 * refused here, not by QEMU once started */
-	if (rt && rt->serial && !strcmp(rt->serial, "stdio") && vm_knob(vm, "daemonize") &&
+	if (rt && rt->serial && !strcmp(rt->serial, "stdio") && vm_knob_on(vm, KN_DAEMONIZE) &&
 	    render_console_on_stdio(vm))
 		ck_fail(&c, "knobs.daemonize", "not with the console on this terminal (QEMU cannot keep stdio once "
 		        "detached; connect the first serial port elsewhere, e.g. with qemu.legacy_serial)");
@@ -60,8 +60,7 @@ static void build(lua_State *L, int idx, const char *where, struct emit *e, cons
 	}
 	if (vmp)
 		*vmp = vm;
-	int pf = schema_field(&schema_vm, "path", 4);
-	render_vm(e, vm, vm->v[pf].set ? vm->v[pf].u.str.s : qlua_default_qemu(), rt);
+	render_vm(e, vm, vm->v[VM_PATH].set ? vm->v[VM_PATH].u.str.s : qlua_default_qemu(), rt);
 
 	/* A descriptor closed after its device was built cannot be passed. */
 	for (int i = 0; i < e->nfds; i++)

@@ -19,20 +19,21 @@
 #include "lib.h"
 #include "lvm.h"
 #include "schema.h"
+#include "vm_kind.h"
 
 /* The field of device d its -device option's driver came from: "driver"
  * when set (given, or its default), "transport" when that picked the name,
  * else NULL (the kind implies it). */
 static const char *driver_field(const struct rec *d, const char *driver)
 {
-	int f = schema_field(d->k, "driver", 6);
+	int f = schema_cf(d->k, CF_DRIVER);
 	if (f >= 0 && d->v[f].set) {
 		const struct field *fl = &d->k->fields[f];
 		const char *v = fl->type == T_ENUM ? fl->choices[d->v[f].u.i] : d->v[f].u.str.s;
 		if (!strcmp(v, driver))
 			return "driver";
 	}
-	int t = schema_field(d->k, "transport", 9);
+	int t = schema_cf(d->k, CF_TRANSPORT);
 	if (t >= 0 && d->v[t].set)
 		return "transport";
 	return NULL;
@@ -72,7 +73,7 @@ static int l_uses(lua_State *L)
 	}
 	lua_settop(L, 2);
 	qlua_build_ex(L, 1, where, &e, NULL, &trace, &vm);  /* pushes the arena */
-	int devf = schema_field(vm->k, "devices", 7);
+	int devf = VM_DEVICES;
 	struct rec *const *devs = vm->v[devf].set ? vm->v[devf].u.recs.v : NULL;
 
 	lua_createtable(L, 0, 6);
@@ -80,11 +81,11 @@ static int l_uses(lua_State *L)
 	lua_setfield(L, -2, "path");
 	setstr(L, "where", where);
 
-	int mf = schema_field(vm->k, "machine", 7);
+	int mf = VM_MACHINE;
 	lua_createtable(L, 0, 2);
 	if (vm->v[mf].set) {
 		const struct rec *ma = vm->v[mf].u.rec;
-		int tf = schema_field(ma->k, "type", 4), of = schema_field(ma->k, "options", 7);
+		int tf = MA_TYPE, of = MA_OPTIONS;
 		if (ma->v[tf].set)
 			setstr(L, "type", ma->v[tf].u.str.s);
 		lua_newtable(L);
@@ -129,7 +130,7 @@ static int l_uses(lua_State *L)
 	int nobj = 0;
 	for (int i = 0; devs && i < vm->v[devf].u.recs.n; i++) {
 		const struct rec *d = devs[i];
-		int tf = schema_field(d->k, "type", 4);
+		int tf = schema_cf(d->k, CF_TYPE);
 		if (strcmp(d->k->name, "object") || tf < 0 || !d->v[tf].set)
 			continue;
 		lua_createtable(L, 0, 3);
@@ -141,7 +142,7 @@ static int l_uses(lua_State *L)
 	}
 	lua_setfield(L, -2, "objects");
 
-	int xf = schema_field(vm->k, "extra_args", 10);
+	int xf = VM_EXTRA_ARGS;
 	lua_newtable(L);
 	for (int i = 0; vm->v[xf].set && i < vm->v[xf].u.strs.n; i++) {
 		lua_pushlstring(L, vm->v[xf].u.strs.v[i], vm->v[xf].u.strs.len[i]);

@@ -217,7 +217,7 @@ static int l_pairs(lua_State *L)
 static int l_tostring(lua_State *L)
 {
 	struct ldev *d = checkdev(L, 1);
-	int id = schema_field(d->r->k, "id", 2);
+	int id = schema_cf(d->r->k, CF_ID);
 	if (id >= 0 && d->r->v[id].set)
 		lua_pushfstring(L, "qemu.%s(%s)", d->r->k->name, d->r->v[id].u.str.s);
 	else

@@ -233,7 +233,7 @@ int render_transport(const struct render *rc, const struct rec *r)
 
 const char *render_driver(const struct render *rc, const struct rec *r, size_t *n)
 {
-	int f = schema_field(r->k, "driver", 6);
+	int f = schema_cf(r->k, CF_DRIVER);
 	if (f >= 0 && r->v[f].set && r->k->fields[f].type == T_NAME) {
 		*n = r->v[f].u.str.n;
 		return r->v[f].u.str.s;

@@ -55,8 +55,6 @@ void render_runtime(struct render *rc, const struct runtime *rt);
 void render_vm(struct emit *e, const struct rec *vm, const char *path, const struct runtime *rt);
 /* The VM's tail (vm_kind.c): credentials, prepare steps, extra_args (always last). */
 void render_vm_tail(struct render *rc, const struct rec *vm);
-/* Is knob `name` set to true in the VM record (vm_kind.c)? */
-int vm_knob(const struct rec *vm, const char *name);
 /* The transport (enum transport) device d gets in the VM (vm_kind.c): its
  * `transport` when given, else the machine's: mmio for machine type
  * microvm (pci with machine.options.pcie = on), ccw for s390-ccw-virtio

@@ -57,6 +57,32 @@ static unsigned slot_of(const struct kind *k, unsigned h)
 	return (unsigned)(x >> (64 - INDEX_BITS));
 }
 
+/* Each kind's fields of the names in enum cf, keyed by the kind's
+ * address (open addressing, as the field index). */
+static const char *const cf_names[CF_COUNT] = {
+	[CF_ID] = "id", [CF_DRIVER] = "driver", [CF_TRANSPORT] = "transport", [CF_DEVNO] = "devno",
+	[CF_BOOTINDEX] = "bootindex", [CF_BUS] = "bus", [CF_ADDR] = "addr", [CF_ROMFILE] = "romfile",
+	[CF_DISABLE_MODERN] = "disable_modern", [CF_BDF] = "bdf", [CF_VENDOR_ID] = "vendor_id",
+	[CF_DEVICE_ID] = "device_id", [CF_CHARDEV] = "chardev", [CF_CHARDEV_ID] = "chardev_id",
+	[CF_CONTEXT_ID] = "context_id", [CF_BUS_NR] = "bus_nr", [CF_CHASSIS] = "chassis", [CF_SLOT] = "slot",
+	[CF_NUMA_NODE] = "numa_node", [CF_INTREMAP] = "intremap", [CF_INTERFACE] = "interface",
+	[CF_FILE] = "file", [CF_SCRIPT] = "script", [CF_DOWN_SCRIPT] = "down_script", [CF_TYPE] = "type",
+};
+
+#define KINDS_BITS 9
+#define KINDS_SIZE (1u << KINDS_BITS)
+
+static struct {
+	const struct kind *k;        /* NULL: empty */
+	short cf[CF_COUNT];
+} kcf_[KINDS_SIZE];
+
+static unsigned kind_slot(const struct kind *k)
+{
+	unsigned long long x = (unsigned long long)(uintptr_t)k * 0x9E3779B97F4A7C15ull;
+	return (unsigned)(x >> (64 - KINDS_BITS));
+}
+
 static void add_kind(const struct kind *k)
 {
 	for (int i = 0; i < nkinds_; i++)
@@ -76,6 +102,12 @@ static void add_kind(const struct kind *k)
 		index_[s] = (struct slot){ k, name, h, (unsigned short)len, (short)f };
 		nentries_++;
 	}
+	unsigned ks = kind_slot(k);
+	while (kcf_[ks].k)
+		ks = (ks + 1) & (KINDS_SIZE - 1);
+	kcf_[ks].k = k;
+	for (int c = 0; c < CF_COUNT; c++)
+		kcf_[ks].cf[c] = (short)schema_field(k, cf_names[c], strlen(cf_names[c]));
 	for (int f = 0; f < k->nfields; f++)
 		if (k->fields[f].sub)
 			add_kind(k->fields[f].sub);
@@ -103,6 +135,18 @@ int schema_field(const struct kind *k, const char *name, size_t len)
 			return -1;
 		if (e->k == k && e->hash == h && e->len == len && !memcmp(e->name, name, len))
 			return e->field;
+	}
+}
+
+int schema_cf(const struct kind *k, enum cf f)
+{
+	if (!nkinds_)
+		schema_init();
+	for (unsigned s = kind_slot(k);; s = (s + 1) & (KINDS_SIZE - 1)) {
+		if (kcf_[s].k == k)
+			return kcf_[s].cf[f];
+		if (!kcf_[s].k)
+			return -1;  /* not a registered kind */
 	}
 }
 

@@ -195,6 +195,19 @@ size_t schema_lua_size(void);
 void schema_lua_init(struct schema_lua *t);
 int schema_field_lua(const struct schema_lua *t, const struct kind *k, const char *p);
 int schema_lua_add(struct schema_lua *t, const struct kind *k, const char *p, int field);
+/* Field names that rules and renderers ask of many kinds (the rules
+ * across devices ask each device for its driver, transport, devno, ...).
+ * schema_init works out once where each kind has each of them, so such a
+ * question is a lookup by the kind's address, never by the name's bytes:
+ * schema_cf is the field, or -1 where the kind has none.  cf_names in
+ * schema.c spells them, in this order. */
+enum cf {
+	CF_ID, CF_DRIVER, CF_TRANSPORT, CF_DEVNO, CF_BOOTINDEX, CF_BUS, CF_ADDR, CF_ROMFILE,
+	CF_DISABLE_MODERN, CF_BDF, CF_VENDOR_ID, CF_DEVICE_ID, CF_CHARDEV, CF_CHARDEV_ID, CF_CONTEXT_ID,
+	CF_BUS_NR, CF_CHASSIS, CF_SLOT, CF_NUMA_NODE, CF_INTREMAP, CF_INTERFACE, CF_FILE, CF_SCRIPT,
+	CF_DOWN_SCRIPT, CF_TYPE, CF_COUNT
+};
+int schema_cf(const struct kind *k, enum cf f);
 const char *schema_type_name(const struct field *f);
 /* Does rule w hold for record r (no rule: always)? */
 int schema_when(const struct rec *r, const struct when *w);

@@ -119,7 +119,7 @@ int vm_machine_transport(const struct rec *vm, char *why, size_t n)
 
 int rec_transport(const struct rec *d)
 {
-	int f = d->k->tr ? schema_field(d->k, "transport", 9) : -1;
+	int f = d->k->tr ? schema_cf(d->k, CF_TRANSPORT) : -1;
 	if (f < 0 || !d->v[f].set)
 		return -1;
 	const char *name = d->k->fields[f].choices[d->v[f].u.i];
@@ -300,12 +300,6 @@ static void vm_render(struct render *rc, const struct rec *vm)
 void render_vm_tail(struct render *rc, const struct rec *vm)
 {
 	render_rows(rc, vm, vm_tail_rows, NFIELDS(vm_tail_rows));
-}
-
-int vm_knob(const struct rec *vm, const char *name)
-{
-	int f = schema_field(&sec_knobs, name, strlen(name));
-	return f >= 0 && vm_knob_on(vm, f);
 }
 
 const struct kind schema_vm = {

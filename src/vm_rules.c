@@ -30,10 +30,10 @@ static const struct rec *device(const struct rec *vm, int i)
 	return vm->v[VM_DEVICES].u.recs.v[i];
 }
 
-/* Field `name` of device d when it is set (else NULL). */
-static const struct qval *dfield(const struct rec *d, const char *name)
+/* Field cf of device d when it is set (else NULL). */
+static const struct qval *dfield(const struct rec *d, enum cf cf)
 {
-	int f = schema_field(d->k, name, strlen(name));
+	int f = schema_cf(d->k, cf);
 	return f >= 0 && d->v[f].set ? &d->v[f] : NULL;
 }
 
@@ -76,12 +76,12 @@ static void chardev_use(const struct rec *d, struct dev *f)
 {
 	const struct qval *v = NULL;
 	/* driver "serial" (govmm's LegacySerial) makes no device: the chardev is a legacy_serial's */
-	if (f->kind == K_CHARDEV && dfield(d, "driver") && strcmp(dfield(d, "driver")->u.str.s, "serial"))
-		v = dfield(d, "id"), f->cfield = "driver";
+	if (f->kind == K_CHARDEV && dfield(d, CF_DRIVER) && strcmp(dfield(d, CF_DRIVER)->u.str.s, "serial"))
+		v = dfield(d, CF_ID), f->cfield = "driver";
 	else if (f->kind == K_LEGACY_SERIAL || f->kind == K_NETDEV)
-		v = dfield(d, "chardev"), f->cfield = "chardev";
+		v = dfield(d, CF_CHARDEV), f->cfield = "chardev";
 	else if (f->kind == K_VHOST_USER)
-		v = dfield(d, "chardev_id"), f->cfield = "chardev_id";
+		v = dfield(d, CF_CHARDEV_ID), f->cfield = "chardev_id";
 	if (v) {
 		f->chardev = v->u.str.s, f->cn = v->u.str.n;
 		return;
@@ -98,15 +98,15 @@ static void dev_facts(const struct rec *d, struct dev *f)
 	const struct qval *v;
 	f->kind = kind_of(d);
 	chardev_use(d, f);
-	f->devno = dfield(d, "devno");
-	f->bootindex = dfield(d, "bootindex");
+	f->devno = dfield(d, CF_DEVNO);
+	f->bootindex = dfield(d, CF_BOOTINDEX);
 	if (f->kind == K_VSOCK)
-		f->a = dfield(d, "context_id")->u.i;
+		f->a = dfield(d, CF_CONTEXT_ID)->u.i;
 	else if (f->kind == K_PXB)
-		f->a = dfield(d, "bus_nr")->u.i;
+		f->a = dfield(d, CF_BUS_NR)->u.i;
 	else if (f->kind == K_PORT) {
-		f->a = (v = dfield(d, "chassis")) ? v->u.i : 0;
-		f->b = (v = dfield(d, "slot")) ? v->u.i : 0;
+		f->a = (v = dfield(d, CF_CHASSIS)) ? v->u.i : 0;
+		f->b = (v = dfield(d, CF_SLOT)) ? v->u.i : 0;
 	}
 }
 
@@ -196,10 +196,10 @@ static const char *blame_transport(struct ck *c, const struct rec *vm, int i, ch
  * and it has no field that transport lacks. */
 static void check_transport(struct ck *c, const struct rec *vm, int i, int machine)
 {
-	static const char *const pci_only[] = { "addr", "romfile", "disable_modern", "bdf", "vendor_id",
-	                                        "device_id", NULL };
+	static const enum cf pci_only[] = { CF_ADDR, CF_ROMFILE, CF_DISABLE_MODERN, CF_BDF, CF_VENDOR_ID,
+	                                    CF_DEVICE_ID };
 	const struct rec *d = device(vm, i);
-	int tf = d->k->tr ? schema_field(d->k, "transport", 9) : -1;
+	int tf = d->k->tr ? schema_cf(d->k, CF_TRANSPORT) : -1;
 	if (tf < 0 || !schema_when(d, &d->k->fields[tf].only))
 		return;  /* no transports, or not for this type (block interface 'ide', ...) */
 	int t = rec_transport(d);
@@ -207,7 +207,7 @@ static void check_transport(struct ck *c, const struct rec *vm, int i, int machi
 		t = machine;
 	const char *tn = transport_names[t];
 	char why[160];
-	if (!dfield(d, "driver") && !schema_transport_name(d, t)) {
+	if (!dfield(d, CF_DRIVER) && !schema_transport_name(d, t)) {
 		char label[64];
 		if (d->k->ntr > 1)
 			snprintf(label, sizeof label, "%s '%s'", d->k->name, eval(d, d->k->tr_by));
@@ -221,11 +221,11 @@ static void check_transport(struct ck *c, const struct rec *vm, int i, int machi
 		        t == TR_MMIO ? "; a microvm has PCI with machine.options.pcie = true" : "");
 	}
 	if (t != TR_PCI) {
-		for (int k = 0; pci_only[k]; k++)
+		for (size_t k = 0; k < sizeof pci_only / sizeof pci_only[0]; k++)
 			if (dfield(d, pci_only[k]))
-				ck_fail(c, pci_only[k], "PCI only, but this device uses the %s transport (from %s)", tn,
+				ck_fail(c, d->k->fields[schema_cf(d->k, pci_only[k])].name, "PCI only, but this device uses the %s transport (from %s)", tn,
 				        blame_transport(c, vm, i, why, sizeof why));
-		const struct qval *bus = dfield(d, "bus");
+		const struct qval *bus = dfield(d, CF_BUS);
 		if (bus && !(t == TR_MMIO && !strncmp(bus->u.str.s, "virtio-mmio-bus.", 16)))
 			ck_fail(c, "bus", "'%s' is not a%s bus, and this device uses the %s transport (from %s)%s",
 			        bus->u.str.s, t == TR_MMIO ? " virtio-mmio" : "n s390 channel", tn,
@@ -233,7 +233,7 @@ static void check_transport(struct ck *c, const struct rec *vm, int i, int machi
 			        t == TR_MMIO ? "; leave 'bus' out, or give 'virtio-mmio-bus.N'" :
 			        t == TR_CCW ? "; ccw devices are placed with 'devno'" : "");
 	}
-	if (t != TR_CCW && dfield(d, "devno"))
+	if (t != TR_CCW && dfield(d, CF_DEVNO))
 		ck_fail(c, "devno", "only used with the ccw transport, and this device uses %s (from %s)", tn,
 		        blame_transport(c, vm, i, why, sizeof why));
 }
@@ -246,11 +246,11 @@ static void check_with_sections(struct ck *c, const struct rec *vm, const struct
 	const struct rec *ma = vm_sec(vm, VM_MACHINE);
 	const struct rec *nu = vm_sec(vm, VM_NUMA);
 	int nnodes = nu && has(nu, NU_NODES) ? nu->v[NU_NODES].u.recs.n : 0;
-	if (f->kind == K_PXB && dfield(d, "numa_node") && dfield(d, "numa_node")->u.i >= nnodes) {
+	if (f->kind == K_PXB && dfield(d, CF_NUMA_NODE) && dfield(d, CF_NUMA_NODE)->u.i >= nnodes) {
 		blame_dev(c, vm, i);
 		if (!nnodes)
 			ck_fail(c, "numa_node", "the VM has no numa.nodes");
-		ck_fail(c, "numa_node", "no NUMA node %lld (the nodes are 0..%d)", dfield(d, "numa_node")->u.i,
+		ck_fail(c, "numa_node", "no NUMA node %lld (the nodes are 0..%d)", dfield(d, CF_NUMA_NODE)->u.i,
 		        nnodes - 1);
 	}
 
@@ -259,7 +259,7 @@ static void check_with_sections(struct ck *c, const struct rec *vm, const struct
 			blame_dev(c, vm, i);
 			ck_fail(c, NULL, "needs machine.type 'q35' (QEMU has intel-iommu on q35 only)");
 		}
-		const struct qval *ir = dfield(d, "intremap");
+		const struct qval *ir = dfield(d, CF_INTREMAP);
 		const struct prop *irq = NULL;
 		for (int p = 0; ma && has(ma, MA_OPTIONS) && p < ma->v[MA_OPTIONS].u.props.n; p++)
 			if (!strcmp(ma->v[MA_OPTIONS].u.props.v[p].key, "kernel-irqchip"))
@@ -273,7 +273,7 @@ static void check_with_sections(struct ck *c, const struct rec *vm, const struct
 	}
 
 	if (f->kind == K_CDROM && machine == TR_MMIO) {
-		const struct qval *bus = dfield(d, "bus");
+		const struct qval *bus = dfield(d, CF_BUS);
 		const struct rec *owner = bus ? vm_bus_device(vm, bus->u.str.s, bus->u.str.n) : NULL;
 		if (!owner || strcmp(owner->k->name, "scsi_controller")) {
 			blame_dev(c, vm, i);
@@ -287,7 +287,7 @@ static void check_late(struct ck *c, const struct rec *vm, const struct dev *f, 
 {
 	const struct rec *d = device(vm, i);
 	const struct qval *pf = has(vm, VM_PFLASH) ? &vm->v[VM_PFLASH] : NULL;
-	if (f->kind == K_OBJECT && dfield(d, "file") && (pf || has(vm, VM_BIOS) || has(vm, VM_FIRMWARE))) {
+	if (f->kind == K_OBJECT && dfield(d, CF_FILE) && (pf || has(vm, VM_BIOS) || has(vm, VM_FIRMWARE))) {
 		blame_dev(c, vm, i);
 		if (has(vm, VM_FIRMWARE))
 			ck_fail(c, "file", "the VM has firmware '%s' too (give the firmware once)", eval(vm, VM_FIRMWARE));
@@ -295,20 +295,20 @@ static void check_late(struct ck *c, const struct rec *vm, const struct dev *f, 
 	}
 
 	if (vm_knob_on(vm, KN_IOMMU_PLATFORM)) {
-		const struct qval *dm = dfield(d, "disable_modern");
-		const struct qval *iface = f->kind == K_BLOCK ? dfield(d, "interface") : NULL;
-		const struct qval *drv = dfield(d, "driver");
+		const struct qval *dm = dfield(d, CF_DISABLE_MODERN);
+		const struct qval *iface = f->kind == K_BLOCK ? dfield(d, CF_INTERFACE) : NULL;
+		const struct qval *drv = dfield(d, CF_DRIVER);
 		if (dm && dm->u.i) {
 			blame_dev(c, vm, i);
 			ck_fail(c, "disable_modern", "not with knobs.iommu_platform (a legacy virtio device has no "
 			        "iommu_platform)");
 		}
-		if (iface && !strcmp(d->k->fields[schema_field(d->k, "interface", 9)].choices[iface->u.i], "virtio")) {
+		if (iface && !strcmp(d->k->fields[schema_cf(d->k, CF_INTERFACE)].choices[iface->u.i], "virtio")) {
 			blame_dev(c, vm, i);
 			ck_fail(c, "interface", "'virtio' lets QEMU make the device, without iommu_platform "
 			        "(knobs.iommu_platform); use 'none'");
 		}
-		if (drv && d->k->fields[schema_field(d->k, "driver", 6)].type == T_NAME &&
+		if (drv && d->k->fields[schema_cf(d->k, CF_DRIVER)].type == T_NAME &&
 		    drv->u.str.n > 17 && !strcmp(drv->u.str.s + drv->u.str.n - 17, "-pci-transitional")) {
 			blame_dev(c, vm, i);
 			ck_fail(c, "driver", "'%s' keeps its legacy interface, which cannot have iommu_platform "
@@ -383,8 +383,8 @@ void vm_check_sandbox(struct ck *c, const struct rec *vm)
 		        "the sandbox kills it)");
 	for (int i = 0; i < ndevices(vm); i++) {
 		const struct rec *d = device(vm, i);
-		if (kind_of(d) == K_NETDEV && (dfield(d, "script") || dfield(d, "down_script")))
+		if (kind_of(d) == K_NETDEV && (dfield(d, CF_SCRIPT) || dfield(d, CF_DOWN_SCRIPT)))
 			ck_fail(c, "sandbox.spawn", "'deny' with devices[%d]'s %s (QEMU forks to run it, and the "
-			        "sandbox kills it)", i + 1, dfield(d, "script") ? "script" : "down_script");
+			        "sandbox kills it)", i + 1, dfield(d, CF_SCRIPT) ? "script" : "down_script");
 	}
 }
