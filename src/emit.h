@@ -7,7 +7,6 @@
 #include <stddef.h>
 
 #include "arena.h"
-#include "spawn.h"
 
 struct qfd;
 
@@ -48,7 +47,6 @@ struct emit {
 	char *buf;                   /* the option being built */
 	size_t len, bufcap;
 	int nkeys;                   /* keys so far in the option being built */
-	struct spawn_ids ids;        /* the description's uid, gid and groups */
 	struct emit_step *steps;     /* the description's `prepare`: run before QEMU */
 	int nsteps;
 	/* Tracing (NULL: off, the usual case): render code says which device

@@ -19,6 +19,7 @@
 #include "ldev.h"
 #include "lfd.h"
 #include "render.h"
+#include "spawn.h"
 #include "vm_kind.h"
 
 #define ARENA_MT "qlua.arena"
@@ -29,14 +30,11 @@ static int arena_gc(lua_State *L)
 	return 0;
 }
 
-void qlua_build(lua_State *L, int idx, const char *where, struct emit *e, const struct runtime *rt)
-{
-	qlua_build_ex(L, idx, where, e, rt, NULL, NULL);
-}
-
-/* Checks and renders the description at idx into e, in arena a. */
-static void build(lua_State *L, int idx, const char *where, struct emit *e, const struct runtime *rt,
-                  struct emit_trace *trace, const struct rec **vmp, struct arena *a, struct ldev_state *st)
+/* Checks and renders the description at idx into e, in arena a; *ids
+ * (when not NULL) gets who QEMU runs as. */
+static void build(lua_State *L, int idx, const char *where, struct emit *e, struct spawn_ids *ids,
+                  const struct runtime *rt, struct emit_trace *trace, const struct rec **vmp, struct arena *a,
+                  struct ldev_state *st)
 {
 	/* without `where`, errors blame the calling Lua line, looked up when one is raised */
 	char wherebuf[256];
@@ -52,6 +50,8 @@ static void build(lua_State *L, int idx, const char *where, struct emit *e, cons
 	    render_console_on_stdio(vm))
 		ck_fail(&c, "knobs.daemonize", "not with the console on this terminal (QEMU cannot keep stdio once "
 		        "detached; connect the first serial port elsewhere, e.g. with qemu.legacy_serial)");
+	if (ids)
+		vm_ids(vm, ids);
 
 	emit_init(e, a);
 	if (trace) {
@@ -78,18 +78,33 @@ static void check_description(lua_State *L, int idx)
 		luaL_error(L, "VM description expected (a table), got %s", luaL_typename(L, idx));
 }
 
+/* The arena a build of the caller's own keeps its memory in: pushed, and
+ * freed with its userdata however the build ends. */
+static struct arena *push_arena(lua_State *L)
+{
+	/* Its first chunk sits in the userdata: one allocation for a typical
+	 * description. */
+	struct build_arena { struct arena a; char mem[4096]; } *ba;  /* Lua aligns userdata to 8 only */
+	ba = lua_newuserdatauv(L, sizeof *ba, 0);
+	arena_init(&ba->a, ba->mem, sizeof ba->mem);
+	luaL_setmetatable(L, ARENA_MT);
+	return &ba->a;
+}
+
+void qlua_build(lua_State *L, int idx, const char *where, struct emit *e, struct spawn_ids *ids,
+                const struct runtime *rt)
+{
+	idx = lua_absindex(L, idx);
+	check_description(L, idx);
+	build(L, idx, where, e, ids, rt, NULL, NULL, push_arena(L), ldev_state(L));
+}
+
 void qlua_build_ex(lua_State *L, int idx, const char *where, struct emit *e, const struct runtime *rt,
                    struct emit_trace *trace, const struct rec **vmp)
 {
 	idx = lua_absindex(L, idx);
 	check_description(L, idx);
-	/* The arena's first chunk sits in its userdata: one allocation for a
-	 * typical description, freed at once however the build ends. */
-	struct build_arena { struct arena a; char mem[4096]; } *ba;  /* Lua aligns userdata to 8 only */
-	ba = lua_newuserdatauv(L, sizeof *ba, 0);
-	arena_init(&ba->a, ba->mem, sizeof ba->mem);
-	luaL_setmetatable(L, ARENA_MT);
-	build(L, idx, where, e, rt, trace, vmp, &ba->a, ldev_state(L));
+	build(L, idx, where, e, NULL, rt, trace, vmp, push_arena(L), ldev_state(L));
 }
 
 /* qemu.argv(vm [, {console = "stdio"|"none"|"file:PATH"}]) -> argv, fds:
@@ -122,7 +137,7 @@ static int l_argv(lua_State *L)
 	 * are made (a raise leaves it to be rewound by the next user). */
 	struct ldev_state *st = ldev_state(L);
 	arena_reset(&st->scratch);
-	build(L, 1, NULL, &e, &rt, NULL, NULL, &st->scratch, st);
+	build(L, 1, NULL, &e, NULL, &rt, NULL, NULL, &st->scratch, st);
 	lua_createtable(L, e.argc, 0);
 	for (int i = 0; i < e.argc; i++) {
 		lua_pushlstring(L, e.argv[i], e.argl[i]);

@@ -51,11 +51,8 @@ struct opts {
 	int capture_out;        /* stdout = "capture" */
 	const char *input;      /* bytes for its stdin, or NULL (stdin inherited) */
 	size_t inputlen;
-	int set_uid, set_gid, set_groups, new_session;
-	uid_t uid;
-	gid_t gid;
-	gid_t groups[64];
-	int ngroups;
+	int new_session;
+	struct spawn_ids ids;   /* launch_custom's attrs, or the description's (qlua_build) */
 };
 
 /* The value of option `name` in the checked record r, or NULL when the
@@ -88,16 +85,16 @@ static void getopts(lua_State *L, int idx, const char *fname, struct opts *o)
 	if ((v = optval(r, "setsid")))
 		o->new_session = (int)v->u.i;
 	if ((v = optval(r, "uid")))
-		o->set_uid = 1, o->uid = (uid_t)v->u.i;
+		o->ids.set_uid = 1, o->ids.uid = (uid_t)v->u.i;
 	if ((v = optval(r, "gid")))
-		o->set_gid = 1, o->gid = (gid_t)v->u.i;
+		o->ids.set_gid = 1, o->ids.gid = (gid_t)v->u.i;
 	if ((v = optval(r, "groups"))) {
-		if (v->u.ints.n > 64)
+		if (v->u.ints.n > SPAWN_MAX_GROUPS)
 			options_fail(L, idx, "groups", "more than 64 groups");
 		for (int g = 0; g < v->u.ints.n; g++)
-			o->groups[g] = (gid_t)v->u.ints.v[g];
-		o->ngroups = v->u.ints.n;
-		o->set_groups = 1;
+			o->ids.groups[g] = (gid_t)v->u.ints.v[g];
+		o->ids.ngroups = v->u.ints.n;
+		o->ids.set_groups = 1;
 	}
 	if ((v = optval(r, "console"))) {
 		int choice;
@@ -414,8 +411,8 @@ static struct lvm *start(lua_State *L, char **argv, const int *fds, int nfds, co
 		.path = argv[0], .argv = argv, .fds = fds, .nfds = nfds,
 		.stdin_fd = s->fd[S_IN], .stdout_fd = s->fd[S_OUT_CHILD], .stderr_fd = s->fd[S_ERR_CHILD],
 		.detach = o->detach, .new_session = o->new_session,
-		.set_uid = o->set_uid, .uid = o->uid, .set_gid = o->set_gid, .gid = o->gid,
-		.set_groups = o->set_groups, .groups = o->groups, .ngroups = o->ngroups,
+		.set_uid = o->ids.set_uid, .uid = o->ids.uid, .set_gid = o->ids.set_gid, .gid = o->ids.gid,
+		.set_groups = o->ids.set_groups, .groups = o->ids.groups, .ngroups = o->ids.ngroups,
 	};
 	char err[512];
 	int code = 0;
@@ -505,17 +502,9 @@ static struct lvm *start_vm(lua_State *L, struct opts *o, const char *fname)
 		}
 	}
 	struct emit e;
-	qlua_build(L, 1, NULL, &e, &rt);   /* pushes the arena */
-	/* the description's uid, gid and groups: applied only when given */
-	if (e.ids.set_uid)
-		o->set_uid = 1, o->uid = e.ids.uid;
-	if (e.ids.set_gid)
-		o->set_gid = 1, o->gid = e.ids.gid;
-	if (e.ids.set_groups) {
-		o->set_groups = 1;
-		o->ngroups = e.ids.ngroups;
-		memcpy(o->groups, e.ids.groups, sizeof o->groups);
-	}
+	/* QEMU runs as the description says (each id applied only when given):
+	 * qemu.launch and qemu.run take no ids of their own */
+	qlua_build(L, 1, NULL, &e, &o->ids, &rt);   /* pushes the arena */
 	if (lvm_dry_hook && !lvm_dry_hold)
 		lvm_dry_hook(L, &e, 1, fname);  /* raises */
 	char err[600];

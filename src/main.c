@@ -25,6 +25,7 @@
 #include "render.h"
 #include "retline.h"
 #include "schema.h"
+#include "spawn.h"
 
 #define EXIT_USAGE 2   /* usage, script and validation errors */
 
@@ -741,8 +742,9 @@ static int pmain(lua_State *L)
 	if (a->flags[O_CHECK] && !a->flags[O_DRY] && !a->flags[O_JSON])
 		return 0;
 	struct emit e;
+	struct spawn_ids ids;  /* who QEMU runs as */
 	struct runtime rt = { .serial = "stdio" };  /* the console on this terminal */
-	qlua_build(L, -1, where, &e, &rt);
+	qlua_build(L, -1, where, &e, &ids, &rt);
 	if (a->flags[O_JSON]) {
 		print_json(&e);
 		return 0;
@@ -760,7 +762,7 @@ static int pmain(lua_State *L)
 	for (int i = 0; i < e.nfds; i++)
 		fds[i] = e.fds[i]->fd;
 	fflush(stdout);
-	p->status = foreground_run(e.argv, fds, e.nfds, &e.ids, err, sizeof err);
+	p->status = foreground_run(e.argv, fds, e.nfds, &ids, err, sizeof err);
 	if (*err) {
 		lua_pushstring(L, err);
 		lvm_exec_status = p->status;  /* 126/127, as a shell reports it; 2: not started */

@@ -7,12 +7,13 @@
 #include <sys/types.h>
 
 /* Who the child runs as: each id applied only when set. */
+#define SPAWN_MAX_GROUPS 64
 struct spawn_ids {
 	int set_uid, set_gid, set_groups;
 	uid_t uid;
 	gid_t gid;
 	int ngroups;
-	gid_t groups[64];
+	gid_t groups[SPAWN_MAX_GROUPS];
 };
 
 struct spawn_req {

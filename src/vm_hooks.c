@@ -144,28 +144,8 @@ void vm_render_incoming(struct render *rc, const struct rec *vm)
 	}
 }
 
-/* Not options: who QEMU runs as, for whoever spawns it. */
-void vm_render_ids(struct render *rc, const struct rec *vm)
-{
-	struct emit *e = rc->e;
-	if (has(vm, VM_UID)) {
-		e->ids.set_uid = 1;
-		e->ids.uid = (uid_t)ival(vm, VM_UID);
-	}
-	if (has(vm, VM_GID)) {
-		e->ids.set_gid = 1;
-		e->ids.gid = (gid_t)ival(vm, VM_GID);
-	}
-	if (has(vm, VM_GROUPS)) {
-		e->ids.set_groups = 1;
-		e->ids.ngroups = vm->v[VM_GROUPS].u.ints.n;
-		for (int i = 0; i < e->ids.ngroups; i++)
-			e->ids.groups[i] = (gid_t)vm->v[VM_GROUPS].u.ints.v[i];
-	}
-}
-
-/* Not options either: what runs before QEMU, after the steps rendering
- * added (vm_render_firmware's). */
+/* Not options: what runs before QEMU, after the steps rendering added
+ * (vm_render_firmware's). */
 void vm_render_prepare(struct render *rc, const struct rec *vm)
 {
 	struct emit *e = rc->e;

@@ -1,5 +1,6 @@
 /* vm_kind.c - the VM description as a kind (vm_kind.h): its fields, its
- * command line as rows in QEMU's order, and its whole-record check.
+ * command line as rows in QEMU's order, its whole-record check, and who
+ * QEMU runs as.
  *
  * The order is the seed's, so the two command lines can be compared line
  * by line.  A row is a field rendered by its type and `.flag` (render_flag:
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
+#include "spawn.h"
 #include "vm_kind.h"
 
 static const struct field vm_fields[] = {
@@ -227,10 +229,11 @@ static void check_pidfile(struct ck *c, const struct rec *vm)
 		        sval(vm, VM_PIDFILE));
 }
 
+/* As many as struct spawn_ids holds (vm_ids copies them there). */
 static void check_groups(struct ck *c, const struct rec *vm)
 {
-	if (has(vm, VM_GROUPS) && vm->v[VM_GROUPS].u.ints.n > 64)
-		ck_fail(c, "groups", "%d groups (qlua passes at most 64)", vm->v[VM_GROUPS].u.ints.n);
+	if (has(vm, VM_GROUPS) && vm->v[VM_GROUPS].u.ints.n > SPAWN_MAX_GROUPS)
+		ck_fail(c, "groups", "%d groups (qlua passes at most %d)", vm->v[VM_GROUPS].u.ints.n, SPAWN_MAX_GROUPS);
 }
 
 /* The rules over the whole record, in the order they run (the first
@@ -245,6 +248,29 @@ static void vm_check(struct ck *c, const struct rec *vm)
 {
 	for (size_t i = 0; i < sizeof vm_checks / sizeof vm_checks[0]; i++)
 		vm_checks[i](c, vm);
+}
+
+/* ---- who QEMU runs as ---- */
+
+/* A fact of the checked record, not an option: rendering never sees it
+ * (check_groups kept the groups within the struct's room). */
+void vm_ids(const struct rec *vm, struct spawn_ids *ids)
+{
+	memset(ids, 0, sizeof *ids);
+	if (has(vm, VM_UID)) {
+		ids->set_uid = 1;
+		ids->uid = (uid_t)ival(vm, VM_UID);
+	}
+	if (has(vm, VM_GID)) {
+		ids->set_gid = 1;
+		ids->gid = (gid_t)ival(vm, VM_GID);
+	}
+	if (has(vm, VM_GROUPS)) {
+		ids->set_groups = 1;
+		ids->ngroups = vm->v[VM_GROUPS].u.ints.n;
+		for (int i = 0; i < ids->ngroups; i++)
+			ids->groups[i] = (gid_t)vm->v[VM_GROUPS].u.ints.v[i];
+	}
 }
 
 /* ---- rendering ---- */
@@ -276,7 +302,7 @@ static const struct row vm_rows[] = {
 
 /* After whatever qlua adds at launch (render.c): extra_args are the last word. */
 static const struct row vm_tail_rows[] = {
-	HOOK(vm_render_ids), HOOK(vm_render_prepare), FIELD(VM_EXTRA_ARGS),
+	HOOK(vm_render_prepare), FIELD(VM_EXTRA_ARGS),
 };
 
 static void render_rows(struct render *rc, const struct rec *vm, const struct row *rows, int n)

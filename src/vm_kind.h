@@ -3,15 +3,14 @@
  *
  *   vm_kind.c      the VM's own fields, its command line as rows in QEMU's
  *                  order (flags as data, hooks where the shape is irregular),
- *                  and its whole-record check
+ *                  its whole-record check, and who QEMU runs as (vm_ids)
  *   vm_sections.c  the sections as data (machine, smp, knobs, boot, ...) with
  *                  the rules inside each one
  *   vm_memory.c    guest RAM: memory, NUMA, their backends and their rules
  *   vm_firmware.c  firmware = 'uefi': OVMF's images and the VM's own variables
  *   vm_hooks.c     the options whose shape is irregular (-name, -machine,
  *                  -accel, -cpu, qmp's chardev and monitor, pflash, -incoming),
- *                  and the tail that is not options (who QEMU runs as, the
- *                  prepare steps)
+ *                  and the prepare steps, which are not options
  *   vm_rules.c     rules across the description: devices against each other
  *                  (by groups of kinds) and against the sections
  *
@@ -96,12 +95,17 @@ void vm_render_cpu(struct render *rc, const struct rec *vm);
 void vm_render_qmp(struct render *rc, const struct rec *vm);
 void vm_render_pflash(struct render *rc, const struct rec *vm);
 void vm_render_incoming(struct render *rc, const struct rec *vm);
-void vm_render_ids(struct render *rc, const struct rec *vm);
 void vm_render_prepare(struct render *rc, const struct rec *vm);
 
 /* vm_rules.c */
 void vm_check_devices(struct ck *c, const struct rec *vm);
 void vm_check_sandbox(struct ck *c, const struct rec *vm);
+
+/* Who QEMU runs as: the checked description's uid, gid and groups, each
+ * set in *ids only when given (the rest left unset).  Not part of the
+ * command line: the build hands them to the spawner beside it (lbuild.h). */
+struct spawn_ids;
+void vm_ids(const struct rec *vm, struct spawn_ids *ids);
 
 /* The QEMU binary a description without `path` runs: $QLUA_QEMU, else
  * qemu-system-<this machine's arch> (vm_kind.c). */
