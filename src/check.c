@@ -1374,10 +1374,12 @@ void check_vm(struct ck *c, const struct rec *vm)
 			continue;
 		for (int j = 0; j < vm->v[s].u.recs.n; j++) {
 			const struct rec *r = vm->v[s].u.recs.v[j];
-			for (int f = 0; f < r->k->nfields; f++) {
-				const struct field *fl = &r->k->fields[f];
-				const struct qval *v = &r->v[f];
-				if (fl->type != T_ID || !v->set)
+			int nids;
+			const signed char *ids = schema_ids(r->k, &nids);
+			for (int x = 0; x < nids; x++) {
+				const struct field *fl = &r->k->fields[ids[x]];
+				const struct qval *v = &r->v[ids[x]];
+				if (!v->set)
 					continue;
 				char *sec = arena_alloc(c->a, strlen(sf->name) + 16);
 				sprintf(sec, "%s[%d]", sf->name, j + 1);
@@ -1394,11 +1396,13 @@ void check_vm(struct ck *c, const struct rec *vm)
 	/* Every id each device declares, once per namespace. */
 	for (int i = 0; i < ndev; i++) {
 		const struct rec *r = devs[i];
-		int generic = r->k->open;
-		for (int f = 0; f < r->k->nfields; f++) {
+		int generic = r->k->open, nids;
+		const signed char *ids = schema_ids(r->k, &nids);
+		for (int x = 0; x < nids; x++) {
+			int f = ids[x];
 			const struct field *fl = &r->k->fields[f];
 			const struct qval *v = &r->v[f];
-			if (fl->type != T_ID || !v->set)
+			if (!v->set)
 				continue;
 			int ns = r->k->id_ns ? r->k->id_ns(r, f) : fl->ns;
 			const struct decl *old = lookup(&d, ns, v->u.str.s, v->u.str.n);
@@ -1430,10 +1434,12 @@ void check_vm(struct ck *c, const struct rec *vm)
 	for (int i = 0; i < ndev; i++) {
 		const struct rec *r = devs[i];
 		blame(c, r, i + 1);
-		for (int f = 0; f < r->k->nfields; f++) {
-			const struct field *fl = &r->k->fields[f];
-			if (fl->type == T_REF && r->v[f].set)
-				check_ref(c, &d, &m, fl->ns, fl->name, r->v[f].u.str.s, r->v[f].u.str.n);
+		int nrefs;
+		const signed char *refs = schema_refs(r->k, &nrefs);
+		for (int x = 0; x < nrefs; x++) {
+			const struct field *fl = &r->k->fields[refs[x]];
+			if (r->v[refs[x]].set)
+				check_ref(c, &d, &m, fl->ns, fl->name, r->v[refs[x]].u.str.s, r->v[refs[x]].u.str.n);
 		}
 		for (int p = 0; p < r->nprops; p++) {
 			int ns = prop_ns(r->props[p].key);

@@ -75,6 +75,8 @@ static const char *const cf_names[CF_COUNT] = {
 static struct {
 	const struct kind *k;        /* NULL: empty */
 	short cf[CF_COUNT];
+	signed char ids[SCHEMA_IDS_MAX], refs[SCHEMA_IDS_MAX];
+	unsigned char nids, nrefs;
 } kcf_[KINDS_SIZE];
 
 static unsigned kind_slot(const struct kind *k)
@@ -108,6 +110,14 @@ static void add_kind(const struct kind *k)
 	kcf_[ks].k = k;
 	for (int c = 0; c < CF_COUNT; c++)
 		kcf_[ks].cf[c] = (short)schema_field(k, cf_names[c], strlen(cf_names[c]));
+	for (int f = 0; f < k->nfields; f++) {
+		unsigned char *n = k->fields[f].type == T_ID ? &kcf_[ks].nids : k->fields[f].type == T_REF ? &kcf_[ks].nrefs : NULL;
+		if (!n)
+			continue;
+		if (*n == SCHEMA_IDS_MAX || f > 127)
+			abort();  /* a kind with more: raise SCHEMA_IDS_MAX */
+		(k->fields[f].type == T_ID ? kcf_[ks].ids : kcf_[ks].refs)[(*n)++] = (signed char)f;
+	}
 	for (int f = 0; f < k->nfields; f++)
 		if (k->fields[f].sub)
 			add_kind(k->fields[f].sub);
@@ -138,16 +148,37 @@ int schema_field(const struct kind *k, const char *name, size_t len)
 	}
 }
 
-int schema_cf(const struct kind *k, enum cf f)
+/* k's entry in kcf_, or -1 when k is not a registered kind. */
+static int kind_entry(const struct kind *k)
 {
 	if (!nkinds_)
 		schema_init();
 	for (unsigned s = kind_slot(k);; s = (s + 1) & (KINDS_SIZE - 1)) {
 		if (kcf_[s].k == k)
-			return kcf_[s].cf[f];
+			return (int)s;
 		if (!kcf_[s].k)
-			return -1;  /* not a registered kind */
+			return -1;
 	}
+}
+
+int schema_cf(const struct kind *k, enum cf f)
+{
+	int s = kind_entry(k);
+	return s < 0 ? -1 : kcf_[s].cf[f];
+}
+
+const signed char *schema_ids(const struct kind *k, int *n)
+{
+	int s = kind_entry(k);
+	*n = s < 0 ? 0 : kcf_[s].nids;
+	return s < 0 ? NULL : kcf_[s].ids;
+}
+
+const signed char *schema_refs(const struct kind *k, int *n)
+{
+	int s = kind_entry(k);
+	*n = s < 0 ? 0 : kcf_[s].nrefs;
+	return s < 0 ? NULL : kcf_[s].refs;
 }
 
 /* The Lua index: (kind, address of an interned Lua string) -> field,

@@ -208,6 +208,12 @@ enum cf {
 	CF_DOWN_SCRIPT, CF_TYPE, CF_COUNT
 };
 int schema_cf(const struct kind *k, enum cf f);
+/* The fields of kind k that declare an id (T_ID) or name one (T_REF), in
+ * their order: what checking the whole VM walks, instead of every field
+ * of every device.  Sets *n; at most SCHEMA_IDS_MAX of each per kind. */
+#define SCHEMA_IDS_MAX 4
+const signed char *schema_ids(const struct kind *k, int *n);
+const signed char *schema_refs(const struct kind *k, int *n);
 const char *schema_type_name(const struct field *f);
 /* Does rule w hold for record r (no rule: always)? */
 int schema_when(const struct rec *r, const struct when *w);
