@@ -13,6 +13,9 @@ struct qfd;
 struct rec;
 struct render;
 
+/* A field's type.  What each does (check, read back as Lua, default,
+ * describe name) is one row of types.h's table; how it is written to
+ * the command line, one row of render.c's. */
 enum ftype {
 	T_STR,      /* free text; commas doubled when rendered */
 	T_NAME,     /* a QEMU name: driver, machine type, cpu model */
@@ -195,7 +198,6 @@ size_t schema_lua_size(void);
 void schema_lua_init(struct schema_lua *t);
 int schema_field_lua(const struct schema_lua *t, const struct kind *k, const char *p);
 int schema_lua_add(struct schema_lua *t, const struct kind *k, const char *p, int field);
-const char *schema_type_name(const struct field *f);
 /* Does rule w hold for record r (no rule: always)? */
 int schema_when(const struct rec *r, const struct when *w);
 /* The device name of r's kind on transport t, NULL where QEMU has none
