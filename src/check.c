@@ -1,5 +1,7 @@
 /* check.c - see check.h.  Walks the user's table (so unknown keys are
  * caught), then the schema (so missing ones are), then the kind's own rules.
+ * Each value is checked by its type's row (types.c); lists, records, the
+ * order of faults and the messages' paths are here.
  * Messages follow Lua's grammar: lower case, names in single quotes, detail
  * in parentheses, no final period. */
 #include "check.h"
@@ -108,7 +110,7 @@ static const char *tname(lua_State *L, int idx)
 	return luaL_typename(L, idx);
 }
 
-static void expected(struct ck *c, const char *name, const char *what, int idx)
+void ck_expected(struct ck *c, const char *name, const char *what, int idx)
 {
 	field_fail(c, name, "%s expected, got %s", what, tname(c->L, idx));
 }
@@ -198,117 +200,6 @@ int ck_l_suggest(lua_State *L)
 	else
 		lua_pushnil(L);
 	return 1;
-}
-
-/* ---- scalar checks --------------------------------------------------------- */
-
-/* A string QEMU can be given: no NUL (argv cannot carry it), no newline
- * (QEMU's option parser and the kernel command line cannot take one).
- * allow_empty: bit 1, an empty string is fine; bit 2 (STR_LINES), line
- * breaks are (F_TEXT: arguments of other programs). */
-#define STR_LINES 2
-
-/* Does s hold a NUL, or (without STR_LINES) a line break?  One pass over
- * the bytes: every string of a description goes through here. */
-static int str_bad(const char *s, size_t n, int allow)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	if (allow & STR_LINES) {
-		for (size_t i = 0; i < n; i++)
-			if (!u[i])
-				return 1;
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (u[i] <= '\r' && (!u[i] || u[i] == '\n' || u[i] == '\r'))
-			return 1;
-	return 0;
-}
-
-static const char *checkstr(struct ck *c, const char *name, int idx, size_t *len, int allow_empty)
-{
-	if (lua_type(c->L, idx) != LUA_TSTRING)
-		expected(c, name, "string", idx);
-	const char *s = lua_tolstring(c->L, idx, len);
-	if (!(allow_empty & 1) && *len == 0)
-		field_fail(c, name, "empty string (leave the field out instead)");
-	if (str_bad(s, *len, allow_empty)) {
-		/* which fault: a NUL anywhere before a line break anywhere */
-		if (memchr(s, '\0', *len))
-			field_fail(c, name, "contains a NUL byte, which cannot be passed to QEMU");
-		field_fail(c, name, "contains a line break, which QEMU cannot take");
-	}
-	return s;
-}
-
-static long long checkint(struct ck *c, const char *name, int idx)
-{
-	int ok;
-	lua_Integer v = lua_tointegerx(c->L, idx, &ok);
-	if (lua_type(c->L, idx) != LUA_TNUMBER)
-		expected(c, name, "number", idx);
-	if (!ok)
-		field_fail(c, name, "number has no integer representation");
-	return v;
-}
-
-static unsigned long long checksize(struct ck *c, const char *name, int idx)
-{
-	if (lua_type(c->L, idx) == LUA_TNUMBER) {
-		long long v = checkint(c, name, idx);
-		if (v < 0)
-			field_fail(c, name, "size must not be negative (got %lld)", v);
-		return v;
-	}
-	size_t n;
-	unsigned long long v;
-	const char *s = checkstr(c, name, idx, &n, 0);
-	if (!val_size(s, n, &v))
-		field_fail(c, name, "invalid size '%s' (expected bytes, or a number with suffix K, M, G or T)", s);
-	return v;
-}
-
-/* An integer slot, or "slot[.function]" in hex. */
-static void checkpci(struct ck *c, const char *name, int idx, struct qval *v)
-{
-	if (lua_type(c->L, idx) == LUA_TNUMBER) {
-		long long slot = checkint(c, name, idx);
-		if (slot < 0 || slot > 0x1f)
-			field_fail(c, name, "PCI slot %lld is out of range (expected 0..31)", slot);
-		v->u.pci.slot = slot;
-		v->u.pci.fn = -1;
-		return;
-	}
-	size_t n;
-	const char *s = checkstr(c, name, idx, &n, 0);
-	if (!val_pci(s, n, &v->u.pci.slot, &v->u.pci.fn))
-		field_fail(c, name, "invalid PCI address '%s' (expected slot[.function] in hex, slot 0..1f, function 0..7)", s);
-}
-
-static long long checkhex16(struct ck *c, const char *name, int idx)
-{
-	unsigned long v;
-	if (lua_type(c->L, idx) == LUA_TNUMBER) {
-		long long i = checkint(c, name, idx);
-		if (i < 0 || i > 0xffff)
-			field_fail(c, name, "%lld is out of range (expected 0..0xffff)", i);
-		return i;
-	}
-	size_t n;
-	const char *s = checkstr(c, name, idx, &n, 0);
-	if (!val_hex16(s, n, &v))
-		field_fail(c, name, "invalid PCI id '%s' (expected a 16-bit number like 0x8086)", s);
-	return v;
-}
-
-static struct qfd *checkfd(struct ck *c, const char *name, int idx)
-{
-	struct qfd *fd = qfd_test(c->L, idx);
-	if (!fd)
-		expected(c, name, "qemu.fd", idx);
-	if (fd->fd < 0)
-		field_fail(c, name, "descriptor is closed");
-	return fd;
 }
 
 /* ---- lists and the order of faults ------------------------------------------ */
@@ -414,11 +305,11 @@ static void list_key_fail(struct ck *c, const char *name, int key, lua_Integer n
  * 1..n only, naming the fault: a key that is no index (the first by
  * key_before), else the first hole.  sub: the kind of the list's items,
  * when they are sections. */
-static int checklist(struct ck *c, const char *name, int idx, int allow_empty, const struct kind *sub)
+int ck_list(struct ck *c, const char *name, int idx, int allow_empty, const struct kind *sub)
 {
 	lua_State *L = c->L;
 	if (!lua_istable(L, idx))
-		expected(c, name, "table", idx);
+		ck_expected(c, name, "table", idx);
 	idx = lua_absindex(L, idx);
 	luaL_checkstack(L, 4, NULL);
 	lua_Integer count = 0, max = 0;
@@ -463,51 +354,14 @@ static int checklist(struct ck *c, const char *name, int idx, int allow_empty, c
 	return (int)max;
 }
 
-/* ---- enumerations ------------------------------------------------------------ */
-
-static void enum_fail(struct ck *c, const char *name, const char *s, const char *const *ch)
-{
-	char list[600];
-	size_t len = 0;
-	int n = 0;
-	while (ch[n])
-		n++;
-	for (int i = 0; i < n && len < sizeof list - 64; i++)
-		len += snprintf(list + len, sizeof list - len, "%s'%s'",
-		                i == 0 ? "" : i == n - 1 ? " or " : ", ", ch[i]);
-	field_fail(c, name, "invalid option '%s' (expected %s)", s, list);
-}
-
-static int enum_index(const char *const *ch, const char *s)
-{
-	for (int i = 0; ch[i]; i++)
-		if (!strcmp(ch[i], s))
-			return i;
-	return -1;
-}
-
 /* ---- one value ------------------------------------------------------------- */
-
-/* Strings of a fixed shape: the predicate (values.c) and what the message
- * says was expected. */
-static const struct {
-	int (*ok)(const char *s, size_t n);
-	const char *what, *expected;
-} shapes[T_NTYPES] = {
-	[T_MAC] = { val_mac, "MAC address", "six hex octets like 52:54:00:12:34:56" },
-	[T_UUID] = { val_uuid, "UUID", "8-4-4-4-12 hex digits" },
-	[T_RTCBASE] = { val_rtcbase, "option", "'utc', 'localtime' or a date like 2006-06-17T16:01:21" },
-	[T_BDF] = { val_bdf, "PCI host address", "[domain:]bus:device.function like 0000:01:00.0" },
-	[T_DEVNO] = { val_devno, "ccw device number", "cssid.ssid.devno in hex like fe.0.0001: cssid 0..fe, "
-	                                             "ssid 0..3, four digits" },
-};
 
 /* Keeps the value at idx alive in the anchor, the device userdata, and
  * remembers which user value holds it (v->uv): only values a device
  * cannot give back from its record (descriptors, lists, tables, numbers
- * given as text); strings, booleans and integers are read back from the
- * record itself (ldev.c).  Free properties of qemu.device{} go by name
- * into the table in user value c->propslot. */
+ * given as text: types.c's column `kept`); strings, booleans and integers
+ * are read back from the record itself (ldev.c).  Free properties of
+ * qemu.device{} go by name into the table in user value c->propslot. */
 static void keep(struct ck *c, struct qval *v, int idx)
 {
 	if (c->anchor) {
@@ -517,8 +371,13 @@ static void keep(struct ck *c, struct qval *v, int idx)
 	}
 }
 
+void ck_keep(struct ck *c, struct qval *v, int idx)
+{
+	keep(c, v, idx);
+}
+
 /* The same for a value built at the top of the stack (popped). */
-static void keep_top(struct ck *c, struct qval *v)
+void ck_keep_top(struct ck *c, struct qval *v)
 {
 	v->uv = (unsigned char)++c->nslot;
 	lua_setiuservalue(c->L, c->anchor, v->uv);
@@ -536,343 +395,16 @@ static void keep_prop(struct ck *c, int idx)
 	}
 }
 
-/* A string of the record: a device's own copy (c->copy), else the Lua
- * string itself, which the description keeps alive while it is built. */
-static const char *own(struct ck *c, const char *s, size_t n)
-{
-	return c->copy ? arena_strndup(c->a, s, n) : s;
-}
-
-/* "fds[2]": built only when a message needs it. */
-static const char *elname(char *buf, size_t n, const char *name, int i)
-{
-	snprintf(buf, n, "%s[%d]", name, i);
-	return buf;
-}
-
-/* A string checkstr() would accept, tested without raising. */
-static int str_ok(lua_State *L, int idx, int allow_empty)
-{
-	size_t n;
-	if (lua_type(L, idx) != LUA_TSTRING)
-		return 0;
-	const char *s = lua_tolstring(L, idx, &n);
-	return ((allow_empty & 1) || n) && !str_bad(s, n, allow_empty);
-}
-
-static void check_props(struct ck *c, const char *name, int idx, struct qval *v);
-
-/* c->path from plen on: "name[i]." (as snprintf would cut it, by hand:
- * every item of a list of sections comes here). */
-static void record_path(struct ck *c, size_t plen, const char *name, int i)
-{
-	char num[16], *p = num + sizeof num;
-	do
-		*--p = (char)('0' + i % 10);
-	while (i /= 10);
-	size_t nn = strlen(name), dn = num + sizeof num - p, room = sizeof c->path - plen;
-	if (nn + dn + 4 > room) {
-		snprintf(c->path + plen, room, "%s[%.*s].", name, (int)dn, p);
-		return;
-	}
-	char *o = c->path + plen;
-	memcpy(o, name, nn);
-	o[nn] = '[';
-	memcpy(o + nn + 1, p, dn);
-	memcpy(o + nn + 1 + dn, "].", 3);
-}
-
-/* Checks the value at idx for field f and fills v.  `name` is the field's
- * name as it appears in messages (relative to c->path). */
+/* Checks the value at idx for field f and fills v, by its type's row
+ * (types.c).  `name` is the field's name as it appears in messages
+ * (relative to c->path). */
 static void check_value(struct ck *c, const struct field *f, const char *name, int idx, struct qval *v)
 {
-	lua_State *L = c->L;
-	size_t n;
-	const char *s;
+	const struct field_type *t = &field_types[f->type];
 	v->set = 1;
-	switch ((enum ftype)f->type) {
-	case T_STR:
-	case T_PATH:
-		s = checkstr(c, name, idx, &n, (f->flags & F_EMPTY ? 1 : 0) | (f->flags & F_TEXT ? STR_LINES : 0));
-		v->u.str.s = own(c, s, n), v->u.str.n = n;
-		return;
-	case T_NAME:
-		s = checkstr(c, name, idx, &n, 0);
-		if (!val_name(s, n))
-			field_fail(c, name, "invalid name '%s' (expected letters, digits, '_', '.', '+' or '-')", s);
-		if (!strcmp(s, "help"))
-			field_fail(c, name, "'help' is not a name QEMU takes here (it would print a list instead)");
-		v->u.str.s = own(c, s, n), v->u.str.n = n;
-		return;
-	case T_ID:
-	case T_REF:
-		s = checkstr(c, name, idx, &n, 0);
-		if (!val_id(s, n))
-			field_fail(c, name, "invalid id '%s' (QEMU ids start with a letter, then letters, digits, '-', '.' or '_')", s);
-		if (f->type == T_ID && !strncmp(s, "qlua-", 5))
-			field_fail(c, name, "ids starting with 'qlua-' are reserved for qlua");
-		v->u.str.s = own(c, s, n), v->u.str.n = n;
-		return;
-	case T_BOOL:
-		if (!lua_isboolean(L, idx))
-			expected(c, name, "boolean", idx);
-		v->u.i = lua_toboolean(L, idx);
-		return;
-	case T_UINT: {
-		long long i = checkint(c, name, idx);
-		long long max = f->max ? f->max : 0x7fffffff;
-		if (i < f->min || i > max)
-			field_fail(c, name, "%lld is out of range (expected %lld..%lld)", i, f->min, max);
-		v->u.i = i;
-		v->isfloat = !lua_isinteger(L, idx);  /* read back as given: 2.0 stays a float */
-		return;
-	}
-	case T_SIZE:
-		v->u.size = checksize(c, name, idx);
-		break;
-	case T_ENUM: {
-		s = checkstr(c, name, idx, &n, 0);
-		int e = enum_index(f->choices, s);
-		if (e < 0)
-			enum_fail(c, name, s, f->choices);
-		v->u.i = e;
-		return;
-	}
-	case T_MAC:
-	case T_UUID:
-	case T_RTCBASE:
-	case T_BDF:
-	case T_DEVNO:
-		s = checkstr(c, name, idx, &n, 0);
-		if (!shapes[f->type].ok(s, n))
-			field_fail(c, name, "invalid %s '%s' (expected %s)", shapes[f->type].what, s,
-			           shapes[f->type].expected);
-		v->u.str.s = own(c, s, n), v->u.str.n = n;
-		return;
-	case T_PCIADDR:
-		checkpci(c, name, idx, v);
-		break;
-	case T_HEX16:
-		v->u.i = checkhex16(c, name, idx);
-		break;
-	case T_FD:
-		v->u.fd = checkfd(c, name, idx);
-		break;
-	case T_FILE:
-		if (qfd_test(L, idx))
-			v->u.str.fd = checkfd(c, name, idx);
-		else if (lua_type(L, idx) == LUA_TSTRING)
-			v->u.str.s = checkstr(c, name, idx, &v->u.str.n, 0);
-		else
-			expected(c, name, "string or qemu.fd", idx);
-		break;
-	case T_FDS: {
-		int len = checklist(c, name, idx, 0, NULL);
-		v->u.fds.v = arena_alloc(c->a, len * sizeof *v->u.fds.v);
-		v->u.fds.n = len;
-		if (c->anchor) {
-			lua_createtable(L, len, 0); /* our own copy: the user's list may change */
-		}
-		for (int i = 1; i <= len; i++) {
-			char el[64];
-			lua_rawgeti(L, idx, i);
-			struct qfd *fd = qfd_test(L, -1);
-			if (!fd && lua_istable(L, -1)) {
-				/* { qemu.tap(...) }: the list qemu.tap returns, inside a list */
-				int inner = lua_rawgeti(L, -1, 1) != LUA_TNIL && qfd_test(L, -1);
-				lua_pop(L, 1);
-				if (inner)
-					field_fail(c, elname(el, sizeof el, name, i), "qemu.fd expected, got table (%s)",
-					           strcmp(name, "fds") ? "a list inside the list" :
-					           "qemu.tap returns a list already: write fds = qemu.tap(...)");
-			}
-			if (!fd || fd->fd < 0)
-				checkfd(c, elname(el, sizeof el, name, i), lua_gettop(L)); /* raises */
-			v->u.fds.v[i - 1] = fd;
-			if (c->anchor)
-				lua_rawseti(L, -2, i);
-			else
-				lua_pop(L, 1);
-		}
-		if (c->anchor)
-			keep_top(c, v);
-		return;
-	}
-	case T_STRS: {
-		if ((f->flags & F_LIST) && !lua_istable(L, idx)) {
-			if (lua_type(L, idx) == LUA_TSTRING)
-				field_fail(c, name, "list of strings expected, got string (one string per argument: "
-				           "%s%s = { \"-m\", \"1G\" }, not \"-m 1G\")", c->path, name);
-			expected(c, name, "list of strings", idx);
-		}
-		if (lua_type(L, idx) == LUA_TSTRING) {
-			v->u.strs.v = arena_alloc(c->a, sizeof *v->u.strs.v);
-			v->u.strs.len = arena_alloc(c->a, sizeof *v->u.strs.len);
-			v->u.strs.v[0] = checkstr(c, name, idx, &v->u.strs.len[0], 0);
-			v->u.strs.n = 1;
-			break;
-		}
-		if (!lua_istable(L, idx))
-			expected(c, name, "string or list of strings", idx);
-		int len = checklist(c, name, idx, 1, NULL);
-		v->u.strs.list = 1;
-		v->u.strs.v = arena_alloc(c->a, (len + 1) * sizeof *v->u.strs.v);
-		v->u.strs.len = arena_alloc(c->a, (len + 1) * sizeof *v->u.strs.len);
-		v->u.strs.n = len;
-		if (c->anchor)
-			lua_createtable(L, len, 0);
-		for (int i = 1; i <= len; i++) {
-			char el[64];
-			lua_rawgeti(L, idx, i);
-			int how = 1 | (f->flags & F_TEXT ? STR_LINES : 0);
-			if (str_ok(L, -1, how))
-				v->u.strs.v[i - 1] = lua_tolstring(L, -1, &v->u.strs.len[i - 1]);
-			else
-				checkstr(c, elname(el, sizeof el, name, i), lua_gettop(L), &v->u.strs.len[i - 1], how);
-			if (c->anchor)
-				lua_rawseti(L, -2, i);
-			else
-				lua_pop(L, 1);
-		}
-		if (c->anchor)
-			keep_top(c, v);
-		return;
-	}
-	case T_UINTS: {
-		int len = checklist(c, name, idx, 1, NULL);
-		long long max = f->max ? f->max : 0x7fffffff;
-		v->u.ints.v = arena_alloc(c->a, (len + 1) * sizeof *v->u.ints.v);
-		v->u.ints.n = len;
-		if (c->anchor)
-			lua_createtable(L, len, 0); /* our own copy: the user's list may change */
-		for (int i = 1; i <= len; i++) {
-			char el[64];
-			lua_rawgeti(L, idx, i);
-			long long n1 = checkint(c, elname(el, sizeof el, name, i), lua_gettop(L));
-			if (n1 < f->min || n1 > max)
-				field_fail(c, el, "%lld is out of range (expected %lld..%lld)", n1, f->min, max);
-			v->u.ints.v[i - 1] = n1;
-			if (c->anchor)
-				lua_rawseti(L, -2, i);
-			else
-				lua_pop(L, 1);
-		}
-		if (c->anchor)
-			keep_top(c, v);
-		return;
-	}
-	case T_PROPS:
-		check_props(c, name, idx, v);
-		return;
-	case T_REC: {
-		if (!lua_istable(L, idx))
-			expected(c, name, "table", idx);
-		size_t plen = strlen(c->path), nlen = strlen(name);
-		if (plen + nlen + 2 > sizeof c->path)
-			field_fail(c, name, "nested too deeply");
-		memcpy(c->path + plen, name, nlen);
-		memcpy(c->path + plen + nlen, ".", 2);
-		int anchor = c->anchor;  /* (as for T_RECS) */
-		c->anchor = 0;
-		v->u.rec = check_record(c, idx, f->sub);
-		c->anchor = anchor;
-		c->path[plen] = '\0';
-		return;
-	}
-	case T_RECS: {
-		int len = checklist(c, name, idx, 1, f->sub);
-		size_t plen = strlen(c->path);
-		v->u.recs.v = arena_alloc(c->a, (len + 1) * sizeof *v->u.recs.v);
-		v->u.recs.n = len;
-		for (int i = 1; i <= len; i++) {
-			lua_rawgeti(L, idx, i);
-			if (!lua_istable(L, -1)) {
-				char el[64];
-				snprintf(el, sizeof el, "%s[%d]", name, i);
-				expected(c, el, "table", -1);
-			}
-			record_path(c, plen, name, i);
-			/* the nested record's fields are not the device's: nothing
-			 * of them goes into the anchor's slots */
-			int anchor = c->anchor;
-			c->anchor = 0;
-			v->u.recs.v[i - 1] = check_record(c, lua_gettop(L), f->sub);
-			c->anchor = anchor;
-			c->path[plen] = '\0';
-			lua_pop(L, 1);
-		}
-		if (c->anchor) {
-			/* read back as a copy (a list of shallow copies): the user's
-			 * tables stay theirs, the device's stay read-only */
-			lua_createtable(L, len, 0);
-			for (int i = 1; i <= len; i++) {
-				lua_newtable(L);
-				lua_rawgeti(L, idx, i);
-				lua_pushnil(L);
-				while (lua_next(L, -2)) {
-					lua_pushvalue(L, -2);
-					lua_insert(L, -2);
-					lua_rawset(L, -5);
-				}
-				lua_pop(L, 1);
-				lua_rawseti(L, -2, i);
-			}
-			keep_top(c, v);
-		}
-		return;
-	}
-	case T_DEVS: {
-		int len = checklist(c, name, idx, 1, NULL);
-		v->u.recs.v = arena_alloc(c->a, (len + 1) * sizeof *v->u.recs.v);
-		v->u.recs.n = len;
-		for (int i = 1; i <= len; i++) {
-			char el[64];
-			lua_rawgeti(L, idx, i);
-			struct rec *d = ldev_testmt(L, -1, c->devmt);
-			if (!d) {
-				elname(el, sizeof el, name, i);
-				if (lua_istable(L, -1)) {
-					/* { a, { b, c } }: a list of devices inside the list */
-					int inner = lua_rawgeti(L, -1, 1) != LUA_TNIL && ldev_testmt(L, -1, c->devmt);
-					lua_pop(L, 1);
-					if (inner)
-						field_fail(c, el, "device expected, got table (a list of devices inside the list: "
-						           "its devices go into %s%s itself)", c->path, name);
-					field_fail(c, el, "device expected, got table (build devices with a constructor such as qemu.block{...})");
-				}
-				expected(c, el, "device", -1);
-			}
-			for (int j = 0; j < i - 1; j++)
-				if (v->u.recs.v[j] == d)
-					field_fail(c, elname(el, sizeof el, name, i), "the same device value is already devices[%d]", j + 1);
-			v->u.recs.v[i - 1] = d;
-			lua_pop(L, 1);
-		}
-		return;
-	}
-	case T_NUM: {  /* named options (options.c): seconds */
-		if (lua_type(L, idx) != LUA_TNUMBER)
-			expected(c, name, "number", idx);
-		double d = lua_tonumber(L, idx);
-		if (!(d >= (double)f->min))  /* NaN too */
-			field_fail(c, name, "%g is out of range (expected a number >= %lld)", d, f->min);
-		v->u.num = d;
-		break;
-	}
-	case T_FUNC:
-		if (!lua_isfunction(L, idx))
-			expected(c, name, "function", idx);
-		break;
-	case T_TABLE:
-		if (!lua_istable(L, idx))
-			expected(c, name, "table", idx);
-		break;
-	case T_ANY:
-		break;
-	case T_NTYPES:
-		break;
-	}
-	keep(c, v, idx);
+	t->check(c, f, name, idx, v);
+	if (t->kept == KEEP_GIVEN)
+		keep(c, v, idx);
 }
 
 /* Fills one property from the key at -2 and value at -1. */
@@ -907,7 +439,7 @@ static void check_prop(struct ck *c, const char *name, struct prop *p)
 		break;
 	}
 	case LUA_TSTRING:
-		p->val = checkstr(c, el, -1, &p->len, 0);
+		p->val = type_checkstr(c, el, -1, &p->len, 0);
 		p->is_str = 1;
 		break;
 	default:
@@ -948,11 +480,11 @@ static struct keyref *sorted_pairs(struct ck *c, const char *name, int idx, int 
 	return keys;
 }
 
-static void check_props(struct ck *c, const char *name, int idx, struct qval *v)
+void ck_props(struct ck *c, const char *name, int idx, struct qval *v)
 {
 	lua_State *L = c->L;
 	if (!lua_istable(L, idx))
-		expected(c, name, "table", idx);
+		ck_expected(c, name, "table", idx);
 	idx = lua_absindex(L, idx);
 	int base = lua_gettop(L), n;
 	/* sorted before they are checked: the first bad one is always the same */
@@ -970,7 +502,7 @@ static void check_props(struct ck *c, const char *name, int idx, struct qval *v)
 			lua_pop(L, 2);
 	}
 	if (c->anchor)
-		keep_top(c, v);
+		ck_keep_top(c, v);
 	lua_settop(L, base);
 	v->u.props.n = n;
 }
@@ -1010,27 +542,15 @@ static const char *when_needs(const struct rec *r, const struct when *w, char *b
 	return buf;
 }
 
-/* Applies a field's default, as if the user had written it. */
+/* Applies a field's default, as if the user had written it (by its type's
+ * row: types.c). */
 static void apply_default(struct ck *c, const struct rec *r, const struct field *f, struct qval *v)
 {
 	const char *def = f->def_alt && when_holds(r, &f->def_when) ? f->def_alt : f->def;
-	switch ((enum ftype)f->type) {
-	case T_ENUM:
-		v->u.i = enum_index(f->choices, def);
-		break;
-	case T_BOOL:
-		v->u.i = !strcmp(def, "true");
-		break;
-	case T_UINT:
-		v->u.i = strtoll(def, NULL, 0);
-		break;
-	case T_STR: case T_NAME: case T_PATH: case T_ID: case T_REF:
-		v->u.str.s = def;
-		v->u.str.n = strlen(def);
-		break;
-	default:
+	const struct field_type *t = &field_types[f->type];
+	if (!t->def)
 		return; /* other types carry no default */
-	}
+	t->def(f, def, v);
 	v->set = 2;
 }
 

@@ -1,7 +1,8 @@
 /* check.h - walking the user's Lua tables against the schema.
  *
- * The only place that reads Lua tables of values (the l*.c bindings read only
- * their own positional arguments; options.c checks named options here too): it turns a
+ * The only place that reads Lua tables of values, with types.c (each field
+ * type's check); the l*.c bindings read only their own positional arguments,
+ * and options.c checks named options here too.  It turns a
  * table into a checked `struct rec`, building the error path as it goes
  * (`devices[3] (block): field 'fds[2]'`) and raising at the user's line.
  * Whatever passes here is safe to render: render code never re-validates. */
@@ -49,6 +50,47 @@ void ck_raise(struct ck *c, const char *fmt, ...)
  * value (c->nslot; qval.uv says which); with c->copy, strings are copied
  * into c->a: the record stays valid as long as the userdata lives. */
 struct rec *check_record(struct ck *c, int idx, const struct kind *k);
+
+/* For the checks of each field type (types.c), which walk lists and
+ * nested records with the checker:
+ * ck_expected raises "field '<path><name>': <what> expected, got <type>"
+ * for the value at idx; ck_list returns the length of the list at idx,
+ * raising unless it is a table with keys 1..n only (allow_empty: {} is
+ * fine; sub: the kind of its items, when they are sections, for the hint);
+ * ck_props checks a table of QEMU properties (T_PROPS) into v; ck_keep
+ * keeps the value at idx in the anchor (v->uv says where), ck_keep_top the
+ * value on top of the stack (popped), a copy the check made: see keep. */
+void ck_expected(struct ck *c, const char *name, const char *what, int idx) __attribute__((noreturn));
+int ck_list(struct ck *c, const char *name, int idx, int allow_empty, const struct kind *sub);
+void ck_props(struct ck *c, const char *name, int idx, struct qval *v);
+void ck_keep(struct ck *c, struct qval *v, int idx);
+void ck_keep_top(struct ck *c, struct qval *v);
+
+/* What each field type does: one row per enum ftype, the rows in types.c
+ * (whose types.h says what each column is for).  check_value calls the
+ * row's check for each field given; a section's row calls check_record
+ * back. */
+enum {
+	KEEP_NONE,   /* read back from the record (push) */
+	KEEP_GIVEN,  /* check_value keeps the Lua value as given */
+	KEEP_OWN     /* the check keeps a value of its own making (a list's copy) */
+};
+
+struct field_type {
+	const char *name;
+	void (*check)(struct ck *c, const struct field *f, const char *name, int idx, struct qval *v);
+	void (*push)(lua_State *L, const struct field *f, const struct qval *v);
+	void (*def)(const struct field *f, const char *text, struct qval *v);
+	unsigned char kept;
+};
+
+extern const struct field_type field_types[T_NTYPES];
+
+/* A string QEMU can be given at idx (the checks of T_STR and of free
+ * properties): no NUL, no line break (unless allow has TYPE_STR_LINES),
+ * not empty (unless allow has TYPE_STR_EMPTY); raises naming field `name`. */
+enum { TYPE_STR_EMPTY = 1, TYPE_STR_LINES = 2 };
+const char *type_checkstr(struct ck *c, const char *name, int idx, size_t *len, int allow);
 
 /* Whole-description checks: duplicate ids and references, over the devices
  * of a checked VM record.  Errors blame the line each device was built at. */

@@ -14,26 +14,13 @@
 #include "arena.h"
 #include "check.h"
 #include "options.h"
+#include "types.h"
 
 static struct ldev *checkdev(lua_State *L, int idx)
 {
 	if (!ldev_test(L, idx))
 		luaL_checkudata(L, idx, QLUA_DEVICE_MT);  /* raises, in Lua's words */
 	return lua_touserdata(L, idx);
-}
-
-/* Does a value of this type keep its Lua value in a user value (check.c's
- * keep)?  Strings, booleans, integers and enums are read back from the
- * record; sections of a device are not read back at all. */
-static int kept(int type)
-{
-	switch (type) {
-	case T_SIZE: case T_PCIADDR: case T_HEX16: case T_FD: case T_FILE: case T_STRS:
-	case T_FDS: case T_UINTS: case T_PROPS: case T_RECS:
-		return 1;
-	default:
-		return 0;
-	}
 }
 
 /* qemu.<kind>{...}: upvalue 1 is the kind, 2 the module state, 3 the
@@ -46,7 +33,7 @@ static int l_construct(lua_State *L)
 	lua_settop(L, 1);
 	int nuv = k->open;
 	for (int f = 0; f < k->nfields; f++)
-		nuv += kept(k->fields[f].type);
+		nuv += field_types[k->fields[f].type].kept != KEEP_NONE;  /* a user value each */
 	char where[80];
 	ck_where(L, 1, where, sizeof where);
 	size_t wn = strlen(where) + 1;
@@ -84,61 +71,18 @@ static int l_construct(lua_State *L)
 	}
 }
 
-/* Pushes field f's default as a Lua value, or nil. */
-static void push_default(lua_State *L, const struct field *f)
+/* Pushes field f of a device as its record holds it: given (a string,
+ * boolean, integer or enum: what is not kept in a user value), or a
+ * default applied (set == 2, which may be def_alt); nil for a section of
+ * a device, which is not read back. */
+static void push_field(lua_State *L, const struct rec *r, int f)
 {
-	if (!f->def)
+	const struct field *fl = &r->k->fields[f];
+	const struct field_type *t = &field_types[fl->type];
+	if (t->push)
+		t->push(L, fl, &r->v[f]);
+	else
 		lua_pushnil(L);
-	else if (f->type == T_BOOL)
-		lua_pushboolean(L, !strcmp(f->def, "true"));
-	else if (f->type == T_UINT)
-		lua_pushinteger(L, strtoll(f->def, NULL, 0));
-	else
-		lua_pushstring(L, f->def);
-}
-
-/* Pushes the default a record holds for field f (set == 2): what was
- * applied, which may be def_alt. */
-static void push_applied(lua_State *L, const struct rec *r, int f)
-{
-	const struct field *fl = &r->k->fields[f];
-	const struct qval *v = &r->v[f];
-	if (fl->type == T_BOOL)
-		lua_pushboolean(L, v->u.i);
-	else if (fl->type == T_UINT)
-		lua_pushinteger(L, v->u.i);
-	else if (fl->type == T_ENUM)
-		lua_pushstring(L, fl->choices[v->u.i]);
-	else
-		lua_pushlstring(L, v->u.str.s, v->u.str.n);
-}
-
-/* Pushes what field f of a device was given as, when the record holds it
- * (a string, boolean, integer or enum: see kept). */
-static void push_given(lua_State *L, const struct rec *r, int f)
-{
-	const struct field *fl = &r->k->fields[f];
-	const struct qval *v = &r->v[f];
-	switch (fl->type) {
-	case T_BOOL:
-		lua_pushboolean(L, v->u.i);
-		break;
-	case T_UINT:
-		if (v->isfloat)
-			lua_pushnumber(L, (lua_Number)v->u.i);
-		else
-			lua_pushinteger(L, v->u.i);
-		break;
-	case T_ENUM:
-		lua_pushstring(L, fl->choices[v->u.i]);
-		break;
-	case T_STR: case T_NAME: case T_ID: case T_REF: case T_PATH: case T_MAC: case T_UUID:
-	case T_RTCBASE: case T_BDF: case T_DEVNO:
-		lua_pushlstring(L, v->u.str.s, v->u.str.n);
-		break;
-	default:
-		lua_pushnil(L);  /* a section of a device: not read back */
-	}
 }
 
 /* dev.field: the value as given (from the record, or the user value that
@@ -153,7 +97,7 @@ static int l_index(lua_State *L)
 	if (f >= 0 && d->r->v[f].uv) {
 		lua_getiuservalue(L, 1, d->r->v[f].uv);
 	} else if (f >= 0 && d->r->v[f].set == 1) {
-		push_given(L, d->r, f);
+		push_field(L, d->r, f);
 		return 1;
 	} else if (f < 0 && d->r->k->open) {
 		lua_getiuservalue(L, 1, d->propslot);
@@ -176,7 +120,7 @@ static int l_index(lua_State *L)
 		return 1;
 	}
 	if (f >= 0 && d->r->v[f].set == 2)
-		push_applied(L, d->r, f);
+		push_field(L, d->r, f);
 	else
 		lua_pushnil(L);
 	return 1;
@@ -269,12 +213,12 @@ static int l_describe(lua_State *L)
 		lua_createtable(L, 0, 8);
 		lua_pushstring(L, f->name);
 		lua_setfield(L, -2, "name");
-		lua_pushstring(L, schema_type_name(f));
+		lua_pushstring(L, type_name(f));
 		lua_setfield(L, -2, "type");
 		lua_pushboolean(L, f->flags & F_REQ);
 		lua_setfield(L, -2, "required");
 		if (f->def) {
-			push_default(L, f);
+			type_push_default(L, f);
 			lua_setfield(L, -2, "default");
 		}
 		if (f->choices) {

@@ -169,7 +169,8 @@ static void arg_devs(struct render *rc, const struct field *fl, const struct qva
 
 /* Per field type: how a value is written as key=value in an option (kv),
  * and as options of its own (arg).  NULL: the type has no such form, and
- * the kind's hook writes it. */
+ * the kind's hook writes it.  (The type's other columns, its check and
+ * read-back as Lua, are types.c's table.) */
 static const struct {
 	void (*kv)(struct emit *e, const struct field *fl, const struct qval *v);
 	void (*arg)(struct render *rc, const struct field *fl, const struct qval *v);

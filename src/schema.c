@@ -274,24 +274,6 @@ const struct kind *schema_find(const char *name)
 	return find_section(&schema_vm, name, 0);
 }
 
-/* How describe() names a field's type. */
-const char *schema_type_name(const struct field *f)
-{
-	static const char *const names[T_NTYPES] = {
-		[T_STR] = "string", [T_NAME] = "name", [T_ID] = "id", [T_REF] = "reference",
-		[T_PATH] = "path", [T_BOOL] = "boolean", [T_UINT] = "integer", [T_SIZE] = "size",
-		[T_ENUM] = "enum", [T_MAC] = "mac", [T_UUID] = "uuid", [T_PCIADDR] = "pci-address",
-		[T_BDF] = "pci-host-address", [T_HEX16] = "hex16", [T_FD] = "fd", [T_FDS] = "fds",
-		[T_FILE] = "path-or-fd", [T_STRS] = "strings", [T_PROPS] = "properties",
-		[T_REC] = "section", [T_RECS] = "list-of-sections", [T_DEVS] = "devices",
-		[T_RTCBASE] = "rtc-base", [T_UINTS] = "integers", [T_DEVNO] = "ccw-devno",
-		[T_NUM] = "number", [T_FUNC] = "function", [T_TABLE] = "table", [T_ANY] = "any",
-	};
-	if (f->type == T_STRS && (f->flags & F_LIST))
-		return "list-of-strings";
-	return names[f->type];
-}
-
 int schema_when(const struct rec *r, const struct when *w)
 {
 	if (!w->values)

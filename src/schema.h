@@ -13,6 +13,9 @@ struct qfd;
 struct rec;
 struct render;
 
+/* A field's type.  What each does (check, read back as Lua, default,
+ * describe name) is one row of types.h's table; how it is written to
+ * the command line, one row of render.c's. */
 enum ftype {
 	T_STR,      /* free text; commas doubled when rendered */
 	T_NAME,     /* a QEMU name: driver, machine type, cpu model */
@@ -214,7 +217,6 @@ int schema_cf(const struct kind *k, enum cf f);
 #define SCHEMA_IDS_MAX 4
 const signed char *schema_ids(const struct kind *k, int *n);
 const signed char *schema_refs(const struct kind *k, int *n);
-const char *schema_type_name(const struct field *f);
 /* Does rule w hold for record r (no rule: always)? */
 int schema_when(const struct rec *r, const struct when *w);
 /* The device name of r's kind on transport t, NULL where QEMU has none
