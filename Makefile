@@ -35,8 +35,25 @@ $(BUILD)/embedded.h: $(LUA_SRC) scripts/embed.lua | $(BUILD)
 $(BUILD):
 	mkdir -p $@
 
+# How the binary links Lua, measured on `qlua -n` (bench/README.md, whole
+# process): a process's start is mostly the dynamic loader's work, and the
+# binary's own relocations are the biggest part of it.  So, like Debian's
+# lua5.4 itself, the binary carries Lua's static library when there is one
+# (no liblua to map, no lazy binding of each Lua call), exporting only the
+# Lua C API, for the C modules require loads (lfs.so, ...: they are not
+# linked with liblua and take the API from the program).  Without the
+# static library it links liblua, where those modules find the API.  And it
+# is not position-independent (QLUA_PIE = -no-pie): a PIE's schema tables
+# (pointers, about 100 KiB) are relocated at every start, each page of them
+# copied on write.  The cost is the executable's own ASLR (its libraries,
+# stack and heap are still randomized); `make QLUA_PIE=` builds a PIE.
+comma      := ,
+QLUA_PIE   ?= -no-pie
+LUA_STATIC ?= $(wildcard $(shell $(PKG) --variable=libdir $(LUA_PC))/lib$(LUA_PC).a)
+QLUA_LUA    = $(if $(LUA_STATIC),$(LUA_STATIC) -lm '-Wl$(comma)--export-dynamic-symbol=lua_*$(comma)--export-dynamic-symbol=luaL_*$(comma)--export-dynamic-symbol=luaopen_*',$(LUA_LIBS))
+
 $(QLUA): $(BUILD)/main.o $(LIB_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LUA_LIBS) $(JSON_LIBS) -lm -ldl -Wl,-E
+	$(CC) $(LDFLAGS) $(QLUA_PIE) -o $@ $^ $(QLUA_LUA) $(JSON_LIBS)
 
 qemu.so: $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -shared -o $@ $^ $(JSON_LIBS)

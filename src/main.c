@@ -236,10 +236,19 @@ static int parse(int argc, char **argv, struct args *a)
  * first word (sh reads "A=b cmd" as an assignment). */
 static void shell_quote(luaL_Buffer *b, const char *s, int first)
 {
-	const char *safe = first ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:,@%+-"
-	                         : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:=,@%+-";
-	if (*s && strspn(s, safe) == strlen(s)) {
-		luaL_addstring(b, s);
+	/* the characters sh takes as they are: a table, not strspn's set, which
+	 * glibc scans for every byte of every argument (a third of print_dry) */
+	static unsigned char safe[256];
+	if (!safe['a']) {
+		for (const char *c = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:,@%+-"; *c; c++)
+			safe[(unsigned char)*c] = 3;
+		safe['='] = 2;  /* safe when not first */
+	}
+	const unsigned char *u = (const unsigned char *)s;
+	while (safe[*u] & (first ? 1 : 2))
+		u++;
+	if (*s && !*u) {
+		luaL_addlstring(b, s, (size_t)(u - (const unsigned char *)s));
 		return;
 	}
 	luaL_addchar(b, '\'');
@@ -618,10 +627,12 @@ struct pmain_args {
 
 static void openlibs(lua_State *L, const char *script)
 {
+	lua_gc(L, LUA_GCSTOP);  /* as lua.c: no collection while the libraries open (nothing is garbage yet) */
 	luaL_openlibs(L);
 	if (script)
 		qlua_path_script(L, script);
 	luaL_requiref(L, "qemu", luaopen_qemu, 1);  /* package.loaded.qemu and global qemu */
+	lua_gc(L, LUA_GCRESTART);
 }
 
 static int pmain(lua_State *L)
