@@ -451,19 +451,20 @@ static void on_return(lua_State *L, lua_Debug *ar)
 	lua_pop(L, 1);
 }
 
+/* The script's text, read once (by needs_return_hook, before it runs) for
+ * both functions below; script_len < 0: not read (stdin, or unreadable). */
+static char script_text[1 << 20];
+static long script_len = -1;
+
 /* The line errors in a returned description blame: where the script's
  * return statement starts (retline.c).  After `return f()` (a tail call:
  * no hook sees the main chunk return) it is the last return statement of
  * the main chunk. */
-static int return_line(const char *file)
+static int return_line(void)
 {
-	FILE *f = strcmp(file, "-") ? fopen(file, "rb") : NULL;
-	if (!f)
+	if (script_len < 0)
 		return ret_line;
-	static char buf[1 << 20];
-	size_t n = fread(buf, 1, sizeof buf, f);
-	fclose(f);
-	return retline_find(buf, n, ret_line ? ret_line : 0x7fffffff);
+	return retline_find(script_text, (size_t)script_len, ret_line ? ret_line : 0x7fffffff);
 }
 
 /* Does the script need the return hook: is it stdin, or does its main
@@ -475,10 +476,10 @@ static int needs_return_hook(const char *file)
 	FILE *f = strcmp(file, "-") ? fopen(file, "rb") : NULL;
 	if (!f)
 		return 1;
-	static char buf[1 << 20];
-	size_t n = fread(buf, 1, sizeof buf, f);
+	size_t n = fread(script_text, 1, sizeof script_text, f);
 	fclose(f);
-	return n == sizeof buf || retline_count(buf, n) > 1;
+	script_len = (long)n;
+	return n == sizeof script_text || retline_count(script_text, n) > 1;
 }
 
 /* ---- --check ------------------------------------------------------------------ */
@@ -717,7 +718,7 @@ static int pmain(lua_State *L)
 	}
 	/* What it returned: errors blame the return statement's line. */
 	char where[300];
-	snprintf(where, sizeof where, "%s:%d: ", ar.short_src, return_line(file));
+	snprintf(where, sizeof where, "%s:%d: ", ar.short_src, return_line());
 	if (!lua_istable(L, -1))
 		return luaL_error(L, "%s%s returned a %s (expected a VM description or nothing)", where, file,
 		                  luaL_typename(L, -1));
