@@ -35,8 +35,28 @@ $(BUILD)/embedded.h: $(LUA_SRC) scripts/embed.lua | $(BUILD)
 $(BUILD):
 	mkdir -p $@
 
+# How the binary links, measured on `qlua -n` (bench/README.md, argv):
+# a process's start is mostly the dynamic loader's work and first touches
+# of pages.  So, like Debian's lua5.4 itself, the binary carries Lua's
+# static library when there is one (no liblua to map, no lazy binding of
+# each Lua call; jansson's likewise), exporting only the Lua C API for the
+# C modules require loads (lfs.so, ...: they are not linked with liblua and
+# take the API from the program; -Wl,-E exported all ~540 of qlua's
+# symbols).  Without the static library it links liblua, where those
+# modules find the API.  And it is not position-independent (QLUA_PIE):
+# a PIE's schema tables (pointers, about 100 KiB) are relocated at every
+# start, each of their pages copied on write.  The cost is the executable's
+# own ASLR (its libraries, stack and heap are still randomized);
+# `make QLUA_PIE=` builds a PIE.  qemu.so links the shared libraries.
+comma      := ,
+QLUA_PIE   ?= -no-pie
+LUA_STATIC ?= $(wildcard $(shell $(PKG) --variable=libdir $(LUA_PC))/lib$(LUA_PC).a)
+QLUA_LUA    = $(if $(LUA_STATIC),$(LUA_STATIC) -lm '-Wl$(comma)--export-dynamic-symbol=lua_*$(comma)--export-dynamic-symbol=luaL_*$(comma)--export-dynamic-symbol=luaopen_*',$(LUA_LIBS))
+JSON_STATIC ?= $(wildcard $(shell $(PKG) --variable=libdir jansson)/libjansson.a)
+QLUA_JSON   = $(or $(JSON_STATIC),$(JSON_LIBS))
+
 $(QLUA): $(BUILD)/main.o $(LIB_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LUA_LIBS) $(JSON_LIBS) -lm -ldl -Wl,-E
+	$(CC) $(LDFLAGS) $(QLUA_PIE) -o $@ $^ $(QLUA_LUA) $(QLUA_JSON)
 
 qemu.so: $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -shared -o $@ $^ $(JSON_LIBS)

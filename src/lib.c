@@ -199,7 +199,14 @@ static int l_qemu_index(lua_State *L)
 	if (lua_type(L, 2) != LUA_TSTRING)
 		return 0;
 	const char *name = lua_tostring(L, 2);
-	lua_getfield(L, LUA_REGISTRYINDEX, "qlua.kinds");  /* 3: the device kinds */
+	if (lua_getfield(L, LUA_REGISTRYINDEX, "qlua.kinds") != LUA_TTABLE) {  /* 3: the device kinds */
+		/* made on the first mistake, not at every start */
+		lua_pop(L, 1);
+		lua_pushvalue(L, lua_upvalueindex(1));  /* qemu.kinds as the module made it */
+		lua_call(L, 0, 1);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, LUA_REGISTRYINDEX, "qlua.kinds");
+	}
 	struct names kinds = { L, 3 };
 	int nk = (int)lua_rawlen(L, 3);
 	const char *s = ck_closest(name, name_at, &kinds, nk);
@@ -238,11 +245,9 @@ static int l_qemu_index(lua_State *L)
 /* Makes the module table at the top answer unknown names with an error. */
 static void setup_index(lua_State *L)
 {
-	lua_getfield(L, -1, "kinds");
-	lua_call(L, 0, 1);
-	lua_setfield(L, LUA_REGISTRYINDEX, "qlua.kinds");
 	lua_createtable(L, 0, 1);
-	lua_pushcfunction(L, l_qemu_index);
+	lua_getfield(L, -2, "kinds");
+	lua_pushcclosure(L, l_qemu_index, 1);
 	lua_setfield(L, -2, "__index");
 	lua_setmetatable(L, -2);
 }

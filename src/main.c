@@ -237,10 +237,19 @@ static int parse(int argc, char **argv, struct args *a)
  * first word (sh reads "A=b cmd" as an assignment). */
 static void shell_quote(luaL_Buffer *b, const char *s, int first)
 {
-	const char *safe = first ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:,@%+-"
-	                         : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:=,@%+-";
-	if (*s && strspn(s, safe) == strlen(s)) {
-		luaL_addstring(b, s);
+	/* the characters sh takes as they are: a table, not strspn's set, which
+	 * glibc scans for every byte of every argument (a third of print_dry) */
+	static unsigned char safe[256];
+	if (!safe['a']) {
+		for (const char *c = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:,@%+-"; *c; c++)
+			safe[(unsigned char)*c] = 3;
+		safe['='] = 2;  /* safe when not first */
+	}
+	const unsigned char *u = (const unsigned char *)s;
+	while (safe[*u] & (first ? 1 : 2))
+		u++;
+	if (*s && !*u) {
+		luaL_addlstring(b, s, (size_t)(u - (const unsigned char *)s));
 		return;
 	}
 	luaL_addchar(b, '\'');
@@ -443,19 +452,20 @@ static void on_return(lua_State *L, lua_Debug *ar)
 	lua_pop(L, 1);
 }
 
+/* The script's text, read once (by needs_return_hook, before it runs) for
+ * both functions below; script_len < 0: not read (stdin, or unreadable). */
+static char script_text[1 << 20];
+static long script_len = -1;
+
 /* The line errors in a returned description blame: where the script's
  * return statement starts (retline.c).  After `return f()` (a tail call:
  * no hook sees the main chunk return) it is the last return statement of
  * the main chunk. */
-static int return_line(const char *file)
+static int return_line(void)
 {
-	FILE *f = strcmp(file, "-") ? fopen(file, "rb") : NULL;
-	if (!f)
+	if (script_len < 0)
 		return ret_line;
-	static char buf[1 << 20];
-	size_t n = fread(buf, 1, sizeof buf, f);
-	fclose(f);
-	return retline_find(buf, n, ret_line ? ret_line : 0x7fffffff);
+	return retline_find(script_text, (size_t)script_len, ret_line ? ret_line : 0x7fffffff);
 }
 
 /* Does the script need the return hook: is it stdin, or does its main
@@ -467,10 +477,10 @@ static int needs_return_hook(const char *file)
 	FILE *f = strcmp(file, "-") ? fopen(file, "rb") : NULL;
 	if (!f)
 		return 1;
-	static char buf[1 << 20];
-	size_t n = fread(buf, 1, sizeof buf, f);
+	size_t n = fread(script_text, 1, sizeof script_text, f);
 	fclose(f);
-	return n == sizeof buf || retline_count(buf, n) > 1;
+	script_len = (long)n;
+	return n == sizeof script_text || retline_count(script_text, n) > 1;
 }
 
 /* ---- --check ------------------------------------------------------------------ */
@@ -619,10 +629,12 @@ struct pmain_args {
 
 static void openlibs(lua_State *L, const char *script)
 {
+	lua_gc(L, LUA_GCSTOP);  /* as lua.c: no collection while the libraries open (nothing is garbage yet) */
 	luaL_openlibs(L);
 	if (script)
 		qlua_path_script(L, script);
 	luaL_requiref(L, "qemu", luaopen_qemu, 1);  /* package.loaded.qemu and global qemu */
+	lua_gc(L, LUA_GCRESTART);
 }
 
 static int pmain(lua_State *L)
@@ -707,7 +719,7 @@ static int pmain(lua_State *L)
 	}
 	/* What it returned: errors blame the return statement's line. */
 	char where[300];
-	snprintf(where, sizeof where, "%s:%d: ", ar.short_src, return_line(file));
+	snprintf(where, sizeof where, "%s:%d: ", ar.short_src, return_line());
 	if (!lua_istable(L, -1))
 		return luaL_error(L, "%s%s returned a %s (expected a VM description or nothing)", where, file,
 		                  luaL_typename(L, -1));
