@@ -43,13 +43,15 @@ $(BUILD):
 # C modules require loads (lfs.so, ...: they are not linked with liblua and
 # take the API from the program; -Wl,-E exported all ~540 of qlua's
 # symbols).  Without the static library it links liblua, where those
-# modules find the API.  And it is not position-independent (QLUA_PIE):
-# a PIE's schema tables (pointers, about 100 KiB) are relocated at every
-# start, each of their pages copied on write.  The cost is the executable's
-# own ASLR (its libraries, stack and heap are still randomized);
-# `make QLUA_PIE=` builds a PIE.  qemu.so links the shared libraries.
+# modules find the API.  It is a PIE, as Debian builds its programs: qlua
+# parses what a guest sends (its agent's JSON, its console), so its own
+# code, jansson's included, stays at random addresses.  That costs about a
+# tenth of a dry run's time here: the schema tables (pointers, ~100 KiB)
+# are relocated at every start, each of their pages copied on write.
+# `make QLUA_PIE=-no-pie` trades the executable's ASLR for that time
+# (bench/README.md, argv).  qemu.so links the shared libraries.
 comma      := ,
-QLUA_PIE   ?= -no-pie
+QLUA_PIE   ?= -pie
 LUA_STATIC ?= $(wildcard $(shell $(PKG) --variable=libdir $(LUA_PC))/lib$(LUA_PC).a)
 QLUA_LUA    = $(if $(LUA_STATIC),$(LUA_STATIC) -lm '-Wl$(comma)--export-dynamic-symbol=lua_*$(comma)--export-dynamic-symbol=luaL_*$(comma)--export-dynamic-symbol=luaopen_*',$(LUA_LIBS))
 JSON_STATIC ?= $(wildcard $(shell $(PKG) --variable=libdir jansson)/libjansson.a)
