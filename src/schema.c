@@ -27,16 +27,16 @@ const char *const transport_names[TR_COUNT] = {
 #define INDEX_BITS 11
 #define INDEX_SIZE (1u << INDEX_BITS)
 
-struct slot {
+struct slot {                    /* 16 bytes: the table is touched whole when it is built */
 	const struct kind *k;        /* NULL: empty */
-	const char *name;
 	unsigned hash;
 	unsigned short len;
-	short field;
+	short field;                 /* the name is k->fields[field].name */
 };
 
 static struct slot index_[INDEX_SIZE];
-static const struct kind *kinds_[256];    /* every kind, each once */
+#define SCHEMA_KINDS_MAX 256
+static const struct kind *kinds_[SCHEMA_KINDS_MAX];    /* every kind, each once */
 static int nkinds_, nentries_;
 
 /* A few bytes and the length, not all of them: field names differ early,
@@ -72,12 +72,15 @@ static const char *const cf_names[CF_COUNT] = {
 #define KINDS_BITS 9
 #define KINDS_SIZE (1u << KINDS_BITS)
 
-static struct {
-	const struct kind *k;        /* NULL: empty */
+/* kind_at_: open addressing by the kind's address, to 1 + its number in
+ * kinds_ (0: empty); per_kind_: by that number. */
+static unsigned short kind_at_[KINDS_SIZE];
+static struct per_kind {
+	unsigned char ready;         /* filled (per_kind, when the kind is first asked about) */
 	short cf[CF_COUNT];
 	signed char ids[SCHEMA_IDS_MAX], refs[SCHEMA_IDS_MAX];
 	unsigned char nids, nrefs;
-} kcf_[KINDS_SIZE];
+} per_kind_[SCHEMA_KINDS_MAX];
 
 static unsigned kind_slot(const struct kind *k)
 {
@@ -101,23 +104,13 @@ static void add_kind(const struct kind *k)
 		unsigned h = name_hash(name, len), s = slot_of(k, h);
 		while (index_[s].k)
 			s = (s + 1) & (INDEX_SIZE - 1);
-		index_[s] = (struct slot){ k, name, h, (unsigned short)len, (short)f };
+		index_[s] = (struct slot){ k, h, (unsigned short)len, (short)f };
 		nentries_++;
 	}
 	unsigned ks = kind_slot(k);
-	while (kcf_[ks].k)
+	while (kind_at_[ks])
 		ks = (ks + 1) & (KINDS_SIZE - 1);
-	kcf_[ks].k = k;
-	for (int c = 0; c < CF_COUNT; c++)
-		kcf_[ks].cf[c] = (short)schema_field(k, cf_names[c], strlen(cf_names[c]));
-	for (int f = 0; f < k->nfields; f++) {
-		unsigned char *n = k->fields[f].type == T_ID ? &kcf_[ks].nids : k->fields[f].type == T_REF ? &kcf_[ks].nrefs : NULL;
-		if (!n)
-			continue;
-		if (*n == SCHEMA_IDS_MAX || f > 127)
-			abort();  /* a kind with more: raise SCHEMA_IDS_MAX */
-		(k->fields[f].type == T_ID ? kcf_[ks].ids : kcf_[ks].refs)[(*n)++] = (signed char)f;
-	}
+	kind_at_[ks] = (unsigned short)nkinds_;  /* 1 + k's number: it was added above */
 	for (int f = 0; f < k->nfields; f++)
 		if (k->fields[f].sub)
 			add_kind(k->fields[f].sub);
@@ -143,42 +136,58 @@ int schema_field(const struct kind *k, const char *name, size_t len)
 		const struct slot *e = &index_[s];
 		if (!e->k)
 			return -1;
-		if (e->k == k && e->hash == h && e->len == len && !memcmp(e->name, name, len))
+		if (e->k == k && e->hash == h && e->len == len && !memcmp(k->fields[e->field].name, name, len))
 			return e->field;
 	}
 }
 
-/* k's entry in kcf_, or -1 when k is not a registered kind. */
-static int kind_entry(const struct kind *k)
+/* What enum cf and the id lists say of kind k, worked out when k is
+ * first asked about (a dry run asks about a few kinds of the ~80): NULL
+ * when k is not a registered kind. */
+static const struct per_kind *per_kind(const struct kind *k)
 {
 	if (!nkinds_)
 		schema_init();
-	for (unsigned s = kind_slot(k);; s = (s + 1) & (KINDS_SIZE - 1)) {
-		if (kcf_[s].k == k)
-			return (int)s;
-		if (!kcf_[s].k)
-			return -1;
+	unsigned s = kind_slot(k);
+	while (kind_at_[s] && kinds_[kind_at_[s] - 1] != k)
+		s = (s + 1) & (KINDS_SIZE - 1);
+	if (!kind_at_[s])
+		return NULL;
+	struct per_kind *pk = &per_kind_[kind_at_[s] - 1];
+	if (pk->ready)
+		return pk;
+	for (int c = 0; c < CF_COUNT; c++)
+		pk->cf[c] = (short)schema_field(k, cf_names[c], strlen(cf_names[c]));
+	for (int f = 0; f < k->nfields; f++) {
+		unsigned char *n = k->fields[f].type == T_ID ? &pk->nids : k->fields[f].type == T_REF ? &pk->nrefs : NULL;
+		if (!n)
+			continue;
+		if (*n == SCHEMA_IDS_MAX || f > 127)
+			abort();  /* a kind with more: raise SCHEMA_IDS_MAX */
+		(k->fields[f].type == T_ID ? pk->ids : pk->refs)[(*n)++] = (signed char)f;
 	}
+	pk->ready = 1;
+	return pk;
 }
 
 int schema_cf(const struct kind *k, enum cf f)
 {
-	int s = kind_entry(k);
-	return s < 0 ? -1 : kcf_[s].cf[f];
+	const struct per_kind *pk = per_kind(k);
+	return pk ? pk->cf[f] : -1;
 }
 
 const signed char *schema_ids(const struct kind *k, int *n)
 {
-	int s = kind_entry(k);
-	*n = s < 0 ? 0 : kcf_[s].nids;
-	return s < 0 ? NULL : kcf_[s].ids;
+	const struct per_kind *pk = per_kind(k);
+	*n = pk ? pk->nids : 0;
+	return pk ? pk->ids : NULL;
 }
 
 const signed char *schema_refs(const struct kind *k, int *n)
 {
-	int s = kind_entry(k);
-	*n = s < 0 ? 0 : kcf_[s].nrefs;
-	return s < 0 ? NULL : kcf_[s].refs;
+	const struct per_kind *pk = per_kind(k);
+	*n = pk ? pk->nrefs : 0;
+	return pk ? pk->refs : NULL;
 }
 
 /* The Lua index: (kind, address of an interned Lua string) -> field,
