@@ -22,6 +22,7 @@
 #include "lvm.h"
 #include "options.h"
 #include "render.h"
+#include "types.h"
 
 /* qemu.kvm_usable() -> ok, reason: does KVM run guests here (kvm.h)? */
 static int l_kvm_usable(lua_State *L)
@@ -254,6 +255,8 @@ static void setup_index(lua_State *L)
 
 int luaopen_qemu(lua_State *L)
 {
+	if (types_missing() >= 0)
+		return luaL_error(L, "qlua was built with field type %d missing from src/types.c's table", types_missing());
 	preload(L);
 	static const luaL_Reg funcs[] = { { "kvm_usable", l_kvm_usable }, { "suggest", ck_l_suggest }, { NULL, NULL } };
 	luaL_newlib(L, funcs);

@@ -632,6 +632,14 @@ const struct field_type field_types[T_NTYPES] = {
 	[T_ANY] = { "any", check_any, NULL, NULL, KEEP_GIVEN },
 };
 
+int types_missing(void)
+{
+	for (int t = 0; t < T_NTYPES; t++)
+		if (!field_types[t].check || !field_types[t].name)
+			return t;
+	return -1;
+}
+
 const char *type_name(const struct field *f)
 {
 	if (f->type == T_STRS && (f->flags & F_LIST))

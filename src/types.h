@@ -34,6 +34,11 @@
  * depending on this file (types.c implements the rows; check.c's
  * check_record is what a section's row calls back). */
 
+/* The enum ftype value that has no row with a check in field_types, or
+ * -1 when every type has one (luaopen_qemu refuses to open without: a new
+ * type must get its row before any field of it is checked). */
+int types_missing(void);
+
 /* How describe() names field f's type ("list-of-strings" for a T_STRS that
  * takes lists only). */
 const char *type_name(const struct field *f);
