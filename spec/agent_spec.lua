@@ -227,6 +227,25 @@ describe("vm.agent with the test guest #guest", function()
     end)
   end)
 
+  it("shutdown whose command the going-down guest kills: true once QEMU says the guest went; else the agent's error", function()
+    local S = G.scope(finally)
+    local vm = launch(S)
+    assert.is_true(vm.agent:wait(G.BOOT))
+    -- the guest's /sbin/shutdown is killed and schedules nothing: the agent's
+    -- answer is the error, once the guest has had the timeout to go down
+    assert.is_true(vm.agent:write_file("/tmp/qlua-shutdown", "killed-only"))
+    local e = err_of(vm.agent:shutdown("powerdown", { timeout = 4 }))
+    assert.are.equal("GenericError", e.class)
+    assert.are.equal("child process has terminated abnormally (and the guest did not go down within 4 s)", e.desc)
+    assert.is_true(vm.agent:ping())
+    -- killed after scheduling the power-off, as systemd kills a real
+    -- shutdown's caller: the same answer from the agent, but the guest goes
+    assert.is_true(vm.agent:write_file("/tmp/qlua-shutdown", "killed"))
+    assert.is_true(vm.agent:shutdown())
+    G.expect(vm, "QLUA%-AGENT%-SHUTDOWN poweroff", G.STEP)
+    assert.are.same({ code = 0 }, G.wait(vm))
+  end)
+
   it("on a microvm (virtio-serial-device on virtio-mmio): exec works", function()
     local S = G.scope(finally)
     local micro = require("qemu.recipes").microvm()

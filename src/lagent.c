@@ -749,7 +749,24 @@ static int m_write_file(lua_State *L)
  * sends no reply when it succeeds, only when it fails: a guest-ping goes
  * right behind it (the agent runs commands in order), and its answer, or
  * QEMU exiting, says the shutdown was accepted.
+ *
+ * One failure is often no failure: the agent waits for the shutdown
+ * command it ran, and a guest going down (systemd stopping everything)
+ * may kill that command first, so the agent answers "child process has
+ * terminated abnormally" while the guest does go down.  For that answer
+ * the wait goes on (phase 2) until QEMU says the guest went (it exited,
+ * or QMP reported SHUTDOWN or RESET since the command was sent): true; at
+ * the timeout without that, the agent's error, saying so.
  * Stack: 1 self, 2 mode, 3 opts, 4 state. */
+#define KILLED_CALLER "child process has terminated abnormally"
+
+/* Has the guest gone down (or reset) since the shutdown was sent? */
+static int went_down(const struct vm *v, double since)
+{
+	return v->exited || (v->qmp && (qmp_has_event(v->qmp, "SHUTDOWN", since) ||
+	                                qmp_has_event(v->qmp, "RESET", since)));
+}
+
 static int shutdown_step(lua_State *L, struct wait *w)
 {
 	struct actx c;
@@ -761,6 +778,7 @@ static int shutdown_step(lua_State *L, struct wait *w)
 			if ((r = synced_now(L, &c, s)) < 0)
 				return 2;
 			if (r > 0) {
+				s->started = wall_now() - 0.01;  /* QMP's clock rounds to microseconds */
 				if (send_cmd(L, &c, s, "guest-shutdown", json_pack("{s:s}", "mode", lua_tostring(L, 2))) < 0)
 					return 2;
 				s->id2 = s->id;
@@ -769,10 +787,22 @@ static int shutdown_step(lua_State *L, struct wait *w)
 				s->phase = 1;
 				continue;
 			}
+		} else if (s->phase == 2) {  /* the agent's command was killed: did the guest go? */
+			if (went_down(c.v, s->started)) {
+				qga_forget(c.q, s->id);
+				lua_pushboolean(L, 1);
+				return 1;
+			}
 		} else {
 			json_t *msg = qga_take_reply(c.q, s->id2);
 			if (msg) {  /* only an error has a reply */
 				json_t *err = json_object_get(msg, "error");
+				const char *desc = json_string_value(json_object_get(err, "desc"));
+				if (desc && !strcmp(desc, KILLED_CALLER)) {
+					json_decref(msg);
+					s->phase = 2;
+					continue;
+				}
 				lqmp_push_error(L, json_string_value(json_object_get(err, "class")) ?: "GenericError",
 				           "%s", json_string_value(json_object_get(err, "desc")) ?: "(no description)");
 				json_decref(msg);
@@ -799,6 +829,9 @@ static int shutdown_expire(lua_State *L, struct wait *w)
 	get(L, &c);
 	qga_forget(c.q, s->id2);
 	qga_forget(c.q, s->id);
+	if (s->phase == 2)
+		return lqmp_push_error(L, "GenericError", "%s (and the guest did not go down within %g s)", KILLED_CALLER,
+		                       w->timeout);
 	return lqmp_push_error(L, "Timeout", "no answer from the agent after 'guest-shutdown' within %g s", w->timeout);
 }
 
