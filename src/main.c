@@ -778,7 +778,8 @@ static int pmain(lua_State *L)
 	if (*err) {
 		lua_pushstring(L, err);
 		lvm_exec_status = p->status;  /* 126/127, as a shell reports it; 2: not started */
-		snprintf(lvm_exec_error, sizeof lvm_exec_error, "%s", err);
+		/* a prefix is enough: main compares the message's start with it */
+		snprintf(lvm_exec_error, sizeof lvm_exec_error, "%.*s", (int)sizeof lvm_exec_error - 1, err);
 		return lua_error(L);
 	}
 	(void)qemu;
