@@ -517,8 +517,14 @@ json_t *qmp_greeting(const struct qmp *q)
 
 int qmp_has_event(const struct qmp *q, const char *name, double since)
 {
+	/* Asked at every step of some waits, over events nobody may take for a
+	 * VM's whole life: only a text that has the name in quotes is parsed. */
+	char quoted[64];
+	int qn = snprintf(quoted, sizeof quoted, "\"%s\"", name);
 	int found = 0;
 	for (const struct qmp_msg *m = q->events; m && !found; m = m->next) {
+		if (qn <= 0 || (size_t)qn >= sizeof quoted || !memmem(m->text, m->len, quoted, (size_t)qn))
+			continue;
 		json_t *ev = parse_text(m->text, m->len);
 		const char *e = json_string_value(json_object_get(ev, "event"));
 		json_t *ts = json_object_get(ev, "timestamp");
