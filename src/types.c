@@ -319,15 +319,37 @@ static void check_file(struct ck *c, const struct field *f, const char *name, in
 		ck_expected(c, name, "string or qemu.fd", idx);
 }
 
+/* A list a device keeps (fds, strings, integers) is copied as it is
+ * checked: the user's list may change later.  With an anchor, copy_begin
+ * pushes the copy, copy_item moves the element on top into it (else pops
+ * it), copy_end hands the copy to the anchor. */
+static void copy_begin(struct ck *c, int len)
+{
+	if (c->anchor)
+		lua_createtable(c->L, len, 0);
+}
+
+static void copy_item(struct ck *c, int i)
+{
+	if (c->anchor)
+		lua_rawseti(c->L, -2, i);
+	else
+		lua_pop(c->L, 1);
+}
+
+static void copy_end(struct ck *c, struct qval *v)
+{
+	if (c->anchor)
+		ck_keep_top(c, v);
+}
+
 static void check_fds(struct ck *c, const struct field *f, const char *name, int idx, struct qval *v)
 {
 	lua_State *L = c->L;
 	int len = ck_list(c, name, idx, 0, NULL);
 	v->u.fds.v = arena_alloc(c->a, len * sizeof *v->u.fds.v);
 	v->u.fds.n = len;
-	if (c->anchor) {
-		lua_createtable(L, len, 0); /* our own copy: the user's list may change */
-	}
+	copy_begin(c, len);
 	for (int i = 1; i <= len; i++) {
 		char el[64];
 		lua_rawgeti(L, idx, i);
@@ -344,13 +366,9 @@ static void check_fds(struct ck *c, const struct field *f, const char *name, int
 		if (!fd || fd->fd < 0)
 			checkfd(c, elname(el, sizeof el, name, i), lua_gettop(L)); /* raises */
 		v->u.fds.v[i - 1] = fd;
-		if (c->anchor)
-			lua_rawseti(L, -2, i);
-		else
-			lua_pop(L, 1);
+		copy_item(c, i);
 	}
-	if (c->anchor)
-		ck_keep_top(c, v);
+	copy_end(c, v);
 }
 
 /* A string (kept as given) or a list of strings (kept as a copy). */
@@ -378,8 +396,7 @@ static void check_strs(struct ck *c, const struct field *f, const char *name, in
 	v->u.strs.v = arena_alloc(c->a, (len + 1) * sizeof *v->u.strs.v);
 	v->u.strs.len = arena_alloc(c->a, (len + 1) * sizeof *v->u.strs.len);
 	v->u.strs.n = len;
-	if (c->anchor)
-		lua_createtable(L, len, 0);
+	copy_begin(c, len);
 	for (int i = 1; i <= len; i++) {
 		char el[64];
 		lua_rawgeti(L, idx, i);
@@ -388,13 +405,9 @@ static void check_strs(struct ck *c, const struct field *f, const char *name, in
 			v->u.strs.v[i - 1] = lua_tolstring(L, -1, &v->u.strs.len[i - 1]);
 		else
 			checkstr(c, elname(el, sizeof el, name, i), lua_gettop(L), &v->u.strs.len[i - 1], how);
-		if (c->anchor)
-			lua_rawseti(L, -2, i);
-		else
-			lua_pop(L, 1);
+		copy_item(c, i);
 	}
-	if (c->anchor)
-		ck_keep_top(c, v);
+	copy_end(c, v);
 }
 
 static void check_uints(struct ck *c, const struct field *f, const char *name, int idx, struct qval *v)
@@ -404,8 +417,7 @@ static void check_uints(struct ck *c, const struct field *f, const char *name, i
 	long long max = f->max ? f->max : 0x7fffffff;
 	v->u.ints.v = arena_alloc(c->a, (len + 1) * sizeof *v->u.ints.v);
 	v->u.ints.n = len;
-	if (c->anchor)
-		lua_createtable(L, len, 0); /* our own copy: the user's list may change */
+	copy_begin(c, len);
 	for (int i = 1; i <= len; i++) {
 		char el[64];
 		lua_rawgeti(L, idx, i);
@@ -413,13 +425,9 @@ static void check_uints(struct ck *c, const struct field *f, const char *name, i
 		if (n1 < f->min || n1 > max)
 			ck_fail(c, el, "%lld is out of range (expected %lld..%lld)", n1, f->min, max);
 		v->u.ints.v[i - 1] = n1;
-		if (c->anchor)
-			lua_rawseti(L, -2, i);
-		else
-			lua_pop(L, 1);
+		copy_item(c, i);
 	}
-	if (c->anchor)
-		ck_keep_top(c, v);
+	copy_end(c, v);
 }
 
 /* QEMU properties: check.c's, shared with qemu.device{}'s free ones. */
