@@ -18,26 +18,18 @@ const char *const transport_names[TR_COUNT] = {
 
 /* ---- the field index ------------------------------------------------------
  * Every field of every kind (the devices, the VM and its sections at any
- * depth) in one open-addressing table built once per process: a lookup is
- * a hash and one or two probes, never a scan of the kind's names.  Keys are
- * (kind, name): the C-string index hashes the name's bytes; the Lua index
- * (struct schema_lua) hashes the address of the name as an interned Lua
- * string, which is the same object for every Lua string with those bytes. */
+ * depth, the options tables) is found by a hash and one or two probes,
+ * never by a scan of the kind's names.  Each kind has an index of its own,
+ * built the first time the kind is asked about: a dry run uses a handful
+ * of the ~150 kinds, and building all of them at start-up touched every
+ * field name in the binary and 32 KiB of index, page faults that were a
+ * tenth of a dry run's start.  The Lua index (struct schema_lua) maps the
+ * address of a name as an interned Lua string, which is the same object
+ * for every Lua string with those bytes, so it hashes no bytes at all. */
 
-#define INDEX_BITS 11
-#define INDEX_SIZE (1u << INDEX_BITS)
-
-struct slot {                    /* 16 bytes: the table is touched whole when it is built */
-	const struct kind *k;        /* NULL: empty */
-	unsigned hash;
-	unsigned short len;
-	short field;                 /* the name is k->fields[field].name */
-};
-
-static struct slot index_[INDEX_SIZE];
 #define SCHEMA_KINDS_MAX 256
 static const struct kind *kinds_[SCHEMA_KINDS_MAX];    /* every kind, each once */
-static int nkinds_, nentries_;
+static int nkinds_;
 
 /* A few bytes and the length, not all of them: field names differ early,
  * late or in length, and a hit is confirmed by memcmp anyway. */
@@ -50,15 +42,8 @@ static unsigned name_hash(const char *s, size_t n)
 	       ((unsigned)u[n / 2] << 8) ^ u[(n - 1) / 3] ^ ((unsigned)u[1 % n] << 4);
 }
 
-static unsigned slot_of(const struct kind *k, unsigned h)
-{
-	unsigned long long x = ((unsigned long long)(uintptr_t)k * 0x9E3779B97F4A7C15ull) ^ h;
-	x *= 0xC2B2AE3D27D4EB4Full;
-	return (unsigned)(x >> (64 - INDEX_BITS));
-}
-
-/* Each kind's fields of the names in enum cf, keyed by the kind's
- * address (open addressing, as the field index). */
+/* The names in enum cf: where each kind has them is looked up once, when
+ * the kind is first asked about (per_kind). */
 static const char *const cf_names[CF_COUNT] = {
 	[CF_ID] = "id", [CF_DRIVER] = "driver", [CF_TRANSPORT] = "transport", [CF_DEVNO] = "devno",
 	[CF_BOOTINDEX] = "bootindex", [CF_BUS] = "bus", [CF_ADDR] = "addr", [CF_ROMFILE] = "romfile",
@@ -72,11 +57,27 @@ static const char *const cf_names[CF_COUNT] = {
 #define KINDS_BITS 9
 #define KINDS_SIZE (1u << KINDS_BITS)
 
+/* A slot of a kind's index: 4 bytes, so the indexes of the kinds a run
+ * uses sit in a few cache lines.  0: empty. */
+struct nslot {
+	unsigned short hash;         /* the name's hash, its high half */
+	unsigned char len;           /* names are at most 40 bytes (see add_kind) */
+	unsigned char field;         /* 1 + the field's number */
+};
+#define POOL_SIZE 8192           /* slots for every kind's index (at most ~4 per field) */
+static struct nslot pool_[POOL_SIZE];
+static unsigned pool_used_;
+
 /* kind_at_: open addressing by the kind's address, to 1 + its number in
- * kinds_ (0: empty); per_kind_: by that number. */
+ * kinds_ (0: empty); pk_of_: by that number, 1 + where its per_kind is in
+ * per_kind_ (0: not asked about yet), handed out in the order kinds are
+ * first asked about, so a run's few fill the first entries only. */
 static unsigned short kind_at_[KINDS_SIZE];
+static unsigned short pk_of_[SCHEMA_KINDS_MAX];
+static int npk_;
 static struct per_kind {
-	unsigned char ready;         /* filled (per_kind, when the kind is first asked about) */
+	unsigned char bits;          /* its index: 1 << bits slots of pool_, from at */
+	unsigned short at;
 	short cf[CF_COUNT];
 	signed char ids[SCHEMA_IDS_MAX], refs[SCHEMA_IDS_MAX];
 	unsigned char nids, nrefs;
@@ -88,35 +89,24 @@ static unsigned kind_slot(const struct kind *k)
 	return (unsigned)(x >> (64 - KINDS_BITS));
 }
 
+/* Registers k and the kinds of its sections: their addresses only, no
+ * name is read until a kind is asked about. */
 static void add_kind(const struct kind *k)
 {
-	for (int i = 0; i < nkinds_; i++)
-		if (kinds_[i] == k)
-			return;
-	if (nkinds_ == (int)(sizeof kinds_ / sizeof kinds_[0]) || nentries_ + k->nfields > (int)INDEX_SIZE / 2)
-		abort();  /* the schema outgrew the index: raise INDEX_BITS */
-	kinds_[nkinds_++] = k;
-	for (int f = 0; f < k->nfields; f++) {
-		const char *name = k->fields[f].name;
-		size_t len = strlen(name);
-		if (len > 40)
-			abort();  /* longer than Lua's short strings (LUAI_MAXSHORTLEN): not interned, see schema_field_lua */
-		unsigned h = name_hash(name, len), s = slot_of(k, h);
-		while (index_[s].k)
-			s = (s + 1) & (INDEX_SIZE - 1);
-		index_[s] = (struct slot){ k, h, (unsigned short)len, (short)f };
-		nentries_++;
-	}
 	unsigned ks = kind_slot(k);
-	while (kind_at_[ks])
-		ks = (ks + 1) & (KINDS_SIZE - 1);
-	kind_at_[ks] = (unsigned short)nkinds_;  /* 1 + k's number: it was added above */
+	for (; kind_at_[ks]; ks = (ks + 1) & (KINDS_SIZE - 1))
+		if (kinds_[kind_at_[ks] - 1] == k)
+			return;
+	if (nkinds_ == SCHEMA_KINDS_MAX || k->nfields > 254)
+		abort();  /* the schema outgrew the registry: raise SCHEMA_KINDS_MAX (or the slot's field) */
+	kinds_[nkinds_++] = k;
+	kind_at_[ks] = (unsigned short)nkinds_;  /* 1 + k's number */
 	for (int f = 0; f < k->nfields; f++)
 		if (k->fields[f].sub)
 			add_kind(k->fields[f].sub);
 }
 
-void schema_init(void)
+static void schema_init(void)
 {
 	if (nkinds_)
 		return;
@@ -127,23 +117,49 @@ void schema_init(void)
 		add_kind(options_kinds[i]);
 }
 
-int schema_field(const struct kind *k, const char *name, size_t len)
+/* The field of k named name (len bytes) in k's index, or -1. */
+static int lookup(const struct kind *k, const struct per_kind *pk, const char *name, size_t len)
 {
-	if (!nkinds_)
-		schema_init();
-	unsigned h = name_hash(name, len);
-	for (unsigned s = slot_of(k, h);; s = (s + 1) & (INDEX_SIZE - 1)) {
-		const struct slot *e = &index_[s];
-		if (!e->k)
+	if (len > 40)
+		return -1;
+	unsigned h = name_hash(name, len), mask = (1u << pk->bits) - 1;
+	const struct nslot *t = pool_ + pk->at;
+	for (unsigned s = h & mask;; s = (s + 1) & mask) {
+		const struct nslot *e = &t[s];
+		if (!e->field)
 			return -1;
-		if (e->k == k && e->hash == h && e->len == len && !memcmp(k->fields[e->field].name, name, len))
-			return e->field;
+		if (e->hash == (unsigned short)(h >> 16) && e->len == len &&
+		    !memcmp(k->fields[e->field - 1].name, name, len))
+			return e->field - 1;
 	}
 }
 
-/* What enum cf and the id lists say of kind k, worked out when k is
- * first asked about (a dry run asks about a few kinds of the ~80): NULL
- * when k is not a registered kind. */
+static void build_index(const struct kind *k, struct per_kind *pk)
+{
+	unsigned bits = 2;
+	while ((1u << bits) < 2u * (unsigned)k->nfields)
+		bits++;
+	if (pool_used_ + (1u << bits) > POOL_SIZE)
+		abort();  /* the schema outgrew the pool: raise POOL_SIZE */
+	pk->bits = (unsigned char)bits;
+	pk->at = (unsigned short)pool_used_;
+	pool_used_ += 1u << bits;
+	struct nslot *t = pool_ + pk->at;
+	unsigned mask = (1u << bits) - 1;
+	for (int f = 0; f < k->nfields; f++) {
+		const char *name = k->fields[f].name;
+		size_t len = strlen(name);
+		if (len > 40)
+			abort();  /* longer than Lua's short strings (LUAI_MAXSHORTLEN): not interned, see schema_field_lua */
+		unsigned h = name_hash(name, len), s = h & mask;
+		while (t[s].field)
+			s = (s + 1) & mask;
+		t[s] = (struct nslot){ (unsigned short)(h >> 16), (unsigned char)len, (unsigned char)(f + 1) };
+	}
+}
+
+/* What k's index, enum cf and the id lists say of kind k, worked out when
+ * k is first asked about: NULL when k is not a registered kind. */
 static const struct per_kind *per_kind(const struct kind *k)
 {
 	if (!nkinds_)
@@ -153,11 +169,13 @@ static const struct per_kind *per_kind(const struct kind *k)
 		s = (s + 1) & (KINDS_SIZE - 1);
 	if (!kind_at_[s])
 		return NULL;
-	struct per_kind *pk = &per_kind_[kind_at_[s] - 1];
-	if (pk->ready)
-		return pk;
+	unsigned short *at = &pk_of_[kind_at_[s] - 1];
+	if (*at)
+		return &per_kind_[*at - 1];
+	struct per_kind *pk = &per_kind_[npk_];
+	build_index(k, pk);
 	for (int c = 0; c < CF_COUNT; c++)
-		pk->cf[c] = (short)schema_field(k, cf_names[c], strlen(cf_names[c]));
+		pk->cf[c] = (short)lookup(k, pk, cf_names[c], strlen(cf_names[c]));
 	for (int f = 0; f < k->nfields; f++) {
 		unsigned char *n = k->fields[f].type == T_ID ? &pk->nids : k->fields[f].type == T_REF ? &pk->nrefs : NULL;
 		if (!n)
@@ -166,8 +184,14 @@ static const struct per_kind *per_kind(const struct kind *k)
 			abort();  /* a kind with more: raise SCHEMA_IDS_MAX */
 		(k->fields[f].type == T_ID ? pk->ids : pk->refs)[(*n)++] = (signed char)f;
 	}
-	pk->ready = 1;
+	*at = (unsigned short)++npk_;
 	return pk;
+}
+
+int schema_field(const struct kind *k, const char *name, size_t len)
+{
+	const struct per_kind *pk = per_kind(k);
+	return pk ? lookup(k, pk, name, len) : -1;
 }
 
 int schema_cf(const struct kind *k, enum cf f)
@@ -192,19 +216,20 @@ const signed char *schema_refs(const struct kind *k, int *n)
 
 /* The Lua index: (kind, address of an interned Lua string) -> field,
  * filled as keys are first met (schema_lua_add, after schema_field found
- * the name): nothing to build when a state opens the module. */
-#define LUA_BITS 10
+ * the name): nothing to build when a state opens the module.  Slots of 16
+ * bytes and the fields beside them: 8.5 KiB, zeroed when a state opens. */
+#define LUA_BITS 9
 #define LUA_SIZE (1u << LUA_BITS)
 
 struct lslot {
 	const struct kind *k;
 	const char *p;
-	int field;
 };
 
 struct schema_lua {
 	unsigned n;
 	struct lslot v[LUA_SIZE];
+	unsigned char field[LUA_SIZE];  /* kinds have at most 254 fields (add_kind) */
 };
 
 size_t schema_lua_size(void)
@@ -229,7 +254,7 @@ int schema_field_lua(const struct schema_lua *t, const struct kind *k, const cha
 	for (unsigned s = pslot(k, p);; s = (s + 1) & (LUA_SIZE - 1)) {
 		const struct lslot *e = &t->v[s];
 		if (e->p == p && e->k == k)
-			return e->field;
+			return t->field[s];
 		if (!e->k)
 			return -2;
 	}
@@ -242,7 +267,8 @@ int schema_lua_add(struct schema_lua *t, const struct kind *k, const char *p, in
 	unsigned s = pslot(k, p);
 	while (t->v[s].k)
 		s = (s + 1) & (LUA_SIZE - 1);
-	t->v[s] = (struct lslot){ k, p, field };
+	t->v[s] = (struct lslot){ k, p };
+	t->field[s] = (unsigned char)field;
 	t->n++;
 	return 1;
 }

@@ -181,10 +181,9 @@ extern const struct kind schema_vm;
 extern const struct kind *const options_kinds[];  /* NULL-terminated */
 const struct kind *schema_find(const char *name);    /* a device kind or section */
 const struct kind *schema_device(const char *name);
-/* Field `name` (len bytes) of kind k, or -1: a hash lookup (schema.c). */
+/* Field `name` (len bytes) of kind k, or -1: a hash lookup in k's own
+ * index, built when k is first asked about (schema.c). */
 int schema_field(const struct kind *k, const char *name, size_t len);
-/* Builds the field index (once per process; schema_field does it first). */
-void schema_init(void);
 /* The same lookup keyed by the address of the name as an interned Lua
  * string (equal short strings are one object in a Lua state, and a name
  * longer than Lua's short strings is no field anyway): no hashing of the
@@ -200,9 +199,9 @@ int schema_field_lua(const struct schema_lua *t, const struct kind *k, const cha
 int schema_lua_add(struct schema_lua *t, const struct kind *k, const char *p, int field);
 /* Field names that rules and renderers ask of many kinds (the rules
  * across devices ask each device for its driver, transport, devno, ...).
- * schema_init works out once where each kind has each of them, so such a
- * question is a lookup by the kind's address, never by the name's bytes:
- * schema_cf is the field, or -1 where the kind has none.  cf_names in
+ * schema.c works out where a kind has each of them when the kind is first
+ * asked about, so such a question is a lookup by the kind's address, never
+ * by the name's bytes: schema_cf is the field, or -1 where the kind has none.  cf_names in
  * schema.c spells them, in this order. */
 enum cf {
 	CF_ID, CF_DRIVER, CF_TRANSPORT, CF_DEVNO, CF_BOOTINDEX, CF_BUS, CF_ADDR, CF_ROMFILE,
