@@ -185,7 +185,9 @@ end
 local function field_row(f)
   local notes = {}
   if f.choices then notes[#notes + 1] = "one of " .. quoted(f.choices) end
-  if f.min and f.max then notes[#notes + 1] = ("%d..%d"):format(f.min, f.max) end
+  if f.min and f.max then
+    notes[#notes + 1] = (f.type == "integers" and "each %d..%d" or "%d..%d"):format(f.min, f.max)
+  end
   if f.default ~= nil then notes[#notes + 1] = "default " .. code(tostring(f.default)) end
   if f.only_when then
     notes[#notes + 1] = ("only with %s = %s"):format(code(f.only_when.field), quoted(f.only_when.values))

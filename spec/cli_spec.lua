@@ -860,6 +860,10 @@ describe("qemu.kinds(), qemu.kind(), qemu.describe()", function()
     assert.are.equal(1, byname.max_ports.min)
     assert.are.equal(511, byname.max_ports.max)
     byname = {}
+    for _, f in ipairs(qemu.describe("nodes").fields) do byname[f.name] = f end
+    assert.are.equal(0, byname.host_nodes.min)  -- a list's range is each element's
+    assert.are.equal(127, byname.host_nodes.max)
+    byname = {}
     for _, f in ipairs(qemu.describe("netdev").fields) do byname[f.name] = f end
     assert.are.same({ field = "type", values = { "vhostuser" } }, byname.chardev.required_when)
   end)

@@ -229,10 +229,10 @@ static int l_describe(lua_State *L)
 			}
 			lua_setfield(L, -2, "choices");
 		}
-		if (f->type == T_UINT) {
+		if (f->type == T_UINT || f->type == T_UINTS) {  /* a list's range is each element's */
 			lua_pushinteger(L, f->min);
 			lua_setfield(L, -2, "min");
-			lua_pushinteger(L, f->max ? f->max : 0x7fffffff);
+			lua_pushinteger(L, field_max(f));
 			lua_setfield(L, -2, "max");
 		}
 		for (int w = 0; w < 2; w++) {

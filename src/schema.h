@@ -84,7 +84,7 @@ struct field {
 	                                "-nodefaults" for a true knob, "-uuid <value>", a section
 	                                as "-rtc <its fields>" */
 	const char *const *choices;  /* T_ENUM */
-	long long min, max;          /* T_UINT */
+	long long min, max;          /* T_UINT, T_UINTS: the range (max 0: field_max's default) */
 	const char *def;             /* default, as Lua text; NULL: none */
 	const char *def_alt;         /* the default instead when def_when holds */
 	struct when def_when;
@@ -173,6 +173,13 @@ struct rec {
 	int nprops;
 	struct qval v[];
 };
+
+/* The largest value of integer field f: its max, or by default QEMU's
+ * usual bound for an int property. */
+static inline long long field_max(const struct field *f)
+{
+	return f->max ? f->max : 0x7fffffff;
+}
 
 /* The registry. */
 extern const struct kind *const schema_devices[];   /* NULL-terminated */

@@ -262,7 +262,7 @@ static void check_bool(struct ck *c, const struct field *f, const char *name, in
 static void check_uint(struct ck *c, const struct field *f, const char *name, int idx, struct qval *v)
 {
 	long long i = checkint(c, name, idx);
-	long long max = f->max ? f->max : 0x7fffffff;
+	long long max = field_max(f);
 	if (i < f->min || i > max)
 		ck_fail(c, name, "%lld is out of range (expected %lld..%lld)", i, f->min, max);
 	v->u.i = i;
@@ -414,7 +414,7 @@ static void check_uints(struct ck *c, const struct field *f, const char *name, i
 {
 	lua_State *L = c->L;
 	int len = ck_list(c, name, idx, 1, NULL);
-	long long max = f->max ? f->max : 0x7fffffff;
+	long long max = field_max(f);
 	v->u.ints.v = arena_alloc(c->a, (len + 1) * sizeof *v->u.ints.v);
 	v->u.ints.n = len;
 	copy_begin(c, len);
