@@ -6,7 +6,8 @@
 #     alternately, RUNS times each (default 200) after 3 warm-up runs each:
 #     mean, median and min, and the ratio of the medians.
 # The machines are shared and noisy: only ratios from one session mean
-# anything.  QLUA=path measures another qlua binary (default ./qlua).  The
+# anything.  QLUA=path measures another qlua binary (default ./qlua), and
+# QLUA_ALSO="path ..." adds more to the same rotation (an old build).  The
 # bench-result lines are what bench/run.lua (`make bench`) collects.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,12 @@ qlua=${QLUA:-./qlua}
 
 names=("lua5.4 -e ''" "qlua -n bench/dry_run.lua")
 cmds=("lua5.4 -e ''" "$qlua -n bench/dry_run.lua")
+# QLUA_ALSO="path ...": other qlua binaries (builds of other commits) in the
+# same rotation, each with its own ratio; the result line stays QLUA's.
+for other in ${QLUA_ALSO:-}; do
+	names+=("$other -n")
+	cmds+=("$other -n bench/dry_run.lua")
+done
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 alternate 3 "$runs" "$tmp"
@@ -31,4 +38,8 @@ while read -r j mean med min; do
 	    'BEGIN { printf "%-28s %6.2f ms %6.2f ms %6.2f ms\n", name, a / 1000, b / 1000, c / 1000 }'
 done < <(stats "$tmp")
 awk -v q="${median[1]}" -v b="${median[0]}" 'BEGIN { printf "qlua -n / lua5.4: %.3f (medians); goal <= 1.1\n", q / b }'
+for ((j = 2; j < ${#cmds[@]}; j++)); do
+	awk -v name="${names[j]}" -v q="${median[j]}" -v b="${median[0]}" \
+	    'BEGIN { printf "%s / lua5.4: %.3f (medians)\n", name, q / b }'
+done
 echo "bench-result process qlua=${median[1]} base=${median[0]} unit=us runs=$runs"

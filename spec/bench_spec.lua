@@ -98,3 +98,15 @@ describe("make bench (BENCH_QUICK=1)", function()
     end
   end)
 end)
+
+describe("bench/page_cost", function()
+  it("prints what a fresh page costs, touched and populated", function()
+    local code, out, err = H.sh("cd " .. q(H.root) .. " && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL"
+      .. " make -s --no-print-directory -C bench page_cost && timeout 60 bench/page_cost 8 3")
+    assert.are.equal(0, code, err)
+    assert.is_truthy(out:match("^touched %(a fault each%) +%d+%.%d+ us per page best, +%d+%.%d+ median %(8 pages, 3 rounds%)\n"), out)
+    -- a kernel before 5.14 says it has no MADV_POPULATE_WRITE instead
+    assert.is_truthy(out:match("\npopulated %(one madvise%) +%d+%.%d+ us per page best")
+      or out:match("\npopulated %(one madvise%) +not supported by this kernel\n$"), out)
+  end)
+end)
