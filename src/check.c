@@ -509,20 +509,6 @@ void ck_props(struct ck *c, const char *name, int idx, struct qval *v)
 
 /* ---- one record ------------------------------------------------------------ */
 
-static int when_holds(const struct rec *r, const struct when *w)
-{
-	if (!w->values)
-		return 1;
-	const struct qval *v = &r->v[(int)w->field];
-	if (!v->set)
-		return 0;
-	const char *s = r->k->fields[(int)w->field].choices[v->u.i];
-	for (int i = 0; w->values[i]; i++)
-		if (!strcmp(w->values[i], s))
-			return 1;
-	return 0;
-}
-
 /* "type 'pcie'" for messages about a when-rule. */
 static const char *when_text(const struct rec *r, const struct when *w, char *buf, size_t n)
 {
@@ -546,7 +532,7 @@ static const char *when_needs(const struct rec *r, const struct when *w, char *b
  * row: types.c). */
 static void apply_default(struct ck *c, const struct rec *r, const struct field *f, struct qval *v)
 {
-	const char *def = f->def_alt && when_holds(r, &f->def_when) ? f->def_alt : f->def;
+	const char *def = f->def_alt && schema_when(r, &f->def_when) ? f->def_alt : f->def;
 	const struct field_type *t = &field_types[f->type];
 	if (!t->def)
 		return; /* other types carry no default */
@@ -628,7 +614,7 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 	for (int i = 0; i < k->nfields; i++) {
 		const struct field *f = &k->fields[i];
 		char why[160];
-		if (r->v[i].set && !when_holds(r, &f->only)) {
+		if (r->v[i].set && !schema_when(r, &f->only)) {
 			if (!r->v[(int)f->only.field].set)
 				ck_raise(c, "field '%s%s' is only used with %s", c->path, f->name,
 				         when_needs(r, &f->only, why, sizeof why));
@@ -638,12 +624,12 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 		if (!r->v[i].set) {
 			if (f->flags & F_REQ)
 				ck_raise(c, "field '%s%s' is required", c->path, f->name);
-			if (f->req.values && when_holds(r, &f->req))
+			if (f->req.values && schema_when(r, &f->req))
 				ck_raise(c, "field '%s%s' is required with %s", c->path, f->name,
 				         when_text(r, &f->req, why, sizeof why));
 			/* (a kind's driver with transports has a default only
 			 * through def_alt: otherwise render_driver picks it) */
-			if ((f->def || (f->def_alt && when_holds(r, &f->def_when))) && when_holds(r, &f->only))
+			if ((f->def || (f->def_alt && schema_when(r, &f->def_when))) && schema_when(r, &f->only))
 				apply_default(c, r, f, &r->v[i]);
 		}
 	}

@@ -689,6 +689,18 @@ void lqmp_push_for_vm(lua_State *L, int vm_idx, struct vm **ref)
 	lua_setiuservalue(L, -2, 1);
 }
 
+/* Pushes j as JSON text (jansson's flags), and drops j. */
+static int push_dumped(lua_State *L, json_t *j, size_t flags)
+{
+	char *text = json_dumps(j, flags);
+	json_decref(j);
+	if (!text)
+		return luaL_error(L, "out of memory");
+	lua_pushstring(L, text);
+	free(text);
+	return 1;
+}
+
 /* __tostring of the tables from JSON: the JSON text, keys sorted, on one
  * line with a space after each ':' and ',' (readable, and valid JSON). */
 static int json_tostring(lua_State *L)
@@ -699,13 +711,7 @@ static int json_tostring(lua_State *L)
 		lua_pushfstring(L, "%s: %p (%s)", luaL_optstring(L, lua_upvalueindex(1), "table"), lua_topointer(L, 1), err);
 		return 1;
 	}
-	char *text = json_dumps(j, JSON_SORT_KEYS | JSON_ENCODE_ANY);
-	json_decref(j);
-	if (!text)
-		return luaL_error(L, "out of memory");
-	lua_pushstring(L, text);
-	free(text);
-	return 1;
+	return push_dumped(L, j, JSON_SORT_KEYS | JSON_ENCODE_ANY);
 }
 
 /* qemu.json(value) -> JSON text (compact, keys sorted: stable output for
@@ -717,13 +723,7 @@ static int l_json(lua_State *L)
 	json_t *j = to_json(L, 1, 0, err, sizeof err);
 	if (!j)
 		return luaL_argerror(L, 1, err);
-	char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-	json_decref(j);
-	if (!text)
-		return luaL_error(L, "out of memory");
-	lua_pushstring(L, text);
-	free(text);
-	return 1;
+	return push_dumped(L, j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 }
 
 /* qemu.json_decode(text) -> value | nil, message: JSON text (jansson's
