@@ -929,16 +929,10 @@ static int m_tostring(lua_State *L)
 	return 1;
 }
 
-void lagent_push_for_vm(lua_State *L, int vm_idx, struct vm **ref)
-{
-	struct lagent *a = lua_newuserdatauv(L, sizeof *a, 1);
-	a->vmref = ref;
-	luaL_setmetatable(L, AGENT_MT);
-	lua_pushvalue(L, vm_idx);  /* keeps the handle (and its vm) alive */
-	lua_setiuservalue(L, -2, 1);
-}
-
-void lagent_register(lua_State *L)
+/* Sets the agent handles' metatable on the value on top, making it with
+ * the first handle: a script that never asks for an agent does not pay
+ * for it at start-up. */
+static void set_agent_mt(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
 		{ "exec", m_exec }, { "execute", m_execute }, { "ping", m_ping }, { "read_file", m_read_file },
@@ -950,5 +944,14 @@ void lagent_register(lua_State *L)
 		lua_pushcfunction(L, m_tostring);
 		lua_setfield(L, -2, "__tostring");
 	}
-	lua_pop(L, 1);
+	lua_setmetatable(L, -2);
+}
+
+void lagent_push_for_vm(lua_State *L, int vm_idx, struct vm **ref)
+{
+	struct lagent *a = lua_newuserdatauv(L, sizeof *a, 1);
+	a->vmref = ref;
+	set_agent_mt(L);
+	lua_pushvalue(L, vm_idx);  /* keeps the handle (and its vm) alive */
+	lua_setiuservalue(L, -2, 1);
 }

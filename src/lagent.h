@@ -6,7 +6,6 @@
 
 struct vm;
 
-void lagent_register(lua_State *L);
 /* Pushes the agent object of the VM handle at vm_idx; ref is where the
  * handle keeps its struct vm (NULL once released). */
 void lagent_push_for_vm(lua_State *L, int vm_idx, struct vm **ref);

@@ -394,16 +394,23 @@ static int m_tostring(lua_State *L)
 	return 1;
 }
 
+static void set_console_mt(lua_State *L);
+
 void lconsole_push_for_vm(lua_State *L, int vm_idx, struct vm **ref)
 {
 	struct lcon *o = lua_newuserdatauv(L, sizeof *o, 1);
 	o->vmref = ref;
-	luaL_setmetatable(L, CONSOLE_MT);
+	set_console_mt(L);
 	lua_pushvalue(L, vm_idx);
 	lua_setiuservalue(L, -2, 1);
 }
 
-void lconsole_register(lua_State *L)
+/* Where lconsole_register keeps string.find for the consoles' methods. */
+#define FIND_KEY "qlua.console.find"
+
+/* Sets the consoles' metatable on the value on top, making it with the
+ * first console: a dry run or a script without a VM does not pay for it. */
+static void set_console_mt(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
 		{ "expect", m_expect }, { "expect_line", m_expect_line }, { "log", m_log }, { "matched_at", m_matched_at },
@@ -413,17 +420,25 @@ void lconsole_register(lua_State *L)
 	if (luaL_newmetatable(L, CONSOLE_MT)) {
 		luaL_newlib(L, methods);
 		/* expect and expect_line search with string.find (upvalue 1) */
-		lua_getglobal(L, "string");
-		lua_getfield(L, -1, "find");
+		lua_getfield(L, LUA_REGISTRYINDEX, FIND_KEY);
 		lua_pushvalue(L, -1);
 		lua_pushcclosure(L, m_expect, 1);
-		lua_setfield(L, -4, "expect");
+		lua_setfield(L, -3, "expect");
 		lua_pushcclosure(L, m_expect_line, 1);
-		lua_setfield(L, -3, "expect_line");
-		lua_pop(L, 1);
+		lua_setfield(L, -2, "expect_line");
 		lua_setfield(L, -2, "__index");
 		lua_pushcfunction(L, m_tostring);
 		lua_setfield(L, -2, "__tostring");
 	}
+	lua_setmetatable(L, -2);
+}
+
+void lconsole_register(lua_State *L)
+{
+	/* expect and expect_line search with string.find as the module found
+	 * it, though their metatable is made with the first console */
+	lua_getglobal(L, "string");
+	lua_getfield(L, -1, "find");
+	lua_setfield(L, LUA_REGISTRYINDEX, FIND_KEY);
 	lua_pop(L, 1);
 }

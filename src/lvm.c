@@ -375,13 +375,15 @@ enum { S_QMP = 0, S_QMP_CHILD, S_CON, S_CON_CHILD, S_ERR, S_ERR_CHILD, S_AGENT, 
 
 /* Spawns argv and pushes the handle, which keeps argv_idx as vm.argv.  The
  * parent ends in s (QMP, console, stderr) go to the vm. */
+static void set_vm_mt(lua_State *L);
+
 static struct lvm *start(lua_State *L, char **argv, const int *fds, int nfds, const struct opts *o,
                          int argv_idx, struct fdset *s)
 {
 	argv_idx = lua_absindex(L, argv_idx);
 	struct lvm *h = lua_newuserdatauv(L, sizeof *h, 5);
 	h->v = NULL;
-	luaL_setmetatable(L, QLUA_VM_MT);
+	set_vm_mt(L);
 	lua_pushvalue(L, argv_idx);
 	lua_setiuservalue(L, -2, 1);
 
@@ -632,6 +634,26 @@ static int cleanup_gc(lua_State *L)
 	return 0;
 }
 
+/* Sets the VM handles' metatable on the value on top, making it with the
+ * first handle: a dry run does not pay for it at start-up. */
+static void set_vm_mt(lua_State *L)
+{
+	static const luaL_Reg methods[] = {
+		{ "alive", m_alive }, { "kill", m_kill }, { "shutdown", m_shutdown }, { "stderr", m_stderr },
+		{ "stdout", m_stdout }, { "wait", m_wait }, { NULL, NULL },
+	};
+	static const luaL_Reg meta[] = {
+		{ "__close", m_close }, { "__gc", m_gc }, { "__index", m_index }, { "__tostring", m_tostring },
+		{ NULL, NULL },
+	};
+	if (luaL_newmetatable(L, QLUA_VM_MT)) {
+		luaL_setfuncs(L, meta, 0);
+		luaL_newlib(L, methods);
+		lua_setfield(L, -2, "methods");
+	}
+	lua_setmetatable(L, -2);
+}
+
 void lvm_register(lua_State *L)
 {
 	if (lua_getfield(L, LUA_REGISTRYINDEX, "qlua.prepare_cleanup") == LUA_TNIL) {
@@ -643,26 +665,11 @@ void lvm_register(lua_State *L)
 		lua_setfield(L, LUA_REGISTRYINDEX, "qlua.prepare_cleanup");
 	}
 	lua_pop(L, 1);
-	static const luaL_Reg methods[] = {
-		{ "alive", m_alive }, { "kill", m_kill }, { "shutdown", m_shutdown }, { "stderr", m_stderr },
-		{ "stdout", m_stdout }, { "wait", m_wait }, { NULL, NULL },
-	};
-	static const luaL_Reg meta[] = {
-		{ "__close", m_close }, { "__gc", m_gc }, { "__index", m_index }, { "__tostring", m_tostring },
-		{ NULL, NULL },
-	};
 	static const luaL_Reg funcs[] = {
 		{ "launch", l_launch }, { "launch_custom", l_launch_custom }, { "run", l_run }, { NULL, NULL },
 	};
-	if (luaL_newmetatable(L, QLUA_VM_MT)) {
-		luaL_setfuncs(L, meta, 0);
-		luaL_newlib(L, methods);
-		lua_setfield(L, -2, "methods");
-	}
-	lua_pop(L, 1);
 	luaL_setfuncs(L, funcs, 0);
 	wait_register(L);
 	lqmp_register(L);
 	lconsole_register(L);
-	lagent_register(L);
 }
