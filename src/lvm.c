@@ -373,10 +373,10 @@ static void make_pair(lua_State *L, struct fdset *s, int slot, const char *what)
 enum { S_QMP = 0, S_QMP_CHILD, S_CON, S_CON_CHILD, S_ERR, S_ERR_CHILD, S_AGENT, S_AGENT_CHILD, S_OUT,
        S_OUT_CHILD, S_IN };  /* (struct fdset holds 11) */
 
-/* Spawns argv and pushes the handle, which keeps argv_idx as vm.argv.  The
- * parent ends in s (QMP, console, stderr) go to the vm. */
 static void set_vm_mt(lua_State *L);
 
+/* Spawns argv and pushes the handle, which keeps argv_idx as vm.argv.  The
+ * parent ends in s (QMP, console, stderr) go to the vm. */
 static struct lvm *start(lua_State *L, char **argv, const int *fds, int nfds, const struct opts *o,
                          int argv_idx, struct fdset *s)
 {

@@ -21,9 +21,9 @@ const char *const transport_names[TR_COUNT] = {
  * depth, the options tables) is found by a hash and one or two probes,
  * never by a scan of the kind's names.  Each kind has an index of its own,
  * built the first time the kind is asked about: a dry run uses a handful
- * of the ~150 kinds, and building all of them at start-up touched every
- * field name in the binary and 32 KiB of index, page faults that were a
- * tenth of a dry run's start.  The Lua index (struct schema_lua) maps the
+ * of the ~90 kinds, and building all of them at start-up read every field
+ * name in the binary and wrote 32 KiB of index (79k instructions and ten
+ * fresh pages, bench/README.md).  The Lua index (struct schema_lua) maps the
  * address of a name as an interned Lua string, which is the same object
  * for every Lua string with those bytes, so it hashes no bytes at all. */
 
@@ -61,7 +61,7 @@ static const char *const cf_names[CF_COUNT] = {
  * uses sit in a few cache lines.  0: empty. */
 struct nslot {
 	unsigned short hash;         /* the name's hash, its high half */
-	unsigned char len;           /* names are at most 40 bytes (see add_kind) */
+	unsigned char len;           /* names are at most 40 bytes (see build_index) */
 	unsigned char field;         /* 1 + the field's number */
 };
 #define POOL_SIZE 8192           /* slots for every kind's index (at most ~4 per field) */
