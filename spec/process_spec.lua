@@ -508,6 +508,11 @@ describe("qemu.launch_custom", function()
       { { "/bin/true", {}, {}, { uid = "root" } }, "number expected" },
       { { "/bin/true", "x", {} }, "table expected" },
     }
+    local many = {}
+    for i = 1, 65 do many[i] = 1000 + i end
+    -- worded as the description's groups field words it (errors_spec)
+    cases[#cases + 1] = { { "/bin/true", {}, {}, { groups = many } },
+      "^bad argument #4 to 'qemu%.launch_custom' %(field 'groups': 65 groups %(qlua passes at most 64%)%)$" }
     local before = child_set()
     for _, c in ipairs(cases) do
       local ok, err = pcall(qemu.launch_custom, table.unpack(c[1]))

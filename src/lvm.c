@@ -90,7 +90,7 @@ static void getopts(lua_State *L, int idx, const char *fname, struct opts *o)
 		o->ids.set_gid = 1, o->ids.gid = (gid_t)v->u.i;
 	if ((v = optval(r, "groups"))) {
 		if (v->u.ints.n > SPAWN_MAX_GROUPS)
-			options_fail(L, idx, "groups", "more than 64 groups");
+			options_fail(L, idx, "groups", "%d groups (qlua passes at most %d)", v->u.ints.n, SPAWN_MAX_GROUPS);
 		for (int g = 0; g < v->u.ints.n; g++)
 			o->ids.groups[g] = (gid_t)v->u.ints.v[g];
 		o->ids.ngroups = v->u.ints.n;
