@@ -24,15 +24,37 @@ LUA_SRC = $(sort $(wildcard lua/qemu/*.lua))
 
 all: qlua qemu.so
 
+# qlua's and qemu.so's objects carry no kind tables of fields (pointers
+# the dynamic loader would relocate at every start: src/schema.h,
+# kind_fields).  The same sources compiled without QLUA_SCHEMA_PACKED
+# into $(BUILD)/gen/ make the program that writes the fields as offsets
+# into $(BUILD)/schema_packed.inc, which schema_packed.c includes.
+GEN_OBJ = $(patsubst src/%.c,$(BUILD)/gen/%.o,$(LIB_SRC))
+
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h) $(BUILD)/embedded.h | $(BUILD)
+	$(CC) -DQLUA_SCHEMA_PACKED $(QLUA_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/schema_packed.o: $(BUILD)/schema_packed.inc
+
+$(BUILD)/gen/%.o: src/%.c $(wildcard src/*.h) $(BUILD)/embedded.h | $(BUILD)/gen
 	$(CC) $(QLUA_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/schema_pack.o: src/gen/schema_pack.c $(wildcard src/*.h) | $(BUILD)/gen
+	$(CC) $(QLUA_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/schema-pack: $(BUILD)/gen/schema_pack.o $(GEN_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LUA_LIBS) $(JSON_LIBS)
+
+$(BUILD)/schema_packed.inc: $(BUILD)/gen/schema-pack
+	$< > $@.tmp
+	mv $@.tmp $@
 
 # The Lua library in lua/ is compiled into the binary (as source text,
 # registered in package.preload) so qlua works from any directory.
 $(BUILD)/embedded.h: $(LUA_SRC) scripts/embed.lua | $(BUILD)
 	lua5.4 scripts/embed.lua $@ $(LUA_SRC)
 
-$(BUILD):
+$(BUILD) $(BUILD)/gen:
 	mkdir -p $@
 
 # How the binary links, measured on `qlua -n` (bench/README.md, argv):
@@ -45,10 +67,11 @@ $(BUILD):
 # symbols).  Without the static library it links liblua, where those
 # modules find the API.  It is a PIE, as Debian builds its programs: qlua
 # parses what a guest sends (its agent's JSON, its console), so its own
-# code, jansson's included, stays at random addresses.  That costs about a
-# tenth of a dry run's time here: the schema tables (pointers, ~100 KiB)
-# are relocated at every start, each of their pages copied on write.
-# `make QLUA_PIE=-no-pie` trades the executable's ASLR for that time
+# code, jansson's included, stays at random addresses.  What a PIE costs is
+# its pointers in data, relocated at every start, each page of them copied
+# on write: the kinds' fields, ~80 KiB of them, are packed at build time for
+# that reason (above), which took a dry run from 1.15 to 1.10 times lua5.4's
+# start.  `make QLUA_PIE=-no-pie` trades the executable's ASLR for the rest
 # (bench/README.md, argv).  qemu.so links the shared libraries.
 comma      := ,
 QLUA_PIE   ?= -pie

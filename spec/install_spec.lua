@@ -6,7 +6,8 @@
 --   directories are those lua5.4 searches; luarocks make into a temporary
 --   tree; man -l qlua.1 renders without warnings; docs/api.md, qlua.1's
 --   OPTIONS and README.md's options table are what scripts/gen-docs.sh
---   writes from ./qlua (make docs).
+--   writes from ./qlua (make docs); qlua and qemu.so carry no table of
+--   fields (packed at build time; GCC keeps the unused tables at -O0).
 -- luarocks and man are not in every install: those tests are pending
 -- without them.
 local H = require "helper"
@@ -316,6 +317,22 @@ describe("the man page", function()
       assert.truthy(env:find(var, 1, true), "the man page's ENVIRONMENT does not say what " .. var .. " is")
     end
     assert.is_true(seen >= 4)
+  end)
+end)
+
+-- qlua and qemu.so carry the kinds' fields packed at build time (src/schema.h,
+-- kind_fields): a table of fields compiled in would be pointers the dynamic
+-- loader relocates at every start.  The static tables are named <kind>_fields.
+describe("the built binary", function()
+  it("has no table of fields compiled in, qlua nor qemu.so", function()
+    for _, bin in ipairs({ H.qlua_bin, ROOT .. "/qemu.so" }) do
+      local code, out, err = H.sh("nm " .. q(bin))
+      assert.are.equal(0, code, ctx(code, out, err))
+      local tables = {}
+      for name in out:gmatch("%x+ [dD] ([%w_]+_fields)\n") do tables[#tables + 1] = name end
+      assert.are.same({}, tables)
+      assert.truthy(out:find(" [dDbB] fields_\n"), "no unpacked fields (schema_packed.c's fields_) in " .. bin)
+    end
   end)
 end)
 

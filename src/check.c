@@ -162,7 +162,7 @@ const char *ck_closest(const char *name, const char *(*get)(void *ctx, int i), v
 
 static const char *field_name(void *ctx, int i)
 {
-	return ((const struct kind *)ctx)->fields[i].name;
+	return kind_fields(ctx)[i].name;
 }
 
 /* The closest field name, when it is close enough to be a typo. */
@@ -512,7 +512,7 @@ void ck_props(struct ck *c, const char *name, int idx, struct qval *v)
 /* "type 'pcie'" for messages about a when-rule. */
 static const char *when_text(const struct rec *r, const struct when *w, char *buf, size_t n)
 {
-	const struct field *wf = &r->k->fields[(int)w->field];
+	const struct field *wf = &kind_fields(r->k)[(int)w->field];
 	const struct qval *v = &r->v[(int)w->field];
 	snprintf(buf, n, "%s '%s'", wf->name, v->set ? wf->choices[v->u.i] : "(unset)");
 	return buf;
@@ -521,7 +521,7 @@ static const char *when_text(const struct rec *r, const struct when *w, char *bu
 /* "driver 'nvdimm'", "type 'macvtap' or 'ipvtap'": the values a rule needs. */
 static const char *when_needs(const struct rec *r, const struct when *w, char *buf, size_t n)
 {
-	size_t len = snprintf(buf, n, "%s ", r->k->fields[(int)w->field].name);
+	size_t len = snprintf(buf, n, "%s ", kind_fields(r->k)[(int)w->field].name);
 	for (int i = 0; w->values[i] && len < n; i++)
 		len += snprintf(buf + len, n - len, "%s'%s'", i == 0 ? "" : w->values[i + 1] ? ", " : " or ",
 		                w->values[i]);
@@ -605,14 +605,15 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 			ck_raise(c, "unknown field '%s%s' (did you mean '%s'?)", c->path, key, s);
 		ck_raise(c, "unknown field '%s%s'", c->path, key);
 	}
+	const struct field *fs = kind_fields(k);
 	for (int i = 0; i < k->nfields; i++)
 		if (pos[i])
-			check_value(c, &k->fields[i], k->fields[i].name, pos[i], &r->v[i]);
+			check_value(c, &fs[i], fs[i].name, pos[i], &r->v[i]);
 
 	/* Pass 2: the schema: requirements, fields that exist only for some
 	 * types, defaults. */
 	for (int i = 0; i < k->nfields; i++) {
-		const struct field *f = &k->fields[i];
+		const struct field *f = &fs[i];
 		char why[160];
 		if (r->v[i].set && !schema_when(r, &f->only)) {
 			if (!r->v[(int)f->only.field].set)
@@ -875,7 +876,7 @@ void check_vm(struct ck *c, const struct rec *vm)
 	/* Ids the VM's own sections declare (iothreads{ {id = ...} }): they
 	 * share QEMU's namespaces with the devices' ids. */
 	for (int s = 0; s < vm->k->nfields; s++) {
-		const struct field *sf = &vm->k->fields[s];
+		const struct field *sf = &kind_fields(vm->k)[s];
 		if (sf->type != T_RECS || !vm->v[s].set)
 			continue;
 		for (int j = 0; j < vm->v[s].u.recs.n; j++) {
@@ -883,7 +884,7 @@ void check_vm(struct ck *c, const struct rec *vm)
 			int nids;
 			const signed char *ids = schema_ids(r->k, &nids);
 			for (int x = 0; x < nids; x++) {
-				const struct field *fl = &r->k->fields[ids[x]];
+				const struct field *fl = &kind_fields(r->k)[ids[x]];
 				const struct qval *v = &r->v[ids[x]];
 				if (!v->set)
 					continue;
@@ -906,7 +907,7 @@ void check_vm(struct ck *c, const struct rec *vm)
 		const signed char *ids = schema_ids(r->k, &nids);
 		for (int x = 0; x < nids; x++) {
 			int f = ids[x];
-			const struct field *fl = &r->k->fields[f];
+			const struct field *fl = &kind_fields(r->k)[f];
 			const struct qval *v = &r->v[f];
 			if (!v->set)
 				continue;
@@ -943,7 +944,7 @@ void check_vm(struct ck *c, const struct rec *vm)
 		int nrefs;
 		const signed char *refs = schema_refs(r->k, &nrefs);
 		for (int x = 0; x < nrefs; x++) {
-			const struct field *fl = &r->k->fields[refs[x]];
+			const struct field *fl = &kind_fields(r->k)[refs[x]];
 			if (r->v[refs[x]].set)
 				check_ref(c, &d, &m, fl->ns, fl->name, r->v[refs[x]].u.str.s, r->v[refs[x]].u.str.n);
 		}

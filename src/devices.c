@@ -200,7 +200,7 @@ static void object_render(struct render *rc, const struct rec *r)
 }
 
 static const struct kind kind_object = {
-	.name = "object", .fields = object_fields, .nfields = NFIELDS(object_fields), .is_device = 1,
+	.name = "object", FIELDS(object_fields), .is_device = 1,
 	.doc = "a QEMU object: a memory backend (optionally with an nvdimm using it), or an SEV or TDX guest",
 	.check = object_check, .render = object_render,
 };
@@ -266,7 +266,7 @@ static void fsdev_render(struct render *rc, const struct rec *r)
 }
 
 static const struct kind kind_fsdev = {
-	.name = "fsdev", .fields = fsdev_fields, .nfields = NFIELDS(fsdev_fields), .is_device = 1,
+	.name = "fsdev", FIELDS(fsdev_fields), .is_device = 1,
 	.doc = "a host directory shared with the guest over 9p", .render = fsdev_render,
 	.tr = TR1("virtio-9p-pci", "virtio-9p-device", "virtio-9p-ccw"), .ntr = 1,
 };
@@ -312,7 +312,7 @@ static void chardev_check(struct ck *c, const struct rec *r)
 		return;
 	for (size_t i = 0; i < sizeof devonly / sizeof devonly[0]; i++)
 		if (has(r, devonly[i]))
-			ck_fail(c, r->k->fields[devonly[i]].name, has(r, CH_DRIVER)
+			ck_fail(c, kind_fields(r->k)[devonly[i]].name, has(r, CH_DRIVER)
 			        ? "not used with driver 'serial' (that is a legacy serial port, connected by "
 			          "qemu.legacy_serial, not a device)"
 			        : "only used with a device (set 'driver')");
@@ -347,7 +347,7 @@ static void chardev_render(struct render *rc, const struct rec *r)
 }
 
 static const struct kind kind_chardev = {
-	.name = "chardev", .fields = chardev_fields, .nfields = NFIELDS(chardev_fields), .is_device = 1,
+	.name = "chardev", FIELDS(chardev_fields), .is_device = 1,
 	.doc = "a character device backend, optionally with the guest device using it",
 	.check = chardev_check, .render = chardev_render,
 };
@@ -376,7 +376,7 @@ static void hostfwd_check(struct ck *c, const struct rec *r)
 }
 
 static const struct kind sub_hostfwd = {
-	.name = "hostfwd", .fields = hostfwd_fields, .nfields = NFIELDS(hostfwd_fields),
+	.name = "hostfwd", FIELDS(hostfwd_fields),
 	.doc = "a port forward of user networking", .check = hostfwd_check,
 };
 
@@ -578,7 +578,7 @@ static void netdev_render(struct render *rc, const struct rec *r)
 }
 
 static const struct kind kind_netdev = {
-	.name = "netdev", .fields = netdev_fields, .nfields = NFIELDS(netdev_fields), .is_device = 1,
+	.name = "netdev", FIELDS(netdev_fields), .is_device = 1,
 	.doc = "a guest network interface and its host side",
 	.check = netdev_check, .render = netdev_render, .id_ns = netdev_id_ns,
 	.tr = TR1("virtio-net-pci", "virtio-net-device", "virtio-net-ccw"), .ntr = 1,
@@ -599,7 +599,7 @@ static const struct field serial_fields[] = {
 };
 
 static const struct kind kind_serial = {
-	.name = "serial", .fields = serial_fields, .nfields = NFIELDS(serial_fields), .is_device = 1,
+	.name = "serial", FIELDS(serial_fields), .is_device = 1,
 	.doc = "a virtio-serial controller (consoles and ports plug into '<id>.0')",
 	.tr = TR1("virtio-serial-pci", "virtio-serial-device", "virtio-serial-ccw"), .ntr = 1,
 };
@@ -727,8 +727,9 @@ static void block_render(struct render *rc, const struct rec *r)
 	opt_begin(e, "-device");
 	opt_head(e, drv, n);
 	opt_str(e, "drive", sval(r, BL_ID), slen(r, BL_ID));
+	const struct field *fs = kind_fields(r->k);
 	for (int f = 0; f < r->k->nfields; f++) {
-		if (r->k->fields[f].opt != 2)
+		if (fs[f].opt != 2)
 			continue;
 		/* govmm's default: the drive id as the serial, so the guest finds
 		 * the disk as /dev/disk/by-id/virtio-<id> (none when the id would
@@ -744,7 +745,7 @@ static void block_render(struct render *rc, const struct rec *r)
 }
 
 static const struct kind kind_block = {
-	.name = "block", .fields = block_fields, .nfields = NFIELDS(block_fields), .is_device = 1,
+	.name = "block", FIELDS(block_fields), .is_device = 1,
 	.doc = "a disk image (-drive) and the guest device showing it",
 	.check = block_check, .render = block_render,
 	.tr = TR1("virtio-blk-pci", "virtio-blk-device", "virtio-blk-ccw"), .ntr = 1,
@@ -803,7 +804,7 @@ static void cdrom_render(struct render *rc, const struct rec *r)
 }
 
 static const struct kind kind_cdrom = {
-	.name = "cdrom", .fields = cdrom_fields, .nfields = NFIELDS(cdrom_fields), .is_device = 1,
+	.name = "cdrom", FIELDS(cdrom_fields), .is_device = 1,
 	.doc = "install media: an ISO image as a read-only CD-ROM (ide-cd, or scsi-cd on a SCSI controller)",
 	.check = cdrom_check, .render = cdrom_render,
 };
@@ -856,7 +857,7 @@ static const struct transports vhost_user_tr[] = {
 /* type_dev_id is the -netdev's id for net, the -device's otherwise. */
 static int vhost_user_id_ns(const struct rec *r, int f)
 {
-	return f == VU_TYPE_DEV_ID && eis(r, VU_TYPE, "net") ? NS_NETDEV : r->k->fields[f].ns;
+	return f == VU_TYPE_DEV_ID && eis(r, VU_TYPE, "net") ? NS_NETDEV : kind_fields(r->k)[f].ns;
 }
 
 static void vhost_user_render(struct render *rc, const struct rec *r)
@@ -892,7 +893,7 @@ static void vhost_user_render(struct render *rc, const struct rec *r)
 }
 
 static const struct kind kind_vhost_user = {
-	.name = "vhost_user", .fields = vhost_user_fields, .nfields = NFIELDS(vhost_user_fields),
+	.name = "vhost_user", FIELDS(vhost_user_fields),
 	.is_device = 1, .doc = "a virtio device served by a vhost-user backend process",
 	.render = vhost_user_render, .id_ns = vhost_user_id_ns,
 	.tr = vhost_user_tr, .ntr = 4, .tr_by = VU_TYPE,
@@ -937,7 +938,7 @@ static void vfio_check(struct ck *c, const struct rec *r)
 }
 
 static const struct kind kind_vfio = {
-	.name = "vfio", .fields = vfio_fields, .nfields = NFIELDS(vfio_fields), .is_device = 1,
+	.name = "vfio", FIELDS(vfio_fields), .is_device = 1,
 	.doc = "a host device assigned to the guest", .check = vfio_check,
 	.tr = (const struct transports[]){ { { "vfio-pci", NULL, "vfio-ccw", "vfio-ap" } } }, .ntr = 1,
 };
@@ -995,7 +996,7 @@ static void bridge_render(struct render *rc, const struct rec *r)
 }
 
 static const struct kind kind_bridge = {
-	.name = "bridge", .fields = bridge_fields, .nfields = NFIELDS(bridge_fields), .is_device = 1,
+	.name = "bridge", FIELDS(bridge_fields), .is_device = 1,
 	.doc = "a PCI bridge", .check = bridge_romfile_check, .render = bridge_render,
 };
 
@@ -1019,7 +1020,7 @@ static void legacy_serial_render(struct render *rc, const struct rec *r)
 }
 
 static const struct kind kind_legacy_serial = {
-	.name = "legacy_serial", .fields = legacy_serial_fields, .nfields = NFIELDS(legacy_serial_fields),
+	.name = "legacy_serial", FIELDS(legacy_serial_fields),
 	.is_device = 1, .doc = "a machine serial port (-serial) on a chardev", .render = legacy_serial_render,
 };
 
@@ -1042,7 +1043,7 @@ static void pvpanic_render(struct render *rc, const struct rec *r)
 }
 
 static const struct kind kind_pvpanic = {
-	.name = "pvpanic", .fields = pvpanic_fields, .nfields = NFIELDS(pvpanic_fields), .is_device = 1,
+	.name = "pvpanic", FIELDS(pvpanic_fields), .is_device = 1,
 	.doc = "the pvpanic ISA device: the guest tells QEMU it panicked", .render = pvpanic_render,
 };
 
@@ -1057,7 +1058,7 @@ static const struct field loader_fields[] = {
 };
 
 static const struct kind kind_loader = {
-	.name = "loader", .fields = loader_fields, .nfields = NFIELDS(loader_fields), .is_device = 1,
+	.name = "loader", FIELDS(loader_fields), .is_device = 1,
 	.doc = "the generic loader: a file put into guest memory", .device = "loader",
 };
 
@@ -1090,7 +1091,7 @@ static const struct field pxb_pcie_fields[] = {
 };
 
 static const struct kind kind_pxb_pcie = {
-	.name = "pxb_pcie", .fields = pxb_pcie_fields, .nfields = NFIELDS(pxb_pcie_fields), .is_device = 1,
+	.name = "pxb_pcie", FIELDS(pxb_pcie_fields), .is_device = 1,
 	.doc = "a PCIe expander bus (pxb-pcie, q35): another root bus, e.g. for a NUMA node",
 	.device = "pxb-pcie",
 };
@@ -1125,7 +1126,7 @@ static void pcie_root_port_check(struct ck *c, const struct rec *r)
 }
 
 static const struct kind kind_pcie_root_port = {
-	.name = "pcie_root_port", .fields = pcie_root_port_fields, .nfields = NFIELDS(pcie_root_port_fields),
+	.name = "pcie_root_port", FIELDS(pcie_root_port_fields),
 	.is_device = 1, .doc = "a PCIe root port (q35): one hot-pluggable slot",
 	.check = pcie_root_port_check, .device = "pcie-root-port",
 };
@@ -1140,8 +1141,7 @@ static const struct field pcie_switch_upstream_fields[] = {
 };
 
 static const struct kind kind_pcie_switch_upstream = {
-	.name = "pcie_switch_upstream", .fields = pcie_switch_upstream_fields,
-	.nfields = NFIELDS(pcie_switch_upstream_fields), .is_device = 1,
+	.name = "pcie_switch_upstream", FIELDS(pcie_switch_upstream_fields), .is_device = 1,
 	.doc = "the upstream port of a PCIe switch (x3130-upstream)", .check = bridge_romfile_check,
 	.device = "x3130-upstream",
 };
@@ -1166,14 +1166,13 @@ static void pcie_switch_downstream_check(struct ck *c, const struct rec *r)
 	 * them on xio3130-downstream (only pcie-root-port has them) */
 	for (int f = SD_BUS_RESERVE; f <= SD_IO_RESERVE; f++)
 		if (has(r, f))
-			ck_fail(c, r->k->fields[f].name, "QEMU's xio3130-downstream has no resource reservations "
+			ck_fail(c, kind_fields(r->k)[f].name, "QEMU's xio3130-downstream has no resource reservations "
 			        "(only pcie_root_port has them)");
 	bridge_romfile_check(c, r);
 }
 
 static const struct kind kind_pcie_switch_downstream = {
-	.name = "pcie_switch_downstream", .fields = pcie_switch_downstream_fields,
-	.nfields = NFIELDS(pcie_switch_downstream_fields), .is_device = 1,
+	.name = "pcie_switch_downstream", FIELDS(pcie_switch_downstream_fields), .is_device = 1,
 	.doc = "a downstream port of a PCIe switch (xio3130-downstream): one hot-pluggable slot",
 	.check = pcie_switch_downstream_check, .device = "xio3130-downstream",
 };
@@ -1192,7 +1191,7 @@ static const struct field scsi_controller_fields[] = {
 };
 
 static const struct kind kind_scsi_controller = {
-	.name = "scsi_controller", .fields = scsi_controller_fields, .nfields = NFIELDS(scsi_controller_fields),
+	.name = "scsi_controller", FIELDS(scsi_controller_fields),
 	.is_device = 1, .doc = "a virtio-scsi controller (disks plug into '<id>.0')",
 	.tr = TR1("virtio-scsi-pci", "virtio-scsi-device", "virtio-scsi-ccw"), .ntr = 1,
 };
@@ -1214,7 +1213,7 @@ static const struct field vsock_fields[] = {
 };
 
 static const struct kind kind_vsock = {
-	.name = "vsock", .fields = vsock_fields, .nfields = NFIELDS(vsock_fields), .is_device = 1,
+	.name = "vsock", FIELDS(vsock_fields), .is_device = 1,
 	.doc = "a vhost-vsock device (AF_VSOCK sockets between host and guest)",
 	.tr = TR1("vhost-vsock-pci", "vhost-vsock-device", "vhost-vsock-ccw"), .ntr = 1,
 };
@@ -1250,7 +1249,7 @@ static void rng_render(struct render *rc, const struct rec *r)
 }
 
 static const struct kind kind_rng = {
-	.name = "rng", .fields = rng_fields, .nfields = NFIELDS(rng_fields), .is_device = 1,
+	.name = "rng", FIELDS(rng_fields), .is_device = 1,
 	.doc = "a virtio-rng device fed from a host file (rng-random)", .check = rng_check, .render = rng_render,
 	.tr = TR1("virtio-rng-pci", "virtio-rng-device", "virtio-rng-ccw"), .ntr = 1,
 };
@@ -1271,7 +1270,7 @@ static const struct field balloon_fields[] = {
 };
 
 static const struct kind kind_balloon = {
-	.name = "balloon", .fields = balloon_fields, .nfields = NFIELDS(balloon_fields), .is_device = 1,
+	.name = "balloon", FIELDS(balloon_fields), .is_device = 1,
 	.doc = "a virtio memory balloon (one per VM)",
 	.tr = TR1("virtio-balloon-pci", "virtio-balloon-device", "virtio-balloon-ccw"), .ntr = 1,
 };
@@ -1290,7 +1289,7 @@ static const struct field iommu_fields[] = {
 };
 
 static const struct kind kind_iommu = {
-	.name = "iommu", .fields = iommu_fields, .nfields = NFIELDS(iommu_fields), .is_device = 1,
+	.name = "iommu", FIELDS(iommu_fields), .is_device = 1,
 	.doc = "an Intel vIOMMU (intel-iommu, machine q35; one per VM)", .device = "intel-iommu",
 };
 
@@ -1304,9 +1303,12 @@ static const struct field device_fields[] = {
 };
 
 static const struct kind kind_device = {
-	.name = "device", .fields = device_fields, .nfields = NFIELDS(device_fields), .is_device = 1, .open = 1,
+	.name = "device", FIELDS(device_fields), .is_device = 1, .open = 1,
 	.doc = "any QEMU device; every other field is a QEMU property (escaped like all values)",
 };
+
+/* The kinds that are only ever a device's section (schema.h's registry). */
+const struct kind *const schema_device_sections[] = { &sub_hostfwd, NULL };
 
 const struct kind *const schema_devices[] = {
 	&kind_balloon, &kind_block, &kind_bridge, &kind_cdrom, &kind_chardev, &kind_device, &kind_fsdev, &kind_iommu,

@@ -28,7 +28,7 @@ static const char *driver_field(const struct rec *d, const char *driver)
 {
 	int f = schema_cf(d->k, CF_DRIVER);
 	if (f >= 0 && d->v[f].set) {
-		const struct field *fl = &d->k->fields[f];
+		const struct field *fl = &kind_fields(d->k)[f];
 		const char *v = fl->type == T_ENUM ? fl->choices[d->v[f].u.i] : d->v[f].u.str.s;
 		if (!strcmp(v, driver))
 			return "driver";
@@ -137,7 +137,7 @@ static int l_uses(lua_State *L)
 		lua_pushinteger(L, i + 1);
 		lua_setfield(L, -2, "dev");
 		setstr(L, "where", d->where);
-		setstr(L, "type", d->k->fields[tf].choices[d->v[tf].u.i]);
+		setstr(L, "type", kind_fields(d->k)[tf].choices[d->v[tf].u.i]);
 		lua_rawseti(L, -2, ++nobj);
 	}
 	lua_setfield(L, -2, "objects");

@@ -32,8 +32,9 @@ static int l_construct(lua_State *L)
 	luaL_checktype(L, 1, LUA_TTABLE);
 	lua_settop(L, 1);
 	int nuv = k->open;
+	const struct field *fs = kind_fields(k);
 	for (int f = 0; f < k->nfields; f++)
-		nuv += field_types[k->fields[f].type].kept != KEEP_NONE;  /* a user value each */
+		nuv += field_types[fs[f].type].kept != KEEP_NONE;  /* a user value each */
 	char where[80];
 	ck_where(L, 1, where, sizeof where);
 	size_t wn = strlen(where) + 1;
@@ -77,7 +78,7 @@ static int l_construct(lua_State *L)
  * a device, which is not read back. */
 static void push_field(lua_State *L, const struct rec *r, int f)
 {
-	const struct field *fl = &r->k->fields[f];
+	const struct field *fl = &kind_fields(r->k)[f];
 	const struct field_type *t = &field_types[fl->type];
 	if (t->push)
 		t->push(L, fl, &r->v[f]);
@@ -139,14 +140,15 @@ static int l_pairs(lua_State *L)
 	struct ldev *d = checkdev(L, 1);
 	lua_getglobal(L, "next");
 	lua_newtable(L);
+	const struct field *fs = kind_fields(d->r->k);
 	for (int f = 0; f < d->r->k->nfields; f++) {
 		if (!d->r->v[f].set)
 			continue;
 		lua_pushcfunction(L, l_index);
 		lua_pushvalue(L, 1);
-		lua_pushstring(L, d->r->k->fields[f].name);
+		lua_pushstring(L, fs[f].name);
 		lua_call(L, 2, 1);
-		lua_setfield(L, -2, d->r->k->fields[f].name);
+		lua_setfield(L, -2, fs[f].name);
 	}
 	for (int p = 0; p < d->r->nprops; p++) {
 		lua_getiuservalue(L, 1, d->propslot);
@@ -208,8 +210,9 @@ static int l_describe(lua_State *L)
 	lua_pushboolean(L, k->is_device);
 	lua_setfield(L, -2, "device");
 	lua_createtable(L, k->nfields, 0);
+	const struct field *fs = kind_fields(k);
 	for (int i = 0; i < k->nfields; i++) {
-		const struct field *f = &k->fields[i];
+		const struct field *f = &fs[i];
 		lua_createtable(L, 0, 8);
 		lua_pushstring(L, f->name);
 		lua_setfield(L, -2, "name");
@@ -240,7 +243,7 @@ static int l_describe(lua_State *L)
 			if (!wh->values)
 				continue;
 			lua_newtable(L);
-			lua_pushstring(L, k->fields[(int)wh->field].name);
+			lua_pushstring(L, kind_fields(k)[(int)wh->field].name);
 			lua_setfield(L, -2, "field");
 			lua_newtable(L);
 			for (int c = 0; wh->values[c]; c++) {
@@ -271,10 +274,10 @@ static int l_describe(lua_State *L)
 					lua_setfield(L, -2, transport_names[t]);
 				}
 			if (k->ntr > 1)
-				lua_setfield(L, -2, k->fields[k->tr_by].choices[row]);
+				lua_setfield(L, -2, kind_fields(k)[k->tr_by].choices[row]);
 		}
 		if (k->ntr > 1) {
-			lua_pushstring(L, k->fields[k->tr_by].name);
+			lua_pushstring(L, kind_fields(k)[k->tr_by].name);
 			lua_setfield(L, -2, "by");
 		} else {
 			lua_remove(L, -2);

@@ -339,7 +339,7 @@ static void print_transports(lua_State *L, int idx, const char *kind)
 	printf(" [devices:");
 	for (int row = 0; row < k->ntr; row++) {
 		if (k->ntr > 1) {
-			const char *v = k->fields[k->tr_by].choices[row];
+			const char *v = kind_fields(k)[k->tr_by].choices[row];
 			printf("%s %s:", row ? ";" : "", v);
 			lua_getfield(L, t, v);
 		} else {
@@ -369,10 +369,11 @@ static void print_describe(lua_State *L, const char *kind)
 			luaL_addstring(&b, schema_devices[i]->name);
 		}
 		luaL_addstring(&b, "; sections: vm");
+		const struct field *vf = kind_fields(&schema_vm);
 		for (int i = 0; i < schema_vm.nfields; i++)
-			if (schema_vm.fields[i].sub) {
+			if (vf[i].sub) {
 				luaL_addstring(&b, ", ");
-				luaL_addstring(&b, schema_vm.fields[i].name);
+				luaL_addstring(&b, vf[i].name);
 			}
 		luaL_addstring(&b, "; options: ");
 		for (int i = 0; options_kinds[i]; i++) {

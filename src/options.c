@@ -16,8 +16,7 @@
 
 #define OPTIONS(var, nm, dc, ...)                                            \
 	static const struct field var##_fields[] = { __VA_ARGS__ };           \
-	const struct kind var = { .name = nm, .fields = var##_fields,          \
-	                          .nfields = NFIELDS(var##_fields), .doc = dc }
+	const struct kind var = { .name = nm, FIELDS(var##_fields), .doc = dc }
 
 static const char *const capture_inherit[] = { "capture", "inherit", NULL };
 static const char *const transports[] = { "pci", "mmio", "ccw", NULL };
@@ -158,9 +157,8 @@ OPTIONS(options_linux, "recipes.linux", "recipes.linux{...}: direct kernel boot"
 	{ .name = "append", .type = T_STRS, .doc = "words added to kernel.params: a string or a list" },
 );
 
-static const struct field no_fields[1];
-const struct kind options_serial_console = { .name = "recipes.serial_console", .fields = no_fields,
-	.nfields = 0, .doc = "recipes.serial_console(): console=ttyS0 on the kernel command line" };
+const struct kind options_serial_console = { .name = "recipes.serial_console",
+	.doc = "recipes.serial_console(): console=ttyS0 on the kernel command line" };
 
 OPTIONS(options_disk, "recipes.disk", "recipes.disk{...}: one qemu.block (virtio-blk)",
 	{ .name = "file", .type = T_FILE, .flags = F_REQ, .doc = "the image: a path or a qemu.fd" },

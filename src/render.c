@@ -118,10 +118,11 @@ static void render_section(struct render *rc, const char *flag, const struct rec
 	opt_begin(e, flag);
 	if (s->k->device)
 		opt_head(e, s->k->device, strlen(s->k->device));
+	const struct field *fs = kind_fields(s->k);
 	for (int f = 0; f < s->k->nfields; f++) {
-		if (!(s->k->fields[f].flags & F_HEAD) || !s->v[f].set)
+		if (!(fs[f].flags & F_HEAD) || !s->v[f].set)
 			continue;
-		if (s->k->fields[f].type == T_UINT) {
+		if (fs[f].type == T_UINT) {
 			char b[32];
 			int n = snprintf(b, sizeof b, "%lld", s->v[f].u.i);
 			opt_head(e, b, (size_t)n);
@@ -142,8 +143,9 @@ static void arg_rec(struct render *rc, const struct field *fl, const struct qval
 		render_section(rc, fl->flag, s);
 		return;
 	}
+	const struct field *fs = kind_fields(s->k);
 	for (int f = 0; f < s->k->nfields; f++)
-		if (s->k->fields[f].flag)
+		if (fs[f].flag)
 			render_flag(rc, s, f);
 }
 
@@ -189,7 +191,7 @@ static const struct {
 
 void render_field(struct emit *e, const struct rec *r, int f)
 {
-	const struct field *fl = &r->k->fields[f];
+	const struct field *fl = &kind_fields(r->k)[f];
 	const struct qval *v = &r->v[f];
 	if (!v->set || (!fl->key && fl->type != T_PROPS) || !types[fl->type].kv)
 		return;
@@ -200,15 +202,16 @@ void render_field(struct emit *e, const struct rec *r, int f)
 
 void render_flag(struct render *rc, const struct rec *r, int f)
 {
-	const struct field *fl = &r->k->fields[f];
+	const struct field *fl = &kind_fields(r->k)[f];
 	if (r->v[f].set && types[fl->type].arg)
 		types[fl->type].arg(rc, fl, &r->v[f]);
 }
 
 void render_fields(struct emit *e, const struct rec *r, int opt)
 {
+	const struct field *fs = kind_fields(r->k);
 	for (int f = 0; f < r->k->nfields; f++)
-		if (r->k->fields[f].opt == opt)
+		if (fs[f].opt == opt)
 			render_field(e, r, f);
 }
 
@@ -235,7 +238,7 @@ int render_transport(const struct render *rc, const struct rec *r)
 const char *render_driver(const struct render *rc, const struct rec *r, size_t *n)
 {
 	int f = schema_cf(r->k, CF_DRIVER);
-	if (f >= 0 && r->v[f].set && r->k->fields[f].type == T_NAME) {
+	if (f >= 0 && r->v[f].set && kind_fields(r->k)[f].type == T_NAME) {
 		*n = r->v[f].u.str.n;
 		return r->v[f].u.str.s;
 	}

@@ -113,7 +113,7 @@ static inline int has(const struct rec *r, int f) { return r->v[f].set != 0; }
 static inline const char *sval(const struct rec *r, int f) { return r->v[f].u.str.s; }
 static inline size_t slen(const struct rec *r, int f) { return r->v[f].u.str.n; }
 static inline long long ival(const struct rec *r, int f) { return r->v[f].u.i; }
-static inline const char *eval(const struct rec *r, int f) { return r->k->fields[f].choices[r->v[f].u.i]; }
+static inline const char *eval(const struct rec *r, int f) { return kind_fields(r->k)[f].choices[r->v[f].u.i]; }
 static inline int eis(const struct rec *r, int f, const char *s)
 {
 	return r->v[f].set && !__builtin_strcmp(eval(r, f), s);

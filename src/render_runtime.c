@@ -114,7 +114,7 @@ const char *render_serial_taken(const struct rec *vm)
 		if (isa_serial_first(d))
 			return "an isa-serial device";
 		const struct qval *be = !strcmp(d->k->name, "chardev") ? set_field(d, "backend") : NULL;
-		if (be && !strcmp(d->k->fields[schema_field(d->k, "backend", 7)].choices[be->u.i], "console"))
+		if (be && !strcmp(kind_fields(d->k)[schema_field(d->k, "backend", 7)].choices[be->u.i], "console"))
 			return "a chardev on QEMU's stdio";
 	}
 	const struct qval *x = vm->v[VM_EXTRA_ARGS].set ? &vm->v[VM_EXTRA_ARGS] : NULL;

@@ -76,6 +76,7 @@ static unsigned short kind_at_[KINDS_SIZE];
 static unsigned short pk_of_[SCHEMA_KINDS_MAX];
 static int npk_;
 static struct per_kind {
+	const struct field *fields;  /* kind_fields(k) */
 	unsigned char bits;          /* its index: 1 << bits slots of pool_, from at */
 	unsigned short at;
 	short cf[CF_COUNT];
@@ -89,8 +90,7 @@ static unsigned kind_slot(const struct kind *k)
 	return (unsigned)(x >> (64 - KINDS_BITS));
 }
 
-/* Registers k and the kinds of its sections: their addresses only, no
- * name is read until a kind is asked about. */
+/* Registers k: its address only, no name is read until k is asked about. */
 static void add_kind(const struct kind *k)
 {
 	unsigned ks = kind_slot(k);
@@ -101,24 +101,49 @@ static void add_kind(const struct kind *k)
 		abort();  /* the schema outgrew the registry: raise SCHEMA_KINDS_MAX (or the slot's field) */
 	kinds_[nkinds_++] = k;
 	kind_at_[ks] = (unsigned short)nkinds_;  /* 1 + k's number */
-	for (int f = 0; f < k->nfields; f++)
-		if (k->fields[f].sub)
-			add_kind(k->fields[f].sub);
 }
 
+/* In the same order in qlua and in src/gen/schema_pack.c (compiled from
+ * the same lists): a kind's number is where its packed fields are. */
 static void schema_init(void)
 {
 	if (nkinds_)
 		return;
 	for (int i = 0; schema_devices[i]; i++)
 		add_kind(schema_devices[i]);
+	for (int i = 0; schema_device_sections[i]; i++)
+		add_kind(schema_device_sections[i]);
 	add_kind(&schema_vm);
+	for (int i = 0; schema_vm_sections[i]; i++)
+		add_kind(schema_vm_sections[i]);
 	for (int i = 0; options_kinds[i]; i++)
 		add_kind(options_kinds[i]);
 }
 
-/* The field of k named name (len bytes) in k's index, or -1. */
-static int lookup(const struct kind *k, const struct per_kind *pk, const char *name, size_t len)
+int schema_kind_no(const struct kind *k)
+{
+	if (!nkinds_)
+		schema_init();
+	unsigned s = kind_slot(k);
+	while (kind_at_[s] && kinds_[kind_at_[s] - 1] != k)
+		s = (s + 1) & (KINDS_SIZE - 1);
+	return kind_at_[s] - 1;
+}
+
+int schema_nkinds(void)
+{
+	schema_init();
+	return nkinds_;
+}
+
+const struct kind *schema_kind_at(int i)
+{
+	schema_init();
+	return kinds_[i];
+}
+
+/* The field named name (len bytes) in a kind's index, or -1. */
+static int lookup(const struct per_kind *pk, const char *name, size_t len)
 {
 	if (len > 40)
 		return -1;
@@ -129,7 +154,7 @@ static int lookup(const struct kind *k, const struct per_kind *pk, const char *n
 		if (!e->field)
 			return -1;
 		if (e->hash == (unsigned short)(h >> 16) && e->len == len &&
-		    !memcmp(k->fields[e->field - 1].name, name, len))
+		    !memcmp(pk->fields[e->field - 1].name, name, len))
 			return e->field - 1;
 	}
 }
@@ -147,7 +172,7 @@ static void build_index(const struct kind *k, struct per_kind *pk)
 	struct nslot *t = pool_ + pk->at;
 	unsigned mask = (1u << bits) - 1;
 	for (int f = 0; f < k->nfields; f++) {
-		const char *name = k->fields[f].name;
+		const char *name = pk->fields[f].name;
 		size_t len = strlen(name);
 		if (len > 40)
 			abort();  /* longer than Lua's short strings (LUAI_MAXSHORTLEN): not interned, see schema_field_lua */
@@ -162,27 +187,25 @@ static void build_index(const struct kind *k, struct per_kind *pk)
  * k is first asked about: NULL when k is not a registered kind. */
 static const struct per_kind *per_kind(const struct kind *k)
 {
-	if (!nkinds_)
-		schema_init();
-	unsigned s = kind_slot(k);
-	while (kind_at_[s] && kinds_[kind_at_[s] - 1] != k)
-		s = (s + 1) & (KINDS_SIZE - 1);
-	if (!kind_at_[s])
+	int no = schema_kind_no(k);
+	if (no < 0)
 		return NULL;
-	unsigned short *at = &pk_of_[kind_at_[s] - 1];
+	unsigned short *at = &pk_of_[no];
 	if (*at)
 		return &per_kind_[*at - 1];
 	struct per_kind *pk = &per_kind_[npk_];
+	pk->fields = kind_fields(k);
 	build_index(k, pk);
 	for (int c = 0; c < CF_COUNT; c++)
-		pk->cf[c] = (short)lookup(k, pk, cf_names[c], strlen(cf_names[c]));
+		pk->cf[c] = (short)lookup(pk, cf_names[c], strlen(cf_names[c]));
 	for (int f = 0; f < k->nfields; f++) {
-		unsigned char *n = k->fields[f].type == T_ID ? &pk->nids : k->fields[f].type == T_REF ? &pk->nrefs : NULL;
+		int type = pk->fields[f].type;
+		unsigned char *n = type == T_ID ? &pk->nids : type == T_REF ? &pk->nrefs : NULL;
 		if (!n)
 			continue;
 		if (*n == SCHEMA_IDS_MAX || f > 127)
 			abort();  /* a kind with more: raise SCHEMA_IDS_MAX */
-		(k->fields[f].type == T_ID ? pk->ids : pk->refs)[(*n)++] = (signed char)f;
+		(type == T_ID ? pk->ids : pk->refs)[(*n)++] = (signed char)f;
 	}
 	*at = (unsigned short)++npk_;
 	return pk;
@@ -191,7 +214,7 @@ static const struct per_kind *per_kind(const struct kind *k)
 int schema_field(const struct kind *k, const char *name, size_t len)
 {
 	const struct per_kind *pk = per_kind(k);
-	return pk ? lookup(k, pk, name, len) : -1;
+	return pk ? lookup(pk, name, len) : -1;
 }
 
 int schema_cf(const struct kind *k, enum cf f)
@@ -286,8 +309,9 @@ const struct kind *schema_device(const char *name)
  * sections of a section: describe() names them by their own names). */
 static const struct kind *find_section(const struct kind *k, const char *name, int depth)
 {
+	const struct field *fs = kind_fields(k);
 	for (int i = 0; i < k->nfields && depth < 4; i++) {
-		const struct kind *sub = k->fields[i].sub;
+		const struct kind *sub = fs[i].sub;
 		if (!sub)
 			continue;
 		if (!strcmp(sub->name, name))
@@ -316,7 +340,7 @@ int schema_when(const struct rec *r, const struct when *w)
 	const struct qval *v = &r->v[(int)w->field];
 	if (!v->set)
 		return 0;
-	const char *s = r->k->fields[(int)w->field].choices[v->u.i];
+	const char *s = kind_fields(r->k)[(int)w->field].choices[v->u.i];
 	for (int i = 0; w->values[i]; i++)
 		if (!strcmp(w->values[i], s))
 			return 1;

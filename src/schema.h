@@ -73,6 +73,9 @@ struct when {
 	const char *const *values;
 };
 
+/* A field of a kind.  qlua itself carries no table of these (see
+ * kind_fields below): a member added here is also packed by
+ * src/gen/schema_pack.c and unpacked by schema_packed.c. */
 struct field {
 	const char *name;            /* the Lua field name */
 	unsigned char type;          /* enum ftype */
@@ -115,7 +118,7 @@ const char *ck_prefix(const struct ck *c);
 
 struct kind {
 	const char *name;
-	const struct field *fields;
+	const struct field *fields;  /* through kind_fields(); set with FIELDS() */
 	int nfields;
 	int is_device;               /* has a constructor qemu.<name> */
 	int open;                    /* other keys are free QEMU properties (qemu.device{}) */
@@ -135,6 +138,29 @@ struct kind {
 	int ntr;
 	int tr_by;
 };
+
+/* Where a kind's fields are.  A table of fields is pointers (names, keys,
+ * docs, choices, sections), and in a position-independent executable each
+ * pointer is relocated by the dynamic loader at every start: 1800 of them
+ * in 22 pages of tables, each page copied on write, before a dry run has
+ * done anything (bench/README.md, "the schema packed").  So the objects of
+ * qlua and qemu.so are compiled with QLUA_SCHEMA_PACKED: FIELDS() leaves a
+ * kind's `fields` out, and the tables themselves are not compiled in.  The
+ * build-time program src/gen/schema_pack.c, compiled from the same sources
+ * without it, writes every kind's fields as offsets (no pointers) into
+ * build/schema_packed.inc; schema_unpack (schema_packed.c) makes a kind's
+ * fields from them the first time they are asked for, so a run touches the
+ * pages of the kinds it uses only. */
+const struct field *schema_unpack(const struct kind *k);
+static inline const struct field *kind_fields(const struct kind *k)
+{
+	return k->fields || !k->nfields ? k->fields : schema_unpack(k);
+}
+#ifdef QLUA_SCHEMA_PACKED
+#define FIELDS(a) .nfields = NFIELDS(a)
+#else
+#define FIELDS(a) .fields = (a), .nfields = NFIELDS(a)
+#endif
 
 /* A property of qemu.device{} or machine.options: key = value. */
 struct prop {
@@ -181,13 +207,22 @@ static inline long long field_max(const struct field *f)
 	return f->max ? f->max : 0x7fffffff;
 }
 
-/* The registry. */
+/* The registry: every kind is in one of these lists, so that it is known
+ * without reading any kind's fields (src/gen/schema_pack.c fails the build
+ * when a field's section is in none of them). */
 extern const struct kind *const schema_devices[];   /* NULL-terminated */
+extern const struct kind *const schema_device_sections[];  /* sections of devices */
 extern const struct kind schema_vm;
+extern const struct kind *const schema_vm_sections[];  /* the VM's sections, at any depth */
 /* The tables of named options (options.c): kinds too, in the same field index. */
 extern const struct kind *const options_kinds[];  /* NULL-terminated */
 const struct kind *schema_find(const char *name);    /* a device kind or section */
 const struct kind *schema_device(const char *name);
+/* The registered kinds, numbered: k's number (-1: not registered), and the
+ * kind of number i (i < schema_nkinds()). */
+int schema_kind_no(const struct kind *k);
+int schema_nkinds(void);
+const struct kind *schema_kind_at(int i);
 /* Field `name` (len bytes) of kind k, or -1: a hash lookup in k's own
  * index, built when k is first asked about (schema.c). */
 int schema_field(const struct kind *k, const char *name, size_t len);

@@ -124,7 +124,7 @@ int rec_transport(const struct rec *d)
 	int f = d->k->tr ? schema_cf(d->k, CF_TRANSPORT) : -1;
 	if (f < 0 || !d->v[f].set)
 		return -1;
-	const char *name = d->k->fields[f].choices[d->v[f].u.i];
+	const char *name = kind_fields(d->k)[f].choices[d->v[f].u.i];
 	for (int t = 0; t < TR_COUNT; t++)
 		if (!strcmp(transport_names[t], name))
 			return t;
@@ -147,7 +147,7 @@ const struct rec *vm_bus_device(const struct rec *vm, const char *bus, size_t n)
 	for (int i = 0; has(vm, VM_DEVICES) && i < vm->v[VM_DEVICES].u.recs.n; i++) {
 		const struct rec *d = vm->v[VM_DEVICES].u.recs.v[i];
 		for (int f = 0; f < d->k->nfields; f++) {
-			const struct field *fl = &d->k->fields[f];
+			const struct field *fl = &kind_fields(d->k)[f];
 			if (fl->type != T_ID || !(fl->flags & (F_BUS | F_BUS0)) || !d->v[f].set)
 				continue;
 			size_t idn = d->v[f].u.str.n;
@@ -329,8 +329,16 @@ void render_vm_tail(struct render *rc, const struct rec *vm)
 }
 
 const struct kind schema_vm = {
-	.name = "vm", .fields = vm_fields, .nfields = NFIELDS(vm_fields),
+	.name = "vm", FIELDS(vm_fields),
 	.doc = "a VM description", .check = vm_check, .render = vm_render,
+};
+
+/* Its sections, and theirs (schema.h's registry): the kinds vm_fields and
+ * numa's fields name as `sub`. */
+const struct kind *const schema_vm_sections[] = {
+	&sec_machine, &sec_qmp, &sec_memory, &sec_smp, &sec_rtc, &sec_kernel, &sec_knobs, &sec_iothread,
+	&sec_incoming, &sec_fw_cfg, &sec_sandbox, &sec_numa, &sec_numa_node, &sec_numa_dist, &sec_boot,
+	&sec_smbios, &sec_prepare, &sec_ssh, NULL,
 };
 
 const char *qlua_default_qemu(void)

@@ -52,7 +52,7 @@ enum { VM_PATH, VM_NAME, VM_UUID, VM_MACHINE, VM_CPU_MODEL, VM_CPU_FEATURES, VM_
 /* The sections (vm_sections.c, vm_memory.c). */
 extern const struct kind sec_machine, sec_memory, sec_smp, sec_kernel, sec_rtc, sec_qmp, sec_knobs,
 	sec_boot, sec_smbios, sec_iothread, sec_incoming, sec_fw_cfg, sec_sandbox, sec_numa, sec_prepare,
-	sec_ssh;
+	sec_ssh, sec_numa_node, sec_numa_dist;
 
 /* Section f of the VM when given, else NULL. */
 static inline const struct rec *vm_sec(const struct rec *vm, int f)

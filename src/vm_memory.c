@@ -32,7 +32,7 @@ static void memory_check(struct ck *c, const struct rec *r)
 }
 
 const struct kind sec_memory = {
-	.name = "memory", .fields = memory_fields, .nfields = NFIELDS(memory_fields),
+	.name = "memory", FIELDS(memory_fields),
 	.doc = "guest memory", .check = memory_check,
 };
 
@@ -115,7 +115,7 @@ static void numa_node_check(struct ck *c, const struct rec *r)
 	static const int memonly[] = { NN_HOST_NODES, NN_MEM_BACKEND_TYPE, NN_MEM_BACKEND_PATH };
 	for (int i = 0; i < 3; i++)
 		if (has(r, memonly[i]) && !has(r, NN_MEM_SIZE))
-			ck_fail(c, r->k->fields[memonly[i]].name, "only used with 'mem_size' (a node without memory has "
+			ck_fail(c, kind_fields(r->k)[memonly[i]].name, "only used with 'mem_size' (a node without memory has "
 			        "no backend)");
 	if (has(r, NN_MEM_BACKEND_PATH) && has(r, NN_MEM_BACKEND_TYPE) &&
 	    !eis(r, NN_MEM_BACKEND_TYPE, "memory-backend-file"))
@@ -130,8 +130,8 @@ static void numa_node_check(struct ck *c, const struct rec *r)
 	}
 }
 
-static const struct kind sec_numa_node = {
-	.name = "nodes", .fields = numa_node_fields, .nfields = NFIELDS(numa_node_fields),
+const struct kind sec_numa_node = {
+	.name = "nodes", FIELDS(numa_node_fields),
 	.doc = "a guest NUMA node", .check = numa_node_check,
 };
 
@@ -141,8 +141,8 @@ static const struct field numa_dist_fields[] = {
 	[ND_VAL] = { .name = "val", .type = T_UINT, .flags = F_REQ, .min = 10, .max = 255,
 	             .doc = "distance (10: local; 255: unreachable)" },
 };
-static const struct kind sec_numa_dist = {
-	.name = "dists", .fields = numa_dist_fields, .nfields = NFIELDS(numa_dist_fields),
+const struct kind sec_numa_dist = {
+	.name = "dists", FIELDS(numa_dist_fields),
 	.doc = "the distance between two guest NUMA nodes",
 };
 
@@ -153,7 +153,7 @@ static const struct field numa_fields[] = {
 	               .doc = "distances: { {src, dst, val}, ... }; one per pair of nodes at least" },
 };
 const struct kind sec_numa = {
-	.name = "numa", .fields = numa_fields, .nfields = NFIELDS(numa_fields),
+	.name = "numa", FIELDS(numa_fields),
 	.doc = "guest NUMA topology (-numa)",
 };
 
@@ -197,7 +197,7 @@ void vm_check_memory_knobs(struct ck *c, const struct rec *vm)
 	char name[40];
 	for (int i = 0; i < 4; i++)
 		if (vm_knob_on(vm, needs_size[i]) && !has(vm, VM_MEMORY)) {
-			snprintf(name, sizeof name, "knobs.%s", sec_knobs.fields[needs_size[i]].name);
+			snprintf(name, sizeof name, "knobs.%s", kind_fields(&sec_knobs)[needs_size[i]].name);
 			ck_fail(c, name, "needs 'memory.size' (the memory is reserved up front)");
 		}
 	const struct rec *m = vm_sec(vm, VM_MEMORY);

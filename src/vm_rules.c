@@ -200,7 +200,7 @@ static void check_transport(struct ck *c, const struct rec *vm, int i, int machi
 	                                    CF_DEVICE_ID };
 	const struct rec *d = device(vm, i);
 	int tf = d->k->tr ? schema_cf(d->k, CF_TRANSPORT) : -1;
-	if (tf < 0 || !schema_when(d, &d->k->fields[tf].only))
+	if (tf < 0 || !schema_when(d, &kind_fields(d->k)[tf].only))
 		return;  /* no transports, or not for this type (block interface 'ide', ...) */
 	int t = rec_transport(d);
 	if (t < 0)
@@ -223,7 +223,7 @@ static void check_transport(struct ck *c, const struct rec *vm, int i, int machi
 	if (t != TR_PCI) {
 		for (size_t k = 0; k < sizeof pci_only / sizeof pci_only[0]; k++)
 			if (dfield(d, pci_only[k]))
-				ck_fail(c, d->k->fields[schema_cf(d->k, pci_only[k])].name, "PCI only, but this device uses the %s transport (from %s)", tn,
+				ck_fail(c, kind_fields(d->k)[schema_cf(d->k, pci_only[k])].name, "PCI only, but this device uses the %s transport (from %s)", tn,
 				        blame_transport(c, vm, i, why, sizeof why));
 		const struct qval *bus = dfield(d, CF_BUS);
 		if (bus && !(t == TR_MMIO && !strncmp(bus->u.str.s, "virtio-mmio-bus.", 16)))
@@ -303,12 +303,12 @@ static void check_late(struct ck *c, const struct rec *vm, const struct dev *f, 
 			ck_fail(c, "disable_modern", "not with knobs.iommu_platform (a legacy virtio device has no "
 			        "iommu_platform)");
 		}
-		if (iface && !strcmp(d->k->fields[schema_cf(d->k, CF_INTERFACE)].choices[iface->u.i], "virtio")) {
+		if (iface && !strcmp(kind_fields(d->k)[schema_cf(d->k, CF_INTERFACE)].choices[iface->u.i], "virtio")) {
 			blame_dev(c, vm, i);
 			ck_fail(c, "interface", "'virtio' lets QEMU make the device, without iommu_platform "
 			        "(knobs.iommu_platform); use 'none'");
 		}
-		if (drv && d->k->fields[schema_cf(d->k, CF_DRIVER)].type == T_NAME &&
+		if (drv && kind_fields(d->k)[schema_cf(d->k, CF_DRIVER)].type == T_NAME &&
 		    drv->u.str.n > 17 && !strcmp(drv->u.str.s + drv->u.str.n - 17, "-pci-transitional")) {
 			blame_dev(c, vm, i);
 			ck_fail(c, "driver", "'%s' keeps its legacy interface, which cannot have iommu_platform "

@@ -41,7 +41,7 @@ static void machine_check(struct ck *c, const struct rec *r)
 }
 
 const struct kind sec_machine = {
-	.name = "machine", .fields = machine_fields, .nfields = NFIELDS(machine_fields),
+	.name = "machine", FIELDS(machine_fields),
 	.doc = "the machine QEMU emulates", .check = machine_check,
 };
 
@@ -83,7 +83,7 @@ static void smp_check(struct ck *c, const struct rec *r)
 }
 
 const struct kind sec_smp = {
-	.name = "smp", .fields = smp_fields, .nfields = NFIELDS(smp_fields),
+	.name = "smp", FIELDS(smp_fields),
 	.doc = "vCPUs and their topology", .check = smp_check,
 };
 
@@ -95,7 +95,7 @@ static const struct field kernel_fields[] = {
 	[KE_PARAMS] = { .name = "params", .type = T_STR, .flag = "-append", .doc = "kernel command line" },
 };
 const struct kind sec_kernel = {
-	.name = "kernel", .fields = kernel_fields, .nfields = NFIELDS(kernel_fields),
+	.name = "kernel", FIELDS(kernel_fields),
 	.doc = "direct kernel boot",
 };
 
@@ -120,7 +120,7 @@ static void rtc_check(struct ck *c, const struct rec *r)
 }
 
 const struct kind sec_rtc = {
-	.name = "rtc", .fields = rtc_fields, .nfields = NFIELDS(rtc_fields),
+	.name = "rtc", FIELDS(rtc_fields),
 	.doc = "the real-time clock (at least one field: {} is refused)", .check = rtc_check,
 };
 
@@ -148,7 +148,7 @@ static void qmp_check(struct ck *c, const struct rec *r)
 }
 
 const struct kind sec_qmp = {
-	.name = "qmp", .fields = qmp_fields, .nfields = NFIELDS(qmp_fields),
+	.name = "qmp", FIELDS(qmp_fields),
 	.doc = "a QMP (or HMP) monitor socket", .check = qmp_check,
 };
 
@@ -185,7 +185,7 @@ static const struct field knobs_fields[] = {
 	                  .doc = "writes to every disk go to temporary files, never to the images (-snapshot)" },
 };
 const struct kind sec_knobs = {
-	.name = "knobs", .fields = knobs_fields, .nfields = NFIELDS(knobs_fields),
+	.name = "knobs", FIELDS(knobs_fields),
 	.doc = "QEMU switches",
 };
 
@@ -209,13 +209,13 @@ static void boot_letters(struct ck *c, const struct rec *r, int f)
 	const char *s = sval(r, f);
 	size_t n = slen(r, f);
 	if (!n)
-		ck_fail(c, r->k->fields[f].name, "empty (drive letters expected, e.g. 'dc')");
+		ck_fail(c, kind_fields(r->k)[f].name, "empty (drive letters expected, e.g. 'dc')");
 	for (size_t i = 0; i < n; i++) {
 		if (!strchr("abcdnop", s[i]) || !s[i])
-			ck_fail(c, r->k->fields[f].name, "invalid boot device '%c' in '%s' (expected 'a', 'b', 'c', 'd', "
+			ck_fail(c, kind_fields(r->k)[f].name, "invalid boot device '%c' in '%s' (expected 'a', 'b', 'c', 'd', "
 			        "'n', 'o' or 'p')", s[i] ? s[i] : '?', s);
 		if (memchr(s, s[i], i))
-			ck_fail(c, r->k->fields[f].name, "boot device '%c' given twice in '%s'", s[i], s);
+			ck_fail(c, kind_fields(r->k)[f].name, "boot device '%c' given twice in '%s'", s[i], s);
 	}
 }
 
@@ -230,7 +230,7 @@ static void boot_check(struct ck *c, const struct rec *r)
 }
 
 const struct kind sec_boot = {
-	.name = "boot", .fields = boot_fields, .nfields = NFIELDS(boot_fields),
+	.name = "boot", FIELDS(boot_fields),
 	.doc = "firmware boot order (-boot); per device: 'bootindex'", .check = boot_check,
 };
 
@@ -299,11 +299,11 @@ static void smbios_check(struct ck *c, const struct rec *r)
 		for (int j = 0; smbios_types[t].fields[j] >= 0; j++) {
 			int g = smbios_types[t].fields[j];
 			ok |= g == f;
-			len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", j ? ", " : "", r->k->fields[g].name);
+			len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", j ? ", " : "", kind_fields(r->k)[g].name);
 		}
 		if (!ok)
 			ck_fail(c, NULL, "field '%s%s' is not used with type %lld (type %lld takes %s)", p,
-			        r->k->fields[f].name, ival(r, SMB_TYPE), ival(r, SMB_TYPE), list);
+			        kind_fields(r->k)[f].name, ival(r, SMB_TYPE), ival(r, SMB_TYPE), list);
 	}
 	if (has(r, SMB_RELEASE)) {
 		/* QEMU: sscanf("%hhu.%hhu") */
@@ -315,7 +315,7 @@ static void smbios_check(struct ck *c, const struct rec *r)
 }
 
 const struct kind sec_smbios = {
-	.name = "smbios", .fields = smbios_fields, .nfields = NFIELDS(smbios_fields),
+	.name = "smbios", FIELDS(smbios_fields),
 	.doc = "an SMBIOS structure the firmware shows the guest (-smbios)", .check = smbios_check,
 };
 
@@ -326,7 +326,7 @@ static const struct field iothread_fields[] = {
 	            .doc = "iothread id (what a scsi_controller's iothread names)" },
 };
 const struct kind sec_iothread = {
-	.name = "iothreads", .fields = iothread_fields, .nfields = NFIELDS(iothread_fields), .device = "iothread",
+	.name = "iothreads", FIELDS(iothread_fields), .device = "iothread",
 	.doc = "an I/O thread (-object iothread)",
 };
 
@@ -340,7 +340,7 @@ static const struct field incoming_fields[] = {
 	              .doc = "shell command whose output is the migration stream" },
 };
 const struct kind sec_incoming = {
-	.name = "incoming", .fields = incoming_fields, .nfields = NFIELDS(incoming_fields),
+	.name = "incoming", FIELDS(incoming_fields),
 	.doc = "receive an incoming migration (-incoming); the VM stays paused afterwards (-S), as in govmm",
 };
 
@@ -366,7 +366,7 @@ static void fw_cfg_check(struct ck *c, const struct rec *r)
 }
 
 const struct kind sec_fw_cfg = {
-	.name = "fw_cfg", .fields = fw_cfg_fields, .nfields = NFIELDS(fw_cfg_fields),
+	.name = "fw_cfg", FIELDS(fw_cfg_fields),
 	.doc = "an item the firmware and guest read from fw_cfg (-fw_cfg)", .check = fw_cfg_check,
 };
 
@@ -382,7 +382,7 @@ static const struct field sandbox_fields[] = {
 	                         .choices = CHOICES("allow", "deny"), .doc = "scheduler and CPU affinity calls" },
 };
 const struct kind sec_sandbox = {
-	.name = "sandbox", .fields = sandbox_fields, .nfields = NFIELDS(sandbox_fields), .device = "on",
+	.name = "sandbox", FIELDS(sandbox_fields), .device = "on",
 	.doc = "QEMU's seccomp filter (-sandbox on): present means on; {} keeps QEMU's defaults",
 };
 /* ---- prepare: commands run before QEMU ------------------------------------------------- */
@@ -407,7 +407,7 @@ static void prepare_check(struct ck *c, const struct rec *r)
 }
 
 const struct kind sec_prepare = {
-	.name = "prepare", .fields = prepare_fields, .nfields = NFIELDS(prepare_fields),
+	.name = "prepare", FIELDS(prepare_fields),
 	.doc = "a command run before QEMU starts (a dry run prints it instead)", .check = prepare_check,
 };
 
@@ -424,6 +424,6 @@ static const struct field ssh_fields[] = {
 	                    .doc = "the guest's sshd port, forwarded by a user netdev (default 22)" },
 };
 const struct kind sec_ssh = {
-	.name = "ssh", .fields = ssh_fields, .nfields = NFIELDS(ssh_fields),
+	.name = "ssh", FIELDS(ssh_fields),
 	.doc = "how vm:ssh logs in (renders nothing)",
 };
