@@ -574,11 +574,11 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 		}
 		size_t kl;
 		const char *key = lua_tolstring(L, -2, &kl);
-		int fi = c->names ? schema_field_lua(c->names, k, key) : -2;
+		int fi = c->st ? schema_field_lua(c->st->names, k, key) : -2;
 		if (fi == -2) {  /* a name met for the first time */
 			fi = schema_field(k, key, kl);
-			if (fi >= 0 && c->names)
-				ldev_intern(L, c->names, -2, k, fi);
+			if (fi >= 0 && c->st)
+				ldev_intern(L, c->st, -2, k, fi);
 		}
 		if (fi >= 0) {
 			lua_insert(L, -2);  /* value, key: the value stays */

@@ -25,7 +25,7 @@ struct ck {
 	                           what the record points into alive, or 0 */
 	const struct rec *dev;  /* whole-VM checks: the device blamed (ctx "devices[i] (kind)") */
 	int devindex;
-	struct schema_lua *names;  /* the field index by interned key (ldev_state), or NULL */
+	struct ldev_state *st;  /* its field index by interned key (ldev_state), or NULL */
 	const void *devmt;      /* the device values' metatable (ldev_testmt) */
 	struct arena *tmp;      /* where what dies with the check goes (NULL: a) */
 	int copy;               /* strings go into a (a device's own memory), not left in Lua's */

@@ -40,7 +40,7 @@ static void build(lua_State *L, int idx, const char *where, struct emit *e, stru
 	char wherebuf[256];
 	if (where)
 		where = (snprintf(wherebuf, sizeof wherebuf, "%s", where), wherebuf);
-	struct ck c = { .L = L, .a = a, .where = where, .where_level = where ? 0 : 1, .names = st->names,
+	struct ck c = { .L = L, .a = a, .where = where, .where_level = where ? 0 : 1, .st = st,
 	                .devmt = st->mt };
 	struct rec *vm = check_record(&c, idx, &schema_vm);
 	check_vm(&c, vm);

@@ -57,7 +57,7 @@ static int l_construct(lua_State *L)
 			lua_setiuservalue(L, 2, nuv);
 		}
 		struct ck c = { .L = L, .a = &a, .where = where, .ctx = k->name, .anchor = 2,
-		                .names = st->names, .devmt = st->mt, .tmp = &st->scratch, .copy = 1,
+		                .st = st, .devmt = st->mt, .tmp = &st->scratch, .copy = 1,
 		                .propslot = nuv };
 		struct rec *r = check_record(&c, 1, k);
 		char *w = arena_alloc_raw(&a, wn);

@@ -49,6 +49,25 @@ static int state_gc(lua_State *L)
 	return 0;
 }
 
+/* The field index's size: it starts with room for 32 names and doubles
+ * when half full (the typical configuration uses 59); the ~600 fields of
+ * all kinds never need more than NAMES_MAX. */
+#define NAMES_FIRST 64
+#define NAMES_MAX 4096
+
+/* A new index of `slots` slots, with what the old one (or NULL) had, as
+ * user value 2 of the state at the top of the stack (which keeps it alive
+ * and lets the old one go). */
+static void new_names(lua_State *L, struct ldev_state *st, unsigned slots)
+{
+	struct schema_lua *t = lua_newuserdatauv(L, schema_lua_size(slots), 0);
+	schema_lua_init(t, slots);
+	if (st->names)
+		schema_lua_move(t, st->names);
+	st->names = t;
+	lua_setiuservalue(L, -2, 2);
+}
+
 /* The module's state: the field index by interned Lua string, filled as
  * keys are met (its strings kept alive by a table, the state's user value,
  * so every equal string stays the same object at the same address), and
@@ -61,10 +80,9 @@ struct ldev_state *ldev_state_open(lua_State *L)
 		return old;
 	}
 	lua_pop(L, 1);
-	struct ldev_state *st = lua_newuserdatauv(L, sizeof *st + schema_lua_size(), 1);
+	struct ldev_state *st = lua_newuserdatauv(L, sizeof *st, 2);
 	memset(st, 0, sizeof *st);
-	st->names = (struct schema_lua *)(st + 1);
-	schema_lua_init(st->names);
+	new_names(L, st, NAMES_FIRST);
 	lua_createtable(L, 0, 1);
 	lua_pushcfunction(L, state_gc);
 	lua_setfield(L, -2, "__gc");
@@ -75,12 +93,19 @@ struct ldev_state *ldev_state_open(lua_State *L)
 	return st;
 }
 
-int ldev_intern(lua_State *L, struct schema_lua *t, int key, const struct kind *k, int field)
+int ldev_intern(lua_State *L, struct ldev_state *st, int key, const struct kind *k, int field)
 {
 	key = lua_absindex(L, key);
-	if (!schema_lua_add(t, k, lua_tostring(L, key), field))
-		return 0;
 	lua_rawgetp(L, LUA_REGISTRYINDEX, &state_key);
+	if (!schema_lua_add(st->names, k, lua_tostring(L, key), field)) {
+		unsigned slots = 2 * schema_lua_slots(st->names);
+		if (slots > NAMES_MAX) {  /* later names are found by schema_field */
+			lua_pop(L, 1);
+			return 0;
+		}
+		new_names(L, st, slots);
+		schema_lua_add(st->names, k, lua_tostring(L, key), field);
+	}
 	lua_getiuservalue(L, -1, 1);
 	lua_pushvalue(L, key);
 	lua_pushboolean(L, 1);

@@ -40,7 +40,7 @@ struct ldev {
 struct ldev_state {
 	const void *mt;              /* the device values' metatable */
 	struct arena scratch;        /* rewound and reused by every constructor's check and qemu.argv */
-	struct schema_lua *names;    /* the field index by interned Lua string */
+	struct schema_lua *names;    /* the field index by interned Lua string (user value 2) */
 };
 struct ldev_state *ldev_state(lua_State *L);
 
@@ -53,8 +53,8 @@ struct rec *ldev_testmt(lua_State *L, int idx, const void *mt);
 struct ldev_state *ldev_state_open(lua_State *L);
 
 /* Adds the (short, string) key at index key, field `field` of kind k, to
- * the field index t of this state (schema_lua_add), keeping the string
- * alive as long as the state; 0 when the index is full. */
-int ldev_intern(lua_State *L, struct schema_lua *t, int key, const struct kind *k, int field);
+ * the field index of state st (schema_lua_add), keeping the string alive
+ * as long as the state; 0 when the index is as large as it gets. */
+int ldev_intern(lua_State *L, struct ldev_state *st, int key, const struct kind *k, int field);
 
 #endif

@@ -240,60 +240,81 @@ const signed char *schema_refs(const struct kind *k, int *n)
 /* The Lua index: (kind, address of an interned Lua string) -> field,
  * filled as keys are first met (schema_lua_add, after schema_field found
  * the name): nothing to build when a state opens the module.  Slots of 16
- * bytes and the fields beside them: 8.5 KiB, zeroed when a state opens. */
-#define LUA_BITS 9
-#define LUA_SIZE (1u << LUA_BITS)
-
+ * bytes and the fields beside them, as many as its maker asked for: it
+ * starts small and is moved into a larger one when half full (lvalue.c),
+ * since every page a dry run touches costs more than hashing a name. */
 struct lslot {
 	const struct kind *k;
 	const char *p;
 };
 
 struct schema_lua {
-	unsigned n;
-	struct lslot v[LUA_SIZE];
-	unsigned char field[LUA_SIZE];  /* kinds have at most 254 fields (add_kind) */
+	unsigned n, mask;
+	struct lslot v[];            /* mask + 1 slots, then a byte for each: its field */
 };
 
-size_t schema_lua_size(void)
+static unsigned char *lfield(const struct schema_lua *t)
 {
-	return sizeof(struct schema_lua);
+	return (unsigned char *)(t->v + t->mask + 1);  /* kinds have at most 254 fields (add_kind) */
 }
 
-static unsigned pslot(const struct kind *k, const char *p)
+size_t schema_lua_size(unsigned slots)
+{
+	return sizeof(struct schema_lua) + slots * (sizeof(struct lslot) + 1);
+}
+
+unsigned schema_lua_slots(const struct schema_lua *t)
+{
+	return t->mask + 1;
+}
+
+static unsigned pslot(const struct schema_lua *t, const struct kind *k, const char *p)
 {
 	unsigned long long x = (unsigned long long)(uintptr_t)k * 0x9E3779B97F4A7C15ull ^ (uintptr_t)p;
 	x *= 0xC2B2AE3D27D4EB4Full;
-	return (unsigned)(x >> (64 - LUA_BITS));
+	return (unsigned)(x >> 40) & t->mask;
 }
 
-void schema_lua_init(struct schema_lua *t)
+void schema_lua_init(struct schema_lua *t, unsigned slots)
 {
-	memset(t, 0, sizeof *t);
+	memset(t, 0, schema_lua_size(slots));
+	t->mask = slots - 1;
 }
 
 int schema_field_lua(const struct schema_lua *t, const struct kind *k, const char *p)
 {
-	for (unsigned s = pslot(k, p);; s = (s + 1) & (LUA_SIZE - 1)) {
+	for (unsigned s = pslot(t, k, p);; s = (s + 1) & t->mask) {
 		const struct lslot *e = &t->v[s];
 		if (e->p == p && e->k == k)
-			return t->field[s];
+			return lfield(t)[s];
 		if (!e->k)
 			return -2;
 	}
 }
 
+static void put(struct schema_lua *t, const struct kind *k, const char *p, int field)
+{
+	unsigned s = pslot(t, k, p);
+	while (t->v[s].k)
+		s = (s + 1) & t->mask;
+	t->v[s] = (struct lslot){ k, p };
+	lfield(t)[s] = (unsigned char)field;
+	t->n++;
+}
+
 int schema_lua_add(struct schema_lua *t, const struct kind *k, const char *p, int field)
 {
-	if (t->n >= LUA_SIZE / 2)
-		return 0;  /* full enough: later keys are found by schema_field */
-	unsigned s = pslot(k, p);
-	while (t->v[s].k)
-		s = (s + 1) & (LUA_SIZE - 1);
-	t->v[s] = (struct lslot){ k, p };
-	t->field[s] = (unsigned char)field;
-	t->n++;
+	if (t->n >= (t->mask + 1) / 2)
+		return 0;  /* half full: its maker moves it into a larger one, or leaves it */
+	put(t, k, p, field);
 	return 1;
+}
+
+void schema_lua_move(struct schema_lua *to, const struct schema_lua *from)
+{
+	for (unsigned s = 0; s <= from->mask; s++)
+		if (from->v[s].k)
+			put(to, from->v[s].k, from->v[s].p, lfield(from)[s]);
 }
 
 const struct kind *schema_device(const char *name)

@@ -231,14 +231,18 @@ int schema_field(const struct kind *k, const char *name, size_t len);
  * longer than Lua's short strings is no field anyway): no hashing of the
  * bytes.  Filled as names are first met: schema_field_lua returns -2 when
  * the address is not there yet; the caller then asks schema_field and
- * adds the name with schema_lua_add (0: not added, the table is full),
- * keeping the string alive for as long as the table lives (ldev.c).  The
- * table is plain memory of schema_lua_size() bytes, e.g. in a userdata. */
+ * adds the name with schema_lua_add (0: not added, the table is half
+ * full: schema_lua_move copies it into a larger one), keeping the string
+ * alive for as long as the table lives (lvalue.c).  A table is plain
+ * memory of schema_lua_size(slots) bytes, e.g. in a userdata; slots is a
+ * power of two. */
 struct schema_lua;
-size_t schema_lua_size(void);
-void schema_lua_init(struct schema_lua *t);
+size_t schema_lua_size(unsigned slots);
+void schema_lua_init(struct schema_lua *t, unsigned slots);
+unsigned schema_lua_slots(const struct schema_lua *t);
 int schema_field_lua(const struct schema_lua *t, const struct kind *k, const char *p);
 int schema_lua_add(struct schema_lua *t, const struct kind *k, const char *p, int field);
+void schema_lua_move(struct schema_lua *to, const struct schema_lua *from);
 /* Field names that rules and renderers ask of many kinds (the rules
  * across devices ask each device for its driver, transport, devno, ...).
  * schema.c works out where a kind has each of them when the kind is first
