@@ -120,7 +120,7 @@ static void schema_init(void)
 		add_kind(options_kinds[i]);
 }
 
-int schema_kind_no(const struct kind *k)
+static inline int kind_no(const struct kind *k)
 {
 	if (!nkinds_)
 		schema_init();
@@ -128,6 +128,11 @@ int schema_kind_no(const struct kind *k)
 	while (kind_at_[s] && kinds_[kind_at_[s] - 1] != k)
 		s = (s + 1) & (KINDS_SIZE - 1);
 	return kind_at_[s] - 1;
+}
+
+int schema_kind_no(const struct kind *k)
+{
+	return kind_no(k);
 }
 
 int schema_nkinds(void)
@@ -187,7 +192,7 @@ static void build_index(const struct kind *k, struct per_kind *pk)
  * k is first asked about: NULL when k is not a registered kind. */
 static const struct per_kind *per_kind(const struct kind *k)
 {
-	int no = schema_kind_no(k);
+	int no = kind_no(k);
 	if (no < 0)
 		return NULL;
 	unsigned short *at = &pk_of_[no];

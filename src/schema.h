@@ -119,6 +119,7 @@ const char *ck_prefix(const struct ck *c);
 struct kind {
 	const char *name;
 	const struct field *fields;  /* through kind_fields(); set with FIELDS() */
+	const struct field **unpacked;  /* packed (FIELDS()): where its fields are once made */
 	int nfields;
 	int is_device;               /* has a constructor qemu.<name> */
 	int open;                    /* other keys are free QEMU properties (qemu.device{}) */
@@ -154,10 +155,13 @@ struct kind {
 const struct field *schema_unpack(const struct kind *k);
 static inline const struct field *kind_fields(const struct kind *k)
 {
-	return k->fields || !k->nfields ? k->fields : schema_unpack(k);
+	if (k->fields || !k->unpacked)  /* the tables as written (the generator), or no fields */
+		return k->fields;
+	return *k->unpacked ? *k->unpacked : schema_unpack(k);
 }
 #ifdef QLUA_SCHEMA_PACKED
-#define FIELDS(a) .nfields = NFIELDS(a)
+/* (a compound literal at file scope is an object of its own: one slot per kind) */
+#define FIELDS(a) .unpacked = (const struct field *[1]){ NULL }, .nfields = NFIELDS(a)
 #else
 #define FIELDS(a) .fields = (a), .nfields = NFIELDS(a)
 #endif
