@@ -70,9 +70,10 @@ $(BUILD) $(BUILD)/gen:
 # code, jansson's included, stays at random addresses.  What a PIE costs is
 # its pointers in data, relocated at every start, each page of them copied
 # on write: the kinds' fields, ~80 KiB of them, are packed at build time for
-# that reason (above), which took a dry run from 1.15 to 1.10 times lua5.4's
-# start.  `make QLUA_PIE=-no-pie` trades the executable's ASLR for the rest
-# (bench/README.md, argv).  qemu.so links the shared libraries.
+# that reason (above), which took a dry run from 1.15 to 1.08 - 1.09 times
+# lua5.4's start, as fast as the same tree without a PIE.  `make
+# QLUA_PIE=-no-pie` still links without (bench/README.md, argv).  qemu.so
+# links the shared libraries.
 comma      := ,
 QLUA_PIE   ?= -pie
 LUA_STATIC ?= $(wildcard $(shell $(PKG) --variable=libdir $(LUA_PC))/lib$(LUA_PC).a)
