@@ -29,10 +29,14 @@ all: qlua qemu.so
 # kind_fields).  The same sources compiled without QLUA_SCHEMA_PACKED
 # into $(BUILD)/gen/ make the program that writes the fields as offsets
 # into $(BUILD)/schema_packed.inc, which schema_packed.c includes.
+# (GCC keeps the tables, unused, at -O0 unless told not to: its flags for
+# that where the compiler has them, so that make CFLAGS=-O0 builds the same.)
 GEN_OBJ = $(patsubst src/%.c,$(BUILD)/gen/%.o,$(LIB_SRC))
+PACK_DROP := $(shell $(CC) -fno-keep-static-consts -ftoplevel-reorder -x c -c -o /dev/null /dev/null \
+                     2>/dev/null && echo -fno-keep-static-consts -ftoplevel-reorder)
 
 $(BUILD)/%.o: src/%.c $(wildcard src/*.h) $(BUILD)/embedded.h | $(BUILD)
-	$(CC) -DQLUA_SCHEMA_PACKED $(QLUA_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) -DQLUA_SCHEMA_PACKED $(PACK_DROP) $(QLUA_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/schema_packed.o: $(BUILD)/schema_packed.inc
 

@@ -7,7 +7,7 @@
 --   tree; man -l qlua.1 renders without warnings; docs/api.md, qlua.1's
 --   OPTIONS and README.md's options table are what scripts/gen-docs.sh
 --   writes from ./qlua (make docs); qlua and qemu.so carry no table of
---   fields (packed at build time; GCC keeps the unused tables at -O0).
+--   fields (packed at build time).
 -- luarocks and man are not in every install: those tests are pending
 -- without them.
 local H = require "helper"
