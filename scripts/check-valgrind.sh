@@ -23,6 +23,8 @@ vg="valgrind -q --tool=memcheck --leak-check=full --show-leak-kinds=definite,ind
 # The test guest (the dry runs of examples/ want it): through QLUA_GUEST_DIR,
 # since the binary /proc names for a qlua under valgrind is valgrind's.
 export QLUA_GUEST_DIR="$PWD/build/guest"
+# Lua's blocks from malloc, not qlua's pool (src/lalloc.c): memcheck sees them all
+export QLUA_SYSTEM_MALLOC=1
 QLUA_WRAP=$vg QLUA_LUA="$vg ./qlua" QLUA_TAP=$dir/test-results.tap \
 	scripts/check.sh --exclude-tags=guest "$@"
 status=$?

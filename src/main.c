@@ -14,6 +14,7 @@
 #include "check.h"
 #include "foreground.h"
 #include "kvm.h"
+#include "lalloc.h"
 #include "lfd.h"
 #include "lbuild.h"
 #include "lib.h"
@@ -809,6 +810,7 @@ int main(int argc, char **argv)
 		fputs("qlua: cannot create a Lua state (out of memory)\n", stderr);
 		return 1;
 	}
+	lalloc_install(L);
 	globalL = L;
 	loop_watch_signals(on_signal);
 	lua_pushcfunction(L, msghandler);

@@ -192,6 +192,8 @@ static void build_index(const struct kind *k, struct per_kind *pk)
  * k is first asked about: NULL when k is not a registered kind. */
 static const struct per_kind *per_kind(const struct kind *k)
 {
+	if (k->state && k->state->pk)  /* the usual case: a kind asked about before */
+		return &per_kind_[k->state->pk - 1];
 	int no = kind_no(k);
 	if (no < 0)
 		return NULL;
@@ -213,6 +215,8 @@ static const struct per_kind *per_kind(const struct kind *k)
 		(type == T_ID ? pk->ids : pk->refs)[(*n)++] = (signed char)f;
 	}
 	*at = (unsigned short)++npk_;
+	if (k->state)
+		k->state->pk = *at;
 	return pk;
 }
 

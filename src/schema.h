@@ -116,10 +116,18 @@ void ck_fail(struct ck *c, const char *field, const char *fmt, ...)
 /* The path of the record being checked, for messages: "qmp[2]." or "". */
 const char *ck_prefix(const struct ck *c);
 
+/* What a run works out about a kind the first time it is asked for, kept
+ * with the kind (one each, given by FIELDS()) so that finding it again is
+ * a load, not a lookup. */
+struct kind_state {
+	const struct field *fields;  /* packed: its fields once made (schema_packed.c) */
+	unsigned short pk;           /* 1 + where schema.c keeps its index and facts; 0: not yet */
+};
+
 struct kind {
 	const char *name;
 	const struct field *fields;  /* through kind_fields(); set with FIELDS() */
-	const struct field **unpacked;  /* packed (FIELDS()): where its fields are once made */
+	struct kind_state *state;    /* FIELDS(): see struct kind_state; NULL for a kind without */
 	int nfields;
 	int is_device;               /* has a constructor qemu.<name> */
 	int open;                    /* other keys are free QEMU properties (qemu.device{}) */
@@ -155,15 +163,15 @@ struct kind {
 const struct field *schema_unpack(const struct kind *k);
 static inline const struct field *kind_fields(const struct kind *k)
 {
-	if (k->fields || !k->unpacked)  /* the tables as written (the generator), or no fields */
+	if (k->fields || !k->state)  /* the tables as written (the generator), or no fields */
 		return k->fields;
-	return *k->unpacked ? *k->unpacked : schema_unpack(k);
+	return k->state->fields ? k->state->fields : schema_unpack(k);
 }
+/* (a compound literal at file scope is an object of its own: one state per kind) */
 #ifdef QLUA_SCHEMA_PACKED
-/* (a compound literal at file scope is an object of its own: one slot per kind) */
-#define FIELDS(a) .unpacked = (const struct field *[1]){ NULL }, .nfields = NFIELDS(a)
+#define FIELDS(a) .state = &(struct kind_state){ NULL, 0 }, .nfields = NFIELDS(a)
 #else
-#define FIELDS(a) .fields = (a), .nfields = NFIELDS(a)
+#define FIELDS(a) .fields = (a), .state = &(struct kind_state){ NULL, 0 }, .nfields = NFIELDS(a)
 #endif
 
 /* A property of qemu.device{} or machine.options: key = value. */

@@ -45,7 +45,7 @@ void schema_unpack_field(struct field *f, const struct packed_field *p, const ch
 
 /* Handed out in the order kinds are first asked for, so that the fields a
  * run uses share their pages; where a kind's are is kept in the slot its
- * FIELDS() gave it (k->unpacked), so kind_fields finds them without a
+ * FIELDS() gave it (k->state), so kind_fields finds them without a
  * lookup. */
 static struct field fields_[PACKED_NFIELDS];
 static int nfields_;
@@ -53,8 +53,8 @@ static const char *lists_[PACKED_NLISTS];   /* packed_lists made into pointers, 
 
 const struct field *schema_unpack(const struct kind *k)
 {
-	if (*k->unpacked)
-		return *k->unpacked;
+	if (k->state->fields)
+		return k->state->fields;
 	int no = schema_kind_no(k);
 	if (no < 0 || no >= PACKED_NKINDS || packed_kinds[no].nfields != k->nfields ||
 	    strcmp(packed_str + packed_kinds[no].name - 1, k->name)) {
@@ -67,7 +67,7 @@ const struct field *schema_unpack(const struct kind *k)
 	nfields_ += k->nfields;
 	for (int i = 0; i < k->nfields; i++)
 		schema_unpack_field(&fs[i], &packed_fields[packed_kinds[no].first + i], packed_str, packed_lists, lists_);
-	*k->unpacked = fs;
+	k->state->fields = fs;
 	return fs;
 }
 
