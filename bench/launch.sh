@@ -16,7 +16,9 @@
 # process that does nothing: qlua's start-up cost is the difference).
 #
 # QLUA=path measures another qlua binary (default ./qlua), e.g. a build of
-# another commit, next to the same floor.
+# another commit, next to the same floor; QLUA_ALSO="path ..." adds more
+# qlua binaries to the same rotation, each with its ratios (the result line
+# stays QLUA's).
 #
 # Timed as bench/lib.sh says (bash's $EPOCHREALTIME).  Every command bounds
 # itself (launch_floor: alarm(30); qlua: its QMP and wait timeouts)
@@ -32,11 +34,18 @@ make -s -C bench >/dev/null
 
 names=("bench/launch_floor" "qlua bench/launch.lua")
 cmds=("bench/launch_floor" "$qlua bench/launch.lua")
+ratio=(1 1)   # whether a row's ratios to the floor mean anything
 if [ "${BREAKDOWN:-0}" = 1 ]; then
 	names+=("bench/launch_floor_fork" "qlua -e ''" "true (/bin/true)")
 	# /bin/true, not the shell's builtin: it must be a process too
 	cmds+=("bench/launch_floor_fork" "$qlua -e ''" "/bin/true")
+	ratio+=(1 0 0)
 fi
+for other in ${QLUA_ALSO:-}; do
+	names+=("$other")
+	cmds+=("$other bench/launch.lua")
+	ratio+=(1)
+done
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 alternate 3 "$runs" "$tmp"
@@ -45,12 +54,12 @@ printf '%-26s %9s %9s %9s %8s %8s\n' "whole process, $runs runs" mean median min
 while read -r j mean med min; do
 	[ "$j" = 0 ] && { fmean=$mean; fmed=$med; }
 	[ "$j" = 1 ] && qmed=$med
-	if [ "$j" -le 2 ]; then
-		ratio=$(awk -v a="$mean" -v b="$fmean" -v c="$med" -v d="$fmed" 'BEGIN { printf "%8.3f %8.3f", a / b, c / d }')
+	if [ "${ratio[j]}" = 1 ]; then
+		r=$(awk -v a="$mean" -v b="$fmean" -v c="$med" -v d="$fmed" 'BEGIN { printf "%8.3f %8.3f", a / b, c / d }')
 	else
-		ratio=""
+		r=""
 	fi
-	awk -v name="${names[j]}" -v a="$mean" -v b="$med" -v c="$min" -v r="$ratio" \
+	awk -v name="${names[j]}" -v a="$mean" -v b="$med" -v c="$min" -v r="$r" \
 	    'BEGIN { printf "%-26s %6.2f ms %6.2f ms %6.2f ms %s\n", name, a / 1000, b / 1000, c / 1000, r }'
 done < <(stats "$tmp")
 echo "goal: qlua/floor <= 1.03"
