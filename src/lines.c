@@ -1,8 +1,10 @@
 /* lines.c - see lines.h. */
 #include "lines.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 /* A channel starts with a small buffer that doubles as replies grow: most
  * only ever carry a greeting and short replies, and a supervisor of
@@ -26,6 +28,23 @@ int lines_room(struct lines *b)
 	b->buf = nb;
 	b->cap = cap;
 	return 0;
+}
+
+long lines_recv(struct lines *b, int fd, int *more)
+{
+	if (lines_room(b) < 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	size_t room = b->cap - b->len;
+	ssize_t n;
+	do
+		n = recv(fd, b->buf + b->len, room, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		b->len += n;
+	*more = n > 0 && (size_t)n == room;
+	return n;
 }
 
 int lines_next(struct lines *b, const char **line, size_t *len)

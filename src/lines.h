@@ -29,6 +29,14 @@ struct lines {
  * at first), the buffer doubling as it fills, up to what a line of max bytes needs.  0, or -1
  * when memory ran out. */
 int lines_room(struct lines *b);
+/* Reads from the socket fd straight into the buffer (a reply can be
+ * hundreds of MiB, so it is not copied on the way): room made
+ * (lines_room), then one recv, again when a signal interrupts it.  The
+ * bytes read, with *more set when they filled the room (the socket may
+ * hold more: read again; else it is empty); 0 when the peer closed; -1
+ * with errno set: EAGAIN, nothing more now; ENOMEM, no room could be
+ * made. */
+long lines_recv(struct lines *b, int fd, int *more);
 /* The next whole line, its "\n" (and a "\r" before it) cut off: 1 with
  * *line and *len set (valid until the next lines_room or lines_compact);
  * 0 when no whole line is left; -1 when a line is longer than max. */

@@ -228,25 +228,15 @@ static void parse(struct qga *q)
 		fail(q, "a message from the agent is larger than %u MiB", QGA_MAX_MESSAGE >> 20);
 }
 
-static int make_room(struct qga *q)
-{
-	if (lines_room(&q->in) == 0)
-		return 0;
-	fail(q, "out of memory reading from the agent");
-	return -1;
-}
-
 static void receive(struct qga *q)
 {
 	for (;;) {
-		if (make_room(q) < 0)
-			return;
-		size_t room = q->in.cap - q->in.len;
-		ssize_t n = recv(q->fd, q->in.buf + q->in.len, room, MSG_DONTWAIT);
+		int more;
+		long n = lines_recv(&q->in, q->fd, &more);
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
+			if (errno == ENOMEM)
+				fail(q, "out of memory reading from the agent");
+			else if (errno != EAGAIN)
 				fail(q, "agent channel lost (%s)", strerror(errno));
 			return;
 		}
@@ -254,9 +244,8 @@ static void receive(struct qga *q)
 			fail(q, "agent channel closed by QEMU");
 			return;
 		}
-		q->in.len += n;
 		parse(q);
-		if (q->fd < 0 || (size_t)n < room)
+		if (q->fd < 0 || !more)
 			return;
 	}
 }

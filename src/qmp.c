@@ -436,19 +436,15 @@ static int make_room(struct qmp *q)
 	return -1;
 }
 
-/* From the socket straight into the buffer: a reply can be hundreds of
- * MiB, so it is not copied on the way. */
 static void receive(struct qmp *q)
 {
 	for (;;) {
-		if (make_room(q) < 0)
-			return;
-		size_t room = q->in.cap - q->in.len;
-		ssize_t n = recv(q->fd, q->in.buf + q->in.len, room, MSG_DONTWAIT);
+		int more;
+		long n = lines_recv(&q->in, q->fd, &more);
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
+			if (errno == ENOMEM)
+				fail(q, QMP_BROKEN, "out of memory reading QMP");
+			else if (errno != EAGAIN)
 				fail(q, QMP_CLOSED, "QMP connection lost (%s)", strerror(errno));
 			return;
 		}
@@ -457,9 +453,8 @@ static void receive(struct qmp *q)
 			                             : "QMP connection closed by QEMU");
 			return;
 		}
-		q->in.len += n;
 		parse(q);
-		if (q->fd < 0 || (size_t)n < room)
+		if (q->fd < 0 || !more)
 			return;  /* a short read: the socket is empty, no need to ask again */
 	}
 }

@@ -66,7 +66,7 @@ static int watch_exit(struct vm *v)
 	return loop_watch_children(reap_unwatched);
 }
 
-/* Keeps the last VM_STDERR_KEEP bytes: QEMU is never blocked on the pipe. */
+/* Keeps the last VM_STDERR_KEEP bytes (and appends them to the log). */
 static void keep_stderr(struct vm *v, const char *s, size_t n)
 {
 	if (v->errlog >= 0)
@@ -93,58 +93,60 @@ static void close_watched(int *fd)
 	}
 }
 
+/* Reads what the captured stream *fd holds, in pieces of up to n bytes
+ * through buf, each handed to keep; at its end (or on an error) stops
+ * watching it and closes it.  QEMU is never blocked on the pipe. */
+static void drain(struct vm *v, int *fd, char *buf, size_t n, void (*keep)(struct vm *, const char *, size_t))
+{
+	for (;;) {
+		ssize_t got = read(*fd, buf, n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0 && errno == EAGAIN)
+			return;
+		if (got <= 0) {
+			close_watched(fd);
+			return;
+		}
+		keep(v, buf, got);
+	}
+}
+
 static void on_stderr(void *ctx, int fd, uint32_t events)
 {
 	struct vm *v = ctx;
 	char buf[16384];  /* smaller than VM_STDERR_KEEP: keep_stderr relies on it */
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n <= 0) {
-			close_watched(&v->errfd);
-			return;
-		}
-		keep_stderr(v, buf, n);
-	}
+	drain(v, &v->errfd, buf, sizeof buf, keep_stderr);
 }
 
-/* Keeps the first VM_STDOUT_KEEP bytes and reads (and drops) the rest, so
- * the process can write all it wants and still finish. */
+/* Keeps the first VM_STDOUT_KEEP bytes and drops the rest, so the process
+ * can write all it wants and still finish. */
+static void keep_stdout(struct vm *v, const char *s, size_t n)
+{
+	size_t keep = VM_STDOUT_KEEP - v->outlen < n ? VM_STDOUT_KEEP - v->outlen : n;
+	if (keep < n)
+		v->cut = 1;
+	if (v->outlen + keep > v->outcap) {
+		size_t cap = v->outcap ? v->outcap : 65536;
+		while (cap < v->outlen + keep)
+			cap *= 2;
+		char *p = realloc(v->out, cap);
+		if (!p) {  /* out of memory: what does not fit is dropped */
+			v->cut = 1;
+			return;
+		}
+		v->out = p;
+		v->outcap = cap;
+	}
+	memcpy(v->out + v->outlen, s, keep);
+	v->outlen += keep;
+}
+
 static void on_stdout(void *ctx, int fd, uint32_t events)
 {
 	struct vm *v = ctx;
 	char buf[65536];
-	for (;;) {
-		ssize_t n = read(fd, buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n <= 0) {
-			close_watched(&v->outfd);
-			return;
-		}
-		size_t keep = VM_STDOUT_KEEP - v->outlen < (size_t)n ? VM_STDOUT_KEEP - v->outlen : (size_t)n;
-		if (keep < (size_t)n)
-			v->cut = 1;
-		if (v->outlen + keep > v->outcap) {
-			size_t cap = v->outcap ? v->outcap : 65536;
-			while (cap < v->outlen + keep)
-				cap *= 2;
-			char *p = realloc(v->out, cap);
-			if (!p) {  /* out of memory: what does not fit is dropped */
-				v->cut = 1;
-				continue;
-			}
-			v->out = p;
-			v->outcap = cap;
-		}
-		memcpy(v->out + v->outlen, buf, keep);
-		v->outlen += keep;
-	}
+	drain(v, &v->outfd, buf, sizeof buf, keep_stdout);
 }
 
 void vm_capture_stdout(struct vm *v, int fd)
