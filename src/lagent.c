@@ -239,36 +239,39 @@ static int m_wait(lua_State *L)
 	return wait_run(L, &new_state(L, &ops, "agent:wait", t)->w);  /* 3 */
 }
 
-/* agent:ping([{timeout}]) -> true | nil, err.  Stack: 1 self, 2 opts, 3 state. */
-static int ping_step(lua_State *L, struct wait *w)
+/* One command, one reply, for agent:ping and agent:execute: in sync, then
+ * the command (its arguments from stack slot `args`, 0: none), then its
+ * reply, pushed as true (as_true) or as the Lua value of its "return". */
+static int call_step(lua_State *L, struct wait *w, const char *cmd, int args, int as_true)
 {
 	struct actx c;
 	get(L, &c);
 	struct astate *s = (struct astate *)w;
-	for (;;) {
-		if (s->phase == 0) {
-			int r = synced_now(L, &c, s);
-			if (r < 0)
-				return 2;
-			if (r > 0) {
-				if (send_cmd(L, &c, s, "guest-ping", NULL) < 0)
-					return 2;
-				s->phase = 1;
-				continue;
-			}
-		} else {
-			json_t *msg;
-			int r = reply_now(L, &c, s, "guest-ping", &msg);
-			if (r < 0)
-				return 2;
-			if (r > 0) {
-				json_decref(msg);
-				lua_pushboolean(L, 1);
-				return 1;
-			}
-		}
-		return 0;
+	int r;
+	if (s->phase == 0) {
+		if ((r = synced_now(L, &c, s)) <= 0)
+			return r < 0 ? 2 : 0;
+		char err[200];
+		json_t *a = args && !lua_isnil(L, args) ? lqmp_to_json(L, args, err, sizeof err) : NULL;
+		if (send_cmd(L, &c, s, cmd, a) < 0)
+			return 2;
+		s->phase = 1;
 	}
+	json_t *msg;
+	if ((r = reply_now(L, &c, s, cmd, &msg)) <= 0)
+		return r < 0 ? 2 : 0;
+	if (as_true)
+		lua_pushboolean(L, 1);
+	else
+		lqmp_push_json(L, json_object_get(msg, "return"));
+	json_decref(msg);
+	return 1;
+}
+
+/* agent:ping([{timeout}]) -> true | nil, err.  Stack: 1 self, 2 opts, 3 state. */
+static int ping_step(lua_State *L, struct wait *w)
+{
+	return call_step(L, w, "guest-ping", 0, 1);
 }
 
 static int m_ping(lua_State *L)
@@ -866,36 +869,7 @@ static int m_shutdown(lua_State *L)
  * Stack: 1 self, 2 command, 3 args, 4 opts, 5 state. */
 static int execute_step(lua_State *L, struct wait *w)
 {
-	struct actx c;
-	get(L, &c);
-	struct astate *s = (struct astate *)w;
-	const char *cmd = lua_tostring(L, 2);
-	for (;;) {
-		if (s->phase == 0) {
-			int r = synced_now(L, &c, s);
-			if (r < 0)
-				return 2;
-			if (r > 0) {
-				char err[200];
-				json_t *args = lua_isnil(L, 3) ? NULL : lqmp_to_json(L, 3, err, sizeof err);
-				if (send_cmd(L, &c, s, cmd, args) < 0)
-					return 2;
-				s->phase = 1;
-				continue;
-			}
-		} else {
-			json_t *msg;
-			int r = reply_now(L, &c, s, cmd, &msg);
-			if (r < 0)
-				return 2;
-			if (r > 0) {
-				lqmp_push_json(L, json_object_get(msg, "return"));
-				json_decref(msg);
-				return 1;
-			}
-		}
-		return 0;
-	}
+	return call_step(L, w, lua_tostring(L, 2), 3, 0);
 }
 
 static int m_execute(lua_State *L)
