@@ -81,13 +81,13 @@ describe("qlua's allocator", function()
     assert.is_true(rss[2] - rss[1] < 1024, ("%d kB after 2000 builds, %d kB after 20000"):format(rss[1], rss[2]))
   end)
 
-  -- The pool's reserved range is one anonymous mapping of 256 MiB: there
+  -- The pool's reserved range is one anonymous mapping of 64 MiB: there
   -- with the pool, absent with QLUA_SYSTEM_MALLOC.
   with_pool("is on by default, and off with QLUA_SYSTEM_MALLOC set", function()
     local maps = [[
 for line in io.lines("/proc/self/maps") do
   local a, b = line:match("^(%x+)-(%x+)")
-  if tonumber(b, 16) - tonumber(a, 16) == 256 * 1024 * 1024 then print("pool") end
+  if tonumber(b, 16) - tonumber(a, 16) == 64 * 1024 * 1024 then print("pool") end
 end
 ]]
     local script = H.script(maps)

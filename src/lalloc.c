@@ -37,7 +37,10 @@
  * inside). */
 #define NCLASS 44
 #define MAXSMALL 2048
-#define RESERVE ((size_t)1 << 28)  /* address space only: pages are touched as used */
+/* Address space only: pages are touched as they are used.  64 MiB of small
+ * blocks is far more than a qlua script keeps (a few MiB), and little of
+ * a `ulimit -v` (which counts reserved space too); past it, malloc. */
+#define RESERVE ((size_t)64 << 20)
 
 struct block { struct block *next; };
 
