@@ -41,8 +41,8 @@ end
 print(#kept, sum)
 ]]
 
--- Peak and current memory of a qlua that builds `n` configurations of
--- bench/typical.lua and collects: kB, from its own /proc status.
+-- The resident memory (VmRSS, kB) of a qlua that has built `n`
+-- configurations of bench/typical.lua and collected.
 local reuse = [[
 local n = tonumber(arg[1])
 local build = dofile("bench/typical.lua")
