@@ -70,6 +70,16 @@ char *arena_strndup(struct arena *a, const char *s, size_t n)
 	return r;
 }
 
+void *arena_grow(struct arena *a, const void *v, int n, int *cap, size_t size, int first)
+{
+	int ncap = *cap ? *cap * 2 : first;
+	void *nv = arena_alloc_raw(a, (size_t)ncap * size);
+	if (n)
+		memcpy(nv, v, (size_t)n * size);
+	*cap = ncap;
+	return nv;
+}
+
 void arena_reset(struct arena *a)
 {
 	a->spilled = 0;

@@ -24,6 +24,10 @@ void arena_init(struct arena *a, void *buf, size_t size);
 void *arena_alloc(struct arena *a, size_t n);     /* zeroed; aborts on OOM */
 void *arena_alloc_raw(struct arena *a, size_t n); /* not zeroed */
 char *arena_strndup(struct arena *a, const char *s, size_t n);
+/* An array kept in the arena, grown: a new one with room for twice *cap
+ * elements of `size` bytes (`first` when *cap is 0), the n first of v
+ * copied into it, *cap updated.  The old one stays until the arena goes. */
+void *arena_grow(struct arena *a, const void *v, int n, int *cap, size_t size, int first);
 /* Forgets everything allocated, keeping the memory for the next use (one
  * chunk as big as all of them, when it took several). */
 void arena_reset(struct arena *a);

@@ -256,14 +256,8 @@ static int keyref_cmp(const void *a, const void *b)
 /* Appends a key to v (grown in the arena). */
 static struct keyref *keyref_add(struct arena *a, struct keyref *v, int *n, int *cap, const char *s, size_t len, int pos)
 {
-	if (*n == *cap) {
-		int ncap = *cap ? *cap * 2 : 8;
-		struct keyref *nv = arena_alloc_raw(a, ncap * sizeof *nv);
-		if (*n)
-			memcpy(nv, v, *n * sizeof *nv);
-		v = nv;
-		*cap = ncap;
-	}
+	if (*n == *cap)
+		v = arena_grow(a, v, *n, cap, sizeof *v, 8);
 	v[(*n)++] = (struct keyref){ s, len, pos };
 	return v;
 }
@@ -673,14 +667,8 @@ struct decls {
 
 static void declare(struct ck *c, struct decls *d, int ns, const char *id, size_t n, int dev, int generic)
 {
-	if (d->n == d->cap) {
-		int cap = d->cap ? d->cap * 2 : 32;
-		struct decl *nv = arena_alloc(c->a, cap * sizeof *nv);
-		if (d->n)
-			memcpy(nv, d->v, d->n * sizeof *nv);
-		d->v = nv;
-		d->cap = cap;
-	}
+	if (d->n == d->cap)
+		d->v = arena_grow(c->a, d->v, d->n, &d->cap, sizeof *d->v, 32);
 	d->v[d->n++] = (struct decl){ ns, id, n, dev, generic, NULL };
 }
 

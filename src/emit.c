@@ -36,17 +36,10 @@ static inline void put(struct emit *e, const char *s, size_t n)
  * arena): the one place words enter argv, never copied again. */
 static void add_word(struct emit *e, char *w, size_t n)
 {
-	if (e->argc + 2 > e->cap) {
-		int cap = e->cap ? e->cap * 2 : 64;
-		char **nv = arena_alloc_raw(e->a, cap * sizeof *nv);
-		size_t *nl = arena_alloc_raw(e->a, cap * sizeof *nl);
-		if (e->argc) {
-			memcpy(nv, e->argv, e->argc * sizeof *nv);
-			memcpy(nl, e->argl, e->argc * sizeof *nl);
-		}
-		e->argv = nv;
-		e->argl = nl;
-		e->cap = cap;
+	if (e->argc + 2 > e->cap) {  /* (room for the NULL after the last word) */
+		int cap = e->cap;
+		e->argv = arena_grow(e->a, e->argv, e->argc, &cap, sizeof *e->argv, 64);
+		e->argl = arena_grow(e->a, e->argl, e->argc, &e->cap, sizeof *e->argl, 64);
 	}
 	e->argl[e->argc] = n;
 	e->argv[e->argc++] = w;
@@ -75,14 +68,8 @@ static void emit_flag(struct emit *e, const char *flag)
 static void trace_device(struct emit *e, const char *driver, size_t n)
 {
 	struct emit_trace *t = e->trace;
-	if (t->n == t->cap) {
-		int cap = t->cap ? t->cap * 2 : 16;
-		struct emit_dev *nv = arena_alloc(e->a, cap * sizeof *nv);
-		if (t->n)
-			memcpy(nv, t->v, t->n * sizeof *nv);
-		t->v = nv;
-		t->cap = cap;
-	}
+	if (t->n == t->cap)
+		t->v = arena_grow(e->a, t->v, t->n, &t->cap, sizeof *t->v, 16);
 	t->v[t->n] = (struct emit_dev){ .dev = e->trace_dev, .driver = driver ? arena_strndup(e->a, driver, n) : NULL };
 	t->cur = t->n++;
 }
@@ -90,14 +77,8 @@ static void trace_device(struct emit *e, const char *driver, size_t n)
 static void trace_key(struct emit *e, const char *k)
 {
 	struct emit_dev *d = &e->trace->v[e->trace->cur];
-	if (d->nkeys == d->capkeys) {
-		int cap = d->capkeys ? d->capkeys * 2 : 8;
-		struct emit_key *nv = arena_alloc(e->a, cap * sizeof *nv);
-		if (d->nkeys)
-			memcpy(nv, d->keys, d->nkeys * sizeof *nv);
-		d->keys = nv;
-		d->capkeys = cap;
-	}
+	if (d->nkeys == d->capkeys)
+		d->keys = arena_grow(e->a, d->keys, d->nkeys, &d->capkeys, sizeof *d->keys, 8);
 	d->keys[d->nkeys++] = (struct emit_key){
 		arena_strndup(e->a, k, strlen(k)),
 		e->trace_field ? arena_strndup(e->a, e->trace_field, strlen(e->trace_field)) : NULL,
@@ -211,14 +192,8 @@ int emit_fdnum(struct emit *e, struct qfd *fd)
 	for (int i = 0; i < e->nfds; i++)
 		if (e->fds[i] == fd)
 			return 3 + i;
-	if (e->nfds == e->fdcap) {
-		int cap = e->fdcap ? e->fdcap * 2 : 8;
-		struct qfd **nv = arena_alloc(e->a, cap * sizeof *nv);
-		if (e->nfds)
-			memcpy(nv, e->fds, e->nfds * sizeof *nv);
-		e->fds = nv;
-		e->fdcap = cap;
-	}
+	if (e->nfds == e->fdcap)
+		e->fds = arena_grow(e->a, e->fds, e->nfds, &e->fdcap, sizeof *e->fds, 8);
 	e->fds[e->nfds++] = fd;
 	return 2 + e->nfds;
 }
