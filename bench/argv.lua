@@ -1,15 +1,31 @@
 -- bench/argv.lua [N] - microseconds to build the typical configuration's
 -- argv from Lua tables, tables and device constructors included, averaged
 -- over N builds (after a warm-up), best of 5 rounds.  Next to it, in the
--- same process, the baseline: building the same Lua tables with the
--- constructors replaced by a no-op (what plain Lua costs).  The last line
--- is the result line bench/run.lua (`make bench`) collects.
+-- same process, two baselines: building the same Lua tables with the
+-- constructors replaced by a no-op (what plain Lua costs), and the Lua-API
+-- floor (bench/api_floor.c: the same tables, every key and string read
+-- through Lua's C API, a userdata per device, the same words pushed into a
+-- list; nothing checked or rendered), when `make -C bench` built it.  The
+-- bench-result lines are what bench/run.lua (`make bench`) collects.
 --   ./qlua bench/argv.lua 20000
 -- With a second argument "build" it only builds N argvs and prints nothing:
--- what bench/govmm.sh runs under callgrind (two N, the difference divided).
+-- what bench/govmm.sh runs under callgrind (two N, the difference divided);
+-- "floor" does the same with the floor's functions.
 local qemu = qemu or require "qemu"
 local n = tonumber(arg and arg[1]) or 20000
 local typical = (arg and arg[0] or "bench/argv.lua"):gsub("argv%.lua$", "typical.lua")
+package.cpath = (arg and arg[0] or "bench/argv.lua"):gsub("argv%.lua$", "?.so") .. ";" .. package.cpath
+local has_floor, floor = pcall(require, "api_floor")
+
+-- the typical configuration built with the floor's constructor: a builder
+-- of tables whose devices are the floor's userdata
+local function floor_builder()
+  local real = _G.qemu
+  _G.qemu = setmetatable({ open = real.open }, { __index = function() return floor.construct end })
+  local tables = dofile(typical)
+  _G.qemu = real
+  return tables
+end
 
 local function best_of(f)
   local best = math.huge
@@ -27,6 +43,13 @@ if arg and arg[2] == "build" then
   for _ = 1, n do qemu.argv(build()) end
   return
 end
+if arg and arg[2] == "floor" then
+  assert(has_floor, "bench/api_floor.so is not built: make -C bench")
+  floor.words(qemu.argv(build()))
+  local tables = floor_builder()
+  for _ = 1, n do floor.argv(tables()) end
+  return
+end
 for _ = 1, math.max(1, n // 10) do qemu.argv(build()) end  -- warm-up
 local us = best_of(function() qemu.argv(build()) end)
 
@@ -41,4 +64,13 @@ local base = best_of(tables)
 local argv = qemu.argv(build())
 print(("argv: %d arguments; %.2f us per configuration; Lua tables alone %.2f us; ratio %.1f (best of 5 rounds of %d)")
   :format(#argv, us, base, us / base, n))
+if has_floor then
+  floor.words(argv)
+  local tables = floor_builder()
+  local fus = best_of(function() floor.argv(tables()) end)
+  print(("the Lua-API floor (bench/api_floor.c) %.2f us; qlua / floor %.2f"):format(fus, us / fus))
+  print(("bench-result argv_floor qlua=%.3f base=%.3f unit=us n=%d"):format(us, fus, n))
+else
+  print("the Lua-API floor: not measured (bench/api_floor.so is not built: make -C bench)")
+end
 print(("bench-result argv qlua=%.3f base=%.3f unit=us n=%d"):format(us, base, n))

@@ -1,7 +1,8 @@
 #!/bin/bash
 # bench/argv.sh [RUNS [N]] - the argv benchmark:
 #  1. microseconds per configuration built in one process (bench/argv.lua N,
-#     default 20000), next to the same Lua tables built alone;
+#     default 20000), next to the same Lua tables built alone and to the
+#     Lua-API floor (bench/api_floor.c);
 #  2. whole-process time of `qlua -n bench/dry_run.lua` next to `lua5.4 -e ''`,
 #     alternately, RUNS times each (default 200) after 3 warm-up runs each:
 #     mean, median and min, and the ratio of the medians.
@@ -15,6 +16,7 @@ runs=${1:-200}
 n=${2:-20000}
 qlua=${QLUA:-./qlua}
 [ -x "$qlua" ] || { echo "bench/argv.sh: build qlua first (make)" >&2; exit 1; }
+make -s -C bench >/dev/null  # bench/api_floor.so, the argv floor
 . bench/lib.sh
 
 "$qlua" bench/argv.lua "$n"

@@ -16,6 +16,7 @@
 # measured (GO=/nonexistent shows it).  QLUA=path measures another qlua binary (default ./qlua).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+make -s -C bench >/dev/null  # bench/api_floor.so, the argv floor
 n=${1:-20000}
 rounds=${2:-5}
 qlua=${QLUA:-./qlua}
@@ -35,11 +36,19 @@ cg1=$((n / 20 > 0 ? n / 20 : 1)) cg2=$((n / 10 > 1 ? n / 10 : 2))
 # qlua: bench/argv.lua's own line, then the instructions
 line=$("$qlua" bench/argv.lua "$n")
 echo "$line" >&2
-qus=$(echo "$line" | awk '/^bench-result argv/ { sub("qlua=", "", $3); print $3 }')
-qir=-
+qus=$(echo "$line" | awk '$1 == "bench-result" && $2 == "argv" { sub("qlua=", "", $3); print $3 }')
+fus=$(echo "$line" | awk '$1 == "bench-result" && $2 == "argv_floor" { sub("base=", "", $4); print $4 }')
+qir=- fir=-
 if command -v valgrind >/dev/null; then
 	a=$(callgrind_ir "$qlua" bench/argv.lua "$cg1" build) b=$(callgrind_ir "$qlua" bench/argv.lua "$cg2" build)
 	qir=$(per_build "$cg1" "$cg2" "$a" "$b")
+	# the Lua-API floor's instructions (bench/api_floor.c), the same way
+	a=$(callgrind_ir "$qlua" bench/argv.lua "$cg1" floor) b=$(callgrind_ir "$qlua" bench/argv.lua "$cg2" floor)
+	fir=$(per_build "$cg1" "$cg2" "$a" "$b")
+	echo "instructions per build (callgrind, $cg2 - $cg1 builds): qlua $qir, the Lua-API floor $fir"
+	echo "bench-result argv_floor_ir qlua=$qir base=$fir unit=Ir n=$((cg2 - cg1))"
+else
+	echo "bench-result argv_floor_ir skipped=yes why=valgrind_not_installed qlua=- unit=Ir n=$((cg2 - cg1))"
 fi
 
 if ! command -v "$go" >/dev/null || [ ! -d "$src/qemu" ]; then
@@ -80,6 +89,7 @@ if command -v valgrind >/dev/null; then
 fi
 
 echo "argv of bench/typical.lua: qlua $qus us, govmm $gus us of CPU (wall $gwall ns/op); ratio $(awk -v q="$qus" -v g="$gus" 'BEGIN { printf "%.3f", q / g }') (goal <= 0.35)"
+[ -n "$fus" ] && echo "the Lua-API floor: $fus us; floor / govmm $(awk -v f="$fus" -v g="$gus" 'BEGIN { printf "%.3f", f / g }') (what the goal's 0.35 is measured against)"
 echo "instructions per build (callgrind, $cg2 - $cg1 builds): qlua $qir, govmm $gir"
 echo "bench-result govmm qlua=$qus base=$gus unit=us n=$n rounds=$rounds wall_ns=$gwall"
 if [ "$qir" != - ] && [ "$gir" != - ]; then

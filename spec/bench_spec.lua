@@ -10,13 +10,16 @@ local q = H.q
 
 -- The table's rows, in order: a pattern of each one's first cell, and what
 -- the row may show instead of figures: "skip" for govmm's rows, which say
--- "not measured" where Go or govmm's source is not installed (bench/govmm.sh);
+-- "not measured" where Go or govmm's source is not installed (bench/govmm.sh),
+-- or valgrind for the floor's instructions;
 -- "delta" for the memory per VM, a difference of two peaks that the noise
 -- of small counts (quick mode) can make negative, then with no ratio.
 local ROWS = {
   { "^argv of the typical configuration, built in one process" },
+  { "^argv of the typical configuration next to the Lua%-API floor" },
   { "^argv of the typical configuration: CPU time per build", "skip" },
   { "^argv of the typical configuration: instructions per build %(callgrind", "skip" },
+  { "^argv of the typical configuration: instructions per build next to the Lua%-API floor", "skip" },
   { "^`qlua %-n bench/dry_run%.lua`, whole process" },
   { "^one VM launched" },
   { "^%d+ VMs from one process: launch, query, quit" },
