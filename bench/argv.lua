@@ -17,11 +17,11 @@ local typical = (arg and arg[0] or "bench/argv.lua"):gsub("argv%.lua$", "typical
 package.cpath = (arg and arg[0] or "bench/argv.lua"):gsub("argv%.lua$", "?.so") .. ";" .. package.cpath
 local has_floor, floor = pcall(require, "api_floor")
 
--- the typical configuration built with the floor's constructor: a builder
--- of tables whose devices are the floor's userdata
-local function floor_builder()
+-- The typical configuration's builder with `construct` in place of every
+-- qemu.<kind> (the baselines' devices).
+local function builder_with(construct)
   local real = _G.qemu
-  _G.qemu = setmetatable({ open = real.open }, { __index = function() return floor.construct end })
+  _G.qemu = setmetatable({ open = real.open }, { __index = function() return construct end })
   local tables = dofile(typical)
   _G.qemu = real
   return tables
@@ -46,7 +46,7 @@ end
 if arg and arg[2] == "floor" then
   assert(has_floor, "bench/api_floor.so is not built: make -C bench")
   floor.words(qemu.argv(build()))
-  local tables = floor_builder()
+  local tables = builder_with(floor.construct)
   for _ = 1, n do floor.argv(tables()) end
   return
 end
@@ -54,19 +54,14 @@ for _ = 1, math.max(1, n // 10) do qemu.argv(build()) end  -- warm-up
 local us = best_of(function() qemu.argv(build()) end)
 
 -- the baseline: the same tables, constructors that return their argument
-local real = _G.qemu
-local noop = function(t) return t end
-_G.qemu = setmetatable({ open = real.open }, { __index = function() return noop end })
-local tables = dofile(typical)
-_G.qemu = real
-local base = best_of(tables)
+local base = best_of(builder_with(function(t) return t end))
 
 local argv = qemu.argv(build())
 print(("argv: %d arguments; %.2f us per configuration; Lua tables alone %.2f us; ratio %.1f (best of 5 rounds of %d)")
   :format(#argv, us, base, us / base, n))
 if has_floor then
   floor.words(argv)
-  local tables = floor_builder()
+  local tables = builder_with(floor.construct)
   local fus = best_of(function() floor.argv(tables()) end)
   print(("the Lua-API floor (bench/api_floor.c) %.2f us; qlua / floor %.2f"):format(fus, us / fus))
   print(("bench-result argv_floor qlua=%.3f base=%.3f unit=us n=%d"):format(us, fus, n))
