@@ -5,6 +5,18 @@
 set -u
 cd "$(dirname "$0")/.."
 mkdir -p build
+# The Lua that runs busted: Lua 5.4 explicitly (/usr/bin/busted runs
+# whatever "lua" is), or $QLUA_LUA: make check-asan runs busted in its
+# sanitized qlua, whose built-in qemu module is then the one under test, and
+# make check-valgrind in valgrind (so it is split into words).  $QLUA_TAP:
+# where the TAP stream goes.
+tap=${QLUA_TAP:-build/test-results.tap}
+busted() {
+	# shellcheck disable=SC2086
+	${QLUA_LUA:-lua5.4} /usr/bin/busted --lpath='lua/?.lua;lua/?/init.lua;spec/?.lua' --cpath='./?.so' \
+		-o TAP "$@"
+}
+
 # Without a spec file or directory among the arguments (only options, such
 # as make check's --exclude-tags), all of spec/.
 paths=0
@@ -14,30 +26,127 @@ for a in "$@"; do
 	*) paths=1 ;;
 	esac
 done
-# The whole suite is spec/'s files with spec/distro_spec.lua last: it boots
-# the Debian image, which make check (QLUA_DISTRO_BACKGROUND=1) builds in the
-# background meanwhile (about 3 minutes from nothing, at the lowest CPU
-# priority so the other specs' guests come first; its log is
-# build/distro-image.log), and the spec waits for that build.
-if [ "$paths" = 0 ]; then
-	set -- "$@" $(ls spec/*_spec.lua | grep -vx 'spec/distro_spec.lua') spec/distro_spec.lua
-	if [ "${QLUA_DISTRO_BACKGROUND:-}" = 1 ]; then
-		: >build/distro-image.log
-		nice -n 19 scripts/build-distro-image.sh >>build/distro-image.log 2>&1 </dev/null &
+
+if [ "$paths" = 1 ]; then
+	busted "$@" | tee "$tap"
+	status=$?
+	# tee hides busted's status: a failure or an error is "not ok" in the stream
+	if grep -q '^not ok' "$tap" || ! grep -q '^1\.\.' "$tap"; then
+		exit 1
 	fi
+	exit $status
 fi
-# The Lua that runs busted: Lua 5.4 explicitly (/usr/bin/busted runs
-# whatever "lua" is), or $QLUA_LUA: make check-asan runs busted in its
-# sanitized qlua, whose built-in qemu module is then the one under test, and
-# make check-valgrind in valgrind (so it is split into words).  $QLUA_TAP:
-# where the TAP stream goes.
-tap=${QLUA_TAP:-build/test-results.tap}
+
+# ---- the whole suite, in lanes --------------------------------------------------
+# Most specs spend their time in one single-threaded TCG guest at a time, so
+# the spec files run in $QLUA_LANES busted processes side by side (default:
+# the number of CPUs, at most 2; 1 runs them one after the other).  Each lane
+# takes the next file not yet taken (mkdir is the claim), so the files start
+# in the order below: the long ones first, so that no lane is left with one
+# at the end, and spec/distro_spec.lua last, because it boots the Debian
+# image, which make check (QLUA_DISTRO_BACKGROUND=1) builds in the background
+# meanwhile (about 3 minutes from nothing, at the lowest CPU priority so the
+# other specs' guests come first; its log is build/distro-image.log), and
+# the spec waits for that build.  The order is only a schedule: the specs do
+# not depend on it (each file runs alone too), and a file missing from FIRST
+# runs in the middle.  The times are one file alone on 2 quiet cores.
+FIRST="examples guest agent bench qemu_accepts lifetime ssh process matrix install html guest_kinds"
+# examples 81 s, guest 52, agent 46, bench 42, qemu_accepts 39, lifetime 37,
+# ssh 37, process 37, matrix 35, install 31, html 26, guest_kinds 22; the
+# other 22 files 1 to 18 s each, 200 s together; distro 130 s.
+queue=
+for name in $FIRST; do
+	[ -f "spec/${name}_spec.lua" ] && queue="$queue spec/${name}_spec.lua"
+done
+for f in spec/*_spec.lua; do
+	case " $queue " in *" $f "*) continue ;; esac
+	[ "$f" = spec/distro_spec.lua ] || queue="$queue $f"
+done
+queue="$queue spec/distro_spec.lua"
+
+if [ "${QLUA_DISTRO_BACKGROUND:-}" = 1 ]; then
+	: >build/distro-image.log
+	nice -n 19 scripts/build-distro-image.sh >>build/distro-image.log 2>&1 </dev/null &
+fi
+
+lanes=${QLUA_LANES:-$(nproc 2>/dev/null || echo 1)}
+[ -n "${QLUA_LANES:-}" ] || [ "$lanes" -le 2 ] || lanes=2
+case $lanes in
+'' | *[!0-9]* | 0)
+	echo "check.sh: QLUA_LANES must be a positive integer, got '$lanes'" >&2
+	exit 2
+	;;
+esac
+
+# each file's TAP and stderr while it runs, beside the whole stream
+dir=${tap%.tap}.lanes
+rm -rf "$dir"
+mkdir -p "$dir"
+: >"$tap"
+echo 0 >"$dir/count"
+n=0
+for f in $queue; do
+	n=$((n + 1))
+	echo "$f" >"$dir/file.$n"
+done
+
+# Appends file K's finished TAP to the whole stream, numbered on from the
+# tests before it, its plan line dropped (the whole plan comes last), and
+# prints the same lines: one file's lines stay together whichever lane ends
+# first.  A file that ended without its plan (busted crashed) or with a
+# status its TAP does not explain is one more "not ok".  Holds the lock.
+merge() {
+	k=$1 f=$2 rc=$3 secs=$4
+	before=$(cat "$dir/count")
+	awk -v before="$before" -v file="$f" -v rc="$rc" -v secs="$secs" -v count="$dir/count" '
+		BEGIN { n = before; printf "# %s (%d s)\n", file, secs }
+		/^(not )?ok [0-9]+( |$)/ {
+			n++
+			if ($1 == "not") { bad++; sub(/^not ok [0-9]+/, "not ok " n) } else sub(/^ok [0-9]+/, "ok " n)
+			print; next
+		}
+		/^1\.\.[0-9]+$/ { plan = 1; next }
+		{ print }
+		END {
+			if (!plan) { n++; printf "not ok %d - %s: busted ended without its plan line (exit %d)\n", n, file, rc }
+			else if (rc != 0 && !bad) { n++; printf "not ok %d - %s: busted exited %d\n", n, file, rc }
+			print n > count
+		}' "$dir/tap.$k" | tee -a "$tap"
+	if [ -s "$dir/err.$k" ]; then
+		cat "$dir/err.$k" >&2
+	fi
+}
+
+lane() {
+	k=1
+	while [ "$k" -le "$n" ]; do
+		if mkdir "$dir/claim.$k" 2>/dev/null; then
+			f=$(cat "$dir/file.$k")
+			t0=$(date +%s)
+			busted "$@" "$f" >"$dir/tap.$k" 2>"$dir/err.$k"
+			rc=$?
+			(
+				flock 9
+				merge "$k" "$f" "$rc" $(($(date +%s) - t0))
+			) 9>"$dir/lock"
+		fi
+		k=$((k + 1))
+	done
+}
+
+echo "# $n spec files in $lanes lane(s)"
+i=0 pids=
+while [ "$i" -lt "$lanes" ]; do
+	lane "$@" &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+# (the lanes only: the image's build ends before spec/distro_spec.lua does)
 # shellcheck disable=SC2086
-${QLUA_LUA:-lua5.4} /usr/bin/busted --lpath='lua/?.lua;lua/?/init.lua;spec/?.lua' --cpath='./?.so' \
-	-o TAP "$@" | tee "$tap"
-status=$?
-# tee hides busted's status: a failure or an error is "not ok" in the stream
-if grep -q '^not ok' "$tap" || ! grep -q '^1\.\.' "$tap"; then
+wait $pids
+total=$(cat "$dir/count")
+echo "1..$total" | tee -a "$tap"
+if grep -q '^not ok' "$tap" || [ "$total" -eq 0 ]; then
 	exit 1
 fi
-exit $status
+exit 0
