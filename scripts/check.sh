@@ -11,11 +11,7 @@ mkdir -p build
 # make check-valgrind in valgrind (so it is split into words).  $QLUA_TAP:
 # where the TAP stream goes.
 tap=${QLUA_TAP:-build/test-results.tap}
-busted() {
-	# shellcheck disable=SC2086
-	${QLUA_LUA:-lua5.4} /usr/bin/busted --lpath='lua/?.lua;lua/?/init.lua;spec/?.lua' --cpath='./?.so' \
-		-o TAP "$@"
-}
+LPATH='--lpath=lua/?.lua;lua/?/init.lua;spec/?.lua' CPATH='--cpath=./?.so'
 
 # Without a spec file or directory among the arguments (only options, such
 # as make check's --exclude-tags), all of spec/.
@@ -28,7 +24,8 @@ for a in "$@"; do
 done
 
 if [ "$paths" = 1 ]; then
-	busted "$@" | tee "$tap"
+	# shellcheck disable=SC2086
+	${QLUA_LUA:-lua5.4} /usr/bin/busted "$LPATH" "$CPATH" -o TAP "$@" | tee "$tap"
 	status=$?
 	# tee hides busted's status: a failure or an error is "not ok" in the stream
 	if grep -q '^not ok' "$tap" || ! grep -q '^1\.\.' "$tap"; then
@@ -117,14 +114,26 @@ merge() {
 	fi
 }
 
+# Lane L: takes files until none is left.  Each busted runs in a session
+# of its own (setsid), so that stopping the suite can stop it with all it
+# started (its pid, the group's, is in pid.L while it runs); and with INT
+# and QUIT as they were (a shell without job control starts its & lists
+# with them ignored): the specs run as they would in one busted.
 lane() {
+	l=$1
+	shift
 	k=1
 	while [ "$k" -le "$n" ]; do
 		if mkdir "$dir/claim.$k" 2>/dev/null; then
 			f=$(cat "$dir/file.$k")
 			t0=$(date +%s)
-			busted "$@" "$f" >"$dir/tap.$k" 2>"$dir/err.$k"
+			# shellcheck disable=SC2086
+			setsid env --default-signal=INT,QUIT ${QLUA_LUA:-lua5.4} /usr/bin/busted "$LPATH" "$CPATH" \
+				-o TAP "$@" "$f" >"$dir/tap.$k" 2>"$dir/err.$k" &
+			echo $! >"$dir/pid.$l"
+			wait $!
 			rc=$?
+			rm -f "$dir/pid.$l"
 			(
 				flock 9
 				merge "$k" "$f" "$rc" $(($(date +%s) - t0))
@@ -134,12 +143,27 @@ lane() {
 	done
 }
 
+# ^C (the lanes' sessions do not see the terminal's), TERM or HUP: the
+# lanes take no more files, and each running busted's session is stopped.
+stop() {
+	trap - INT TERM HUP
+	# shellcheck disable=SC2086
+	kill $pids 2>/dev/null
+	for p in "$dir"/pid.*; do
+		[ -f "$p" ] && kill -- "-$(cat "$p")" 2>/dev/null
+	done
+	exit "$1"
+}
+
 echo "# $n spec files in $lanes lane(s)"
 i=0 pids=
+trap 'stop 130' INT
+trap 'stop 143' TERM
+trap 'stop 129' HUP
 while [ "$i" -lt "$lanes" ]; do
-	lane "$@" &
-	pids="$pids $!"
 	i=$((i + 1))
+	lane "$i" "$@" &
+	pids="$pids $!"
 done
 # (the lanes only: the image's build ends before spec/distro_spec.lua does)
 # shellcheck disable=SC2086
