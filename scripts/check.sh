@@ -42,7 +42,7 @@ fi
 # in the order below: the long ones first, so that no lane is left with one
 # at the end, and spec/distro_spec.lua last, because it boots the Debian
 # image, which make check (QLUA_DISTRO_BACKGROUND=1) builds in the background
-# meanwhile (about 3 minutes from nothing, at the lowest CPU priority so the
+# meanwhile (3 to 6 minutes from nothing, at the lowest CPU priority so the
 # other specs' guests come first; its log is build/distro-image.log), and
 # the spec waits for that build.  The order is only a schedule: the specs do
 # not depend on it (each file runs alone too), and a file missing from FIRST
