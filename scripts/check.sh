@@ -144,13 +144,32 @@ lane() {
 }
 
 # ^C (the lanes' sessions do not see the terminal's), TERM or HUP: the
-# lanes take no more files, and each running busted's session is stopped.
+# lanes take no more files, and each running busted's session gets TERM,
+# then KILL for what is left after 5 s: a busted run by qlua (make
+# check-asan) takes TERM as qlua does, and it would go on with its next test.
 stop() {
 	trap - INT TERM HUP
 	# shellcheck disable=SC2086
 	kill $pids 2>/dev/null
+	groups=
 	for p in "$dir"/pid.*; do
-		[ -f "$p" ] && kill -- "-$(cat "$p")" 2>/dev/null
+		[ -f "$p" ] && groups="$groups $(cat "$p")"
+	done
+	for g in $groups; do
+		kill -s TERM -- "-$g" 2>/dev/null
+	done
+	t=0
+	while [ "$t" -lt 50 ]; do
+		left=
+		for g in $groups; do
+			kill -s 0 -- "-$g" 2>/dev/null && left=1
+		done
+		[ -n "$left" ] || break
+		sleep 0.1
+		t=$((t + 1))
+	done
+	for g in $groups; do
+		kill -s KILL -- "-$g" 2>/dev/null
 	done
 	exit "$1"
 }
