@@ -130,11 +130,22 @@ function H.assert_qemu_accepts(argv, fds, extra)
   assert.is_nil(err:lower():find("warning"))
 end
 
+-- PREFIX and 8 random hex digits from /dev/urandom: a name no other spec
+-- process picks.  Not math.random: busted seeds it with the time, so the
+-- busted processes of make check's lanes started in the same second draw
+-- the same numbers.
+function H.unique(prefix)
+  local f = assert(io.open("/dev/urandom", "rb"))
+  local bytes = f:read(4)
+  f:close()
+  return prefix .. bytes:gsub(".", function(c) return ("%02x"):format(c:byte()) end)
+end
+
 -- Calls f(name) with a fresh network namespace, removed afterwards.  Taps
 -- are made inside it by running a script there:
 --   H.sh("ip netns exec " .. name .. " ./qlua script.lua").  Needs root.
 function H.in_netns(f)
-  local name = ("qlua%d"):format(math.random(100000, 999999))
+  local name = H.unique("qlua")
   assert(os.execute("ip netns add " .. name))
   local ok, err = pcall(f, name)
   os.execute("ip netns del " .. name)

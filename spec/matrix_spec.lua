@@ -50,7 +50,7 @@ end
 -- started.  At the end (busted's finally) every process with the tag is
 -- killed and the directory removed.
 local function scope(finally)
-  local S = { tag = ("qmx%d%05d"):format(os.time() % 100000, math.random(0, 99999)), handles = {} }
+  local S = { tag = H.unique("qmx"), handles = {} }
   S.dir = assert(io.popen("mktemp -d /tmp/qlua-matrix.XXXXXX")):read("l")
   assert(S.dir and S.dir ~= "", "mktemp failed")
   finally(function()

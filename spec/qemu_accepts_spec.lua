@@ -79,7 +79,7 @@ local have_seabios = readable(seabios)
 -- Can this kernel make a macvtap / ipvtap link?  Asked in a throwaway
 -- namespace; returns true or false and the reason.
 local function probe_link(kind)
-  local ns = ("qluaprobe%d"):format(math.random(100000, 999999))
+  local ns = H.unique("qluaprobe")
   if not os.execute("ip netns add " .. ns) then
     return false, "cannot create a network namespace"
   end

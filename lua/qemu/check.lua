@@ -168,8 +168,14 @@ local function load_cache(file, key)
   return c
 end
 
+-- The temporary file's name is random from /dev/urandom, not math.random:
+-- processes seeded alike (busted seeds it with the time) would pick the
+-- same name and write into each other's file.
 local function save_cache(dir, file, c)
-  local tmp = ("%s.%d.tmp"):format(file, math.random(1, 1e9))
+  local u = io.open("/dev/urandom", "rb")
+  local bytes = u and u:read(6) or tostring(os.clock())
+  if u then u:close() end
+  local tmp = ("%s.%s.tmp"):format(file, bytes:gsub(".", function(ch) return ("%02x"):format(ch:byte()) end))
   local f = io.open(tmp, "wb")
   if not f then
     os.execute("mkdir -p " .. q(dir) .. " 2>/dev/null")

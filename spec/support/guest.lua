@@ -136,7 +136,7 @@ end
 
 -- A fresh network namespace (needs root).
 function Scope:netns()
-  local name = ("qlua%d"):format(math.random(100000, 999999))
+  local name = H.unique("qlua")
   assert(os.execute("ip netns add " .. name), "ip netns add " .. name)
   self.namespaces[#self.namespaces + 1] = name
   return name
