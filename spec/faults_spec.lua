@@ -988,6 +988,30 @@ error("not interrupted")
       assert_none_left(tag)
     end
   end)
+
+  -- The storm above once caught a signal that came after the script's last
+  -- instruction and before the foreground QEMU started: qlua started it
+  -- anyway and waited for it.  Here the script catches the interruption
+  -- itself (pcall) and returns a description: the same state, every time.
+  it("a signal the script caught before it returned its description: QEMU is not started, 128 + signal", function()
+    local dir = H.tmpdir()
+    local fake = dir .. "/fake-qemu"
+    H.write(fake, "#!/bin/sh\ntouch " .. H.q(dir .. "/started") .. "\n")
+    assert(os.execute("chmod +x " .. H.q(fake)))
+    local script = H.script(([[
+local ok, e = pcall(function()
+  os.execute("kill -TERM $PPID")
+  while true do end
+end)
+io.stderr:write("caught: ", tostring(e), "\n")
+return { path = %s }
+]]):format(lit(fake)))
+    local code, _, err = H.sh("timeout -s KILL 60 " .. H.qlua_cmd .. " " .. H.q(script) .. " </dev/null")
+    assert.are.equal(143, code, err)
+    assert.matches("^caught: [^\n]*interrupted by signal 15\n", err)
+    assert.are.equal("qlua: interrupted by signal 15 (QEMU was not started)\n", err:match("\n(.*)$"))
+    assert.is_nil(io.open(dir .. "/started"), "QEMU was started")
+  end)
 end)
 
 -- ---- 7. a kernel without pidfd_open -----------------------------------------------
