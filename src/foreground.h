@@ -10,7 +10,8 @@
  * (and passed on) while QEMU ran, as a shell reports an interrupted
  * command, or (with a message in err) 126/127 when it could not
  * be executed, FOREGROUND_NOT_STARTED when qlua could not start it (no
- * descriptor or process left, ids it could not set). */
+ * descriptor or process left, ids it could not set), 128 + signal when
+ * qlua had caught one before (loop_signal()): QEMU is not started then. */
 #define FOREGROUND_NOT_STARTED 2
 struct spawn_ids;
 int foreground_run(char *const *argv, const int *fds, int nfds, const struct spawn_ids *ids,

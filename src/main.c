@@ -779,7 +779,7 @@ static int pmain(lua_State *L)
 	p->status = foreground_run(e.argv, fds, e.nfds, &ids, err, sizeof err);
 	if (*err) {
 		lua_pushstring(L, err);
-		lvm_exec_status = p->status;  /* 126/127, as a shell reports it; 2: not started */
+		lvm_exec_status = p->status;  /* 126/127, as a shell reports it; 2: not started; 128 + a signal */
 		/* a prefix is enough: main compares the message's start with it */
 		snprintf(lvm_exec_error, sizeof lvm_exec_error, "%.*s", (int)sizeof lvm_exec_error - 1, err);
 		return lua_error(L);
