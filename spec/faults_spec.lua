@@ -54,9 +54,7 @@ local function assert_none_left(text)
 end
 
 -- A word no other process has in its command line.
-local function unique(prefix)
-  return ("%s-%d-%d"):format(prefix, F.mypid(), math.random(1, 1e9))
-end
+local unique = H.unique
 
 -- True when this process is root; otherwise marks the test pending (runs as
 -- another user, namespaces and mknod need root) and returns false.

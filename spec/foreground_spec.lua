@@ -11,9 +11,7 @@ local G = require "support.guest"
 local qemu = H.qemu
 
 -- A name no other process has (QEMU's argv gets "-name guest=NAME").
-local function unique(prefix)
-  return ("%s-%d-%d"):format(prefix, F.mypid(), math.random(1, 1e9))
-end
+local unique = H.unique
 
 -- The README's first example, on the test guest: q35 under TCG, a kernel
 -- booted directly, no_defaults and no_graphic, a disk and a 9p share.

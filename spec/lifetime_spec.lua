@@ -33,9 +33,7 @@ local await = F.wait_until
 local pids_with = F.pids_with
 
 -- A name no other process has.
-local function unique(prefix)
-  return ("%s-%d-%d"):format(prefix, F.mypid(), math.random(1, 1e9))
-end
+local unique = H.unique
 
 -- A qlua script that launches n real QEMUs named NAME-1..NAME-n, each with
 -- a QMP socket DIR/mI.sock for an observer, checks each answers, writes

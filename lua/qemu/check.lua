@@ -172,9 +172,9 @@ end
 -- processes seeded alike (busted seeds it with the time) would pick the
 -- same name and write into each other's file.
 local function save_cache(dir, file, c)
-  local u = io.open("/dev/urandom", "rb")
-  local bytes = u and u:read(6) or tostring(os.clock())
-  if u then u:close() end
+  local u = assert(io.open("/dev/urandom", "rb"))
+  local bytes = u:read(6)
+  u:close()
   local tmp = ("%s.%s.tmp"):format(file, bytes:gsub(".", function(ch) return ("%02x"):format(ch:byte()) end))
   local f = io.open(tmp, "wb")
   if not f then
