@@ -130,15 +130,12 @@ function H.assert_qemu_accepts(argv, fds, extra)
   assert.is_nil(err:lower():find("warning"))
 end
 
--- PREFIX and 8 random hex digits from /dev/urandom: a name no other spec
--- process picks.  Not math.random: busted seeds it with the time, so the
--- busted processes of make check's lanes started in the same second draw
--- the same numbers.
+-- PREFIX and 8 random hex digits from the kernel (qemu._random_hex): a name
+-- no other spec process picks.  Not math.random: busted seeds it with the
+-- time, so the busted processes of make check's lanes started in the same
+-- second draw the same numbers.
 function H.unique(prefix)
-  local f = assert(io.open("/dev/urandom", "rb"))
-  local bytes = f:read(4)
-  f:close()
-  return prefix .. bytes:gsub(".", function(c) return ("%02x"):format(c:byte()) end)
+  return prefix .. qemu._random_hex(4)
 end
 
 -- Calls f(name) with a fresh network namespace, removed afterwards.  Taps

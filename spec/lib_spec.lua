@@ -11,6 +11,13 @@ local function qlua_e(chunk)
   return H.sh("timeout -s KILL 60 " .. H.qlua_cmd .. " -e " .. H.q(chunk))
 end
 
+-- The error CHUNK raises, run as "vm.lua" with only `qemu` in its globals.
+local function err(chunk)
+  local ok, e = pcall(load(chunk, "=vm.lua", "t", { qemu = qemu }))
+  assert.is_false(ok)
+  return e
+end
+
 describe("the qemu table", function()
   it("answers a name it does not have with an error naming it, at the line that used it", function()
     local kinds = table.concat(qemu.kinds(), ", ")
@@ -30,11 +37,6 @@ describe("the qemu table", function()
   end)
 
   it("suggests the kind or function a typo was meant to be", function()
-    local function err(chunk)
-      local ok, e = pcall(load(chunk, "=vm.lua", "t", { qemu = qemu }))
-      assert.is_false(ok)
-      return e
-    end
     assert.are.equal("vm.lua:1: no device kind or function 'blok' in qemu (did you mean 'block'?)",
       err("return qemu.blok { id = 'hd0', file = 'x' }"))
     assert.are.equal("vm.lua:1: no device kind or function 'lanch' in qemu (did you mean 'launch'?)",
@@ -50,6 +52,25 @@ describe("the qemu table", function()
     assert.are.equal("table", type(qemu.merge))
     assert.is_nil(qemu[1])      -- only names are answered with an error
     assert.is_nil(qemu[true])
+  end)
+
+  -- (internal: the Lua library's run directories, instance ids and
+  -- temporary files take their names from it)
+  it("_random_hex gives n fresh bytes from the kernel as hex digits; other counts are errors", function()
+    local seen = {}
+    for _ = 1, 64 do
+      local h = qemu._random_hex(6)
+      assert.are.equal(12, #h)
+      assert.is_truthy(h:match("^[0-9a-f]+$"))
+      assert.is_nil(seen[h])
+      seen[h] = true
+    end
+    assert.are.equal(64, #qemu._random_hex(32))
+    local range = "vm.lua:1: bad argument #1 to '_random_hex' (expected 1 to 32 bytes)"
+    assert.are.equal(range, err("return qemu._random_hex(0)"))
+    assert.are.equal(range, err("return qemu._random_hex(33)"))
+    assert.are.equal("vm.lua:1: bad argument #1 to '_random_hex' (number expected, got string)",
+      err("return qemu._random_hex('x')"))
   end)
 end)
 

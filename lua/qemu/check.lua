@@ -168,14 +168,11 @@ local function load_cache(file, key)
   return c
 end
 
--- The temporary file's name is random from /dev/urandom, not math.random:
--- processes seeded alike (busted seeds it with the time) would pick the
--- same name and write into each other's file.
+-- The temporary file's name is random from the kernel (qemu._random_hex),
+-- not math.random: processes seeded alike (busted seeds it with the time)
+-- would pick the same name and write into each other's file.
 local function save_cache(dir, file, c)
-  local u = assert(io.open("/dev/urandom", "rb"))
-  local bytes = u:read(6)
-  u:close()
-  local tmp = ("%s.%s.tmp"):format(file, bytes:gsub(".", function(ch) return ("%02x"):format(ch:byte()) end))
+  local tmp = ("%s.%s.tmp"):format(file, Q()._random_hex(6))
   local f = io.open(tmp, "wb")
   if not f then
     os.execute("mkdir -p " .. q(dir) .. " 2>/dev/null")

@@ -248,13 +248,6 @@ rm -f "$2"
 exec xorriso -as mkisofs -quiet -output "$2" -volid cidata -joliet -rock \
   "$1/user-data" "$1/meta-data" ${3+"$3"}]]
 
-local function random_hex(n)
-  local f = assert(io.open("/dev/urandom", "rb"))
-  local bytes = f:read(n)
-  f:close()
-  return (bytes:gsub(".", function(c) return ("%02x"):format(c:byte()) end))
-end
-
 local function list_of(v)
   if v == nil then return {} end
   if type(v) ~= "table" then return { v } end
@@ -330,7 +323,7 @@ function M.recipe(opts)
   if o.instance_id and meta["instance-id"] ~= nil then
     bad("give the instance id once: field 'instance_id' or meta_data['instance-id']")
   end
-  meta["instance-id"] = meta["instance-id"] or o.instance_id or ("qlua-" .. random_hex(6))
+  meta["instance-id"] = meta["instance-id"] or o.instance_id or ("qlua-" .. require("qemu")._random_hex(6))
   if o.hostname then meta["local-hostname"] = meta["local-hostname"] or o.hostname end
   local keys = meta["public-keys"]
   meta["public-keys"] = nil

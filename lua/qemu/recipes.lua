@@ -424,12 +424,9 @@ local function run_dir(dir)
   end
   -- a fresh directory, as mktemp -d would make it: an unpredictable name,
   -- mode 0700, and mkdir fails if it exists; removed when qlua exits
-  local f = assert(io.open("/dev/urandom", "rb"))
-  local bytes = f:read(6)
-  f:close()
   local tmp = os.getenv("TMPDIR")
   if not tmp or tmp == "" then tmp = "/tmp" end
-  local d = tmp:gsub("/+$", "") .. "/qlua-run." .. bytes:gsub(".", function(c) return ("%02x"):format(c:byte()) end)
+  local d = tmp:gsub("/+$", "") .. "/qlua-run." .. require("qemu")._random_hex(6)
   return d, { { argv = { "mkdir", "-m", "0700", d }, remove = d } }
 end
 
