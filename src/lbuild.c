@@ -79,24 +79,26 @@ static void check_description(lua_State *L, int idx)
 }
 
 /* The arena a build of the caller's own keeps its memory in: pushed, and
- * freed with its userdata however the build ends. */
+ * freed with its userdata however the build ends, or before by the caller.
+ * Its chunks are malloc'ed, not inside the userdata: a launch frees them
+ * as soon as QEMU is started, so that launching many VMs does not keep a
+ * command line's memory per VM until the collector comes by. */
 static struct arena *push_arena(lua_State *L)
 {
-	/* Its first chunk sits in the userdata: one allocation for a typical
-	 * description. */
-	struct build_arena { struct arena a; char mem[4096]; } *ba;  /* Lua aligns userdata to 8 only */
-	ba = lua_newuserdatauv(L, sizeof *ba, 0);
-	arena_init(&ba->a, ba->mem, sizeof ba->mem);
+	struct arena *a = lua_newuserdatauv(L, sizeof *a, 0);
+	arena_init(a, NULL, 0);
 	luaL_setmetatable(L, ARENA_MT);
-	return &ba->a;
+	return a;
 }
 
-void qlua_build(lua_State *L, int idx, const char *where, struct emit *e, struct spawn_ids *ids,
-                const struct runtime *rt)
+struct arena *qlua_build(lua_State *L, int idx, const char *where, struct emit *e, struct spawn_ids *ids,
+                         const struct runtime *rt)
 {
 	idx = lua_absindex(L, idx);
 	check_description(L, idx);
-	build(L, idx, where, e, ids, rt, NULL, NULL, push_arena(L), ldev_state(L));
+	struct arena *a = push_arena(L);
+	build(L, idx, where, e, ids, rt, NULL, NULL, a, ldev_state(L));
+	return a;
 }
 
 void qlua_build_ex(lua_State *L, int idx, const char *where, struct emit *e, const struct runtime *rt,

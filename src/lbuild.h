@@ -7,6 +7,7 @@
 
 #include "emit.h"
 
+struct arena;
 struct runtime;
 struct emit_trace;
 struct rec;
@@ -15,11 +16,13 @@ struct spawn_ids;
 /* Checks the VM description at idx and renders it into e; *ids gets who
  * QEMU runs as (the checked description's uid, gid and groups: not part of
  * the command line, so beside it, not in it).  Pushes the arena that owns
- * e's memory (keep it on the stack while using e).  Errors blame `where`
+ * e's memory (keep it on the stack while using e), and returns it: a caller
+ * done with e may arena_free it at once (its userdata frees it otherwise,
+ * when collected, however the build ends).  Errors blame `where`
  * ("vm.lua:40: "), or the calling Lua line when NULL.  Raises on any
  * invalid input; on return every descriptor in e->fds is open. */
-void qlua_build(lua_State *L, int idx, const char *where, struct emit *e, struct spawn_ids *ids,
-                const struct runtime *rt);
+struct arena *qlua_build(lua_State *L, int idx, const char *where, struct emit *e, struct spawn_ids *ids,
+                         const struct runtime *rt);
 /* The same without the ids (nothing is started), recording what qemu.check
  * asks QEMU about in *trace (when not NULL); *vmp (when not NULL) gets the
  * checked VM record. */

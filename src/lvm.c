@@ -17,6 +17,7 @@
 
 #include <lauxlib.h>
 
+#include "arena.h"
 #include "check.h"
 #include "lagent.h"
 #include "lconsole.h"
@@ -506,7 +507,7 @@ static struct lvm *start_vm(lua_State *L, struct opts *o, const char *fname)
 	struct emit e;
 	/* QEMU runs as the description says (each id applied only when given):
 	 * qemu.launch and qemu.run take no ids of their own */
-	qlua_build(L, 1, NULL, &e, &o->ids, &rt);   /* pushes the arena */
+	struct arena *a = qlua_build(L, 1, NULL, &e, &o->ids, &rt);   /* pushes the arena */
 	if (lvm_dry_hook && !lvm_dry_hold)
 		lvm_dry_hook(L, &e, 1, fname);  /* raises */
 	char err[600];
@@ -525,6 +526,7 @@ static struct lvm *start_vm(lua_State *L, struct opts *o, const char *fname)
 		lua_rawseti(L, -2, i + 1);
 	}
 	struct lvm *h = start(L, e.argv, fds, e.nfds, o, -1, s);
+	arena_free(a);  /* QEMU runs: its command line is the list start() keeps */
 	lua_pushvalue(L, 1);
 	lua_setiuservalue(L, -2, 5);  /* vm.description: what vm:ssh reads its settings from */
 	return h;
