@@ -66,8 +66,10 @@ if command -v flock >/dev/null 2>&1; then
 fi
 
 # --- tools --------------------------------------------------------------------
-# deps.sh installs what is missing (we are root).
-sh "$here/deps.sh" distro >&2 || die "cannot install the packages this needs (see above)"
+# deps.sh installs what is missing (we are root).  In a session of its own:
+# stopping make check stops this script's process group, and apt-get and
+# dpkg are left to finish what they began (this script stops after them).
+setsid sh "$here/deps.sh" distro >&2 || die "cannot install the packages this needs (see above)"
 
 # --- inputs -------------------------------------------------------------------
 # The packages asked for; their dependencies come along.  mmdebstrap resolves

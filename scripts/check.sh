@@ -61,9 +61,14 @@ for f in spec/*_spec.lua; do
 done
 queue="$queue spec/distro_spec.lua"
 
+# In a session of its own, as the lanes' busteds, so that stopping the suite
+# stops mmdebstrap too (the script's own trap only runs once its foreground
+# child has ended; both take down their mounts and work tree on TERM).
+imgpid=
 if [ "${QLUA_DISTRO_BACKGROUND:-}" = 1 ]; then
 	: >build/distro-image.log
-	nice -n 19 scripts/build-distro-image.sh >>build/distro-image.log 2>&1 </dev/null &
+	setsid nice -n 19 scripts/build-distro-image.sh >>build/distro-image.log 2>&1 </dev/null &
+	imgpid=$!
 fi
 
 lanes=${QLUA_LANES:-$(nproc 2>/dev/null || echo 1)}
@@ -143,10 +148,31 @@ lane() {
 	done
 }
 
+# end_groups TENTHS G...: waits up to TENTHS tenths of a second for the
+# process groups G to be gone, then KILLs what is left of them.
+end_groups() {
+	t=0 max=$1
+	shift
+	while [ "$t" -lt "$max" ]; do
+		left=
+		for g in "$@"; do
+			kill -s 0 -- "-$g" 2>/dev/null && left=1
+		done
+		[ -n "$left" ] || break
+		sleep 0.1
+		t=$((t + 1))
+	done
+	for g in "$@"; do
+		kill -s KILL -- "-$g" 2>/dev/null
+	done
+}
+
 # ^C (the lanes' sessions do not see the terminal's), TERM or HUP: the
 # lanes take no more files, and each running busted's session gets TERM,
 # then KILL for what is left after 5 s: a busted run by qlua (make
 # check-asan) takes TERM as qlua does, and it would go on with its next test.
+# The image's background build, if it still runs, gets TERM too, and 30 s
+# to take down its mounts and work tree before the KILL.
 stop() {
 	trap - INT TERM HUP
 	# shellcheck disable=SC2086
@@ -155,22 +181,12 @@ stop() {
 	for p in "$dir"/pid.*; do
 		[ -f "$p" ] && groups="$groups $(cat "$p")"
 	done
-	for g in $groups; do
+	for g in $groups $imgpid; do
 		kill -s TERM -- "-$g" 2>/dev/null
 	done
-	t=0
-	while [ "$t" -lt 50 ]; do
-		left=
-		for g in $groups; do
-			kill -s 0 -- "-$g" 2>/dev/null && left=1
-		done
-		[ -n "$left" ] || break
-		sleep 0.1
-		t=$((t + 1))
-	done
-	for g in $groups; do
-		kill -s KILL -- "-$g" 2>/dev/null
-	done
+	# shellcheck disable=SC2086
+	end_groups 50 $groups
+	[ -z "$imgpid" ] || end_groups 300 "$imgpid"
 	exit "$1"
 }
 
