@@ -236,13 +236,14 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static long hwm_kib(void)
+/* A line of /proc/self/status in KiB: fmt is "VmHWM: %ld" or "RssAnon: %ld". */
+static long status_kib(const char *fmt)
 {
 	char s[4096];
 	FILE *f = fopen("/proc/self/status", "r");
 	long kib = -1;
 	while (f && fgets(s, sizeof s, f))
-		if (sscanf(s, "VmHWM: %ld", &kib) == 1)
+		if (sscanf(s, fmt, &kib) == 1)
 			break;
 	if (f)
 		fclose(f);
@@ -303,6 +304,9 @@ int main(int argc, char **argv)
 		v->con = c[0];
 	}
 	double t1 = now();
+	/* the process's own memory (bench/many.lua's anon): after the launches
+	 * and after the queries, the larger */
+	long anon = status_kib("RssAnon: %ld");
 	char line[4096];
 	/* Each greeting is answered as soon as it is read, as qlua's event loop
 	 * does (with N = 1, these are just the steps one after the other). */
@@ -318,6 +322,9 @@ int main(int argc, char **argv)
 		execute(&vms[i], "{\"execute\":\"query-status\"}\n", 0);
 	}
 	double t2 = now();
+	long anon2 = status_kib("RssAnon: %ld");
+	if (anon2 > anon)
+		anon = anon2;
 	for (int i = 0; i < n; i++)
 		execute(&vms[i], "{\"execute\":\"quit\"}\n", 1);
 	int ok = 1;
@@ -340,7 +347,7 @@ int main(int argc, char **argv)
 	}
 	double t3 = now();
 	if (n > 1)
-		printf("n=%d launch_ms=%.1f query_ms=%.1f shutdown_ms=%.1f total_ms=%.1f hwm=%ld\n", n,
-		       (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3, (t3 - t0) * 1e3, hwm_kib());
+		printf("n=%d launch_ms=%.1f query_ms=%.1f shutdown_ms=%.1f total_ms=%.1f hwm=%ld anon=%ld\n", n,
+		       (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3, (t3 - t0) * 1e3, status_kib("VmHWM: %ld"), anon);
 	return ok ? 0 : 1;
 }

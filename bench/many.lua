@@ -11,7 +11,9 @@
 --             each VM costs the whole timeout before shutdown's `quit` step
 -- It prints one line of key=value pairs: times in ms, memory in KiB from
 -- /proc/self/status (rss_* = VmRSS after each phase, hwm = VmHWM, qlua's
--- peak, read at the very end).
+-- peak, read at the very end; anon = the largest RssAnon of those samples:
+-- memory of qlua's own, without the shared libraries' and the binary's
+-- pages, whose count moves from run to run).
 package.cpath = (arg[0]:gsub("many%.lua$", "?.so")) .. ";" .. package.cpath
 local now = require("clock").now
 
@@ -31,7 +33,12 @@ local out = { string.format("n=%d mode=%s", n, mode) }
 local function note(k, v, fmt)
 	out[#out + 1] = string.format("%s=" .. (fmt or "%d"), k, v)
 end
-note("rss_start", status("VmRSS"))
+local anon = 0
+local function rss(k)
+	note(k, status("VmRSS"))
+	anon = math.max(anon, status("RssAnon"))
+end
+rss("rss_start")
 
 local description = {
 	machine = { type = "none" },
@@ -45,7 +52,7 @@ for i = 1, n do
 	vms[i] = qemu.launch(description, { console = "capture" })
 end
 local t1 = now()
-note("rss_launched", status("VmRSS"))
+rss("rss_launched")
 
 for i = 1, n do
 	local r, err = vms[i].qmp:execute("query-status")
@@ -53,7 +60,7 @@ for i = 1, n do
 	assert(r.status == "running", "VM " .. i .. ": " .. tostring(r.status))
 end
 local t2 = now()
-note("rss_queried", status("VmRSS"))
+rss("rss_queried")
 
 local steps = {}
 if mode == "quit" then
@@ -83,6 +90,7 @@ for k, v in pairs(steps) do
 end
 table.sort(s)
 out[#out + 1] = "steps=" .. (#s > 0 and table.concat(s, ",") or "-")
-note("rss_end", status("VmRSS"))
+rss("rss_end")
 note("hwm", status("VmHWM"))
+note("anon", anon)
 print(table.concat(out, " "))
