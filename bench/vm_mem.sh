@@ -64,14 +64,18 @@ peak() {
 	echo "$best $besta"
 }
 
-read -r q0 qa0 < <(peak bound 60 "$qlua" bench/many.lua 0)
-read -r f1 fa1 < <(peak bound 300 bench/launch_floor -c 2)
+p=$(peak bound 60 "$qlua" bench/many.lua 0)
+read -r q0 qa0 <<<"$p"
+p=$(peak bound 300 bench/launch_floor -c 2)
+read -r f1 fa1 <<<"$p"
 echo "peak RSS, largest of $runs runs: qlua bench/many.lua 0: $q0 KiB; launch_floor -c 2: $f1 KiB"
 row=0
 for n in "${counts[@]}"; do
 	row=$((row + 1))
-	read -r qn qan < <(peak bound 600 "$qlua" bench/many.lua "$n")
-	read -r fn fan < <(peak bound 600 bench/launch_floor -c "$n")
+	p=$(peak bound 600 "$qlua" bench/many.lua "$n")
+	read -r qn qan <<<"$p"
+	p=$(peak bound 600 bench/launch_floor -c "$n")
+	read -r fn fan <<<"$p"
 	awk -v row="$row" -v n="$n" -v q0="$q0" -v qn="$qn" -v f1="$f1" -v fn="$fn" \
 	    -v qa0="$qa0" -v qan="$qan" -v fa1="$fa1" -v fan="$fan" 'BEGIN {
 		q = (qn - q0) / n; f = (n > 2) ? (fn - f1) / (n - 2) : 0
