@@ -28,11 +28,7 @@ void ck_where(lua_State *L, int level, char *buf, size_t n)
 	if (!lua_getstack(L, level, &ar) || !lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0)
 		return;
 	/* by hand: snprintf was most of a small constructor's cost */
-	char num[16], *p = num + sizeof num;
-	int line = ar.currentline;
-	do
-		*--p = (char)('0' + line % 10);
-	while (line /= 10);
+	char num[32], *p = val_digits(num, (unsigned long long)ar.currentline);
 	size_t src = strlen(ar.short_src), digits = num + sizeof num - p;
 	if (src + digits + 4 > n)
 		return;

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "values.h"
+
 void emit_init(struct emit *e, struct arena *a)
 {
 	memset(e, 0, sizeof *e);
@@ -160,27 +162,16 @@ void opt_bool(struct emit *e, const char *k, int on)
 	put(e, on ? "on" : "off", on ? 2 : 3);
 }
 
-/* Decimal digits of v, right-aligned in b[0..31]; returns where they start
- * (snprintf was a tenth of the whole argv build). */
-static char *digits(char b[32], unsigned long long v)
-{
-	char *p = b + 32;
-	do
-		*--p = (char)('0' + v % 10);
-	while (v /= 10);
-	return p;
-}
-
 void opt_uint(struct emit *e, const char *k, unsigned long long v)
 {
-	char b[32], *p = digits(b, v);
+	char b[32], *p = val_digits(b, v);
 	key(e, k);
 	put(e, p, b + 32 - p);
 }
 
 void opt_int(struct emit *e, const char *k, long long v)
 {
-	char b[32], *p = digits(b, v < 0 ? -(unsigned long long)v : (unsigned long long)v);
+	char b[32], *p = val_digits(b, v < 0 ? -(unsigned long long)v : (unsigned long long)v);
 	if (v < 0)
 		*--p = '-';
 	key(e, k);
@@ -207,7 +198,7 @@ void opt_fds(struct emit *e, const char *k, struct qfd *const *fds, int n)
 {
 	key(e, k);
 	for (int i = 0; i < n; i++) {
-		char b[32], *p = digits(b, emit_fdnum(e, fds[i]));
+		char b[32], *p = val_digits(b, emit_fdnum(e, fds[i]));
 		if (i)
 			put(e, ":", 1);
 		put(e, p, b + 32 - p);

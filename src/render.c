@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "values.h"
 
 /* ---- how each field type is written ---------------------------------------- */
 
@@ -123,9 +124,8 @@ static void render_section(struct render *rc, const char *flag, const struct rec
 		if (!(fs[f].flags & F_HEAD) || !s->v[f].set)
 			continue;
 		if (fs[f].type == T_UINT) {
-			char b[32];
-			int n = snprintf(b, sizeof b, "%lld", s->v[f].u.i);
-			opt_head(e, b, (size_t)n);
+			char b[32], *p = val_digits(b, (unsigned long long)s->v[f].u.i);  /* T_UINT: >= 0 */
+			opt_head(e, p, (size_t)(b + sizeof b - p));
 		} else {
 			opt_head(e, s->v[f].u.str.s, s->v[f].u.str.n);
 		}

@@ -56,6 +56,15 @@ static int parsehex(const char *s, size_t n, unsigned long *v)
 	return 1;
 }
 
+char *val_digits(char b[32], unsigned long long v)
+{
+	char *p = b + 32;
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	return p;
+}
+
 int val_size(const char *s, size_t n, unsigned long long *out)
 {
 	unsigned long long v = 0;

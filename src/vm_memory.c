@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "values.h"
 #include "vm_kind.h"
 
 /* ---- memory ------------------------------------------------------------------- */
@@ -188,7 +189,13 @@ void vm_size_text(unsigned long long v, char *b, size_t n)
 	int u = -1;
 	while (u < 3 && v && v % 1024 == 0)
 		v /= 1024, u++;
-	snprintf(b, n, u < 0 ? "%lluB" : "%llu%c", v, u < 0 ? 0 : units[u]);
+	char d[32], *p = val_digits(d, v);
+	size_t len = (size_t)(d + sizeof d - p);
+	if (len + 2 > n)
+		len = n - 2;  /* (never: every caller's buffer holds 20 digits) */
+	memcpy(b, p, len);
+	b[len] = u < 0 ? 'B' : units[u];
+	b[len + 1] = '\0';
 }
 
 void vm_check_memory_knobs(struct ck *c, const struct rec *vm)
