@@ -550,9 +550,9 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 	lua_pushnil(L);   /* base + 1: the first key that is no string */
 	lua_pushnil(L);   /* base + 2: the first unknown name */
 	lua_pushnil(L);
-	/* each field's value stays on the stack (at most nfields), each free
-	 * property of qemu.device{} its key and value */
-	luaL_checkstack(L, k->nfields + 8, NULL);
+	/* each field's value stays on the stack with its key (at most
+	 * nfields pairs), so does each free property of qemu.device{} */
+	luaL_checkstack(L, 2 * k->nfields + 8, NULL);
 	while (lua_next(L, idx)) {
 		if (k->open)
 			luaL_checkstack(L, 4, NULL);
@@ -571,7 +571,9 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 				ldev_intern(L, c->st, -2, k, fi);
 		}
 		if (fi >= 0) {
-			lua_insert(L, -2);  /* value, key: the value stays */
+			/* key, value, key: the pair stays (cheaper than moving the
+			 * value under its key, which lua_next takes back) */
+			lua_pushvalue(L, -2);
 			pos[fi] = lua_gettop(L) - 1;
 		} else if (k->open) {
 			lua_pushvalue(L, -2);  /* key, value, key: the pair stays */

@@ -16,7 +16,10 @@ static void grow(struct emit *e, size_t more)
 {
 	if (e->len + more + 1 <= e->bufcap)
 		return;
-	size_t cap = e->bufcap ? e->bufcap * 2 : 256;
+	/* A new chunk; options are built one after another in what is left of
+	 * it.  2 KiB holds a typical description's whole argv (about 1.2 KiB):
+	 * starting smaller grew it ten times a build. */
+	size_t cap = 2048;
 	while (cap < e->len + more + 1)
 		cap *= 2;
 	char *nb = arena_alloc_raw(e->a, cap);
