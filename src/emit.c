@@ -142,10 +142,16 @@ static void key(struct emit *e, const char *k)
 {
 	if (e->trace && e->trace->cur >= 0)
 		trace_key(e, k);
+	/* ",key=" in one go (room checked once, not three times) */
+	size_t n = strlen(k);
+	if (e->len + n + 3 > e->bufcap)
+		grow(e, n + 2);
+	char *p = e->buf + e->len;
 	if (e->nkeys++)
-		put(e, ",", 1);
-	put(e, k, strlen(k));
-	put(e, "=", 1);
+		*p++ = ',';
+	memcpy(p, k, n);
+	p[n] = '=';
+	e->len = (size_t)(p + n + 1 - e->buf);
 }
 
 void opt_str(struct emit *e, const char *k, const char *s, size_t n)
