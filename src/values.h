@@ -22,9 +22,9 @@ int val_devno(const char *s, size_t n);     /* ccw cssid.ssid.devno: fe.0.0001 *
 int val_ipv4(const char *s, size_t n, unsigned long *out);
 int val_ipv4_net(const char *s, size_t n, unsigned long *addr, int *prefix);
 
-/* The one printer: v's decimal digits right-aligned in b[0..32), no NUL;
- * returns where they start (their length is b + 32 - the result).  By
- * hand because snprintf was a tenth of the whole argv build. */
+/* v's decimal digits right-aligned in b[0..32), no NUL; returns where
+ * they start (their length is b + 32 - the result).  The argv's numbers
+ * are printed with it: snprintf was a tenth of the whole argv build. */
 char *val_digits(char b[32], unsigned long long v);
 
 #endif

@@ -82,7 +82,7 @@ void vm_render_qmp(struct render *rc, const struct rec *vm)
 	for (int i = 0; has(vm, VM_QMP) && i < vm->v[VM_QMP].u.recs.n; i++) {
 		const struct rec *q = vm->v[VM_QMP].u.recs.v[i];
 		int server = has(q, QM_SERVER) ? ival(q, QM_SERVER) : has(q, QM_PATH);
-		/* "qlua-qmp<i>" by hand (snprintf was a fifth of this): at most 20
+		/* "qlua-qmp<i>" by hand (snprintf was a third of this): at most 20
 		 * digits, so the prefix fits before them */
 		char *id = val_digits(b, (unsigned long long)i) - 8;
 		memcpy(id, "qlua-qmp", 8);
