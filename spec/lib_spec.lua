@@ -162,4 +162,18 @@ describe("device values", function()
     end
     assert.is_true(found)
   end)
+
+  it("come out whole whatever their kind's earlier ones took (longer, shorter, far longer)", function()
+    -- a device value is made as big as the largest of its kind so far:
+    -- one that needs more is checked again, larger; one far larger is not
+    -- remembered; none of it shows
+    local paths = { "/run/" .. string.rep("a", 200) .. ".sock", "/s", "/run/" .. string.rep("b", 300) .. ".sock",
+                    "/run/" .. string.rep("c", 5000) .. ".sock", "/t" }
+    for i, path in ipairs(paths) do
+      local c = qemu.chardev { backend = "socket", id = "ch" .. i, path = path }
+      assert.are.equal(path, c.path)
+      assert.are.same({ "qemu-system-x86_64", "-chardev", "socket,id=ch" .. i .. ",path=" .. path .. ",server=on,wait=off" },
+                      qemu.argv { path = "qemu-system-x86_64", devices = { c } })
+    end
+  end)
 end)

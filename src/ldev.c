@@ -38,10 +38,17 @@ static int l_construct(lua_State *L)
 	char where[80];
 	ck_where(L, 1, where, sizeof where);
 	size_t wn = strlen(where) + 1;
-	/* The record and its strings in the userdata: room for a typical one;
-	 * when it takes more, the check is made again in a userdata as big as
-	 * it took (the first one is garbage: nothing else points to it). */
-	size_t mem = sizeof(struct rec) + k->nfields * (sizeof(struct qval) + 16) + wn + 64;
+	/* The record and its strings in the userdata, which must be made
+	 * before the check: room for the largest one of its kind so far and a
+	 * little, or for the first one, 16 bytes of strings a field.  When it
+	 * takes more, the check is made again in a userdata as big as it took
+	 * (the first one is garbage: nothing else points to it), and the kind
+	 * remembers, so that devices much like it are checked once: a chardev
+	 * of a script with a long path was checked twice every time.  A
+	 * device four times the first guess is not remembered (one long
+	 * string must not make every later device large). */
+	size_t guess = sizeof(struct rec) + k->nfields * (sizeof(struct qval) + 16) + 64;
+	size_t mem = (k->state && k->state->room ? k->state->room + 32u : guess) + wn;
 	for (;;) {
 		arena_reset(&st->scratch);
 		struct ldev *d = lua_newuserdatauv(L, sizeof *d + mem, nuv);  /* 2 */
@@ -64,6 +71,9 @@ static int l_construct(lua_State *L)
 		if (!a.spilled) {
 			r->where = memcpy(w, where, wn);
 			d->r = r;
+			size_t used = (size_t)(a.p - d->mem) - wn;
+			if (k->state && used > k->state->room && used <= 4 * guess && used < 65536)
+				k->state->room = (unsigned short)used;
 			lua_settop(L, 2);
 			return 1;
 		}
