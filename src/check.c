@@ -545,7 +545,11 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 	 * must not depend on Lua's table order (see key_before). */
 	int base = lua_gettop(L), nextra = 0, cap = 0;
 	struct arena *tmp = c->tmp ? c->tmp : c->a;  /* what dies with the check */
-	int *pos = arena_alloc(tmp, k->nfields * sizeof *pos);  /* stack index of field i's value, or 0 */
+	/* The fields given, as a bit set (bit f of word f / 64), and the stack
+	 * index of each one's value: the passes below walk the bits, in the
+	 * schema's order, instead of every field of the kind. */
+	uint64_t given[SCHEMA_FIELD_WORDS] = { 0 };
+	int pos[64 * SCHEMA_FIELD_WORDS];  /* read only where its bit is set */
 	struct keyref *extra = NULL;
 	lua_pushnil(L);   /* base + 1: the first key that is no string */
 	lua_pushnil(L);   /* base + 2: the first unknown name */
@@ -575,6 +579,7 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 			 * value under its key, which lua_next takes back) */
 			lua_pushvalue(L, -2);
 			pos[fi] = lua_gettop(L) - 1;
+			given[fi / 64] |= 1ull << (fi % 64);
 		} else if (k->open) {
 			lua_pushvalue(L, -2);  /* key, value, key: the pair stays */
 			extra = keyref_add(tmp, extra, &nextra, &cap, key, kl, lua_gettop(L) - 2);
@@ -598,32 +603,40 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 		ck_raise(c, "unknown field '%s%s'", c->path, key);
 	}
 	const struct field *fs = kind_fields(k);
-	for (int i = 0; i < k->nfields; i++)
-		if (pos[i])
+	for (int w = 0; w < SCHEMA_FIELD_WORDS; w++)
+		for (uint64_t b = given[w]; b; b &= b - 1) {
+			int i = w * 64 + __builtin_ctzll(b);
 			check_value(c, &fs[i], fs[i].name, pos[i], &r->v[i]);
+		}
 
 	/* Pass 2: the schema: requirements, fields that exist only for some
-	 * types, defaults. */
-	for (int i = 0; i < k->nfields; i++) {
-		const struct field *f = &fs[i];
-		char why[160];
-		if (r->v[i].set && !schema_when(r, &f->only)) {
-			if (!r->v[(int)f->only.field].set)
-				ck_raise(c, "field '%s%s' is only used with %s", c->path, f->name,
-				         when_needs(r, &f->only, why, sizeof why));
-			ck_raise(c, "field '%s%s' is not used with %s", c->path, f->name,
-			         when_text(r, &f->only, why, sizeof why));
-		}
-		if (!r->v[i].set) {
-			if (f->flags & F_REQ)
-				ck_raise(c, "field '%s%s' is required", c->path, f->name);
-			if (f->req.values && schema_when(r, &f->req))
-				ck_raise(c, "field '%s%s' is required with %s", c->path, f->name,
-				         when_text(r, &f->req, why, sizeof why));
-			/* (a kind's driver with transports has a default only
-			 * through def_alt: otherwise render_driver picks it) */
-			if ((f->def || (f->def_alt && schema_when(r, &f->def_when))) && schema_when(r, &f->only))
-				apply_default(c, r, f, &r->v[i]);
+	 * types, defaults.  A field neither given nor in schema_rules has
+	 * nothing to check here; the rest go in order (a default can decide
+	 * whether a later field exists). */
+	const uint64_t *rules = schema_rules(k);
+	for (int w = 0; w < SCHEMA_FIELD_WORDS; w++) {
+		for (uint64_t b = given[w] | rules[w]; b; b &= b - 1) {
+			int i = w * 64 + __builtin_ctzll(b);
+			const struct field *f = &fs[i];
+			char why[160];
+			if (r->v[i].set && !schema_when(r, &f->only)) {
+				if (!r->v[(int)f->only.field].set)
+					ck_raise(c, "field '%s%s' is only used with %s", c->path, f->name,
+					         when_needs(r, &f->only, why, sizeof why));
+				ck_raise(c, "field '%s%s' is not used with %s", c->path, f->name,
+				         when_text(r, &f->only, why, sizeof why));
+			}
+			if (!r->v[i].set) {
+				if (f->flags & F_REQ)
+					ck_raise(c, "field '%s%s' is required", c->path, f->name);
+				if (f->req.values && schema_when(r, &f->req))
+					ck_raise(c, "field '%s%s' is required with %s", c->path, f->name,
+					         when_text(r, &f->req, why, sizeof why));
+				/* (a kind's driver with transports has a default only
+				 * through def_alt: otherwise render_driver picks it) */
+				if ((f->def || (f->def_alt && schema_when(r, &f->def_when))) && schema_when(r, &f->only))
+					apply_default(c, r, f, &r->v[i]);
+			}
 		}
 	}
 

@@ -82,6 +82,7 @@ static struct per_kind {
 	short cf[CF_COUNT];
 	signed char ids[SCHEMA_IDS_MAX], refs[SCHEMA_IDS_MAX];
 	unsigned char nids, nrefs;
+	uint64_t rules[SCHEMA_FIELD_WORDS];  /* schema_rules */
 } per_kind_[SCHEMA_KINDS_MAX];
 
 static unsigned kind_slot(const struct kind *k)
@@ -214,6 +215,11 @@ static const struct per_kind *per_kind(const struct kind *k)
 			abort();  /* a kind with more: raise SCHEMA_IDS_MAX */
 		(type == T_ID ? pk->ids : pk->refs)[(*n)++] = (signed char)f;
 	}
+	for (int f = 0; f < k->nfields; f++) {
+		const struct field *fl = &pk->fields[f];
+		if ((fl->flags & F_REQ) || fl->req.values || fl->def || fl->def_alt)
+			pk->rules[f / 64] |= 1ull << (f % 64);
+	}
 	*at = (unsigned short)++npk_;
 	if (k->state)
 		k->state->pk = *at;
@@ -244,6 +250,13 @@ const signed char *schema_refs(const struct kind *k, int *n)
 	const struct per_kind *pk = per_kind(k);
 	*n = pk ? pk->nrefs : 0;
 	return pk ? pk->refs : NULL;
+}
+
+const uint64_t *schema_rules(const struct kind *k)
+{
+	static const uint64_t none[SCHEMA_FIELD_WORDS];
+	const struct per_kind *pk = per_kind(k);
+	return pk ? pk->rules : none;
 }
 
 /* The Lua index: (kind, address of an interned Lua string) -> field,

@@ -8,6 +8,7 @@
 #define QLUA_SCHEMA_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct qfd;
 struct rec;
@@ -124,6 +125,7 @@ struct kind_state {
 	unsigned short pk;           /* 1 + where schema.c keeps its index and facts; 0: not yet */
 	unsigned short room;         /* the most a device value of it took so far (ldev.c's guess
 	                                at the next one's size: a hint, never a bound), or 0 */
+	unsigned short nuv;          /* 1 + the user values a device value of it has (ldev.c), or 0 */
 };
 
 struct kind {
@@ -171,9 +173,9 @@ static inline const struct field *kind_fields(const struct kind *k)
 }
 /* (a compound literal at file scope is an object of its own: one state per kind) */
 #ifdef QLUA_SCHEMA_PACKED
-#define FIELDS(a) .state = &(struct kind_state){ NULL, 0, 0 }, .nfields = NFIELDS(a)
+#define FIELDS(a) .state = &(struct kind_state){ NULL, 0, 0, 0 }, .nfields = NFIELDS(a)
 #else
-#define FIELDS(a) .fields = (a), .state = &(struct kind_state){ NULL, 0, 0 }, .nfields = NFIELDS(a)
+#define FIELDS(a) .fields = (a), .state = &(struct kind_state){ NULL, 0, 0, 0 }, .nfields = NFIELDS(a)
 #endif
 
 /* A property of qemu.device{} or machine.options: key = value. */
@@ -276,6 +278,11 @@ int schema_cf(const struct kind *k, enum cf f);
 #define SCHEMA_IDS_MAX 4
 const signed char *schema_ids(const struct kind *k, int *n);
 const signed char *schema_refs(const struct kind *k, int *n);
+/* The fields of kind k that can matter when left out (required, required
+ * by a rule, or with a default), as a bit set: bit f of word f / 64.  The
+ * check's second pass visits these and the fields given, not every field. */
+#define SCHEMA_FIELD_WORDS 4     /* a kind has at most 254 fields (add_kind) */
+const uint64_t *schema_rules(const struct kind *k);
 /* Does rule w hold for record r (no rule: always)? */
 int schema_when(const struct rec *r, const struct when *w);
 /* The device name of r's kind on transport t, NULL where QEMU has none
