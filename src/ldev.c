@@ -23,6 +23,20 @@ static struct ldev *checkdev(lua_State *L, int idx)
 	return lua_touserdata(L, idx);
 }
 
+/* How many user values a device value of kind k has: one for each field
+ * whose value is kept as Lua holds it, and qemu.device{}'s free
+ * properties.  Counted once per kind. */
+static int user_values(const struct kind *k)
+{
+	int nuv = k->open;
+	const struct field *fs = kind_fields(k);
+	for (int f = 0; f < k->nfields; f++)
+		nuv += field_types[fs[f].type].kept != KEEP_NONE;  /* a user value each */
+	if (k->state)
+		k->state->nuv = (unsigned short)(nuv + 1);
+	return nuv;
+}
+
 /* qemu.<kind>{...}: upvalue 1 is the kind, 2 the module state, 3 the
  * device metatable. */
 static int l_construct(lua_State *L)
@@ -31,10 +45,7 @@ static int l_construct(lua_State *L)
 	struct ldev_state *st = lua_touserdata(L, lua_upvalueindex(2));
 	luaL_checktype(L, 1, LUA_TTABLE);
 	lua_settop(L, 1);
-	int nuv = k->open;
-	const struct field *fs = kind_fields(k);
-	for (int f = 0; f < k->nfields; f++)
-		nuv += field_types[fs[f].type].kept != KEEP_NONE;  /* a user value each */
+	int nuv = k->state && k->state->nuv ? k->state->nuv - 1 : user_values(k);
 	char where[80];
 	ck_where(L, 1, where, sizeof where);
 	size_t wn = strlen(where) + 1;
