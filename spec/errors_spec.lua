@@ -876,6 +876,19 @@ describe("errors: a returned description blames its return statement", function(
       returned_err('local function f() return { uuid = "zz" } end\nreturn f()\n'))
   end)
 
+  it("with several returns, neither a tail call nor a coroutine's return is the main chunk's", function()
+    -- the return hook tells the main chunk by its depth, then by the function itself
+    assert.are.equal("qlua: vm.lua:5: field 'uuid': invalid UUID 'zz' (expected 8-4-4-4-12 hex digits)\n",
+      returned_err('local function f() return { uuid = "zz" } end\n' ..
+        'assert(coroutine.wrap(function() return 1 end)() == 1)\n' ..
+        'if #arg > 5 then return {} end\n' ..
+        'local vm = f()\nreturn vm\n'))
+    assert.are.equal("qlua: vm.lua:3: field 'uuid': invalid UUID 'zz' (expected 8-4-4-4-12 hex digits)\n",
+      returned_err('local function f() return { uuid = "zz" } end\n' ..
+        'if #arg > 5 then return {} end\n' ..
+        'return f()\n'))
+  end)
+
   it("a function returning the description elsewhere does not move the line", function()
     assert.are.equal("qlua: vm.lua:5: field 'uuid': invalid UUID 'zz' (expected 8-4-4-4-12 hex digits)\n",
       returned_err('local function f()\n  return { uuid = "zz" }\nend\nlocal vm = f()\nreturn vm\n'))

@@ -439,15 +439,21 @@ static void print_describe(lua_State *L, const char *kind)
 
 static int ret_line;             /* where the main chunk's return ended, 0 if unseen */
 static const void *main_chunk;
+static lua_State *main_thread;   /* the thread the main chunk runs in */
 
 /* A return hook while the main chunk runs: when the main chunk itself
  * returns, the line its return statement ends on.  (A line hook would see
  * tail calls too, but would tax every line of every script.) */
 static void on_return(lua_State *L, lua_Debug *ar)
 {
-	/* every return of every function comes here: the function first (a
-	 * pointer), its line only for the main chunk's own return */
-	if (ar->event != LUA_HOOKRET || !lua_getinfo(L, "f", ar))
+	/* Every return of every function comes here: first the cheapest test,
+	 * the depth (the main chunk runs right above pmain, in the main
+	 * thread: a deeper frame, or a coroutine's, is not it), then the
+	 * function (after `return f()`, f runs at that depth), its line only
+	 * for the main chunk's own return. */
+	lua_Debug below;
+	if (ar->event != LUA_HOOKRET || L != main_thread || lua_getstack(L, 2, &below) ||
+	    !lua_getinfo(L, "f", ar))
 		return;
 	if (lua_topointer(L, -1) == main_chunk && lua_getinfo(L, "l", ar))
 		ret_line = ar->currentline;
@@ -707,8 +713,10 @@ static int pmain(lua_State *L)
 	luaL_checkstack(L, nargs + 4, "too many arguments to script");
 	for (int i = a->script + 1; i < p->argc; i++)
 		lua_pushstring(L, p->argv[i]);
-	if (needs_return_hook(file))
+	if (needs_return_hook(file)) {
+		main_thread = L;
 		lua_sethook(L, on_return, LUA_MASKRET, 0);
+	}
 	lua_call(L, nargs, 1);
 	lua_sethook(L, NULL, 0, 0);
 
