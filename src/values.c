@@ -4,12 +4,25 @@
 #include <ctype.h>
 #include <string.h>
 
+/* The bytes names and ids are made of, by class: the C locale's isalpha
+ * and isalnum (qlua never sets a locale) and the punctuation each allows,
+ * as one table, since every name and id of a description comes through
+ * here (the ctype calls were most of their cost). */
+enum { CH_ALPHA = 1, CH_DIGIT = 2, CH_ID_PUNCT = 4, CH_NAME_PUNCT = 8 };
+static const unsigned char ch_class[256] = {
+	['a' ... 'z'] = CH_ALPHA, ['A' ... 'Z'] = CH_ALPHA, ['0' ... '9'] = CH_DIGIT,
+	['-'] = CH_ID_PUNCT | CH_NAME_PUNCT, ['.'] = CH_ID_PUNCT | CH_NAME_PUNCT,
+	['_'] = CH_ID_PUNCT | CH_NAME_PUNCT, ['+'] = CH_NAME_PUNCT,
+};
+
+/* A letter or digit, then letters, digits, '_', '.', '+', '-'. */
 int val_name(const char *s, size_t n)
 {
-	if (!n || !isalnum((unsigned char)s[0]))
+	const unsigned char *u = (const unsigned char *)s;
+	if (!n || !(ch_class[u[0]] & (CH_ALPHA | CH_DIGIT)))
 		return 0;
 	for (size_t i = 1; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && !(s[i] && strchr("_.+-", s[i])))
+		if (!(ch_class[u[i]] & (CH_ALPHA | CH_DIGIT | CH_NAME_PUNCT)))
 			return 0;
 	return 1;
 }
@@ -18,10 +31,11 @@ int val_name(const char *s, size_t n)
  * what a property name looks like. */
 int val_id(const char *s, size_t n)
 {
-	if (!n || !isalpha((unsigned char)s[0]))
+	const unsigned char *u = (const unsigned char *)s;
+	if (!n || !(ch_class[u[0]] & CH_ALPHA))
 		return 0;
 	for (size_t i = 1; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && !(s[i] && strchr("-._", s[i])))
+		if (!(ch_class[u[i]] & (CH_ALPHA | CH_DIGIT | CH_ID_PUNCT)))
 			return 0;
 	return 1;
 }
@@ -35,7 +49,7 @@ static int hexval(int ch)
 {
 	if (ch >= '0' && ch <= '9')
 		return ch - '0';
-	ch = tolower(ch);
+	ch |= 0x20;  /* 'A'..'F' to 'a'..'f' (no other byte lands there); no tolower call per digit */
 	if (ch >= 'a' && ch <= 'f')
 		return ch - 'a' + 10;
 	return -1;
