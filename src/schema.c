@@ -221,8 +221,10 @@ static const struct per_kind *per_kind(const struct kind *k)
 			pk->rules[f / 64] |= 1ull << (f % 64);
 	}
 	*at = (unsigned short)++npk_;
-	if (k->state)
+	if (k->state) {
 		k->state->pk = *at;
+		k->state->cf = pk->cf;
+	}
 	return pk;
 }
 
@@ -232,7 +234,7 @@ int schema_field(const struct kind *k, const char *name, size_t len)
 	return pk ? lookup(pk, name, len) : -1;
 }
 
-int schema_cf(const struct kind *k, enum cf f)
+int schema_cf_find(const struct kind *k, enum cf f)
 {
 	const struct per_kind *pk = per_kind(k);
 	return pk ? pk->cf[f] : -1;

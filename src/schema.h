@@ -126,6 +126,7 @@ struct kind_state {
 	unsigned short room;         /* the most a device value of it took so far (ldev.c's guess
 	                                at the next one's size: a hint, never a bound), or 0 */
 	unsigned short nuv;          /* 1 + the user values a device value of it has (ldev.c), or 0 */
+	const short *cf;             /* schema_cf's answers for it, once schema.c has them; or NULL */
 };
 
 struct kind {
@@ -173,9 +174,9 @@ static inline const struct field *kind_fields(const struct kind *k)
 }
 /* (a compound literal at file scope is an object of its own: one state per kind) */
 #ifdef QLUA_SCHEMA_PACKED
-#define FIELDS(a) .state = &(struct kind_state){ NULL, 0, 0, 0 }, .nfields = NFIELDS(a)
+#define FIELDS(a) .state = &(struct kind_state){ NULL, 0, 0, 0, NULL }, .nfields = NFIELDS(a)
 #else
-#define FIELDS(a) .fields = (a), .state = &(struct kind_state){ NULL, 0, 0, 0 }, .nfields = NFIELDS(a)
+#define FIELDS(a) .fields = (a), .state = &(struct kind_state){ NULL, 0, 0, 0, NULL }, .nfields = NFIELDS(a)
 #endif
 
 /* A property of qemu.device{} or machine.options: key = value. */
@@ -264,14 +265,19 @@ void schema_lua_move(struct schema_lua *to, const struct schema_lua *from);
  * schema.c works out where a kind has each of them when the kind is first
  * asked about, so such a question is a lookup by the kind's address, never
  * by the name's bytes: schema_cf is the field, or -1 where the kind has none.  cf_names in
- * schema.c spells them, in this order. */
+ * schema.c spells them, in this order.  (Inline, from the kind's state once
+ * schema.c has worked them out: the rules ask about 50 times a build.) */
 enum cf {
 	CF_ID, CF_DRIVER, CF_TRANSPORT, CF_DEVNO, CF_BOOTINDEX, CF_BUS, CF_ADDR, CF_ROMFILE,
 	CF_DISABLE_MODERN, CF_BDF, CF_VENDOR_ID, CF_DEVICE_ID, CF_CHARDEV, CF_CHARDEV_ID, CF_CONTEXT_ID,
 	CF_BUS_NR, CF_CHASSIS, CF_SLOT, CF_NUMA_NODE, CF_INTREMAP, CF_INTERFACE, CF_FILE, CF_SCRIPT,
 	CF_DOWN_SCRIPT, CF_TYPE, CF_COUNT
 };
-int schema_cf(const struct kind *k, enum cf f);
+int schema_cf_find(const struct kind *k, enum cf f);
+static inline int schema_cf(const struct kind *k, enum cf f)
+{
+	return k->state && k->state->cf ? k->state->cf[f] : schema_cf_find(k, f);
+}
 /* The fields of kind k that declare an id (T_ID) or name one (T_REF), in
  * their order: what checking the whole VM walks, instead of every field
  * of every device.  Sets *n; at most SCHEMA_IDS_MAX of each per kind. */
