@@ -610,12 +610,12 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 		}
 
 	/* Pass 2: the schema: requirements, fields that exist only for some
-	 * types, defaults.  A field neither given nor in schema_rules has
+	 * types, defaults.  A field neither given nor in its kind's rules has
 	 * nothing to check here; the rest go in order (a default can decide
 	 * whether a later field exists). */
-	const uint64_t *rules = schema_rules(k);
+	const struct kind_facts *facts = kind_facts(k);
 	for (int w = 0; w < SCHEMA_FIELD_WORDS; w++) {
-		for (uint64_t b = given[w] | rules[w]; b; b &= b - 1) {
+		for (uint64_t b = given[w] | (facts ? facts->rules[w] : 0); b; b &= b - 1) {
 			int i = w * 64 + __builtin_ctzll(b);
 			const struct field *f = &fs[i];
 			char why[160];

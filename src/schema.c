@@ -79,10 +79,7 @@ static struct per_kind {
 	const struct field *fields;  /* kind_fields(k) */
 	unsigned char bits;          /* its index: 1 << bits slots of pool_, from at */
 	unsigned short at;
-	short cf[CF_COUNT];
-	signed char ids[SCHEMA_IDS_MAX], refs[SCHEMA_IDS_MAX];
-	unsigned char nids, nrefs;
-	uint64_t rules[SCHEMA_FIELD_WORDS];  /* schema_rules */
+	struct kind_facts x;
 } per_kind_[SCHEMA_KINDS_MAX];
 
 static unsigned kind_slot(const struct kind *k)
@@ -204,26 +201,24 @@ static const struct per_kind *per_kind(const struct kind *k)
 	struct per_kind *pk = &per_kind_[npk_];
 	pk->fields = kind_fields(k);
 	build_index(k, pk);
+	struct kind_facts *x = &pk->x;
 	for (int c = 0; c < CF_COUNT; c++)
-		pk->cf[c] = (short)lookup(pk, cf_names[c], strlen(cf_names[c]));
-	for (int f = 0; f < k->nfields; f++) {
-		int type = pk->fields[f].type;
-		unsigned char *n = type == T_ID ? &pk->nids : type == T_REF ? &pk->nrefs : NULL;
-		if (!n)
-			continue;
-		if (*n == SCHEMA_IDS_MAX || f > 127)
-			abort();  /* a kind with more: raise SCHEMA_IDS_MAX */
-		(type == T_ID ? pk->ids : pk->refs)[(*n)++] = (signed char)f;
-	}
+		x->cf[c] = (short)lookup(pk, cf_names[c], strlen(cf_names[c]));
 	for (int f = 0; f < k->nfields; f++) {
 		const struct field *fl = &pk->fields[f];
+		unsigned char *n = fl->type == T_ID ? &x->nids : fl->type == T_REF ? &x->nrefs : NULL;
+		if (n) {
+			if (*n == SCHEMA_IDS_MAX || f > 127)
+				abort();  /* a kind with more: raise SCHEMA_IDS_MAX */
+			(fl->type == T_ID ? x->ids : x->refs)[(*n)++] = (signed char)f;
+		}
 		if ((fl->flags & F_REQ) || fl->req.values || fl->def || fl->def_alt)
-			pk->rules[f / 64] |= 1ull << (f % 64);
+			x->rules[f / 64] |= 1ull << (f % 64);
 	}
 	*at = (unsigned short)++npk_;
 	if (k->state) {
 		k->state->pk = *at;
-		k->state->cf = pk->cf;
+		k->state->facts = x;
 	}
 	return pk;
 }
@@ -234,31 +229,10 @@ int schema_field(const struct kind *k, const char *name, size_t len)
 	return pk ? lookup(pk, name, len) : -1;
 }
 
-int schema_cf_find(const struct kind *k, enum cf f)
+const struct kind_facts *schema_facts(const struct kind *k)
 {
 	const struct per_kind *pk = per_kind(k);
-	return pk ? pk->cf[f] : -1;
-}
-
-const signed char *schema_ids(const struct kind *k, int *n)
-{
-	const struct per_kind *pk = per_kind(k);
-	*n = pk ? pk->nids : 0;
-	return pk ? pk->ids : NULL;
-}
-
-const signed char *schema_refs(const struct kind *k, int *n)
-{
-	const struct per_kind *pk = per_kind(k);
-	*n = pk ? pk->nrefs : 0;
-	return pk ? pk->refs : NULL;
-}
-
-const uint64_t *schema_rules(const struct kind *k)
-{
-	static const uint64_t none[SCHEMA_FIELD_WORDS];
-	const struct per_kind *pk = per_kind(k);
-	return pk ? pk->rules : none;
+	return pk ? &pk->x : NULL;
 }
 
 /* The Lua index: (kind, address of an interned Lua string) -> field,

@@ -126,7 +126,7 @@ struct kind_state {
 	unsigned short room;         /* the most a device value of it took so far (ldev.c's guess
 	                                at the next one's size: a hint, never a bound), or 0 */
 	unsigned short nuv;          /* 1 + the user values a device value of it has (ldev.c), or 0 */
-	const short *cf;             /* schema_cf's answers for it, once schema.c has them; or NULL */
+	const struct kind_facts *facts;  /* what schema.c worked out of it (below), or NULL: not yet */
 };
 
 struct kind {
@@ -262,33 +262,58 @@ int schema_lua_add(struct schema_lua *t, const struct kind *k, const char *p, in
 void schema_lua_move(struct schema_lua *to, const struct schema_lua *from);
 /* Field names that rules and renderers ask of many kinds (the rules
  * across devices ask each device for its driver, transport, devno, ...).
- * schema.c works out where a kind has each of them when the kind is first
- * asked about, so such a question is a lookup by the kind's address, never
- * by the name's bytes: schema_cf is the field, or -1 where the kind has none.  cf_names in
- * schema.c spells them, in this order.  (Inline, from the kind's state once
- * schema.c has worked them out: the rules ask about 50 times a build.) */
+ * cf_names in schema.c spells them, in this order. */
 enum cf {
 	CF_ID, CF_DRIVER, CF_TRANSPORT, CF_DEVNO, CF_BOOTINDEX, CF_BUS, CF_ADDR, CF_ROMFILE,
 	CF_DISABLE_MODERN, CF_BDF, CF_VENDOR_ID, CF_DEVICE_ID, CF_CHARDEV, CF_CHARDEV_ID, CF_CONTEXT_ID,
 	CF_BUS_NR, CF_CHASSIS, CF_SLOT, CF_NUMA_NODE, CF_INTREMAP, CF_INTERFACE, CF_FILE, CF_SCRIPT,
 	CF_DOWN_SCRIPT, CF_TYPE, CF_COUNT
 };
-int schema_cf_find(const struct kind *k, enum cf f);
+#define SCHEMA_IDS_MAX 4
+#define SCHEMA_FIELD_WORDS 4     /* a kind has at most 254 fields (add_kind) */
+
+/* What schema.c works out about a kind when it is first asked about, so
+ * that the questions below are a lookup by the kind's address (two loads
+ * through its state, inline: the rules ask about 50 a build), never by a
+ * name's bytes. */
+struct kind_facts {
+	short cf[CF_COUNT];          /* where the kind has each enum cf field, or -1 */
+	/* the fields that declare an id (T_ID) or name one (T_REF), in their
+	 * order: what checking the whole VM walks, instead of every field of
+	 * every device */
+	signed char ids[SCHEMA_IDS_MAX], refs[SCHEMA_IDS_MAX];
+	unsigned char nids, nrefs;
+	/* the fields that can matter when left out (required, required by a
+	 * rule, or with a default), as a bit set: bit f of word f / 64.  The
+	 * check's second pass visits these and the fields given, not every
+	 * field. */
+	uint64_t rules[SCHEMA_FIELD_WORDS];
+};
+/* k's facts, worked out the first time; NULL when k is not a registered kind. */
+const struct kind_facts *schema_facts(const struct kind *k);
+static inline const struct kind_facts *kind_facts(const struct kind *k)
+{
+	return k->state && k->state->facts ? k->state->facts : schema_facts(k);
+}
+/* The field of kind k named by f, or -1 where the kind has none. */
 static inline int schema_cf(const struct kind *k, enum cf f)
 {
-	return k->state && k->state->cf ? k->state->cf[f] : schema_cf_find(k, f);
+	const struct kind_facts *x = kind_facts(k);
+	return x ? x->cf[f] : -1;
 }
-/* The fields of kind k that declare an id (T_ID) or name one (T_REF), in
- * their order: what checking the whole VM walks, instead of every field
- * of every device.  Sets *n; at most SCHEMA_IDS_MAX of each per kind. */
-#define SCHEMA_IDS_MAX 4
-const signed char *schema_ids(const struct kind *k, int *n);
-const signed char *schema_refs(const struct kind *k, int *n);
-/* The fields of kind k that can matter when left out (required, required
- * by a rule, or with a default), as a bit set: bit f of word f / 64.  The
- * check's second pass visits these and the fields given, not every field. */
-#define SCHEMA_FIELD_WORDS 4     /* a kind has at most 254 fields (add_kind) */
-const uint64_t *schema_rules(const struct kind *k);
+/* kind_facts' ids and refs; sets *n. */
+static inline const signed char *schema_ids(const struct kind *k, int *n)
+{
+	const struct kind_facts *x = kind_facts(k);
+	*n = x ? x->nids : 0;
+	return x ? x->ids : NULL;
+}
+static inline const signed char *schema_refs(const struct kind *k, int *n)
+{
+	const struct kind_facts *x = kind_facts(k);
+	*n = x ? x->nrefs : 0;
+	return x ? x->refs : NULL;
+}
 /* Does rule w hold for record r (no rule: always)? */
 int schema_when(const struct rec *r, const struct when *w);
 /* The device name of r's kind on transport t, NULL where QEMU has none
