@@ -352,10 +352,8 @@ const struct kind *schema_find(const char *name)
 	return find_section(&schema_vm, name, 0);
 }
 
-int schema_when(const struct rec *r, const struct when *w)
+int schema_when_holds(const struct rec *r, const struct when *w)
 {
-	if (!w->values)
-		return 1;
 	const struct qval *v = &r->v[(int)w->field];
 	if (!v->set)
 		return 0;

@@ -314,8 +314,13 @@ static inline const signed char *schema_refs(const struct kind *k, int *n)
 	*n = x ? x->nrefs : 0;
 	return x ? x->refs : NULL;
 }
-/* Does rule w hold for record r (no rule: always)? */
-int schema_when(const struct rec *r, const struct when *w);
+/* Does rule w hold for record r (no rule: always)?  (Inline for the
+ * usual no rule: asked of every field given.) */
+int schema_when_holds(const struct rec *r, const struct when *w);
+static inline int schema_when(const struct rec *r, const struct when *w)
+{
+	return !w->values || schema_when_holds(r, w);
+}
 /* The device name of r's kind on transport t, NULL where QEMU has none
  * (or the kind has no transports). */
 const char *schema_transport_name(const struct rec *r, int t);
