@@ -164,10 +164,23 @@ static int l_poll(lua_State *L)
 	return 0;
 }
 
+/* qemu._signal() -> the number of the signal that asked qlua to stop, or
+ * nil.  For the matrix runner: a signal stops the Lua code that runs when
+ * it comes (main.c's hook), which need not be qemu.poll, and the runner
+ * must tell that from an error of its own. */
+static int l_signal(lua_State *L)
+{
+	if (loop_signal())
+		lua_pushinteger(L, loop_signal());
+	else
+		lua_pushnil(L);
+	return 1;
+}
+
 void wait_register(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
-		{ "cell", l_cell }, { "now", l_now }, { "poll", l_poll }, { NULL, NULL },
+		{ "cell", l_cell }, { "now", l_now }, { "poll", l_poll }, { "_signal", l_signal }, { NULL, NULL },
 	};
 	luaL_setfuncs(L, funcs, 0);
 }

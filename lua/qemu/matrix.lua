@@ -397,17 +397,26 @@ function Matrix:run(opts)
   mkdir(run.results_dir)
   report.start(run)
   shards.write(run)
-  local interrupted
-  while true do
-    local done_before = run.done
-    local active, soonest = round(run)
-    local waiting = run.next <= #records and not (run.fail_fast and run.failed > 0)
-    if not active and not waiting then break end
-    -- a cell that ended makes room: go round again before waiting
-    if run.done == done_before and active then
-      local ok, err = pcall(qemu.poll, soonest)
-      if not ok then interrupted = tostring(err) break end  -- Ctrl-C, or another signal
+  local function drive()
+    while true do
+      local done_before = run.done
+      local active, soonest = round(run)
+      local waiting = run.next <= #records and not (run.fail_fast and run.failed > 0)
+      if not active and not waiting then return end
+      -- a cell that ended makes room: go round again before waiting
+      if run.done == done_before and active then qemu.poll(soonest) end
     end
+  end
+  -- Ctrl-C, or another signal: it stops qemu.poll ("poll interrupted by
+  -- signal 15"), or whatever Lua code runs when it comes (the runner's own
+  -- rounds: "interrupted by signal 15"); either way the run ends as
+  -- interrupted, with its results written.  Any other error is a fault.
+  local interrupted
+  local ok, err = pcall(drive)
+  if not ok then
+    local sig = qemu._signal()
+    if not sig then error(err, 0) end
+    interrupted = tostring(err):match("^poll interrupted by signal %d+$") or ("interrupted by signal " .. sig)
   end
   if interrupted then
     -- the cells still running end as interrupted; their VMs are stopped
