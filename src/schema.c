@@ -190,8 +190,8 @@ static void build_index(const struct kind *k, struct per_kind *pk)
  * k is first asked about: NULL when k is not a registered kind. */
 static const struct per_kind *per_kind(const struct kind *k)
 {
-	if (k->state && k->state->pk)  /* the usual case: a kind asked about before */
-		return &per_kind_[k->state->pk - 1];
+	if (k->state && k->state->facts)  /* the usual case: a kind asked about before */
+		return (const struct per_kind *)((const char *)k->state->facts - offsetof(struct per_kind, x));
 	int no = kind_no(k);
 	if (no < 0)
 		return NULL;
@@ -216,10 +216,8 @@ static const struct per_kind *per_kind(const struct kind *k)
 			x->rules[f / 64] |= 1ull << (f % 64);
 	}
 	*at = (unsigned short)++npk_;
-	if (k->state) {
-		k->state->pk = *at;
+	if (k->state)
 		k->state->facts = x;
-	}
 	return pk;
 }
 

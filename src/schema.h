@@ -122,11 +122,11 @@ const char *ck_prefix(const struct ck *c);
  * a load, not a lookup. */
 struct kind_state {
 	const struct field *fields;  /* packed: its fields once made (schema_packed.c) */
-	unsigned short pk;           /* 1 + where schema.c keeps its index and facts; 0: not yet */
 	unsigned short room;         /* the most a device value of it took so far (ldev.c's guess
 	                                at the next one's size: a hint, never a bound), or 0 */
 	unsigned short nuv;          /* 1 + the user values a device value of it has (ldev.c), or 0 */
-	const struct kind_facts *facts;  /* what schema.c worked out of it (below), or NULL: not yet */
+	const struct kind_facts *facts;  /* what schema.c worked out of it (below; inside its index's
+	                                    entry, which schema.c finds from it), or NULL: not yet */
 };
 
 struct kind {
@@ -174,9 +174,9 @@ static inline const struct field *kind_fields(const struct kind *k)
 }
 /* (a compound literal at file scope is an object of its own: one state per kind) */
 #ifdef QLUA_SCHEMA_PACKED
-#define FIELDS(a) .state = &(struct kind_state){ NULL, 0, 0, 0, NULL }, .nfields = NFIELDS(a)
+#define FIELDS(a) .state = &(struct kind_state){ NULL, 0, 0, NULL }, .nfields = NFIELDS(a)
 #else
-#define FIELDS(a) .fields = (a), .state = &(struct kind_state){ NULL, 0, 0, 0, NULL }, .nfields = NFIELDS(a)
+#define FIELDS(a) .fields = (a), .state = &(struct kind_state){ NULL, 0, 0, NULL }, .nfields = NFIELDS(a)
 #endif
 
 /* A property of qemu.device{} or machine.options: key = value. */
