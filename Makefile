@@ -91,6 +91,20 @@ $(QLUA): $(BUILD)/main.o $(LIB_OBJ)
 qemu.so: $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -shared -o $@ $^ $(JSON_LIBS)
 
+# The qmp and values fuzz targets (fuzz/) built with this compiler and a
+# main() that replays files (fuzz/replay.c): spec/fuzz_spec.lua replays
+# their committed corpora in make check (and in make check-asan, built with
+# the sanitizers), so a target cannot go stale between fuzzing sessions.
+REPLAY = $(BUILD)/replay/qmp $(BUILD)/replay/values
+replay: $(REPLAY)
+
+$(BUILD)/replay/%: fuzz/%.c fuzz/replay.c $(LIB_OBJ) | $(BUILD)/replay
+	$(CC) $(QLUA_CFLAGS) -Wno-missing-prototypes -Werror $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) \
+		-o $@ fuzz/$*.c fuzz/replay.c $(LIB_OBJ) $(LUA_LIBS) $(JSON_LIBS) -lm
+
+$(BUILD)/replay:
+	mkdir -p $@
+
 # Installs the Debian packages the build and the tests need (root only).
 deps:
 	@scripts/deps.sh
@@ -124,7 +138,7 @@ demo: deps
 # The Debian image the two distro boots need is built meanwhile, in the
 # background (scripts/check.sh; spec/distro_spec.lua runs last and waits).
 check: deps
-	$(MAKE) all guest
+	$(MAKE) all guest replay
 	QLUA_DISTRO_BACKGROUND=1 QLUA_DISTRO_WAIT=1 scripts/check.sh --exclude-tags=distro_full $(SPEC)
 
 # The Debian image's long runs (tag distro_full): the firmware x disk bus
@@ -150,7 +164,7 @@ ASAN_LDFLAGS = -fsanitize=address,undefined
 check-asan: deps
 	$(MAKE) all guest
 	$(MAKE) BUILD=build/asan QLUA=build/asan/qlua CFLAGS="$(ASAN_CFLAGS)" \
-		LDFLAGS="$(ASAN_LDFLAGS)" build/asan/qlua
+		LDFLAGS="$(ASAN_LDFLAGS)" build/asan/qlua replay
 	scripts/check-asan.sh $(SPEC)
 
 # The specs that boot no guest under valgrind's memcheck (leak check on),
@@ -222,4 +236,4 @@ bench: all
 docs: qlua
 	scripts/gen-docs.sh
 
-.PHONY: all deps guest distro-image installer-iso demo fuzz fuzz-merge bench check check-distro check-cluster check-asan check-valgrind clean install uninstall docs
+.PHONY: all replay deps guest distro-image installer-iso demo fuzz fuzz-merge bench check check-distro check-cluster check-asan check-valgrind clean install uninstall docs

@@ -26,7 +26,7 @@ ln -sfn ../../distro "$dir/build/distro"
 # same qlua code paths (launch, agent, ssh, matrix) the test guest's specs
 # run here already; CI runs the suite twice, and twice those boots would
 # push it past its time.
-QLUA_BIN=$dir/qlua QLUA_LUA=$dir/qlua QLUA_TAP=$dir/test-results.tap \
+QLUA_BIN=$dir/qlua QLUA_LUA=$dir/qlua QLUA_REPLAY_DIR=$dir/replay QLUA_TAP=$dir/test-results.tap \
 	scripts/check.sh --exclude-tags=distro,distro_full "$@"
 status=$?
 reports=$(find "$dir/logs" -type f | sort)

@@ -1,7 +1,8 @@
 -- spec/fuzz_spec.lua - what the fuzzers (fuzz/, fuzz/README.md) keep: the
 -- committed argv corpus replayed through ./qlua with the target's own
--- property check (no clang needed), and each finding as a regression seen
--- from Lua.
+-- property check (no clang needed), the qmp and values corpora through
+-- their targets built without clang (fuzz/replay.c), and each finding as a
+-- regression seen from Lua.
 local H = require "helper"
 local qemu = H.qemu
 
@@ -23,6 +24,27 @@ describe("the argv fuzz target's corpus", function()
     assert.are.equal(0, code, out .. err)
     assert.is_truthy(out:find(("^%d inputs: %%d+ rendered, %%d+ refused, 0 violations"):format(#files)), out)
   end)
+end)
+
+-- The qmp and values targets, built with the suite's compiler and a main()
+-- that replays files (fuzz/replay.c; make replay, which make check runs):
+-- $QLUA_REPLAY_DIR is make check-asan's sanitized build of them.
+describe("the qmp and values fuzz targets' corpora", function()
+  local dir = os.getenv("QLUA_REPLAY_DIR") or H.root .. "/build/replay"
+  for _, target in ipairs({ "qmp", "values" }) do
+    it("replay through the " .. target .. " target's own property checks", function()
+      local bin = dir .. "/" .. target
+      assert(io.open(bin), bin .. " is not built: make replay")
+      local files = corpus(target)
+      assert.is_true(#files > 0)
+      local words = {}
+      for i, f in ipairs(files) do words[i] = H.q(f) end
+      local code, out, err = H.sh(H.q(bin) .. " " .. table.concat(words, " "))
+      assert.are.equal(0, code, out .. err)
+      assert.are.equal(("%d inputs\n"):format(#files), out)
+      assert.are.equal("", err)
+    end)
+  end
 end)
 
 describe("fuzz findings", function()
