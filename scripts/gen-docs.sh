@@ -273,8 +273,18 @@ local function api_md()
     end
   end
   add_sections("vm")
+  -- the sections of devices (netdev: hostfwd), after the kinds, each once
+  local dsections, owner = {}, {}
+  for _, k in ipairs(kinds) do
+    for _, f in ipairs(qemu.describe(k).fields) do
+      if f.section and not owner[f.section] and pcall(qemu.describe, f.section) then
+        dsections[#dsections + 1] = f.section
+        owner[f.section] = k
+      end
+    end
+  end
   -- every name must be one `qlua --describe` takes
-  for _, list in ipairs({ kinds, sections }) do
+  for _, list in ipairs({ kinds, sections, dsections }) do
     for _, k in ipairs(list) do run(q(QLUA) .. " --describe " .. q(k) .. " >/dev/null") end
   end
   -- the tables of named options (src/options.c): qemu.option_kinds()
@@ -302,6 +312,8 @@ local function api_md()
     "",
     "Sections of a VM description (`vm` is the description itself): " .. links(sections),
     "",
+    "Sections of a device: " .. links(dsections),
+    "",
     "Tables of named options (the options of a function of qemu or of its Lua library, " ..
       "checked as the fields of a device are; `qemu.check_options(name, t)` checks one): " .. links(options),
     "",
@@ -309,6 +321,11 @@ local function api_md()
   for _, k in ipairs(kinds) do
     parts[#parts + 1] = describe_block(k, function(d)
       return ("`qemu.%s{...}`: %s."):format(k, d.doc)
+    end)
+  end
+  for _, k in ipairs(dsections) do
+    parts[#parts + 1] = describe_block(k, function(d)
+      return ("`%s = {...}` in a `qemu.%s{...}`: %s."):format(k, owner[k], d.doc)
     end)
   end
   for _, k in ipairs(sections) do

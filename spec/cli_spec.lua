@@ -784,6 +784,26 @@ describe("qlua --describe KIND", function()
     assert.are.equal("dists", qemu.describe("dists").kind)
   end)
 
+  -- found by the argv fuzzer (fuzz/corpus/argv/regress-describe-hostfwd):
+  -- describe looked at the VM's sections but not at the devices' own
+  it("--describe reaches the sections of devices (netdev's hostfwd)", function()
+    local code, out, e = H.qlua("--describe", "hostfwd")
+    assert.are.equal("", e)
+    assert.are.equal(0, code)
+    assert.are.equal("hostfwd: a port forward of user networking\n" ..
+      "  proto            enum         'tcp' or 'udp' ('tcp', 'udp') [default: tcp]\n" ..
+      "  host_addr        string       host IPv4 address to listen on (never all addresses unless given " ..
+      "'0.0.0.0') [default: 127.0.0.1]\n" ..
+      "  host_port        integer      required host port; 0 picks a free one (vm:forwarded_port(guest_port) " ..
+      "says which)\n" ..
+      "  guest_port       integer      required guest port\n", out)
+    local d = qemu.describe("hostfwd")
+    assert.are.equal("hostfwd", d.kind)
+    local names = {}
+    for i, f in ipairs(d.fields) do names[i] = f.name end
+    assert.are.same({ "proto", "host_addr", "host_port", "guest_port" }, names)
+  end)
+
   it("an unknown kind: exit 2 with an error", function()
     local code, out, e = H.qlua("--describe", "nope")
     assert.are.equal(2, code)
@@ -792,6 +812,7 @@ describe("qlua --describe KIND", function()
     for _, k in ipairs(qemu.kinds()) do
       assert.is_truthy(e:find("[ (]" .. k .. "[,;)]"), "the message does not list " .. k)
     end
+    assert.is_truthy(e:find("; sections: vm, [^;]*, hostfwd; options: "), e)
   end)
 end)
 

@@ -376,6 +376,10 @@ static void print_describe(lua_State *L, const char *kind)
 				luaL_addstring(&b, ", ");
 				luaL_addstring(&b, vf[i].name);
 			}
+		for (int i = 0; schema_device_sections[i]; i++) {
+			luaL_addstring(&b, ", ");
+			luaL_addstring(&b, schema_device_sections[i]->name);
+		}
 		luaL_addstring(&b, "; options: ");
 		for (int i = 0; options_kinds[i]; i++) {
 			luaL_addstring(&b, i ? ", " : "");

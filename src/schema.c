@@ -321,7 +321,6 @@ const struct kind *schema_device(const char *name)
 	return NULL;
 }
 
-/* A device kind, the VM itself ("vm"), or one of its sections by field name. */
 /* The section named name under k, at any depth (numa's nodes and dists are
  * sections of a section: describe() names them by their own names). */
 static const struct kind *find_section(const struct kind *k, const char *name, int depth)
@@ -340,6 +339,8 @@ static const struct kind *find_section(const struct kind *k, const char *name, i
 	return NULL;
 }
 
+/* A device kind, the VM itself ("vm"), one of the VM's sections, or a
+ * section of a device (netdev's hostfwd), by name. */
 const struct kind *schema_find(const char *name)
 {
 	const struct kind *k = schema_device(name);
@@ -347,6 +348,9 @@ const struct kind *schema_find(const char *name)
 		return k;
 	if (!strcmp(name, "vm"))
 		return &schema_vm;
+	for (int i = 0; schema_device_sections[i]; i++)
+		if (!strcmp(schema_device_sections[i]->name, name))
+			return schema_device_sections[i];
 	return find_section(&schema_vm, name, 0);
 }
 
