@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 /* A channel starts with a small buffer that doubles as replies grow: most
  * only ever carry a greeting and short replies, and a supervisor of
@@ -113,21 +114,79 @@ void lines_free(struct lines *b)
 	b->len = b->cap = b->start = b->scanned = 0;
 }
 
-int lines_queue(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+int outq_put(struct outq *o, const char *s, size_t n)
 {
-	if (*len + n > *cap) {
-		size_t c = *cap ? *cap : 4096;
-		while (c < *len + n)
+	if (o->len + n > o->cap) {
+		size_t c = o->cap ? o->cap : 4096;
+		while (c < o->len + n)
 			c *= 2;
-		char *nb = realloc(*buf, c);
+		char *nb = realloc(o->buf, c);
 		if (!nb)
 			return -1;
-		*buf = nb;
-		*cap = c;
+		o->buf = nb;
+		o->cap = c;
 	}
-	memcpy(*buf + *len, s, n);
-	*len += n;
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
 	return 0;
+}
+
+void outq_pass_fd(struct outq *o, int fd)
+{
+	o->has_fd = 1;
+	o->fd = fd;
+	o->fd_at = o->len;
+}
+
+/* Sends the byte at fd_at alone, with the descriptor attached; once it
+ * went, the descriptor is QEMU's and ours is closed. */
+static ssize_t send_with_fd(struct outq *o, int sock)
+{
+	char ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { o->buf + o->off, 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl };
+	memset(ctl, 0, sizeof ctl);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &o->fd, sizeof(int));
+	ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n > 0) {
+		close(o->fd);
+		o->has_fd = 0;
+	}
+	return n;
+}
+
+int outq_send(struct outq *o, int sock)
+{
+	while (o->off < o->len) {
+		size_t len = o->len - o->off;
+		if (o->has_fd && o->fd_at > o->off && o->fd_at - o->off < len)
+			len = o->fd_at - o->off;  /* up to the byte that carries the fd */
+		ssize_t n = o->has_fd && o->fd_at == o->off
+		            ? send_with_fd(o, sock)
+		            : send(sock, o->buf + o->off, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN ? 1 : -1;
+		}
+		o->off += n;
+	}
+	free(o->buf);
+	o->buf = NULL;
+	o->off = o->len = o->cap = 0;
+	return 0;
+}
+
+void outq_free(struct outq *o)
+{
+	if (o->has_fd)
+		close(o->fd);
+	free(o->buf);
+	*o = (struct outq){ 0 };
 }
 
 int ids_add(uint64_t **v, int *n, uint64_t id)

@@ -1,7 +1,8 @@
 /* lines.h - what the two line protocols share: QMP (qmp.c) and the guest
  * agent (qga.c) both send one JSON message per line, so both keep what
  * arrived in one of these and take whole lines out of it, queue what they
- * send in a growing buffer, and keep the ids of commands in flight.  Plain C.
+ * send in a growing buffer and send it without blocking (struct outq), and
+ * keep the ids of commands in flight.  Plain C.
  *
  * A line may be `max` bytes long (its bytes before the '\n'); a longer one,
  * or the start of one, is an error the caller reports (the same whether the
@@ -46,9 +47,29 @@ int lines_next(struct lines *b, const char **line, size_t *len);
 int lines_compact(struct lines *b);
 void lines_free(struct lines *b);
 
-/* The sending side: appends n bytes of s to the buffer *buf (*len bytes
- * used of *cap), which doubles as it fills.  0, or -1 when memory ran out. */
-int lines_queue(char **buf, size_t *len, size_t *cap, const char *s, size_t n);
+/* The sending side: the bytes queued and not sent yet, and at most one
+ * descriptor to pass (SCM_RIGHTS) with the byte at fd_at (QMP's getfd and
+ * add-fd; the agent never passes one).  All zero is an empty queue. */
+struct outq {
+	char *buf;
+	size_t len, cap;
+	size_t off;       /* bytes already sent */
+	int has_fd, fd;   /* fd (owned) goes with the byte at fd_at */
+	size_t fd_at;
+};
+
+/* Appends n bytes of s; the buffer doubles as it fills.  0, or -1 when
+ * memory ran out. */
+int outq_put(struct outq *o, const char *s, size_t n);
+/* Takes fd (owned from now on) to pass with the next byte put. */
+void outq_pass_fd(struct outq *o, int fd);
+/* Sends what the socket takes without blocking: 0 when all is sent (the
+ * buffer is freed: an idle channel keeps no queue), 1 when the socket is
+ * full (send again when it is writable), -1 with errno set when the send
+ * failed. */
+int outq_send(struct outq *o, int sock);
+/* Drops what was not sent, and the descriptor. */
+void outq_free(struct outq *o);
 
 /* Ids of commands sent and not answered yet: a list of *n slots, 0 a free
  * one.  ids_add: 0, or -1 when memory ran out; ids_take: 1 when id was

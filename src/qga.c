@@ -32,9 +32,7 @@ static void fail(struct qga *q, const char *fmt, ...)
 	close(q->fd);
 	q->fd = -1;
 	lines_free(&q->in);  /* nothing more is read or sent */
-	free(q->out);
-	q->out = NULL;
-	q->outoff = q->outlen = q->outcap = 0;
+	outq_free(&q->out);
 	q->nreceived++;  /* wake every wait on this connection */
 }
 
@@ -70,7 +68,7 @@ void qga_free(struct qga *q)
 	}
 	free(q->wanted);
 	lines_free(&q->in);
-	free(q->out);
+	outq_free(&q->out);
 	free(q);
 }
 
@@ -80,11 +78,6 @@ int qga_alive(const struct qga *q)
 }
 
 /* ---- sending ---------------------------------------------------------------- */
-
-static int queue(struct qga *q, const char *s, size_t n)
-{
-	return lines_queue(&q->out, &q->outlen, &q->outcap, s, n);
-}
 
 static void want_out(struct qga *q, int on)
 {
@@ -96,24 +89,13 @@ static void want_out(struct qga *q, int on)
 
 static void flush(struct qga *q)
 {
-	while (q->fd >= 0 && q->outoff < q->outlen) {
-		ssize_t n = send(q->fd, q->out + q->outoff, q->outlen - q->outoff, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN) {
-				want_out(q, 1);
-				return;
-			}
-			fail(q, "agent channel lost while sending (%s)", strerror(errno));
-			return;
-		}
-		q->outoff += n;
-	}
-	q->outoff = q->outlen = q->outcap = 0;
-	free(q->out);  /* all sent: an idle channel keeps no queue */
-	q->out = NULL;
-	want_out(q, 0);
+	if (q->fd < 0)
+		return;
+	int r = outq_send(&q->out, q->fd);
+	if (r < 0)
+		fail(q, "agent channel lost while sending (%s)", strerror(errno));
+	else
+		want_out(q, r);
 }
 
 /* Queues one command line (with a leading 0xFF when sync); 0 or -1. */
@@ -130,7 +112,8 @@ static int put(struct qga *q, const char *cmd, json_t *args, uint64_t id, int sy
 	json_decref(msg);
 	if (!text)
 		return -1;
-	int r = (sync ? queue(q, "\xff", 1) : 0) || queue(q, text, strlen(text)) || queue(q, "\n", 1);
+	int r = (sync ? outq_put(&q->out, "\xff", 1) : 0) || outq_put(&q->out, text, strlen(text)) ||
+	        outq_put(&q->out, "\n", 1);
 	free(text);
 	if (r)
 		return -1;

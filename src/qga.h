@@ -35,9 +35,8 @@ struct qga {
 	int synced;               /* a sync of this round was answered */
 	uint64_t sync_from, sync_to;  /* ids of this round's syncs */
 	struct lines in;          /* bytes received (in.discard: dropping them until a 0xFF) */
-	char *out;
-	size_t outlen, outcap, outoff;
-	int want_out;
+	struct outq out;          /* bytes to send */
+	int want_out;             /* the loop watches for "writable" */
 	uint64_t next_id;
 	uint64_t *wanted;         /* ids whose replies are kept (0: a free slot) */
 	int nwanted;

@@ -41,9 +41,7 @@ static void fail(struct qmp *q, enum qmp_state st, const char *fmt, ...)
 	/* Nothing more is read or sent: a closed channel keeps no buffers
 	 * (the events and replies already taken out of them stay). */
 	lines_free(&q->in);
-	free(q->out);
-	q->out = NULL;
-	q->outoff = q->outlen = q->outcap = 0;
+	outq_free(&q->out);
 	q->nreceived++;  /* wake every wait on this connection */
 }
 
@@ -53,7 +51,6 @@ struct qmp *qmp_open(int fd)
 	if (!q)
 		return NULL;
 	q->fd = fd;
-	q->out_fd = -1;
 	q->logfd = -1;
 	q->next_id = 1;
 	q->events_tail = &q->events;
@@ -84,8 +81,6 @@ void qmp_free(struct qmp *q)
 		loop_del(q->fd);
 		close(q->fd);
 	}
-	if (q->out_fd >= 0)
-		close(q->out_fd);
 	if (q->logfd >= 0)
 		close(q->logfd);
 	free(q->logpath);
@@ -95,7 +90,7 @@ void qmp_free(struct qmp *q)
 	free(q->sent);
 	free(q->abandoned);
 	lines_free(&q->in);
-	free(q->out);
+	outq_free(&q->out);
 	free(q);
 }
 
@@ -146,11 +141,6 @@ static void note(struct qmp *q, const char *dir, const char *text, size_t n)
 
 /* ---- sending ---------------------------------------------------------------- */
 
-static int queue(struct qmp *q, const char *s, size_t n)
-{
-	return lines_queue(&q->out, &q->outlen, &q->outcap, s, n);
-}
-
 void qmp_forget(struct qmp *q, uint64_t id)
 {
 	json_t *late = qmp_take_reply(q, id);  /* it may have come in the meantime */
@@ -181,9 +171,9 @@ static uint64_t send_json(struct qmp *q, const char *cmd, json_t *args)
 	if (!text)
 		return 0;
 	note(q, ">", text, strlen(text));
-	int r = queue(q, text, strlen(text));
+	int r = outq_put(&q->out, text, strlen(text));
 	free(text);
-	if (r < 0 || queue(q, "\n", 1) < 0)
+	if (r < 0 || outq_put(&q->out, "\n", 1) < 0)
 		return 0;
 	/* Sent at once if the socket takes it (it nearly always does); the
 	 * loop finishes the rest when it becomes writable. */
@@ -194,12 +184,12 @@ static uint64_t send_json(struct qmp *q, const char *cmd, json_t *args)
 
 int qmp_fd_pending(const struct qmp *q)
 {
-	return q->out_fd >= 0;
+	return q->out.has_fd;
 }
 
 uint64_t qmp_send_fd(struct qmp *q, const char *cmd, json_t *args, int fd)
 {
-	if (!qmp_alive(q) || q->out_fd >= 0) {
+	if (!qmp_alive(q) || q->out.has_fd) {
 		json_decref(args);
 		return 0;
 	}
@@ -208,8 +198,7 @@ uint64_t qmp_send_fd(struct qmp *q, const char *cmd, json_t *args, int fd)
 		json_decref(args);
 		return 0;
 	}
-	q->out_fd = copy;
-	q->out_fd_at = q->outlen;
+	outq_pass_fd(&q->out, copy);
 	return send_json(q, cmd, args);
 }
 
@@ -245,26 +234,6 @@ uint64_t qmp_send(struct qmp *q, const char *cmd, json_t *args)
 	return send_json(q, cmd, args);
 }
 
-/* Sends the byte at out_fd_at alone, with the descriptor attached. */
-static ssize_t send_with_fd(struct qmp *q)
-{
-	char ctl[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { q->out + q->outoff, 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl };
-	memset(ctl, 0, sizeof ctl);
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &q->out_fd, sizeof(int));
-	ssize_t n = sendmsg(q->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (n > 0) {
-		close(q->out_fd);
-		q->out_fd = -1;
-	}
-	return n;
-}
-
 /* Watches for "writable" only while there is something left to send. */
 static void want_out(struct qmp *q, int on)
 {
@@ -276,29 +245,11 @@ static void want_out(struct qmp *q, int on)
 
 static void flush(struct qmp *q)
 {
-	while (q->outoff < q->outlen) {
-		size_t len = q->outlen - q->outoff;
-		if (q->out_fd >= 0 && q->out_fd_at > q->outoff && q->out_fd_at - q->outoff < len)
-			len = q->out_fd_at - q->outoff;  /* up to the byte that carries the fd */
-		ssize_t n = q->out_fd >= 0 && q->out_fd_at == q->outoff
-		            ? send_with_fd(q)
-		            : send(q->fd, q->out + q->outoff, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN) {
-				want_out(q, 1);
-				return;
-			}
-			fail(q, QMP_CLOSED, "QMP connection lost while sending (%s)", strerror(errno));
-			return;
-		}
-		q->outoff += n;
-	}
-	q->outoff = q->outlen = q->outcap = 0;
-	free(q->out);  /* all sent: an idle channel keeps no queue */
-	q->out = NULL;
-	want_out(q, 0);
+	int r = outq_send(&q->out, q->fd);
+	if (r < 0)
+		fail(q, QMP_CLOSED, "QMP connection lost while sending (%s)", strerror(errno));
+	else
+		want_out(q, r);
 }
 
 /* ---- receiving -------------------------------------------------------------- */

@@ -44,8 +44,7 @@ struct qmp {
 	char *greeting;           /* its text (see qmp_msg), or NULL */
 	size_t greeting_len;
 	struct lines in;          /* bytes received, not yet a whole message */
-	char *out;                /* bytes to send */
-	size_t outlen, outcap, outoff;
+	struct outq out;          /* bytes to send, and a descriptor to pass with them */
 	int want_out;             /* the loop watches for "writable" */
 	uint64_t next_id, caps_id;
 	uint64_t *sent;           /* ids sent and not answered (0: a free slot) */
@@ -55,8 +54,6 @@ struct qmp {
 	struct qmp_msg *replies;  /* replies not yet taken, by "id" */
 	struct qmp_msg *events, **events_tail;
 	int nevents;
-	int out_fd;               /* a descriptor to send with the byte at out_fd_at, or -1 */
-	size_t out_fd_at;
 	uint64_t nreceived;       /* messages received: waits watch this change */
 	int logfd;                /* every message in and out goes here (qmp:log), or -1 */
 	char *logpath;            /* its path, for the warning when it fails */
