@@ -171,6 +171,20 @@ describe("QMP replies from a misbehaving QEMU", function()
     assert.are.same({ after = "big" }, vm.qmp:execute("echo", { after = "big" }, T))
   end)
 
+  -- More than a unix socket's buffer (about 200 KiB): qlua's send queue
+  -- (struct outq, lines.c) meets EAGAIN, watches for "writable" and sends
+  -- the rest as the stand-in reads (bash reads a byte at a time).
+  it("a command larger than the socket's buffer goes out whole, and the channel goes on", function()
+    local defer = cleanups()
+    local vm = fake(defer)
+    local s = ("abcdefghij"):rep(52429)
+    local r, err = vm.qmp:execute("echo", { s = s }, T)
+    assert.is_nil(err)
+    assert.are.equal(#s, #r.s)
+    assert.is_true(r.s == s, "the command or its echo was damaged")
+    assert.are.same({ after = "big" }, vm.qmp:execute("echo", { after = "big" }, T))
+  end)
+
   it("end of file in the middle of a reply is 'Disconnected' at once", function()
     local defer = cleanups()
     local vm = fake(defer)
