@@ -91,16 +91,21 @@ $(QLUA): $(BUILD)/main.o $(LIB_OBJ)
 qemu.so: $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -shared -o $@ $^ $(JSON_LIBS)
 
-# The qmp and values fuzz targets (fuzz/) built with this compiler and a
-# main() that replays files (fuzz/replay.c): spec/fuzz_spec.lua replays
+# The qmp, qga and values fuzz targets (fuzz/) built with this compiler and
+# a main() that replays files (fuzz/replay.c): spec/fuzz_spec.lua replays
 # their committed corpora in make check (and in make check-asan, built with
 # the sanitizers), so a target cannot go stale between fuzzing sessions.
-REPLAY = $(BUILD)/replay/qmp $(BUILD)/replay/values
+# The two stream readers are compiled again with the fuzz build's message
+# limits (fuzz/Makefile), so an input past a limit replays as it was found.
+REPLAY = $(BUILD)/replay/qmp $(BUILD)/replay/qga $(BUILD)/replay/values
+REPLAY_LIMITS = -DQMP_MAX_MESSAGE=1000u -DQGA_MAX_MESSAGE=1000u
+REPLAY_SRC = src/qmp.c src/qga.c
 replay: $(REPLAY)
 
-$(BUILD)/replay/%: fuzz/%.c fuzz/replay.c $(LIB_OBJ) | $(BUILD)/replay
-	$(CC) $(QLUA_CFLAGS) -Wno-missing-prototypes -Werror $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) \
-		-o $@ fuzz/$*.c fuzz/replay.c $(LIB_OBJ) $(LUA_LIBS) $(JSON_LIBS) -lm
+$(BUILD)/replay/%: fuzz/%.c fuzz/replay.c $(REPLAY_SRC) $(LIB_OBJ) | $(BUILD)/replay
+	$(CC) $(QLUA_CFLAGS) -Wno-missing-prototypes -Werror $(REPLAY_LIMITS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) \
+		-o $@ fuzz/$*.c fuzz/replay.c $(REPLAY_SRC) \
+		$(filter-out $(patsubst src/%.c,$(BUILD)/%.o,$(REPLAY_SRC)),$(LIB_OBJ)) $(LUA_LIBS) $(JSON_LIBS) -lm
 
 $(BUILD)/replay:
 	mkdir -p $@

@@ -1,6 +1,6 @@
 -- spec/fuzz_spec.lua - what the fuzzers (fuzz/, fuzz/README.md) keep: the
 -- committed argv corpus replayed through ./qlua with the target's own
--- property check (no clang needed), the qmp and values corpora through
+-- property check (no clang needed), the qmp, qga and values corpora through
 -- their targets built without clang (fuzz/replay.c), and each finding as a
 -- regression seen from Lua.
 local H = require "helper"
@@ -29,9 +29,9 @@ end)
 -- The qmp and values targets, built with the suite's compiler and a main()
 -- that replays files (fuzz/replay.c; make replay, which make check runs):
 -- $QLUA_REPLAY_DIR is make check-asan's sanitized build of them.
-describe("the qmp and values fuzz targets' corpora", function()
+describe("the qmp, qga and values fuzz targets' corpora", function()
   local dir = os.getenv("QLUA_REPLAY_DIR") or H.root .. "/build/replay"
-  for _, target in ipairs({ "qmp", "values" }) do
+  for _, target in ipairs({ "qmp", "qga", "values" }) do
     it("replay through the " .. target .. " target's own property checks", function()
       local bin = dir .. "/" .. target
       assert(io.open(bin), bin .. " is not built: make replay")

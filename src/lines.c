@@ -75,6 +75,10 @@ int lines_next(struct lines *b, const char **line, size_t *len)
 		}
 		size_t next = (size_t)(p - b->buf) + 1;
 		if ((unsigned char)*p == 0xff) {  /* what came before it on this line is stale */
+			/* but not longer than a line may be: in pieces, its start
+			 * alone would have been refused (lines_compact) */
+			if ((size_t)(p - (b->buf + b->start)) > b->max)
+				return -1;
 			b->start = b->scanned = next;
 			continue;
 		}

@@ -8,8 +8,9 @@
  * or the start of one, is an error the caller reports (the same whether the
  * bytes come in one piece or many: it is checked on lines, never on how
  * full the buffer happens to be).  For the agent a 0xFF byte is a reset
- * mark: what came before it on its line is dropped, and while `discard` is
- * set everything up to the next 0xFF is. */
+ * mark: what came before it on its line is dropped (and is held to the
+ * same limit: it was the start of a line until the 0xFF came), and while
+ * `discard` is set everything up to the next 0xFF is. */
 #ifndef QLUA_LINES_H
 #define QLUA_LINES_H
 
@@ -40,7 +41,8 @@ int lines_room(struct lines *b);
 long lines_recv(struct lines *b, int fd, int *more);
 /* The next whole line, its "\n" (and a "\r" before it) cut off: 1 with
  * *line and *len set (valid until the next lines_room or lines_compact);
- * 0 when no whole line is left; -1 when a line is longer than max. */
+ * 0 when no whole line is left; -1 when a line, or the stale bytes before
+ * a 0xFF, are longer than max. */
 int lines_next(struct lines *b, const char **line, size_t *len);
 /* After the lines were taken: keeps only the line not finished yet.  0, or
  * -1 when it is already longer than max. */

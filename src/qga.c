@@ -232,6 +232,23 @@ static void receive(struct qga *q)
 	}
 }
 
+void qga_feed(struct qga *q, const void *buf, size_t n)
+{
+	const char *p = buf;
+	while (n && q->fd >= 0) {
+		if (lines_room(&q->in) < 0) {
+			fail(q, "out of memory reading from the agent");
+			return;
+		}
+		size_t k = q->in.cap - q->in.len < n ? q->in.cap - q->in.len : n;
+		memcpy(q->in.buf + q->in.len, p, k);
+		q->in.len += k;
+		parse(q);
+		p += k;
+		n -= k;
+	}
+}
+
 static void on_io(void *ctx, int fd, uint32_t events)
 {
 	struct qga *q = ctx;

@@ -21,8 +21,11 @@
 #include "lines.h"
 
 /* A message may be this big: guest-exec-status carries up to 16 MiB of
- * output per stream, base64-encoded (~22 MiB each). */
+ * output per stream, base64-encoded (~22 MiB each).  The fuzzer
+ * (fuzz/qga.c) builds with a small one its inputs can reach. */
+#ifndef QGA_MAX_MESSAGE
 #define QGA_MAX_MESSAGE (256u << 20)
+#endif
 
 struct qga_msg {
 	json_t *msg;
@@ -65,6 +68,10 @@ json_t *qga_take_reply(struct qga *q, uint64_t id);
 /* The caller stopped waiting for id: its reply is dropped when it comes,
  * and the stream must be synchronised again before the next command. */
 void qga_forget(struct qga *q, uint64_t id);
+
+/* Takes n bytes as if they had come from the socket: what the loop does
+ * with what it reads, without the loop (fuzz/qga.c feeds it). */
+void qga_feed(struct qga *q, const void *buf, size_t n);
 
 /* Base64 (RFC 4648, with padding).  encode: a NUL-terminated string
  * (malloc'd; NULL when out of memory).  decode: 0 and a malloc'd buffer
