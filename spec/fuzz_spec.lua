@@ -26,7 +26,7 @@ describe("the argv fuzz target's corpus", function()
   end)
 end)
 
--- The qmp and values targets, built with the suite's compiler and a main()
+-- The qmp, qga and values targets, built with the suite's compiler and a main()
 -- that replays files (fuzz/replay.c; make replay, which make check runs):
 -- $QLUA_REPLAY_DIR is make check-asan's sanitized build of them.
 describe("the qmp, qga and values fuzz targets' corpora", function()
