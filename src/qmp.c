@@ -392,14 +392,17 @@ static void receive(struct qmp *q)
 	for (;;) {
 		int more;
 		long n = lines_recv(&q->in, q->fd, &more);
-		if (n < 0) {
+		/* ECONNRESET is QEMU closing its end with bytes of ours unread
+		 * (its QMP reads a byte at a time, so a quit can leave another
+		 * client's last "\n"): the same end as end of file. */
+		if (n < 0 && errno != ECONNRESET) {
 			if (errno == ENOMEM)
 				fail(q, QMP_BROKEN, "out of memory reading QMP");
 			else if (errno != EAGAIN)
 				fail(q, QMP_CLOSED, "QMP connection lost (%s)", strerror(errno));
 			return;
 		}
-		if (n == 0) {
+		if (n <= 0) {
 			fail(q, QMP_CLOSED, q->in.len ? "QMP connection closed by QEMU in the middle of a message"
 			                             : "QMP connection closed by QEMU");
 			return;
