@@ -4,27 +4,22 @@
 --
 --   ./qlua examples/overlay-share.lua       boot it, its console here; it powers off by itself
 --   ./qlua -n examples/overlay-share.lua    only print the commands: mkdir and qemu-img
---                                           (the overlay), then QEMU's; nothing is made
+--                                           (the overlay), the share's mkdir, then QEMU's;
+--                                           nothing is made
 --
 -- The kernel is the test guest's (make guest; scripts/guest/README.md): it
 -- reads the first line of its disk (qlua.blk), writes guest-was-here into the
--- share (qlua.9p) and powers off.  The overlay takes every write the guest
--- makes, so base.img never changes; it is made when QEMU starts, in a
--- temporary directory that qlua removes when it exits (recipes.disk's `dir`
--- keeps it somewhere else).
+-- share (qlua.9p) and powers off.  The base image is disks/base.img, next to
+-- this file; QEMU opens it read-only, as the overlay's backing file, and the
+-- overlay takes every write the guest makes, so it never changes.  The
+-- overlay is made when QEMU starts, in a temporary directory that qlua
+-- removes when it exits (recipes.disk's `dir` keeps it somewhere else).
 -- For your own VM, swap in your kernel, initrd and image: the recipes are the same.
 local recipes = require "qemu.recipes"
 
+local here = arg[0]:match("^(.*)/[^/]*$") or "."
+local base = here .. "/disks/base.img"          -- its first line is what the guest prints
 local dir = os.getenv("QLUA_EXAMPLE_DIR") or "/tmp/qlua-overlay-share"
-assert(os.execute("mkdir -p '" .. dir .. "/share'"))
-
--- The base image: 1 MiB of raw disk whose first line the guest prints.
-local base = dir .. "/base.img"
-local f = assert(io.open(base, "wb"))
-f:write("hello from base.img, through a qcow2 overlay\n")
-f:seek("set", 1024 * 1024 - 1)
-f:write("\0")
-f:close()
 
 local guest = recipes.guest_dir()
 assert(guest, "no test guest (build/guest): run `make guest`, or set QLUA_GUEST_DIR")
@@ -37,4 +32,5 @@ return qemu.merge(
   recipes.disk { file = base, format = "raw", overlay = true },
   recipes.share { path = dir .. "/share", tag = "share" },
   { name = "overlay-share", memory = { size = "256M" },
-    knobs = { no_defaults = true, no_user_config = true, no_reboot = true } })
+    knobs = { no_defaults = true, no_user_config = true, no_reboot = true },
+    prepare = { { argv = { "mkdir", "-p", dir .. "/share" } } } })   -- made at launch, not now

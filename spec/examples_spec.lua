@@ -26,18 +26,26 @@ local KNOWN = {
 
 local have_guest = io.open(G.kernel) and io.open(G.initrd) and true or false
 
+-- Every path under d (d itself is "."), sorted: a dry run leaves it as it was.
+local function listing(d)
+  local _, out = H.sh("cd " .. q(d) .. " && find . | sort")
+  return out
+end
+
 -- Runs qlua ARGS... (example paths relative to examples/) from a fresh
 -- directory, with QLUA_EXAMPLE_DIR and TMPDIR set to it; `wrap` goes before qlua (ip
--- netns exec NS).  Returns code, stdout, stderr and the directory.
+-- netns exec NS).  Returns code, stdout, stderr, the directory and its
+-- listing before the run (see listing).
 local function example(S, wrap, ...)
   local d = S:tmpdir()
+  local before = listing(d)
   local words = {}
   for i, a in ipairs({ ... }) do
     words[i] = q(a:match("%.lua$") and not a:match("^/") and EXAMPLES .. a or a)
   end
   local code, out, err = H.sh(("cd %s && QLUA_EXAMPLE_DIR=%s TMPDIR=%s timeout 150 %s %s %s </dev/null"):format(
     q(d), q(d), q(d), wrap or "", H.qlua_cmd, table.concat(words, " ")))
-  return code, out or "", err or "", d
+  return code, out or "", err or "", d, before
 end
 
 local function ctx(code, out, err)
@@ -70,31 +78,34 @@ describe("examples/", function()
       return
     end
 
-    it("hello.lua -n: a direct kernel boot with a disk and a 9p share", function()
+    it("hello.lua -n: a direct kernel boot with the tree's disk and a 9p share made at launch", function()
       local S = G.scope(finally)
-      local code, out, err = example(S, nil, "-n", "hello.lua")
+      local code, out, err, d, before = example(S, nil, "-n", "hello.lua")
       assert.are.equal(0, code, ctx(code, out, err))
       assert.are.equal("", err)
-      assert.truthy(out:match("^qemu%-system%-"), out)
+      local first = "mkdir -p " .. d .. "/share\nqemu-system-"
+      assert.are.equal(first, out:sub(1, #first))
       for _, want in ipairs({ "-kernel " .. G.kernel, "-initrd " .. G.initrd, "virtio-9p-pci",
+                              "-drive id=disk0,file=" .. EXAMPLES .. "disks/hello.img,format=raw,if=none,readonly=on",
                               "virtio-blk-pci,drive=disk0", "qlua.9p=share qlua.blk=/dev/vda" }) do
         assert.truthy(has(out, want), "missing " .. want .. "\n" .. out)
       end
+      assert.are.equal(before, listing(d), "the dry run made files")
     end)
 
     it("overlay-share.lua -n: recipes, an overlay (made by the commands printed first) and a 9p share", function()
       local S = G.scope(finally)
-      local code, out, err, d = example(S, nil, "-n", "overlay-share.lua")
+      local code, out, err, d, before = example(S, nil, "-n", "overlay-share.lua")
       assert.are.equal(0, code, ctx(code, out, err))
       assert.are.equal("", err)
       local overlay = out:match("file=([^,]*%.overlay%.qcow2),format=qcow2")
       assert.truthy(overlay, out)
       assert.are.equal(d .. "/qlua-run.", overlay:sub(1, #d + 10))   -- in $TMPDIR
       local run = overlay:match("^(.*)/")
-      local first = "mkdir -m 0700 " .. run .. "\nqemu-img create -q -f qcow2 -b " .. d .. "/base.img -F raw " ..
-        overlay .. "\nqemu-system-"
+      local first = "mkdir -m 0700 " .. run .. "\nqemu-img create -q -f qcow2 -b " .. EXAMPLES ..
+        "disks/base.img -F raw " .. overlay .. "\nmkdir -p " .. d .. "/share\nqemu-system-"
       assert.are.equal(first, out:sub(1, #first))
-      assert.is_nil(io.open(run), "a dry run made the overlay's directory: " .. run)
+      assert.are.equal(before, listing(d), "the dry run made files")
       assert.truthy(has(out, "-fsdev local,id=share,path=" .. d .. "/share,security_model=none"), out)
       assert.truthy(has(out, "console=ttyS0"), out)
     end)
@@ -121,13 +132,13 @@ describe("examples/", function()
 
     it("matrix.lua --list: its cells as JSON lines, and nothing runs", function()
       local S = G.scope(finally)
-      local code, out, err, d = example(S, nil, "matrix.lua", "--list")
+      local code, out, err, d, before = example(S, nil, "matrix.lua", "--list")
       assert.are.equal(0, code, ctx(code, out, err))
       local names = {}
       for name in out:gmatch('"name":"([^"]*)"') do names[#names + 1] = name end
       assert.are.same({ "machine=q35,smp=1", "machine=q35,smp=2", "machine=pc,smp=1",
                         "machine=pc,smp=2", "machine=microvm,smp=1" }, names)
-      assert.is_nil(io.open(d .. "/qlua-runs"), "--list made run directories")
+      assert.are.equal(before, listing(d), "--list made files")
     end)
 
     it("distro-matrix.lua --list: firmware x disk bus, and nothing runs", function()
@@ -177,7 +188,11 @@ describe("examples/", function()
       local ns = S:netns()
       local code, out, err = example(S, "ip netns exec " .. ns, "-n", "tap.lua")
       assert.are.equal(0, code, ctx(code, out, err))
-      assert.truthy(out:match("^# fd 3: tap qt0 queue 1\n# fd 4: tap qt0 queue 2\n"), out)
+      assert.truthy(out:match("^ip addr add 10%.0%.2%.2/24 dev qt0\nip link set qt0 up\n" ..
+                              "# fd 3: tap qt0 queue 1\n# fd 4: tap qt0 queue 2\n"), out)
+      -- printed, not run: the namespace has no address
+      local _, addrs = H.sh("ip netns exec " .. ns .. " ip -o addr show")
+      assert.is_nil(addrs:find("10.0.2.2", 1, true), addrs)
       assert.truthy(has(out, "-netdev tap,id=net0,fds=3:4"), out)
       assert.truthy(has(out, "mq=on,vectors=6"), out)
       assert.truthy(has(out, "-smp 2"), out)
@@ -185,10 +200,9 @@ describe("examples/", function()
 
     -- (a namespace with nothing but lo is one tap.lua takes as made for it)
     local lo_only = (function()
-      local p = io.popen("ip -o link show 2>/dev/null")
-      local links = p:read("a")
-      p:close()
-      return links:match("^%d+: lo:[^\n]*\n$") ~= nil
+      local names = {}
+      for line in io.lines("/proc/net/dev") do names[#names + 1] = line:match("^%s*([^%s:]+):") end
+      return #names == 1 and names[1] == "lo"
     end)()
     local it_host = lo_only and pending or it
     it_host("tap.lua refuses to change the network of a namespace not made for it", function()
@@ -225,8 +239,10 @@ describe("examples/", function()
       assert.truthy(has(out, "QLUA-9P-OK"), out)
       assert.truthy(has(out, "QLUA-GUEST-DONE"), out)
       assert.are.equal(G.version .. "\n", H.slurp(d .. "/share/guest-was-here"))
-      local base = assert(H.slurp(d .. "/base.img"))
-      assert.are.equal(1024 * 1024, #base)
+      -- the tree's base image, opened read-only behind the overlay, is as it was
+      local base = assert(H.slurp(EXAMPLES .. "disks/base.img"))
+      assert.are.equal(8192, #base)
+      assert.are.equal("hello from base.img, through a qcow2 overlay\n", base:match("^[^\n]*\n"))
       -- the overlay's run directory (in $TMPDIR) is gone with qlua
       local p = assert(io.popen("ls -d " .. q(d) .. "/qlua-run.* 2>/dev/null"))
       local left = p:read("a")
@@ -292,7 +308,9 @@ end)
 -- the README shows: digits may differ (times, pids), a line `...` stands for
 -- any lines, and a run of a matrix's result lines (pass ...) may come in any
 -- order.  Examples' files go to a fresh QLUA_EXAMPLE_DIR, shown in the
--- README as /tmp/qlua-NAME (the examples' default).
+-- README as /tmp/qlua-NAME (the examples' default), and the directory
+-- they run in, where a path names it (recipes.disk makes its base
+-- absolute), as a reader's checkout: /home/you/qlua.
 
 local RM = require "support.readme"
 local README = RM.README
@@ -367,6 +385,7 @@ describe("README.md", function()
       local name = cmd:match("examples/([%w_%-]+)%.lua")
       if name then out = out:gsub(ex:gsub("%p", "%%%0"), "/tmp/qlua-" .. name) end
       out = out:gsub((d .. "/tmp/"):gsub("%p", "%%%0"), "/tmp/")   -- $TMPDIR as a reader's
+      out = out:gsub(d:gsub("%p", "%%%0") .. "/", "/home/you/qlua/")  -- the top of the tree
       return code, out
     end
 

@@ -110,7 +110,7 @@ describe("make install", function()
     code, out, err = H.sh(("cd %s && QLUA_EXAMPLE_DIR=%s %s -n %s"):format(q(tmp), q(tmp), q(bin),
       q(ROOT .. "/examples/hello.lua")))
     assert.are.equal(0, code, ctx(code, out, err))
-    assert.truthy(out:match("^qemu%-system%-"), out)
+    assert.truthy(out:match("^mkdir %-p " .. tmp:gsub("%p", "%%%0") .. "/share\nqemu%-system%-"), out)
     assert.truthy(out:find("-device virtio-9p-pci", 1, true), out)
   end)
 
