@@ -2,7 +2,8 @@
 -- QEMU binary of a description is asked (over QMP, with -machine none)
 -- whether it has the machine type, the devices and the properties the
 -- description uses; its answers are cached per binary under
--- $XDG_CACHE_HOME/qlua.  Also qemu.has_device, qemu.qemu_version,
+-- $XDG_CACHE_HOME/qlua by qemu.check in a run (a dry run, --check too,
+-- reads the cache and writes none).  Also qemu.has_device, qemu.qemu_version,
 -- qemu.json_decode, qemu.which, and the warnings about deprecated forms.
 local H = require "helper"
 local qemu = H.qemu
@@ -20,6 +21,12 @@ local function qlua_in(dir, xdg, env, ...)
   for i, a in ipairs({ ... }) do words[i] = q(a) end
   return H.sh("cd " .. q(dir) .. " && env XDG_CACHE_HOME=" .. q(xdg) .. " " .. (env or "") .. " " ..
               H.qlua_cmd .. " " .. table.concat(words, " "))
+end
+
+-- Fills the cache as a run does (not a dry one): qemu.check of d/vm.lua's
+-- description from `qlua -e` (its verdict is not the point).
+local function fill(dir, xdg, env)
+  return qlua_in(dir, xdg, env, "-e", 'qemu.check(dofile("vm.lua"))')
 end
 
 -- A directory with vm.lua holding text.
@@ -132,7 +139,8 @@ return {
     local want = "qlua: vm.lua:3: devices[1] (object): field 'type': " .. LABEL ..
                  " has no object type 'tdx-guest'\n"
     if VERSION:match("^7%.") then
-      for _ = 1, 2 do  -- asked, then answered from the cache
+      for i = 1, 2 do  -- asked, then answered from the cache a run's qemu.check wrote
+        if i == 2 then fill(d, xdg) end
         local code, out, err = qlua_in(d, xdg, nil, "--check", "vm.lua")
         assert.are.equal(2, code)
         assert.are.equal("", out)
@@ -254,7 +262,7 @@ return {
 end)
 
 describe("the cache of QEMU's answers", function()
-  it("is written per binary, and the second run starts no QEMU", function()
+  it("is written per binary by a run's qemu.check, never by --check; with it --check starts no QEMU", function()
     local qemu_path, starts = counting_qemu()
     local xdg, dir = cache()
     local d = script([[
@@ -267,6 +275,13 @@ return { machine = { type = "q35" },
     assert.are.equal(0, code)
     assert.are.equal(1, starts())
     local file = dir .. "/qemu-" .. qemu_path:gsub("[^%w%.%-]", "_") .. ".json"
+    assert.is_nil(H.slurp(file), "a dry run wrote the cache")  -- nor its directory:
+    assert.is_nil(io.open(dir), "a dry run made " .. dir)
+    -- a run's qemu.check writes it
+    code, _, err = fill(d, xdg, env)
+    assert.are.equal("", err)
+    assert.are.equal(0, code)
+    assert.are.equal(2, starts())
     local c = qemu.json_decode(assert(H.slurp(file), "no cache file " .. file))
     assert.are.equal(qemu_path, c.binary.path)
     assert.are.equal(1, c.format)
@@ -277,37 +292,44 @@ return { machine = { type = "q35" },
     assert.are.equal("pc-q35-" .. VERSION:match("^(%d+%.%d+)"), c.machines.q35)
     assert.truthy(c.device_props["virtio-blk-pci"])
 
-    -- the second run: every answer from the cache
+    -- --check again: every answer from the cache
     code, _, err = qlua_in(d, xdg, env, "--check", "vm.lua")
     assert.are.equal("", err)
     assert.are.equal(0, code)
-    assert.are.equal(1, starts())
+    assert.are.equal(2, starts())
     -- and a wrong description is still caught from the cache alone
     local bad = script('return { machine = { type = "q36" } }')
     code = qlua_in(bad, xdg, env, "--check", "vm.lua")
     assert.are.equal(2, code)
-    assert.are.equal(1, starts())
+    assert.are.equal(2, starts())
 
-    -- a device asked about for the first time: QEMU once more, then cached
+    -- a device asked about for the first time: QEMU once more at each
+    -- --check, until a run's qemu.check has added it
     local more = script([[
 return { devices = { qemu.rng { id = "rng0" } } }
 ]])
+    local before = H.slurp(file)
     assert.are.equal(0, (qlua_in(more, xdg, env, "--check", "vm.lua")))
-    assert.are.equal(2, starts())
+    assert.are.equal(3, starts())
+    assert.are.equal(before, H.slurp(file))
     assert.are.equal(0, (qlua_in(more, xdg, env, "--check", "vm.lua")))
-    assert.are.equal(2, starts())
+    assert.are.equal(4, starts())
+    assert.are.equal(0, (fill(more, xdg, env)))
+    assert.are.equal(5, starts())
+    assert.are.equal(0, (qlua_in(more, xdg, env, "--check", "vm.lua")))
+    assert.are.equal(5, starts())
 
     -- a changed binary (size, mtime) is asked again
     H.write(qemu_path, (H.slurp(qemu_path):gsub("exec", "# changed\nexec")))
     assert.are.equal(0, (qlua_in(d, xdg, env, "--check", "vm.lua")))
-    assert.are.equal(3, starts())
+    assert.are.equal(6, starts())
   end)
 
   it("goes to ~/.cache/qlua without XDG_CACHE_HOME", function()
     local home = H.tmpdir()
     local d = script('return {}')
     local code, _, err = H.sh("cd " .. q(d) .. " && env -u XDG_CACHE_HOME HOME=" .. q(home) .. " " ..
-                              H.qlua_cmd .. " --check vm.lua")
+                              H.qlua_cmd .. " -e 'qemu.check(dofile(\"vm.lua\"))'")
     assert.are.equal("", err)
     assert.are.equal(0, code)
     local _, out = H.sh("ls " .. q(home .. "/.cache/qlua"))
@@ -319,10 +341,10 @@ return { devices = { qemu.rng { id = "rng0" } } }
     local xdg, dir = cache()
     local d = script('return {}')
     local env = "QLUA_QEMU=" .. q(qemu_path)
-    assert.are.equal(0, (qlua_in(d, xdg, env, "--check", "vm.lua")))
+    assert.are.equal(0, (fill(d, xdg, env)))
     local file = dir .. "/qemu-" .. qemu_path:gsub("[^%w%.%-]", "_") .. ".json"
     H.write(file, "{ not json")
-    assert.are.equal(0, (qlua_in(d, xdg, env, "--check", "vm.lua")))
+    assert.are.equal(0, (fill(d, xdg, env)))
     assert.are.equal(2, starts())
     assert.truthy(qemu.json_decode(H.slurp(file)))
     assert.are.equal(0, (qlua_in(d, xdg, env, "--check", "vm.lua")))

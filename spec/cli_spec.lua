@@ -571,6 +571,7 @@ return {
     local d = H.tmpdir()
     local got = d .. "/argv"
     local stand = standin(d .. "/qemu", got)
+    H.write(d .. "/x\ntouch INJECTED\r", "")  -- there: a dry run's "w" may not create it
     H.write(d .. "/vm.lua", ([[
 local f = qemu.open(%q, "w")
 return { path = %q, devices = { qemu.block { id = "hd0", file = f, format = "raw" } } }

@@ -322,3 +322,82 @@ describe("prepare (recipes.disk's overlay)", function()
     assert.are.same({ { argv = { "a" } }, { argv = { "b" }, remove = "/b" } }, m.prepare)
   end)
 end)
+
+-- ---- what the script itself would start or write ---------------------------------
+
+describe("a dry run refuses what the script would start or write itself", function()
+  local TAIL = "; a dry run starts no program and makes, changes or removes no file (a VM's files are " ..
+               "made at launch by its prepare steps, which a dry run prints)\n"
+  -- Each line of vm.lua below is a script's call; the error names its line.
+  local CASES = {
+    { 'os.execute("mkdir -p made")', "os.execute would run 'mkdir -p made'" },
+    { "os.execute()", "os.execute would start a shell" },
+    { 'io.popen("ls")', "io.popen would run 'ls'" },
+    { 'os.remove("base.img")', "os.remove would remove 'base.img'" },
+    { 'os.rename("base.img", "moved.img")', "os.rename would rename 'base.img' to 'moved.img'" },
+    { "os.tmpname()", "os.tmpname would create a file" },
+    { 'io.open("made", "w")', "io.open would open 'made' for writing (mode 'w')" },
+    { 'io.open("base.img", "r+b")', "io.open would open 'base.img' for writing (mode 'r+b')" },
+    { 'io.open("base.img", "a")', "io.open would open 'base.img' for writing (mode 'a')" },
+    { 'io.output("made")', "io.output would open 'made' for writing" },
+    { 'qemu.open("made", "w")', "qemu.open would create 'made'" },
+  }
+
+  for _, flag in ipairs({ "-n", "--json", "--check" }) do
+    it(flag .. ": each with its own message at the script's line (exit 2), and nothing made or run", function()
+      for _, c in ipairs(CASES) do
+        local d = setup("local x = 1\n" .. c[1] .. "\nreturn { name = 'x' }\n")
+        local code, out, err = dry(d, flag, "vm.lua")
+        assert.are.equal("qlua: vm.lua:2: dry run: " .. c[2] .. TAIL, err)
+        assert.are.equal("", out)
+        assert.are.equal(2, code)
+      end
+    end)
+  end
+
+  it("-e CHUNK's too", function()
+    local d = setup("return { name = 'x' }\n")
+    local code, _, err = dry(d, "-n", "-e", 'os.execute("true")', "vm.lua")
+    assert.are.equal("qlua: (command line):1: dry run: os.execute would run 'true'" .. TAIL, err)
+    assert.are.equal(2, code)
+  end)
+
+  it("reading goes on as in a run: io.open and io.lines for reading, qemu.open of a file there", function()
+    local d = setup([[
+local f = assert(io.open("base.img", "rb"))
+assert(#f:read(16) == 16)
+f:close()
+for _ in io.lines("vm.lua") do end
+assert(io.output() == io.stdout)
+local fd = qemu.open("base.img", "w")   -- there already: "w" creates nothing
+local ok, e = pcall(io.open, "base.img", "rw")
+assert(not ok and e:find("invalid mode", 1, true), e)
+local dry, checking = qemu._dry_run()
+print(dry, checking)
+return { name = "x", devices = { qemu.block { id = "hd0", file = fd, format = "raw" } } }
+]])
+    local code, out, err = dry(d, "-n", "vm.lua")
+    assert.are.equal("", err)
+    assert.are.equal(0, code)
+    assert.truthy(out:find("^true\tfalse\n"), out)
+    code, out = dry(d, "--check", "-e", "print(qemu._dry_run())")
+    assert.are.equal(0, code)
+    assert.are.equal("true\ttrue\n", out)
+    -- not a dry run: the same functions, and qemu._dry_run says so
+    code, out = qlua_in(d, "-e", "print(qemu._dry_run()) os.execute('true')")
+    assert.are.equal(0, code)
+    assert.are.equal("false\tfalse\n", out)
+  end)
+
+  it("recipes that find paths ask no program (the working directory, qlua's own path)", function()
+    local d = setup([[
+local recipes = require "qemu.recipes"
+recipes.guest_dir()   -- looks in the tree beside qlua's own binary too
+return qemu.merge(recipes.disk { file = "base.img", format = "raw", overlay = true }, { name = "x" })
+]])
+    local code, out, err = dry(d, "-n", "vm.lua")
+    assert.are.equal("", err)
+    assert.are.equal(0, code)
+    assert.truthy(out:find(" -b " .. d .. "/base.img ", 1, true), out)  -- made absolute
+  end)
+end)

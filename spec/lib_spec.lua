@@ -177,3 +177,43 @@ describe("device values", function()
     end
   end)
 end)
+
+-- src/lsys.c: what lua/qemu/ asks of the system, in C so that a dry run,
+-- which starts no program, may ask too.
+describe("the system facts the Lua library asks for", function()
+  it("qemu._cwd: the working directory, as pwd says", function()
+    local d = H.tmpdir()
+    local code, out = H.sh("cd " .. H.q(d) .. " && " .. H.qlua_cmd .. " -e 'print(qemu._cwd())' && pwd -P")
+    assert.are.equal(0, code)
+    local cwd, pwd = out:match("^(.-)\n(.-)\n$")
+    assert.are.equal(pwd, cwd)
+  end)
+
+  it("qemu._exe: the program this process runs (qlua, or the lua that loaded qemu.so)", function()
+    local code, out = qlua_e("print(qemu._exe())")
+    assert.are.equal(0, code)
+    local _, real = H.sh("readlink -f " .. H.q(H.qlua_bin))
+    assert.are.equal(real, out)
+    assert.truthy(qemu._exe():find("^/"))
+  end)
+
+  it("qemu._mkdir_p: a directory and its missing parents; nil and why when it cannot", function()
+    local d = H.tmpdir()
+    assert.is_true(qemu._mkdir_p(d .. "/a/b//c/"))
+    assert.truthy(io.open(d .. "/a/b/c"), "not made")
+    assert.is_true(qemu._mkdir_p(d .. "/a/b"))  -- there already
+    H.write(d .. "/file", "")
+    assert.are.same({ nil, d .. "/file: Not a directory" }, { qemu._mkdir_p(d .. "/file/x") })
+    assert.are.same({ nil, d .. "/file: Not a directory" }, { qemu._mkdir_p(d .. "/file") })
+    assert.are.same({ nil, ": No such file or directory" }, { qemu._mkdir_p("") })
+  end)
+
+  it("qemu._random_hex: 2n hex digits, a new draw each time", function()
+    local a, b = qemu._random_hex(6), qemu._random_hex(6)
+    assert.truthy(a:find("^%x+$") and #a == 12, a)
+    assert.are_not.equal(a, b)
+    local ok, e = pcall(qemu._random_hex, 33)
+    assert.is_false(ok)
+    assert.truthy(e:find("expected 1 to 32 bytes", 1, true), e)
+  end)
+end)

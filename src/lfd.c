@@ -14,6 +14,7 @@
 #include <lauxlib.h>
 
 #include "fdutil.h"
+#include "ldry.h"
 #include "options.h"
 #include "tap.h"
 
@@ -210,6 +211,8 @@ static int l_open(lua_State *L)
 	const char *path = check_name(L, 1, "path");
 	const char *mode = modes[luaL_checkoption(L, 2, "r", modes)];
 	char err[512];
+	if (mode[0] == 'w')
+		ldry_refuse_create(L, "qemu.open", path);  /* "w" creates a missing file */
 
 	struct qfd *q = qfd_push(L);
 	if (fd_open_path(path, mode, &q->fd, err, sizeof err) != 0)

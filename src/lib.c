@@ -1,15 +1,14 @@
 /* lib.c - luaopen_qemu: the module table.  The other Lua-facing files
  * register their own functions here (lbuild.c: qemu.argv; ldev.c:
  * constructors and schema introspection; lfd.c: descriptors; lvm.c:
- * processes). */
+ * processes; ldry.c: whether this is a dry run; lsys.c: system facts for
+ * the Lua library). */
 #include "lib.h"
 
-#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/utsname.h>
 
 #include <lauxlib.h>
@@ -19,8 +18,10 @@
 #include "check.h"
 #include "kvm.h"
 #include "lbuild.h"
+#include "ldry.h"
 #include "ldev.h"
 #include "lfd.h"
+#include "lsys.h"
 #include "lvm.h"
 #include "options.h"
 #include "render.h"
@@ -33,32 +34,6 @@ static int l_kvm_usable(lua_State *L)
 	lua_pushboolean(L, kvm_usable(why, sizeof why));
 	lua_pushstring(L, why);
 	return 2;
-}
-
-/* qemu._random_hex(n) -> 2n hex digits from the kernel's random source, for
- * the Lua library's unpredictable names (run directories, instance ids,
- * temporary files).  Not math.random: busted seeds it with the time, so
- * two processes started in the same second would draw the same names. */
-static int l_random_hex(lua_State *L)
-{
-	lua_Integer n = luaL_checkinteger(L, 1);
-	luaL_argcheck(L, n >= 1 && n <= 32, 1, "expected 1 to 32 bytes");
-	unsigned char b[32];
-	char hex[64];
-	for (size_t got = 0; got < (size_t)n;) {
-		ssize_t r = getrandom(b + got, (size_t)n - got, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return luaL_error(L, "getrandom: %s", strerror(errno));
-		got += (size_t)r;
-	}
-	for (lua_Integer i = 0; i < n; i++) {
-		hex[2 * i] = "0123456789abcdef"[b[i] >> 4];
-		hex[2 * i + 1] = "0123456789abcdef"[b[i] & 15];
-	}
-	lua_pushlstring(L, hex, (size_t)(2 * n));
-	return 1;
 }
 
 /* Pushes lua/qemu/merge.lua's module, loaded the first time it is needed:
@@ -287,8 +262,8 @@ int luaopen_qemu(lua_State *L)
 		return luaL_error(L, "qlua was built with field type %d missing from src/types.c's table", types_missing());
 	preload(L);
 	static const luaL_Reg funcs[] = { { "kvm_usable", l_kvm_usable }, { "suggest", ck_l_suggest },
-	                                  { "_random_hex", l_random_hex }, { NULL, NULL } };
-	/* sized for what the registrations below add (55 names today): the
+	                                  { NULL, NULL } };
+	/* sized for what the registrations below add (59 names today): the
 	 * table is made once instead of rehashed five times as they arrive */
 	luaL_checkversion(L);  /* (what luaL_newlib did: qemu.so meets other Lua builds) */
 	lua_createtable(L, 0, 64);
@@ -300,6 +275,8 @@ int luaopen_qemu(lua_State *L)
 	lfd_register(L);
 	lvm_register(L);
 	lcheck_register(L);
+	ldry_register(L);
+	lsys_register(L);
 	options_register(L);
 	setup_merge(L);
 	setup_index(L);  /* last: everything it has is there now */

@@ -17,6 +17,7 @@
 #include "lalloc.h"
 #include "lfd.h"
 #include "lbuild.h"
+#include "ldry.h"
 #include "lib.h"
 #include "loop.h"
 #include "lvm.h"
@@ -42,7 +43,7 @@ static const struct opt {
 	                                  "(prepare steps, then QEMU); starts nothing" },
 	[O_JSON] = { 0, "json", NULL, "print them and QEMU's descriptor map as JSON" },
 	[O_CHECK] = { 0, "check", NULL, "ask the VM's QEMU whether it has every machine type, device, "
-	                                "property and object type the VM uses (exit 2 if not); runs nothing" },
+	                                "property and object type the VM uses (exit 2 if not); starts no VM, writes no file" },
 	[O_EXEC] = { 'e', NULL, "CHUNK", "run the Lua chunk CHUNK before the script" },
 	[O_LIB] = { 'L', NULL, "DIR", "look for Lua modules in DIR first (qemu.NAME in DIR/qemu/NAME.lua; as QLUA_PATH=DIR)" },
 	[O_DESCRIBE] = { 0, "describe", "KIND", "print the fields of a device kind, a section or a table of named options "
@@ -697,6 +698,8 @@ static int pmain(lua_State *L)
 		lua_pop(L, 1);
 		dry_args = a;
 		lvm_dry_hook = dry_launch;
+		/* and what the script would start or write itself is refused */
+		ldry_install(L, a->flags[O_CHECK]);
 	}
 	if (a->exec) {
 		if (luaL_loadbuffer(L, a->exec, strlen(a->exec), "=(command line)"))

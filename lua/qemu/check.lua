@@ -32,7 +32,8 @@
 -- (qemu-<path with '/' as '_'>.json), valid while the binary's absolute path,
 -- size and modification time are those recorded in it; a device or machine
 -- asked about for the first time is added.  A run that finds every answer in
--- the cache starts no QEMU.  opts.cache_dir overrides the directory;
+-- the cache starts no QEMU.  A dry run (qlua -n, --json, --check) reads the
+-- cache and writes nothing (qemu._dry_run), as it makes no other file.  opts.cache_dir overrides the directory;
 -- cache_dir = false keeps nothing.
 --
 -- Errors are returned, not raised (qemu.check raises only for what any
@@ -129,10 +130,6 @@ local function set_of(list)
   return s
 end
 
-local function q(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
 local function basename(p)
   return (p:match("([^/]*)$"))
 end
@@ -175,7 +172,7 @@ local function save_cache(dir, file, c)
   local tmp = ("%s.%s.tmp"):format(file, Q()._random_hex(6))
   local f = io.open(tmp, "wb")
   if not f then
-    os.execute("mkdir -p " .. q(dir) .. " 2>/dev/null")
+    Q()._mkdir_p(dir)
     f = io.open(tmp, "wb")
   end
   if not f then return false end  -- no cache: the answers are asked again next time
@@ -352,7 +349,8 @@ local function answers(path, need, opts)
   c.devices_set = set_of(c.devices)
   local started, err = fill(c, key, need)
   if not started then return nil, err end
-  if dir and (fresh or started > 0) then
+  -- a dry run (qlua -n, --json, --check) reads the cache and writes none
+  if dir and (fresh or started > 0) and not Q()._dry_run() then
     local set = c.devices_set
     c.devices_set = nil
     save_cache(dir, file, c)

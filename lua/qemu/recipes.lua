@@ -406,11 +406,7 @@ end
 local cwd
 local function absolute(path)
   if path:sub(1, 1) == "/" then return path end
-  if not cwd then
-    local p = io.popen("pwd")
-    cwd = p and p:read("l")
-    if p then p:close() end
-  end
+  if not cwd then cwd = U.Q()._cwd() end  -- (in C: a dry run starts no `pwd`)
   return (cwd or ".") .. "/" .. path:gsub("^%./", "")
 end
 
@@ -568,10 +564,8 @@ local function find_built(given, env, rel, ok)
   local tree = tree_of(SELF)
   local found = tree and try(tree .. "/" .. rel)
   if found then return found, tried end
-  -- the shell's parent is this process (qlua, or the lua interpreter)
-  local p = io.popen('readlink "/proc/$PPID/exe" 2>/dev/null')
-  local exe = p and p:read("l")
-  if p then p:close() end
+  -- the program this process runs (qlua, or the lua interpreter)
+  local exe = U.Q()._exe()
   local exedir = exe and exe:match("^(.*)/[^/]+$")
   found = exedir and exedir ~= tree and try(exedir .. "/" .. rel)
   if found then return found, tried end

@@ -1,0 +1,167 @@
+/* ldry.c - see ldry.h.  A dry run is trusted to show what a script would
+ * do without doing it, so it must not depend on the script's care: Lua's
+ * own functions that start programs or write files are replaced, in the
+ * loaded os and io tables (the globals are the same tables), by functions
+ * that raise at the script's line and say what would have happened.
+ * Reading stays as it is: a script may read its files to describe a VM. */
+#include "ldry.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+/* Registry field: absent outside a dry run, 1 in one, 2 with --check. */
+#define DRY_KEY "qlua.dry"
+
+static int dry_level(lua_State *L)
+{
+	lua_getfield(L, LUA_REGISTRYINDEX, DRY_KEY);
+	int level = (int)lua_tointeger(L, -1);
+	lua_pop(L, 1);
+	return level;
+}
+
+/* "vm.lua:8: dry run: <what>; a dry run starts ..." (at the caller's line,
+ * as luaL_error) */
+static int refuse(lua_State *L, const char *fmt, ...)
+{
+	va_list ap;
+	luaL_where(L, 1);
+	lua_pushliteral(L, "dry run: ");
+	va_start(ap, fmt);
+	lua_pushvfstring(L, fmt, ap);
+	va_end(ap);
+	lua_pushliteral(L, "; a dry run starts no program and makes, changes or removes no file "
+	                   "(a VM's files are made at launch by its prepare steps, which a dry run prints)");
+	lua_concat(L, 4);
+	return lua_error(L);
+}
+
+/* An argument as the message shows it (the functions take numbers too). */
+static const char *arg_text(lua_State *L, int i)
+{
+	const char *s = lua_tostring(L, i);
+	return s ? s : "?";
+}
+
+static int dry_execute(lua_State *L)
+{
+	if (lua_isnoneornil(L, 1))  /* os.execute(): system(NULL) runs a shell to see if there is one */
+		return refuse(L, "os.execute would start a shell");
+	return refuse(L, "os.execute would run '%s'", arg_text(L, 1));
+}
+
+static int dry_popen(lua_State *L)
+{
+	return refuse(L, "io.popen would run '%s'", arg_text(L, 1));
+}
+
+static int dry_remove(lua_State *L)
+{
+	return refuse(L, "os.remove would remove '%s'", arg_text(L, 1));
+}
+
+static int dry_rename(lua_State *L)
+{
+	return refuse(L, "os.rename would rename '%s' to '%s'", arg_text(L, 1), arg_text(L, 2));
+}
+
+static int dry_tmpname(lua_State *L)
+{
+	return refuse(L, "os.tmpname would create a file");  /* (mkstemp makes it) */
+}
+
+/* io.open: Lua's mode rule ([rwa]+?b*), then reading goes to Lua's own
+ * io.open (upvalue 1), anything that writes is refused.  The arguments are
+ * checked here, so their errors still say 'open'. */
+static int dry_open(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	const char *mode = luaL_optstring(L, 2, "r"), *m = mode;
+	int ok = *m && strchr("rwa", *m++);
+	if (ok && *m == '+')
+		m++;
+	luaL_argcheck(L, ok && strspn(m, "b") == strlen(m), 2, "invalid mode");
+	if (mode[0] != 'r' || strchr(mode, '+'))
+		return refuse(L, "io.open would open '%s' for writing (mode '%s')", path, mode);
+	lua_settop(L, 2);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, 2, LUA_MULTRET);
+	return lua_gettop(L);
+}
+
+/* io.output(name) opens name for writing; a file handle or nothing goes
+ * to Lua's own io.output (upvalue 1). */
+static int dry_output(lua_State *L)
+{
+	if (lua_type(L, 1) == LUA_TSTRING)
+		return refuse(L, "io.output would open '%s' for writing", lua_tostring(L, 1));
+	int n = lua_gettop(L) > 0;
+	lua_settop(L, n);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, n, LUA_MULTRET);
+	return lua_gettop(L);
+}
+
+/* lib.name = f, with lib's own function of that name as f's upvalue when
+ * f needs it. */
+static void replace(lua_State *L, int lib, const char *name, lua_CFunction f, int wraps)
+{
+	if (wraps) {
+		lua_getfield(L, lib, name);
+		lua_pushcclosure(L, f, 1);
+	} else {
+		lua_pushcfunction(L, f);
+	}
+	lua_setfield(L, lib, name);
+}
+
+void ldry_install(lua_State *L, int checking)
+{
+	lua_pushinteger(L, checking ? 2 : 1);
+	lua_setfield(L, LUA_REGISTRYINDEX, DRY_KEY);
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+	if (lua_getfield(L, -1, LUA_OSLIBNAME) == LUA_TTABLE) {
+		int os = lua_gettop(L);
+		replace(L, os, "execute", dry_execute, 0);
+		replace(L, os, "remove", dry_remove, 0);
+		replace(L, os, "rename", dry_rename, 0);
+		replace(L, os, "tmpname", dry_tmpname, 0);
+	}
+	lua_pop(L, 1);
+	if (lua_getfield(L, -1, LUA_IOLIBNAME) == LUA_TTABLE) {
+		int io = lua_gettop(L);
+		replace(L, io, "popen", dry_popen, 0);
+		replace(L, io, "open", dry_open, 1);
+		replace(L, io, "output", dry_output, 1);
+	}
+	lua_pop(L, 2);
+}
+
+void ldry_refuse_create(lua_State *L, const char *fname, const char *path)
+{
+	struct stat st;
+	if (dry_level(L) && stat(path, &st) != 0 && errno == ENOENT)
+		refuse(L, "%s would create '%s'", fname, path);
+}
+
+/* qemu._dry_run() -> dry, checking */
+static int l_dry_run(lua_State *L)
+{
+	int level = dry_level(L);
+	lua_pushboolean(L, level > 0);
+	lua_pushboolean(L, level > 1);
+	return 2;
+}
+
+void ldry_register(lua_State *L)
+{
+	lua_pushcfunction(L, l_dry_run);
+	lua_setfield(L, -2, "_dry_run");
+}

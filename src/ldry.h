@@ -1,0 +1,26 @@
+/* ldry.h - what a dry run refuses.  Under -n, --json and --check nothing
+ * may start a program or make, change or remove a file: the script's
+ * qemu.launch, qemu.run and qemu.launch_custom print or check instead
+ * (main.c), and the script's own ways of doing either raise at its line. */
+#ifndef QLUA_LDRY_H
+#define QLUA_LDRY_H
+
+#include <lua.h>
+
+/* Makes this Lua state's run a dry one (main.c, before -e and the script
+ * run): os.execute, io.popen, os.remove, os.rename and os.tmpname raise,
+ * and io.open and io.output raise for writing; qemu.open raises where its
+ * "w" would create the file (ldry_refuse_create).  checking: --check was
+ * given (qemu._dry_run's second value). */
+void ldry_install(lua_State *L, int checking);
+
+/* Raises the dry run's error for qemu.open creating path, when this is a
+ * dry run and path does not exist; returns otherwise. */
+void ldry_refuse_create(lua_State *L, const char *fname, const char *path);
+
+/* qemu._dry_run() -> dry, checking: whether this is a dry run, and whether
+ * --check was given (lua/qemu/check.lua writes no cache in a dry run).
+ * Into the table on top of the stack. */
+void ldry_register(lua_State *L);
+
+#endif

@@ -1,0 +1,12 @@
+/* lsys.h - what the Lua library (lua/qemu/) asks of the system, answered
+ * in C so that asking starts no program: a dry run may ask too. */
+#ifndef QLUA_LSYS_H
+#define QLUA_LSYS_H
+
+#include <lua.h>
+
+/* qemu._random_hex, qemu._cwd, qemu._exe and qemu._mkdir_p, into the table
+ * on top of the stack. */
+void lsys_register(lua_State *L);
+
+#endif
