@@ -33,8 +33,8 @@
 -- size and modification time are those recorded in it; a device or machine
 -- asked about for the first time is added.  A run that finds every answer in
 -- the cache starts no QEMU.  A dry run (qlua -n, --json, --check) reads the
--- cache and writes nothing (qemu._dry_run), as it makes no other file.  opts.cache_dir overrides the directory;
--- cache_dir = false keeps nothing.
+-- cache and writes nothing (qemu._dry_run), as it makes no other file.
+-- opts.cache_dir overrides the directory; cache_dir = false keeps nothing.
 --
 -- Errors are returned, not raised (qemu.check raises only for what any
 -- function raises for: an invalid description, a bad argument).  Each names
