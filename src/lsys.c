@@ -1,13 +1,19 @@
 /* lsys.c - see lsys.h.  The library used to ask a shell (`pwd`, `readlink
- * /proc/$PPID/exe`, `mkdir -p`): a program started for a fact, even in a
- * dry run, which starts none. */
+ * /proc/$PPID/exe`, `mkdir -p`, `rm -rf`, `nproc`, `test -t`, `date`,
+ * `ls`): a program started, and a path quoted for sh, for a fact or a
+ * directory, even in a dry run, which starts none. */
 #include "lsys.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <limits.h>
+#include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <lauxlib.h>
@@ -100,9 +106,85 @@ static int l_mkdir_p(lua_State *L)
 	return 1;
 }
 
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st, (void)type, (void)ftw;
+	return remove(path) != 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* qemu._rm_rf(path) -> true, or nil, why: path and all under it, as rm -rf
+ * removes them (symbolic links themselves, never what they point to);
+ * nothing there is no error. */
+static int l_rm_rf(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	struct stat st;
+	if (lstat(path, &st) == 0 || errno != ENOENT) {
+		/* depth first (contents before their directory), not across mounts */
+		if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0)
+			return fail(L, path);
+	}
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* qemu._nproc() -> the processors this process may run on, as nproc(1)
+ * counts them (its affinity mask) */
+static int l_nproc(lua_State *L)
+{
+	cpu_set_t set;
+	long n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : sysconf(_SC_NPROCESSORS_ONLN);
+	lua_pushinteger(L, n > 0 ? n : 1);
+	return 1;
+}
+
+/* qemu._isatty(fd) -> is descriptor fd a terminal? */
+static int l_isatty(lua_State *L)
+{
+	lua_pushboolean(L, isatty((int)luaL_checkinteger(L, 1)));
+	return 1;
+}
+
+/* qemu._wall_time() -> the wall clock, Unix seconds with fractions
+ * (os.time has whole seconds only) */
+static int l_wall_time(lua_State *L)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	lua_pushnumber(L, (lua_Number)t.tv_sec + (lua_Number)t.tv_nsec / 1e9);
+	return 1;
+}
+
+/* qemu._dir(path) -> the names in directory path (not . and ..), in no
+ * order, or nil, why */
+static int l_dir(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	DIR *d = opendir(path);
+	if (!d)
+		return fail(L, path);
+	lua_newtable(L);
+	int n = 0;
+	for (struct dirent *e; (errno = 0, e = readdir(d));) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		lua_pushstring(L, e->d_name);
+		lua_rawseti(L, -2, ++n);
+	}
+	int e = errno;
+	closedir(d);
+	if (e) {
+		errno = e;
+		return fail(L, path);
+	}
+	return 1;
+}
+
 void lsys_register(lua_State *L)
 {
 	static const luaL_Reg funcs[] = { { "_random_hex", l_random_hex }, { "_cwd", l_cwd }, { "_exe", l_exe },
-	                                  { "_mkdir_p", l_mkdir_p }, { NULL, NULL } };
+	                                  { "_mkdir_p", l_mkdir_p }, { "_rm_rf", l_rm_rf }, { "_nproc", l_nproc },
+	                                  { "_isatty", l_isatty }, { "_wall_time", l_wall_time }, { "_dir", l_dir },
+	                                  { NULL, NULL } };
 	luaL_setfuncs(L, funcs, 0);
 }

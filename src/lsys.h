@@ -5,8 +5,8 @@
 
 #include <lua.h>
 
-/* qemu._random_hex, qemu._cwd, qemu._exe and qemu._mkdir_p, into the table
- * on top of the stack. */
+/* qemu._random_hex, _cwd, _exe, _mkdir_p, _rm_rf, _nproc, _isatty,
+ * _wall_time and _dir, into the table on top of the stack. */
 void lsys_register(lua_State *L);
 
 #endif

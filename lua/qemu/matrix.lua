@@ -184,7 +184,7 @@ local function safe(name)
 end
 
 local function mkdir(path)
-  os.execute("mkdir -p '" .. path:gsub("'", "'\\''") .. "'")
+  qemu._mkdir_p(path)
 end
 
 local function write(path, text)
@@ -193,10 +193,7 @@ local function write(path, text)
 end
 
 local function nproc()
-  local p = io.popen("nproc 2>/dev/null")
-  local n = p and tonumber(p:read("l")) or 2
-  if p then p:close() end
-  return n or 2
+  return qemu._nproc()
 end
 
 -- Records how cell r ended (result file, report) and stops its VM
@@ -253,7 +250,7 @@ local function start(run, r)
   r.deadline = r.started + run.timeout
   r.dir = run.results_dir .. "/" .. safe(c.name)
   getmetatable(c).__index.dir = r.dir
-  os.execute("rm -rf '" .. r.dir:gsub("'", "'\\''") .. "'")
+  qemu._rm_rf(r.dir)
   mkdir(r.dir)
   run.running = run.running + 1
   -- recipes that make files (disk overlays) make them in the cell's directory

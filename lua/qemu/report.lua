@@ -34,9 +34,7 @@ local COLORS = { pass = "32", fail = "31", timeout = "33", crash = "35", error =
                  missing = "31" }
 
 local function isatty(f)
-  -- io has no isatty: ask test(1) about the descriptor
-  local fd = f == io.stdout and 1 or 2
-  return os.execute("test -t " .. fd) == true
+  return qemu._isatty(f == io.stdout and 1 or 2)  -- (io has no isatty)
 end
 
 local function paint(run, outcome, text)

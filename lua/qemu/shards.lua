@@ -243,10 +243,7 @@ end
 -- with it: results.json's times are wall times (shards on other machines
 -- line up), measured on the monotonic clock from this pair.
 function S.clocks()
-  local p = io.popen("date +%s.%N 2>/dev/null")
-  local w = p and tonumber(p:read("l") or "")
-  if p then p:close() end
-  return w or os.time(), qemu.now()
+  return qemu._wall_time(), qemu.now()
 end
 
 function S.hostname()
@@ -260,10 +257,6 @@ end
 
 local function merr(fmt, ...)
   error("--merge: " .. fmt:format(...), 0)
-end
-
-local function q(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
 end
 
 local function read(path)
@@ -282,12 +275,10 @@ local function expand(dir)
   if dir == "" then dir = "/" end
   if exists(dir .. "/results.json") then return { dir } end
   local found = {}
-  local p = io.popen("ls -1 " .. q(dir) .. " 2>/dev/null")
-  for name in p:lines() do
+  for _, name in ipairs(qemu._dir(dir) or {}) do
     local i, n = name:match("^shard%-(%d+)%-of%-(%d+)$")
     if i then found[#found + 1] = { path = dir .. "/" .. name, i = tonumber(i), n = tonumber(n) } end
   end
-  p:close()
   if #found == 0 then
     merr("'%s' holds no matrix results (no results.json, no shard-I-of-N directory)", dir)
   end
