@@ -183,17 +183,9 @@ local function safe(name)
   return (name:gsub("[^%w%.%-_=,]", "_"))
 end
 
-local function mkdir(path)
-  qemu._mkdir_p(path)
-end
-
 local function write(path, text)
   local f = io.open(path, "w")
   if f then f:write(text) f:close() end
-end
-
-local function nproc()
-  return qemu._nproc()
 end
 
 -- Records how cell r ended (result file, report) and stops its VM
@@ -251,7 +243,7 @@ local function start(run, r)
   r.dir = run.results_dir .. "/" .. safe(c.name)
   getmetatable(c).__index.dir = r.dir
   qemu._rm_rf(r.dir)
-  mkdir(r.dir)
+  qemu._mkdir_p(r.dir)
   run.running = run.running + 1
   -- recipes that make files (disk overlays) make them in the cell's directory
   local recipes = package.loaded["qemu.recipes"]
@@ -380,7 +372,7 @@ function Matrix:run(opts)
   local records = {}
   for i, c in ipairs(cells) do records[i] = { cell = c, name = c.name } end
   local run = {
-    matrix = self, records = records, jobs = opts.jobs or nproc(), fail_fast = opts.fail_fast,
+    matrix = self, records = records, jobs = opts.jobs or qemu._nproc(), fail_fast = opts.fail_fast,
     timeout = opts.timeout or self.def.timeout or 300,
     out = opts.out or ("qlua-runs/" .. safe(self.name)),
     done = 0, running = 0, failed = 0, stoppers = {}, started = qemu.now(), next = 1,
@@ -391,7 +383,7 @@ function Matrix:run(opts)
   -- a shard's results and cells go into RUN_DIR/shard-I-of-N
   run.results_dir = shards.dir(run.out, shard)
   run.wall0, run.mono0 = shards.clocks()
-  mkdir(run.results_dir)
+  qemu._mkdir_p(run.results_dir)
   report.start(run)
   shards.write(run)
   local function drive()
