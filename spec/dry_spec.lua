@@ -362,6 +362,19 @@ describe("a dry run refuses what the script would start or write itself", functi
     assert.are.equal(2, code)
   end)
 
+  it("qemu.open's \"w\" where the directory is missing: the run's own error, since nothing would be made", function()
+    local d = setup("local x = 1\nqemu.open('none/made', 'w')\nreturn { name = 'x' }\n")
+    for _, flag in ipairs({ "-n", "--json", "--check" }) do
+      local code, out, err = dry(d, flag, "vm.lua")
+      assert.are.equal("qlua: vm.lua:2: cannot open 'none/made': No such file or directory\n", err)
+      assert.are.equal("", out)
+      assert.are.equal(2, code)
+    end
+    local code, _, err = qlua_in(d, "vm.lua")  -- a run says the same
+    assert.are.equal("qlua: vm.lua:2: cannot open 'none/made': No such file or directory\n", err)
+    assert.are.equal(2, code)
+  end)
+
   it("reading goes on as in a run: io.open and io.lines for reading, qemu.open of a file there", function()
     local d = setup([[
 local f = assert(io.open("base.img", "rb"))

@@ -144,11 +144,25 @@ void ldry_install(lua_State *L, int checking)
 	lua_pop(L, 2);
 }
 
+/* A missing file is created only where its directory is there: without
+ * one, the open fails as it would in a run (ENOENT), and creates nothing. */
 void ldry_refuse_create(lua_State *L, const char *fname, const char *path)
 {
 	struct stat st;
-	if (dry_level(L) && stat(path, &st) != 0 && errno == ENOENT)
-		refuse(L, "%s would create '%s'", fname, path);
+	if (!dry_level(L) || stat(path, &st) == 0 || errno != ENOENT)
+		return;
+	const char *slash = strrchr(path, '/');
+	if (slash) {
+		luaL_Buffer b;
+		luaL_buffinit(L, &b);
+		luaL_addlstring(&b, path, slash == path ? 1 : (size_t)(slash - path));
+		luaL_pushresult(&b);
+		int there = stat(lua_tostring(L, -1), &st) == 0 && S_ISDIR(st.st_mode);
+		lua_pop(L, 1);
+		if (!there)
+			return;
+	}
+	refuse(L, "%s would create '%s'", fname, path);
 }
 
 /* qemu._dry_run() -> dry, checking */

@@ -15,7 +15,8 @@
 void ldry_install(lua_State *L, int checking);
 
 /* Raises the dry run's error for qemu.open creating path, when this is a
- * dry run and path does not exist; returns otherwise. */
+ * dry run and path does not exist but its directory does; returns
+ * otherwise (an open without the directory fails as in a run). */
 void ldry_refuse_create(lua_State *L, const char *fname, const char *path);
 
 /* qemu._dry_run() -> dry, checking: whether this is a dry run, and whether
