@@ -153,10 +153,7 @@ void ldry_refuse_create(lua_State *L, const char *fname, const char *path)
 		return;
 	const char *slash = strrchr(path, '/');
 	if (slash) {
-		luaL_Buffer b;
-		luaL_buffinit(L, &b);
-		luaL_addlstring(&b, path, slash == path ? 1 : (size_t)(slash - path));
-		luaL_pushresult(&b);
+		lua_pushlstring(L, path, slash == path ? 1 : (size_t)(slash - path));  /* its directory */
 		int there = stat(lua_tostring(L, -1), &st) == 0 && S_ISDIR(st.st_mode);
 		lua_pop(L, 1);
 		if (!there)
