@@ -6,10 +6,8 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <sched.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -17,6 +15,8 @@
 #include <unistd.h>
 
 #include <lauxlib.h>
+
+#include "prepare.h"
 
 /* nil, "<what>: <strerror>" */
 static int fail(lua_State *L, const char *what)
@@ -106,24 +106,13 @@ static int l_mkdir_p(lua_State *L)
 	return 1;
 }
 
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st, (void)type, (void)ftw;
-	return remove(path) != 0 && errno != ENOENT ? -1 : 0;
-}
-
 /* qemu._rm_rf(path) -> true, or nil, why: path and all under it, as rm -rf
- * removes them (symbolic links themselves, never what they point to);
- * nothing there is no error. */
+ * removes them (prepare_remove_tree); nothing there is no error. */
 static int l_rm_rf(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
-	struct stat st;
-	if (lstat(path, &st) == 0 || errno != ENOENT) {
-		/* depth first (contents before their directory), not across mounts */
-		if (nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0)
-			return fail(L, path);
-	}
+	if (prepare_remove_tree(path) != 0)
+		return fail(L, path);
 	lua_pushboolean(L, 1);
 	return 1;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -136,17 +137,32 @@ int prepare_run(const struct emit *e, char *err, size_t errlen)
 	return 0;
 }
 
+static int remove_errno;  /* the first failed removal of prepare_remove_tree's walk (nftw passes no context) */
+
 static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
-	remove(path);  /* what cannot be removed is left: nothing else to do at exit */
-	return 0;
+	if (remove(path) != 0 && errno != ENOENT && !remove_errno)
+		remove_errno = errno;
+	return 0;  /* on to the rest, as rm -rf */
+}
+
+int prepare_remove_tree(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : -1;
+	remove_errno = 0;
+	if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0)
+		return -1;
+	errno = remove_errno;
+	return remove_errno ? -1 : 0;
 }
 
 void prepare_cleanup(void)
 {
 	while (nremovals > 0) {
 		char *p = removals[--nremovals];
-		nftw(p, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+		prepare_remove_tree(p);  /* what cannot be removed is left: nothing else to do at exit */
 		free(p);
 	}
 	free(removals);

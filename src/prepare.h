@@ -23,4 +23,11 @@ int prepare_run(const struct emit *e, char *err, size_t errlen);
  * closes. */
 void prepare_cleanup(void);
 
+/* Removes path and everything under it, as rm -rf does: depth first,
+ * symbolic links themselves and never what they point to, not across
+ * mounts, going on past what cannot be removed.  Nothing there is no
+ * error.  Returns 0, or -1 with errno of the first removal that failed.
+ * (prepare_cleanup, and qemu._rm_rf for the matrix's cell directories.) */
+int prepare_remove_tree(const char *path);
+
 #endif
