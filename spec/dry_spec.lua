@@ -375,6 +375,40 @@ describe("a dry run refuses what the script would start or write itself", functi
     assert.are.equal(2, code)
   end)
 
+  it("qemu.tap makes no tap: each queue is /dev/null under the tap's name, so the command line is the run's", function()
+    local d = setup([[
+local queues = qemu.tap("qd0", { queues = 2, vnet_hdr = true })
+local made = "not made"
+for line in io.lines("/proc/net/dev") do   -- this namespace's interfaces
+  if line:match("^%s*qd0:") then made = "made" end
+end
+io.stderr:write("tap ", made, "\n")
+return { name = "x", devices = { qemu.netdev { type = "tap", id = "net0", fds = queues } } }
+]])
+    H.in_netns(function(ns)
+      local function qlua_ns(...)
+        return H.sh(("cd %s && QLUA_QEMU=%s ip netns exec %s %s %s </dev/null"):format(
+          q(d), q(d .. "/qemu"), ns, H.qlua_cmd, table.concat({ ... }, " ")))
+      end
+      local before = listing(d)
+      local code, out, err = qlua_ns("-n", "vm.lua")
+      assert.are.equal("tap not made\n", err)
+      assert.are.equal(0, code)
+      assert.truthy(out:find("^# fd 3: tap qd0 queue 1\n# fd 4: tap qd0 queue 2\n"), out)
+      assert.truthy(out:find("-netdev tap,id=net0,fds=3:4 \\\n", 1, true), out)
+      code, out, err = qlua_ns("--json", "vm.lua")
+      assert.are.equal("tap not made\n", err)
+      assert.are.equal(0, code)
+      assert.truthy(out:find('"what": "tap qd0 queue 2"', 1, true), out)
+      assert.are.equal(before, listing(d))
+      assert.is_nil(io.open(d .. "/qemu.ran"), "QEMU ran in a dry run")
+      -- a run makes it (-e: the script's tables, and no VM started)
+      code, _, err = qlua_ns("-e", q('dofile("vm.lua")'))
+      assert.are.equal("tap made\n", err)
+      assert.are.equal(0, code)
+    end)
+  end)
+
   it("reading goes on as in a run: io.open and io.lines for reading, qemu.open of a file there", function()
     local d = setup([[
 local f = assert(io.open("base.img", "rb"))

@@ -162,6 +162,11 @@ void ldry_refuse_create(lua_State *L, const char *fname, const char *path)
 	refuse(L, "%s would create '%s'", fname, path);
 }
 
+int ldry_active(lua_State *L)
+{
+	return dry_level(L) > 0;
+}
+
 /* qemu._dry_run() -> dry, checking */
 static int l_dry_run(lua_State *L)
 {

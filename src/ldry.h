@@ -19,6 +19,10 @@ void ldry_install(lua_State *L, int checking);
  * otherwise (an open without the directory fails as in a run). */
 void ldry_refuse_create(lua_State *L, const char *fname, const char *path);
 
+/* Whether this Lua state's run is a dry one (qemu.tap opens no tap in
+ * one: lfd.c). */
+int ldry_active(lua_State *L);
+
 /* qemu._dry_run() -> dry, checking: whether this is a dry run, and whether
  * --check was given (lua/qemu/check.lua writes no cache in a dry run).
  * Into the table on top of the stack. */

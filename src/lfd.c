@@ -270,6 +270,17 @@ static int l_tap(lua_State *L)
 		qs[i] = qfd_push(L);
 		lua_rawseti(L, -2, i + 1);
 	}
+	if (ldry_active(L)) {
+		/* A dry run makes no tap (TUNSETIFF would create the interface,
+		 * and it needs root): each queue is /dev/null under the name the
+		 * run's would have, so the command line printed is the run's. */
+		for (int i = 0; i < queues; i++) {
+			if (fd_open_path("/dev/null", "rw", &qs[i]->fd, err, sizeof err) != 0)
+				return luaL_error(L, "%s", err);
+			set_what(qs[i], "tap %s queue %d", ifname, i + 1);
+		}
+		return 1;
+	}
 	if (tap_open_queues(ifname, queues, vnet_hdr, fds, err, sizeof err) != 0)
 		return luaL_error(L, "%s", err);
 	if (tap_name(fds[0], name, sizeof name) != 0)
