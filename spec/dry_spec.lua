@@ -24,12 +24,18 @@ local function listing(d)
 end
 
 -- Runs `qlua ARGS...` in d with QLUA_QEMU and QLUA_QEMU_IMG the stand-ins
--- d/qemu and d/qemu-img, and TMPDIR=d.  Returns code, stdout, stderr.
-local function qlua_in(d, ...)
+-- d/qemu and d/qemu-img, and TMPDIR=d; under `wrap` when it is given (a
+-- command that runs qlua: "ip netns exec NS").  Returns code, stdout, stderr.
+local function qlua_wrapped(d, wrap, ...)
   local words = {}
   for i, a in ipairs({ ... }) do words[i] = q(a) end
-  return H.sh(("cd %s && TMPDIR=%s QLUA_QEMU=%s QLUA_QEMU_IMG=%s %s %s </dev/null"):format(
-    q(d), q(d), q(d .. "/qemu"), q(d .. "/qemu-img"), H.qlua_cmd, table.concat(words, " ")))
+  return H.sh(("cd %s && TMPDIR=%s QLUA_QEMU=%s QLUA_QEMU_IMG=%s %s%s %s </dev/null"):format(
+    q(d), q(d), q(d .. "/qemu"), q(d .. "/qemu-img"), wrap and wrap .. " " or "", H.qlua_cmd,
+    table.concat(words, " ")))
+end
+
+local function qlua_in(d, ...)
+  return qlua_wrapped(d, nil, ...)
 end
 
 -- A directory with vm.lua (src), the stand-ins, and a 1 MiB raw base.img.
@@ -44,15 +50,20 @@ local function setup(src)
   return d
 end
 
--- Runs qlua with opts on vm.lua in d; asserts nothing ran and no file
--- appeared or went.  Returns code, stdout, stderr.
-local function dry(d, ...)
+-- Runs qlua with opts on vm.lua in d (under wrap, as qlua_wrapped);
+-- asserts nothing ran and no file appeared or went.  Returns code, stdout,
+-- stderr.
+local function dry_wrapped(d, wrap, ...)
   local before = listing(d)
-  local code, out, err = qlua_in(d, ...)
+  local code, out, err = qlua_wrapped(d, wrap, ...)
   assert.is_nil(io.open(d .. "/qemu.ran"), "QEMU ran in a dry run")
   assert.is_nil(io.open(d .. "/qemu-img.ran"), "qemu-img ran in a dry run")
   assert.are.equal(before, listing(d))
   return code, out, err
+end
+
+local function dry(d, ...)
+  return dry_wrapped(d, nil, ...)
 end
 
 local LAUNCHES = [[
@@ -386,24 +397,18 @@ io.stderr:write("tap ", made, "\n")
 return { name = "x", devices = { qemu.netdev { type = "tap", id = "net0", fds = queues } } }
 ]])
     H.in_netns(function(ns)
-      local function qlua_ns(...)
-        return H.sh(("cd %s && QLUA_QEMU=%s ip netns exec %s %s %s </dev/null"):format(
-          q(d), q(d .. "/qemu"), ns, H.qlua_cmd, table.concat({ ... }, " ")))
-      end
-      local before = listing(d)
-      local code, out, err = qlua_ns("-n", "vm.lua")
+      local ip = "ip netns exec " .. ns
+      local code, out, err = dry_wrapped(d, ip, "-n", "vm.lua")
       assert.are.equal("tap not made\n", err)
       assert.are.equal(0, code)
       assert.truthy(out:find("^# fd 3: tap qd0 queue 1\n# fd 4: tap qd0 queue 2\n"), out)
       assert.truthy(out:find("-netdev tap,id=net0,fds=3:4 \\\n", 1, true), out)
-      code, out, err = qlua_ns("--json", "vm.lua")
+      code, out, err = dry_wrapped(d, ip, "--json", "vm.lua")
       assert.are.equal("tap not made\n", err)
       assert.are.equal(0, code)
       assert.truthy(out:find('"what": "tap qd0 queue 2"', 1, true), out)
-      assert.are.equal(before, listing(d))
-      assert.is_nil(io.open(d .. "/qemu.ran"), "QEMU ran in a dry run")
       -- a run makes it (-e: the script's tables, and no VM started)
-      code, _, err = qlua_ns("-e", q('dofile("vm.lua")'))
+      code, _, err = qlua_wrapped(d, ip, "-e", 'dofile("vm.lua")')
       assert.are.equal("tap made\n", err)
       assert.are.equal(0, code)
     end)
