@@ -80,6 +80,33 @@ describe("vm.agent", function()
     vm:kill(9)
     vm:wait(10)
   end)
+
+  -- The real QEMU with no guest (SeaBIOS finds nothing to boot): nothing
+  -- reads the agent's port, so a ping stays unread in QEMU's end of the
+  -- channel.  Removing the port and its chardev then closes that end with
+  -- our bytes unread, which Linux reports as ECONNRESET: as with QMP, that
+  -- is QEMU closing the channel, not a lost connection.
+  it("a channel QEMU closes with a command of ours unread is 'closed by QEMU', not a lost connection", function()
+    local vm = qemu.launch({ machine = { type = "q35", accel = "tcg" }, memory = { size = "128M" },
+                             knobs = { no_defaults = true } }, { qmp = true, agent = true, console = "capture" })
+    local ok, e = pcall(function()
+      local r, err = vm.agent:ping({ timeout = 1 })
+      assert.is_nil(r)
+      assert.are.equal("agent did not answer within 1 s", err.desc)
+      local port = "/machine/peripheral-anon/device[0]"
+      assert.are.same({}, vm.qmp:execute("device_del", { id = port }, { timeout = 10 }))
+      assert.truthy(vm.qmp:wait_event("DEVICE_DELETED", { timeout = 10, data = { path = port } }))
+      assert.are.same({}, vm.qmp:execute("chardev-remove", { id = "qlua-agent" }, { timeout = 10 }))
+      r, err = vm.agent:ping({ timeout = 10 })
+      assert.is_nil(r)
+      assert.are.equal("Disconnected", err.class)
+      assert.are.equal("agent channel closed by QEMU while waiting for the agent", err.desc)
+      assert.is_true(vm:alive())
+    end)
+    vm:kill(9)
+    vm:wait(10)
+    assert(ok, e)
+  end)
 end)
 
 describe("vm.agent with the test guest #guest", function()

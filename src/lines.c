@@ -42,6 +42,12 @@ long lines_recv(struct lines *b, int fd, int *more)
 	do
 		n = recv(fd, b->buf + b->len, room, MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
+	/* ECONNRESET is the peer closing its end with bytes of ours unread:
+	 * QEMU's QMP reads a byte at a time, so a quit can leave a client's
+	 * last "\n", and a guest agent port removed with a command queued
+	 * leaves the command.  The same end as end of file. */
+	if (n < 0 && errno == ECONNRESET)
+		n = 0;
 	if (n > 0)
 		b->len += n;
 	*more = n > 0 && (size_t)n == room;

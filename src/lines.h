@@ -35,7 +35,8 @@ int lines_room(struct lines *b);
  * hundreds of MiB, so it is not copied on the way): room made
  * (lines_room), then one recv, again when a signal interrupts it.  The
  * bytes read, with *more set when they filled the room (the socket may
- * hold more: read again; else it is empty); 0 when the peer closed; -1
+ * hold more: read again; else it is empty); 0 when the peer closed (a
+ * reset too: ECONNRESET is a close with bytes of ours unread); -1
  * with errno set: EAGAIN, nothing more now; ENOMEM, no room could be
  * made. */
 long lines_recv(struct lines *b, int fd, int *more);

@@ -392,10 +392,7 @@ static void receive(struct qmp *q)
 	for (;;) {
 		int more;
 		long n = lines_recv(&q->in, q->fd, &more);
-		/* ECONNRESET is QEMU closing its end with bytes of ours unread
-		 * (its QMP reads a byte at a time, so a quit can leave another
-		 * client's last "\n"): the same end as end of file. */
-		if (n < 0 && errno != ECONNRESET) {
+		if (n < 0) {
 			if (errno == ENOMEM)
 				fail(q, QMP_BROKEN, "out of memory reading QMP");
 			else if (errno != EAGAIN)
