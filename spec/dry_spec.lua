@@ -352,6 +352,8 @@ describe("a dry run refuses what the script would start or write itself", functi
     { 'io.open("base.img", "a")', "io.open would open 'base.img' for writing (mode 'a')" },
     { 'io.output("made")', "io.output would open 'made' for writing" },
     { 'qemu.open("made", "w")', "qemu.open would create 'made'" },
+    -- (internal: how the library writes its reports and --check's cache)
+    { 'qemu._write_file("base.img", "x")', "qemu._write_file would write 'base.img'" },
   }
 
   for _, flag in ipairs({ "-n", "--json", "--check" }) do

@@ -1,7 +1,7 @@
 -- spec/faults_spec.lua - fault injection (hardening): files that
 -- are missing or unreadable, programs that cannot be executed, running out
--- of descriptors, a full disk under the logs, QEMU killed at every stage,
--- and signals to qlua while it launches.  Each fault must end in a clear
+-- of descriptors, a full disk under the logs and a matrix's reports, QEMU
+-- killed at every stage, and signals to qlua while it launches.  Each fault must end in a clear
 -- error (its exact text) or exit status, leak no descriptor of this
 -- process, leave no child (no zombie, no orphan QEMU) and never hang: every
 -- wait is bounded, every ./qlua runs under timeout(1).
@@ -617,7 +617,7 @@ end
   end)
 end)
 
--- ---- 4. a full disk under the logs -----------------------------------------------
+-- ---- 4. a full disk under the logs and the reports --------------------------------
 
 describe("a log on a full disk", function()
   -- The choice: a log that cannot be written is dropped with one warning
@@ -717,6 +717,45 @@ print(l.qmp:execute("query-status", nil, { timeout = 20 }).status, lfs.attribute
     assert.are.equal("running\tnil\ntrue\ttrue\n"
       .. "false\t1\t" .. H.qemu_bin .. ": cannot create PID file: Failed to write pid file\n"
       .. "running\t0\t0\n", out)
+  end)
+end)
+
+describe("a report on a full disk", function()
+  -- A CI job reads the JUnit file after the run: a short one is a parse
+  -- error there, far from its cause, and an exit 0 said all was well.
+  it("a matrix's JUnit file on a full disk: the run says it cannot write it (exit 2), the old file stays whole", function()
+    if not root() then return end
+    local d = H.tmpdir()
+    local dir = d .. "/small"
+    lfs.mkdir(dir)
+    -- 40 skipped cells, each with a long reason: a JUnit file larger than
+    -- the page the old file's truncation frees, so it cannot fit
+    local script = H.write(d .. "/m.lua", [[
+local matrix = require "qemu.matrix"
+local n = {}
+for i = 1, 40 do n[i] = i end
+return matrix {
+  name = "full",
+  axes = { n = n },
+  vm = function(cell) error({ skip = true, reason = ("not here "):rep(20) }) end,
+  test = function() end,
+}
+]])
+    -- a private mount namespace: the tmpfs goes away with it, so what the
+    -- run left there is listed inside it
+    local code, out, err = run("unshare -m --propagation private sh -c " .. H.q(
+      "mount -t tmpfs -o size=64k qlua-faults " .. H.q(dir) .. " && cd " .. H.q(dir)
+      .. " && printf 'OLD\\n' > junit.xml && { dd if=/dev/zero of=fill bs=4k 2>/dev/null; "
+      .. "timeout -s KILL 60 " .. H.qlua_cmd .. " " .. H.q(script) .. " --junit junit.xml --out " .. H.q(d .. "/runs")
+      .. "; echo \"exit $?\"; ls; cat junit.xml; }"))
+    if code ~= 0 and err:find("unshare: ", 1, true) then
+      pending("no private mount namespace here: " .. err)
+      return
+    end
+    assert.are.equal(0, code, out .. err)
+    assert.are.equal("qlua: cannot write junit.xml: No space left on device\n", err)
+    assert.truthy(out:find("full: 40 cells: 40 skipped", 1, true), out)
+    assert.are.equal("exit 2\nfill\njunit.xml\nOLD\n", out:match("exit %d+\n.*$"))
   end)
 end)
 

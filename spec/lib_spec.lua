@@ -72,6 +72,33 @@ describe("the qemu table", function()
     assert.are.equal("vm.lua:1: bad argument #1 to '_random_hex' (number expected, got string)",
       err("return qemu._random_hex('x')"))
   end)
+
+  -- (internal: the matrix's reports, results.json, the HTML page and
+  -- --check's cache are written with it; a full disk: faults_spec.lua)
+  it("_write_file writes the whole file or leaves it as it was, and leaves nothing else", function()
+    local d = H.tmpdir()
+    local path = d .. "/r.xml"
+    assert.is_true(qemu._write_file(path, "first\n"))
+    assert.are.equal("first\n", H.slurp(path))
+    local big = ("0123456789"):rep(200000) .. "\0end"
+    assert.is_true(qemu._write_file(path, big))
+    assert.is_true(H.slurp(path) == big, "the 2 MB file was not written as given")
+    assert.is_true(qemu._write_file(path, ""))
+    assert.are.equal("", H.slurp(path))
+    -- a failure says which file and why, and changes nothing
+    assert.is_true(qemu._write_file(path, "kept\n"))
+    local ok, why = qemu._write_file(d .. "/none/r.xml", "x")
+    assert.is_nil(ok)
+    assert.are.equal(d .. "/none/r.xml: No such file or directory", why)
+    ok, why = qemu._write_file(d, "x")  -- a directory is not replaced
+    assert.is_nil(ok)
+    assert.are.equal(d .. ": Is a directory", why)
+    assert.are.equal("kept\n", H.slurp(path))
+    local names = qemu._dir(d)
+    assert.are.same({ "r.xml" }, names)
+    assert.are.equal("vm.lua:1: bad argument #2 to '_write_file' (string expected, got no value)",
+      err("return qemu._write_file('x')"))
+  end)
 end)
 
 describe("QMP", function()

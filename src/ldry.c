@@ -162,6 +162,12 @@ void ldry_refuse_create(lua_State *L, const char *fname, const char *path)
 	refuse(L, "%s would create '%s'", fname, path);
 }
 
+void ldry_refuse_write(lua_State *L, const char *fname, const char *path)
+{
+	if (dry_level(L))
+		refuse(L, "%s would write '%s'", fname, path);
+}
+
 int ldry_active(lua_State *L)
 {
 	return dry_level(L) > 0;

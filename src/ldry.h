@@ -19,6 +19,10 @@ void ldry_install(lua_State *L, int checking);
  * otherwise (an open without the directory fails as in a run). */
 void ldry_refuse_create(lua_State *L, const char *fname, const char *path);
 
+/* Raises the dry run's error for fname writing path, in a dry run;
+ * returns otherwise (qemu._write_file: lsys.c). */
+void ldry_refuse_write(lua_State *L, const char *fname, const char *path);
+
 /* Whether this Lua state's run is a dry one (qemu.tap opens no tap in
  * one: lfd.c). */
 int ldry_active(lua_State *L);

@@ -6,8 +6,10 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -16,6 +18,7 @@
 
 #include <lauxlib.h>
 
+#include "ldry.h"
 #include "prepare.h"
 
 /* nil, "<what>: <strerror>" */
@@ -27,6 +30,26 @@ static int fail(lua_State *L, const char *what)
 	return 2;
 }
 
+/* 2n hex digits (n <= 32) from the kernel's random source into hex; 0, or
+ * -1 with errno set. */
+static int random_hex(char *hex, size_t n)
+{
+	unsigned char b[32];
+	for (size_t got = 0; got < n;) {
+		ssize_t r = getrandom(b + got, n - got, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		got += (size_t)r;
+	}
+	for (size_t i = 0; i < n; i++) {
+		hex[2 * i] = "0123456789abcdef"[b[i] >> 4];
+		hex[2 * i + 1] = "0123456789abcdef"[b[i] & 15];
+	}
+	return 0;
+}
+
 /* qemu._random_hex(n) -> 2n hex digits from the kernel's random source, for
  * the Lua library's unpredictable names (run directories, instance ids,
  * temporary files).  Not math.random: busted seeds it with the time, so
@@ -35,22 +58,60 @@ static int l_random_hex(lua_State *L)
 {
 	lua_Integer n = luaL_checkinteger(L, 1);
 	luaL_argcheck(L, n >= 1 && n <= 32, 1, "expected 1 to 32 bytes");
-	unsigned char b[32];
 	char hex[64];
-	for (size_t got = 0; got < (size_t)n;) {
-		ssize_t r = getrandom(b + got, (size_t)n - got, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return luaL_error(L, "getrandom: %s", strerror(errno));
-		got += (size_t)r;
-	}
-	for (lua_Integer i = 0; i < n; i++) {
-		hex[2 * i] = "0123456789abcdef"[b[i] >> 4];
-		hex[2 * i + 1] = "0123456789abcdef"[b[i] & 15];
-	}
+	if (random_hex(hex, (size_t)n) < 0)
+		return luaL_error(L, "getrandom: %s", strerror(errno));
 	lua_pushlstring(L, hex, (size_t)(2 * n));
 	return 1;
+}
+
+/* qemu._write_file(path, data) -> true, or nil, why: data as the whole of
+ * path, or path as it was.  The bytes go to a new file beside path, which
+ * is then renamed over it, so a reader (a CI job parsing junit.xml, qlua
+ * --merge reading results.json, a browser on the HTML report) finds the
+ * old file or the new one, never part of one: not when qlua is killed
+ * mid-way, nor when the disk fills up, which is an error here where a
+ * plain f:write's short file went unnoticed.  (A symbolic link at path is
+ * replaced, not written through; the file gets 0666 less the umask.)  A
+ * dry run writes nothing: it raises, as io.open for writing does. */
+static int l_write_file(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	size_t n;
+	const char *data = luaL_checklstring(L, 2, &n);
+	ldry_refuse_write(L, "qemu._write_file", path);
+	char tmp[PATH_MAX], hex[12];
+	if (random_hex(hex, 6) < 0)
+		return fail(L, path);
+	int len = snprintf(tmp, sizeof tmp, "%s.%.12s.tmp", path, hex);
+	if (len < 0 || (size_t)len >= sizeof tmp) {
+		errno = ENAMETOOLONG;
+		return fail(L, path);
+	}
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return fail(L, path);
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(fd, data + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			goto failed;
+		off += (size_t)w;
+	}
+	int closed = close(fd);
+	fd = -1;
+	if (closed != 0 || rename(tmp, path) != 0)
+		goto failed;
+	lua_pushboolean(L, 1);
+	return 1;
+failed:;
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	errno = e;
+	return fail(L, path);
 }
 
 /* qemu._cwd() -> the working directory, or nil, why */
@@ -174,6 +235,7 @@ void lsys_register(lua_State *L)
 	static const luaL_Reg funcs[] = { { "_random_hex", l_random_hex }, { "_cwd", l_cwd }, { "_exe", l_exe },
 	                                  { "_mkdir_p", l_mkdir_p }, { "_rm_rf", l_rm_rf }, { "_nproc", l_nproc },
 	                                  { "_isatty", l_isatty }, { "_wall_time", l_wall_time }, { "_dir", l_dir },
+	                                  { "_write_file", l_write_file },
 	                                  { NULL, NULL } };
 	luaL_setfuncs(L, funcs, 0);
 }

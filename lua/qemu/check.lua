@@ -165,24 +165,14 @@ local function load_cache(file, key)
   return c
 end
 
--- The temporary file's name is random from the kernel (qemu._random_hex),
--- not math.random: processes seeded alike (busted seeds it with the time)
--- would pick the same name and write into each other's file.
+-- Written whole or not at all (qemu._write_file: aside under a random
+-- name, then renamed), so processes that probe the same binary at once
+-- never read each other's half-written file.
 local function save_cache(dir, file, c)
-  local tmp = ("%s.%s.tmp"):format(file, Q()._random_hex(6))
-  local f = io.open(tmp, "wb")
-  if not f then
-    Q()._mkdir_p(dir)
-    f = io.open(tmp, "wb")
-  end
-  if not f then return false end  -- no cache: the answers are asked again next time
-  f:write(Q().json(c), "\n")
-  f:close()
-  if not os.rename(tmp, file) then
-    os.remove(tmp)
-    return false
-  end
-  return true
+  local text = Q().json(c) .. "\n"
+  if Q()._write_file(file, text) then return true end
+  Q()._mkdir_p(dir)
+  return Q()._write_file(file, text) == true  -- false: no cache, the answers are asked again next time
 end
 
 ---------------------------------------------------------------------------

@@ -726,11 +726,7 @@ function M.page(info, results)
 end
 
 function M.write(path, info, results)
-  local text = M.page(info, results)
-  local f, err = io.open(path, "wb")
-  if not f then error("cannot write " .. tostring(err), 0) end
-  f:write(text)
-  f:close()
+  report.write(path, M.page(info, results))
 end
 
 -- The page's data from a matrix run (qemu.matrix's run state): times on

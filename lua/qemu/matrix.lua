@@ -183,10 +183,9 @@ local function safe(name)
   return (name:gsub("[^%w%.%-_=,]", "_"))
 end
 
-local function write(path, text)
-  local f = io.open(path, "w")
-  if f then f:write(text) f:close() end
-end
+-- A cell's own files (result, argv): whole or not at all, and an error
+-- when they cannot be written, as results.json is (report.write).
+local write = report.write
 
 -- Records how cell r ended (result file, report) and stops its VM
 -- gracefully, without blocking the other cells: the shutdown runs as a

@@ -173,22 +173,21 @@ function R.finish(run, opts)
   out:write(("%s: %d cells: %s (%.1f s, %s)\n"):format(run.matrix.name, #run.records,
     #parts > 0 and table.concat(parts, ", ") or "none", run.ended - run.started, run.where or ("logs in " .. (run.results_dir or run.out))))
   out:flush()
-  if opts.junit then
-    local f, err = io.open(opts.junit, "w")
-    if not f then error("cannot write " .. tostring(err), 0) end
-    f:write(R.junit(run))
-    f:close()
-  end
+  if opts.junit then R.write(opts.junit, R.junit(run)) end
+end
+
+-- text as the whole of the file at path, or an error that says why not:
+-- the report files are written whole or not at all (qemu._write_file).
+function R.write(path, text)
+  local ok, err = qemu._write_file(path, text)
+  if not ok then error("cannot write " .. err, 0) end
 end
 
 -- The run's TAP (as --tap printed it) and JUnit, as results.tap and
 -- junit.xml in dir: each shard's own, beside its results.json.
 function R.write_files(run, dir)
   for name, text in pairs({ ["results.tap"] = table.concat(run.tap_lines), ["junit.xml"] = R.junit(run) }) do
-    local f, err = io.open(dir .. "/" .. name, "w")
-    if not f then error("cannot write " .. tostring(err), 0) end
-    f:write(text)
-    f:close()
+    R.write(dir .. "/" .. name, text)
   end
 end
 

@@ -230,13 +230,7 @@ function S.write(run)
   for _, r in ipairs(run.ended_records) do
     if not r.not_run then doc.results[#doc.results + 1] = result_of(run, r) end
   end
-  local path = run.results_dir .. "/results.json"
-  local f, err = io.open(path .. ".tmp", "w")
-  if not f then error("cannot write " .. tostring(err), 0) end
-  f:write(qemu.json(doc), "\n")
-  f:close()
-  local ok, rerr = os.rename(path .. ".tmp", path)
-  if not ok then error("cannot write " .. tostring(rerr), 0) end
+  report.write(run.results_dir .. "/results.json", qemu.json(doc) .. "\n")
 end
 
 -- The wall clock (Unix time with fractions) now and the monotonic clock
