@@ -668,6 +668,9 @@ return matrix {
       { { "--timeout", "-1" }, "option '--timeout': a positive number of seconds expected" },
       { { "--junit" }, "option '--junit' needs an argument (FILE)" },
       { { "--bogus" }, "unknown matrix option '--bogus'" },
+      -- a run directory that cannot be made, said as such (not as the
+      -- first file that then could not be written in it)
+      { { "--out", m .. "/runs" }, "cannot make the run directory " .. m .. ": Not a directory" },
     }
     for _, c in ipairs(cases) do
       local code, stdout, stderr = qlua(S, 30, m, table.unpack(c[1]))

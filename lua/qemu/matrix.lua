@@ -382,7 +382,8 @@ function Matrix:run(opts)
   -- a shard's results and cells go into RUN_DIR/shard-I-of-N
   run.results_dir = shards.dir(run.out, shard)
   run.wall0, run.mono0 = shards.clocks()
-  qemu._mkdir_p(run.results_dir)
+  local made, why = qemu._mkdir_p(run.results_dir)
+  if not made then error("cannot make the run directory " .. why, 0) end
   report.start(run)
   shards.write(run)
   local function drive()
