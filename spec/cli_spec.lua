@@ -930,10 +930,23 @@ describe("qemu.kinds(), qemu.kind(), qemu.describe()", function()
     assert.are.same({}, missing)
   end)
 
+  it("a mistyped kind, section or table of options: exit 2 with the name it was meant to be", function()
+    for typo, meant in pairs({ blok = "block", machin = "machine", ["recipes.dsk"] = "recipes.disk",
+                               ["qmp.executr"] = "qmp.execute", hostfw = "hostfwd" }) do
+      local code, out, e = H.qlua("--describe", typo)
+      assert.are.equal(2, code)
+      assert.are.equal("", out)
+      assert.are.equal("qlua: unknown kind '" .. typo .. "' (did you mean '" .. meant .. "'?)\n", e)
+    end
+  end)
+
   it("describe() of an unknown kind raises", function()
     local ok, e = pcall(qemu.describe, "nope")
     assert.is_false(ok)
     assert.is_truthy(e:find("unknown kind 'nope'", 1, true))
+    ok, e = pcall(qemu.describe, "netdv")
+    assert.is_false(ok)
+    assert.are.equal("bad argument #1 to 'qemu.describe' (unknown kind 'netdv' (did you mean 'netdev'?))", e)
   end)
 end)
 

@@ -214,6 +214,28 @@ static int l_kinds(lua_State *L)
 	return 1;
 }
 
+static const char *name_in(void *ctx, int i)
+{
+	return ((const char *const *)ctx)[i];
+}
+
+const char *ldev_closest_kind(const char *name)
+{
+	const char *v[256];
+	int n = 0;
+	for (int i = 0; schema_devices[i] && n < 256; i++)
+		v[n++] = schema_devices[i]->name;
+	const struct field *vf = kind_fields(&schema_vm);
+	for (int i = 0; i < schema_vm.nfields && n < 256; i++)
+		if (vf[i].sub)
+			v[n++] = vf[i].name;
+	for (int i = 0; schema_device_sections[i] && n < 256; i++)
+		v[n++] = schema_device_sections[i]->name;
+	for (int i = 0; options_kinds[i] && n < 256; i++)
+		v[n++] = options_kinds[i]->name;
+	return ck_closest(name, name_in, v, n);
+}
+
 /* qemu.describe(kind): the schema of a device kind or VM section. */
 static int l_describe(lua_State *L)
 {
@@ -221,8 +243,12 @@ static int l_describe(lua_State *L)
 	const struct kind *k = schema_find(name);
 	if (!k)
 		k = options_find(name);  /* a table of named options (options.h) */
-	if (!k)
+	if (!k) {
+		const char *s = ldev_closest_kind(name);
+		if (s)
+			return luaL_argerror(L, 1, lua_pushfstring(L, "unknown kind '%s' (did you mean '%s'?)", name, s));
 		return luaL_argerror(L, 1, lua_pushfstring(L, "unknown kind '%s'", name));
+	}
 	lua_createtable(L, 0, 4);
 	lua_pushstring(L, k->name);
 	lua_setfield(L, -2, "kind");

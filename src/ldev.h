@@ -11,4 +11,9 @@
  * kinds(), describe() and kind(), to the table at the top of the stack. */
 void ldev_register(lua_State *L);
 
+/* The device kind, section or table of named options (what qemu.describe
+ * and --describe take) closest to name, when it is close enough to be a
+ * typo (ck_closest); NULL otherwise. */
+const char *ldev_closest_kind(const char *name);
+
 #endif

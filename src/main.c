@@ -17,6 +17,7 @@
 #include "lalloc.h"
 #include "lfd.h"
 #include "lbuild.h"
+#include "ldev.h"
 #include "ldry.h"
 #include "lib.h"
 #include "loop.h"
@@ -364,6 +365,9 @@ static void print_transports(lua_State *L, int idx, const char *kind)
 static void print_describe(lua_State *L, const char *kind)
 {
 	if (!schema_find(kind) && !options_find(kind)) {
+		const char *s = ldev_closest_kind(kind);
+		if (s)
+			luaL_error(L, "unknown kind '%s' (did you mean '%s'?)", kind, s);
 		luaL_Buffer b;
 		luaL_buffinit(L, &b);
 		for (int i = 0; schema_devices[i]; i++) {
