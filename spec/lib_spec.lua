@@ -99,6 +99,45 @@ describe("the qemu table", function()
     assert.are.equal("vm.lua:1: bad argument #2 to '_write_file' (string expected, got no value)",
       err("return qemu._write_file('x')"))
   end)
+
+  it("_write_file keeps a file's mode and a link, and writes through what is no regular file", function()
+    local lfs = require "lfs"
+    local d = H.tmpdir()
+    -- the mode stays the file's own
+    local path = H.write(d .. "/r.xml", "old\n")
+    assert.is_true(os.execute("chmod 600 " .. H.q(path)))
+    assert.is_true(qemu._write_file(path, "new\n"))
+    assert.are.equal("new\n", H.slurp(path))
+    assert.are.equal("rw-------", lfs.attributes(path, "permissions"))
+    -- a link stays a link; the file it names gets the bytes
+    assert.is_true(lfs.link("r.xml", d .. "/link.xml", true))
+    assert.is_true(qemu._write_file(d .. "/link.xml", "through the link\n"))
+    assert.are.equal("link", lfs.symlinkattributes(d .. "/link.xml", "mode"))
+    assert.are.equal("through the link\n", H.slurp(path))
+    -- a link to nothing yet: the file is made where it points
+    assert.is_true(lfs.link("made.xml", d .. "/dangling.xml", true))
+    assert.is_true(qemu._write_file(d .. "/dangling.xml", "made\n"))
+    assert.are.equal("made\n", H.slurp(d .. "/made.xml"))
+    assert.are.equal("link", lfs.symlinkattributes(d .. "/dangling.xml", "mode"))
+    -- a device is written through, not replaced (here behind a link of
+    -- ours, so a mistake would replace the link, not /dev/null)
+    assert.is_true(lfs.link("/dev/null", d .. "/null", true))
+    assert.is_true(qemu._write_file(d .. "/null", "gone\n"))
+    assert.are.equal("link", lfs.symlinkattributes(d .. "/null", "mode"))
+    -- a named pipe nobody reads: an error at once, not an open that waits
+    assert.is_true(os.execute("mkfifo " .. H.q(d .. "/fifo")))
+    local ok, why = qemu._write_file(d .. "/fifo", "x")
+    assert.is_nil(ok)
+    assert.are.equal(d .. "/fifo: No such device or address", why)
+    assert.are.equal("named pipe", lfs.attributes(d .. "/fifo", "mode"))
+    -- so `--junit /dev/stdout` prints the report
+    local code, out, e = qlua_e('assert(qemu._write_file("/dev/stdout", "on stdout\\n"))')
+    assert.are.equal(0, code, e)
+    assert.are.equal("on stdout\n", out)
+    local left = qemu._dir(d)
+    table.sort(left)
+    assert.are.same({ "dangling.xml", "fifo", "link.xml", "made.xml", "null", "r.xml" }, left)
+  end)
 end)
 
 describe("QMP", function()

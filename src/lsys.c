@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -65,53 +66,104 @@ static int l_random_hex(lua_State *L)
 	return 1;
 }
 
+/* Writes n bytes of data to fd; 0, or -1 with errno set. */
+static int write_all(int fd, const char *data, size_t n)
+{
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(fd, data + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+/* data into what path already is, through it, as an open would: a device
+ * (--junit /dev/stdout), a pipe, a link that names no file yet (create:
+ * made where it points), a directory (which fails).  A named pipe nobody
+ * reads is an error (ENXIO), not an open that waits for ever.  0, or -1
+ * with errno set. */
+static int write_through(const char *path, int create, const char *data, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NONBLOCK | (create ? O_CREAT : 0), 0666);
+	if (fd < 0)
+		return -1;
+	int r = 0, flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 || write_all(fd, data, n) != 0)
+		r = -1;
+	int e = errno;
+	if (close(fd) != 0 && r == 0)
+		return -1;
+	errno = e;
+	return r;
+}
+
+/* data as the whole regular file at path (mode: the old file's, or -1 for
+ * 0666 less the umask), by a new file beside it renamed over it.  0, or -1
+ * with errno set and path as it was. */
+static int write_aside(const char *path, int mode, const char *data, size_t n)
+{
+	char tmp[PATH_MAX], hex[12];
+	if (random_hex(hex, 6) < 0)
+		return -1;
+	int len = snprintf(tmp, sizeof tmp, "%s.%.12s.tmp", path, hex);
+	if (len < 0 || (size_t)len >= sizeof tmp) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return -1;
+	int r = 0;
+	if ((mode >= 0 && fchmod(fd, (mode_t)mode) != 0) || write_all(fd, data, n) != 0)
+		r = -1;
+	int e = errno;
+	if (close(fd) != 0 && r == 0)
+		r = -1, e = errno;
+	if (r == 0 && rename(tmp, path) != 0)
+		r = -1, e = errno;
+	if (r != 0) {
+		unlink(tmp);
+		errno = e;
+	}
+	return r;
+}
+
 /* qemu._write_file(path, data) -> true, or nil, why: data as the whole of
- * path, or path as it was.  The bytes go to a new file beside path, which
- * is then renamed over it, so a reader (a CI job parsing junit.xml, qlua
- * --merge reading results.json, a browser on the HTML report) finds the
- * old file or the new one, never part of one: not when qlua is killed
- * mid-way, nor when the disk fills up, which is an error here where a
- * plain f:write's short file went unnoticed.  (A symbolic link at path is
- * replaced, not written through; the file gets 0666 less the umask.)  A
- * dry run writes nothing: it raises, as io.open for writing does. */
+ * path, or path as it was.  For a regular file (or none yet) the bytes go
+ * to a new file beside it, which is then renamed over it, so a reader (a
+ * CI job parsing junit.xml, qlua --merge reading results.json, a browser
+ * on the HTML report) finds the old file or the new one, never part of
+ * one: not when qlua is killed mid-way, nor when the disk fills up, which
+ * is an error here where a plain f:write's short file went unnoticed.  The
+ * file keeps its mode; a symbolic link stays one (the file it names is
+ * replaced); what is no regular file (/dev/stdout, a pipe) is written
+ * through, as an open would.  A dry run writes nothing: it raises, as
+ * io.open for writing does. */
 static int l_write_file(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
 	size_t n;
 	const char *data = luaL_checklstring(L, 2, &n);
 	ldry_refuse_write(L, "qemu._write_file", path);
-	char tmp[PATH_MAX], hex[12];
-	if (random_hex(hex, 6) < 0)
-		return fail(L, path);
-	int len = snprintf(tmp, sizeof tmp, "%s.%.12s.tmp", path, hex);
-	if (len < 0 || (size_t)len >= sizeof tmp) {
-		errno = ENAMETOOLONG;
-		return fail(L, path);
+	struct stat st, lst;
+	int link = lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode), r;
+	if (stat(path, &st) != 0) {
+		r = link ? write_through(path, 1, data, n) : write_aside(path, -1, data, n);
+	} else if (!S_ISREG(st.st_mode)) {
+		r = write_through(path, 0, data, n);
+	} else if (link) {
+		char real[PATH_MAX];  /* the file the link names is the one replaced */
+		r = realpath(path, real) ? write_aside(real, (int)(st.st_mode & 07777), data, n) : -1;
+	} else {
+		r = write_aside(path, (int)(st.st_mode & 07777), data, n);
 	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	if (fd < 0)
+	if (r != 0)
 		return fail(L, path);
-	for (size_t off = 0; off < n;) {
-		ssize_t w = write(fd, data + off, n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			goto failed;
-		off += (size_t)w;
-	}
-	int closed = close(fd);
-	fd = -1;
-	if (closed != 0 || rename(tmp, path) != 0)
-		goto failed;
 	lua_pushboolean(L, 1);
 	return 1;
-failed:;
-	int e = errno;
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	errno = e;
-	return fail(L, path);
 }
 
 /* qemu._cwd() -> the working directory, or nil, why */
