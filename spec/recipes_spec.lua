@@ -424,6 +424,18 @@ end)
 -- ---- qemu.recipes ----------------------------------------------------------------
 
 describe("qemu.recipes", function()
+  it("a name it does not have is an error at the line that used it, saying what there is", function()
+    assert.are.equal("vm.lua:2: no recipe or function 'dsk' in qemu.recipes (did you mean 'disk'?)",
+      err("local x = 1\nreturn recipes.dsk { file = 'a.img' }"))
+    assert.are.equal("vm.lua:1: no recipe or function 'merge' in qemu.recipes (it has cloud_init, debian, "
+      .. "disk, guest_dir, linux, microvm, pc, q35, serial_console, share, tap, test_guest, transport, uefi; "
+      .. "descriptions merge with qemu.merge)", err("return recipes.merge({}, {})"))
+    -- probing stays quiet; run_dir is a setting, nil until set
+    assert.is_nil(rawget(recipes, "merge"))
+    assert.is_nil(recipes.run_dir)
+    assert.is_nil(recipes[1])
+  end)
+
   it("q35 + linux + disk", function()
     local vm = merge(
       recipes.q35(),

@@ -624,4 +624,28 @@ function R.debian(opts)
   return (require("qemu.debian").recipe(opts))
 end
 
+-- A name the table does not have is an error at the line that used it, as
+-- for the qemu table: `recipes.merge(...)` said only "attempt to call a nil
+-- value".  Probing for a recipe a newer qlua may have is rawget(recipes,
+-- name); run_dir is a setting, nil until set.
+local function names()
+  local v = {}
+  for k, f in pairs(R) do
+    if type(k) == "string" and k:sub(1, 1) ~= "_" and type(f) == "function" then v[#v + 1] = k end
+  end
+  table.sort(v)
+  return v
+end
+
+setmetatable(R, { __index = function(_, name)
+  if name == "run_dir" or type(name) ~= "string" then return nil end
+  local all = names()
+  local s = U.Q().suggest(name, all)
+  if s then
+    error(("no recipe or function '%s' in qemu.recipes (did you mean '%s'?)"):format(name, s), 2)
+  end
+  error(("no recipe or function '%s' in qemu.recipes (it has %s%s)"):format(name, table.concat(all, ", "),
+    name == "merge" and "; descriptions merge with qemu.merge" or ""), 2)
+end })
+
 return R
