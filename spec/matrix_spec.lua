@@ -680,6 +680,47 @@ return matrix {
     end
     assert.is_nil(io.open(S.dir .. "/events"))
   end)
+
+  -- Two runs in one run directory would empty each other's cell
+  -- directories and overwrite results.json: the second is refused.
+  it("a second run in a run directory in use: exit 2 and a message; the first runs on untouched", function()
+    local S = scope(finally)
+    local m = script(S, [[
+return matrix {
+  name = "held",
+  axes = { n = { 1 } },
+  vm = function(cell) return none(cell.index) end,
+  test = function(vm, cell)
+    note("started")
+    -- until the spec says go (at most 30 s)
+    for _ = 1, 300 do
+      local go = io.open(DIR .. "/go")
+      if go then go:close() break end
+      vm.console:expect("QLUA-NEVER", 0.1)
+    end
+  end,
+}
+]])
+    local first = qemu.launch_custom("/bin/sh", { "-c", ("cd %s && exec timeout -k 5 60 %s %s --out runs >first.out 2>&1")
+      :format(q(S.dir), H.qlua_cmd, q(m)) }, {})
+    S.handles[#S.handles + 1] = first
+    local deadline = qemu.now() + 30
+    while not (H.slurp(S.dir .. "/events") or ""):find("started") and qemu.now() < deadline do
+      qemu.poll(0.05)
+    end
+    assert.truthy((H.slurp(S.dir .. "/events") or ""):find("started"), "the first run's cell never started")
+    local code, stdout, stderr = qlua(S, 30, m, "--out", "runs")
+    assert.are.equal(2, code, stdout .. stderr)
+    assert.are.equal("", stdout)
+    assert.are.equal("qlua: the run directory runs is in use by another run (each run needs its own: give this "
+      .. "one another --out)\n", stderr)
+    H.write(S.dir .. "/go", "")
+    assert.are.same({ code = 0 }, first:wait(60))
+    assert.are.equal("pass\n", H.slurp(rundir(S.dir .. "/runs", "n=1") .. "/result"))
+    -- once the first has ended, the directory is free again
+    code, stdout, stderr = qlua(S, 30, m, "--out", "runs")
+    assert.are.equal(0, code, stdout .. stderr)
+  end)
 end)
 
 -- ---- --fail-fast -----------------------------------------------------------------------

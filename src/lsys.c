@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -282,12 +283,73 @@ static int l_dir(lua_State *L)
 	return 1;
 }
 
+/* ---- a directory's lock ------------------------------------------------------ */
+
+#define LOCK_MT "qemu.lock"
+
+static int *lock_fd(lua_State *L)
+{
+	return luaL_checkudata(L, 1, LOCK_MT);
+}
+
+/* lock:unlock(), also its __close and __gc: the lock goes with the
+ * descriptor; a second call does nothing. */
+static int l_unlock(lua_State *L)
+{
+	int *fd = lock_fd(L);
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return 0;
+}
+
+/* qemu._lock_dir(dir) -> lock, or nil, why, busy: an exclusive flock(2) on
+ * the directory itself (no file of its own in it), held until lock:unlock()
+ * (or its <close>, or its collection, or the process's end).  busy: true
+ * when another process holds it, the one refusal: a file system without
+ * such locks (an NFS mount) says why but is no error to the caller, which
+ * goes on unguarded rather than not at all.  The descriptor is
+ * close-on-exec: QEMU never holds a run directory's lock. */
+static int l_lock_dir(lua_State *L)
+{
+	const char *dir = luaL_checkstring(L, 1);
+	int *fd = lua_newuserdatauv(L, sizeof *fd, 0);
+	*fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*fd < 0)
+		return fail(L, dir);
+	luaL_setmetatable(L, LOCK_MT);
+	int r;
+	do
+		r = flock(*fd, LOCK_EX | LOCK_NB);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		int e = errno;
+		close(*fd);
+		*fd = -1;
+		errno = e;
+		fail(L, dir);
+		lua_pushboolean(L, e == EWOULDBLOCK);
+		return 3;
+	}
+	return 1;
+}
+
 void lsys_register(lua_State *L)
 {
+	if (luaL_newmetatable(L, LOCK_MT)) {
+		static const luaL_Reg mt[] = { { "__gc", l_unlock }, { "__close", l_unlock }, { NULL, NULL } };
+		luaL_setfuncs(L, mt, 0);
+		lua_createtable(L, 0, 1);
+		lua_pushcfunction(L, l_unlock);
+		lua_setfield(L, -2, "unlock");
+		lua_setfield(L, -2, "__index");
+	}
+	lua_pop(L, 1);
 	static const luaL_Reg funcs[] = { { "_random_hex", l_random_hex }, { "_cwd", l_cwd }, { "_exe", l_exe },
 	                                  { "_mkdir_p", l_mkdir_p }, { "_rm_rf", l_rm_rf }, { "_nproc", l_nproc },
 	                                  { "_isatty", l_isatty }, { "_wall_time", l_wall_time }, { "_dir", l_dir },
-	                                  { "_write_file", l_write_file },
+	                                  { "_write_file", l_write_file }, { "_lock_dir", l_lock_dir },
 	                                  { NULL, NULL } };
 	luaL_setfuncs(L, funcs, 0);
 }

@@ -6,7 +6,8 @@
 #include <lua.h>
 
 /* qemu._random_hex, _cwd, _exe, _mkdir_p, _rm_rf, _nproc, _isatty,
- * _wall_time, _dir and _write_file, into the table on top of the stack. */
+ * _wall_time, _dir, _write_file and _lock_dir, into the table on top of the
+ * stack. */
 void lsys_register(lua_State *L);
 
 #endif

@@ -384,6 +384,15 @@ function Matrix:run(opts)
   run.wall0, run.mono0 = shards.clocks()
   local made, why = qemu._mkdir_p(run.results_dir)
   if not made then error("cannot make the run directory " .. why, 0) end
+  -- One run at a time in a run directory: two would empty each other's
+  -- cell directories and overwrite results.json.  Held until the run
+  -- returns or raises (<close>).  A file system without locks (NFS) runs
+  -- unguarded, as it ran before there was a lock.
+  local lock <close>, _, busy = qemu._lock_dir(run.results_dir)
+  if busy then
+    error(("the run directory %s is in use by another run (each run needs its own: give this one "
+      .. "another --out)"):format(run.results_dir), 0)
+  end
   report.start(run)
   shards.write(run)
   local function drive()
