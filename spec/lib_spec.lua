@@ -152,6 +152,23 @@ vm:kill(9)
 vm:wait(10)
 ]]
 
+  it("a VM handle answers a name it does not have with an error at that line, saying what there is", function()
+    local code, out, err = qlua_e(PRELUDE .. [[
+print(select(2, pcall(function() return vm:shutdwn({ timeout = 1 }) end)))
+print(select(2, pcall(function() return vm.frobnicate end)))
+print(vm.agent, vm.console, vm.pid > 0, type(vm.ssh), type(vm.wait))
+]] .. FINISH)
+    assert.are.equal("", err)
+    assert.are.equal(0, code)
+    assert.are.equal(table.concat({
+      "(command line):3: no method or field 'shutdwn' in a VM handle (did you mean 'shutdown'?)",
+      "(command line):4: no method or field 'frobnicate' in a VM handle (it has agent, alive, argv, console, "
+        .. "description, forwarded_port, kill, pid, qmp, shutdown, ssh, stderr, stdout, wait)",
+      -- what a handle may lack (no agent = true, no console = "capture") is nil, as before
+      "nil\tnil\ttrue\tfunction\tfunction",
+    }, "\n") .. "\n", out)
+  end)
+
   it("the wrappers work without require 'qemu.qmp', and answers print as JSON", function()
     local code, out, err = qlua_e(PRELUDE .. [[
 print(vm.qmp:status())

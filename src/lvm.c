@@ -267,6 +267,50 @@ static int m_shutdown(lua_State *L)
 	return wait_run(L, &s->w);
 }
 
+static const char *name_in(void *ctx, int i)
+{
+	return ((const char *const *)ctx)[i];
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A name a VM handle does not have: an error at the line that used it
+ * (vm:shutdwn() said only "attempt to call a nil value"), with the name
+ * meant or what there is: the fields, and the functions of the tables at
+ * stack indices t1 and t2 (the C methods, qemu.handle's). */
+static int no_such(lua_State *L, const char *k, const char *const *fields, int nfields, int t1, int t2)
+{
+	const char *v[64];
+	int n = 0;
+	v[n++] = "pid";
+	for (int i = 0; i < nfields; i++)
+		v[n++] = fields[i];
+	int tables[2] = { t1, t2 };
+	for (int j = 0; j < 2; j++) {
+		lua_pushnil(L);
+		while (lua_next(L, tables[j]) && n < 64) {
+			if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TFUNCTION)
+				v[n++] = lua_tostring(L, -2);  /* the table keeps it alive */
+			lua_pop(L, 1);
+		}
+	}
+	qsort(v, n, sizeof *v, by_name);
+	const char *s = ck_closest(k, name_in, v, n);
+	if (s)
+		return luaL_error(L, "no method or field '%s' in a VM handle (did you mean '%s'?)", k, s);
+	luaL_Buffer b;
+	luaL_buffinit(L, &b);
+	for (int i = 0; i < n; i++) {
+		luaL_addstring(&b, i ? ", " : "");
+		luaL_addstring(&b, v[i]);
+	}
+	luaL_pushresult(&b);
+	return luaL_error(L, "no method or field '%s' in a VM handle (it has %s)", k, lua_tostring(L, -1));
+}
+
 static int m_index(lua_State *L)
 {
 	struct lvm *h = checkvm(L, 1);
@@ -283,14 +327,16 @@ static int m_index(lua_State *L)
 		}
 	lua_getmetatable(L, 1);
 	lua_getfield(L, -1, "methods");
+	int methods = lua_gettop(L);
 	if (lua_getfield(L, -1, k) != LUA_TNIL)
 		return 1;
 	/* methods that are plain QMP conversations are Lua (qemu.handle) */
 	lua_getglobal(L, "require");
 	lua_pushliteral(L, "qemu.handle");
 	lua_call(L, 1, 1);
-	lua_getfield(L, -1, k);
-	return 1;
+	if (lua_getfield(L, -1, k) != LUA_TNIL)
+		return 1;
+	return no_such(L, k, uv, 5, methods, lua_gettop(L) - 1);
 }
 
 /* A QEMU nobody can reach any more is stopped at once, unless it was
