@@ -95,6 +95,16 @@ describe("qemu.merge", function()
     fs0 = qemu.fsdev { id = "fs0", path = "/srv", mount_tag = "share", security_model = "none" }
   end)
 
+  it("a name it does not have is an error at the line that used it, through qemu.merge too", function()
+    assert.are.equal("vm.lua:2: no function 'delte' in qemu.merge (did you mean 'delete'?)",
+      err("local x = 1\nreturn merge({}, { a = merge.delte })"))
+    assert.are.equal("vm.lua:1: no function 'replce' in qemu.merge (did you mean 'replace'?)",
+      err("return qemu.merge({}, { a = qemu.merge.replce(1) })"))
+    assert.are.equal("vm.lua:1: no function 'append' in qemu.merge (it has delete and replace; merging is "
+      .. "qemu.merge(...) itself)", err("return merge.append({}, {})"))
+    assert.is_nil(rawget(merge, "append"))
+  end)
+
   it("returns a new table and never changes its arguments", function()
     local base = { machine = { type = "q35", options = { nvdimm = true } }, devices = { hd0 },
                    extra_args = { "-S" }, kernel = { path = "k", params = "a" } }

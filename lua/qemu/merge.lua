@@ -415,6 +415,16 @@ end
 setmetatable(M, {
   __call = function(_, ...) return (merge(...)) end,  -- no tail call: see caller()
   __tostring = function() return "qemu.merge" end,
+  -- a name it does not have is an error at the line that used it (as for
+  -- the qemu table), not a nil to call; rawget(merge, name) probes
+  __index = function(_, name)
+    if type(name) ~= "string" then return nil end
+    local s = Q().suggest(name, { "delete", "replace" })
+    -- (through qemu.merge, C's __index asked: the line is its caller's)
+    error(("no function '%s' in qemu.merge (%s)"):format(name,
+      s and ("did you mean '" .. s .. "'?") or "it has delete and replace; merging is qemu.merge(...) itself"),
+      debug.getinfo(2, "S").what == "C" and 3 or 2)
+  end,
 })
 
 -- Internal, for qemu.recipes: where errors go and constructing at a line.
