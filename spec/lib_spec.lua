@@ -130,10 +130,16 @@ describe("the qemu table", function()
     assert.is_nil(ok)
     assert.are.equal(d .. "/fifo: No such device or address", why)
     assert.are.equal("named pipe", lfs.attributes(d .. "/fifo", "mode"))
-    -- so `--junit /dev/stdout` prints the report
-    local code, out, e = qlua_e('assert(qemu._write_file("/dev/stdout", "on stdout\\n"))')
+    -- so `--junit /dev/stdout` prints the report, in its place among
+    -- what was printed, and stdout in a file keeps what came before
+    local code, out, e = qlua_e('io.write("before\\n") assert(qemu._write_file("/dev/stdout", "on stdout\\n")) '
+      .. 'print("after") assert(qemu._write_file("/dev/fd/2", "on stderr\\n"))')
     assert.are.equal(0, code, e)
-    assert.are.equal("on stdout\n", out)
+    assert.are.equal("before\non stdout\nafter\n", out)
+    assert.are.equal("on stderr\n", e)
+    ok, why = qemu._write_file("/dev/fd/999999", "x")
+    assert.is_nil(ok)
+    assert.are.equal("/dev/fd/999999: Bad file descriptor", why)
     local left = qemu._dir(d)
     table.sort(left)
     assert.are.same({ "dangling.xml", "fifo", "link.xml", "made.xml", "null", "r.xml" }, left)

@@ -132,6 +132,20 @@ static int write_aside(const char *path, int mode, const char *data, size_t n)
 	return r;
 }
 
+/* The descriptor a path names by number (/dev/stdout, /dev/stderr,
+ * /dev/fd/N, /proc/self/fd/N), or -1. */
+static int named_fd(const char *path)
+{
+	if (!strcmp(path, "/dev/stdout"))
+		return 1;
+	if (!strcmp(path, "/dev/stderr"))
+		return 2;
+	const char *n = !strncmp(path, "/dev/fd/", 8) ? path + 8 : !strncmp(path, "/proc/self/fd/", 14) ? path + 14 : NULL;
+	if (!n || *n < '0' || *n > '9' || strlen(n) > 6 || strspn(n, "0123456789") != strlen(n))
+		return -1;
+	return atoi(n);
+}
+
 /* qemu._write_file(path, data) -> true, or nil, why: data as the whole of
  * path, or path as it was.  For a regular file (or none yet) the bytes go
  * to a new file beside it, which is then renamed over it, so a reader (a
@@ -140,9 +154,12 @@ static int write_aside(const char *path, int mode, const char *data, size_t n)
  * one: not when qlua is killed mid-way, nor when the disk fills up, which
  * is an error here where a plain f:write's short file went unnoticed.  The
  * file keeps its mode; a symbolic link stays one (the file it names is
- * replaced); what is no regular file (/dev/stdout, a pipe) is written
- * through, as an open would.  A dry run writes nothing: it raises, as
- * io.open for writing does. */
+ * replaced).  What is no regular file (a device, a pipe), and whatever is
+ * under /dev or /proc, is written through, as an open would; a descriptor
+ * named by number (--junit /dev/stdout) gets the bytes where it stands,
+ * after what stdio holds for it, with nothing truncated: stdout redirected
+ * to a file keeps what came before.  A dry run writes nothing: it raises,
+ * as io.open for writing does. */
 static int l_write_file(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
@@ -150,8 +167,13 @@ static int l_write_file(lua_State *L)
 	const char *data = luaL_checklstring(L, 2, &n);
 	ldry_refuse_write(L, "qemu._write_file", path);
 	struct stat st, lst;
-	int link = lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode), r;
-	if (stat(path, &st) != 0) {
+	int link = lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode), r, fd = named_fd(path);
+	if (fd >= 0) {
+		fflush(fd == 1 ? stdout : fd == 2 ? stderr : NULL);
+		r = fcntl(fd, F_GETFD) < 0 ? -1 : write_all(fd, data, n);
+	} else if (!strncmp(path, "/dev/", 5) || !strncmp(path, "/proc/", 6)) {
+		r = write_through(path, 0, data, n);
+	} else if (stat(path, &st) != 0) {
 		r = link ? write_through(path, 1, data, n) : write_aside(path, -1, data, n);
 	} else if (!S_ISREG(st.st_mode)) {
 		r = write_through(path, 0, data, n);
