@@ -156,6 +156,11 @@ const char *ck_closest(const char *name, const char *(*get)(void *ctx, int i), v
 	return NULL;
 }
 
+const char *ck_array_name(void *ctx, int i)
+{
+	return ((const char *const *)ctx)[i];
+}
+
 static const char *field_name(void *ctx, int i)
 {
 	return kind_fields(ctx)[i].name;

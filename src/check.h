@@ -39,6 +39,8 @@ void ck_where(lua_State *L, int level, char *buf, size_t n);
  * enough to be a typo, else NULL; and qemu.suggest, the same for Lua. */
 const char *ck_closest(const char *name, const char *(*get)(void *ctx, int i), void *ctx, int n);
 int ck_l_suggest(lua_State *L);
+/* ck_closest's get for a C array of names (ctx: const char *const *). */
+const char *ck_array_name(void *ctx, int i);
 
 /* Raises "<where><ctx>: <message>". */
 void ck_raise(struct ck *c, const char *fmt, ...)

@@ -214,11 +214,6 @@ static int l_kinds(lua_State *L)
 	return 1;
 }
 
-static const char *name_in(void *ctx, int i)
-{
-	return ((const char *const *)ctx)[i];
-}
-
 const char *ldev_closest_kind(const char *name)
 {
 	const char *v[256];
@@ -233,7 +228,7 @@ const char *ldev_closest_kind(const char *name)
 		v[n++] = schema_device_sections[i]->name;
 	for (int i = 0; options_kinds[i] && n < 256; i++)
 		v[n++] = options_kinds[i]->name;
-	return ck_closest(name, name_in, v, n);
+	return ck_closest(name, ck_array_name, v, n);
 }
 
 /* qemu.describe(kind): the schema of a device kind or VM section. */

@@ -267,11 +267,6 @@ static int m_shutdown(lua_State *L)
 	return wait_run(L, &s->w);
 }
 
-static const char *name_in(void *ctx, int i)
-{
-	return ((const char *const *)ctx)[i];
-}
-
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -298,7 +293,7 @@ static int no_such(lua_State *L, const char *k, const char *const *fields, int n
 		}
 	}
 	qsort(v, n, sizeof *v, by_name);
-	const char *s = ck_closest(k, name_in, v, n);
+	const char *s = ck_closest(k, ck_array_name, v, n);
 	if (s)
 		return luaL_error(L, "no method or field '%s' in a VM handle (did you mean '%s'?)", k, s);
 	luaL_Buffer b;
