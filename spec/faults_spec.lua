@@ -1,10 +1,11 @@
 -- spec/faults_spec.lua - fault injection (hardening): files that
 -- are missing or unreadable, programs that cannot be executed, running out
 -- of descriptors, a full disk under the logs and a matrix's reports, QEMU
--- killed at every stage, and signals to qlua while it launches.  Each fault must end in a clear
--- error (its exact text) or exit status, leak no descriptor of this
--- process, leave no child (no zombie, no orphan QEMU) and never hang: every
--- wait is bounded, every ./qlua runs under timeout(1).
+-- killed at every stage, and signals to qlua while it launches.  Each fault
+-- must end in a clear error (its exact text) or exit status, leak no
+-- descriptor of this process, leave no child (no zombie, no orphan QEMU)
+-- and never hang: every wait is bounded, every ./qlua runs under
+-- timeout(1).
 --
 -- The real QEMU (-machine none, TCG) is used wherever it can show the
 -- fault; the stand-ins only where it cannot be made to fail on cue:
