@@ -681,6 +681,42 @@ return matrix {
     assert.is_nil(io.open(S.dir .. "/events"))
   end)
 
+  -- A file name has at most 255 bytes: a cell named after a kernel command
+  -- line could not have its directory, and the run stopped.
+  it("cells with names too long for a directory name run, each in a directory of its own", function()
+    local S = scope(finally)
+    local long = ("console=ttyS0 "):rep(20)
+    local m = script(S, ([[
+return matrix {
+  name = "long",
+  axes = { params = { %q, %q, "short" } },
+  vm = function(cell) return none(cell.index) end,
+  test = function(vm) assert(vm.qmp:execute("query-status", nil, { timeout = 20 })) end,
+}
+]]):format(long .. "a", long .. "b"))
+    local code, stdout, stderr = qlua(S, 60, m, "--out", "runs")
+    assert.are.equal(0, code, stdout .. stderr)
+    local dirs = {}
+    for _, name in ipairs(qemu._dir(S.dir .. "/runs")) do
+      if name:find("^params=") then dirs[#dirs + 1] = name end
+    end
+    table.sort(dirs)
+    assert.are.equal(3, #dirs)
+    local prefix = ("params=" .. long):gsub(" ", "_"):sub(1, 183)
+    for i = 1, 2 do
+      assert.are.equal(200, #dirs[i])
+      assert.truthy(dirs[i]:find("^" .. prefix:gsub("%p", "%%%0") .. "%-%x+$"), dirs[i])
+      assert.are.equal("pass\n", H.slurp(S.dir .. "/runs/" .. dirs[i] .. "/result"))
+    end
+    assert.are_not.equal(dirs[1], dirs[2])
+    assert.are.equal("params=short", dirs[3])
+    -- results.json says where each cell's logs are
+    local doc = qemu.json_decode(H.slurp(S.dir .. "/runs/results.json"))
+    local seen = {}
+    for _, r in ipairs(doc.results) do seen[r.dir] = r.outcome end
+    assert.are.same({ [dirs[1]] = "pass", [dirs[2]] = "pass", [dirs[3]] = "pass" }, seen)
+  end)
+
   -- Two runs in one run directory would empty each other's cell
   -- directories and overwrite results.json: the second is refused.
   it("a second run in a run directory in use: exit 2 and a message; the first runs on untouched", function()

@@ -183,6 +183,18 @@ local function safe(name)
   return (name:gsub("[^%w%.%-_=,]", "_"))
 end
 
+-- A cell's directory name: its name made safe, and when that is longer
+-- than 200 bytes (a kernel command line as an axis value), its first 183
+-- and a hash of the whole name (FNV-1a, 64 bits), so that it fits a file
+-- name (255 bytes) and two long names that start alike stay apart.
+local function cell_dirname(name)
+  local s = safe(name)
+  if #s <= 200 then return s end
+  local h = 0xcbf29ce484222325
+  for i = 1, #name do h = (h ~ name:byte(i)) * 0x100000001b3 end
+  return s:sub(1, 183) .. ("-%016x"):format(h)
+end
+
 -- A cell's own files (result, argv): whole or not at all, and an error
 -- when they cannot be written, as results.json is (report.write).
 local write = report.write
@@ -239,7 +251,7 @@ local function start(run, r)
   local m, c = run.matrix, r.cell
   r.started = qemu.now()
   r.deadline = r.started + run.timeout
-  r.dir = run.results_dir .. "/" .. safe(c.name)
+  r.dir = run.results_dir .. "/" .. cell_dirname(c.name)
   getmetatable(c).__index.dir = r.dir
   qemu._rm_rf(r.dir)
   qemu._mkdir_p(r.dir)
