@@ -717,6 +717,40 @@ return matrix {
     assert.are.same({ [dirs[1]] = "pass", [dirs[2]] = "pass", [dirs[3]] = "pass" }, seen)
   end)
 
+  -- A cell whose directory cannot be made ends as an error of its own;
+  -- the other cells run (the directory is in the way as an immutable file,
+  -- which even root cannot remove).
+  it("a cell whose directory cannot be made is an error; the others run", function()
+    local S = scope(finally)
+    local m = script(S, [[
+return matrix {
+  name = "blocked",
+  axes = { n = { 1, 2 } },
+  vm = function(cell) return none(cell.index) end,
+  test = function(vm) assert(vm.qmp:execute("query-status", nil, { timeout = 20 })) end,
+}
+]])
+    assert.is_true(os.execute("mkdir -p " .. q(S.dir .. "/runs") .. " && touch " .. q(S.dir .. "/runs/n=1")))
+    if not os.execute("chattr +i " .. q(S.dir .. "/runs/n=1") .. " 2>/dev/null") then
+      pending("no immutable files here (chattr +i)")
+      return
+    end
+    -- (not a second finally: busted keeps one, and scope's cleans up)
+    local ok, err = pcall(function()
+      local code, stdout, stderr = qlua(S, 60, m, "--out", "runs")
+      assert.are.equal(1, code, stdout .. stderr)
+      assert.truthy((stdout .. stderr):find("error   n=1 %([%d.]+ s%): cannot make the cell's directory runs/n=1: "
+        .. "Not a directory\n"), stdout .. stderr)
+      assert.are.equal("pass\n", H.slurp(S.dir .. "/runs/n=2/result"))
+      local doc = qemu.json_decode(H.slurp(S.dir .. "/runs/results.json"))
+      local seen = {}
+      for _, r in ipairs(doc.results) do seen[r.name] = r.outcome end
+      assert.are.same({ ["n=1"] = "error", ["n=2"] = "pass" }, seen)
+    end)
+    os.execute("chattr -i " .. q(S.dir .. "/runs/n=1"))
+    assert(ok, err)
+  end)
+
   -- Two runs in one run directory would empty each other's cell
   -- directories and overwrite results.json: the second is refused.
   it("a second run in a run directory in use: exit 2 and a message; the first runs on untouched", function()

@@ -254,8 +254,14 @@ local function start(run, r)
   r.dir = run.results_dir .. "/" .. cell_dirname(c.name)
   getmetatable(c).__index.dir = r.dir
   qemu._rm_rf(r.dir)
-  qemu._mkdir_p(r.dir)
+  local made, why = qemu._mkdir_p(r.dir)
   run.running = run.running + 1
+  if not made then
+    -- this cell cannot run (nor keep a result file); the others can
+    r.dir = nil
+    getmetatable(c).__index.dir = nil
+    return finish(run, r, "error", "cannot make the cell's directory " .. why)
+  end
   -- recipes that make files (disk overlays) make them in the cell's directory
   local recipes = package.loaded["qemu.recipes"]
   if type(recipes) == "table" then recipes.run_dir = r.dir end
