@@ -195,6 +195,27 @@ describe("vm.agent with the test guest #guest", function()
       assert.are.equal("", left)
     end)
 
+    it("exec whose timeout comes while a status poll is unanswered: still the command's timeout, and killed", function()
+      -- The guest freezes its own qemu-ga 0.5 s after the command starts
+      -- (long after the pid's reply left) and thaws it 4 s later: the
+      -- poll sent in between is still unanswered at the 2 s deadline, as
+      -- on a guest too busy to answer in time.
+      local e = err_of(vm.agent:exec("a=$(pidof qemu-ga); "
+        .. "(sleep 0.5; kill -STOP $a; sleep 4; kill -CONT $a) </dev/null >/dev/null 2>&1 & exec sleep 300",
+        { timeout = 2 }))
+      assert.are.equal("Timeout", e.class)
+      local pid = e.desc:match("^the command did not finish within 2 s %(guest pid (%d+), killed%)$")
+      assert.truthy(pid, e.desc)
+      assert.is_true(vm.agent:ping({ timeout = G.STEP }))
+      local left
+      for _ = 1, 50 do
+        left = vm.agent:exec("cat /proc/" .. pid .. "/cmdline 2>/dev/null").stdout
+        if left == "" then break end
+        qemu.poll(qemu.now() + 0.1)
+      end
+      assert.are.equal("", left)
+    end)
+
     it("write_file then read_file: the same bytes, also over several chunks", function()
       local small = "hello\0world\n\255"
       assert.is_true(vm.agent:write_file("/tmp/small", small))

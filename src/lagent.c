@@ -420,6 +420,22 @@ static int exec_timeout(lua_State *L, struct actx *c, struct astate *s)
 	return lqmp_push_error(L, "Timeout", "the command did not finish within %g s (guest pid %s, killed)", s->w.timeout, pid);
 }
 
+/* exec's timeout: once the pid is known, the command outlived it, even
+ * when a guest-exec-status asked just before the deadline has not been
+ * answered yet (a busy guest under TCG answers late): that request is
+ * forgotten and the command killed.  Before that, the agent's own. */
+static int exec_expire(lua_State *L, struct wait *w)
+{
+	struct astate *s = (struct astate *)w;
+	if (s->phase < 2)
+		return agent_expire(L, w);
+	struct actx c;
+	get(L, &c);
+	if (s->phase == 3)
+		qga_forget(c.q, s->id);
+	return exec_timeout(L, &c, s);
+}
+
 /* agent:exec(cmd [, {input, env, timeout}]) -> result | nil, err.
  * Stack: 1 self, 2 cmd, 3 opts, 4 state. */
 static int exec_step(lua_State *L, struct wait *w)
@@ -533,7 +549,7 @@ static int m_exec(lua_State *L)
 	}
 	double t = wait_opt_timeout(L, 3, QLUA_AGENT_EXEC_TIMEOUT, 0, "exec");
 	lua_settop(L, 3);
-	static const struct wait_ops ops = { exec_step, agent_expire, NULL };
+	static const struct wait_ops ops = { exec_step, exec_expire, NULL };
 	return wait_run(L, &new_state(L, &ops, "agent:exec", t)->w);  /* 4 */
 }
 
