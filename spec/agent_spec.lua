@@ -216,6 +216,26 @@ describe("vm.agent with the test guest #guest", function()
       assert.are.equal("", left)
     end)
 
+    it("exec whose guest-exec is answered only after its timeout: the command is killed when it starts", function()
+      assert.is_true(vm.agent:ping())  -- in sync: the timeout is all guest-exec's
+      -- 16 MiB of input make a 21 MiB command: the agent takes seconds to
+      -- read and parse it under TCG, long after the 0.5 s timeout
+      local e = err_of(vm.agent:exec("echo started >/tmp/late; exec sleep 313",
+        { input = string.rep("x", 16 << 20), timeout = 0.5 }))
+      assert.are.equal("Timeout", e.class)
+      assert.are.equal("no reply to 'guest-exec' from the agent within 0.5 s (the command is killed if it starts)",
+        e.desc)
+      -- it started after all, and is gone (the agent answers in order:
+      -- this check's reply comes after the late one)
+      local left
+      for _ = 1, 100 do
+        left = vm.agent:exec("cat /tmp/late; ps | grep -c '[s]leep 313'", { timeout = G.STEP }).stdout
+        if left == "started\n0\n" then break end
+        qemu.poll(qemu.now() + 0.1)
+      end
+      assert.are.equal("started\n0\n", left)
+    end)
+
     it("write_file then read_file: the same bytes, also over several chunks", function()
       local small = "hello\0world\n\255"
       assert.is_true(vm.agent:write_file("/tmp/small", small))
