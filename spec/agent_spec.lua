@@ -22,6 +22,19 @@ local function err_of(ok, err)
   return err
 end
 
+-- Runs shell command cmd in the guest until its stdout is want (what a
+-- kill sent without waiting leads to soon), at most tries times 0.1 s
+-- apart: the last stdout.
+local function settled(vm, cmd, want, tries)
+  local out
+  for _ = 1, tries do
+    out = vm.agent:exec(cmd, { timeout = G.STEP }).stdout
+    if out == want then break end
+    qemu.poll(qemu.now() + 0.1)
+  end
+  return out
+end
+
 describe("vm.agent", function()
   it("is there only with agent = true, and adds its own virtio-serial port", function()
     local F_dir = F.dir({ SLEEP = 30 })
@@ -186,13 +199,7 @@ describe("vm.agent with the test guest #guest", function()
       assert.is_true(G.now() - t0 < 4)
       assert.is_true(vm.agent:ping())
       -- gone from the guest (reaped by qemu-ga as soon as it died)
-      local left
-      for _ = 1, 50 do
-        left = vm.agent:exec("cat /proc/" .. pid .. "/cmdline 2>/dev/null").stdout
-        if left == "" then break end
-        qemu.poll(qemu.now() + 0.1)
-      end
-      assert.are.equal("", left)
+      assert.are.equal("", settled(vm, "cat /proc/" .. pid .. "/cmdline 2>/dev/null", "", 50))
     end)
 
     it("exec whose timeout comes while a status poll is unanswered: still the command's timeout, and killed", function()
@@ -207,13 +214,7 @@ describe("vm.agent with the test guest #guest", function()
       local pid = e.desc:match("^the command did not finish within 2 s %(guest pid (%d+), killed%)$")
       assert.truthy(pid, e.desc)
       assert.is_true(vm.agent:ping({ timeout = G.STEP }))
-      local left
-      for _ = 1, 50 do
-        left = vm.agent:exec("cat /proc/" .. pid .. "/cmdline 2>/dev/null").stdout
-        if left == "" then break end
-        qemu.poll(qemu.now() + 0.1)
-      end
-      assert.are.equal("", left)
+      assert.are.equal("", settled(vm, "cat /proc/" .. pid .. "/cmdline 2>/dev/null", "", 50))
     end)
 
     it("exec whose guest-exec is answered only after its timeout: the command is killed when it starts", function()
@@ -227,13 +228,8 @@ describe("vm.agent with the test guest #guest", function()
         e.desc)
       -- it started after all, and is gone (the agent answers in order:
       -- this check's reply comes after the late one)
-      local left
-      for _ = 1, 100 do
-        left = vm.agent:exec("cat /tmp/late; ps | grep -c '[s]leep 313'", { timeout = G.STEP }).stdout
-        if left == "started\n0\n" then break end
-        qemu.poll(qemu.now() + 0.1)
-      end
-      assert.are.equal("started\n0\n", left)
+      local check = "cat /tmp/late; ps | grep -c '[s]leep 313'"
+      assert.are.equal("started\n0\n", settled(vm, check, "started\n0\n", 100))
     end)
 
     it("write_file then read_file: the same bytes, also over several chunks", function()
