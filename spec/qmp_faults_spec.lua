@@ -206,6 +206,19 @@ describe("QMP replies from a misbehaving QEMU", function()
     assert.is_true(vm:alive())
   end)
 
+  -- QEMU gone between two commands, before qlua read its end of file:
+  -- the send fails (EPIPE), and reading on finds the end.
+  it("a command sent after QEMU closed the channel, its end not read yet: 'closed by QEMU', at once", function()
+    local defer = cleanups()
+    local vm = fake(defer)
+    assert.are.same({}, vm.qmp:execute("unread", nil, T))
+    os.execute("sleep 3")  -- the stand-in closes after 2 s; qlua's loop does not run meanwhile
+    local took, r, err = timed(vm.qmp.execute, vm.qmp, "echo", { a = 1 }, T)
+    assert_prompt(took)
+    assert_error("Disconnected", { "QMP connection closed by QEMU while waiting for the reply to 'echo'" }, r, err)
+    assert.is_true(vm:alive())
+  end)
+
   it("an error reply is nil and an error value with QEMU's class and desc; the channel goes on", function()
     local defer = cleanups()
     local vm = fake(defer)

@@ -181,6 +181,10 @@ int outq_send(struct outq *o, int sock)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EPIPE || errno == ECONNRESET) {
+				outq_free(o);
+				return 2;
+			}
 			return errno == EAGAIN ? 1 : -1;
 		}
 		o->off += n;

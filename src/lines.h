@@ -68,8 +68,11 @@ int outq_put(struct outq *o, const char *s, size_t n);
 void outq_pass_fd(struct outq *o, int fd);
 /* Sends what the socket takes without blocking: 0 when all is sent (the
  * buffer is freed: an idle channel keeps no queue), 1 when the socket is
- * full (send again when it is writable), -1 with errno set when the send
- * failed. */
+ * full (send again when it is writable), 2 when the peer has closed its
+ * end (EPIPE, ECONNRESET: what was not sent is dropped; what the peer sent
+ * before closing is still to be read, and reading on ends at its end of
+ * file, which is the failure to tell), -1 with errno set when the send
+ * failed otherwise. */
 int outq_send(struct outq *o, int sock);
 /* Drops what was not sent, and the descriptor. */
 void outq_free(struct outq *o);

@@ -99,7 +99,7 @@ static void flush(struct qga *q)
 	if (r < 0)
 		fail(q, "agent channel lost while sending (%s)", strerror(errno));
 	else
-		want_out(q, r);
+		want_out(q, r == 1);
 }
 
 /* Queues one command line (with a leading 0xFF when sync); 0 or -1. */

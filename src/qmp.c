@@ -249,7 +249,7 @@ static void flush(struct qmp *q)
 	if (r < 0)
 		fail(q, QMP_CLOSED, "QMP connection lost while sending (%s)", strerror(errno));
 	else
-		want_out(q, r);
+		want_out(q, r == 1);
 }
 
 /* ---- receiving -------------------------------------------------------------- */
