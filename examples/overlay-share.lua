@@ -27,7 +27,7 @@ assert(guest, "no test guest (build/guest): run `make guest`, or set QLUA_GUEST_
 return qemu.merge(
   recipes.q35 { cpu = "max" },                 -- accel = "auto" uses KVM where it can
   recipes.linux { kernel = guest .. "/vmlinux", initrd = guest .. "/initrd.gz",
-                  append = "quiet panic=-1 qlua.blk=/dev/vda qlua.9p=share" },
+                  append = "quiet panic=-1 no_timer_check qlua.blk=/dev/vda qlua.9p=share" },
   recipes.serial_console(),                    -- console=ttyS0: where qlua puts the console
   recipes.disk { file = base, format = "raw", overlay = true },
   recipes.share { path = dir .. "/share", tag = "share" },

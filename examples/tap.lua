@@ -48,7 +48,7 @@ return {
   memory = { size = "256M" },
   smp = { cpus = QUEUES },                      -- a queue pair per vCPU
   kernel = { path = guest .. "/vmlinux", initrd = guest .. "/initrd.gz",
-             params = "console=ttyS0 quiet panic=-1 qlua.net=10.0.2.15/24,10.0.2.2" },
+             params = "console=ttyS0 quiet panic=-1 no_timer_check qlua.net=10.0.2.15/24,10.0.2.2" },
   knobs = { no_defaults = true, no_user_config = true, no_reboot = true },
   devices = {
     qemu.netdev { type = "tap", id = "net0", fds = queues, mac_address = "52:54:00:12:34:56" },

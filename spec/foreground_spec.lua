@@ -27,7 +27,7 @@ return {
   machine = { type = "q35", accel = "tcg" },
   memory  = { size = "256M" },
   smp     = { cpus = 1 },
-  kernel  = { path = %q, initrd = %q, params = "console=ttyS0 quiet panic=-1 " .. %q },
+  kernel  = { path = %q, initrd = %q, params = "console=ttyS0 quiet panic=-1 no_timer_check " .. %q },
   knobs   = { no_defaults = true, no_graphic = true %s },
   devices = {
     qemu.block { id = "hd0", file = %q, format = "raw", read_only = true },

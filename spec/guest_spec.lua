@@ -225,7 +225,7 @@ local vm = qemu.launch({
   memory = { size = "256M" },
   smp = { cpus = queues },
   kernel = { path = kernel, initrd = initrd,
-             params = "console=ttyS0 quiet panic=-1 qlua.net=10.0.2.15/24,10.0.2.2" },
+             params = "console=ttyS0 quiet panic=-1 no_timer_check qlua.net=10.0.2.15/24,10.0.2.2" },
   knobs = { no_defaults = true, no_reboot = true },
   devices = { qemu.netdev { type = "tap", id = "net0", fds = taps,
                             mac_address = "52:54:00:12:34:56" } },

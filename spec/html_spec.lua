@@ -249,7 +249,7 @@ return matrix {
     return { name = "qlua-html-guest", machine = { type = cell.machine, accel = "tcg" },
              memory = { size = "256M" },
              kernel = { path = GUEST .. "/vmlinux", initrd = GUEST .. "/initrd.gz",
-                        params = "console=ttyS0 quiet panic=-1" },
+                        params = "console=ttyS0 quiet panic=-1 no_timer_check" },
              knobs = { no_defaults = true, no_reboot = true }, extra_args = { "-display", "none" } }
   end,
   test = function(vm)

@@ -85,7 +85,7 @@ local function guest(index, machine, checks, devices, extra)
   return { name = TAG .. "-" .. index, machine = { type = machine, accel = "tcg" },
            memory = { size = "256M" },
            kernel = { path = GUEST .. "/vmlinux", initrd = GUEST .. "/initrd.gz",
-                      params = "console=ttyS0 quiet panic=-1 " .. checks },
+                      params = "console=ttyS0 quiet panic=-1 no_timer_check " .. checks },
            knobs = { no_defaults = true, no_reboot = true },
            devices = devices or {}, extra_args = x }
 end

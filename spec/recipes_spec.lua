@@ -575,18 +575,20 @@ describe("qemu.recipes", function()
       "-name", "guest=test-guest", "-machine", "q35", "-accel", "tcg", "-m", "256M",
       "-no-user-config", "-nodefaults", "-no-reboot",
       "-kernel", d .. "/vmlinux", "-initrd", d .. "/initrd.gz",
-      "-append", "console=ttyS0 quiet panic=-1 qlua.9p=share qlua.blk",
+      "-append", "console=ttyS0 quiet panic=-1 no_timer_check qlua.9p=share qlua.blk",
     }, args(recipes.test_guest { checks = "qlua.9p=share qlua.blk", guest_dir = d }))
     local khz = host_khz()
     assert.are.same({
       "-name", "guest=mv", "-machine", "microvm", "-accel", "tcg", "-m", "128M",
       "-no-user-config", "-nodefaults", "-no-reboot",
       "-kernel", d .. "/vmlinux", "-initrd", d .. "/initrd.gz",
-      "-append", (khz and ("tsc_early_khz=" .. khz .. " ") or "") .. "console=ttyS0 quiet panic=-1 qlua.blk=vda qlua.wait",
+      "-append", (khz and ("tsc_early_khz=" .. khz .. " ") or "")
+        .. "console=ttyS0 quiet panic=-1 no_timer_check qlua.blk=vda qlua.wait",
     }, args(recipes.test_guest { checks = { "qlua.blk=vda", "qlua.wait" }, machine = "microvm",
                                  memory = "128M", name = "mv", guest_dir = d }))
     -- no checks: the guest says READY and DONE, and powers off
-    assert.are.equal("console=ttyS0 quiet panic=-1", recipes.test_guest { guest_dir = d, machine = "pc" }.kernel.params)
+    assert.are.equal("console=ttyS0 quiet panic=-1 no_timer_check",
+      recipes.test_guest { guest_dir = d, machine = "pc" }.kernel.params)
   end)
 
   it("test_guest finds the guest through QLUA_GUEST_DIR, the source tree, or the qlua binary's tree", function()
@@ -836,7 +838,8 @@ describe("recipes: the test guest #guest", function()
       recipes.test_guest { checks = { "qlua.9p=share", "qlua.blk=/dev/vda" }, guest_dir = G.dir },
       recipes.share { path = share, tag = "share" },
       recipes.disk { file = base, format = "raw", overlay = true, dir = d .. "/run" }))
-    assert.truthy(table.concat(vm.argv, " "):find("-append console=ttyS0 quiet panic=-1 qlua.9p=share qlua.blk=/dev/vda", 1, true))
+    assert.truthy(table.concat(vm.argv, " "):find(
+      "-append console=ttyS0 quiet panic=-1 no_timer_check qlua.9p=share qlua.blk=/dev/vda", 1, true))
     G.expect(vm, "QLUA%-GUEST%-READY", G.BOOT)
     assert.are.equal("", G.detail(vm, "QLUA-9P-OK"))
     assert.are.equal("qlua recipes disk", G.detail(vm, "QLUA-BLK-OK"))

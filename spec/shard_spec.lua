@@ -433,7 +433,7 @@ return matrix {
   timeout = 120,
   vm = function(cell)
     return { machine = { type = cell.machine, accel = "tcg" }, memory = { size = "256M" },
-             kernel = { path = %q, initrd = %q, params = "console=ttyS0 quiet panic=-1" },
+             kernel = { path = %q, initrd = %q, params = "console=ttyS0 quiet panic=-1 no_timer_check" },
              knobs = { no_defaults = true, no_reboot = true }, extra_args = { "-display", "none" } }
   end,
   test = function(vm, cell)

@@ -89,7 +89,7 @@
 --                                           guest (scripts/build-guest.sh): q35 (or
 --                                           "pc", "microvm"), accel "tcg", 256M,
 --                                           no_defaults, no_user_config, no_reboot,
---                                           kernel.params "console=ttyS0 quiet panic=-1"
+--                                           kernel.params "console=ttyS0 quiet panic=-1 no_timer_check"
 --                                           + checks (a string or a list of words).  The
 --                                           guest is found in guest_dir, else
 --                                           $QLUA_GUEST_DIR, else build/guest of the
@@ -605,7 +605,7 @@ function R.test_guest(opts)
     R[o.machine or "q35"] { accel = o.accel or "tcg" },
     R.linux { kernel = dir .. "/vmlinux", initrd = dir .. "/initrd.gz" },
     R.serial_console(),
-    { kernel = { params = "quiet panic=-1" } },
+    { kernel = { params = "quiet panic=-1 no_timer_check" } },
     checks and { kernel = { params = checks } } or nil))
 end
 

@@ -50,7 +50,7 @@ function G.desc(checks, t)
     machine = { type = "q35", accel = "tcg", options = t.machine_options },
     memory = t.memory or { size = "256M" },
     kernel = { path = G.kernel, initrd = G.initrd,
-               params = "console=ttyS0 quiet panic=-1 " .. checks },
+               params = "console=ttyS0 quiet panic=-1 no_timer_check " .. checks },
     knobs = { no_defaults = true, no_reboot = true },
     devices = t.devices or {},
     extra_args = extra,
