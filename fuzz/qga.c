@@ -115,38 +115,9 @@ static void check_one(const struct qga *q)
 	}
 }
 
-/* Replies handed over (qga_hand_over, as lagent.c does with a late
- * guest-exec): each runs on_late at most once, with its own id, and sends
- * one more command from inside the reader (as lagent.c's kill does). */
-static struct {
-	const struct qga *q;
-	uint64_t ids[3];
-	int calls[3];
-} late[2];
-
-static void on_late(struct qga *q, json_t *reply)
-{
-	uint64_t id = (uint64_t)json_integer_value(json_object_get(reply, "id"));
-	for (int c = 0; c < 2; c++) {
-		if (late[c].q != q)
-			continue;
-		for (int i = 0; i < 3; i++) {
-			if (late[c].ids[i] && late[c].ids[i] == id) {
-				if (late[c].calls[i]++)
-					broken("a handed-over reply ran twice");
-				qga_send_noreply(q, "guest-ping", NULL);
-				return;
-			}
-		}
-		broken("a handed-over reply with an id not handed over");
-	}
-	broken("a handed-over reply on no connection");
-}
-
 /* Input: byte 0: commands sent before the stream (bits 0-1, 0..3), a
  * synchronisation before them (bit 2) and a new one after them (bit 3), which
- * commands the caller then stops waiting for (bits 4-6), handing their
- * replies over instead of forgetting them (bit 7); byte 1: the number
+ * commands the caller then stops waiting for (bits 4-6); byte 1: the number
  * of cuts (0..7; 0: byte by byte); then one byte per cut, a piece length
  * of 1..256 (used in turn); then the stream. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -154,7 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 2)
 		return 0;
 	int ncmd = data[0] & 3, sync_before = data[0] >> 2 & 1, sync_after = data[0] >> 3 & 1;
-	int forget = data[0] >> 4 & 7, hand_over = data[0] >> 7 & 1, ncut = data[1] % 8;
+	int forget = data[0] >> 4 & 7, ncut = data[1] % 8;
 	if (size < 2 + (size_t)ncut)
 		return 0;
 	const uint8_t *cuts = data + 2, *s = data + 2 + ncut;
@@ -168,11 +139,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	struct conn *both[2] = { &one, &many };
-	memset(late, 0, sizeof late);
 	for (int c = 0; c < 2; c++) {
 		struct qga *q = both[c]->q;
 		uint64_t ids[3] = { 0 };
-		late[c].q = q;
 		if (sync_before)
 			qga_sync(q, 1);
 		for (int i = 0; i < ncmd; i++)
@@ -181,11 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (sync_after)  /* a new round: qlua sends commands only in sync */
 			qga_sync(q, 1);
 		for (int i = 0; i < ncmd; i++)
-			if (!(forget & (1 << i)) || !ids[i])
-				continue;
-			else if (hand_over)
-				qga_hand_over(q, late[c].ids[i] = ids[i], on_late);
-			else
+			if (forget & (1 << i))
 				qga_forget(q, ids[i]);
 	}
 
@@ -200,8 +165,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	conn_drain(&one);
 	conn_drain(&many);
-	if (memcmp(late[0].calls, late[1].calls, sizeof late[0].calls))
-		differ("handed-over replies");
 	check_one(one.q);
 	check_one(many.q);
 	same_state(&one, &many);

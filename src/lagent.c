@@ -406,52 +406,31 @@ static int reset_since(struct vm *v, double since)
 	return v->qmp && qmp_has_event(v->qmp, "RESET", since);
 }
 
-/* SIGKILL to a guest process, through one more guest-exec whose reply
- * nobody waits for: the guest may be too busy to answer soon. */
-static void send_kill(struct qga *q, json_int_t pid)
-{
-	char arg[32];
-	snprintf(arg, sizeof arg, "%lld", (long long)pid);
-	qga_send_noreply(q, "guest-exec", json_pack("{s:s, s:[s,s]}", "path", "kill", "arg", "-KILL", arg));
-}
-
-/* The command outlived its timeout: it is killed (send_kill), so nothing
- * is left running in the guest.  Only that process: its own children, if
- * any, are the caller's business. */
+/* The command outlived its timeout: it is killed (SIGKILL, through one
+ * more guest-exec whose reply nobody waits for: the guest may be too busy
+ * to answer soon), so nothing is left running in the guest.  Only that
+ * process: its own children, if any, are the caller's business. */
 static int exec_timeout(lua_State *L, struct actx *c, struct astate *s)
 {
-	send_kill(c->q, s->pid);
-	return lqmp_push_error(L, "Timeout", "the command did not finish within %g s (guest pid %lld, killed)",
-	                       s->w.timeout, (long long)s->pid);
+	char pid[32];
+	snprintf(pid, sizeof pid, "%lld", (long long)s->pid);
+	uint64_t id = qga_send(c->q, "guest-exec", json_pack("{s:s, s:[s,s]}", "path", "kill", "arg", "-KILL", pid));
+	if (id)
+		qga_forget(c->q, id);
+	return lqmp_push_error(L, "Timeout", "the command did not finish within %g s (guest pid %s, killed)", s->w.timeout, pid);
 }
 
-/* guest-exec's reply after its timeout: the command started after all,
- * and nobody waits for it: killed like one that outlived its timeout. */
-static void kill_late(struct qga *q, json_t *reply)
-{
-	json_t *pid = json_object_get(json_object_get(reply, "return"), "pid");
-	if (json_is_integer(pid))
-		send_kill(q, json_integer_value(pid));
-}
-
-/* exec's timeout.  Once the pid is known, the command outlived it, even
+/* exec's timeout: once the pid is known, the command outlived it, even
  * when a guest-exec-status asked just before the deadline has not been
  * answered yet (a busy guest under TCG answers late): that request is
- * forgotten and the command killed.  When guest-exec itself is not
- * answered yet, the command may still start: its reply is handed over to
- * kill_late.  Before that (in sync), the agent's own timeout. */
+ * forgotten and the command killed.  Before that, the agent's own. */
 static int exec_expire(lua_State *L, struct wait *w)
 {
 	struct astate *s = (struct astate *)w;
-	if (s->phase == 0)
+	if (s->phase < 2)
 		return agent_expire(L, w);
 	struct actx c;
 	get(L, &c);
-	if (s->phase == 1) {
-		qga_hand_over(c.q, s->id, kill_late);
-		return lqmp_push_error(L, "Timeout", "no reply to 'guest-exec' from the agent within %g s "
-		                       "(the command is killed if it starts)", w->timeout);
-	}
 	if (s->phase == 3)
 		qga_forget(c.q, s->id);
 	return exec_timeout(L, &c, s);

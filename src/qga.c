@@ -65,11 +65,6 @@ void qga_free(struct qga *q)
 		json_decref(m->msg);
 		free(m);
 	}
-	while (q->late) {
-		struct qga_late *l = q->late;
-		q->late = l->next;
-		free(l);
-	}
 	free(q->wanted);
 	lines_free(&q->in);
 	outq_free(&q->out);
@@ -159,19 +154,6 @@ uint64_t qga_send(struct qga *q, const char *cmd, json_t *args)
 	return id;
 }
 
-int qga_send_noreply(struct qga *q, const char *cmd, json_t *args)
-{
-	if (q->fd < 0) {
-		json_decref(args);
-		return 0;
-	}
-	if (put(q, cmd, args, q->next_id++, 0) < 0) {
-		fail(q, "out of memory writing to the agent");
-		return 0;
-	}
-	return 1;
-}
-
 /* ---- receiving -------------------------------------------------------------- */
 
 static void handle(struct qga *q, json_t *msg)
@@ -184,16 +166,6 @@ static void handle(struct qga *q, json_t *msg)
 			q->synced = 1;
 		json_decref(msg);
 		return;
-	}
-	for (struct qga_late **p = &q->late; id && *p; p = &(*p)->next) {
-		if ((*p)->id == id) {
-			struct qga_late *l = *p;
-			*p = l->next;
-			l->fn(q, msg);
-			free(l);
-			json_decref(msg);
-			return;
-		}
 	}
 	/* Only replies someone waits for are kept: stale ones (to commands
 	 * sent before a timeout, or by an earlier client) and the agent's
@@ -311,24 +283,6 @@ void qga_forget(struct qga *q, uint64_t id)
 		ids_take(q->wanted, q->nwanted, id);
 	q->synced = 0;
 	q->sync_from = q->sync_to = 0;  /* the next command starts a new round */
-}
-
-void qga_hand_over(struct qga *q, uint64_t id, qga_late_fn *fn)
-{
-	json_t *here = qga_take_reply(q, id);
-	if (here) {
-		fn(q, here);
-		json_decref(here);
-		return;
-	}
-	struct qga_late *l = malloc(sizeof *l);
-	if (!l) {
-		qga_forget(q, id);  /* the reply is then dropped: nothing else to do */
-		return;
-	}
-	ids_take(q->wanted, q->nwanted, id);
-	*l = (struct qga_late){ id, fn, q->late };
-	q->late = l;
 }
 
 /* ---- base64 ------------------------------------------------------------------ */

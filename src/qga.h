@@ -32,16 +32,6 @@ struct qga_msg {
 	struct qga_msg *next;
 };
 
-struct qga;
-/* What a reply nobody waits for any more still does (qga_hand_over). */
-typedef void qga_late_fn(struct qga *q, json_t *reply);
-
-struct qga_late {
-	uint64_t id;
-	qga_late_fn *fn;
-	struct qga_late *next;
-};
-
 struct qga {
 	int fd;                   /* -1 once closed */
 	char error[512];          /* why it closed */
@@ -54,7 +44,6 @@ struct qga {
 	uint64_t *wanted;         /* ids whose replies are kept (0: a free slot) */
 	int nwanted;
 	struct qga_msg *replies;  /* kept replies not yet taken */
-	struct qga_late *late;    /* replies handed over (qga_hand_over) */
 	uint64_t nreceived;       /* messages received: waits watch this change */
 };
 
@@ -74,20 +63,11 @@ uint64_t qga_sync(struct qga *q, int new_round);
 /* Queues {"execute": cmd, "arguments": args, "id": N} (args may be NULL;
  * it is consumed) and keeps its reply.  Returns N, or 0 when closed. */
 uint64_t qga_send(struct qga *q, const char *cmd, json_t *args);
-/* Queues a command whose reply nobody wants (it is dropped when it
- * comes).  1, or 0 when closed. */
-int qga_send_noreply(struct qga *q, const char *cmd, json_t *args);
 /* The reply with that id (the caller owns it), or NULL if not here yet. */
 json_t *qga_take_reply(struct qga *q, uint64_t id);
 /* The caller stopped waiting for id: its reply is dropped when it comes,
  * and the stream must be synchronised again before the next command. */
 void qga_forget(struct qga *q, uint64_t id);
-/* The caller stopped waiting for id, but its reply still matters: when it
- * comes, fn runs with it (from the loop; it may send) instead of it being
- * dropped.  Unlike qga_forget, the stream is left in sync: a new round's
- * 0xFF would drop that reply unseen.  (A later round still may: then fn
- * never runs.) */
-void qga_hand_over(struct qga *q, uint64_t id, qga_late_fn *fn);
 
 /* Takes n bytes as if they had come from the socket: what the loop does
  * with what it reads, without the loop (fuzz/qga.c feeds it). */
