@@ -1,4 +1,4 @@
--- spec/dry_spec.lua - dry runs (qlua -n, --json, --check) of scripts that
+-- spec/dry_spec.lua - dry runs (qlua -n, --json, --check; --probe) of scripts that
 -- launch VMs themselves, and descriptions that make files before QEMU
 -- starts (`prepare`: recipes.disk's overlay).  A dry run starts nothing and
 -- makes or removes no file: QEMU and qemu-img are stand-ins here that leave
@@ -183,17 +183,31 @@ describe("a dry run of a script that launches its VM", function()
       "with suffix K, M, G or T)\n", err)
   end)
 
-  describe("--check asks the real QEMU about the launch's description", function()
+  describe("--probe asks the real QEMU about the launch's description, --check its cached answers", function()
     local function real(src)
       local d = H.tmpdir()
       H.write(d .. "/vm.lua", src)
       return d
     end
+    -- qlua FLAG vm.lua in d, with a cache of QEMU's answers of d's own
+    local function checking(d, flag)
+      return H.sh(("cd %s && XDG_CACHE_HOME=%s %s %s vm.lua"):format(q(d), q(d .. "/cache"), H.qlua_cmd, flag))
+    end
 
     it("all there: says so, stops the script (exit 0)", function()
       local d = real("local vm = qemu.launch {\n  path = " .. ("%q"):format(H.qemu_bin) .. ",\n" ..
         "  devices = { qemu.device { driver = 'e1000' } } }\nprint('after')\n")
-      local code, out, err = H.sh(("cd %s && %s --check vm.lua"):format(q(d), H.qlua_cmd))
+      local code, out, err = checking(d, "--check")
+      assert.are.equal(2, code)
+      assert.are.equal("", out)
+      assert.are.equal("qlua: vm.lua:1: field 'path': a dry run starts no QEMU, and " .. H.qemu.which(H.qemu_bin) ..
+        " has not been asked yet (qlua --probe vm.lua asks it and caches its answers)\n", err)
+      code, out, err = checking(d, "--probe")
+      assert.are.equal(0, code, err)
+      assert.matches("^vm%.lua:1: QEMU [%d.]+ %(.*%) has every machine type, device and property it uses\n$", out)
+      assert.are.equal("qlua: vm.lua:1: dry run: the script stops at qemu.launch, whose VM was checked " ..
+        "(the VM was not started)\n", err)
+      code, out, err = checking(d, "--check")
       assert.are.equal(0, code, err)
       assert.matches("^vm%.lua:1: QEMU [%d.]+ %(.*%) has every machine type, device and property it uses\n$", out)
       assert.are.equal("qlua: vm.lua:1: dry run: the script stops at qemu.launch, whose VM was checked " ..
@@ -203,7 +217,7 @@ describe("a dry run of a script that launches its VM", function()
     it("something missing: the problems, at the device's line (exit 2)", function()
       local d = real("local x = 1\nlocal vm = qemu.launch {\n  path = " .. ("%q"):format(H.qemu_bin) .. ",\n" ..
         "  devices = { qemu.device { driver = 'virtio-blk-pcie' } } }\nprint('after')\n")
-      local code, out, err = H.sh(("cd %s && %s --check vm.lua"):format(q(d), H.qlua_cmd))
+      local code, out, err = checking(d, "--probe")
       assert.are.equal(2, code)
       assert.are.equal("", out)
       assert.matches("^qlua: vm%.lua:4: devices%[1%] %(device%): field 'driver': QEMU [%d.]+ %(.-%) has no " ..
@@ -352,11 +366,13 @@ describe("a dry run refuses what the script would start or write itself", functi
     { 'io.open("base.img", "a")', "io.open would open 'base.img' for writing (mode 'a')" },
     { 'io.output("made")', "io.output would open 'made' for writing" },
     { 'qemu.open("made", "w")', "qemu.open would create 'made'" },
-    -- (internal: how the library writes its reports and --check's cache)
+    -- (internal: how the library writes its reports and --probe's cache)
     { 'qemu._write_file("base.img", "x")', "qemu._write_file would write 'base.img'" },
   }
 
-  for _, flag in ipairs({ "-n", "--json", "--check" }) do
+  -- (--probe may start the QEMU it asks and write the cache of its answers;
+  -- the script itself it runs as --check does)
+  for _, flag in ipairs({ "-n", "--json", "--check", "--probe" }) do
     it(flag .. ": each with its own message at the script's line (exit 2), and nothing made or run", function()
       for _, c in ipairs(CASES) do
         local d = setup("local x = 1\n" .. c[1] .. "\nreturn { name = 'x' }\n")
@@ -436,11 +452,14 @@ return { name = "x", devices = { qemu.block { id = "hd0", file = fd, format = "r
     assert.truthy(out:find("^true\tfalse\n"), out)
     code, out = dry(d, "--check", "-e", "print(qemu._dry_run())")
     assert.are.equal(0, code)
-    assert.are.equal("true\ttrue\n", out)
+    assert.are.equal("true\ttrue\tfalse\n", out)
+    code, out = dry(d, "--probe", "-e", "print(qemu._dry_run())")
+    assert.are.equal(0, code)
+    assert.are.equal("true\ttrue\ttrue\n", out)
     -- not a dry run: the same functions, and qemu._dry_run says so
     code, out = qlua_in(d, "-e", "print(qemu._dry_run()) os.execute('true')")
     assert.are.equal(0, code)
-    assert.are.equal("false\tfalse\n", out)
+    assert.are.equal("false\tfalse\tfalse\n", out)
   end)
 
   it("recipes that find paths ask no program (the working directory, qlua's own path)", function()

@@ -27,7 +27,7 @@
  * from the cache. */
 int kvm_usable(char *reason, size_t n);
 
-/* Dry runs (qlua -n, --json, --check) create no file: after this call the
+/* Dry runs (qlua -n, --json, --check; --probe too) create no file: after this call the
  * cache is read but never written. */
 void kvm_cache_read_only(void);
 

@@ -16,6 +16,7 @@
 #include "check.h"
 #include "emit.h"
 #include "lbuild.h"
+#include "ldry.h"
 #include "lib.h"
 #include "lvm.h"
 #include "schema.h"
@@ -231,9 +232,13 @@ static int l_lazy(lua_State *L)
 	lua_settop(L, 3);  /* the Lua functions take (a, b, where, nargs) */
 	lua_pushstring(L, where);
 	lua_pushinteger(L, n);
-	lvm_dry_hold++;  /* the QEMU it asks runs even in a dry run (lvm.h) */
+	/* The QEMU it asks runs under --probe though the script's launches do
+	 * not (lvm.h); any other dry run asks none (check.lua answers from the
+	 * cache): were it to launch one, the dry hook would stop it. */
+	int hold = ldry_probing(L);
+	lvm_dry_hold += hold;
 	int rc = lua_pcall(L, 4, LUA_MULTRET, 0);
-	lvm_dry_hold--;
+	lvm_dry_hold -= hold;
 	if (rc != LUA_OK)
 		return lua_error(L);
 	return lua_gettop(L);

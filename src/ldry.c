@@ -14,7 +14,10 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-/* Registry field: absent outside a dry run, 1 in one, 2 with --check. */
+#include "lvm.h"
+
+/* Registry field: absent outside a dry run, 1 in one, 2 with --check, 3
+ * with --probe (which may start the QEMU it asks: lua/qemu/check.lua). */
 #define DRY_KEY "qlua.dry"
 
 static int dry_level(lua_State *L)
@@ -122,9 +125,9 @@ static void replace(lua_State *L, int lib, const char *name, lua_CFunction f, in
 	lua_setfield(L, lib, name);
 }
 
-void ldry_install(lua_State *L, int checking)
+void ldry_install(lua_State *L, int level)
 {
-	lua_pushinteger(L, checking ? 2 : 1);
+	lua_pushinteger(L, level);
 	lua_setfield(L, LUA_REGISTRYINDEX, DRY_KEY);
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
 	if (lua_getfield(L, -1, LUA_OSLIBNAME) == LUA_TTABLE) {
@@ -164,7 +167,10 @@ void ldry_refuse_create(lua_State *L, const char *fname, const char *path)
 
 void ldry_refuse_write(lua_State *L, const char *fname, const char *path)
 {
-	if (dry_level(L))
+	/* --probe's qemu.check (while it holds the dry hook: lvm.h) writes the
+	 * cache of QEMU's answers: what --probe is for */
+	int level = dry_level(L);
+	if (level && !(level > 2 && lvm_dry_hold))
 		refuse(L, "%s would write '%s'", fname, path);
 }
 
@@ -173,13 +179,19 @@ int ldry_active(lua_State *L)
 	return dry_level(L) > 0;
 }
 
-/* qemu._dry_run() -> dry, checking */
+int ldry_probing(lua_State *L)
+{
+	return dry_level(L) > 2;
+}
+
+/* qemu._dry_run() -> dry, checking, probing */
 static int l_dry_run(lua_State *L)
 {
 	int level = dry_level(L);
 	lua_pushboolean(L, level > 0);
 	lua_pushboolean(L, level > 1);
-	return 2;
+	lua_pushboolean(L, level > 2);
+	return 3;
 }
 
 void ldry_register(lua_State *L)

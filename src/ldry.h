@@ -1,5 +1,6 @@
 /* ldry.h - what a dry run refuses.  Under -n, --json and --check nothing
- * may start a program or make, change or remove a file: the script's
+ * may start a program or make, change or remove a file (--probe is --check
+ * allowed to start the QEMU it asks and to cache its answers): the script's
  * qemu.launch, qemu.run and qemu.launch_custom print or check instead
  * (main.c), and the script's own ways of doing either raise at its line. */
 #ifndef QLUA_LDRY_H
@@ -10,9 +11,9 @@
 /* Makes this Lua state's run a dry one (main.c, before -e and the script
  * run): os.execute, io.popen, os.remove, os.rename and os.tmpname raise,
  * and io.open and io.output raise for writing; qemu.open raises where its
- * "w" would create the file (ldry_refuse_create).  checking: --check was
- * given (qemu._dry_run's second value). */
-void ldry_install(lua_State *L, int checking);
+ * "w" would create the file (ldry_refuse_create).  level: 1 for -n and
+ * --json, 2 for --check, 3 for --probe (qemu._dry_run's values). */
+void ldry_install(lua_State *L, int level);
 
 /* Raises the dry run's error for qemu.open creating path, when this is a
  * dry run and path does not exist but its directory does; returns
@@ -27,9 +28,13 @@ void ldry_refuse_write(lua_State *L, const char *fname, const char *path);
  * one: lfd.c). */
 int ldry_active(lua_State *L);
 
-/* qemu._dry_run() -> dry, checking: whether this is a dry run, and whether
- * --check was given (lua/qemu/check.lua writes no cache in a dry run).
- * Into the table on top of the stack. */
+/* Whether it is --probe's: the QEMU qemu.check asks may start (lcheck.c). */
+int ldry_probing(lua_State *L);
+
+/* qemu._dry_run() -> dry, checking, probing: whether this is a dry run,
+ * whether --check (or --probe) was given, and whether --probe was: a dry
+ * run asks no QEMU and writes no cache of its answers, --probe does both
+ * (lua/qemu/check.lua).  Into the table on top of the stack. */
 void ldry_register(lua_State *L);
 
 #endif

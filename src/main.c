@@ -33,7 +33,7 @@
 #define EXIT_USAGE 2   /* usage, script and validation errors */
 
 /* The option table: the parser and --help both read it. */
-enum { O_DRY, O_JSON, O_CHECK, O_EXEC, O_LIB, O_DESCRIBE, O_MERGE, O_VERSION, O_HELP };
+enum { O_DRY, O_JSON, O_CHECK, O_PROBE, O_EXEC, O_LIB, O_DESCRIBE, O_MERGE, O_VERSION, O_HELP };
 static const struct opt {
 	char shortname;
 	const char *longname;
@@ -43,8 +43,11 @@ static const struct opt {
 	[O_DRY] = { 'n', "dry-run", NULL, "print the commands the script's VM would run, shell-quoted "
 	                                  "(prepare steps, then QEMU); starts nothing" },
 	[O_JSON] = { 0, "json", NULL, "print them and QEMU's descriptor map as JSON" },
-	[O_CHECK] = { 0, "check", NULL, "ask the VM's QEMU whether it has every machine type, device, "
-	                                "property and object type the VM uses (exit 2 if not); starts no VM, writes no file" },
+	[O_CHECK] = { 0, "check", NULL, "check that the VM's QEMU has every machine type, device, property and "
+	                                "object type the VM uses (exit 2 if not), from the answers --probe cached; "
+	                                "starts nothing, writes no file" },
+	[O_PROBE] = { 0, "probe", NULL, "--check, asking the VM's QEMU (started as -machine none) what the cache "
+	                                "lacks, and caching its answers" },
 	[O_EXEC] = { 'e', NULL, "CHUNK", "run the Lua chunk CHUNK before the script" },
 	[O_LIB] = { 'L', NULL, "DIR", "look for Lua modules in DIR first (qemu.NAME in DIR/qemu/NAME.lua; as QLUA_PATH=DIR)" },
 	[O_DESCRIBE] = { 0, "describe", "KIND", "print the fields of a device kind, a section or a table of named options "
@@ -75,7 +78,7 @@ static void usage(FILE *f)
 	      "Runs a Lua script that describes QEMU virtual machines.  A script that returns\n"
 	      "a VM description runs it in the foreground (its console on this terminal) and\n"
 	      "exits with QEMU's status; a script that returns nothing did its own work.\n"
-	      "Under -n, --json and --check, the script's own qemu.launch (qemu.run,\n"
+	      "Under -n, --json, --check and --probe, the script's own qemu.launch (qemu.run,\n"
 	      "qemu.launch_custom) prints or checks what it would run and stops the script.\n\n"
 	      "options:\n", f);
 	for (int i = 0; i < NOPTS; i++) {
@@ -108,12 +111,13 @@ static void usage(FILE *f)
 	}
 	fputs("\n\nexit status: QEMU's own (128 + signal when it was killed) for a foreground VM;\n"
 	      "0 when every cell of a matrix passed, 1 when not; 2 for usage, script and\n"
-	      "validation errors (and for what --check finds); 126/127 when QEMU cannot be\n"
-	      "executed.\n"
+	      "validation errors (and for what --check and --probe find); 126/127 when QEMU\n"
+	      "cannot be executed.\n"
 	      "environment: QLUA_QEMU names the QEMU binary used when a description has no 'path';\n"
 	      "QLUA_PATH=DIR: require looks in DIR first (then beside the script), the built-in\n"
 	      "qemu.* modules serving those DIR lacks;\n"
-	      "--check keeps QEMU's answers in $XDG_CACHE_HOME/qlua (default ~/.cache/qlua).\n", f);
+	      "--probe keeps QEMU's answers in $XDG_CACHE_HOME/qlua (default ~/.cache/qlua),\n"
+	      "where --check reads them.\n", f);
 }
 
 struct args {
@@ -186,8 +190,27 @@ static void misplaced_matrix_option(int argc, char **argv, int i, int m)
 	fputs(")\n", stderr);
 }
 
+static int parse_options(int argc, char **argv, struct args *a);
+
 /* Returns 0, or prints why the command line is wrong and returns -1. */
 static int parse(int argc, char **argv, struct args *a)
+{
+	if (parse_options(argc, argv, a) < 0)
+		return -1;
+	if (a->flags[O_PROBE] && (a->flags[O_DRY] || a->flags[O_JSON])) {
+		/* -n and --json start nothing (README: dry runs): --probe first, then those */
+		fprintf(stderr, "qlua: --probe starts the VM's QEMU to ask it, so it cannot go with %s, "
+		        "which starts nothing (run --probe first, then %s)\n",
+		        a->flags[O_DRY] ? "-n" : "--json", a->flags[O_DRY] ? "-n" : "--json");
+		return -1;
+	}
+	if (a->flags[O_PROBE])
+		a->flags[O_CHECK] = 1;  /* everything --check does, and it may ask */
+	return 0;
+}
+
+/* The options up to the script (or --merge's arguments). */
+static int parse_options(int argc, char **argv, struct args *a)
 {
 	memset(a, 0, sizeof *a);
 	for (int i = 1; i < argc; i++) {
@@ -516,9 +539,12 @@ static int run_check(lua_State *L, const char *file, const char *where, const st
 	lua_pushvalue(L, desc);
 	lua_pushnil(L);
 	lua_pushstring(L, where);
-	lvm_dry_hold++;     /* asking QEMU is what --check does, even inside a dry run */
+	/* --probe's QEMU runs though the script's launches do not (--check
+	 * asks none: were check.lua to launch one, the dry hook would stop it) */
+	int hold = a->flags[O_PROBE];
+	lvm_dry_hold += hold;
 	int rc = lua_pcall(L, 3, 3, 0);  /* ok, errors, warnings (warnings are printed as they come) */
-	lvm_dry_hold--;
+	lvm_dry_hold -= hold;
 	if (rc != LUA_OK)
 		lua_error(L);
 	int ok = lua_toboolean(L, -3);
@@ -586,7 +612,7 @@ static void dry_launch(lua_State *L, const struct emit *e, int desc, const char 
 		         "the command above (nothing was started)", where, fname);
 	else if (ok && desc)
 		snprintf(st->note, sizeof st->note, "%sdry run: the script stops at qemu.%s, whose VM was "
-		         "checked (nothing was started)", where, fname);
+		         "checked (%s)", where, fname, a->flags[O_PROBE] ? "the VM was not started" : "nothing was started");
 	else if (ok)
 		snprintf(st->note, sizeof st->note, "%sdry run: the script stops at qemu.%s (a raw command "
 		         "line: nothing to check; nothing was started)", where, fname);
@@ -703,7 +729,7 @@ static int pmain(lua_State *L)
 		dry_args = a;
 		lvm_dry_hook = dry_launch;
 		/* and what the script would start or write itself is refused */
-		ldry_install(L, a->flags[O_CHECK]);
+		ldry_install(L, a->flags[O_PROBE] ? 3 : a->flags[O_CHECK] ? 2 : 1);
 	}
 	if (a->exec) {
 		if (luaL_loadbuffer(L, a->exec, strlen(a->exec), "=(command line)"))
@@ -749,8 +775,8 @@ static int pmain(lua_State *L)
 	if (t != LUA_TNIL)
 		lua_pop(L, 1);
 	if (is_matrix && a->flags[O_CHECK])
-		return luaL_error(L, "%s returned a matrix: --check checks a VM description (check the cells' "
-		                  "descriptions with qemu.check)", file);
+		return luaL_error(L, "%s returned a matrix: --%s checks a VM description (check the cells' "
+		                  "descriptions with qemu.check)", file, a->flags[O_PROBE] ? "probe" : "check");
 	if (is_matrix && (a->flags[O_DRY] || a->flags[O_JSON]))
 		return luaL_error(L, "%s returned a matrix: -n and --json print a VM description's command "
 		                  "line (use the matrix's --list)", file);

@@ -1,7 +1,8 @@
 -- qemu.check - ask the QEMU binary a description will run whether it has
 -- every machine type, device and property the description uses, before
--- anything is launched.  `qlua --check vm.lua` and qemu.check(vm) use it;
--- qemu.has_device and qemu.qemu_version share its answers.
+-- anything is launched.  `qlua --check vm.lua`, `qlua --probe vm.lua` and
+-- qemu.check(vm) use it; qemu.has_device and qemu.qemu_version share its
+-- answers.
 --
 --   local ok, errors, warnings = qemu.check(vm [, { cache_dir = DIR, warn = false }])
 --   if qemu.has_device("vhost-user-fs-pci") then ... end
@@ -32,8 +33,10 @@
 -- (qemu-<path with '/' as '_'>.json), valid while the binary's absolute path,
 -- size and modification time are those recorded in it; a device or machine
 -- asked about for the first time is added.  A run that finds every answer in
--- the cache starts no QEMU.  A dry run (qlua -n, --json, --check) reads the
--- cache and writes nothing (qemu._dry_run), as it makes no other file.
+-- the cache starts no QEMU.  A dry run (qlua -n, --json, --check) starts no
+-- program and writes no file (qemu._dry_run): it answers from the cache
+-- alone, and what the cache lacks is an error that says so; `qlua --probe`
+-- (or qemu.check in a run) asks QEMU and writes the cache.
 -- opts.cache_dir overrides the directory; cache_dir = false keeps nothing.
 --
 -- Errors are returned, not raised (qemu.check raises only for what any
@@ -212,10 +215,24 @@ local function died(p, err)
   return tostring(err and err.desc or err) .. (e and (": " .. e) or "")
 end
 
+-- Why a dry run cannot answer: what the cache lacks, and what fills it.
+-- (The script's name when there is one: arg[-1] is there only then.)
+local function not_asked(key, c, todo_dev, todo_machine)
+  local what = {}
+  for _, d in ipairs(todo_dev) do what[#what + 1] = ("device '%s'"):format(d) end
+  if todo_machine then what[#what + 1] = ("machine type '%s'"):format(todo_machine) end
+  local about = c.version and c.objects and ("about " .. table.concat(what, ", ") .. " ") or ""
+  local script = type(arg) == "table" and arg[-1] ~= nil and type(arg[0]) == "string" and arg[0] or "SCRIPT"
+  return ("a dry run starts no QEMU, and %s has not been asked %syet (qlua --probe %s asks it and caches "
+    .. "its answers)"):format(key.path, about, script)
+end
+
 -- Asks the binary (key: path, size, mtime) whatever `need` lists that the
 -- cache c lacks, into c.  need = { devices = {names}, machine = a machine
 -- type whose properties are needed, or nil }.  Returns how many QEMUs it
--- started (0: everything was in c), or nil and why it could not ask.
+-- started (0: everything was in c), or nil and why it could not ask.  A dry
+-- run (qlua -n, --json, --check) starts none: what c lacks is an error;
+-- --probe may.
 local function fill(c, key, need)
   local todo_dev, todo_machine
   local function todo()
@@ -230,6 +247,8 @@ local function fill(c, key, need)
   end
   todo()
   if c.version and c.objects and #todo_dev == 0 and not todo_machine then return 0 end
+  local dry, _, probing = Q()._dry_run()
+  if dry and not probing then return nil, not_asked(key, c, todo_dev, todo_machine) end
 
   local started, p = 0, nil
   local function start(machine)
@@ -339,8 +358,10 @@ local function answers(path, need, opts)
   c.devices_set = set_of(c.devices)
   local started, err = fill(c, key, need)
   if not started then return nil, err end
-  -- a dry run (qlua -n, --json, --check) reads the cache and writes none
-  if dir and (fresh or started > 0) and not Q()._dry_run() then
+  -- a dry run (qlua -n, --json, --check) reads the cache and writes none;
+  -- --probe is for writing it
+  local dry, _, probing = Q()._dry_run()
+  if dir and (fresh or started > 0) and (not dry or probing) then
     local set = c.devices_set
     c.devices_set = nil
     save_cache(dir, file, c)
@@ -516,7 +537,7 @@ function M.check(vm, opts, where, nargs)
     return nil, errors, warnings
   end
   compare(u, c, errors, warn)
-  -- what qlua --check reports; started: how many QEMUs this check ran (0:
+  -- what qlua --check and --probe report; started: how many QEMUs this check ran (0:
   -- every answer came from the cache)
   M.last = { label = c.label, path = c.abs, started = c.started }
   if #errors > 0 then return nil, errors, warnings end
