@@ -322,6 +322,15 @@ return { devices = { qemu.rng { id = "rng0" }, qemu.device { driver = "virtio-mo
     assert.are.equal(1, starts())
   end)
 
+  it("with no cache directory (cache_dir = false), a dry run's qemu.check says it has no answers", function()
+    local d = script('local ok, e = qemu.check({}, { cache_dir = false })\nprint(ok, e[1])\n')
+    local code, out = qlua_in(d, cache(), nil, "-n", "vm.lua")
+    assert.are.equal(2, code)  -- (and no description to print)
+    assert.are.equal("nil\tvm.lua:1: field 'path': a dry run starts no QEMU, and with no cache directory " ..
+      "(cache_dir = false, or neither $XDG_CACHE_HOME nor $HOME set) it has no answers from " ..
+      qemu.which("qemu-system-x86_64") .. "\n", out)
+  end)
+
   it("qemu.has_device and qemu.qemu_version in a dry run answer from the cache, else raise at their line", function()
     local qemu_path, starts = counting_qemu()
     local xdg = cache()

@@ -217,7 +217,11 @@ end
 
 -- Why a dry run cannot answer: what the cache lacks, and what fills it.
 -- (The script's name when there is one: arg[-1] is there only then.)
-local function not_asked(key, c, todo_dev, todo_machine)
+local function not_asked(key, c, todo_dev, todo_machine, dir)
+  if not dir then
+    return ("a dry run starts no QEMU, and with no cache directory (cache_dir = false, or neither "
+      .. "$XDG_CACHE_HOME nor $HOME set) it has no answers from %s"):format(key.path)
+  end
   local what = {}
   for _, d in ipairs(todo_dev) do what[#what + 1] = ("device '%s'"):format(d) end
   if todo_machine then what[#what + 1] = ("machine type '%s'"):format(todo_machine) end
@@ -232,8 +236,8 @@ end
 -- type whose properties are needed, or nil }.  Returns how many QEMUs it
 -- started (0: everything was in c), or nil and why it could not ask.  A dry
 -- run (qlua -n, --json, --check) starts none: what c lacks is an error;
--- --probe may.
-local function fill(c, key, need)
+-- --probe may.  dir: the cache's directory (for that error).
+local function fill(c, key, need, dir)
   local todo_dev, todo_machine
   local function todo()
     todo_dev = {}
@@ -248,7 +252,7 @@ local function fill(c, key, need)
   todo()
   if c.version and c.objects and #todo_dev == 0 and not todo_machine then return 0 end
   local dry, _, probing = Q()._dry_run()
-  if dry and not probing then return nil, not_asked(key, c, todo_dev, todo_machine) end
+  if dry and not probing then return nil, not_asked(key, c, todo_dev, todo_machine, dir) end
 
   local started, p = 0, nil
   local function start(machine)
@@ -356,7 +360,7 @@ local function answers(path, need, opts)
   c.device_props = c.device_props or {}
   c.machine_props = c.machine_props or {}
   c.devices_set = set_of(c.devices)
-  local started, err = fill(c, key, need)
+  local started, err = fill(c, key, need, dir)
   if not started then return nil, err end
   -- a dry run (qlua -n, --json, --check) reads the cache and writes none;
   -- --probe is for writing it
