@@ -322,6 +322,18 @@ return { devices = { qemu.rng { id = "rng0" }, qemu.device { driver = "virtio-mo
     assert.are.equal(1, starts())
   end)
 
+  it("--probe that cannot write the cache says so (the check itself passes)", function()
+    local xdg = cache()
+    H.write(xdg .. "/qlua", "a file where the cache's directory would be")
+    local d = script('return { machine = { type = "pc" } }')
+    local code, out, err = qlua_in(d, xdg, nil, "--probe", "vm.lua")
+    assert.are.equal(0, code)
+    assert.are.equal("vm.lua: " .. LABEL .. " has every machine type, device and property it uses\n", out)
+    assert.are.equal("qlua: warning: --probe cannot write the cache of QEMU's answers (" .. xdg ..
+      "/qlua/qemu-" .. qemu.which("qemu-system-x86_64"):gsub("[^%w%.%-]", "_") .. ".json: Not a directory): " ..
+      "qlua --check will not find them\n", err)
+  end)
+
   it("with no cache directory (cache_dir = false), a dry run's qemu.check says it has no answers", function()
     local d = script('local ok, e = qemu.check({}, { cache_dir = false })\nprint(ok, e[1])\n')
     local code, out = qlua_in(d, cache(), nil, "-n", "vm.lua")

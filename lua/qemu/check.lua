@@ -175,7 +175,7 @@ local function save_cache(dir, file, c)
   local text = Q().json(c) .. "\n"
   if Q()._write_file(file, text) then return true end
   Q()._mkdir_p(dir)
-  return Q()._write_file(file, text) == true  -- false: no cache, the answers are asked again next time
+  return Q()._write_file(file, text)  -- nil, why: no cache, the answers are asked again next time
 end
 
 ---------------------------------------------------------------------------
@@ -368,8 +368,14 @@ local function answers(path, need, opts)
   if dir and (fresh or started > 0) and (not dry or probing) then
     local set = c.devices_set
     c.devices_set = nil
-    save_cache(dir, file, c)
+    local saved, why = save_cache(dir, file, c)
     c.devices_set = set
+    -- a run asks again next time; --probe is run for the cache, and the
+    -- --check after it would say "not asked yet": say why now
+    if not saved and probing then
+      io.stderr:write("qlua: warning: --probe cannot write the cache of QEMU's answers (", tostring(why),
+        "): qlua --check will not find them\n")
+    end
   end
   c.started = started
   c.label = ("QEMU %d.%d.%d (%s)"):format(c.version.major, c.version.minor, c.version.micro, basename(abs))
