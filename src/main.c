@@ -190,25 +190,6 @@ static void misplaced_matrix_option(int argc, char **argv, int i, int m)
 	fputs(")\n", stderr);
 }
 
-static int parse_options(int argc, char **argv, struct args *a);
-
-/* Returns 0, or prints why the command line is wrong and returns -1. */
-static int parse(int argc, char **argv, struct args *a)
-{
-	if (parse_options(argc, argv, a) < 0)
-		return -1;
-	if (a->flags[O_PROBE] && (a->flags[O_DRY] || a->flags[O_JSON])) {
-		/* -n and --json start nothing (README: dry runs): --probe first, then those */
-		fprintf(stderr, "qlua: --probe starts the VM's QEMU to ask it, so it cannot go with %s, "
-		        "which starts nothing (run --probe first, then %s)\n",
-		        a->flags[O_DRY] ? "-n" : "--json", a->flags[O_DRY] ? "-n" : "--json");
-		return -1;
-	}
-	if (a->flags[O_PROBE])
-		a->flags[O_CHECK] = 1;  /* everything --check does, and it may ask */
-	return 0;
-}
-
 /* The options up to the script (or --merge's arguments). */
 static int parse_options(int argc, char **argv, struct args *a)
 {
@@ -254,6 +235,23 @@ static int parse_options(int argc, char **argv, struct args *a)
 				a->describe = argv[++i];
 		}
 	}
+	return 0;
+}
+
+/* Returns 0, or prints why the command line is wrong and returns -1. */
+static int parse(int argc, char **argv, struct args *a)
+{
+	if (parse_options(argc, argv, a) < 0)
+		return -1;
+	if (a->flags[O_PROBE] && (a->flags[O_DRY] || a->flags[O_JSON])) {
+		/* -n and --json start nothing (README: dry runs): --probe first, then those */
+		fprintf(stderr, "qlua: --probe starts the VM's QEMU to ask it, so it cannot go with %s, "
+		        "which starts nothing (run --probe first, then %s)\n",
+		        a->flags[O_DRY] ? "-n" : "--json", a->flags[O_DRY] ? "-n" : "--json");
+		return -1;
+	}
+	if (a->flags[O_PROBE])
+		a->flags[O_CHECK] = 1;  /* everything --check does, and it may ask */
 	return 0;
 }
 
@@ -541,7 +539,7 @@ static int run_check(lua_State *L, const char *file, const char *where, const st
 	lua_pushstring(L, where);
 	/* --probe's QEMU runs though the script's launches do not (--check
 	 * asks none: were check.lua to launch one, the dry hook would stop it) */
-	int hold = a->flags[O_PROBE];
+	int hold = ldry_probing(L);
 	lvm_dry_hold += hold;
 	int rc = lua_pcall(L, 3, 3, 0);  /* ok, errors, warnings (warnings are printed as they come) */
 	lvm_dry_hold -= hold;

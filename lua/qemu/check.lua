@@ -234,10 +234,10 @@ end
 -- Asks the binary (key: path, size, mtime) whatever `need` lists that the
 -- cache c lacks, into c.  need = { devices = {names}, machine = a machine
 -- type whose properties are needed, or nil }.  Returns how many QEMUs it
--- started (0: everything was in c), or nil and why it could not ask.  A dry
--- run (qlua -n, --json, --check) starts none: what c lacks is an error;
--- --probe may.  dir: the cache's directory (for that error).
-local function fill(c, key, need, dir)
+-- started (0: everything was in c), or nil and why it could not ask.
+-- Without may_ask (a dry run: qlua -n, --json, --check) it starts none:
+-- false, and the devices and machine type c lacks.
+local function fill(c, key, need, may_ask)
   local todo_dev, todo_machine
   local function todo()
     todo_dev = {}
@@ -251,8 +251,7 @@ local function fill(c, key, need, dir)
   end
   todo()
   if c.version and c.objects and #todo_dev == 0 and not todo_machine then return 0 end
-  local dry, _, probing = Q()._dry_run()
-  if dry and not probing then return nil, not_asked(key, c, todo_dev, todo_machine, dir) end
+  if not may_ask then return false, todo_dev, todo_machine end
 
   local started, p = 0, nil
   local function start(machine)
@@ -360,12 +359,14 @@ local function answers(path, need, opts)
   c.device_props = c.device_props or {}
   c.machine_props = c.machine_props or {}
   c.devices_set = set_of(c.devices)
-  local started, err = fill(c, key, need, dir)
-  if not started then return nil, err end
-  -- a dry run (qlua -n, --json, --check) reads the cache and writes none;
-  -- --probe is for writing it
+  -- a dry run (qlua -n, --json, --check) asks no QEMU and writes no cache;
+  -- --probe is for both
   local dry, _, probing = Q()._dry_run()
-  if dir and (fresh or started > 0) and (not dry or probing) then
+  local may_ask = not dry or probing
+  local started, err, todo_machine = fill(c, key, need, may_ask)
+  if started == false then return nil, not_asked(key, c, err, todo_machine, dir) end
+  if not started then return nil, err end
+  if dir and (fresh or started > 0) and may_ask then
     local set = c.devices_set
     c.devices_set = nil
     local saved, why = save_cache(dir, file, c)
