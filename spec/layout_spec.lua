@@ -1,7 +1,8 @@
 -- spec/layout_spec.lua - the map of the tree cannot rot: every file git
 -- tracks is named in the README's Layout section or in
 -- docs/architecture.md, every src/ and lua/qemu/ file is in the
--- architecture's table, and neither names a file that is gone.
+-- architecture's table, and neither names a file that is gone.  And the
+-- layers it describes stay layers: no circle of includes in src/.
 --
 -- A name is a path as written (src/lib.c), or a glob where one name stands
 -- for many files of one kind (spec/golden/*.args, fuzz/corpus/*/*: `*`
@@ -59,6 +60,12 @@ local function sorted(t)
   return t
 end
 
+local function keys(set)
+  local l = {}
+  for k in pairs(set) do l[#l + 1] = k end
+  return sorted(l)
+end
+
 describe("the layout of the tree", function()
   local files = tracked()
   if #files == 0 then
@@ -90,6 +97,45 @@ describe("the layout of the tree", function()
     end
     assert(#missing == 0, ("%d source file(s) without a row in docs/architecture.md's table:\n  %s")
       :format(#missing, table.concat(sorted(missing), "\n  ")))
+  end)
+
+  -- docs/architecture.md: "no file includes another's header in a circle".
+  -- A file and its header are one unit (src/lvm.c and src/lvm.h: lvm); a
+  -- unit depends on another when either of its files includes the other's
+  -- header.  A circle is printed as the path that closes it.
+  it("no file of src/ includes another's header in a circle", function()
+    local deps, units = {}, {}
+    for _, f in ipairs(files) do
+      local unit = f:match("^src/([%w_]+)%.[ch]$")
+      if unit then
+        units[#units + 1] = unit
+        deps[unit] = deps[unit] or {}
+        for inc in assert(H.slurp(H.root .. "/" .. f)):gmatch('#include "([%w_]+)%.h"') do
+          if inc ~= unit then deps[unit][inc] = true end
+        end
+      end
+    end
+    local state, path, circles = {}, {}, {}
+    local function visit(u)
+      state[u] = "open"
+      path[#path + 1] = u
+      for _, d in ipairs(keys(deps[u])) do
+        if deps[d] and state[d] == "open" then
+          local from = 1
+          while path[from] ~= d do from = from + 1 end
+          circles[#circles + 1] = table.concat(path, " -> ", from) .. " -> " .. d
+        elseif deps[d] and not state[d] then
+          visit(d)
+        end
+      end
+      path[#path] = nil
+      state[u] = "done"
+    end
+    for _, u in ipairs(sorted(units)) do
+      if not state[u] then visit(u) end
+    end
+    assert(#circles == 0, ("%d circle(s) of includes in src/ (unit -> the unit whose header it includes):\n  %s")
+      :format(#circles, table.concat(circles, "\n  ")))
   end)
 
   it("neither names a file of the tree that is not there", function()

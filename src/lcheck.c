@@ -18,7 +18,6 @@
 #include "lbuild.h"
 #include "ldry.h"
 #include "lib.h"
-#include "lvm.h"
 #include "schema.h"
 #include "vm_kind.h"
 
@@ -233,12 +232,12 @@ static int l_lazy(lua_State *L)
 	lua_pushstring(L, where);
 	lua_pushinteger(L, n);
 	/* The QEMU it asks runs under --probe though the script's launches do
-	 * not (lvm.h); any other dry run asks none (check.lua answers from the
+	 * not (ldry.h); any other dry run asks none (check.lua answers from the
 	 * cache): were it to launch one, the dry hook would stop it. */
 	int hold = ldry_probing(L);
-	lvm_dry_hold += hold;
+	ldry_hold += hold;
 	int rc = lua_pcall(L, 4, LUA_MULTRET, 0);
-	lvm_dry_hold -= hold;
+	ldry_hold -= hold;
 	if (rc != LUA_OK)
 		return lua_error(L);
 	return lua_gettop(L);

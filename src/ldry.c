@@ -14,7 +14,8 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-#include "lvm.h"
+void (*ldry_hook)(lua_State *L, const struct emit *e, int desc, const char *fname);
+int ldry_hold;
 
 /* Registry field: absent outside a dry run, 1 in one, 2 with --check, 3
  * with --probe (which may start the QEMU it asks: lua/qemu/check.lua). */
@@ -167,10 +168,10 @@ void ldry_refuse_create(lua_State *L, const char *fname, const char *path)
 
 void ldry_refuse_write(lua_State *L, const char *fname, const char *path)
 {
-	/* --probe's qemu.check (while it holds the dry hook: lvm.h) writes the
+	/* --probe's qemu.check (while it holds the dry hook: ldry.h) writes the
 	 * cache of QEMU's answers: what --probe is for */
 	int level = dry_level(L);
-	if (level && !(level > 2 && lvm_dry_hold))
+	if (level && !(level > 2 && ldry_hold))
 		refuse(L, "%s would write '%s'", fname, path);
 }
 

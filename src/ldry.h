@@ -15,6 +15,20 @@
  * --json, 2 for --check, 3 for --probe (qemu._dry_run's values). */
 void ldry_install(lua_State *L, int level);
 
+/* The launches of a dry run: when set (main.c), qemu.launch, qemu.run and
+ * qemu.launch_custom (lvm.c) hand what they would run to this hook instead
+ * of running anything (the description's prepare steps included).  desc is
+ * the description's stack index (0 for launch_custom's raw argv), fname the
+ * function's name.  The hook does not return: it raises.  While
+ * ldry_hold > 0, launches run for real and ldry_refuse_write lets --probe
+ * write: qemu.check's probe under --probe (lcheck.c, main.c), since asking
+ * QEMU and caching its answers is what --probe does; no other dry run asks
+ * one.  (Here, not in lvm.h: ldry.c reads the hold, and lvm.c includes
+ * lfd.h, which includes this header.) */
+struct emit;
+extern void (*ldry_hook)(lua_State *L, const struct emit *e, int desc, const char *fname);
+extern int ldry_hold;
+
 /* Raises the dry run's error for qemu.open creating path, when this is a
  * dry run and path does not exist but its directory does; returns
  * otherwise (an open without the directory fails as in a run). */

@@ -21,6 +21,7 @@
 #include "check.h"
 #include "lagent.h"
 #include "lconsole.h"
+#include "ldry.h"
 #include "lfd.h"
 #include "lbuild.h"
 #include "loop.h"
@@ -32,8 +33,6 @@
 
 int lvm_exec_status;
 char lvm_exec_error[512];
-void (*lvm_dry_hook)(lua_State *L, const struct emit *e, int desc, const char *fname);
-int lvm_dry_hold;
 
 struct lvm {
 	struct vm *v;     /* NULL once freed */
@@ -549,8 +548,8 @@ static struct lvm *start_vm(lua_State *L, struct opts *o, const char *fname)
 	/* QEMU runs as the description says (each id applied only when given):
 	 * qemu.launch and qemu.run take no ids of their own */
 	struct arena *a = qlua_build(L, 1, NULL, &e, &o->ids, &rt);   /* pushes the arena */
-	if (lvm_dry_hook && !lvm_dry_hold)
-		lvm_dry_hook(L, &e, 1, fname);  /* raises */
+	if (ldry_hook && !ldry_hold)
+		ldry_hook(L, &e, 1, fname);  /* raises */
 	char err[600];
 	if (prepare_run(&e, err, sizeof err) < 0) {
 		char where[256];
@@ -658,10 +657,10 @@ static int l_launch_custom(lua_State *L)
 		qfds[i - 1] = f;
 		lua_pop(L, 1);
 	}
-	if (lvm_dry_hook && !lvm_dry_hold) {
+	if (ldry_hook && !ldry_hold) {
 		/* what would run, as a description's would be shown (no prepare steps) */
 		struct emit e = { .argv = argv, .argl = argl, .argc = nargs + 1, .fds = qfds, .nfds = nfds };
-		lvm_dry_hook(L, &e, 0, "launch_custom");
+		ldry_hook(L, &e, 0, "launch_custom");
 	}
 	struct fdset *s = push_fdset(L);
 	start(L, argv, fds, nfds, &o, 7, s);

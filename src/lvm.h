@@ -18,15 +18,4 @@ extern char lvm_exec_error[512];
 
 void lvm_register(lua_State *L);
 
-/* Dry runs (qlua -n, --json, --check, --probe): when set, qemu.launch, qemu.run and
- * qemu.launch_custom hand what they would run to this hook instead of
- * running anything (the description's prepare steps included).  desc is
- * the description's stack index (0 for launch_custom's raw argv), fname
- * the function's name.  The hook does not return: it raises.  Launches
- * while lvm_dry_hold > 0 run for real (qemu.check's probe under --probe:
- * asking QEMU is what --probe does; no other dry run asks one). */
-struct emit;
-extern void (*lvm_dry_hook)(lua_State *L, const struct emit *e, int desc, const char *fname);
-extern int lvm_dry_hold;
-
 #endif

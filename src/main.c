@@ -540,9 +540,9 @@ static int run_check(lua_State *L, const char *file, const char *where, const st
 	/* --probe's QEMU runs though the script's launches do not (--check
 	 * asks none: were check.lua to launch one, the dry hook would stop it) */
 	int hold = ldry_probing(L);
-	lvm_dry_hold += hold;
+	ldry_hold += hold;
 	int rc = lua_pcall(L, 3, 3, 0);  /* ok, errors, warnings (warnings are printed as they come) */
-	lvm_dry_hold -= hold;
+	ldry_hold -= hold;
 	if (rc != LUA_OK)
 		lua_error(L);
 	int ok = lua_toboolean(L, -3);
@@ -725,7 +725,7 @@ static int pmain(lua_State *L)
 		lua_setfield(L, -2, "__tostring");
 		lua_pop(L, 1);
 		dry_args = a;
-		lvm_dry_hook = dry_launch;
+		ldry_hook = dry_launch;
 		/* and what the script would start or write itself is refused */
 		ldry_install(L, a->flags[O_PROBE] ? 3 : a->flags[O_CHECK] ? 2 : 1);
 	}
