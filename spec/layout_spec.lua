@@ -2,7 +2,8 @@
 -- tracks is named in the README's Layout section or in
 -- docs/architecture.md, every src/ and lua/qemu/ file is in the
 -- architecture's table, and neither names a file that is gone.  And the
--- layers it describes stay layers: no circle of includes in src/.
+-- layers it describes stay layers: no circle of includes in src/, and Lua's
+-- C API only in the files its section on the C-Lua boundary names.
 --
 -- A name is a path as written (src/lib.c), or a glob where one name stands
 -- for many files of one kind (spec/golden/*.args, fuzz/corpus/*/*: `*`
@@ -136,6 +137,28 @@ describe("the layout of the tree", function()
     end
     assert(#circles == 0, ("%d circle(s) of includes in src/ (unit -> the unit whose header it includes):\n  %s")
       :format(#circles, table.concat(circles, "\n  ")))
+  end)
+
+  -- docs/architecture.md, "The Lua binding": the files that include a Lua
+  -- header or call Lua's C API are the ones that section names; the rest of
+  -- src/ is plain C.  (Comments are left out: they may name the API.)
+  it("only the files docs/architecture.md names as the C-Lua boundary use Lua's C API", function()
+    local arch = architecture()
+    local from = assert(arch:find("\n### 4%. The Lua binding"), "docs/architecture.md has no section '### 4. The Lua binding'")
+    local section = arch:sub(from, (arch:find("\n### ", from + 1)))
+    local named, outside = {}, {}
+    for f in section:gmatch("src/[%w_]+%.c") do named[f] = true end
+    for _, f in ipairs(files) do
+      if f:match("^src/[%w_]+%.c$") and not named[f] then
+        local code = assert(H.slurp(H.root .. "/" .. f)):gsub("/%*.-%*/", "")
+        local use = code:match("#include <lua%.h>") or code:match("#include <lauxlib%.h>")
+          or code:match("#include <lualib%.h>") or code:match("%f[%w_](luaL?_[%w_]+)%s*%(")
+        if use then outside[#outside + 1] = f .. " (" .. use .. ")" end
+      end
+    end
+    assert(#outside == 0, ("%d file(s) of src/ use Lua's C API but are not named in docs/architecture.md's " ..
+      "'The Lua binding' section (move the Lua part into a binding file, or name the file there):\n  %s")
+      :format(#outside, table.concat(sorted(outside), "\n  ")))
   end)
 
   it("neither names a file of the tree that is not there", function()
