@@ -3,7 +3,8 @@
 -- docs/architecture.md, every src/ and lua/qemu/ file is in the
 -- architecture's table, and neither names a file that is gone.  And the
 -- layers it describes stay layers: no circle of includes in src/, and Lua's
--- C API only in the files its section on the C-Lua boundary names.
+-- C API only in the files its section on the C-Lua boundary names.  No
+-- file points a reader at a document the checkout does not have.
 --
 -- A name is a path as written (src/lib.c), or a glob where one name stands
 -- for many files of one kind (spec/golden/*.args, fuzz/corpus/*/*: `*`
@@ -159,6 +160,33 @@ describe("the layout of the tree", function()
     assert(#outside == 0, ("%d file(s) of src/ use Lua's C API but are not named in docs/architecture.md's " ..
       "'The Lua binding' section (move the Lua part into a binding file, or name the file there):\n  %s")
       :format(#outside, table.concat(sorted(outside), "\n  ")))
+  end)
+
+  -- The design documents the project started from live outside the tree
+  -- (API.md, ARCHITECTURE.md, STYLE.md, GUEST.md beside it): a reader of a
+  -- checkout cannot follow a pointer to them.  What they say that the code
+  -- relies on is in docs/ (contract.md, architecture.md, guest.md).
+  it("no tracked file points at a document outside the tree", function()
+    local outside = {}
+    for _, f in ipairs(files) do
+      -- (this file names them to look for them)
+      if not f:match("^fuzz/corpus/") and f ~= "spec/layout_spec.lua" then
+        local text = H.slurp(H.root .. "/" .. f) or ""
+        if not text:find("\0", 1, true) then
+          for n, line in text:gmatch("()([^\n]*)") do
+            local hit = line:match("%f[%w_](API%.md)") or line:match("%f[%w_](ARCHITECTURE%.md)")
+              or line:match("%f[%w_](STYLE%.md)") or line:match("%f[%w_](GUEST%.md)")
+              or line:match("(shared/design)") or line:match("(%.%./shared/)")
+            if hit then
+              local lineno = select(2, text:sub(1, n):gsub("\n", "")) + 1
+              outside[#outside + 1] = ("%s:%d: %s"):format(f, lineno, hit)
+            end
+          end
+        end
+      end
+    end
+    assert(#outside == 0, ("%d pointer(s) to documents outside the tree (point into docs/ instead):\n  %s")
+      :format(#outside, table.concat(outside, "\n  ")))
   end)
 
   it("neither names a file of the tree that is not there", function()
