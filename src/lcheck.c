@@ -231,14 +231,7 @@ static int l_lazy(lua_State *L)
 	lua_settop(L, 3);  /* the Lua functions take (a, b, where, nargs) */
 	lua_pushstring(L, where);
 	lua_pushinteger(L, n);
-	/* The QEMU it asks runs under --probe though the script's launches do
-	 * not (ldry.h); any other dry run asks none (check.lua answers from the
-	 * cache): were it to launch one, the dry hook would stop it. */
-	int hold = ldry_probing(L);
-	ldry_hold += hold;
-	int rc = lua_pcall(L, 4, LUA_MULTRET, 0);
-	ldry_hold -= hold;
-	if (rc != LUA_OK)
+	if (ldry_check_pcall(L, 4, LUA_MULTRET) != LUA_OK)  /* under --probe it may ask QEMU */
 		return lua_error(L);
 	return lua_gettop(L);
 }

@@ -15,7 +15,7 @@
 #include <lualib.h>
 
 void (*ldry_hook)(lua_State *L, const struct emit *e, int desc, const char *fname);
-int ldry_hold;
+static int hold;  /* > 0 inside ldry_check_pcall under --probe */
 
 /* Registry field: absent outside a dry run, 1 in one, 2 with --check, 3
  * with --probe (which may start the QEMU it asks: lua/qemu/check.lua). */
@@ -168,10 +168,10 @@ void ldry_refuse_create(lua_State *L, const char *fname, const char *path)
 
 void ldry_refuse_write(lua_State *L, const char *fname, const char *path)
 {
-	/* --probe's qemu.check (while it holds the dry hook: ldry.h) writes the
-	 * cache of QEMU's answers: what --probe is for */
+	/* --probe's qemu.check (ldry_check_pcall) writes the cache of QEMU's
+	 * answers: what --probe is for */
 	int level = dry_level(L);
-	if (level && !(level > 2 && ldry_hold))
+	if (level && !(level > 2 && hold))
 		refuse(L, "%s would write '%s'", fname, path);
 }
 
@@ -180,9 +180,24 @@ int ldry_active(lua_State *L)
 	return dry_level(L) > 0;
 }
 
-int ldry_probing(lua_State *L)
+/* Whether it is --probe's: the QEMU qemu.check asks may start. */
+static int probing(lua_State *L)
 {
 	return dry_level(L) > 2;
+}
+
+int ldry_diverts(void)
+{
+	return ldry_hook && !hold;
+}
+
+int ldry_check_pcall(lua_State *L, int nargs, int nresults)
+{
+	int h = probing(L);
+	hold += h;
+	int rc = lua_pcall(L, nargs, nresults, 0);
+	hold -= h;
+	return rc;
 }
 
 /* qemu._dry_run() -> dry, checking, probing */

@@ -17,17 +17,24 @@ void ldry_install(lua_State *L, int level);
 
 /* The launches of a dry run: when set (main.c), qemu.launch, qemu.run and
  * qemu.launch_custom (lvm.c) hand what they would run to this hook instead
- * of running anything (the description's prepare steps included).  desc is
- * the description's stack index (0 for launch_custom's raw argv), fname the
- * function's name.  The hook does not return: it raises.  While
- * ldry_hold > 0, launches run for real and ldry_refuse_write lets --probe
- * write: qemu.check's probe under --probe (lcheck.c, main.c), since asking
- * QEMU and caching its answers is what --probe does; no other dry run asks
- * one.  (Here, not in lvm.h: ldry.c reads the hold, and lvm.c includes
- * lfd.h, which includes this header.) */
+ * of running anything (the description's prepare steps included), unless
+ * ldry_check_pcall lets them run.  desc is the description's stack index (0
+ * for launch_custom's raw argv), fname the function's name.  The hook does
+ * not return: it raises.  (Here, not in lvm.h: lvm.c includes lfd.h, which
+ * includes this header.) */
 struct emit;
 extern void (*ldry_hook)(lua_State *L, const struct emit *e, int desc, const char *fname);
-extern int ldry_hold;
+
+/* Whether a launch now goes to ldry_hook instead of starting (lvm.c). */
+int ldry_diverts(void);
+
+/* lua_pcall of qemu.check's Lua side (lcheck.c, main.c's --check).  Under
+ * --probe its QEMU launches run and its cache may be written, since asking
+ * QEMU and caching its answers is what --probe does; the script's own
+ * launches and writes stay refused.  Any other dry run asks no QEMU
+ * (check.lua answers from the cache): were it to launch one, the hook
+ * would stop it. */
+int ldry_check_pcall(lua_State *L, int nargs, int nresults);
 
 /* Raises the dry run's error for qemu.open creating path, when this is a
  * dry run and path does not exist but its directory does; returns
@@ -41,9 +48,6 @@ void ldry_refuse_write(lua_State *L, const char *fname, const char *path);
 /* Whether this Lua state's run is a dry one (qemu.tap opens no tap in
  * one: lfd.c). */
 int ldry_active(lua_State *L);
-
-/* Whether it is --probe's: the QEMU qemu.check asks may start (lcheck.c). */
-int ldry_probing(lua_State *L);
 
 /* qemu._dry_run() -> dry, checking, probing: whether this is a dry run,
  * whether --check (or --probe) was given, and whether --probe was: a dry

@@ -548,7 +548,7 @@ static struct lvm *start_vm(lua_State *L, struct opts *o, const char *fname)
 	/* QEMU runs as the description says (each id applied only when given):
 	 * qemu.launch and qemu.run take no ids of their own */
 	struct arena *a = qlua_build(L, 1, NULL, &e, &o->ids, &rt);   /* pushes the arena */
-	if (ldry_hook && !ldry_hold)
+	if (ldry_diverts())
 		ldry_hook(L, &e, 1, fname);  /* raises */
 	char err[600];
 	if (prepare_run(&e, err, sizeof err) < 0) {
@@ -657,7 +657,7 @@ static int l_launch_custom(lua_State *L)
 		qfds[i - 1] = f;
 		lua_pop(L, 1);
 	}
-	if (ldry_hook && !ldry_hold) {
+	if (ldry_diverts()) {
 		/* what would run, as a description's would be shown (no prepare steps) */
 		struct emit e = { .argv = argv, .argl = argl, .argc = nargs + 1, .fds = qfds, .nfds = nfds };
 		ldry_hook(L, &e, 0, "launch_custom");

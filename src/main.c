@@ -537,13 +537,8 @@ static int run_check(lua_State *L, const char *file, const char *where, const st
 	lua_pushvalue(L, desc);
 	lua_pushnil(L);
 	lua_pushstring(L, where);
-	/* --probe's QEMU runs though the script's launches do not (--check
-	 * asks none: were check.lua to launch one, the dry hook would stop it) */
-	int hold = ldry_probing(L);
-	ldry_hold += hold;
-	int rc = lua_pcall(L, 3, 3, 0);  /* ok, errors, warnings (warnings are printed as they come) */
-	ldry_hold -= hold;
-	if (rc != LUA_OK)
+	/* ok, errors, warnings (warnings are printed as they come) */
+	if (ldry_check_pcall(L, 3, 3) != LUA_OK)
 		lua_error(L);
 	int ok = lua_toboolean(L, -3);
 	if (!ok) {
