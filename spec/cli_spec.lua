@@ -175,6 +175,56 @@ describe("qlua usage errors", function()
     assert.are.equal("qlua: option '--describe' needs an argument (KIND)\n", e)
   end)
 
+  -- --describe and --merge run no script: what only a script's run reads
+  -- would be dropped beside them without a word, so it is refused
+  it("--describe and --merge alone: a script, -e or a dry-run flag beside them is refused, nothing runs", function()
+    local d = scriptdir('io.write("ran")')
+    local D = "qlua: --describe prints a kind's fields and runs no script, so it cannot go with "
+    local M = "qlua: --merge reports a matrix's shards as one and runs no script, so it cannot go with "
+    local cases = {
+      { { "--describe", "rtc", "vm.lua" }, D .. "the script vm.lua\n" },
+      { { "--describe", "rtc", "--", "vm.lua" }, D .. "the script vm.lua\n" },
+      { { "-n", "--describe", "rtc" }, D .. "-n\n" },
+      { { "--describe", "rtc", "--dry-run" }, D .. "-n\n" },
+      { { "--describe", "rtc", "--json" }, D .. "--json\n" },
+      { { "--check", "--describe", "rtc" }, D .. "--check\n" },
+      { { "--probe", "--describe", "rtc" }, D .. "--probe\n" },
+      { { "--describe", "rtc", "-e", "io.write('ran')" }, D .. "-e\n" },
+      { { "--describe", "rtc", "--merge", "." }, D .. "--merge\n" },
+      { { "-n", "--merge", "." }, M .. "-n\n" },
+      { { "--json", "--merge", ".", "--junit", "m.xml" }, M .. "--json\n" },
+      { { "--check", "--merge", "." }, M .. "--check\n" },
+      { { "--probe", "--merge", "." }, M .. "--probe\n" },
+      { { "-e", "io.write('ran')", "--merge", "." }, M .. "-e\n" },
+    }
+    for _, c in ipairs(cases) do
+      local code, out, e = qlua_in(d, table.unpack(c[1]))
+      assert.are.equal(2, code, table.concat(c[1], " "))
+      assert.are.equal("", out)
+      assert.are.equal(c[2], e)
+    end
+    -- nothing was written beside the script (--merge's --junit above)
+    local code, ls = H.sh("ls -A " .. H.q(d))
+    assert.are.equal(0, code)
+    assert.are.equal("vm.lua\n", ls)
+    -- -L goes with both: --describe of a recipe table loads modules
+    code, out, e = qlua_in(d, "-L", d, "--describe", "rtc")
+    assert.are.equal(0, code)
+    assert.are.equal("", e)
+    assert.is_truthy(out:find("^rtc: "))
+  end)
+
+  it("an option that takes one argument, given twice: refused, not the first dropped", function()
+    local code, out, e = H.qlua("--describe", "rtc", "--describe", "block")
+    assert.are.equal(2, code)
+    assert.are.equal("", out)
+    assert.are.equal("qlua: option '--describe' can be given once (one KIND)\n", e)
+    code, out, e = H.qlua("-L", "/a", "-L", "/b", "-e", "io.write('ran')")
+    assert.are.equal(2, code)
+    assert.are.equal("", out)
+    assert.are.equal("qlua: option '-L' can be given once (one DIR)\n", e)
+  end)
+
   it("no arguments: usage on stderr, exit 2", function()
     local code, out, e = H.qlua()
     assert.are.equal(2, code)
@@ -215,6 +265,18 @@ describe("qlua -e CHUNK", function()
     local code, out = run("io.write(X, ' ', tostring(qemu ~= nil))", { "-e", "X = 42" })
     assert.are.equal(0, code)
     assert.are.equal("42 true", out)
+  end)
+
+  it("given more than once: each runs, in order, as lua5.4 does", function()
+    local code, out, e = run("io.write(X)", { "-e", "X = 'a'", "-e", "io.write(X); X = X .. 'b'", "-e", "X = X .. 'c'" })
+    assert.are.equal(0, code)
+    assert.are.equal("", e)
+    assert.are.equal("aabc", out)
+    -- an error in one stops the ones after it and the script
+    code, out, e = run("io.write('ran')", { "-e", "io.write(1)", "-e", "error('boom')", "-e", "io.write(3)" })
+    assert.are.equal(2, code)
+    assert.are.equal("1", out)
+    assert.are.equal("qlua: (command line):1: boom\n", e)
   end)
 
   it("sees arg already set", function()

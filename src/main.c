@@ -48,13 +48,13 @@ static const struct opt {
 	                                "starts nothing, writes no file" },
 	[O_PROBE] = { 0, "probe", NULL, "--check, asking the VM's QEMU (started as -machine none) what the cache "
 	                                "lacks, and caching its answers" },
-	[O_EXEC] = { 'e', NULL, "CHUNK", "run the Lua chunk CHUNK before the script" },
+	[O_EXEC] = { 'e', NULL, "CHUNK", "run the Lua chunk CHUNK before the script (each -e, in order)" },
 	[O_LIB] = { 'L', NULL, "DIR", "look for Lua modules in DIR first (qemu.NAME in DIR/qemu/NAME.lua; as QLUA_PATH=DIR)" },
 	[O_DESCRIBE] = { 0, "describe", "KIND", "print the fields of a device kind, a section or a table of named options "
-	                                  "(launch, tap, recipes.disk, matrix, ...)" },
+	                                  "(launch, tap, recipes.disk, matrix, ...); runs no script, so it takes none, nor -e, -n, --json, --check or --probe" },
 	[O_MERGE] = { 0, "merge", "DIR...", "report a matrix's shards as one (each DIR a run directory or its "
 	                                   "shard-I-of-N): --junit FILE, --tap, --html FILE after the DIRs; exit 0 only when "
-	                                   "every cell of the whole matrix passed" },
+	                                   "every cell of the whole matrix passed; runs no script, as --describe" },
 	[O_VERSION] = { 0, "version", NULL, "print the version and exit" },
 	[O_HELP] = { 'h', "help", NULL, "print this help and exit" },
 };
@@ -122,7 +122,8 @@ static void usage(FILE *f)
 
 struct args {
 	int flags[NOPTS];
-	const char *exec;        /* -e */
+	const char **exec;       /* each -e, in order (lua.c runs them all) */
+	int nexec;
 	const char *describe;    /* --describe */
 	const char *lib;         /* -L */
 	int script;              /* index of the script in argv, 0 if none */
@@ -227,13 +228,47 @@ static int parse_options(int argc, char **argv, struct args *a)
 				fprintf(stderr, "qlua: option '%s' needs an argument (%s)\n", s, options[o].arg);
 				return -1;
 			}
-			if (o == O_EXEC)
-				a->exec = argv[++i];
-			else if (o == O_LIB)
-				a->lib = argv[++i];
-			else
-				a->describe = argv[++i];
+			const char **to = o == O_LIB ? &a->lib : &a->describe;
+			if (o == O_EXEC) {
+				if (!a->exec && !(a->exec = calloc(argc, sizeof *a->exec))) {
+					fputs("qlua: out of memory\n", stderr);
+					return -1;
+				}
+				a->exec[a->nexec++] = argv[++i];
+			} else if (*to) {
+				/* the second would replace the first without a word */
+				fprintf(stderr, "qlua: option '%s' can be given once (one %s)\n", s, options[o].arg);
+				return -1;
+			} else {
+				*to = argv[++i];
+			}
 		}
+	}
+	return 0;
+}
+
+/* --describe and --merge run no script: what only a script's run reads
+ * (a dry-run flag, -e, the script itself) would be dropped without a word
+ * beside them, so it is refused instead.  -L stays: both load modules. */
+static int alone(const struct args *a, char **argv, int mode, const char *does)
+{
+	static const int others[] = { O_DRY, O_JSON, O_CHECK, O_PROBE, O_EXEC, O_DESCRIBE, O_MERGE };
+	static const char *const shown[NOPTS] = {
+		[O_DRY] = "-n", [O_JSON] = "--json", [O_CHECK] = "--check", [O_PROBE] = "--probe",
+		[O_EXEC] = "-e", [O_DESCRIBE] = "--describe", [O_MERGE] = "--merge",
+	};
+	if (!a->flags[mode])
+		return 0;
+	for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+		if (others[i] != mode && a->flags[others[i]]) {
+			fprintf(stderr, "qlua: --%s %s, so it cannot go with %s\n", options[mode].longname, does,
+			        shown[others[i]]);
+			return -1;
+		}
+	if (a->script) {
+		fprintf(stderr, "qlua: --%s %s, so it cannot go with the script %s\n", options[mode].longname, does,
+		        argv[a->script]);
+		return -1;
 	}
 	return 0;
 }
@@ -242,6 +277,9 @@ static int parse_options(int argc, char **argv, struct args *a)
 static int parse(int argc, char **argv, struct args *a)
 {
 	if (parse_options(argc, argv, a) < 0)
+		return -1;
+	if (alone(a, argv, O_DESCRIBE, "prints a kind's fields and runs no script") < 0 ||
+	    alone(a, argv, O_MERGE, "reports a matrix's shards as one and runs no script") < 0)
 		return -1;
 	if (a->flags[O_PROBE] && (a->flags[O_DRY] || a->flags[O_JSON])) {
 		/* -n and --json start nothing (README: dry runs): --probe first, then those */
@@ -724,8 +762,8 @@ static int pmain(lua_State *L)
 		/* and what the script would start or write itself is refused */
 		ldry_install(L, a->flags[O_PROBE] ? 3 : a->flags[O_CHECK] ? 2 : 1);
 	}
-	if (a->exec) {
-		if (luaL_loadbuffer(L, a->exec, strlen(a->exec), "=(command line)"))
+	for (int i = 0; i < a->nexec; i++) {
+		if (luaL_loadbuffer(L, a->exec[i], strlen(a->exec[i]), "=(command line)"))
 			return lua_error(L);
 		lua_call(L, 0, 0);
 	}
@@ -826,20 +864,20 @@ static int pmain(lua_State *L)
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* main, but for the one thing main frees whatever way this returns */
+static int qlua_main(struct pmain_args *p)
 {
-	struct pmain_args p = { .argc = argc, .argv = argv };
-	if (parse(argc, argv, &p.a) < 0)
+	if (parse(p->argc, p->argv, &p->a) < 0)
 		return EXIT_USAGE;
-	if (p.a.flags[O_HELP]) {
+	if (p->a.flags[O_HELP]) {
 		usage(stdout);
 		return 0;
 	}
-	if (p.a.flags[O_VERSION]) {
+	if (p->a.flags[O_VERSION]) {
 		printf("qlua %s (%s)\n", QLUA_VERSION, LUA_RELEASE);
 		return 0;
 	}
-	if (!p.a.script && !p.a.exec && !p.a.describe && !p.a.merge) {
+	if (!p->a.script && !p->a.nexec && !p->a.describe && !p->a.merge) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -853,7 +891,7 @@ int main(int argc, char **argv)
 	loop_watch_signals(on_signal);
 	lua_pushcfunction(L, msghandler);
 	lua_pushcfunction(L, pmain);
-	lua_pushlightuserdata(L, &p);
+	lua_pushlightuserdata(L, p);
 	int status = EXIT_SUCCESS;
 	int rc = lua_pcall(L, 1, 0, 1);
 	struct dry_stop *stop = rc != LUA_OK ? luaL_testudata(L, -1, DRY_STOP_MT) : NULL;
@@ -868,7 +906,7 @@ int main(int argc, char **argv)
 		 * on a later error after it caught that one */
 		status = lvm_exec_status && msg && !strncmp(msg, lvm_exec_error, strlen(lvm_exec_error)) ? lvm_exec_status : EXIT_USAGE;
 	} else {
-		status = p.status;
+		status = p->status;
 	}
 	int sig = loop_signal();
 	/* QEMU never outlives qlua unless detached: whatever still runs is
@@ -879,5 +917,13 @@ int main(int argc, char **argv)
 	lua_close(L);
 	if (sig)
 		status = 128 + sig;
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct pmain_args p = { .argc = argc, .argv = argv };
+	int status = qlua_main(&p);
+	free(p.a.exec);
 	return status;
 }
