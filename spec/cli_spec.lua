@@ -107,6 +107,17 @@ describe("qlua --version", function()
   end)
 end)
 
+-- Each case { args, stderr } run in d: exit 2, nothing on stdout, exactly
+-- that on stderr.
+local function refused(d, cases)
+  for _, c in ipairs(cases) do
+    local code, out, e = qlua_in(d, table.unpack(c[1]))
+    assert.are.equal(2, code, table.concat(c[1], " "))
+    assert.are.equal("", out)
+    assert.are.equal(c[2], e)
+  end
+end
+
 describe("qlua usage errors", function()
   it("an unknown long option: exit 2 with a message", function()
     local code, out, e = H.qlua("--bogus")
@@ -135,12 +146,7 @@ describe("qlua usage errors", function()
       { { "--junit" },
         "qlua: option '--junit' is a matrix option: write it after the script (qlua script.lua --junit FILE)\n" },
     }
-    for _, c in ipairs(cases) do
-      local code, out, e = qlua_in(d, table.unpack(c[1]))
-      assert.are.equal(2, code, table.concat(c[1], " "))
-      assert.are.equal("", out)
-      assert.are.equal(c[2], e)
-    end
+    refused(d, cases)
     -- every matrix option qemu.matrix takes, and only those
     local seen = {}
     for _, o in ipairs(require("qemu.matrix").OPTIONS) do
@@ -197,21 +203,35 @@ describe("qlua usage errors", function()
       { { "--probe", "--merge", "." }, M .. "--probe\n" },
       { { "-e", "io.write('ran')", "--merge", "." }, M .. "-e\n" },
     }
-    for _, c in ipairs(cases) do
-      local code, out, e = qlua_in(d, table.unpack(c[1]))
-      assert.are.equal(2, code, table.concat(c[1], " "))
-      assert.are.equal("", out)
-      assert.are.equal(c[2], e)
-    end
-    -- nothing was written beside the script (--merge's --junit above)
-    local code, ls = H.sh("ls -A " .. H.q(d))
-    assert.are.equal(0, code)
-    assert.are.equal("vm.lua\n", ls)
+    refused(d, cases)
     -- -L goes with both: --describe of a recipe table loads modules
-    code, out, e = qlua_in(d, "-L", d, "--describe", "rtc")
+    local code, out, e = qlua_in(d, "-L", d, "--describe", "rtc")
     assert.are.equal(0, code)
     assert.are.equal("", e)
     assert.is_truthy(out:find("^rtc: "))
+  end)
+
+  it("qlua -n --merge of a real run's results writes no report (it wrote --junit's file)", function()
+    local d = scriptdir([[
+return require("qemu.matrix") {
+  name = "tiny", axes = { a = { 1 } },
+  vm = function() return { machine = { type = "none" }, knobs = { no_defaults = true } } end,
+  test = function(vm) return vm.qmp:execute("query-status") ~= nil end,
+}
+]], "m.lua")
+    local code, out, e = qlua_in(d, "m.lua", "-j", "1", "--out", "runs")
+    assert.are.equal(0, code, e)
+    refused(d, { { { "-n", "--merge", "runs", "--junit", "merged.xml", "--html", "merged.html" },
+                   "qlua: --merge reports a matrix's shards as one and runs no script, so it cannot go with -n\n" } })
+    local ls
+    code, ls = H.sh("ls -A " .. H.q(d))
+    assert.are.equal(0, code)
+    assert.are.equal("m.lua\nruns\n", ls)
+    -- without -n, the same merge writes them
+    code, out, e = qlua_in(d, "--merge", "runs", "--junit", "merged.xml", "--html", "merged.html")
+    assert.are.equal(0, code, e)
+    code, ls = H.sh("ls -A " .. H.q(d))
+    assert.are.equal("m.lua\nmerged.html\nmerged.xml\nruns\n", ls)
   end)
 
   it("an option that takes one argument, given twice: refused, not the first dropped", function()
