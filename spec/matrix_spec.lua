@@ -668,6 +668,14 @@ return matrix {
       { { "--timeout", "-1" }, "option '--timeout': a positive number of seconds expected" },
       { { "--junit" }, "option '--junit' needs an argument (FILE)" },
       { { "--bogus" }, "unknown matrix option '--bogus'" },
+      -- a valued option given twice: the second would replace the first
+      -- without a word (--only adds up: above)
+      { { "--junit", "a.xml", "--junit", "b.xml" }, "option '--junit' can be given once (one FILE)" },
+      { { "-j", "1", "--list", "-j", "2" }, "option '-j' can be given once (one N)" },
+      { { "--shard", "1/2", "--shard", "2/2" }, "option '--shard' can be given once (one I/N)" },
+      { { "--timeout", "5", "--timeout", "9" }, "option '--timeout' can be given once (one S)" },
+      { { "--out", "a", "--out", "b" }, "option '--out' can be given once (one DIR)" },
+      { { "--html", "a", "--html", "b" }, "option '--html' can be given once (one FILE)" },
       -- a run directory that cannot be made, said as such (not as the
       -- first file that then could not be written in it)
       { { "--out", m .. "/runs" }, "cannot make the run directory " .. m .. ": Not a directory" },

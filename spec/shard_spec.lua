@@ -412,6 +412,9 @@ return matrix {
       { { "bad" }, "qlua: --merge: 'bad/results.json' is not a qlua matrix results file" },
       { { "empty", "--junit" }, "qlua: option '--junit' needs an argument (FILE)" },
       { { "empty", "--bogus" }, "qlua: unknown merge option '--bogus' (qlua --merge DIR... takes --junit, --tap, --html)" },
+      -- the second would replace the first without a word
+      { { "empty", "--junit", "a.xml", "--junit", "b.xml" }, "qlua: option '--junit' can be given once (one FILE)" },
+      { { "empty", "--html", "a.html", "--tap", "--html", "b.html" }, "qlua: option '--html' can be given once (one FILE)" },
     }
     for _, c in ipairs(cases) do
       local code, out, err = qlua(S, {}, "--merge", table.unpack(c[1]))

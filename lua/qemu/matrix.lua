@@ -509,6 +509,10 @@ function Matrix:main(args)
     if o[2] then
       v = args[i + 1]
       if v == nil then error(("option '%s' needs an argument (%s)"):format(a, o[2]), 0) end
+      -- the second would replace the first without a word (--only adds up)
+      if o[3] ~= "only" and opts[o[3]] ~= nil then
+        error(("option '%s' can be given once (one %s)"):format(a, o[2]), 0)
+      end
       i = i + 1
     end
     if o[3] == "jobs" then

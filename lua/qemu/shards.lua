@@ -461,6 +461,9 @@ function S.main(args)
       if o[2] then
         v = args[i + 1]
         if v == nil then error(("option '%s' needs an argument (%s)"):format(a, o[2]), 0) end
+        if opts[o[3]] ~= nil then  -- the second would replace the first without a word
+          error(("option '%s' can be given once (one %s)"):format(a, o[2]), 0)
+        end
         i = i + 1
       end
       opts[o[3]] = v
