@@ -2,10 +2,12 @@
  * its return value means, and the exit status.  Like lua.c, all work runs
  * inside one protected call and errors are printed once, as "qlua: msg". */
 #include <ctype.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 #include <lauxlib.h>
@@ -286,6 +288,13 @@ static int parse(int argc, char **argv, struct args *a)
 		fprintf(stderr, "qlua: --probe starts the VM's QEMU to ask it, so it cannot go with %s, "
 		        "which starts nothing (run --probe first, then %s)\n",
 		        a->flags[O_DRY] ? "-n" : "--json", a->flags[O_DRY] ? "-n" : "--json");
+		return -1;
+	}
+	struct stat st;
+	int r = a->lib ? stat(a->lib, &st) : 0;
+	if (a->lib && (r < 0 || !S_ISDIR(st.st_mode))) {
+		/* a typo would leave the built-in modules serving, without a word */
+		fprintf(stderr, "qlua: option '-L': cannot look in '%s' (%s)\n", a->lib, strerror(r < 0 ? errno : ENOTDIR));
 		return -1;
 	}
 	if (a->flags[O_PROBE])
