@@ -234,6 +234,14 @@ return require("qemu.matrix") {
     assert.are.equal("m.lua\nmerged.html\nmerged.xml\nruns\n", ls)
   end)
 
+  it("-n with --json: refused (--json printed, -n was dropped)", function()
+    local d = scriptdir('return { path = "q", name = "x" }')
+    local E = "qlua: -n prints the command line for sh, so it cannot go with --json, which prints it as JSON "
+      .. "(give one)\n"
+    refused(d, { { { "-n", "--json", "vm.lua" }, E }, { { "--json", "--dry-run", "vm.lua" }, E },
+                 { { "--check", "--json", "-n", "vm.lua" }, E } })
+  end)
+
   it("an option that takes one argument, given twice: refused, not the first dropped", function()
     local code, out, e = H.qlua("--describe", "rtc", "--describe", "block")
     assert.are.equal(2, code)

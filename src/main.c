@@ -283,6 +283,12 @@ static int parse(int argc, char **argv, struct args *a)
 	if (alone(a, argv, O_DESCRIBE, "prints a kind's fields and runs no script") < 0 ||
 	    alone(a, argv, O_MERGE, "reports a matrix's shards as one and runs no script") < 0)
 		return -1;
+	if (a->flags[O_DRY] && a->flags[O_JSON]) {
+		/* one would be dropped: --json printed, -n did nothing */
+		fputs("qlua: -n prints the command line for sh, so it cannot go with --json, which prints it as "
+		      "JSON (give one)\n", stderr);
+		return -1;
+	}
 	if (a->flags[O_PROBE] && (a->flags[O_DRY] || a->flags[O_JSON])) {
 		/* -n and --json start nothing (README: dry runs): --probe first, then those */
 		fprintf(stderr, "qlua: --probe starts the VM's QEMU to ask it, so it cannot go with %s, "
@@ -290,11 +296,16 @@ static int parse(int argc, char **argv, struct args *a)
 		        a->flags[O_DRY] ? "-n" : "--json", a->flags[O_DRY] ? "-n" : "--json");
 		return -1;
 	}
+	/* -L's DIR, else QLUA_PATH's (empty: unset): a typo would leave the
+	 * built-in modules serving in its place, without a word */
+	const char *dir = a->lib ? a->lib : getenv("QLUA_PATH");
+	if (dir && !*dir && !a->lib)
+		dir = NULL;
 	struct stat st;
-	int r = a->lib ? stat(a->lib, &st) : 0;
-	if (a->lib && (r < 0 || !S_ISDIR(st.st_mode))) {
-		/* a typo would leave the built-in modules serving, without a word */
-		fprintf(stderr, "qlua: option '-L': cannot look in '%s' (%s)\n", a->lib, strerror(r < 0 ? errno : ENOTDIR));
+	int r = dir ? stat(dir, &st) : 0;
+	if (dir && (r < 0 || !S_ISDIR(st.st_mode))) {
+		fprintf(stderr, "qlua: %s: cannot look in '%s' (%s)\n", a->lib ? "option '-L'" : "QLUA_PATH", dir,
+		        strerror(r < 0 ? errno : ENOTDIR));
 		return -1;
 	}
 	if (a->flags[O_PROBE])
