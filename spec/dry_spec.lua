@@ -368,6 +368,10 @@ describe("a dry run refuses what the script would start or write itself", functi
     { 'qemu.open("made", "w")', "qemu.open would create 'made'" },
     -- (internal: how the library writes its reports and --probe's cache)
     { 'qemu._write_file("base.img", "x")', "qemu._write_file would write 'base.img'" },
+    -- (and makes and empties a matrix's run directories: they made and
+    -- removed them in a dry run)
+    { 'qemu._mkdir_p("made/sub")', "qemu._mkdir_p would make 'made/sub'" },
+    { 'qemu._rm_rf("base.img")', "qemu._rm_rf would remove 'base.img'" },
   }
 
   -- (--probe may start the QEMU it asks and write the cache of its answers;
@@ -383,6 +387,32 @@ describe("a dry run refuses what the script would start or write itself", functi
       end
     end)
   end
+
+  it("what would change nothing is no refusal: mkdir -p of a directory there, rm -rf of nothing", function()
+    local d = setup("local x = 1\nassert(qemu._mkdir_p('.'))\nassert(qemu._rm_rf('none'))\nreturn { name = 'x' }\n")
+    local code, out, err = dry(d, "-n", "vm.lua")
+    assert.are.equal("", err)
+    assert.are.equal(0, code)
+    assert.is_truthy(out:find("\n  -name guest=x \\\n", 1, true), out)
+  end)
+
+  it("a matrix the script runs itself: refused at its line, before any run directory is made", function()
+    local MATRIX = [[
+local m = require("qemu.matrix") { name = "dm", axes = { a = { 1 } },
+  vm = function() return { name = "x" } end, test = function() return true end }
+m:run({ list = true })
+local status = m:run({ out = "runs", jobs = 1 })
+return status
+]]
+    for _, flag in ipairs({ "-n", "--json", "--check" }) do
+      local d = setup(MATRIX)
+      local code, out, err = dry(d, flag, "vm.lua")
+      assert.are.equal("qlua: vm.lua:4: dry run: matrix 'dm' would run its cells; a dry run starts no program and "
+        .. "makes, changes or removes no file (its cells: run{ list = true }, or --list)\n", err)
+      assert.are.equal('{"cell":{"a":1},"index":1,"matrix":"dm","name":"a=1"}\n', out)
+      assert.are.equal(2, code)
+    end
+  end)
 
   it("-e CHUNK's too", function()
     local d = setup("return { name = 'x' }\n")

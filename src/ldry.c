@@ -166,13 +166,13 @@ void ldry_refuse_create(lua_State *L, const char *fname, const char *path)
 	refuse(L, "%s would create '%s'", fname, path);
 }
 
-void ldry_refuse_write(lua_State *L, const char *fname, const char *path)
+void ldry_refuse_change(lua_State *L, const char *fname, const char *verb, const char *path)
 {
 	/* --probe's qemu.check (ldry_check_pcall) writes the cache of QEMU's
 	 * answers: what --probe is for */
 	int level = dry_level(L);
 	if (level && !(level > 2 && hold))
-		refuse(L, "%s would write '%s'", fname, path);
+		refuse(L, "%s would %s '%s'", fname, verb, path);
 }
 
 int ldry_active(lua_State *L)

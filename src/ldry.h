@@ -41,9 +41,11 @@ int ldry_check_pcall(lua_State *L, int nargs, int nresults);
  * otherwise (an open without the directory fails as in a run). */
 void ldry_refuse_create(lua_State *L, const char *fname, const char *path);
 
-/* Raises the dry run's error for fname writing path, in a dry run;
- * returns otherwise (qemu._write_file: lsys.c). */
-void ldry_refuse_write(lua_State *L, const char *fname, const char *path);
+/* Raises the dry run's error for fname changing path, in a dry run
+ * (verb: what it would do to it, "write", "make", "remove"); returns
+ * otherwise (qemu._write_file, qemu._mkdir_p and qemu._rm_rf: lsys.c).
+ * --probe's qemu.check may: it caches QEMU's answers. */
+void ldry_refuse_change(lua_State *L, const char *fname, const char *verb, const char *path);
 
 /* Whether this Lua state's run is a dry one (qemu.tap opens no tap in
  * one: lfd.c). */

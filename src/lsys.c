@@ -165,7 +165,7 @@ static int l_write_file(lua_State *L)
 	const char *path = luaL_checkstring(L, 1);
 	size_t n;
 	const char *data = luaL_checklstring(L, 2, &n);
-	ldry_refuse_write(L, "qemu._write_file", path);
+	ldry_refuse_change(L, "qemu._write_file", "write", path);
 	struct stat st, lst;
 	int link = lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode), r, fd = named_fd(path);
 	if (fd >= 0) {
@@ -212,11 +212,15 @@ static int l_exe(lua_State *L)
 }
 
 /* qemu._mkdir_p(dir) -> true, or nil, why: dir and its missing parents,
- * as mkdir -p makes them (mode 0777 less the umask). */
+ * as mkdir -p makes them (mode 0777 less the umask).  A dry run makes
+ * none: it raises when dir is not there yet. */
 static int l_mkdir_p(lua_State *L)
 {
 	size_t n;
 	const char *dir = luaL_checklstring(L, 1, &n);
+	struct stat there;
+	if (stat(dir, &there) != 0 || !S_ISDIR(there.st_mode))
+		ldry_refuse_change(L, "qemu._mkdir_p", "make", dir);
 	char path[PATH_MAX];
 	if (n == 0 || n >= sizeof path) {
 		errno = n ? ENAMETOOLONG : ENOENT;
@@ -243,10 +247,14 @@ static int l_mkdir_p(lua_State *L)
 }
 
 /* qemu._rm_rf(path) -> true, or nil, why: path and all under it, as rm -rf
- * removes them (prepare_remove_tree); nothing there is no error. */
+ * removes them (prepare_remove_tree); nothing there is no error.  A dry
+ * run removes nothing: it raises when something is there. */
 static int l_rm_rf(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
+	struct stat there;
+	if (lstat(path, &there) == 0)
+		ldry_refuse_change(L, "qemu._rm_rf", "remove", path);
 	if (prepare_remove_tree(path) != 0)
 		return fail(L, path);
 	lua_pushboolean(L, 1);

@@ -386,6 +386,12 @@ function Matrix:run(opts)
     end
     return 0
   end
+  -- a dry run (-n, --json, --check) starts no VM and makes no run
+  -- directory: said at the line that asked for the run
+  if qemu._dry_run() then
+    error(("dry run: matrix '%s' would run its cells; a dry run starts no program and makes, changes or "
+      .. "removes no file (its cells: run{ list = true }, or --list)"):format(self.name), 2)
+  end
   local records = {}
   for i, c in ipairs(cells) do records[i] = { cell = c, name = c.name } end
   local run = {
