@@ -53,7 +53,8 @@ static const struct opt {
 	[O_EXEC] = { 'e', NULL, "CHUNK", "run the Lua chunk CHUNK before the script (each -e, in order)" },
 	[O_LIB] = { 'L', NULL, "DIR", "look for Lua modules in DIR first (qemu.NAME in DIR/qemu/NAME.lua; as QLUA_PATH=DIR)" },
 	[O_DESCRIBE] = { 0, "describe", "KIND", "print the fields of a device kind, a section or a table of named options "
-	                                  "(launch, tap, recipes.disk, matrix, ...); runs no script, so it takes none, nor -e, -n, --json, --check or --probe" },
+	                                  "(launch, tap, recipes.disk, matrix, ...); runs no script, so it takes none, "
+	                                  "nor -e, -n, --json, --check or --probe" },
 	[O_MERGE] = { 0, "merge", "DIR...", "report a matrix's shards as one (each DIR a run directory or its "
 	                                   "shard-I-of-N): --junit FILE, --tap, --html FILE after the DIRs; exit 0 only when "
 	                                   "every cell of the whole matrix passed; runs no script, as --describe" },
@@ -296,21 +297,26 @@ static int parse(int argc, char **argv, struct args *a)
 		        a->flags[O_DRY] ? "-n" : "--json", a->flags[O_DRY] ? "-n" : "--json");
 		return -1;
 	}
-	/* -L's DIR, else QLUA_PATH's (empty: unset): a typo would leave the
-	 * built-in modules serving in its place, without a word */
-	const char *dir = a->lib ? a->lib : getenv("QLUA_PATH");
-	if (dir && !*dir && !a->lib)
-		dir = NULL;
-	struct stat st;
-	int r = dir ? stat(dir, &st) : 0;
-	if (dir && (r < 0 || !S_ISDIR(st.st_mode))) {
-		fprintf(stderr, "qlua: %s: cannot look in '%s' (%s)\n", a->lib ? "option '-L'" : "QLUA_PATH", dir,
-		        strerror(r < 0 ? errno : ENOTDIR));
-		return -1;
-	}
 	if (a->flags[O_PROBE])
 		a->flags[O_CHECK] = 1;  /* everything --check does, and it may ask */
 	return 0;
+}
+
+/* -L's DIR, else QLUA_PATH's (empty: unset), must be a directory: a typo
+ * would leave the built-in modules serving in its place, without a word.
+ * 0, or prints why and returns -1. */
+static int lib_dir_ok(const struct args *a)
+{
+	const char *dir = a->lib ? a->lib : getenv("QLUA_PATH");
+	if (!dir || (!*dir && !a->lib))
+		return 0;
+	struct stat st;
+	int r = stat(dir, &st);
+	if (r == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	fprintf(stderr, "qlua: %s: cannot look in '%s' (%s)\n", a->lib ? "option '-L'" : "QLUA_PATH", dir,
+	        strerror(r < 0 ? errno : ENOTDIR));
+	return -1;
 }
 
 /* ---- printing a command line ---------------------------------------------------- */
@@ -884,7 +890,7 @@ static int pmain(lua_State *L)
 	return 0;
 }
 
-/* main, but for the one thing main frees whatever way this returns */
+/* All of main but freeing the -e list, which main does however this returns. */
 static int qlua_main(struct pmain_args *p)
 {
 	if (parse(p->argc, p->argv, &p->a) < 0)
@@ -901,6 +907,8 @@ static int qlua_main(struct pmain_args *p)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (lib_dir_ok(&p->a) < 0)
+		return EXIT_USAGE;
 	lua_State *L = luaL_newstate();
 	if (!L) {
 		fputs("qlua: cannot create a Lua state (out of memory)\n", stderr);
