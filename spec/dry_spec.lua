@@ -361,6 +361,7 @@ describe("a dry run refuses what the script would start or write itself", functi
     { 'os.remove("base.img")', "os.remove would remove 'base.img'" },
     { 'os.rename("base.img", "moved.img")', "os.rename would rename 'base.img' to 'moved.img'" },
     { "os.tmpname()", "os.tmpname would create a file" },
+    { "io.tmpfile()", "io.tmpfile would create a file" },
     { 'io.open("made", "w")', "io.open would open 'made' for writing (mode 'w')" },
     { 'io.open("base.img", "r+b")', "io.open would open 'base.img' for writing (mode 'r+b')" },
     { 'io.open("base.img", "a")', "io.open would open 'base.img' for writing (mode 'a')" },

@@ -79,6 +79,11 @@ static int dry_tmpname(lua_State *L)
 	return refuse(L, "os.tmpname would create a file");  /* (mkstemp makes it) */
 }
 
+static int dry_tmpfile(lua_State *L)
+{
+	return refuse(L, "io.tmpfile would create a file");  /* (tmpfile(3): on disk, if unnamed) */
+}
+
 /* io.open: Lua's mode rule ([rwa]+?b*), then reading goes to Lua's own
  * io.open (upvalue 1), anything that writes is refused.  The arguments are
  * checked here, so their errors still say 'open'. */
@@ -142,6 +147,7 @@ void ldry_install(lua_State *L, int level)
 	if (lua_getfield(L, -1, LUA_IOLIBNAME) == LUA_TTABLE) {
 		int io = lua_gettop(L);
 		replace(L, io, "popen", dry_popen, 0);
+		replace(L, io, "tmpfile", dry_tmpfile, 0);
 		replace(L, io, "open", dry_open, 1);
 		replace(L, io, "output", dry_output, 1);
 	}

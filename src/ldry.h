@@ -9,9 +9,9 @@
 #include <lua.h>
 
 /* Makes this Lua state's run a dry one (main.c, before -e and the script
- * run): os.execute, io.popen, os.remove, os.rename and os.tmpname raise,
- * and io.open and io.output raise for writing; qemu.open raises where its
- * "w" would create the file (ldry_refuse_create).  level: 1 for -n and
+ * run): os.execute, io.popen, os.remove, os.rename, os.tmpname and
+ * io.tmpfile raise, and io.open and io.output raise for writing; qemu.open
+ * raises where its "w" would create the file (ldry_refuse_create).  level: 1 for -n and
  * --json, 2 for --check, 3 for --probe (qemu._dry_run's values). */
 void ldry_install(lua_State *L, int level);
 
