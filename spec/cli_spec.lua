@@ -419,6 +419,35 @@ return { q35 = function() return merge({ machine = { type = "pc" } }, { memory =
   end)
 end)
 
+describe("-L DIR and QLUA_PATH that are no directory", function()
+  -- a typo is said at once: the built-in modules would serve in its
+  -- place without a word
+  it("are usage errors that name the path and why (exit 2, nothing run)", function()
+    local d = scriptdir('io.write("ran")')
+    H.write(d .. "/file", "")
+    refused(d, {
+      { { "-L", d .. "/none", "vm.lua" }, "qlua: option '-L': cannot look in '" .. d .. "/none' (No such file or directory)\n" },
+      { { "-L", d .. "/file", "vm.lua" }, "qlua: option '-L': cannot look in '" .. d .. "/file' (Not a directory)\n" },
+      { { "-L", "", "vm.lua" }, "qlua: option '-L': cannot look in '' (No such file or directory)\n" },
+      { { "-L", "none", "--describe", "rtc" }, "qlua: option '-L': cannot look in 'none' (No such file or directory)\n" },
+    })
+    local code, out, e = H.sh("cd " .. H.q(d) .. " && QLUA_PATH=none " .. H.qlua_cmd .. " vm.lua")
+    assert.are.equal(2, code)
+    assert.are.equal("", out)
+    assert.are.equal("qlua: QLUA_PATH: cannot look in 'none' (No such file or directory)\n", e)
+    -- an empty QLUA_PATH is unset; --version and --help need no module
+    code, out, e = H.sh("cd " .. H.q(d) .. " && QLUA_PATH= " .. H.qlua_cmd .. " vm.lua")
+    assert.are.equal(0, code, e)
+    assert.are.equal("ran", out)
+    code, out, e = H.sh("cd " .. H.q(d) .. " && QLUA_PATH=none " .. H.qlua_cmd .. " --version")
+    assert.are.equal(0, code, e)
+    assert.is_truthy(out:find("^qlua "))
+    code, out = qlua_in(d, "-L", "none", "--help")
+    assert.are.equal(0, code)
+    assert.is_truthy(out:find("^usage: qlua "))
+  end)
+end)
+
 describe("arg and ...", function()
   local show = [[
 local t = {}

@@ -369,8 +369,7 @@ describe("a dry run refuses what the script would start or write itself", functi
     { 'qemu.open("made", "w")', "qemu.open would create 'made'" },
     -- (internal: how the library writes its reports and --probe's cache)
     { 'qemu._write_file("base.img", "x")', "qemu._write_file would write 'base.img'" },
-    -- (and makes and empties a matrix's run directories: they made and
-    -- removed them in a dry run)
+    -- (and the ones that make and empty a matrix's run directories)
     { 'qemu._mkdir_p("made/sub")', "qemu._mkdir_p would make 'made/sub'" },
     { 'qemu._rm_rf("base.img")', "qemu._rm_rf would remove 'base.img'" },
   }
