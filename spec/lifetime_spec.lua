@@ -35,15 +35,6 @@ local pids_with = F.pids_with
 -- A name no other process has.
 local unique = H.unique
 
--- Whether process pid is blocked in epoll_wait (x86-64's epoll_wait 232,
--- epoll_pwait 281, epoll_pwait2 441; /proc/PID/syscall): the loop of a
--- qlua that is waiting.  A script's "ready" file comes before its wait
--- starts: a signal sent at once may land a line early.
-local function in_epoll(pid)
-  local n = tonumber((H.slurp("/proc/" .. pid .. "/syscall") or ""):match("^(%d+) "))
-  return n == 232 or n == 281 or n == 441
-end
-
 -- A qlua script that launches n real QEMUs named NAME-1..NAME-n, each with
 -- a QMP socket DIR/mI.sock for an observer, checks each answers, writes
 -- their pids to DIR/pids and DIR/ready, and then waits.
@@ -150,7 +141,7 @@ vm.qmp:execute("query-status", nil, { timeout = 600 })
     local pid = tonumber(F.read(rec, "pid"))
     -- the signal goes once the script waits at line 3 (once, under load, it
     -- landed at line 2, between the file and the wait)
-    assert.is_truthy(await(function() return in_epoll(q.pid) end, 10), "qlua never waited at line 3")
+    assert.is_truthy(F.await_waiting(q), "qlua never waited at line 3")
     local t0 = now()
     assert.is_true(q:kill(15))
     assert.are.same({ code = 143 }, q:wait(30))

@@ -275,6 +275,19 @@ function F.spawn_qlua(script, opts)
   return vm, out, err
 end
 
+-- Waits (at most timeout seconds, default 10) until the qlua of handle q
+-- (F.spawn_qlua) is blocked in epoll_wait (x86-64's epoll_wait 232,
+-- epoll_pwait 281, epoll_pwait2 441; /proc/PID/syscall): its loop waiting.
+-- A script's "ready" file comes a line before the wait it announces, so a
+-- signal sent as soon as the file is there may land on that line.  True
+-- once it waits.
+function F.await_waiting(q, timeout)
+  return F.wait_until(function()
+    local n = tonumber((H.slurp("/proc/" .. q.pid .. "/syscall") or ""):match("^(%d+) "))
+    return n == 232 or n == 281 or n == 441
+  end, timeout or 10)
+end
+
 -- Seconds since boot, to the hundredth.
 function F.now()
   return tonumber(H.slurp("/proc/uptime"):match("^[%d.]+"))
