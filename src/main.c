@@ -231,20 +231,21 @@ static int parse_options(int argc, char **argv, struct args *a)
 				fprintf(stderr, "qlua: option '%s' needs an argument (%s)\n", s, options[o].arg);
 				return -1;
 			}
-			const char **to = o == O_LIB ? &a->lib : &a->describe;
 			if (o == O_EXEC) {
 				if (!a->exec && !(a->exec = calloc(argc, sizeof *a->exec))) {
 					fputs("qlua: out of memory\n", stderr);
 					return -1;
 				}
 				a->exec[a->nexec++] = argv[++i];
-			} else if (*to) {
+				continue;
+			}
+			const char **to = o == O_LIB ? &a->lib : &a->describe;
+			if (*to) {
 				/* the second would replace the first without a word */
 				fprintf(stderr, "qlua: option '%s' can be given once (one %s)\n", s, options[o].arg);
 				return -1;
-			} else {
-				*to = argv[++i];
 			}
+			*to = argv[++i];
 		}
 	}
 	return 0;
@@ -256,16 +257,18 @@ static int parse_options(int argc, char **argv, struct args *a)
 static int alone(const struct args *a, char **argv, int mode, const char *does)
 {
 	static const int others[] = { O_DRY, O_JSON, O_CHECK, O_PROBE, O_EXEC, O_DESCRIBE, O_MERGE };
-	static const char *const shown[NOPTS] = {
-		[O_DRY] = "-n", [O_JSON] = "--json", [O_CHECK] = "--check", [O_PROBE] = "--probe",
-		[O_EXEC] = "-e", [O_DESCRIBE] = "--describe", [O_MERGE] = "--merge",
-	};
 	if (!a->flags[mode])
 		return 0;
 	for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
 		if (others[i] != mode && a->flags[others[i]]) {
-			fprintf(stderr, "qlua: --%s %s, so it cannot go with %s\n", options[mode].longname, does,
-			        shown[others[i]]);
+			/* named by its short form where it has one (-n), else its long */
+			const struct opt *o = &options[others[i]];
+			char name[40];
+			if (o->shortname)
+				snprintf(name, sizeof name, "-%c", o->shortname);
+			else
+				snprintf(name, sizeof name, "--%s", o->longname);
+			fprintf(stderr, "qlua: --%s %s, so it cannot go with %s\n", options[mode].longname, does, name);
 			return -1;
 		}
 	if (a->script) {
