@@ -511,16 +511,8 @@ function Matrix:main(args)
       if spec[1] == a then o = spec end
     end
     if not o then error(("unknown matrix option '%s'\n%s"):format(a, M.usage()), 0) end
-    local v
-    if o[2] then
-      v = args[i + 1]
-      if v == nil then error(("option '%s' needs an argument (%s)"):format(a, o[2]), 0) end
-      -- the second would replace the first without a word (--only adds up)
-      if o[3] ~= "only" and opts[o[3]] ~= nil then
-        error(("option '%s' can be given once (one %s)"):format(a, o[2]), 0)
-      end
-      i = i + 1
-    end
+    local v = shards.option_value(args, i, o, o[3] ~= "only" and opts[o[3]] ~= nil)  -- (--only adds up)
+    if o[2] then i = i + 1 end
     if o[3] == "jobs" then
       v = math.tointeger(tonumber(v))
       if not v or v < 1 then error("option '-j': a positive integer expected", 0) end

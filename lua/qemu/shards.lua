@@ -447,6 +447,18 @@ function S.merge(dirs, opts)
   return 0
 end
 
+-- The value of option o (a row of S.OPTIONS or matrix's M.OPTIONS: name,
+-- argument, key) at args[i], for both command lines: args[i + 1], nil for
+-- a flag.  A missing argument is an error, and so is a valued option seen
+-- before (given: the second would replace the first without a word).
+function S.option_value(args, i, o, given)
+  if not o[2] then return nil end
+  local v = args[i + 1]
+  if v == nil then error(("option '%s' needs an argument (%s)"):format(o[1], o[2]), 0) end
+  if given then error(("option '%s' can be given once (one %s)"):format(o[1], o[2]), 0) end
+  return v
+end
+
 -- qlua --merge DIR... [options]: args are the words after --merge.
 function S.main(args)
   local dirs, opts, i = {}, {}, 1
@@ -457,16 +469,9 @@ function S.main(args)
       if spec[1] == a then o = spec end
     end
     if o then
-      local v = true
-      if o[2] then
-        v = args[i + 1]
-        if v == nil then error(("option '%s' needs an argument (%s)"):format(a, o[2]), 0) end
-        if opts[o[3]] ~= nil then  -- the second would replace the first without a word
-          error(("option '%s' can be given once (one %s)"):format(a, o[2]), 0)
-        end
-        i = i + 1
-      end
-      opts[o[3]] = v
+      local v = S.option_value(args, i, o, opts[o[3]] ~= nil)
+      if o[2] then i = i + 1 end
+      opts[o[3]] = v or true
     elseif a:sub(1, 1) == "-" and a ~= "-" then
       local known = {}
       for k, spec in ipairs(S.OPTIONS) do known[k] = spec[1] end
