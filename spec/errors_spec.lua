@@ -512,6 +512,27 @@ describe("errors: strings QEMU cannot take", function()
     vm_err('{ kernel = { path = "/k", params = "a\\nb" } }',
       "field 'kernel.params': contains a line break, which QEMU cannot take")
   end)
+
+  -- (the check reads eight bytes at a time: every place in strings of 1 to
+  -- 24 bytes, and the other bytes below 14, which pass)
+  it("a NUL or line break anywhere in a string of any length; other control bytes pass", function()
+    local faults = { ["\0"] = "contains a NUL byte, which cannot be passed to QEMU",
+                     ["\n"] = "contains a line break, which QEMU cannot take",
+                     ["\r"] = "contains a line break, which QEMU cannot take" }
+    for n = 1, 24 do
+      for at = 1, n do
+        for _, byte in ipairs { "\0", "\n", "\r", "\1", "\t", "\11", "\12", "\14", "\127", "\255" } do
+          local file = ("a"):rep(at - 1) .. byte .. ("b"):rep(n - at)
+          local ok, e = pcall(qemu.block, { id = "a", file = file, format = "raw" })
+          if faults[byte] then
+            assert.are.equal("block: field 'file': " .. faults[byte], e, ("byte %d at %d of %d"):format(byte:byte(), at, n))
+          else
+            assert.is_true(ok, ("byte %d at %d of %d: %s"):format(byte:byte(), at, n, tostring(e)))
+          end
+        end
+      end
+    end
+  end)
 end)
 
 -- ---- whole-description checks -------------------------------------------------------

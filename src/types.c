@@ -6,6 +6,7 @@
  * parentheses, no final period. */
 #include "types.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,21 +17,40 @@
 
 /* ---- scalar checks --------------------------------------------------------- */
 
-/* Does s hold a NUL, or (without TYPE_STR_LINES) a line break?  One pass over
- * the bytes: every string of a description goes through here. */
-static int str_bad(const char *s, size_t n, int allow)
+/* Does one of the n bytes at u stop a string (NUL, '\n', '\r')? */
+static int byte_bad(const unsigned char *u, size_t n)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	if (allow & TYPE_STR_LINES) {
-		for (size_t i = 0; i < n; i++)
-			if (!u[i])
-				return 1;
-		return 0;
-	}
 	for (size_t i = 0; i < n; i++)
 		if (u[i] <= '\r' && (!u[i] || u[i] == '\n' || u[i] == '\r'))
 			return 1;
 	return 0;
+}
+
+/* Is there a byte below 14 in the 8 at u (read unaligned)?  Exact: no byte
+ * that is not one gives a false yes. */
+static int word_low(const unsigned char *u)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	uint64_t w;
+	memcpy(&w, u, 8);
+	return ((w - 14 * ones) & ~w & (ones << 7)) != 0;
+}
+
+/* Does s hold a NUL, or (without TYPE_STR_LINES) a line break?  Every string
+ * of a description goes through here: eight bytes at a time, the last
+ * eight overlapping the ones before; a word with a byte below 14 (a tab,
+ * say) is looked at byte by byte. */
+static int str_bad(const char *s, size_t n, int allow)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	if (allow & TYPE_STR_LINES)
+		return memchr(s, '\0', n) != NULL;
+	if (n < 8)
+		return byte_bad(u, n);
+	for (size_t i = 0; i + 8 < n; i += 8)
+		if (word_low(u + i) && byte_bad(u + i, 8))
+			return 1;
+	return word_low(u + n - 8) && byte_bad(u + n - 8, 8);
 }
 
 /* A string QEMU can be given: no NUL (argv cannot carry it), no newline
