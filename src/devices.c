@@ -1039,7 +1039,7 @@ static void pvpanic_render(struct render *rc, const struct rec *r)
 	emit_arg(e, "-device", "pvpanic", 7);
 	/* once, even when knobs.no_shutdown says it too */
 	if (has(r, PP_NO_SHUTDOWN) && ival(r, PP_NO_SHUTDOWN) && !render_knob(rc, KN_NO_SHUTDOWN))
-		emit_word(e, "-no-shutdown");
+		emit_flag(e, "-no-shutdown");
 }
 
 static const struct kind kind_pvpanic = {

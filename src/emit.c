@@ -61,11 +61,15 @@ void emit_word(struct emit *e, const char *s)
 	emit_wordn(e, s, strlen(s));
 }
 
-/* A flag of qlua's own ("-device"): a string literal, taken as it is
- * (argv is char ** for execv, which writes nothing). */
-static void emit_flag(struct emit *e, const char *flag)
+/* (argv is char ** for execv, which writes nothing) */
+static void flag_word(struct emit *e, const char *flag)
 {
 	add_word(e, (char *)flag, strlen(flag));
+}
+
+void emit_flag(struct emit *e, const char *flag)
+{
+	flag_word(e, flag);
 }
 
 /* ---- tracing ---- */
@@ -93,7 +97,7 @@ static void trace_key(struct emit *e, const char *k)
 
 void emit_arg(struct emit *e, const char *flag, const char *val, size_t n)
 {
-	emit_flag(e, flag);
+	flag_word(e, flag);
 	emit_wordn(e, val, n);
 	if (e->trace) {
 		e->trace->cur = -1;
@@ -120,7 +124,7 @@ void emit_escape(struct emit *e, const char *s, size_t n)
 
 void opt_begin(struct emit *e, const char *flag)
 {
-	emit_flag(e, flag);
+	flag_word(e, flag);
 	e->len = 0;
 	e->nkeys = 0;
 	if (e->trace) {

@@ -60,6 +60,9 @@ struct emit {
 void emit_init(struct emit *e, struct arena *a);
 void emit_word(struct emit *e, const char *s);          /* a verbatim argument */
 void emit_wordn(struct emit *e, const char *s, size_t n);
+/* A flag of qlua's own ("-nodefaults"): a string literal, or a schema's
+ * string, taken as it is (not copied). */
+void emit_flag(struct emit *e, const char *flag);
 /* A flag ("-kernel", "-device") is taken as it is, not copied: a string
  * literal (or anything that outlives the emitter's words). */
 void emit_arg(struct emit *e, const char *flag, const char *val, size_t n); /* "-kernel", path */

@@ -93,7 +93,7 @@ static void arg_bool(struct render *rc, const struct field *fl, const struct qva
 	if (!v->u.i)
 		return;
 	if (!fl->key) {
-		emit_word(rc->e, fl->flag);
+		emit_flag(rc->e, fl->flag);
 		return;
 	}
 	opt_begin(rc->e, fl->flag);

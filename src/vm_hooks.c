@@ -132,7 +132,7 @@ void vm_render_incoming(struct render *rc, const struct rec *vm)
 	if (!in)
 		return;
 	if (!vm_knob_on(vm, KN_STOPPED))
-		emit_word(e, "-S");
+		emit_flag(e, "-S");
 	if (eis(in, IN_TYPE, "fd")) {
 		snprintf(b, sizeof b, "fd:%d", emit_fdnum(e, in->v[IN_FD].u.fd));
 		emit_arg(e, "-incoming", b, strlen(b));
