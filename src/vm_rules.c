@@ -40,12 +40,12 @@ static const struct qval *dfield(const struct rec *d, enum cf cf)
 /* The kinds the rules name. */
 enum { K_OTHER, K_BALLOON, K_IOMMU, K_PVPANIC, K_VSOCK, K_PXB, K_PORT, K_CDROM, K_OBJECT, K_CHARDEV,
        K_LEGACY_SERIAL, K_NETDEV, K_VHOST_USER, K_BLOCK, K_COUNT };
+/* (the kinds most descriptions have first: kind_of tries them in order) */
 static const struct { const char *name; int kind; } kind_names[] = {
-	{ "balloon", K_BALLOON }, { "iommu", K_IOMMU }, { "pvpanic", K_PVPANIC }, { "vsock", K_VSOCK },
-	{ "pxb_pcie", K_PXB }, { "pcie_root_port", K_PORT }, { "pcie_switch_downstream", K_PORT },
-	{ "cdrom", K_CDROM }, { "object", K_OBJECT }, { "chardev", K_CHARDEV },
-	{ "legacy_serial", K_LEGACY_SERIAL }, { "netdev", K_NETDEV }, { "vhost_user", K_VHOST_USER },
-	{ "block", K_BLOCK },
+	{ "block", K_BLOCK }, { "netdev", K_NETDEV }, { "chardev", K_CHARDEV }, { "object", K_OBJECT },
+	{ "cdrom", K_CDROM }, { "legacy_serial", K_LEGACY_SERIAL }, { "balloon", K_BALLOON },
+	{ "pcie_root_port", K_PORT }, { "vsock", K_VSOCK }, { "iommu", K_IOMMU }, { "pvpanic", K_PVPANIC },
+	{ "pxb_pcie", K_PXB }, { "pcie_switch_downstream", K_PORT }, { "vhost_user", K_VHOST_USER },
 };
 
 #define NKIND_NAMES (sizeof kind_names / sizeof kind_names[0])
@@ -328,8 +328,11 @@ void vm_check_devices(struct ck *c, const struct rec *vm)
 		return;
 	struct dev *devs = arena_alloc(c->a, n * sizeof *devs);
 	struct groups g = { { 0 }, { 0 } };
+	/* room for every device in every group, in one block (g.n says how
+	 * much of each is filled) */
+	int *room = arena_alloc_raw(c->a, (size_t)G_COUNT * n * sizeof *room);
 	for (int k = 0; k < G_COUNT; k++)
-		g.v[k] = arena_alloc(c->a, n * sizeof *g.v[k]);
+		g.v[k] = room + (size_t)k * n;
 	int machine = vm_machine_transport(vm, NULL, 0);
 
 	for (int i = 0; i < n; i++) {
