@@ -10,7 +10,9 @@
 #     `qlua bench/argv.lua N` (also the best of 5 rounds of N, CPU time);
 #  2. instructions per build under callgrind, for both: two runs, of N/20 and
 #     N/10 builds, the difference of their instruction counts divided by the
-#     difference of the builds, so that start-up and warm-up cancel out.
+#     difference of the builds, so that start-up and warm-up cancel out; for
+#     qlua and the floor, the mean of that over 4 seeds of Lua's string
+#     hashes (bench/seed.c), each the same in every run.
 # Without Go (sh scripts/deps.sh bench installs it) it says so and prints
 # `bench-result govmm skipped=...` lines that bench/run.lua shows as not
 # measured (GO=/nonexistent shows it).  QLUA=path measures another qlua binary (default ./qlua).
@@ -32,6 +34,17 @@ callgrind_ir() {
 # per_build N1 N2 IR1 IR2: instructions per build between two runs
 per_build() { awk -v a="$1" -v b="$2" -v x="$3" -v y="$4" 'BEGIN { printf "%.0f", (y - x) / (b - a) }'; }
 cg1=$((n / 20 > 0 ? n / 20 : 1)) cg2=$((n / 10 > 1 ? n / 10 : 2))
+# lua_per_build ARGS...: per_build of `qlua bench/argv.lua N ARGS...` at cg1
+# and cg2 builds, the mean over 4 fixed seeds of Lua's string hashes
+lua_per_build() {
+	local sum=0 t a b
+	for t in 1000000 2000000 3000000 4000000; do
+		a=$(BENCH_TIME=$t LD_PRELOAD="$PWD/bench/seed.so" callgrind_ir "$qlua" bench/argv.lua "$cg1" "$@")
+		b=$(BENCH_TIME=$t LD_PRELOAD="$PWD/bench/seed.so" callgrind_ir "$qlua" bench/argv.lua "$cg2" "$@")
+		sum=$((sum + $(per_build "$cg1" "$cg2" "$a" "$b")))
+	done
+	echo $((sum / 4))
+}
 
 # qlua: bench/argv.lua's own line, then the instructions
 line=$("$qlua" bench/argv.lua "$n")
@@ -40,11 +53,9 @@ qus=$(echo "$line" | awk '$1 == "bench-result" && $2 == "argv" { sub("qlua=", ""
 fus=$(echo "$line" | awk '$1 == "bench-result" && $2 == "argv_floor" { sub("base=", "", $4); print $4 }')
 qir=- fir=-
 if command -v valgrind >/dev/null; then
-	a=$(callgrind_ir "$qlua" bench/argv.lua "$cg1" build) b=$(callgrind_ir "$qlua" bench/argv.lua "$cg2" build)
-	qir=$(per_build "$cg1" "$cg2" "$a" "$b")
+	qir=$(lua_per_build build)
 	# the Lua-API floor's instructions (bench/api_floor.c), the same way
-	a=$(callgrind_ir "$qlua" bench/argv.lua "$cg1" floor) b=$(callgrind_ir "$qlua" bench/argv.lua "$cg2" floor)
-	fir=$(per_build "$cg1" "$cg2" "$a" "$b")
+	fir=$(lua_per_build floor)
 	echo "instructions per build (callgrind, $cg2 - $cg1 builds): qlua $qir, the Lua-API floor $fir"
 	echo "bench-result argv_floor_ir qlua=$qir base=$fir unit=Ir n=$((cg2 - cg1))"
 else
