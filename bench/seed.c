@@ -2,8 +2,8 @@
  * set), for bench/govmm.sh's instruction counts.  Lua seeds its string
  * hashes with time(NULL) and a few addresses, which valgrind keeps the same
  * from run to run; so with the clock moving, the same qlua binary counted
- * up to 1.5k instructions a build apart between two runs (how long the
- * string table's chains are), as much as a change under measure.  Each
+ * up to 2k instructions a build apart between runs (how long the string
+ * table's chains are), more than most changes under measure.  Each
  * BENCH_TIME is one seed, counted the same in every run: govmm.sh takes
  * the mean of a few. */
 #include <stdlib.h>
