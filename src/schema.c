@@ -2,9 +2,12 @@
  * themselves live in devices.c (device kinds) and vm_kind.c (the VM). */
 #include "schema.h"
 
+#include "arena.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 const char *const ns_names[NS_COUNT] = {
 	[NS_NONE] = "", [NS_DEVICE] = "device", [NS_DRIVE] = "drive",
@@ -26,10 +29,6 @@ const char *const transport_names[TR_COUNT] = {
  * fresh pages, bench/README.md).  The Lua index (struct schema_lua) maps the
  * address of a name as an interned Lua string, which is the same object
  * for every Lua string with those bytes, so it hashes no bytes at all. */
-
-#define SCHEMA_KINDS_MAX 256
-static const struct kind *kinds_[SCHEMA_KINDS_MAX];    /* every kind, each once */
-static int nkinds_;
 
 /* A few bytes and the length, not all of them: field names differ early,
  * late or in length, and a hit is confirmed by memcmp anyway. */
@@ -54,9 +53,6 @@ static const char *const cf_names[CF_COUNT] = {
 	[CF_FILE] = "file", [CF_SCRIPT] = "script", [CF_DOWN_SCRIPT] = "down_script", [CF_TYPE] = "type",
 };
 
-#define KINDS_BITS 9
-#define KINDS_SIZE (1u << KINDS_BITS)
-
 /* A slot of a kind's index: 4 bytes, so the indexes of the kinds a run
  * uses sit in a few cache lines.  0: empty. */
 struct nslot {
@@ -64,23 +60,59 @@ struct nslot {
 	unsigned char len;           /* names are at most 40 bytes (see build_index) */
 	unsigned char field;         /* 1 + the field's number */
 };
-#define POOL_SIZE 8192           /* slots for every kind's index (at most ~4 per field) */
-static struct nslot pool_[POOL_SIZE];
-static unsigned pool_used_;
 
-/* kind_at_: open addressing by the kind's address, to 1 + its number in
- * kinds_ (0: empty); pk_of_: by that number, 1 + where its per_kind is in
- * per_kind_ (0: not asked about yet), handed out in the order kinds are
- * first asked about, so a run's few fill the first entries only. */
-static unsigned short kind_at_[KINDS_SIZE];
-static unsigned short pk_of_[SCHEMA_KINDS_MAX];
-static int npk_;
-static struct per_kind {
+struct per_kind {
 	const struct field *fields;  /* kind_fields(k) */
-	unsigned char bits;          /* its index: 1 << bits slots of pool_, from at */
-	unsigned short at;
+	const struct nslot *index;   /* 1 << bits slots */
+	unsigned char bits;
 	struct kind_facts x;
-} per_kind_[SCHEMA_KINDS_MAX];
+};
+
+/* ---- the schema's memory ----------------------------------------------------
+ * What a run works out about the kinds it uses (each one's fields, unpacked
+ * by schema_packed.c, then its per_kind and its index) is handed out from
+ * one block in the order the kinds are first asked about, so the few kinds
+ * of a dry run share their pages: 28 KiB, 7 pages, for bench/typical.lua's
+ * 14 kinds.  With an array per purpose, each sized for every kind, the
+ * same run touched 10 pages of them, and 3 more of small variables that
+ * landed after them in .bss (bench/README.md, "The schema's pages"). */
+#define SCHEMA_KINDS_MAX 128
+#define KINDS_BITS 8
+#define KINDS_SIZE (1u << KINDS_BITS)
+
+static struct {
+	int nkinds;
+	/* kind_at: open addressing by the kind's address, to 1 + its number
+	 * in kinds (0: empty); pk: by that number, its per_kind (NULL: not
+	 * asked about yet). */
+	unsigned short kind_at[KINDS_SIZE];
+	const struct kind *kinds[SCHEMA_KINDS_MAX];  /* every kind, each once */
+	struct per_kind *pk[SCHEMA_KINDS_MAX];
+	int ready;                   /* mem is set up */
+	struct arena mem;
+} S;
+
+/* The block, big enough for every kind (105 KiB when all 95 are asked
+ * about), is a mapping of its own, of which a run touches what it uses:
+ * not .bss, where something this large leaves the small variables after
+ * it each on a page of its own, nor malloc's heap, where it would depend
+ * on malloc's threshold.  It is never unmapped: what it holds lasts as
+ * long as the process. */
+#define SCHEMA_BLOCK (128 << 10)
+
+void *schema_take(size_t n)
+{
+	if (!S.ready) {
+		void *b = mmap(NULL, SCHEMA_BLOCK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		               -1, 0);
+		if (b == MAP_FAILED)
+			arena_init(&S.mem, NULL, 0);  /* (a tight ulimit -v): arena.c's chunks from malloc */
+		else
+			arena_init(&S.mem, b, SCHEMA_BLOCK);
+		S.ready = 1;
+	}
+	return arena_alloc(&S.mem, n);
+}
 
 static unsigned kind_slot(const struct kind *k)
 {
@@ -92,20 +124,20 @@ static unsigned kind_slot(const struct kind *k)
 static void add_kind(const struct kind *k)
 {
 	unsigned ks = kind_slot(k);
-	for (; kind_at_[ks]; ks = (ks + 1) & (KINDS_SIZE - 1))
-		if (kinds_[kind_at_[ks] - 1] == k)
+	for (; S.kind_at[ks]; ks = (ks + 1) & (KINDS_SIZE - 1))
+		if (S.kinds[S.kind_at[ks] - 1] == k)
 			return;
-	if (nkinds_ == SCHEMA_KINDS_MAX || k->nfields > 254)
+	if (S.nkinds == SCHEMA_KINDS_MAX || k->nfields > 254)
 		abort();  /* the schema outgrew the registry: raise SCHEMA_KINDS_MAX (or the slot's field) */
-	kinds_[nkinds_++] = k;
-	kind_at_[ks] = (unsigned short)nkinds_;  /* 1 + k's number */
+	S.kinds[S.nkinds++] = k;
+	S.kind_at[ks] = (unsigned short)S.nkinds;  /* 1 + k's number */
 }
 
 /* In the same order in qlua and in src/gen/schema_pack.c (compiled from
  * the same lists): a kind's number is where its packed fields are. */
 static void schema_init(void)
 {
-	if (nkinds_)
+	if (S.nkinds)
 		return;
 	for (int i = 0; schema_devices[i]; i++)
 		add_kind(schema_devices[i]);
@@ -120,12 +152,12 @@ static void schema_init(void)
 
 static inline int kind_no(const struct kind *k)
 {
-	if (!nkinds_)
+	if (!S.nkinds)
 		schema_init();
 	unsigned s = kind_slot(k);
-	while (kind_at_[s] && kinds_[kind_at_[s] - 1] != k)
+	while (S.kind_at[s] && S.kinds[S.kind_at[s] - 1] != k)
 		s = (s + 1) & (KINDS_SIZE - 1);
-	return kind_at_[s] - 1;
+	return S.kind_at[s] - 1;
 }
 
 int schema_kind_no(const struct kind *k)
@@ -136,13 +168,13 @@ int schema_kind_no(const struct kind *k)
 int schema_nkinds(void)
 {
 	schema_init();
-	return nkinds_;
+	return S.nkinds;
 }
 
 const struct kind *schema_kind_at(int i)
 {
 	schema_init();
-	return kinds_[i];
+	return S.kinds[i];
 }
 
 /* The field named name (len bytes) in a kind's index, or -1. */
@@ -151,7 +183,7 @@ static int lookup(const struct per_kind *pk, const char *name, size_t len)
 	if (len > 40)
 		return -1;
 	unsigned h = name_hash(name, len), mask = (1u << pk->bits) - 1;
-	const struct nslot *t = pool_ + pk->at;
+	const struct nslot *t = pk->index;
 	for (unsigned s = h & mask;; s = (s + 1) & mask) {
 		const struct nslot *e = &t[s];
 		if (!e->field)
@@ -167,12 +199,9 @@ static void build_index(const struct kind *k, struct per_kind *pk)
 	unsigned bits = 2;
 	while ((1u << bits) < 2u * (unsigned)k->nfields)
 		bits++;
-	if (pool_used_ + (1u << bits) > POOL_SIZE)
-		abort();  /* the schema outgrew the pool: raise POOL_SIZE */
+	struct nslot *t = schema_take(sizeof *t << bits);
 	pk->bits = (unsigned char)bits;
-	pk->at = (unsigned short)pool_used_;
-	pool_used_ += 1u << bits;
-	struct nslot *t = pool_ + pk->at;
+	pk->index = t;
 	unsigned mask = (1u << bits) - 1;
 	for (int f = 0; f < k->nfields; f++) {
 		const char *name = pk->fields[f].name;
@@ -195,11 +224,12 @@ static const struct per_kind *per_kind(const struct kind *k)
 	int no = kind_no(k);
 	if (no < 0)
 		return NULL;
-	unsigned short *at = &pk_of_[no];
-	if (*at)
-		return &per_kind_[*at - 1];
-	struct per_kind *pk = &per_kind_[npk_];
-	pk->fields = kind_fields(k);
+	if (S.pk[no])
+		return S.pk[no];
+	/* its fields first (unpacked now if not yet), then the rest after them */
+	const struct field *fields = kind_fields(k);
+	struct per_kind *pk = schema_take(sizeof *pk);
+	pk->fields = fields;
 	build_index(k, pk);
 	struct kind_facts *x = &pk->x;
 	for (int c = 0; c < CF_COUNT; c++)
@@ -215,7 +245,7 @@ static const struct per_kind *per_kind(const struct kind *k)
 		if ((fl->flags & F_REQ) || fl->req.values || fl->def || fl->def_alt)
 			x->rules[f / 64] |= 1ull << (f % 64);
 	}
-	*at = (unsigned short)++npk_;
+	S.pk[no] = pk;
 	if (k->state)
 		k->state->facts = x;
 	return pk;

@@ -166,6 +166,10 @@ struct kind {
  * fields from them the first time they are asked for, so a run touches the
  * pages of the kinds it uses only. */
 const struct field *schema_unpack(const struct kind *k);
+/* n zeroed bytes that last as long as the process, from the block where
+ * schema.c keeps what a run works out about its kinds, next to the rest
+ * of the kinds it uses (schema.c, "the schema's memory"). */
+void *schema_take(size_t n);
 static inline const struct field *kind_fields(const struct kind *k)
 {
 	if (k->fields || !k->state)  /* the tables as written (the generator), or no fields */

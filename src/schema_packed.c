@@ -15,26 +15,31 @@ static const char *str(const char *pool, unsigned o)
 	return o ? pool + o - 1 : NULL;
 }
 
-static const char *const *list(const char *pool, const unsigned *lists, const char **made, unsigned o)
+static const char *const *list(const char *pool, const unsigned *lists, void *(*take)(size_t), unsigned o)
 {
 	if (!o)
 		return NULL;
-	for (unsigned i = o - 1; lists[i]; i++)
-		made[i] = str(pool, lists[i]);
-	return made + o - 1;  /* its NULL is made's own */
+	const unsigned *l = lists + o - 1;
+	size_t n = 0;
+	while (l[n])
+		n++;
+	const char **made = take((n + 1) * sizeof *made);  /* zeroed: its NULL */
+	for (size_t i = 0; i < n; i++)
+		made[i] = str(pool, l[i]);
+	return made;
 }
 
 void schema_unpack_field(struct field *f, const struct packed_field *p, const char *pool, const unsigned *lists,
-                         const char **made)
+                         void *(*take)(size_t))
 {
 	*f = (struct field){
 		.name = str(pool, p->name), .type = p->type, .flags = p->flags, .ns = p->ns, .opt = p->opt,
-		.key = str(pool, p->key), .flag = str(pool, p->flag), .choices = list(pool, lists, made, p->choices),
+		.key = str(pool, p->key), .flag = str(pool, p->flag), .choices = list(pool, lists, take, p->choices),
 		.min = p->min, .max = p->max, .def = str(pool, p->def), .def_alt = str(pool, p->def_alt),
-		.def_when = { p->def_when_field, list(pool, lists, made, p->def_when) },
+		.def_when = { p->def_when_field, list(pool, lists, take, p->def_when) },
 		.sub = p->sub < 0 ? NULL : schema_kind_at(p->sub),
-		.only = { p->only_field, list(pool, lists, made, p->only) },
-		.req = { p->req_field, list(pool, lists, made, p->req) },
+		.only = { p->only_field, list(pool, lists, take, p->only) },
+		.req = { p->req_field, list(pool, lists, take, p->req) },
 		.doc = str(pool, p->doc),
 	};
 }
@@ -42,14 +47,6 @@ void schema_unpack_field(struct field *f, const struct packed_field *p, const ch
 #ifdef QLUA_SCHEMA_PACKED
 
 #include "schema_packed.inc"
-
-/* Handed out in the order kinds are first asked for, so that the fields a
- * run uses share their pages; where a kind's are is kept in the slot its
- * FIELDS() gave it (k->state), so kind_fields finds them without a
- * lookup. */
-static struct field fields_[PACKED_NFIELDS];
-static int nfields_;
-static const char *lists_[PACKED_NLISTS];   /* packed_lists made into pointers, NULL at each end */
 
 const struct field *schema_unpack(const struct kind *k)
 {
@@ -63,10 +60,13 @@ const struct field *schema_unpack(const struct kind *k)
 		fprintf(stderr, "qlua: kind '%s' is not kind %d of build/schema_packed.inc (rebuild qlua)\n", k->name, no);
 		abort();
 	}
-	struct field *fs = fields_ + nfields_;
-	nfields_ += k->nfields;
+	/* Handed out in the order kinds are first asked for, so that the
+	 * fields a run uses share their pages; where a kind's are is kept in
+	 * the slot its FIELDS() gave it (k->state), so kind_fields finds them
+	 * without a lookup. */
+	struct field *fs = schema_take(k->nfields * sizeof *fs);
 	for (int i = 0; i < k->nfields; i++)
-		schema_unpack_field(&fs[i], &packed_fields[packed_kinds[no].first + i], packed_str, packed_lists, lists_);
+		schema_unpack_field(&fs[i], &packed_fields[packed_kinds[no].first + i], packed_str, packed_lists, schema_take);
 	k->state->fields = fs;
 	return fs;
 }

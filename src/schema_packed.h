@@ -5,6 +5,8 @@
 #ifndef QLUA_SCHEMA_PACKED_H
 #define QLUA_SCHEMA_PACKED_H
 
+#include <stddef.h>
+
 /* One struct field.  Strings are 1 + their offset in packed_str, lists
  * (choices, when's values) 1 + their first entry in packed_lists, whose
  * entries are strings the same way and end at a 0; 0 is NULL. */
@@ -25,12 +27,11 @@ struct packed_kind {
 	int nfields;
 };
 
-/* Makes *f from p: strings point into pool, lists are made in `made`, an
- * array laid out as `lists` is (NULL where a list ends).  qlua's
- * unpacking, and the generator's check that what it wrote unpacks to the
- * tables it read. */
+/* Makes *f from p: strings point into pool, each list is made of pointers
+ * (and a NULL) in memory from take, zeroed.  qlua's unpacking, and the
+ * generator's check that what it wrote unpacks to the tables it read. */
 struct field;
 void schema_unpack_field(struct field *f, const struct packed_field *p, const char *pool, const unsigned *lists,
-                         const char **made);
+                         void *(*take)(size_t));
 
 #endif

@@ -330,9 +330,13 @@ static int child_main(void *arg)
 }
 
 /* The child's stack: one is enough, qlua is suspended while a child uses
- * it.  The child needs about 10 KiB (two buffers of PATH_MAX and 4096). */
+ * it.  The child needs about 10 KiB (two buffers of PATH_MAX and 4096).
+ * It is taken from malloc at the first start and kept, not put in .bss:
+ * 64 KiB there left the small variables after it each on a page of its
+ * own, touched by every run (bench/README.md, "The schema's pages"). */
 #ifndef __SANITIZE_ADDRESS__
-static max_align_t child_stack[(64 << 10) / sizeof(max_align_t)];
+#define CHILD_STACK (64 << 10)
+static max_align_t *child_stack;
 #endif
 
 /* EMFILE while the child places the map is qlua's own limit (the child
@@ -497,6 +501,12 @@ int spawn_start(const struct spawn_req *req, pid_t *pid, char *err, size_t errle
 		search = "/bin:/usr/bin";  /* execvp's default */
 	/* The child's scratch space is allocated here: no malloc after fork. */
 	tmp = calloc(3 + (size_t)req->nfds, sizeof *tmp);
+#ifndef __SANITIZE_ADDRESS__
+	if (tmp && !child_stack && !(child_stack = malloc(CHILD_STACK))) {
+		free(tmp);
+		tmp = NULL;
+	}
+#endif
 	if (!tmp) {
 		snprintf(err, errlen, "cannot start '%s': %s", req->path, strerror(ENOMEM));
 		return -ENOMEM;
@@ -521,7 +531,7 @@ int spawn_start(const struct spawn_req *req, pid_t *pid, char *err, size_t errle
 	if (c == 0)
 		_exit(child_main(&ca));
 #else
-	pid_t c = clone(child_main, child_stack + sizeof child_stack / sizeof child_stack[0],
+	pid_t c = clone(child_main, child_stack + CHILD_STACK / sizeof *child_stack,
 	                CLONE_VM | CLONE_VFORK | SIGCHLD, &ca);
 #endif
 	e = errno;

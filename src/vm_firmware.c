@@ -15,9 +15,8 @@
 /* Where OVMF's images are: $QLUA_OVMF_DIR (for another build, or a spec's
  * empty directory), else Debian's ovmf package.  A relative directory
  * starting with '-' gets "./" (it becomes an argument of cp). */
-static const char *ovmf_dir(const char **env)
+static const char *ovmf_dir(struct arena *a, const char **env)
 {
-	static char buf[4096];
 	const char *d = getenv("QLUA_OVMF_DIR");
 	*env = d && *d ? d : NULL;
 	if (!*env)
@@ -25,7 +24,8 @@ static const char *ovmf_dir(const char **env)
 	size_t n = strlen(d);
 	while (n > 1 && d[n - 1] == '/')
 		n--;
-	snprintf(buf, sizeof buf, "%s%.*s", d[0] == '-' ? "./" : "", (int)n, d);
+	char *buf = arena_alloc(a, n + 3);
+	snprintf(buf, n + 3, "%s%.*s", d[0] == '-' ? "./" : "", (int)n, d);
 	return buf;
 }
 
@@ -34,7 +34,7 @@ static const char *ovmf_dir(const char **env)
  * secboot build and the variables with Microsoft's keys enrolled. */
 static void ovmf_images(struct arena *a, int secure, const char **code, const char **vars)
 {
-	const char *env, *dir = ovmf_dir(&env);
+	const char *env, *dir = ovmf_dir(a, &env);
 	size_t n = strlen(dir) + 32;
 	char *c = arena_alloc(a, n), *v = arena_alloc(a, n);
 	snprintf(c, n, "%s/%s", dir, secure ? "OVMF_CODE_4M.secboot.fd" : "OVMF_CODE_4M.fd");
@@ -97,7 +97,7 @@ void vm_check_firmware(struct ck *c, const struct rec *vm)
 	}
 	const char *code, *vars, *env;
 	ovmf_images(c->a, secure, &code, &vars);
-	ovmf_dir(&env);
+	ovmf_dir(c->a, &env);
 	const char *need[] = { code, vars };
 	for (int i = 0; i < 2; i++) {
 		if (access(need[i], R_OK) == 0)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "schema.h"
 #include "schema_packed.h"
 
@@ -109,18 +110,25 @@ static int same_when(const struct when *a, const struct when *b)
 	return a->field == b->field && same_list(a->values, b->values);
 }
 
+/* Where the check's unpacked lists go, freed after it. */
+static struct arena made;
+
+static void *take(size_t n)
+{
+	return arena_alloc(&made, n);
+}
+
 /* Does every field written unpack, as qlua will unpack it, to the field
  * as the tables have it? */
 static int same_unpacked(const struct packed_field *pf)
 {
-	const char **made = calloc(nlists + 1, sizeof *made);
-	int ok = made != NULL, n = 0;
+	int ok = 1, n = 0;
 	for (int i = 0; ok && i < schema_nkinds(); i++) {
 		const struct kind *k = schema_kind_at(i);
 		for (int j = 0; j < k->nfields; j++) {
 			const struct field *f = &kind_fields(k)[j];
 			struct field u;
-			schema_unpack_field(&u, &pf[n++], pool, lists, made);
+			schema_unpack_field(&u, &pf[n++], pool, lists, take);
 			if (!same_str(u.name, f->name) || u.type != f->type || u.flags != f->flags || u.ns != f->ns ||
 			    u.opt != f->opt || !same_str(u.key, f->key) || !same_str(u.flag, f->flag) ||
 			    !same_list(u.choices, f->choices) || u.min != f->min || u.max != f->max ||
@@ -132,7 +140,7 @@ static int same_unpacked(const struct packed_field *pf)
 			}
 		}
 	}
-	free(made);
+	arena_free(&made);
 	return ok;
 }
 
