@@ -238,6 +238,13 @@ static void cpu_mark(void *arg, long a, long b)
 	}
 }
 
+/* numa.dists: has the distance from src to dst been given (a bit set of
+ * 128 x 128 on vm_check_numa's stack: node ids are below 128)? */
+static int dist_given(uint64_t given[][2], long long src, long long dst)
+{
+	return given[src][dst / 64] >> (dst % 64) & 1;
+}
+
 void vm_check_numa(struct ck *c, const struct rec *vm)
 {
 	const struct rec *nu = vm_sec(vm, VM_NUMA);
@@ -328,7 +335,7 @@ void vm_check_numa(struct ck *c, const struct rec *vm)
 		return;
 	int nd = nu->v[NU_DISTS].u.recs.n;
 	struct rec *const *dists = nu->v[NU_DISTS].u.recs.v;
-	uint64_t given[128][2] = { { 0 } };  /* bit dst of given[src]: a bit set on the stack, 2 KiB */
+	uint64_t given[128][2] = { { 0 } };  /* see dist_given */
 	for (int i = 0; i < nd; i++) {
 		long long src = ival(dists[i], ND_SRC), dst = ival(dists[i], ND_DST), val = ival(dists[i], ND_VAL);
 		snprintf(name, sizeof name, "numa.dists[%d].%s", i + 1, src >= n ? "src" : "dst");
@@ -338,13 +345,13 @@ void vm_check_numa(struct ck *c, const struct rec *vm)
 		if (src == dst && val != 10)
 			ck_fail(c, name, "%lld, but a node's distance to itself is 10", val);
 		snprintf(name, sizeof name, "numa.dists[%d]", i + 1);
-		if (given[src][dst / 64] >> (dst % 64) & 1)
+		if (dist_given(given, src, dst))
 			ck_fail(c, name, "the distance from node %lld to node %lld is given twice", src, dst);
 		given[src][dst / 64] |= 1ull << (dst % 64);
 	}
 	for (int a = 0; a < n; a++)
 		for (int b = a + 1; b < n; b++)
-			if (!(given[a][b / 64] >> (b % 64) & 1) && !(given[b][a / 64] >> (a % 64) & 1))
+			if (!dist_given(given, a, b) && !dist_given(given, b, a))
 				ck_fail(c, "numa.dists", "no distance between nodes %d and %d (QEMU needs one for each pair "
 				        "once any is given)", a, b);
 }
