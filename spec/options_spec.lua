@@ -25,7 +25,8 @@ describe("tables of named options", function()
     table.sort(sorted)
     assert.are.same(sorted, names)
     for _, want in ipairs({ "argv", "launch", "run", "launch_custom", "tap", "shutdown", "qmp.execute",
-                            "qmp.wait_event", "console.expect", "agent.exec", "check", "matrix", "recipes.disk",
+                            "qmp.wait_event", "console.expect", "agent.exec", "check", "matrix", "matrix.run",
+                            "matrix.merge", "recipes.disk",
                             "recipes.cloud_init", "qmp.blockdev_add", "qmp.command" }) do
       local found = false
       for _, n in ipairs(names) do found = found or n == want end
@@ -66,7 +67,7 @@ describe("tables of named options", function()
     code, out, e = H.qlua("--describe", "nope")
     assert.are.equal(2, code)
     assert.truthy(e:find("; options: agent.call, agent.exec, argv, check, console.expect, launch, launch_custom, " ..
-      "matrix, qmp.ap_vfio_mediated_device_add, ", 1, true), e)
+      "matrix, matrix.merge, matrix.run, qmp.ap_vfio_mediated_device_add, ", 1, true), e)
   end)
 end)
 
@@ -134,6 +135,56 @@ describe("one grammar for options, C and Lua", function()
     assert.are.equal("vm.lua:1: bad argument #2 to 'ssh' (unknown field 'hostport' (did you mean 'host_port'?))",
       err("local vm = ... ; vm:ssh('true', { hostport = 1 })", vm))
     assert.is_true(vm:alive())
+  end)
+
+  -- (m:run{...} and matrix.merge once ignored every key they did not use:
+  -- m:run{ jbos = 2 } ran with the default, m:run{ shard = { 5, 2 } } ran
+  -- no cell and passed)
+  it("a matrix's run and merge options too, with what their records cannot say", function()
+    local M = "local m = matrix { axes = { a = { 1, 2 } }, vm = print, test = print }\n"
+    local function run(opts) return err(M .. "local s = m:run " .. opts) end
+    assert.are.equal("vm.lua:2: matrix.run: unknown field 'jbos' (did you mean 'jobs'?)", run("{ jbos = 2 }"))
+    assert.are.equal("vm.lua:2: matrix.run: field 'jobs': number expected, got string", run("{ jobs = '2' }"))
+    assert.are.equal("vm.lua:2: matrix.run: field 'jobs': 0 is out of range (expected 1..2147483647)",
+      run("{ jobs = 0 }"))
+    assert.are.equal("vm.lua:2: matrix.run: field 'junit': empty string (leave the field out instead)",
+      run("{ junit = '' }"))
+    assert.are.equal("vm.lua:2: matrix.run: field 'only': string or list of strings expected, got number",
+      run("{ only = 1 }"))
+    assert.are.equal("vm.lua:2: matrix.run: field 'timeout' must be positive", run("{ timeout = 0 }"))
+    assert.are.equal("vm.lua:2: matrix.run: field 'shard': I/N expected with 1 <= I <= N, got '3/2'",
+      run("{ shard = '3/2' }"))
+    assert.are.equal("vm.lua:2: matrix.run: field 'shard': auto/N expected with N >= 1, got 'auto/0'",
+      run("{ shard = 'auto/0' }"))
+    assert.are.equal("vm.lua:2: matrix.run: field 'shard': { I, N } expected with integers 1 <= I <= N, got " ..
+      "{ 5, 2 }", run("{ shard = { 5, 2 } }"))
+    assert.are.equal("vm.lua:2: matrix.run: field 'shard': { I, N } expected with integers 1 <= I <= N, got " ..
+      "{ 1.5, 2 }", run("{ shard = { 1.5, 2 } }"))
+    assert.are.equal("vm.lua:2: matrix.run: field 'shard': 'I/N', { I, N }, 'auto' or 'auto/N' expected, got number",
+      run("{ shard = 2 }"))
+    assert.are.equal("vm.lua:2: matrix.run: table of options expected, got string", run("'q35'"))
+    assert.are.equal("vm.lua:1: matrix.merge: unknown field 'junti' (did you mean 'junit'?)",
+      err("local s = matrix.merge({ 'runs' }, { junti = 'x.xml' })"))
+    assert.are.equal("vm.lua:1: matrix.merge: field 'tap': boolean expected, got string",
+      err("local s = matrix.merge({ 'runs' }, { tap = 'yes' })"))
+    assert.are.equal("vm.lua:1: bad argument #1 to 'merge' (list of run directories expected, got string)",
+      err("local s = matrix.merge('runs')"))
+    assert.are.equal("vm.lua:1: bad argument #1 to 'merge' (dirs[2]: string expected, got boolean)",
+      err("local s = matrix.merge({ 'a', true })"))
+
+    -- what they take: one text for only, a shard as { I, N } or as --shard
+    -- writes it; the caller's table stays as it was
+    local script = H.script(M .. [[
+local opts = { list = true, only = "a=2", shard = { 1, 1 } }
+assert(m:run(opts) == 0 and opts.only == "a=2")
+assert(m:run { list = true, shard = "2/2" } == 0)
+assert(m:run { list = true, only = { "a=1" }, shard = false, fail_fast = false } == 0)
+]])
+    local code, out, e = H.qlua("-e", "matrix = require 'qemu.matrix'", script)
+    assert.are.equal(0, code, e)
+    assert.are.equal('{"cell":{"a":2},"index":2,"matrix":"matrix","name":"a=2"}\n' ..
+      '{"cell":{"a":2},"index":2,"matrix":"matrix","name":"a=2"}\n' ..
+      '{"cell":{"a":1},"index":1,"matrix":"matrix","name":"a=1"}\n', out)
   end)
 
   it("a wrong value names the field", function()

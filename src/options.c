@@ -133,6 +133,35 @@ OPTIONS(options_matrix, "matrix", "matrix{...} (qemu.matrix): a test matrix",
 	{ .name = "launch", .type = T_TABLE, .doc = "options of each cell's qemu.launch" },
 );
 
+/* m:run(opts): what the matrix options of the command line set (M.OPTIONS
+ * in lua/qemu/matrix.lua parses those into this table).  What a schema
+ * cannot say (a positive timeout, the shard's forms) matrix.lua checks
+ * after this record. */
+OPTIONS(options_matrix_run, "matrix.run", "m:run(opts) (qemu.matrix): run the matrix's cells, or list them",
+	{ .name = "jobs", .type = T_UINT, .min = 1, .doc = "cells at once (default: the number of cores)" },
+	{ .name = "fail_fast", .type = T_BOOL, .def = "false", .doc = "start no cell after one did not pass" },
+	{ .name = "only", .type = T_STRS,
+	  .doc = "only cells whose name contains one of these texts (each must match a cell)" },
+	{ .name = "timeout", .type = T_NUM, .doc = "seconds per cell (positive; default: the matrix's, else 300)" },
+	{ .name = "tap", .type = T_BOOL, .def = "false", .doc = "TAP on standard output" },
+	{ .name = "junit", .type = T_PATH, .doc = "write JUnit XML to this file" },
+	{ .name = "html", .type = T_PATH, .doc = "write a self-contained HTML report to this file" },
+	{ .name = "list", .type = T_BOOL, .def = "false",
+	  .doc = "print the cells (after only and shard) as JSON lines and run nothing" },
+	{ .name = "shard", .type = T_ANY,
+	  .doc = "run the I-th of N shares of the cells: 'I/N' or { I, N }; 'auto' or 'auto/N': the one the "
+	         "environment names (Slurm array, GitLab parallel, Kubernetes Indexed Job, GNU parallel)" },
+	{ .name = "out", .type = T_PATH, .doc = "run directories and logs under this directory "
+	                                        "(default: qlua-runs/NAME; a shard's in DIR/shard-I-of-N)" },
+);
+
+OPTIONS(options_matrix_merge, "matrix.merge", "matrix.merge(dirs, opts) (qemu.matrix): the shards' results as one report",
+	{ .name = "tap", .type = T_BOOL, .def = "false", .doc = "the whole matrix's TAP on standard output" },
+	{ .name = "junit", .type = T_PATH, .doc = "write the whole matrix's JUnit XML to this file" },
+	{ .name = "html", .type = T_PATH,
+	  .doc = "write the whole matrix's HTML report to this file (missing cells included)" },
+);
+
 #define MACHINE_OPTIONS                                                                          \
 	{ .name = "accel", .type = T_STR, .def = "tcg",                                          \
 	  .doc = "'tcg', 'kvm', 'kvm:tcg', or 'auto' (kvm when KVM runs a test vCPU here)" },    \
@@ -476,6 +505,8 @@ const struct kind *const options_kinds[] = {
 	&options_launch,
 	&options_launch_custom,
 	&options_matrix,
+	&options_matrix_merge,
+	&options_matrix_run,
 	&options_qmp_ap_vfio_mediated_device_add,
 	&options_qmp_blockdev_add,
 	&options_qmp_blockdev_cache,

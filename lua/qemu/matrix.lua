@@ -369,11 +369,10 @@ local function round(run)
   return active, soonest
 end
 
--- m:run(opts) -> exit status (0 when every cell passed or was skipped).
--- opts: jobs, fail_fast, only (list), timeout, tap, junit (path), html (path), shard
--- ({i, n}), out (directory), list (print the cells and return).
-function Matrix:run(opts)
-  opts = opts or {}
+-- The run, of options m:run has checked (or m:main parsed: the command
+-- line's are the record's by construction).  level: the level error()
+-- would take in the caller for the line that asked for the run.
+local function run_cells(self, opts, level)
   self:check_only(opts.only)
   -- --shard auto: the engine's variables say which shard this is
   local shard = shards.resolve(opts.shard)
@@ -390,7 +389,7 @@ function Matrix:run(opts)
   -- directory: said at the line that asked for the run
   if qemu._dry_run() then
     error(("dry run: matrix '%s' would run its cells; a dry run starts no program and makes, changes or "
-      .. "removes no file (its cells: run{ list = true }, or --list)"):format(self.name), 2)
+      .. "removes no file (its cells: run{ list = true }, or --list)"):format(self.name), level + 1)
   end
   local records = {}
   for i, c in ipairs(cells) do records[i] = { cell = c, name = c.name } end
@@ -473,6 +472,24 @@ function Matrix:run(opts)
   return 0
 end
 
+-- m:run(opts) -> exit status (0 when every cell passed or was skipped):
+-- opts as the command line's matrix options set them, a record in
+-- src/options.c (qlua --describe matrix.run), checked as every options
+-- table is; errors name the caller's line.
+function Matrix:run(opts)
+  opts = qemu.check_options("matrix.run", opts, 2)
+  local o = {}  -- (the caller's table stays as it was)
+  for k, v in pairs(opts) do o[k] = v end
+  if type(o.only) == "string" then o.only = { o.only } end
+  if o.timeout and not (o.timeout > 0) then
+    error("matrix.run: field 'timeout' must be positive", 2)
+  end
+  local why = shards.check(o.shard)
+  if why then error("matrix.run: field 'shard': " .. why, 2) end
+  local status = run_cells(self, o, 2)  -- (a tail call would take this frame, and with it the caller's line)
+  return status
+end
+
 -- ---- the command line ------------------------------------------------------
 
 -- The matrix options, as `qlua boot.lua [options]` takes them (after the
@@ -530,7 +547,8 @@ function Matrix:main(args)
     end
     i = i + 1
   end
-  return self:run(opts)
+  local status = run_cells(self, opts, 1)  -- (as in m:run)
+  return status
 end
 
 -- matrix.merge(dirs, opts) -> exit status: the shards' results as one

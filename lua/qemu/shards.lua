@@ -121,22 +121,47 @@ function S.from_env(count, getenv)
   bad("'auto' found no shard in the environment (%s)", ENGINES)
 end
 
--- S.parse(text) -> "I/N" as { index, count, engine = "option" }, or "auto"
--- and "auto/N" as { auto = true, count = N }; raises on anything else.
-function S.parse(text)
+-- "I/N" as { index, count, engine = "option" }, or "auto" and "auto/N" as
+-- { auto = true, count = N }; nil and why on anything else.
+local function parse(text)
   local n = text:match("^auto/(.*)$")
   if text == "auto" then return { auto = true } end
   if n then
     n = n:match("^%d+$") and tonumber(n)
-    if not n or n < 1 then bad("auto/N expected with N >= 1, got '%s'", text) end
+    if not n or n < 1 then return nil, ("auto/N expected with N >= 1, got '%s'"):format(text) end
     return { auto = true, count = n }
   end
   local si, sn = text:match("^(%d+)/(%d+)$")
   si, sn = tonumber(si), tonumber(sn)
   if not si or sn < 1 or si < 1 or si > sn then
-    bad("I/N expected with 1 <= I <= N, got '%s'", text)
+    return nil, ("I/N expected with 1 <= I <= N, got '%s'"):format(text)
   end
   return { index = si, count = sn, engine = "option" }
+end
+
+-- S.parse(text) -> the shard --shard names (parse, above); raises on
+-- anything else.
+function S.parse(text)
+  local sh, why = parse(text)
+  if not sh then bad("%s", why) end
+  return sh
+end
+
+-- S.check(shard) -> nil when shard is one as m:run takes it (nil or false:
+-- none; a string as --shard takes it; { I, N }; what S.parse made), else
+-- why not: its field's error, in m:run's options record.
+function S.check(shard)
+  if shard == nil or shard == false then return nil end
+  if type(shard) == "string" then return select(2, parse(shard)) end
+  if type(shard) ~= "table" then
+    return ("'I/N', { I, N }, 'auto' or 'auto/N' expected, got %s"):format(type(shard))
+  end
+  if shard.auto then return nil end
+  local i, n = shard.index or shard[1], shard.count or shard[2]
+  if math.type(i) ~= "integer" or math.type(n) ~= "integer" or n < 1 or i < 1 or i > n then
+    return ("{ I, N } expected with integers 1 <= I <= N, got { %s, %s }"):format(tostring(i), tostring(n))
+  end
+  return nil
 end
 
 -- S.resolve(shard) -> { index, count, engine, job } or nil: a shard as
@@ -423,12 +448,9 @@ local function html_data(run)
   return info, results
 end
 
--- S.merge(dirs, opts) -> exit status: 0 when every cell of the whole
--- matrix ran and passed (or was skipped), 1 otherwise.  Prints each cell
--- and a summary (on stderr with opts.tap, the TAP on stdout); writes
--- opts.junit.
-function S.merge(dirs, opts)
-  opts = opts or {}
+-- The merge, of what S.merge has checked (or S.main parsed: qlua --merge's
+-- options are the record's by construction).
+local function merge(dirs, opts)
   local run = S.collect(dirs)
   run.tap = opts.tap
   local paths = {}
@@ -445,6 +467,24 @@ function S.merge(dirs, opts)
     if r.outcome ~= "pass" and r.outcome ~= "skip" then return 1 end
   end
   return 0
+end
+
+-- S.merge(dirs, opts) -> exit status: 0 when every cell of the whole
+-- matrix ran and passed (or was skipped), 1 otherwise.  Prints each cell
+-- and a summary (on stderr with opts.tap, the TAP on stdout); writes
+-- opts.junit and opts.html.
+function S.merge(dirs, opts)
+  if type(dirs) ~= "table" then
+    error(("bad argument #1 to 'merge' (list of run directories expected, got %s)"):format(type(dirs)), 2)
+  end
+  for i, d in ipairs(dirs) do
+    if type(d) ~= "string" then
+      error(("bad argument #1 to 'merge' (dirs[%d]: string expected, got %s)"):format(i, type(d)), 2)
+    end
+  end
+  -- its record in src/options.c (qlua --describe matrix.merge): errors
+  -- name the caller's line, as for every options table
+  return merge(dirs, qemu.check_options("matrix.merge", opts, 2))
 end
 
 -- The value of option o (a row of S.OPTIONS or matrix's M.OPTIONS: name,
@@ -481,7 +521,7 @@ function S.main(args)
     end
     i = i + 1
   end
-  return S.merge(dirs, opts)
+  return merge(dirs, opts)
 end
 
 return S
