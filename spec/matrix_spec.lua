@@ -1228,5 +1228,13 @@ describe("qemu.matrix in plain Lua", function()
     assert.matches("matrix: field 'vm': function expected, got table", err { axes = { a = { 1 } }, vm = {}, test = f })
     assert.matches("matrix: field 'axes.a': a non%-empty list of values expected", err { axes = { a = {} }, vm = f, test = f })
     assert.matches("matrix: field 'timeout' must be positive", err { axes = { a = { 1 } }, timeout = 0, vm = f, test = f })
+    -- launch: qemu.launch's own record, checked here rather than by every
+    -- cell's launch, each of which would end as an error
+    assert.matches("matrix_spec%.lua:%d+: matrix: unknown field 'launch%.agnet' %(did you mean 'agent'%?%)",
+      err { axes = { a = { 1 } }, vm = f, test = f, launch = { agnet = true } })
+    assert.matches("matrix: field 'launch%.stderr': invalid option 'pipe' %(expected 'capture' or 'inherit'%)",
+      err { axes = { a = { 1 } }, vm = f, test = f, launch = { stderr = "pipe" } })
+    assert.matches("matrix: field 'launch': table expected, got boolean",
+      err { axes = { a = { 1 } }, vm = f, test = f, launch = true })
   end)
 end)

@@ -130,7 +130,8 @@ OPTIONS(options_matrix, "matrix", "matrix{...} (qemu.matrix): a test matrix",
 	{ .name = "timeout", .type = T_NUM, .doc = "seconds per cell (positive; default 300)" },
 	{ .name = "vm", .type = T_FUNC, .flags = F_REQ, .doc = "function(cell): the cell's VM description" },
 	{ .name = "test", .type = T_FUNC, .flags = F_REQ, .doc = "function(vm, cell): the cell's test" },
-	{ .name = "launch", .type = T_TABLE, .doc = "options of each cell's qemu.launch" },
+	{ .name = "launch", .type = T_REC, .sub = &options_launch,
+	  .doc = "options of each cell's qemu.launch (qlua --describe launch)" },
 );
 
 /* m:run(opts): what the matrix options of the command line set (M.OPTIONS
