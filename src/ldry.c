@@ -29,20 +29,28 @@ static int dry_level(lua_State *L)
 	return level;
 }
 
-/* "vm.lua:8: dry run: <what>; a dry run starts ..." (at the caller's line,
- * as luaL_error) */
+/* Raises "<where>dry run: <what>; a dry run starts no program ... (<hint>)",
+ * what being the string on top of the stack and where the line of `level`
+ * as luaL_where takes it: the one refusal sentence, which qemu._dry_refuse
+ * gives the Lua library too (a matrix's run). */
+static int refuse_top(lua_State *L, int level, const char *hint)
+{
+	luaL_where(L, level);
+	lua_pushliteral(L, "dry run: ");
+	lua_rotate(L, -3, 2);  /* where, "dry run: ", what */
+	lua_pushfstring(L, "; a dry run starts no program and makes, changes or removes no file (%s)", hint);
+	lua_concat(L, 4);
+	return lua_error(L);
+}
+
+/* At the caller's line, as luaL_error. */
 static int refuse(lua_State *L, const char *fmt, ...)
 {
 	va_list ap;
-	luaL_where(L, 1);
-	lua_pushliteral(L, "dry run: ");
 	va_start(ap, fmt);
 	lua_pushvfstring(L, fmt, ap);
 	va_end(ap);
-	lua_pushliteral(L, "; a dry run starts no program and makes, changes or removes no file "
-	                   "(a VM's files are made at launch by its prepare steps, which a dry run prints)");
-	lua_concat(L, 4);
-	return lua_error(L);
+	return refuse_top(L, 1, "a VM's files are made at launch by its prepare steps, which a dry run prints");
 }
 
 /* An argument as the message shows it (the functions take numbers too). */
@@ -216,8 +224,21 @@ static int l_dry_run(lua_State *L)
 	return 3;
 }
 
+/* qemu._dry_refuse(level, what, hint): raises the refusal sentence for
+ * what the Lua library would do, at level as error() takes it. */
+static int l_dry_refuse(lua_State *L)
+{
+	int level = (int)luaL_checkinteger(L, 1);
+	luaL_checkstring(L, 2);
+	const char *hint = luaL_checkstring(L, 3);
+	lua_pushvalue(L, 2);
+	return refuse_top(L, level, hint);
+}
+
 void ldry_register(lua_State *L)
 {
 	lua_pushcfunction(L, l_dry_run);
 	lua_setfield(L, -2, "_dry_run");
+	lua_pushcfunction(L, l_dry_refuse);
+	lua_setfield(L, -2, "_dry_refuse");
 }

@@ -54,7 +54,10 @@ int ldry_active(lua_State *L);
 /* qemu._dry_run() -> dry, checking, probing: whether this is a dry run,
  * whether --check (or --probe) was given, and whether --probe was: a dry
  * run asks no QEMU and writes no cache of its answers, --probe does both
- * (lua/qemu/check.lua).  Into the table on top of the stack. */
+ * (lua/qemu/check.lua); qemu._dry_refuse(level, what, hint): raises the
+ * dry run's refusal of what, in the words the script's own refusals have
+ * (lua/qemu/matrix.lua: a matrix's run).  Into the table on top of the
+ * stack. */
 void ldry_register(lua_State *L);
 
 #endif

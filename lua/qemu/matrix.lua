@@ -388,8 +388,8 @@ local function run_cells(self, opts, level)
   -- a dry run (-n, --json, --check) starts no VM and makes no run
   -- directory: said at the line that asked for the run
   if qemu._dry_run() then
-    error(("dry run: matrix '%s' would run its cells; a dry run starts no program and makes, changes or "
-      .. "removes no file (its cells: run{ list = true }, or --list)"):format(self.name), level + 1)
+    qemu._dry_refuse(level + 1, ("matrix '%s' would run its cells"):format(self.name),
+      "its cells: run{ list = true }, or --list")
   end
   local records = {}
   for i, c in ipairs(cells) do records[i] = { cell = c, name = c.name } end
