@@ -1205,11 +1205,19 @@ describe("qemu.matrix in plain Lua", function()
     assert.are.same({ "n=2", "n=5" }, names(m:cells { shard = { 2, 3 } }))
     assert.are.same({ "n=3", "n=6" }, names(m:cells { only = { "n=3", "n=6" } }))
     assert.are.same({ "n=6" }, names(m:cells { only = { "n=3", "n=6" }, shard = { 2, 2 } }))
-    -- m:run refuses an `only` text that matches no cell, before it runs or writes anything
+    -- m:run refuses an `only` text that matches no cell, before it runs or
+    -- writes anything, naming its field as the caller wrote it (the command
+    -- line's --only: "wrong matrix options" above)
     local ok, e = pcall(m.run, m, { only = { "n=3", "n=8" }, list = true })
     assert.is_false(ok)
-    assert.are.equal("option '--only': 'n=8' matches no cell of matrix 'matrix' " ..
+    assert.are.equal("matrix.run: field 'only': 'n=8' matches no cell of matrix 'matrix' " ..
       "(cells: 'n=1', 'n=2', 'n=3', 'n=4', 'n=5', 'n=6', 'n=7')", e)
+    ok, e = pcall(function()
+      local status = m:run { only = "n=9" }  -- not a tail call: this line is the caller's
+      return status
+    end)
+    assert.is_false(ok)
+    assert.matches("^[^\n]*matrix_spec%.lua:%d+: matrix%.run: field 'only': 'n=9' matches no cell", e)
   end)
 
   it("checks its own fields, blaming the caller's line", function()

@@ -158,7 +158,9 @@ end
 -- axis): running the rest would pass with that text's cells silently
 -- missing, and with none left, pass with nothing run.  Raises, naming the
 -- cells there are.
-function Matrix:check_only(only)
+-- who: the option as the caller wrote it ("option '--only'" by default; m:run
+-- says "matrix.run: field 'only'"), level: error()'s (default 0: no line).
+function Matrix:check_only(only, who, level)
   for _, text in ipairs(only or {}) do
     local hit = false
     for _, c in ipairs(self.all) do
@@ -167,8 +169,8 @@ function Matrix:check_only(only)
     if not hit then
       local names = {}
       for i, c in ipairs(self.all) do names[i] = "'" .. c.name .. "'" end
-      error(("option '--only': '%s' matches no cell of matrix '%s' (cells: %s)")
-        :format(text, self.name, table.concat(names, ", ")), 0)
+      error(("%s: '%s' matches no cell of matrix '%s' (cells: %s)")
+        :format(who or "option '--only'", text, self.name, table.concat(names, ", ")), level and level + 1 or 0)
     end
   end
 end
@@ -486,7 +488,9 @@ function Matrix:run(opts)
   end
   local why = shards.check(o.shard)
   if why then error("matrix.run: field 'shard': " .. why, 2) end
-  local status = run_cells(self, o, 2)  -- (a tail call would take this frame, and with it the caller's line)
+  self:check_only(o.only, "matrix.run: field 'only'", 2)
+  -- (not a tail call: that would take this frame, and with it the caller's line)
+  local status = run_cells(self, o, 2)
   return status
 end
 
