@@ -371,11 +371,10 @@ local function round(run)
   return active, soonest
 end
 
--- The run, of options m:run has checked (or m:main parsed: the command
--- line's are the record's by construction).  level: the level error()
+-- The run, of options m:run has checked (or m:main: the command line's
+-- are the record's by construction, and it checks --only itself).  level: the level error()
 -- would take in the caller for the line that asked for the run.
 local function run_cells(self, opts, level)
-  self:check_only(opts.only)
   -- --shard auto: the engine's variables say which shard this is
   local shard = shards.resolve(opts.shard)
   local cells = self:cells({ only = opts.only, shard = shard })
@@ -551,6 +550,7 @@ function Matrix:main(args)
     end
     i = i + 1
   end
+  self:check_only(opts.only)
   local status = run_cells(self, opts, 1)  -- (as in m:run)
   return status
 end
