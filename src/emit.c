@@ -112,17 +112,26 @@ void emit_arg(struct emit *e, const char *flag, const char *val, size_t n)
 	}
 }
 
-void emit_escape(struct emit *e, const char *s, size_t n)
+/* Copies s to the option with every ',' doubled: QEMU's option parser
+ * reads ",," as a literal comma.  Room for it is the caller's. */
+static char *escape_to(char *p, const char *s, size_t n)
 {
 	const char *end = s + n, *comma;
-	/* QEMU's option parser reads ",," as a literal comma: copy up to and
-	 * including each comma, then add its twin. */
 	while ((comma = memchr(s, ',', end - s))) {
-		put(e, s, comma - s + 1);
-		put(e, ",", 1);
+		memcpy(p, s, comma - s + 1);
+		p += comma - s + 1;
+		*p++ = ',';
 		s = comma + 1;
 	}
-	put(e, s, end - s);
+	memcpy(p, s, end - s);
+	return p + (end - s);
+}
+
+void emit_escape(struct emit *e, const char *s, size_t n)
+{
+	if (e->len + 2 * n + 1 > e->bufcap)  /* every byte a comma, at worst */
+		grow(e, 2 * n);
+	e->len = (size_t)(escape_to(e->buf + e->len, s, n) - e->buf);
 }
 
 void opt_begin(struct emit *e, const char *flag)
@@ -145,53 +154,54 @@ void opt_head(struct emit *e, const char *s, size_t n)
 		e->trace->v[e->trace->cur].driver = arena_strndup(e->a, s, n);
 }
 
-static void key(struct emit *e, const char *k)
+/* ",key=" (room for it and `more` bytes checked once), and where the
+ * value goes. */
+static inline __attribute__((always_inline)) char *key(struct emit *e, const char *k, size_t n, size_t more)
 {
 	if (e->trace && e->trace->cur >= 0)
 		trace_key(e, k);
-	/* ",key=" in one go (room checked once, not three times) */
-	size_t n = strlen(k);
-	if (e->len + n + 3 > e->bufcap)
-		grow(e, n + 2);
+	if (e->len + n + more + 3 > e->bufcap)
+		grow(e, n + more + 2);
 	char *p = e->buf + e->len;
 	if (e->nkeys++)
 		*p++ = ',';
 	memcpy(p, k, n);
 	p[n] = '=';
-	e->len = (size_t)(p + n + 1 - e->buf);
+	return p + n + 1;
 }
 
-void opt_str(struct emit *e, const char *k, const char *s, size_t n)
+void opt_strn(struct emit *e, const char *k, size_t kn, const char *s, size_t n)
 {
-	key(e, k);
-	emit_escape(e, s, n);
+	char *p = key(e, k, kn, 2 * n);  /* escaped: every byte a comma, at worst */
+	e->len = (size_t)(escape_to(p, s, n) - e->buf);
 }
 
-void opt_cstr(struct emit *e, const char *k, const char *s)
+void opt_booln(struct emit *e, const char *k, size_t kn, int on)
 {
-	opt_str(e, k, s, strlen(s));
+	char *p = key(e, k, kn, 3);
+	memcpy(p, on ? "on" : "off", 3);
+	e->len = (size_t)(p + (on ? 2 : 3) - e->buf);
 }
 
-void opt_bool(struct emit *e, const char *k, int on)
+static void put_number(struct emit *e, const char *k, size_t kn, const char *digits, size_t n)
 {
-	key(e, k);
-	put(e, on ? "on" : "off", on ? 2 : 3);
+	char *p = key(e, k, kn, n);
+	memcpy(p, digits, n);
+	e->len = (size_t)(p + n - e->buf);
 }
 
-void opt_uint(struct emit *e, const char *k, unsigned long long v)
+void opt_uintn(struct emit *e, const char *k, size_t kn, unsigned long long v)
 {
 	char b[32], *p = val_digits(b, v);
-	key(e, k);
-	put(e, p, b + 32 - p);
+	put_number(e, k, kn, p, b + 32 - p);
 }
 
-void opt_int(struct emit *e, const char *k, long long v)
+void opt_intn(struct emit *e, const char *k, size_t kn, long long v)
 {
 	char b[32], *p = val_digits(b, v < 0 ? -(unsigned long long)v : (unsigned long long)v);
 	if (v < 0)
 		*--p = '-';
-	key(e, k);
-	put(e, p, b + 32 - p);
+	put_number(e, k, kn, p, b + 32 - p);
 }
 
 int emit_fdnum(struct emit *e, struct qfd *fd)
@@ -207,12 +217,12 @@ int emit_fdnum(struct emit *e, struct qfd *fd)
 
 void opt_fd(struct emit *e, const char *k, struct qfd *fd)
 {
-	opt_int(e, k, emit_fdnum(e, fd));
+	opt_intn(e, k, strlen(k), emit_fdnum(e, fd));
 }
 
 void opt_fds(struct emit *e, const char *k, struct qfd *const *fds, int n)
 {
-	key(e, k);
+	e->len = (size_t)(key(e, k, strlen(k), 0) - e->buf);
 	for (int i = 0; i < n; i++) {
 		char b[32], *p = val_digits(b, emit_fdnum(e, fds[i]));
 		if (i)

@@ -5,6 +5,7 @@
 #define QLUA_EMIT_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "arena.h"
 
@@ -71,11 +72,32 @@ void emit_arg(struct emit *e, const char *flag, const char *val, size_t n); /* "
  * buffer, which opt_end hands over as the word (copied once). */
 void opt_begin(struct emit *e, const char *flag);        /* "-device" */
 void opt_head(struct emit *e, const char *s, size_t n);  /* implied first value, escaped */
-void opt_str(struct emit *e, const char *key, const char *s, size_t n); /* escaped */
-void opt_cstr(struct emit *e, const char *key, const char *s);
-void opt_bool(struct emit *e, const char *key, int on);  /* on|off, never short form */
-void opt_int(struct emit *e, const char *key, long long v);
-void opt_uint(struct emit *e, const char *key, unsigned long long v);
+/* key=value: the key's length given, or (the inline forms) counted, which
+ * the compiler does at build time for a literal key. */
+void opt_strn(struct emit *e, const char *key, size_t kn, const char *s, size_t n); /* escaped */
+void opt_booln(struct emit *e, const char *key, size_t kn, int on);  /* on|off, never short form */
+void opt_intn(struct emit *e, const char *key, size_t kn, long long v);
+void opt_uintn(struct emit *e, const char *key, size_t kn, unsigned long long v);
+static inline void opt_str(struct emit *e, const char *key, const char *s, size_t n)
+{
+	opt_strn(e, key, strlen(key), s, n);
+}
+static inline void opt_cstr(struct emit *e, const char *key, const char *s)
+{
+	opt_strn(e, key, strlen(key), s, strlen(s));
+}
+static inline void opt_bool(struct emit *e, const char *key, int on)
+{
+	opt_booln(e, key, strlen(key), on);
+}
+static inline void opt_int(struct emit *e, const char *key, long long v)
+{
+	opt_intn(e, key, strlen(key), v);
+}
+static inline void opt_uint(struct emit *e, const char *key, unsigned long long v)
+{
+	opt_uintn(e, key, strlen(key), v);
+}
 void opt_fd(struct emit *e, const char *key, struct qfd *fd);
 void opt_fds(struct emit *e, const char *key, struct qfd *const *fds, int n);
 void opt_end(struct emit *e);

@@ -211,7 +211,7 @@ void render_fields(struct emit *e, const struct rec *r, int opt)
 {
 	const struct field *fs = kind_fields(r->k);
 	for (int f = 0; f < r->k->nfields; f++)
-		if (fs[f].opt == opt)
+		if (fs[f].opt == opt && r->v[f].set)  /* (most are unset: no call for them) */
 			render_field(e, r, f);
 }
 

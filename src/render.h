@@ -114,9 +114,14 @@ static inline const char *sval(const struct rec *r, int f) { return r->v[f].u.st
 static inline size_t slen(const struct rec *r, int f) { return r->v[f].u.str.n; }
 static inline long long ival(const struct rec *r, int f) { return r->v[f].u.i; }
 static inline const char *eval(const struct rec *r, int f) { return kind_fields(r->k)[f].choices[r->v[f].u.i]; }
+/* (s is a literal: its first byte is known when this is compiled, and
+ * most choices differ from it there, with no call to strcmp.) */
 static inline int eis(const struct rec *r, int f, const char *s)
 {
-	return r->v[f].set && !__builtin_strcmp(eval(r, f), s);
+	if (!r->v[f].set)
+		return 0;
+	const char *v = eval(r, f);
+	return v[0] == s[0] && !__builtin_strcmp(v, s);
 }
 
 #endif
