@@ -562,6 +562,7 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 	/* each field's value stays on the stack with its key (at most
 	 * nfields pairs), so does each free property of qemu.device{} */
 	luaL_checkstack(L, 2 * k->nfields + 8, NULL);
+	int below = base + 2;  /* the slots under the key lua_next is given */
 	while (lua_next(L, idx)) {
 		if (k->open)
 			luaL_checkstack(L, 4, NULL);
@@ -583,11 +584,13 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 			/* key, value, key: the pair stays (cheaper than moving the
 			 * value under its key, which lua_next takes back) */
 			lua_pushvalue(L, -2);
-			pos[fi] = lua_gettop(L) - 1;
+			pos[fi] = below + 2;
+			below += 2;
 			given[fi / 64] |= 1ull << (fi % 64);
 		} else if (k->open) {
 			lua_pushvalue(L, -2);  /* key, value, key: the pair stays */
-			extra = keyref_add(tmp, extra, &nextra, &cap, key, kl, lua_gettop(L) - 2);
+			extra = keyref_add(tmp, extra, &nextra, &cap, key, kl, below + 1);
+			below += 2;
 		} else {
 			if (key_before(L, -2, base + 2))
 				lua_copy(L, -2, base + 2);
@@ -723,9 +726,9 @@ struct machine {
 
 static void machine_of(const struct rec *vm, struct machine *m)
 {
-	int mf = schema_field(vm->k, "machine", 7);
+	int mf = schema_cf(vm->k, CF_MACHINE);
 	const struct rec *ma = mf >= 0 && vm->v[mf].set ? vm->v[mf].u.rec : NULL;
-	int tf = ma ? schema_field(ma->k, "type", 4) : -1, of = ma ? schema_field(ma->k, "options", 7) : -1;
+	int tf = ma ? schema_cf(ma->k, CF_TYPE) : -1, of = ma ? schema_cf(ma->k, CF_OPTIONS) : -1;
 	const struct qval *opts = of >= 0 && ma->v[of].set ? &ma->v[of] : NULL;
 	m->type = tf >= 0 && ma->v[tf].set ? ma->v[tf].u.str.s : NULL;
 	m->n = machine_buses(m->type, opts ? opts->u.props.v : NULL, opts ? opts->u.props.n : 0, m->buses);
@@ -868,7 +871,7 @@ static int prop_ns(const char *key)
 
 void check_vm(struct ck *c, const struct rec *vm)
 {
-	int devf = schema_field(vm->k, "devices", 7);
+	int devf = schema_cf(vm->k, CF_DEVICES);
 	int have = devf >= 0 && vm->v[devf].set;
 	struct rec *const *devs = have ? vm->v[devf].u.recs.v : NULL;
 	int ndev = have ? vm->v[devf].u.recs.n : 0;

@@ -51,6 +51,8 @@ static const char *const cf_names[CF_COUNT] = {
 	[CF_CONTEXT_ID] = "context_id", [CF_BUS_NR] = "bus_nr", [CF_CHASSIS] = "chassis", [CF_SLOT] = "slot",
 	[CF_NUMA_NODE] = "numa_node", [CF_INTREMAP] = "intremap", [CF_INTERFACE] = "interface",
 	[CF_FILE] = "file", [CF_SCRIPT] = "script", [CF_DOWN_SCRIPT] = "down_script", [CF_TYPE] = "type",
+	/* what checking the whole description asks of it (check.c, check_vm) */
+	[CF_MACHINE] = "machine", [CF_OPTIONS] = "options", [CF_DEVICES] = "devices",
 };
 
 /* A slot of a kind's index: 4 bytes, so the indexes of the kinds a run
