@@ -12,7 +12,6 @@ struct arena_chunk {
 	max_align_t data[];
 };
 
-#define ALIGN(n) (((n) + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1))
 
 void arena_init(struct arena *a, void *buf, size_t size)
 {
@@ -39,34 +38,16 @@ static struct arena_chunk *chunk_new(struct arena *a, size_t size)
 	return c;
 }
 
-void *arena_alloc_raw(struct arena *a, size_t n)
+void *arena_alloc_more(struct arena *a, size_t n)
 {
-	n = ALIGN(n ? n : 1);
-	if ((size_t)(a->end - a->p) < n) {
-		if (a->spill) {
-			a->spilled += n;
-			return arena_alloc_raw(a->spill, n);
-		}
-		/* Small descriptions fit in one 4 KiB chunk; big blocks get their own. */
-		chunk_new(a, n > 3072 ? n : 4096);
+	if (a->spill) {
+		a->spilled += n;
+		return arena_alloc_raw(a->spill, n);
 	}
+	/* Small descriptions fit in one 4 KiB chunk; big blocks get their own. */
+	chunk_new(a, n > 3072 ? n : 4096);
 	void *r = a->p;
 	a->p += n;
-	return r;
-}
-
-void *arena_alloc(struct arena *a, size_t n)
-{
-	void *r = arena_alloc_raw(a, n);
-	memset(r, 0, n);
-	return r;
-}
-
-char *arena_strndup(struct arena *a, const char *s, size_t n)
-{
-	char *r = arena_alloc_raw(a, n + 1);
-	memcpy(r, s, n);
-	r[n] = '\0';
 	return r;
 }
 

@@ -114,7 +114,7 @@ void emit_arg(struct emit *e, const char *flag, const char *val, size_t n)
 
 /* Copies s to the option with every ',' doubled: QEMU's option parser
  * reads ",," as a literal comma.  Room for it is the caller's. */
-static char *escape_to(char *p, const char *s, size_t n)
+static inline __attribute__((always_inline)) char *escape_to(char *p, const char *s, size_t n)
 {
 	const char *end = s + n, *comma;
 	while ((comma = memchr(s, ',', end - s))) {

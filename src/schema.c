@@ -271,20 +271,6 @@ const struct kind_facts *schema_facts(const struct kind *k)
  * bytes and the fields beside them, as many as its maker asked for: it
  * starts small and is moved into a larger one when half full (lvalue.c),
  * since every page a dry run touches costs more than hashing a name. */
-struct lslot {
-	const struct kind *k;
-	const char *p;
-};
-
-struct schema_lua {
-	unsigned n, mask;
-	struct lslot v[];            /* mask + 1 slots, then a byte for each: its field */
-};
-
-static unsigned char *lfield(const struct schema_lua *t)
-{
-	return (unsigned char *)(t->v + t->mask + 1);  /* kinds have at most 254 fields (add_kind) */
-}
 
 size_t schema_lua_size(unsigned slots)
 {
@@ -296,12 +282,6 @@ unsigned schema_lua_slots(const struct schema_lua *t)
 	return t->mask + 1;
 }
 
-static unsigned pslot(const struct schema_lua *t, const struct kind *k, const char *p)
-{
-	unsigned long long x = (unsigned long long)(uintptr_t)k * 0x9E3779B97F4A7C15ull ^ (uintptr_t)p;
-	x *= 0xC2B2AE3D27D4EB4Full;
-	return (unsigned)(x >> 40) & t->mask;
-}
 
 void schema_lua_init(struct schema_lua *t, unsigned slots)
 {
@@ -309,24 +289,13 @@ void schema_lua_init(struct schema_lua *t, unsigned slots)
 	t->mask = slots - 1;
 }
 
-int schema_field_lua(const struct schema_lua *t, const struct kind *k, const char *p)
-{
-	for (unsigned s = pslot(t, k, p);; s = (s + 1) & t->mask) {
-		const struct lslot *e = &t->v[s];
-		if (e->p == p && e->k == k)
-			return lfield(t)[s];
-		if (!e->k)
-			return -2;
-	}
-}
-
 static void put(struct schema_lua *t, const struct kind *k, const char *p, int field)
 {
-	unsigned s = pslot(t, k, p);
+	unsigned s = schema_lua_slot(t, k, p);
 	while (t->v[s].k)
 		s = (s + 1) & t->mask;
 	t->v[s] = (struct lslot){ k, p };
-	lfield(t)[s] = (unsigned char)field;
+	schema_lua_fields(t)[s] = (unsigned char)field;
 	t->n++;
 }
 
@@ -342,7 +311,7 @@ void schema_lua_move(struct schema_lua *to, const struct schema_lua *from)
 {
 	for (unsigned s = 0; s <= from->mask; s++)
 		if (from->v[s].k)
-			put(to, from->v[s].k, from->v[s].p, lfield(from)[s]);
+			put(to, from->v[s].k, from->v[s].p, schema_lua_fields(from)[s]);
 }
 
 const struct kind *schema_device(const char *name)

@@ -257,11 +257,38 @@ int schema_field(const struct kind *k, const char *name, size_t len);
  * alive for as long as the table lives (lvalue.c).  A table is plain
  * memory of schema_lua_size(slots) bytes, e.g. in a userdata; slots is a
  * power of two. */
-struct schema_lua;
+struct lslot {
+	const struct kind *k;
+	const char *p;
+};
+struct schema_lua {
+	unsigned n, mask;
+	struct lslot v[];            /* mask + 1 slots, then a byte for each: its field */
+};
 size_t schema_lua_size(unsigned slots);
 void schema_lua_init(struct schema_lua *t, unsigned slots);
 unsigned schema_lua_slots(const struct schema_lua *t);
-int schema_field_lua(const struct schema_lua *t, const struct kind *k, const char *p);
+static inline unsigned char *schema_lua_fields(const struct schema_lua *t)
+{
+	return (unsigned char *)(t->v + t->mask + 1);  /* kinds have at most 254 fields (add_kind) */
+}
+static inline unsigned schema_lua_slot(const struct schema_lua *t, const struct kind *k, const char *p)
+{
+	unsigned long long x = (unsigned long long)(uintptr_t)k * 0x9E3779B97F4A7C15ull ^ (uintptr_t)p;
+	x *= 0xC2B2AE3D27D4EB4Full;
+	return (unsigned)(x >> 40) & t->mask;
+}
+/* (Inline: asked for every key of every table a build checks.) */
+static inline int schema_field_lua(const struct schema_lua *t, const struct kind *k, const char *p)
+{
+	for (unsigned s = schema_lua_slot(t, k, p);; s = (s + 1) & t->mask) {
+		const struct lslot *e = &t->v[s];
+		if (e->p == p && e->k == k)
+			return schema_lua_fields(t)[s];
+		if (!e->k)
+			return -2;
+	}
+}
 int schema_lua_add(struct schema_lua *t, const struct kind *k, const char *p, int field);
 void schema_lua_move(struct schema_lua *to, const struct schema_lua *from);
 /* Field names that rules and renderers ask of many kinds (the rules

@@ -40,7 +40,7 @@ static int word_low(const unsigned char *u)
  * of a description goes through here: eight bytes at a time, the last
  * eight overlapping the ones before; a word with a byte below 14 (a tab,
  * say) is looked at byte by byte. */
-static int str_bad(const char *s, size_t n, int allow)
+static inline __attribute__((always_inline)) int str_bad(const char *s, size_t n, int allow)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	if (allow & TYPE_STR_LINES)
