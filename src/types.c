@@ -263,11 +263,16 @@ static void check_name(struct ck *c, const struct field *f, const char *name, in
 /* T_ID and T_REF: QEMU's id rules; an id declared may not be one of qlua's. */
 static void check_id(struct ck *c, const struct field *f, const char *name, int idx, struct qval *v)
 {
-	size_t n;
-	const char *s = checkstr(c, name, idx, &n, 0);
-	if (!val_id(s, n))
+	size_t n = 0;
+	const char *s = lua_type(c->L, idx) == LUA_TSTRING ? lua_tolstring(c->L, idx, &n) : NULL;
+	/* An id has only letters, digits, '-', '.' and '_', so no NUL and no
+	 * line break: a string that is an id needs no checkstr.  Any other
+	 * goes through checkstr first, which names its first fault as ever. */
+	if (!s || !val_id(s, n)) {
+		s = checkstr(c, name, idx, &n, 0);
 		ck_fail(c, name, "invalid id '%s' (QEMU ids start with a letter, then letters, digits, '-', '.' or '_')", s);
-	if (f->type == T_ID && !strncmp(s, "qlua-", 5))
+	}
+	if (f->type == T_ID && n >= 5 && !memcmp(s, "qlua-", 5))
 		ck_fail(c, name, "ids starting with 'qlua-' are reserved for qlua");
 	v->u.str.s = own(c, s, n), v->u.str.n = n;
 }
