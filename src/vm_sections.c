@@ -31,8 +31,8 @@ static void machine_check(struct ck *c, const struct rec *r)
 		const char *colon = memchr(s, ':', end - s);
 		size_t n = (colon ? colon : end) - s;
 		int ok = 0;
-		for (int i = 0; accels[i]; i++)
-			ok |= strlen(accels[i]) == n && !memcmp(accels[i], s, n);
+		for (int i = 0; accels[i] && !ok; i++)  /* (s has no NUL: checkstr) */
+			ok = !strncmp(accels[i], s, n) && accels[i][n] == '\0';
 		if (!ok)
 			ck_fail(c, "accel", "invalid accelerator '%.*s' (expected 'kvm', 'tcg', 'xen', 'hvf', "
 			        "'whpx', 'nvmm', 'hax' or 'qtest', separated by ':')", (int)n, s);
