@@ -12,7 +12,6 @@ struct arena_chunk {
 	max_align_t data[];
 };
 
-
 void arena_init(struct arena *a, void *buf, size_t size)
 {
 	uintptr_t p = ((uintptr_t)buf + sizeof(max_align_t) - 1) & ~(uintptr_t)(sizeof(max_align_t) - 1);

@@ -270,8 +270,8 @@ const struct kind_facts *schema_facts(const struct kind *k)
  * the name): nothing to build when a state opens the module.  Slots of 16
  * bytes and the fields beside them, as many as its maker asked for: it
  * starts small and is moved into a larger one when half full (lvalue.c),
- * since every page a dry run touches costs more than hashing a name. */
-
+ * since every page a dry run touches costs more than hashing a name.
+ * (The table and its lookup are in schema.h, inline.) */
 size_t schema_lua_size(unsigned slots)
 {
 	return sizeof(struct schema_lua) + slots * (sizeof(struct lslot) + 1);
@@ -281,7 +281,6 @@ unsigned schema_lua_slots(const struct schema_lua *t)
 {
 	return t->mask + 1;
 }
-
 
 void schema_lua_init(struct schema_lua *t, unsigned slots)
 {
