@@ -618,12 +618,14 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 		}
 
 	/* Pass 2: the schema: requirements, fields that exist only for some
-	 * types, defaults.  A field neither given nor in its kind's rules has
-	 * nothing to check here; the rest go in order (a default can decide
-	 * whether a later field exists). */
+	 * types, defaults.  What it asks of a field given is whether it may be
+	 * there (`only`), of one left out whether it must be or has a default
+	 * (the kind's rules): the others have nothing to check here.  The rest
+	 * go in order (a default can decide whether a later field exists). */
 	const struct kind_facts *facts = kind_facts(k);
 	for (int w = 0; w < SCHEMA_FIELD_WORDS; w++) {
-		for (uint64_t b = given[w] | (facts ? facts->rules[w] : 0); b; b &= b - 1) {
+		uint64_t todo = facts ? (given[w] & facts->limited[w]) | (facts->rules[w] & ~given[w]) : given[w];
+		for (uint64_t b = todo; b; b &= b - 1) {
 			int i = w * 64 + __builtin_ctzll(b);
 			const struct field *f = &fs[i];
 			char why[160];

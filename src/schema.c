@@ -246,6 +246,8 @@ static const struct per_kind *per_kind(const struct kind *k)
 		}
 		if ((fl->flags & F_REQ) || fl->req.values || fl->def || fl->def_alt)
 			x->rules[f / 64] |= 1ull << (f % 64);
+		if (fl->only.values)
+			x->limited[f / 64] |= 1ull << (f % 64);
 	}
 	S.pk[no] = pk;
 	if (k->state)

@@ -319,6 +319,9 @@ struct kind_facts {
 	 * check's second pass visits these and the fields given, not every
 	 * field. */
 	uint64_t rules[SCHEMA_FIELD_WORDS];
+	/* the fields that exist only with some value of another (`only`): of
+	 * the fields given, the only ones the second pass has a question for */
+	uint64_t limited[SCHEMA_FIELD_WORDS];
 };
 /* k's facts, worked out the first time; NULL when k is not a registered kind. */
 const struct kind_facts *schema_facts(const struct kind *k);
