@@ -62,8 +62,8 @@ local function measure()
     print(("bench-result argv_floor qlua=%.3f base=%.3f unit=us n=%d"):format(us, fus, n))
   else
     print("the Lua-API floor: not measured (bench/api_floor.so is not built: make -C bench)")
-end
-print(("bench-result argv qlua=%.3f base=%.3f unit=us n=%d"):format(us, base, n))
+  end
+  print(("bench-result argv qlua=%.3f base=%.3f unit=us n=%d"):format(us, base, n))
 end
 
 if arg and arg[2] == "build" then

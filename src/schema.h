@@ -316,8 +316,8 @@ struct kind_facts {
 	unsigned char nids, nrefs;
 	/* the fields that can matter when left out (required, required by a
 	 * rule, or with a default), as a bit set: bit f of word f / 64.  The
-	 * check's second pass visits these and the fields given, not every
-	 * field. */
+	 * check's second pass visits these when left out, and the `limited`
+	 * ones below when given: not every field. */
 	uint64_t rules[SCHEMA_FIELD_WORDS];
 	/* the fields that exist only with some value of another (`only`): of
 	 * the fields given, the only ones the second pass has a question for */
