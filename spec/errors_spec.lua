@@ -513,6 +513,24 @@ describe("errors: strings QEMU cannot take", function()
       "field 'kernel.params': contains a line break, which QEMU cannot take")
   end)
 
+  -- (an id is checked for QEMU's id characters first, and only a string
+  -- that fails them for NUL and line breaks: the fault named stays the
+  -- string's own, before the id's)
+  it("an id or a reference with a NUL, a line break or nothing in it: the string's fault, not the id's", function()
+    ctor('qemu.block { id = "a\\0b", file = "x", format = "raw" }',
+      "block: field 'id': contains a NUL byte, which cannot be passed to QEMU")
+    ctor('qemu.block { id = "a\\nb", file = "x", format = "raw" }',
+      "block: field 'id': contains a line break, which QEMU cannot take")
+    ctor('qemu.block { id = "", file = "x", format = "raw" }',
+      "block: field 'id': empty string (leave the field out instead)")
+    ctor('qemu.block { id = 7, file = "x", format = "raw" }',
+      "block: field 'id': string expected, got number")
+    ctor('qemu.block { id = "a", file = "x", format = "raw", bus = "b\\0" }',
+      "block: field 'bus': contains a NUL byte, which cannot be passed to QEMU")
+    ctor('qemu.block { id = "qlua-\\n", file = "x", format = "raw" }',
+      "block: field 'id': contains a line break, which QEMU cannot take")
+  end)
+
   -- (the check reads eight bytes at a time: every place in strings of 1 to
   -- 24 bytes, and the other bytes below 14, which pass)
   it("a NUL or line break anywhere in a string of any length; other control bytes pass", function()
