@@ -127,13 +127,6 @@ static inline __attribute__((always_inline)) char *escape_to(char *p, const char
 	return p + (end - s);
 }
 
-void emit_escape(struct emit *e, const char *s, size_t n)
-{
-	if (e->len + 2 * n + 1 > e->bufcap)  /* every byte a comma, at worst */
-		grow(e, 2 * n);
-	e->len = (size_t)(escape_to(e->buf + e->len, s, n) - e->buf);
-}
-
 void opt_begin(struct emit *e, const char *flag)
 {
 	flag_word(e, flag);
@@ -148,7 +141,9 @@ void opt_begin(struct emit *e, const char *flag)
 
 void opt_head(struct emit *e, const char *s, size_t n)
 {
-	emit_escape(e, s, n);
+	if (e->len + 2 * n + 1 > e->bufcap)  /* escaped: every byte a comma, at worst */
+		grow(e, 2 * n);
+	e->len = (size_t)(escape_to(e->buf + e->len, s, n) - e->buf);
 	e->nkeys++;
 	if (e->trace && e->trace->cur >= 0 && !e->trace->v[e->trace->cur].driver)
 		e->trace->v[e->trace->cur].driver = arena_strndup(e->a, s, n);

@@ -106,7 +106,4 @@ void opt_end(struct emit *e);
  * argv order, so the map follows the command line. */
 int emit_fdnum(struct emit *e, struct qfd *fd);
 
-/* Appends s to dst with every ',' doubled; used by opt_* only. */
-void emit_escape(struct emit *e, const char *s, size_t n);
-
 #endif
