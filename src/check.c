@@ -542,7 +542,10 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 	r->k = k;
 	r->where = "";
 	idx = lua_absindex(L, idx);
-	luaL_checkstack(L, 8, NULL);
+	/* each field's value stays on the stack with its key (at most
+	 * nfields pairs), so does each free property of qemu.device{}; and
+	 * the three slots below */
+	luaL_checkstack(L, 2 * k->nfields + 11, NULL);
 
 	/* Pass 1: every key the user wrote must be a field (or, for
 	 * qemu.device{}, a free property).  The values stay on the stack and
@@ -559,9 +562,6 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 	lua_pushnil(L);   /* base + 1: the first key that is no string */
 	lua_pushnil(L);   /* base + 2: the first unknown name */
 	lua_pushnil(L);
-	/* each field's value stays on the stack with its key (at most
-	 * nfields pairs), so does each free property of qemu.device{} */
-	luaL_checkstack(L, 2 * k->nfields + 8, NULL);
 	int below = base + 2;  /* the slots under the key lua_next is given */
 	while (lua_next(L, idx)) {
 		if (k->open)
@@ -611,7 +611,8 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 		ck_raise(c, "unknown field '%s%s'", c->path, key);
 	}
 	const struct field *fs = kind_fields(k);
-	for (int w = 0; w < SCHEMA_FIELD_WORDS; w++)
+	int words = (k->nfields + 63) / 64;  /* the bit set's words in use */
+	for (int w = 0; w < words; w++)
 		for (uint64_t b = given[w]; b; b &= b - 1) {
 			int i = w * 64 + __builtin_ctzll(b);
 			check_value(c, &fs[i], fs[i].name, pos[i], &r->v[i]);
@@ -623,7 +624,7 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 	 * (the kind's rules): the others have nothing to check here.  The rest
 	 * go in order (a default can decide whether a later field exists). */
 	const struct kind_facts *facts = kind_facts(k);
-	for (int w = 0; w < SCHEMA_FIELD_WORDS; w++) {
+	for (int w = 0; w < words; w++) {
 		uint64_t todo = facts ? (given[w] & facts->limited[w]) | (facts->rules[w] & ~given[w]) : given[w];
 		for (uint64_t b = todo; b; b &= b - 1) {
 			int i = w * 64 + __builtin_ctzll(b);
