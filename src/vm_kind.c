@@ -311,9 +311,9 @@ static void render_rows(struct render *rc, const struct rec *vm, const struct ro
 		const struct row *w = &rows[i];
 		if (w->hook)
 			w->hook(rc, vm);
-		else if (w->sub < 0)
+		else if (w->sub < 0 && has(vm, w->field))  /* (most are unset: no call) */
 			render_flag(rc, vm, w->field);
-		else if (has(vm, w->field))
+		else if (w->sub >= 0 && has(vm, w->field) && has(vm->v[w->field].u.rec, w->sub))
 			render_flag(rc, vm->v[w->field].u.rec, w->sub);
 	}
 }
