@@ -563,12 +563,14 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 	lua_pushnil(L);   /* base + 2: the first unknown name */
 	lua_pushnil(L);
 	int below = base + 2;  /* the slots under the key lua_next is given */
+	int badkey = 0, unknown = 0;  /* whether base + 1, base + 2 hold one */
 	while (lua_next(L, idx)) {
 		if (k->open)
 			luaL_checkstack(L, 4, NULL);
 		if (lua_type(L, -2) != LUA_TSTRING) {
 			if (key_before(L, -2, base + 1))
 				lua_copy(L, -2, base + 1);
+			badkey = 1;
 			lua_pop(L, 1);
 			continue;
 		}
@@ -586,7 +588,7 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 			lua_pushvalue(L, -2);
 			pos[fi] = below + 2;
 			below += 2;
-			given[fi / 64] |= 1ull << (fi % 64);
+			given[(unsigned)fi / 64] |= 1ull << ((unsigned)fi % 64);
 		} else if (k->open) {
 			lua_pushvalue(L, -2);  /* key, value, key: the pair stays */
 			extra = keyref_add(tmp, extra, &nextra, &cap, key, kl, below + 1);
@@ -594,16 +596,17 @@ struct rec *check_record(struct ck *c, int idx, const struct kind *k)
 		} else {
 			if (key_before(L, -2, base + 2))
 				lua_copy(L, -2, base + 2);
+			unknown = 1;
 			lua_pop(L, 1);
 		}
 	}
-	if (!lua_isnil(L, base + 1)) {
+	if (badkey) {
 		int kt = lua_type(L, base + 1);
 		const char *key = luaL_tolstring(L, base + 1, NULL);
 		ck_raise(c, "field names must be strings, got %s %s%s", lua_typename(L, kt), key,
 		         kt == LUA_TNUMBER ? " (fields are named: write key = value)" : "");
 	}
-	if (!lua_isnil(L, base + 2)) {
+	if (unknown) {
 		const char *key = lua_tostring(L, base + 2);
 		const char *s = suggest(k, key);
 		if (s)
