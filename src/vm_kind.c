@@ -311,9 +311,11 @@ static void render_rows(struct render *rc, const struct rec *vm, const struct ro
 		const struct row *w = &rows[i];
 		if (w->hook)
 			w->hook(rc, vm);
-		else if (w->sub < 0 && has(vm, w->field))  /* (most are unset: no call) */
+		else if (!has(vm, w->field))
+			continue;  /* (most rows are unset: no call for them) */
+		else if (w->sub < 0)
 			render_flag(rc, vm, w->field);
-		else if (w->sub >= 0 && has(vm, w->field) && has(vm->v[w->field].u.rec, w->sub))
+		else if (has(vm->v[w->field].u.rec, w->sub))  /* (nor for a section's, the knobs') */
 			render_flag(rc, vm->v[w->field].u.rec, w->sub);
 	}
 }
