@@ -372,8 +372,9 @@ local function round(run)
 end
 
 -- The run, of options m:run has checked (or m:main: the command line's
--- are the record's by construction, and it checks --only itself).  level: the level error()
--- would take in the caller for the line that asked for the run.
+-- are the record's by construction, and it checks --only itself).
+-- level: the level error() would take in the caller for the line that
+-- asked for the run.
 local function run_cells(self, opts, level)
   -- --shard auto: the engine's variables say which shard this is
   local shard = shards.resolve(opts.shard)
